@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { apportion, costForSeconds, formatMoney, parseMoney, percentOf } from './money.ts';
+
+describe('parseMoney / formatMoney', () => {
+  it.each([
+    ['21.957642', 21_957_642_000n],
+    ['0', 0n],
+    ['0.000000001', 1n],
+    ['1.5', 1_500_000_000n],
+    ['-2.25', -2_250_000_000n],
+  ])('parses %s exactly', (text, nanos) => {
+    expect(parseMoney(text)).toBe(nanos);
+  });
+
+  it.each(['1e3', '1.0000000001', 'abc', '', '1,5', 'NaN', '.5'])('rejects %j', (text) => {
+    expect(() => parseMoney(text)).toThrow(/not a decimal amount/);
+  });
+
+  it.each([
+    [21_957_642_000n, 6, '21.957642'],
+    [5_282_115_750n, 2, '5.28'],
+    [5_285_000_000n, 2, '5.29'],
+    [5_284_999_999n, 2, '5.28'],
+    [1n, 6, '0.000000'],
+    [-1_500_000_000n, 2, '-1.50'],
+    [7n, 9, '0.000000007'],
+    [3_000_000_000n, 0, '3'],
+  ])('formats %s with %i decimals as %s', (nanos, digits, text) => {
+    expect(formatMoney(nanos, digits)).toBe(text);
+  });
+});
+
+describe('costForSeconds', () => {
+  it('prorates an hourly price to the second, rounding to the nano', () => {
+    expect(costForSeconds(parseMoney('21.957642'), 3600)).toBe(21_957_642_000n);
+    expect(costForSeconds(parseMoney('21.957642'), 90 * 60)).toBe(32_936_463_000n);
+    // 1.006 / 3600 = 0.000279444... per second
+    expect(costForSeconds(parseMoney('1.006'), 1)).toBe(279_444n);
+    expect(() => costForSeconds(1n, 1.5)).toThrow(RangeError);
+  });
+});
+
+describe('percentOf', () => {
+  it('takes a decimal percentage of an amount', () => {
+    expect(percentOf(parseMoney('1.006'), '70')).toBe(parseMoney('0.7042'));
+    expect(percentOf(parseMoney('10'), '12.5')).toBe(parseMoney('1.25'));
+  });
+});
+
+describe('apportion', () => {
+  it('splits by weight and gives the remainder to the largest fractions', () => {
+    expect(apportion(10n, [1, 1, 1])).toEqual([4n, 3n, 3n]);
+    expect(apportion(100n, [1, 3])).toEqual([25n, 75n]);
+    expect(apportion(7n, [0, 0])).toEqual([0n, 7n]);
+    // Large totals take the bigint path and must agree with the Number path's rule.
+    expect(apportion(10n ** 18n + 1n, [1, 1])).toEqual([500_000_000_000_000_001n, 500_000_000_000_000_000n]);
+  });
+
+  it('always sums to the total and never goes negative', () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: 0n, max: 10n ** 15n }),
+        fc.array(fc.oneof(fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 0, max: 2 ** 40 })), {
+          minLength: 1,
+          maxLength: 30,
+        }),
+        (total, weights) => {
+          const parts = apportion(total, weights);
+          expect(parts.reduce((a, b) => a + b, 0n)).toBe(total);
+          for (const p of parts) expect(p >= 0n).toBe(true);
+          // No part is more than one nano away from its exact share.
+          const sum = BigInt(weights.reduce((a, b) => a + b, 0));
+          if (sum > 0n) {
+            parts.forEach((p, i) => {
+              const exact = (total * BigInt(weights[i] as number)) / sum;
+              expect(p - exact >= 0n && p - exact <= 1n).toBe(true);
+            });
+          }
+        },
+      ),
+    );
+  });
+});

@@ -1,0 +1,143 @@
+/**
+ * Money is held as integer nano-units of a currency (1e-9), in bigint. Nano rather than micro because
+ * accrual adds one rounded amount per pod per interval: at nano precision a month of one-minute intervals
+ * drifts by at most 43,200 nano-units (0.0000432), far under a cent. Binary floats never touch money.
+ */
+export type Nanos = bigint;
+
+export const NANOS_PER_UNIT = 1_000_000_000n;
+const MAX_FRACTION_DIGITS = 9;
+const DECIMAL = /^(-)?(\d{1,15})(?:\.(\d{1,9}))?$/;
+
+/** Parses a decimal string such as "21.957642" into nano-units. Throws on anything else (no exponent, no floats). */
+export function parseMoney(text: string): Nanos {
+  const match = DECIMAL.exec(text.trim());
+  if (!match) {
+    throw new Error(
+      `"${text}" is not a decimal amount (digits with at most ${MAX_FRACTION_DIGITS} decimals, e.g. "21.957642")`,
+    );
+  }
+  const [, sign, whole = '0', fraction = ''] = match;
+  const nanos = BigInt(whole) * NANOS_PER_UNIT + BigInt(fraction.padEnd(MAX_FRACTION_DIGITS, '0'));
+  return sign ? -nanos : nanos;
+}
+
+/** Formats nano-units as a decimal string with exactly `digits` decimals, rounding half away from zero. */
+export function formatMoney(nanos: Nanos, digits = 6): string {
+  if (digits < 0 || digits > MAX_FRACTION_DIGITS) throw new RangeError(`digits must be 0..${MAX_FRACTION_DIGITS}`);
+  const negative = nanos < 0n;
+  const abs = negative ? -nanos : nanos;
+  const step = 10n ** BigInt(MAX_FRACTION_DIGITS - digits);
+  const rounded = divRoundHalfUp(abs, step);
+  const scale = 10n ** BigInt(digits);
+  const whole = rounded / scale;
+  const fraction = rounded % scale;
+  const text = digits === 0 ? whole.toString() : `${whole}.${fraction.toString().padStart(digits, '0')}`;
+  return negative && rounded !== 0n ? `-${text}` : text;
+}
+
+/** a / b rounded half up, for non-negative a and positive b. */
+export function divRoundHalfUp(a: bigint, b: bigint): bigint {
+  return (a * 2n + b) / (b * 2n);
+}
+
+/** Cost of `seconds` at `nanosPerHour`, rounded to the nano. */
+export function costForSeconds(nanosPerHour: Nanos, seconds: number): Nanos {
+  if (!Number.isInteger(seconds) || seconds < 0)
+    throw new RangeError(`seconds must be a non-negative integer, got ${seconds}`);
+  return divRoundHalfUp(nanosPerHour * BigInt(seconds), 3600n);
+}
+
+/**
+ * Splits `total` among parties in proportion to their non-negative integer weights so that the parts add up
+ * to `total` exactly (largest-remainder method; ties go to the earlier party, which keeps results deterministic).
+ * With all weights zero, everything goes to the last party: callers put the idle bucket last.
+ * Weights are safe integers; when total × sum of weights stays below 2^53 the arithmetic runs on exact
+ * integer Numbers, which is several times faster than bigint, and falls back to bigint otherwise.
+ */
+export function apportion(total: Nanos, weights: readonly number[]): Nanos[] {
+  if (total < 0n) throw new RangeError('cannot apportion a negative amount');
+  const n = weights.length;
+  if (n === 0) throw new RangeError('apportion needs at least one party');
+  let sum = 0;
+  let divisor = 0;
+  for (const w of weights) {
+    if (!(w >= 0) || !Number.isSafeInteger(w))
+      throw new RangeError(`weights must be non-negative safe integers, got ${w}`);
+    sum += w;
+    divisor = gcd(divisor, w);
+  }
+  const parts = new Array<bigint>(n);
+  if (sum === 0) {
+    parts.fill(0n);
+    parts[n - 1] = total;
+    return parts;
+  }
+  // Dividing every weight by their common divisor changes no share and keeps products small.
+  sum /= divisor;
+  const t = Number(total);
+  if (Number.isSafeInteger(sum) && total <= BigInt(Number.MAX_SAFE_INTEGER) && t * sum <= Number.MAX_SAFE_INTEGER) {
+    const shares = new Array<number>(n);
+    const remainders = new Array<number>(n);
+    let left = t;
+    for (let i = 0; i < n; i++) {
+      const product = t * ((weights[i] as number) / divisor);
+      let q = Math.floor(product / sum);
+      let r = product - q * sum;
+      // Correct the float quotient by one where rounding moved it; both sides are exact integers here.
+      if (r < 0) {
+        q -= 1;
+        r += sum;
+      } else if (r >= sum) {
+        q += 1;
+        r -= sum;
+      }
+      shares[i] = q;
+      remainders[i] = r;
+      left -= q;
+    }
+    for (const i of largestRemainders(remainders, left)) shares[i] = (shares[i] as number) + 1;
+    for (let i = 0; i < n; i++) parts[i] = BigInt(shares[i] as number);
+    return parts;
+  }
+  const bigSum = BigInt(sum);
+  const bigDivisor = BigInt(divisor);
+  const remainders = new Array<bigint>(n);
+  let given = 0n;
+  for (let i = 0; i < n; i++) {
+    const product = total * (BigInt(weights[i] as number) / bigDivisor);
+    const part = product / bigSum;
+    parts[i] = part;
+    remainders[i] = product % bigSum;
+    given += part;
+  }
+  for (const i of largestRemainders(remainders, Number(total - given))) parts[i] = (parts[i] as bigint) + 1n;
+  return parts;
+}
+
+/** Indexes of the `count` (< number of parties) largest remainders, the earlier party first on ties. */
+function largestRemainders(remainders: readonly number[] | readonly bigint[], count: number): number[] {
+  const chosen: number[] = [];
+  const taken = new Uint8Array(remainders.length);
+  while (chosen.length < count) {
+    let best = -1;
+    for (let i = 0; i < remainders.length; i++) {
+      if (taken[i] === 1) continue;
+      if (best === -1 || (remainders[i] ?? 0) > (remainders[best] ?? 0)) best = i;
+    }
+    taken[best] = 1;
+    chosen.push(best);
+  }
+  return chosen;
+}
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+}
+
+/** Multiplies an amount by a decimal ratio given as a percentage string, e.g. applyPercent(x, "65") = 65 % of x. */
+export function percentOf(nanos: Nanos, percent: string): Nanos {
+  const p = parseMoney(percent); // percent in nano-units: "65" -> 65e9
+  return divRoundHalfUp(nanos * p, 100n * NANOS_PER_UNIT);
+}

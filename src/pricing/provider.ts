@@ -1,0 +1,322 @@
+/**
+ * Prices a node-hour from the node's labels. Precedence, first match wins (docs/pricing.md):
+ *   1. explicit node price: the node annotation aicost.dev/price-per-hour, or `nodes:` in the pricing file;
+ *   2. the pricing file's `instanceTypes` (region-specific entry before a region-less one);
+ *   3. the built-in on-demand catalog (same region exact, another region as a flagged estimate);
+ *   4. per-GPU-model price × GPU count, plus vCPU and memory at the resource rates;
+ *   5. CPU-only nodes: vCPU and memory at the resource rates (flagged as an estimate).
+ * Steps 2-5 give an on-demand price; spot and reserved nodes then take an explicit price for their
+ * capacity type or the most specific discount. A GPU node that none of these price is "unpriced", with
+ * the reason, and is never costed at zero.
+ */
+import { apportion, divRoundHalfUp, NANOS_PER_UNIT, parseMoney, percentOf, type Nanos } from '../cost/money.ts';
+import {
+  capacityTypeOf,
+  instanceFamilyOf,
+  LABEL,
+  providerOf,
+  type CapacityType,
+  type CloudProvider,
+  type Labels,
+} from './capacity-type.ts';
+import { DEFAULT_CUSTOM_PRICING, type CapacityPricing, type CustomPricing } from './custom-pricing.ts';
+import { CATALOG_CURRENCY, CATALOG_DATE, ON_DEMAND_CATALOG, type CatalogEntry } from './on-demand-catalog.ts';
+
+export const PRICE_ANNOTATION = 'aicost.dev/price-per-hour';
+
+export interface NodePriceInput {
+  readonly name: string;
+  readonly labels: Labels;
+  readonly annotations?: Labels;
+  /** Physical GPUs on the node (not time-slicing replicas). */
+  readonly gpuCount: number;
+  readonly vcpu: number;
+  readonly memoryGiB: number;
+}
+
+export type PriceSource = 'node' | 'custom-instance-type' | 'catalog' | 'gpu-model' | 'resource-rates';
+
+export interface PricedNode {
+  readonly priced: true;
+  readonly currency: string;
+  /** Hourly price, split so that gpu + cpu + memory = total exactly. */
+  readonly perHour: { readonly total: Nanos; readonly gpu: Nanos; readonly cpu: Nanos; readonly memory: Nanos };
+  /** The on-demand price of the same node, for savings figures (equal to total on on-demand nodes). */
+  readonly onDemandPerHour: Nanos;
+  readonly capacityType: CapacityType;
+  readonly provider: CloudProvider | undefined;
+  readonly instanceType: string | undefined;
+  readonly source: PriceSource;
+  /** True when the price is a stand-in (another region, a default rate, no spot discount configured). */
+  readonly estimated: boolean;
+  readonly detail: string;
+}
+
+export interface UnpricedNode {
+  readonly priced: false;
+  readonly capacityType: CapacityType;
+  readonly instanceType: string | undefined;
+  readonly reason: string;
+}
+
+export type NodePrice = PricedNode | UnpricedNode;
+
+export interface PricingProvider {
+  readonly currency: string;
+  priceNode(node: NodePriceInput): NodePrice;
+  /** Date the built-in catalog's prices were read, reported with every catalog price. */
+  readonly catalogDate: string;
+}
+
+interface BasePrice {
+  total: Nanos;
+  source: PriceSource;
+  estimated: boolean;
+  detail: string;
+}
+
+export function createPricingProvider(
+  custom: CustomPricing = DEFAULT_CUSTOM_PRICING,
+  catalog: readonly CatalogEntry[] = ON_DEMAND_CATALOG,
+  catalogDate = CATALOG_DATE,
+): PricingProvider {
+  const currency = custom.currency;
+  // The catalog is in USD: in another currency it can be used only with an exchange rate.
+  const catalogRate: Nanos | undefined =
+    currency === CATALOG_CURRENCY
+      ? NANOS_PER_UNIT
+      : custom.exchangeRateFromUSD !== undefined
+        ? parseMoney(custom.exchangeRateFromUSD)
+        : undefined;
+  const byInstanceType = new Map<string, CatalogEntry>();
+  for (const entry of catalog) byInstanceType.set(entry.instanceType, entry);
+  const nodePrices = new Map(Object.entries(custom.nodes).map(([name, price]) => [name, parseMoney(price)]));
+  const gpuModelPrices = new Map(Object.entries(custom.gpuModels).map(([model, price]) => [model, parseMoney(price)]));
+  const vcpuRate = parseMoney(custom.resources.pricePerVcpuHour);
+  const gibRate = parseMoney(custom.resources.pricePerGiBHour);
+
+  function fromCatalogCurrency(usd: Nanos): Nanos | undefined {
+    return catalogRate === undefined ? undefined : divRoundHalfUp(usd * catalogRate, NANOS_PER_UNIT);
+  }
+
+  function resourceValue(node: NodePriceInput): { cpu: Nanos; memory: Nanos } {
+    // Resource sizes are whole vCPUs and GiB rounded to the milli so the rate products stay integral.
+    const cpu = divRoundHalfUp(vcpuRate * BigInt(Math.round(node.vcpu * 1000)), 1000n);
+    const memory = divRoundHalfUp(gibRate * BigInt(Math.round(node.memoryGiB * 1000)), 1000n);
+    return { cpu, memory };
+  }
+
+  function onDemandBase(
+    node: NodePriceInput,
+    instanceType: string | undefined,
+    region: string | undefined,
+  ): BasePrice | string {
+    if (instanceType !== undefined) {
+      const custom = customInstanceTypePrice(instanceType, region);
+      if (custom) return custom;
+      const entry = byInstanceType.get(instanceType);
+      if (entry) {
+        const price = fromCatalogCurrency(parseMoney(entry.pricePerHour));
+        if (price === undefined) {
+          return `the built-in catalog is in USD and the currency is ${currency}: set exchangeRateFromUSD or price ${instanceType} in the pricing file`;
+        }
+        const sameRegion = region === undefined || region === entry.region;
+        return {
+          total: price,
+          source: 'catalog',
+          estimated: !sameRegion,
+          detail: sameRegion
+            ? `catalog ${entry.instanceType} ${entry.region} (${entry.source})`
+            : `catalog ${entry.instanceType} priced from ${entry.region}, no price for region ${region} (${entry.source})`,
+        };
+      }
+    }
+    const gpuModel = node.labels[LABEL.gpuProduct]?.replace(/-SHARED$/, '');
+    if (node.gpuCount > 0) {
+      const perGpu = gpuModel === undefined ? undefined : gpuModelPrices.get(gpuModel);
+      if (perGpu === undefined) {
+        return `no price for instance type ${instanceType ?? '(none)'}${gpuModel ? ` nor for GPU model ${gpuModel}` : ' and no GPU model label'}: add it to the pricing file`;
+      }
+      const rest = resourceValue(node);
+      return {
+        total: perGpu * BigInt(node.gpuCount) + rest.cpu + rest.memory,
+        source: 'gpu-model',
+        estimated: false,
+        detail: `${node.gpuCount} × ${gpuModel ?? ''} from the pricing file, plus vCPU and memory at resource rates`,
+      };
+    }
+    const rest = resourceValue(node);
+    if (rest.cpu + rest.memory === 0n) return 'CPU-only node with no CPU or memory capacity to price';
+    return {
+      total: rest.cpu + rest.memory,
+      source: 'resource-rates',
+      estimated: true,
+      detail: `${node.vcpu} vCPU and ${node.memoryGiB} GiB at resource rates`,
+    };
+  }
+
+  function customInstanceTypePrice(instanceType: string, region: string | undefined): BasePrice | undefined {
+    const candidates = custom.instanceTypes.filter((e) => e.instanceType === instanceType);
+    const exact = candidates.find((e) => e.region !== undefined && e.region === region);
+    const any = candidates.find((e) => e.region === undefined);
+    const chosen = exact ?? any;
+    if (!chosen) return undefined;
+    return {
+      total: parseMoney(chosen.pricePerHour),
+      source: 'custom-instance-type',
+      estimated: false,
+      detail: `pricing file instanceTypes ${instanceType}${chosen.region ? ` ${chosen.region}` : ''}`,
+    };
+  }
+
+  function applyCapacityType(
+    base: BasePrice,
+    rules: CapacityPricing,
+    kind: 'spot' | 'reserved',
+    provider: CloudProvider | undefined,
+    instanceType: string | undefined,
+    region: string | undefined,
+  ): BasePrice {
+    if (instanceType !== undefined) {
+      const explicit =
+        rules.prices.find((p) => p.instanceType === instanceType && p.region !== undefined && p.region === region) ??
+        rules.prices.find((p) => p.instanceType === instanceType && p.region === undefined);
+      if (explicit) {
+        return {
+          total: parseMoney(explicit.pricePerHour),
+          source: base.source,
+          estimated: false,
+          detail: `${kind} price for ${instanceType} from the pricing file`,
+        };
+      }
+    }
+    const family = instanceType === undefined ? undefined : instanceFamilyOf(instanceType);
+    const discount = mostSpecificDiscount(rules.discounts, provider, family, instanceType, region);
+    if (!discount) {
+      // Without a configured discount the on-demand price is the honest upper bound.
+      return {
+        ...base,
+        estimated: true,
+        detail: `${base.detail}; no ${kind} discount configured, on-demand price used`,
+      };
+    }
+    const total = base.total - percentOf(base.total, discount.percent);
+    return { ...base, total, detail: `${base.detail}; ${kind} discount ${discount.percent}%` };
+  }
+
+  return {
+    currency,
+    catalogDate,
+    priceNode(node) {
+      const instanceType = node.labels[LABEL.instanceType] ?? node.labels[LABEL.instanceTypeBeta];
+      const region = node.labels[LABEL.region];
+      const capacityType = capacityTypeOf(node.labels);
+      const provider = providerOf(node.labels, instanceType);
+
+      let base: BasePrice | string;
+      let onDemand: Nanos;
+      const explicitText = node.annotations?.[PRICE_ANNOTATION];
+      const explicit = explicitText !== undefined ? safeParseMoney(explicitText) : nodePrices.get(node.name);
+      if (explicitText !== undefined && explicit === undefined) {
+        return {
+          priced: false,
+          capacityType,
+          instanceType,
+          reason: `annotation ${PRICE_ANNOTATION}="${explicitText}" is not a decimal amount`,
+        };
+      }
+      if (explicit !== undefined) {
+        base = {
+          total: explicit,
+          source: 'node',
+          estimated: false,
+          detail: explicitText !== undefined ? `node annotation ${PRICE_ANNOTATION}` : 'pricing file nodes entry',
+        };
+        const od = onDemandBase(node, instanceType, region);
+        onDemand = typeof od === 'string' ? explicit : od.total;
+      } else {
+        base = onDemandBase(node, instanceType, region);
+        if (typeof base === 'string') return { priced: false, capacityType, instanceType, reason: base };
+        onDemand = base.total;
+        if (capacityType !== 'on-demand') {
+          base = applyCapacityType(
+            base,
+            capacityType === 'spot' ? custom.spot : custom.reserved,
+            capacityType,
+            provider,
+            instanceType,
+            region,
+          );
+        }
+      }
+      const perHour = splitPrice(base.total, node, resourceValue(node));
+      return {
+        priced: true,
+        currency,
+        perHour,
+        onDemandPerHour: onDemand,
+        capacityType,
+        provider,
+        instanceType,
+        source: base.source,
+        estimated: base.estimated,
+        detail: base.detail,
+      };
+    },
+  };
+}
+
+/**
+ * The GPU part of a node's price is what remains after its vCPU and memory are valued at the resource
+ * rates (capped at the node price); CPU-only nodes have no GPU part. The CPU/memory part is then split
+ * between CPU and memory in proportion to their values, so the three parts always add up exactly.
+ */
+export function splitPrice(
+  total: Nanos,
+  node: Pick<NodePriceInput, 'gpuCount'>,
+  value: { cpu: Nanos; memory: Nanos },
+): PricedNode['perHour'] {
+  const nonGpuValue = value.cpu + value.memory;
+  const nonGpu = node.gpuCount > 0 ? (nonGpuValue < total ? nonGpuValue : total) : total;
+  const gpu = total - nonGpu;
+  const [cpu = 0n, memory = 0n] =
+    nonGpuValue === 0n ? [nonGpu, 0n] : apportion(nonGpu, [Number(value.cpu), Number(value.memory)]);
+  return { total, gpu, cpu, memory };
+}
+
+function mostSpecificDiscount(
+  discounts: CapacityPricing['discounts'],
+  provider: CloudProvider | undefined,
+  family: string | undefined,
+  instanceType: string | undefined,
+  region: string | undefined,
+): CapacityPricing['discounts'][number] | undefined {
+  let best: CapacityPricing['discounts'][number] | undefined;
+  let bestScore = -1;
+  for (const d of discounts) {
+    if (d.provider !== undefined && d.provider !== provider) continue;
+    if (d.instanceFamily !== undefined && d.instanceFamily !== family) continue;
+    if (d.instanceType !== undefined && d.instanceType !== instanceType) continue;
+    if (d.region !== undefined && d.region !== region) continue;
+    // Instance type beats family beats provider; region refines any of them.
+    const score =
+      (d.instanceType !== undefined ? 8 : 0) +
+      (d.instanceFamily !== undefined ? 4 : 0) +
+      (d.provider !== undefined ? 2 : 0) +
+      (d.region !== undefined ? 1 : 0);
+    if (score > bestScore) {
+      best = d;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+function safeParseMoney(text: string): Nanos | undefined {
+  try {
+    const value = parseMoney(text);
+    return value < 0n ? undefined : value;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Builds the local cluster's binaries from Go modules into a cache outside the repository:
+# kube-apiserver, kube-controller-manager, kube-scheduler, etcd, kwok and helm.
+# Idempotent: a binary already in the cache is not built again.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=versions.sh
+source "$here/versions.sh"
+
+log() { printf '[build-binaries %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+command -v go >/dev/null 2>&1 || die "Go is not installed; Go 1.$GO_MIN_MINOR or newer is needed to build the local cluster (https://go.dev/doc/install)."
+go_version=$(go env GOVERSION) # e.g. go1.26.8
+go_minor=$(sed -E 's/^go1\.([0-9]+).*/\1/' <<<"$go_version")
+[[ "$go_minor" =~ ^[0-9]+$ ]] || die "cannot read the Go version from '$go_version'"
+if (( go_minor < GO_MIN_MINOR )); then
+  die "Go $go_version is too old: Kubernetes $K8S_VERSION and kwok $KWOK_VERSION need Go 1.$GO_MIN_MINOR or newer."
+fi
+
+# Never let the go command fetch another toolchain: use the one on PATH or fail.
+export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
+mkdir -p "$BIN_DIR"
+work="$AICOST_CACHE_DIR/build"
+mkdir -p "$work"
+
+have() { [[ -x "$BIN_DIR/$1" ]]; }
+
+k8s_minor=$(cut -d. -f2 <<<"$K8S_VERSION")
+staging_version="v0.${K8S_VERSION#v1.}"
+
+build_kubernetes() {
+  if have kube-apiserver && have kube-controller-manager && have kube-scheduler; then
+    log "kubernetes $K8S_VERSION: cached"; return
+  fi
+  log "kubernetes $K8S_VERSION: preparing a wrapper module (k8s.io/kubernetes has replace directives, so go install cannot build it)"
+  local dir="$work/kubernetes-$K8S_VERSION"
+  rm -rf "$dir"; mkdir -p "$dir"; cd "$dir"
+  go mod init aicost.local/build-kubernetes >/dev/null 2>&1
+  # The replace block of k8s.io/kubernetes points every staging module at ./staging; point each at
+  # its published v0.X.Y instead.
+  local gomod
+  gomod=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
+  [[ -f "$gomod" ]] || die "could not download the go.mod of k8s.io/kubernetes@$K8S_VERSION"
+  {
+    echo "require k8s.io/kubernetes $K8S_VERSION"
+    echo "replace ("
+    sed -n '/^replace (/,/^)/p' "$gomod" | sed -n -E 's#^[[:space:]]*(k8s\.io/[a-z0-9-]+) => \./staging/.*#\t\1 => \1 '"$staging_version"'#p'
+    echo ")"
+  } >>go.mod
+  log "kubernetes $K8S_VERSION: resolving modules"
+  go mod tidy >/dev/null 2>&1 || true
+  cat >tools.go <<GO
+//go:build tools
+
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+)
+GO
+  local ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$k8s_minor"
+  for cmd in kube-apiserver kube-controller-manager kube-scheduler; do
+    if have "$cmd"; then continue; fi
+    log "kubernetes $K8S_VERSION: building $cmd (the first build takes many minutes)"
+    go build -trimpath -ldflags "$ldflags" -o "$BIN_DIR/$cmd.tmp" "k8s.io/kubernetes/cmd/$cmd"
+    mv "$BIN_DIR/$cmd.tmp" "$BIN_DIR/$cmd"
+  done
+}
+
+build_etcd() {
+  if have etcd; then log "etcd $ETCD_VERSION: cached"; return; fi
+  # go.etcd.io/etcd/server/v3 also carries replace directives; build it from a wrapper module.
+  local dir="$work/etcd-$ETCD_VERSION"
+  rm -rf "$dir"; mkdir -p "$dir"; cd "$dir"
+  go mod init aicost.local/build-etcd >/dev/null 2>&1
+  echo "require go.etcd.io/etcd/server/v3 $ETCD_VERSION" >>go.mod
+  cat >tools.go <<GO
+//go:build tools
+
+package tools
+
+import _ "go.etcd.io/etcd/server/v3"
+GO
+  go mod tidy >/dev/null 2>&1 || true
+  log "etcd $ETCD_VERSION: building"
+  go build -trimpath -ldflags "-s -w" -o "$BIN_DIR/etcd.tmp" go.etcd.io/etcd/server/v3
+  mv "$BIN_DIR/etcd.tmp" "$BIN_DIR/etcd"
+}
+
+go_install() { # name module version
+  local name=$1 pkg=$2 version=$3
+  if have "$name"; then log "$name $version: cached"; return; fi
+  log "$name $version: building"
+  GOBIN="$BIN_DIR" go install -trimpath -ldflags "-s -w" "$pkg@$version"
+}
+
+start=$(date +%s)
+build_etcd
+go_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION"
+go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION"
+build_kubernetes
+log "all binaries ready in $BIN_DIR ($(( $(date +%s) - start )) s)"
