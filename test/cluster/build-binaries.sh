@@ -48,8 +48,6 @@ build_kubernetes() {
     sed -n '/^replace (/,/^)/p' "$gomod" | sed -n -E 's#^[[:space:]]*(k8s\.io/[a-z0-9-]+) => \./staging/.*#\t\1 => \1 '"$staging_version"'#p'
     echo ")"
   } >>go.mod
-  log "kubernetes $K8S_VERSION: resolving modules"
-  go mod tidy >/dev/null 2>&1 || true
   cat >tools.go <<GO
 //go:build tools
 
@@ -61,6 +59,11 @@ import (
 	_ "k8s.io/kubernetes/cmd/kube-scheduler"
 )
 GO
+  # tidy needs the imports above to keep the pinned requirement (without them it drops it, and the build
+  # then resolves the newest Kubernetes instead).
+  log "kubernetes $K8S_VERSION: resolving modules"
+  go mod tidy -e >/dev/null || die "go mod tidy failed for k8s.io/kubernetes@$K8S_VERSION"
+  grep -q "k8s.io/kubernetes $K8S_VERSION" go.mod || die "go.mod lost the pin on k8s.io/kubernetes $K8S_VERSION"
   local ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$k8s_minor"
   for cmd in kube-apiserver kube-controller-manager kube-scheduler; do
     if have "$cmd"; then continue; fi
@@ -84,7 +87,8 @@ package tools
 
 import _ "go.etcd.io/etcd/server/v3"
 GO
-  go mod tidy >/dev/null 2>&1 || true
+  go mod tidy -e >/dev/null || die "go mod tidy failed for etcd $ETCD_VERSION"
+  grep -q "go.etcd.io/etcd/server/v3 $ETCD_VERSION" go.mod || die "go.mod lost the pin on etcd $ETCD_VERSION"
   log "etcd $ETCD_VERSION: building"
   go build -trimpath -ldflags "-s -w" -o "$BIN_DIR/etcd.tmp" go.etcd.io/etcd/server/v3
   mv "$BIN_DIR/etcd.tmp" "$BIN_DIR/etcd"

@@ -1,0 +1,223 @@
+/**
+ * The operator's configuration, parsed once at start-up from command-line flags and AICOST_* environment
+ * variables (a flag beats its variable), validated with zod, frozen, and passed down. Nothing else reads
+ * process.env. An error names the flag and says what is expected.
+ */
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import type { LeaderElectionOptions } from '../controller/leader-election.ts';
+import { currencySchema } from '../pricing/custom-pricing.ts';
+import { parseDuration } from './duration.ts';
+
+const duration = (name: string, min: number, max: number) =>
+  z.string().transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `--${name} must be a duration such as 30s, 5m or 1h, got "${text}"` });
+      return z.NEVER;
+    }
+    if (ms < min || ms > max) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `--${name} must be between ${min / 1000}s and ${max / 1000}s, got ${text}`,
+      });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const intString = (name: string, min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `--${name} must be a whole number`)
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, `--${name} must be between ${min} and ${max}`);
+
+const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+/** Every option: flag name, environment variable, default, and schema. The README's table is this list. */
+export const OPTIONS = {
+  'prometheus-url': {
+    env: 'AICOST_PROMETHEUS_URL',
+    default: 'http://127.0.0.1:9090',
+    schema: z.url({ error: '--prometheus-url must be an http(s) URL' }),
+  },
+  'prometheus-timeout': {
+    env: 'AICOST_PROMETHEUS_TIMEOUT',
+    default: '10s',
+    schema: duration('prometheus-timeout', 100, 300_000),
+  },
+  interval: { env: 'AICOST_INTERVAL', default: '60s', schema: duration('interval', 1000, 3_600_000) },
+  'label-keys': {
+    env: 'AICOST_LABEL_KEYS',
+    default: 'team,project,model,experiment,environment',
+    schema: z
+      .string()
+      .transform((s) =>
+        s
+          .split(',')
+          .map((k) => k.trim())
+          .filter(Boolean),
+      )
+      .pipe(
+        z
+          .array(z.string().regex(LABEL_KEY, 'each --label-keys entry must be a label key'))
+          .max(10, '--label-keys takes at most 10 keys'),
+      ),
+  },
+  'pricing-file': { env: 'AICOST_PRICING_FILE', default: '', schema: z.string() },
+  currency: { env: 'AICOST_CURRENCY', default: '', schema: z.union([z.literal(''), currencySchema]) },
+  'idle-threshold': { env: 'AICOST_IDLE_THRESHOLD', default: '5', schema: intString('idle-threshold', 0, 100) },
+  'min-coverage': { env: 'AICOST_MIN_COVERAGE', default: '60', schema: intString('min-coverage', 1, 100) },
+  'scrape-interval': {
+    env: 'AICOST_SCRAPE_INTERVAL',
+    default: '15s',
+    schema: duration('scrape-interval', 1000, 600_000),
+  },
+  'annotate-interval': {
+    env: 'AICOST_ANNOTATE_INTERVAL',
+    default: '5m',
+    schema: duration('annotate-interval', 0, 86_400_000),
+  },
+  'write-qps': { env: 'AICOST_WRITE_QPS', default: '20', schema: intString('write-qps', 1, 1000) },
+  'write-burst': { env: 'AICOST_WRITE_BURST', default: '50', schema: intString('write-burst', 1, 10_000) },
+  'metrics-port': { env: 'AICOST_METRICS_PORT', default: '8080', schema: intString('metrics-port', 0, 65535) },
+  'health-port': { env: 'AICOST_HEALTH_PORT', default: '8081', schema: intString('health-port', 0, 65535) },
+  'bind-address': { env: 'AICOST_BIND_ADDRESS', default: '0.0.0.0', schema: z.string().min(1) },
+  'leader-elect': { env: 'AICOST_LEADER_ELECT', default: 'true', schema: bool },
+  'leader-election-namespace': { env: 'AICOST_LEADER_ELECTION_NAMESPACE', default: '', schema: z.string() },
+  'leader-election-id': {
+    env: 'AICOST_LEADER_ELECTION_ID',
+    default: 'aicost-operator',
+    schema: z.string().min(1).max(63),
+  },
+  'lease-duration': { env: 'AICOST_LEASE_DURATION', default: '15s', schema: duration('lease-duration', 2000, 600_000) },
+  'renew-deadline': { env: 'AICOST_RENEW_DEADLINE', default: '10s', schema: duration('renew-deadline', 1000, 600_000) },
+  'retry-period': { env: 'AICOST_RETRY_PERIOD', default: '2s', schema: duration('retry-period', 200, 60_000) },
+  namespace: { env: 'AICOST_NAMESPACE', default: 'aicost-system', schema: z.string().min(1).max(63) },
+  identity: { env: 'AICOST_IDENTITY', default: '', schema: z.string().max(128) },
+  'metrics-cardinality-limit': {
+    env: 'AICOST_METRICS_CARDINALITY_LIMIT',
+    default: '2000',
+    schema: intString('metrics-cardinality-limit', 10, 100_000),
+  },
+  'log-level': {
+    env: 'AICOST_LOG_LEVEL',
+    default: 'info',
+    schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']),
+  },
+} as const;
+
+type Options = typeof OPTIONS;
+type Parsed = { readonly [K in keyof Options]: z.output<Options[K]['schema']> };
+
+export interface Config {
+  readonly prometheusUrl: string;
+  readonly prometheusTimeoutMs: number;
+  readonly intervalMs: number;
+  readonly labelKeys: readonly string[];
+  readonly pricingFile: string | undefined;
+  /** Overrides the pricing file's currency when set. */
+  readonly currency: string | undefined;
+  /** Ratio 0..1 under which a GPU sample counts as idle. */
+  readonly idleThreshold: number;
+  /** Ratio 0..1 of the window metrics must cover to count. */
+  readonly minCoverage: number;
+  readonly scrapeIntervalMs: number;
+  readonly annotateIntervalMs: number;
+  readonly writeQps: number;
+  readonly writeBurst: number;
+  readonly metricsPort: number;
+  readonly healthPort: number;
+  readonly bindAddress: string;
+  readonly leaderElection: LeaderElectionOptions & { readonly enabled: boolean };
+  readonly namespace: string;
+  readonly metricsCardinalityLimit: number;
+  readonly logLevel: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function parseConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  hostname: string,
+): Config {
+  let values: Record<string, string | undefined>;
+  try {
+    values = parseArgs({
+      args: [...argv],
+      options: Object.fromEntries(Object.keys(OPTIONS).map((name) => [name, { type: 'string' as const }])),
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (cause) {
+    throw new ConfigError(`${(cause as Error).message}. Run "aicost run --help" for the options.`, { cause });
+  }
+  const raw: Record<string, string> = {};
+  for (const [name, option] of Object.entries(OPTIONS)) {
+    raw[name] = values[name] ?? env[option.env] ?? option.default;
+  }
+  const shape = Object.fromEntries(Object.entries(OPTIONS).map(([name, option]) => [name, option.schema])) as {
+    [K in keyof Options]: Options[K]['schema'];
+  };
+  const result = z.object(shape).safeParse(raw);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? '');
+      const option = OPTIONS[name as keyof Options] as Options[keyof Options] | undefined;
+      const origin =
+        values[name] !== undefined ? `--${name}` : option && env[option.env] !== undefined ? option.env : `--${name}`;
+      return `  ${origin}: ${issue.message}`;
+    });
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const p = result.data as Parsed;
+  if (p['renew-deadline'] >= p['lease-duration'])
+    throw new ConfigError('invalid configuration:\n  --renew-deadline must be shorter than --lease-duration');
+  return Object.freeze({
+    prometheusUrl: p['prometheus-url'],
+    prometheusTimeoutMs: p['prometheus-timeout'],
+    intervalMs: p.interval,
+    labelKeys: Object.freeze([...p['label-keys']]),
+    pricingFile: p['pricing-file'] || undefined,
+    currency: p.currency || undefined,
+    idleThreshold: p['idle-threshold'] / 100,
+    minCoverage: p['min-coverage'] / 100,
+    scrapeIntervalMs: p['scrape-interval'],
+    annotateIntervalMs: p['annotate-interval'],
+    writeQps: p['write-qps'],
+    writeBurst: p['write-burst'],
+    metricsPort: p['metrics-port'],
+    healthPort: p['health-port'],
+    bindAddress: p['bind-address'],
+    leaderElection: Object.freeze({
+      enabled: p['leader-elect'],
+      namespace: p['leader-election-namespace'] || p.namespace,
+      name: p['leader-election-id'],
+      identity: p.identity || `${hostname}-${process.pid}`,
+      leaseDurationMs: p['lease-duration'],
+      renewDeadlineMs: p['renew-deadline'],
+      retryPeriodMs: p['retry-period'],
+    }),
+    namespace: p.namespace,
+    metricsCardinalityLimit: p['metrics-cardinality-limit'],
+    logLevel: p['log-level'],
+  });
+}
+
+/** Reads the process's arguments and environment: the only place the operator touches process.env. */
+export function loadConfig(argv: readonly string[], hostname: string): Config {
+  return parseConfig(argv, process.env, hostname);
+}
+
+export function helpText(): string {
+  const rows = Object.entries(OPTIONS).map(
+    ([name, o]) => `  --${name.padEnd(28)} ${o.env.padEnd(34)} default: ${o.default || '(none)'}`,
+  );
+  return ['Usage: aicost run [options]', '', 'Options (flag, environment variable, default):', ...rows].join('\n');
+}

@@ -1,0 +1,90 @@
+/**
+ * The operator's view of the cluster: one reflector per resource, each holding compact projections.
+ * Decisions wait until every reflector has synced (hasSynced), as Karpenter waits for its cluster state.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from './clock.ts';
+import type { KubeClient } from './kube-client.ts';
+import type { Metrics } from './metrics.ts';
+import {
+  projectNamespace,
+  projectNode,
+  projectPod,
+  projectReplicaSet,
+  projectWorkload,
+  type NamespaceRecord,
+  type NodeRecord,
+  type PodRecord,
+  type ReplicaSetRecord,
+  type WorkloadRecord,
+} from './projections.ts';
+import { Reflector, type ReflectorOptions } from './reflector.ts';
+
+export interface ClusterCache {
+  readonly nodes: Reflector<NodeRecord>;
+  readonly pods: Reflector<PodRecord>;
+  readonly replicaSets: Reflector<ReplicaSetRecord>;
+  readonly jobs: Reflector<WorkloadRecord>;
+  readonly deployments: Reflector<WorkloadRecord>;
+  readonly statefulSets: Reflector<WorkloadRecord>;
+  readonly namespaces: Reflector<NamespaceRecord>;
+  readonly all: readonly Reflector<unknown>[];
+  hasSynced(): boolean;
+  start(): Promise<void>;
+  stop(): void;
+}
+
+export function createClusterCache(
+  client: KubeClient,
+  clock: Clock,
+  log: Logger,
+  metrics: Metrics,
+  options: { labelKeys: readonly string[]; relistIntervalMs?: number },
+): ClusterCache {
+  const hooks = {
+    onError: (name: string) => metrics.watchRestarts.inc({ resource: name }),
+    onRelist: (name: string) => metrics.synced.set({ resource: name }, 1),
+  };
+  const make = <P>(o: ReflectorOptions<P>) =>
+    new Reflector<P>({ relistIntervalMs: options.relistIntervalMs, ...o }, client, clock, log, hooks);
+  const nodes = make({ name: 'nodes', path: '/api/v1/nodes', project: projectNode });
+  // Only pods bound to a node hold resources; the field selector keeps pending ones out of the cache.
+  const pods = make({
+    name: 'pods',
+    path: '/api/v1/pods',
+    fieldSelector: 'spec.nodeName!=',
+    project: (pod: Parameters<typeof projectPod>[0]) => projectPod(pod, options.labelKeys),
+  });
+  const replicaSets = make({ name: 'replicasets', path: '/apis/apps/v1/replicasets', project: projectReplicaSet });
+  const jobs = make({ name: 'jobs', path: '/apis/batch/v1/jobs', project: projectWorkload('Job') });
+  const deployments = make({
+    name: 'deployments',
+    path: '/apis/apps/v1/deployments',
+    project: projectWorkload('Deployment'),
+  });
+  const statefulSets = make({
+    name: 'statefulsets',
+    path: '/apis/apps/v1/statefulsets',
+    project: projectWorkload('StatefulSet'),
+  });
+  const namespaces = make({ name: 'namespaces', path: '/api/v1/namespaces', project: projectNamespace });
+  const all = [nodes, pods, replicaSets, jobs, deployments, statefulSets, namespaces] as Reflector<unknown>[];
+  return {
+    nodes,
+    pods,
+    replicaSets,
+    jobs,
+    deployments,
+    statefulSets,
+    namespaces,
+    all,
+    hasSynced: () => all.every((r) => r.synced),
+    // A failed first list is retried by the reflector itself; start() resolves either way.
+    start: async () => {
+      await Promise.all(all.map((r) => r.start()));
+    },
+    stop: () => {
+      for (const r of all) r.stop();
+    },
+  };
+}

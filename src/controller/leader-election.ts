@@ -1,0 +1,192 @@
+/**
+ * Leader election on a coordination.k8s.io/v1 Lease, with client-go's semantics: a candidate takes the
+ * Lease when its holder has not renewed it for leaseDuration (measured on the candidate's own clock from
+ * the moment it last saw the record change, so clock skew between replicas does not matter); the leader
+ * renews every retryPeriod and gives up if it cannot renew within renewDeadline; on shutdown it releases the
+ * Lease so a standby takes over at once. Updates carry the resourceVersion, so two candidates never both win.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from './clock.ts';
+import { isConflict, isNotFound, type KubeClient } from './kube-client.ts';
+import { errorSummary } from './reflector.ts';
+
+export interface LeaderElectionOptions {
+  readonly namespace: string;
+  readonly name: string;
+  readonly identity: string;
+  readonly leaseDurationMs: number;
+  readonly renewDeadlineMs: number;
+  readonly retryPeriodMs: number;
+}
+
+interface Lease {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name: string; namespace: string; resourceVersion?: string };
+  spec?: {
+    holderIdentity?: string | null;
+    leaseDurationSeconds?: number;
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
+  };
+}
+
+export interface LeaderCallbacks {
+  onStartedLeading(): void;
+  onStoppedLeading(): void;
+}
+
+export class LeaderElector {
+  private leading = false;
+  private stopped = false;
+  private observedRecord = '';
+  private observedAt = 0;
+  private lastRenewAt = 0;
+  private timer: unknown;
+  private readonly options: LeaderElectionOptions;
+  private readonly client: KubeClient;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly callbacks: LeaderCallbacks;
+
+  constructor(
+    options: LeaderElectionOptions,
+    client: KubeClient,
+    clock: Clock,
+    log: Logger,
+    callbacks: LeaderCallbacks,
+  ) {
+    this.options = options;
+    this.client = client;
+    this.clock = clock;
+    this.log = log.child({ component: 'leader-election', lease: `${options.namespace}/${options.name}` });
+    this.callbacks = callbacks;
+  }
+
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
+  start(): void {
+    this.stopped = false;
+    void this.tick();
+  }
+
+  private get path(): string {
+    return `/apis/coordination.k8s.io/v1/namespaces/${this.options.namespace}/leases`;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = this.clock.setTimeout(() => void this.tick(), this.options.retryPeriodMs);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const ok = await this.tryAcquireOrRenew();
+      const now = this.clock.now();
+      if (ok) {
+        this.lastRenewAt = now;
+        if (!this.leading) {
+          this.leading = true;
+          this.log.info({ identity: this.options.identity }, 'became the leader');
+          this.callbacks.onStartedLeading();
+        }
+      } else if (this.leading && now - this.lastRenewAt > this.options.renewDeadlineMs) {
+        this.loseLeadership('could not renew the lease within the renew deadline');
+      }
+    } catch (error) {
+      this.log.warn({ err: errorSummary(error) }, 'lease update failed');
+      if (this.leading && this.clock.now() - this.lastRenewAt > this.options.renewDeadlineMs) {
+        this.loseLeadership('could not renew the lease within the renew deadline');
+      }
+    }
+    this.schedule();
+  }
+
+  private loseLeadership(reason: string): void {
+    this.leading = false;
+    this.log.error({ reason }, 'lost leadership');
+    this.callbacks.onStoppedLeading();
+  }
+
+  private async tryAcquireOrRenew(): Promise<boolean> {
+    const now = this.clock.now();
+    const nowIso = new Date(now).toISOString();
+    const { identity, leaseDurationMs } = this.options;
+    let lease: Lease;
+    try {
+      lease = await this.client.get<Lease>(`${this.path}/${this.options.name}`);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      try {
+        await this.client.create(this.path, {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { name: this.options.name, namespace: this.options.namespace },
+          spec: {
+            holderIdentity: identity,
+            leaseDurationSeconds: Math.ceil(leaseDurationMs / 1000),
+            acquireTime: nowIso,
+            renewTime: nowIso,
+            leaseTransitions: 0,
+          },
+        });
+        return true;
+      } catch (createError) {
+        if (isConflict(createError)) return false; // another candidate created it first
+        throw createError;
+      }
+    }
+    const spec = lease.spec ?? {};
+    const record = `${spec.holderIdentity ?? ''}|${spec.renewTime ?? ''}`;
+    if (record !== this.observedRecord) {
+      this.observedRecord = record;
+      this.observedAt = now;
+    }
+    const holder = spec.holderIdentity ?? '';
+    const durationMs = (spec.leaseDurationSeconds ?? Math.ceil(leaseDurationMs / 1000)) * 1000;
+    const held = holder !== '' && holder !== identity && this.observedAt + durationMs > now;
+    if (held) return false;
+    const transitions = (spec.leaseTransitions ?? 0) + (holder === identity ? 0 : 1);
+    try {
+      await this.client.replace(`${this.path}/${this.options.name}`, {
+        ...lease,
+        spec: {
+          holderIdentity: identity,
+          leaseDurationSeconds: Math.ceil(leaseDurationMs / 1000),
+          acquireTime: holder === identity ? spec.acquireTime : nowIso,
+          renewTime: nowIso,
+          leaseTransitions: transitions,
+        },
+      });
+      return true;
+    } catch (error) {
+      if (isConflict(error)) return false; // someone else updated it between our read and write
+      throw error;
+    }
+  }
+
+  /** Stops campaigning and, if leading, releases the Lease so a standby can take it at once. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.clock.clearTimeout(this.timer);
+    if (!this.leading) return;
+    this.leading = false;
+    try {
+      const lease = await this.client.get<Lease>(`${this.path}/${this.options.name}`);
+      if (lease.spec?.holderIdentity === this.options.identity) {
+        const nowIso = new Date(this.clock.now()).toISOString();
+        await this.client.replace(`${this.path}/${this.options.name}`, {
+          ...lease,
+          spec: { ...lease.spec, holderIdentity: null, leaseDurationSeconds: 1, renewTime: nowIso },
+        });
+        this.log.info('released the lease');
+      }
+    } catch (error) {
+      this.log.warn({ err: errorSummary(error) }, 'could not release the lease');
+    }
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * The operator's Prometheus metrics, on a registry of its own (no global default registry). Workload and
+ * label series are bounded by a cardinality guard: past the limit, new series are folded into
+ * "__overflow__" so a cluster with 20,000 workloads cannot blow up the scrape.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const OVERFLOW = '__overflow__';
+
+/** Prometheus label names from label keys: "app.kubernetes.io/team" -> "label_app_kubernetes_io_team". */
+export function labelName(key: string): string {
+  return `label_${key.replace(/[^A-Za-z0-9_]/g, '_')}`;
+}
+
+class CardinalityGuard {
+  private readonly seen = new Set<string>();
+  private readonly limit: number;
+  constructor(limit: number) {
+    this.limit = limit;
+  }
+  /** The labels to use: the given ones while under the limit (or already seen), else all folded. */
+  admit<T extends Record<string, string>>(labels: T, fold: (labels: T) => T): T {
+    const key = JSON.stringify(labels);
+    if (this.seen.has(key)) return labels;
+    if (this.seen.size < this.limit) {
+      this.seen.add(key);
+      return labels;
+    }
+    return fold(labels);
+  }
+}
+
+export function createMetrics(labelKeys: readonly string[], cardinalityLimit: number) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'aicost_process_' });
+  const workloadLabels = ['namespace', 'workload_kind', 'workload', 'currency'] as const;
+  const byLabelNames = [...labelKeys.map(labelName), 'currency'];
+  const workloadGuard = new CardinalityGuard(cardinalityLimit);
+  const labelGuard = new CardinalityGuard(cardinalityLimit);
+
+  const m = {
+    registry,
+    cost: new Counter({
+      name: 'aicost_cost_total',
+      help: 'Accrued cost by workload, in the currency label',
+      labelNames: workloadLabels,
+      registers: [registry],
+    }),
+    gpuHours: new Counter({
+      name: 'aicost_gpu_hours_total',
+      help: 'GPU-hours held by workload',
+      labelNames: ['namespace', 'workload_kind', 'workload'],
+      registers: [registry],
+    }),
+    idleGpuHours: new Counter({
+      name: 'aicost_idle_gpu_hours_total',
+      help: 'Measured GPU-hours under the idle threshold, by workload',
+      labelNames: ['namespace', 'workload_kind', 'workload'],
+      registers: [registry],
+    }),
+    utilization: new Gauge({
+      name: 'aicost_gpu_utilization_ratio',
+      help: 'GPU-weighted utilization over the last accounting window (absent when unknown)',
+      labelNames: ['namespace', 'workload_kind', 'workload'],
+      registers: [registry],
+    }),
+    costByLabels: new Counter({
+      name: 'aicost_cost_by_labels_total',
+      help: 'Accrued cost by the configured roll-up label keys',
+      labelNames: byLabelNames,
+      registers: [registry],
+    }),
+    namespaceCost: new Counter({
+      name: 'aicost_namespace_cost_total',
+      help: 'Accrued cost by namespace',
+      labelNames: ['namespace', 'currency'],
+      registers: [registry],
+    }),
+    nodeCost: new Counter({
+      name: 'aicost_node_cost_total',
+      help: 'Cost of priced GPU nodes',
+      labelNames: ['node', 'capacity_type', 'currency'],
+      registers: [registry],
+    }),
+    nodeIdleCost: new Counter({
+      name: 'aicost_node_idle_cost_total',
+      help: 'Cost of GPU node capacity no pod requested',
+      labelNames: ['node', 'currency'],
+      registers: [registry],
+    }),
+    unpricedNodes: new Gauge({
+      name: 'aicost_unpriced_nodes',
+      help: 'GPU nodes the pricing provider could not price',
+      registers: [registry],
+    }),
+    utilizationUnknownPods: new Gauge({
+      name: 'aicost_utilization_unknown_pods',
+      help: 'GPU pods whose utilization was unknown in the last cycle',
+      registers: [registry],
+    }),
+    metricsAvailable: new Gauge({
+      name: 'aicost_gpu_metrics_available',
+      help: '1 when the last Prometheus queries succeeded',
+      registers: [registry],
+    }),
+    promErrors: new Counter({
+      name: 'aicost_prometheus_query_errors_total',
+      help: 'Failed Prometheus queries',
+      labelNames: ['signal'],
+      registers: [registry],
+    }),
+    promLatency: new Histogram({
+      name: 'aicost_prometheus_query_duration_seconds',
+      help: 'Prometheus query latency',
+      labelNames: ['signal'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    cycleDuration: new Histogram({
+      name: 'aicost_accounting_cycle_duration_seconds',
+      help: 'Duration of an accounting cycle',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    lastCycle: new Gauge({
+      name: 'aicost_accounting_last_cycle_timestamp_seconds',
+      help: 'End of the last accounted interval',
+      registers: [registry],
+    }),
+    annotationWrites: new Counter({
+      name: 'aicost_annotation_writes_total',
+      help: 'Annotation patches by result',
+      labelNames: ['kind', 'result'],
+      registers: [registry],
+    }),
+    apiRequests: new Counter({
+      name: 'aicost_kube_api_requests_total',
+      help: 'Kubernetes API requests by verb',
+      labelNames: ['verb'],
+      registers: [registry],
+    }),
+    leader: new Gauge({ name: 'aicost_leader', help: '1 while this replica is the leader', registers: [registry] }),
+    synced: new Gauge({
+      name: 'aicost_informer_synced',
+      help: '1 once the resource cache has synced',
+      labelNames: ['resource'],
+      registers: [registry],
+    }),
+    watchRestarts: new Counter({
+      name: 'aicost_watch_restarts_total',
+      help: 'List/watch restarts after errors',
+      labelNames: ['resource'],
+      registers: [registry],
+    }),
+    reconcileTotal: new Counter({
+      name: 'controller_runtime_reconcile_total',
+      help: 'Reconciliations by result',
+      labelNames: ['controller', 'result'],
+      registers: [registry],
+    }),
+    reconcileErrors: new Counter({
+      name: 'controller_runtime_reconcile_errors_total',
+      help: 'Reconciliation errors',
+      labelNames: ['controller'],
+      registers: [registry],
+    }),
+    reconcileTime: new Histogram({
+      name: 'controller_runtime_reconcile_time_seconds',
+      help: 'Reconciliation duration',
+      labelNames: ['controller'],
+      buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 5],
+      registers: [registry],
+    }),
+    queueAdds: new Counter({
+      name: 'workqueue_adds_total',
+      help: 'Work queue adds',
+      labelNames: ['name'],
+      registers: [registry],
+    }),
+    queueDepth: new Gauge({
+      name: 'workqueue_depth',
+      help: 'Work queue depth',
+      labelNames: ['name'],
+      registers: [registry],
+    }),
+    queueRetries: new Counter({
+      name: 'workqueue_retries_total',
+      help: 'Work queue retries',
+      labelNames: ['name'],
+      registers: [registry],
+    }),
+    guardWorkload<T extends { namespace: string; workload_kind: string; workload: string }>(labels: T): T {
+      return workloadGuard.admit(labels, (l) => ({ ...l, workload: OVERFLOW }));
+    },
+    guardLabels(labels: Record<string, string>): Record<string, string> {
+      return labelGuard.admit(labels, (l) =>
+        Object.fromEntries(Object.entries(l).map(([k, v]) => [k, k === 'currency' ? v : OVERFLOW])),
+      );
+    },
+  };
+  return m;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,217 @@
+#!/usr/bin/env node
+/**
+ * The composition root: the one place that reads the environment, parses the configuration, and builds
+ * every component from explicit dependencies (clock, clients, cache, pricing, metrics, logger).
+ */
+import { hostname } from 'node:os';
+import { KubeConfig } from '@kubernetes/client-node';
+import { pino, type Logger } from 'pino';
+import { ConfigError, helpText, loadConfig, type Config } from './config/config.ts';
+import { systemClock, type Clock } from './controller/clock.ts';
+import { createClusterCache } from './controller/cluster-cache.ts';
+import { startHttpServers } from './controller/http-server.ts';
+import { createKubeClient } from './controller/kube-client.ts';
+import { LeaderElector } from './controller/leader-election.ts';
+import { createMetrics } from './controller/metrics.ts';
+import { errorSummary } from './controller/reflector.ts';
+import { runWorkers, WorkQueue } from './controller/workqueue.ts';
+import { createPrometheusClient } from './measure/prometheus-client.ts';
+import { createPricingSource } from './pricing/pricing-source.ts';
+import { Accountant } from './reconcilers/accounting.ts';
+import { AnnotationWriter } from './reconcilers/annotation-writer.ts';
+
+export async function run(
+  config: Config,
+  log: Logger,
+  kc: KubeConfig,
+  clock: Clock = systemClock,
+): Promise<() => Promise<void>> {
+  const metrics = createMetrics(config.labelKeys, config.metricsCardinalityLimit);
+  const client = createKubeClient(kc, {
+    userAgent: `aicost-operator/${config.leaderElection.identity}`,
+    onRequest: (verb) => metrics.apiRequests.inc({ verb }),
+  });
+  const pricing = await createPricingSource(config.pricingFile, config.currency, log);
+  const prometheus = createPrometheusClient(config.prometheusUrl, config.prometheusTimeoutMs);
+  const cache = createClusterCache(client, clock, log, metrics, { labelKeys: config.labelKeys });
+  const queueMetrics = {
+    adds: (name: string) => metrics.queueAdds.inc({ name }),
+    depth: (name: string, depth: number) => metrics.queueDepth.set({ name }, depth),
+    retries: (name: string) => metrics.queueRetries.inc({ name }),
+  };
+  const writeQueue = new WorkQueue('annotations', clock, undefined, queueMetrics);
+  const writer = new AnnotationWriter({
+    client,
+    clock,
+    log,
+    metrics,
+    queue: writeQueue,
+    annotateIntervalMs: config.annotateIntervalMs,
+    writeQps: config.writeQps,
+    writeBurst: config.writeBurst,
+  });
+  const accountant = new Accountant({
+    cache,
+    pricing,
+    prometheus,
+    writer,
+    clock,
+    log: log.child({ controller: 'accounting' }),
+    metrics,
+    options: {
+      intervalMs: config.intervalMs,
+      idleThreshold: config.idleThreshold,
+      minCoverage: config.minCoverage,
+      scrapeIntervalMs: config.scrapeIntervalMs,
+      labelKeys: config.labelKeys,
+    },
+  });
+
+  let cycleTimer: unknown;
+  let leading = false;
+  let stopping = false;
+  let workers: Promise<void> | undefined;
+
+  // A function, not inline checks: the flags change while a cycle awaits.
+  const active = () => leading && !stopping;
+  const cycle = async (): Promise<void> => {
+    if (!active()) return;
+    const end = metrics.reconcileTime.startTimer({ controller: 'accounting' });
+    try {
+      if (!cache.hasSynced()) {
+        log.info('waiting for the caches to sync before accounting');
+      } else {
+        await pricing.refresh();
+        await accountant.runCycle();
+        metrics.reconcileTotal.inc({ controller: 'accounting', result: 'success' });
+      }
+    } catch (error) {
+      metrics.reconcileTotal.inc({ controller: 'accounting', result: 'error' });
+      metrics.reconcileErrors.inc({ controller: 'accounting' });
+      log.error({ err: errorSummary(error) }, 'accounting cycle failed; the next cycle covers its interval');
+    } finally {
+      end();
+    }
+    if (active()) cycleTimer = clock.setTimeout(() => void cycle(), config.intervalMs);
+  };
+
+  const startLeading = async () => {
+    leading = true;
+    metrics.leader.set(1);
+    // Start from everything a previous leader wrote: relist before the first decision.
+    await Promise.all(cache.all.map((r) => r.resync()));
+    accountant.reset();
+    writer.reset();
+    workers = runWorkers(writeQueue, 4, (key) => writer.reconcile(key), clock, {
+      onResult: (_key, outcome, ms) => {
+        metrics.reconcileTotal.inc({ controller: 'annotations', result: outcome });
+        metrics.reconcileTime.observe({ controller: 'annotations' }, ms / 1000);
+      },
+      onError: () => metrics.reconcileErrors.inc({ controller: 'annotations' }),
+    });
+    cycleTimer = clock.setTimeout(() => void cycle(), 0);
+  };
+
+  const elector = config.leaderElection.enabled
+    ? new LeaderElector(config.leaderElection, client, clock, log, {
+        onStartedLeading: () => void startLeading(),
+        onStoppedLeading: () => {
+          // As controller-runtime does: a replica that lost its lease exits, so it can never write as a
+          // stale leader; its Deployment restarts it as a standby.
+          log.fatal('lost the leader lease: exiting');
+          process.exit(1);
+        },
+      })
+    : undefined;
+
+  const servers = await startHttpServers({
+    bindAddress: config.bindAddress,
+    metricsPort: config.metricsPort,
+    healthPort: config.healthPort,
+    registry: metrics.registry,
+    healthy: () => ({ ready: true, detail: 'running' }),
+    ready: () => {
+      const waiting = cache.all.filter((r) => !r.synced).map((r) => r.name);
+      if (waiting.length > 0) return { ready: false, detail: `caches not synced: ${waiting.join(', ')}` };
+      const report = accountant.report;
+      const role = !config.leaderElection.enabled || elector?.isLeader ? 'leader' : 'standby';
+      return {
+        ready: true,
+        detail: `role: ${role}; gpu metrics: ${report ? report.measurement.reason : 'no cycle yet'}`,
+      };
+    },
+  });
+  log.info({ metricsPort: servers.metricsPort, healthPort: servers.healthPort }, 'serving metrics and probes');
+
+  await cache.start();
+  log.info('caches started');
+  if (elector) elector.start();
+  else await startLeading();
+
+  return async () => {
+    stopping = true;
+    leading = false;
+    clock.clearTimeout(cycleTimer);
+    writeQueue.shutdown();
+    await Promise.race([workers, new Promise((r) => setTimeout(r, 10_000))]);
+    await elector?.stop();
+    metrics.leader.set(0);
+    cache.stop();
+    await Promise.all(servers.servers.map((s) => new Promise((r) => s.close(r))));
+  };
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || rest.includes('--help')) {
+    console.log(helpText());
+    return;
+  }
+  if (command !== 'run') {
+    console.error(`unknown command "${command}"\n\n${helpText()}`);
+    process.exitCode = 2;
+    return;
+  }
+  let config: Config;
+  try {
+    config = loadConfig(rest, hostname());
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exitCode = 2;
+      return;
+    }
+    throw error;
+  }
+  const log = pino({ level: config.logLevel, base: { identity: config.leaderElection.identity } });
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  let stop: () => Promise<void>;
+  try {
+    stop = await run(config, log, kc);
+  } catch (error) {
+    log.fatal({ err: errorSummary(error) }, 'start-up failed');
+    process.exit(1);
+  }
+  let signalled = false;
+  const shutdown = (signal: string) => {
+    if (signalled) return;
+    signalled = true;
+    log.info({ signal }, 'shutting down');
+    stop()
+      .then(() => {
+        log.info('stopped');
+        process.exit(0);
+      })
+      .catch((error: unknown) => {
+        log.error({ err: errorSummary(error) }, 'unclean shutdown');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+if (import.meta.main) {
+  await main(process.argv.slice(2));
+}

@@ -1,0 +1,179 @@
+import { describe, expect, it } from 'vitest';
+import { formatMoney, parseMoney } from '../cost/money.ts';
+import { GPU_UNITS_PER_GPU, type NodeFacts, type PodFacts } from '../cost/types.ts';
+import type { Ledger } from './annotations.ts';
+import { monthStartOf, planAccounting, type Ledgers } from './accounting-plan.ts';
+
+// A node whose GPU part is exactly 8 $/h for 8 GPUs: 1 $ per GPU-hour, so figures read directly.
+const node: NodeFacts = {
+  name: 'n1',
+  perHour: { total: parseMoney('10'), gpu: parseMoney('8'), cpu: parseMoney('1'), memory: parseMoney('1') },
+  capacityType: 'on-demand',
+  gpuUnits: 8 * GPU_UNITS_PER_GPU,
+  cpuMillis: 64_000,
+  memoryBytes: 512 * 2 ** 30,
+  labels: {},
+};
+const T0 = Date.UTC(2026, 10, 10, 12, 0, 0) / 1000;
+
+function pod(name: string, over: Partial<PodFacts> = {}): PodFacts {
+  return {
+    uid: `uid-${name}`,
+    namespace: 'ml',
+    name,
+    nodeName: 'n1',
+    gpuUnits: GPU_UNITS_PER_GPU,
+    cpuMillis: 0,
+    memoryBytes: 0,
+    from: T0,
+    labels: {},
+    workload: { kind: 'Job', namespace: 'ml', name: 'train' },
+    ...over,
+  };
+}
+const empty: Ledgers = { pods: new Map(), workloads: new Map(), namespaces: new Map() };
+const ledger = (cost: string, until: number, gpuHours = 0): Ledger => ({
+  cost: parseMoney(cost),
+  gpuSeconds: gpuHours * 3600,
+  idleGpuSeconds: undefined,
+  accountedUntil: until,
+  currency: 'USD',
+});
+const money = (n: bigint | undefined) => (n === undefined ? 'none' : formatMoney(n, 6));
+
+describe('accounting plan', () => {
+  it('starts a new pod, its Job and its namespace from the pod start', () => {
+    const plan = planAccounting({
+      now: T0 + 1800,
+      cycleStart: T0 + 1740,
+      currency: 'USD',
+      nodes: [node],
+      pods: [pod('a')],
+      ledgers: empty,
+    });
+    expect(money(plan.pods.get('uid-a')?.ledger.cost)).toBe('0.500000');
+    expect(money(plan.workloads.get('Job/ml/train')?.ledger.cost)).toBe('0.500000');
+    expect(money(plan.namespaces.get('ml')?.ledger.cost)).toBe('0.500000');
+    expect(plan.pods.get('uid-a')?.ledger.accountedUntil).toBe(T0 + 1800);
+    expect(money(plan.pods.get('uid-a')?.display.costPerHour)).toBe('1.000000');
+    expect(plan.pods.get('uid-a')?.display.utilization).toBeUndefined();
+  });
+
+  it('adds exactly the cycle to a ledger that is up to date', () => {
+    const ledgers: Ledgers = {
+      pods: new Map([['uid-a', ledger('0.5', T0 + 1800, 0.5)]]),
+      workloads: new Map([['Job/ml/train', ledger('3.25', T0 + 1800)]]),
+      namespaces: new Map([['ml', ledger('100', T0 + 1800)]]),
+    };
+    const plan = planAccounting({
+      now: T0 + 1860,
+      cycleStart: T0 + 1800,
+      currency: 'USD',
+      nodes: [node],
+      pods: [pod('a')],
+      ledgers,
+    });
+    expect(money(plan.pods.get('uid-a')?.ledger.cost)).toBe('0.516667');
+    expect(plan.pods.get('uid-a')?.ledger.gpuSeconds).toBe(1860);
+    expect(money(plan.workloads.get('Job/ml/train')?.delta)).toBe('0.016667');
+    expect(money(plan.namespaces.get('ml')?.ledger.cost)).toBe('100.016667');
+  });
+
+  it('after a restart resumes each object from its own accounted-until: no double count, no gap', () => {
+    // The pod was last written 10 minutes ago, the Job 20 minutes ago; the new process's first cycle is 60 s.
+    const ledgers: Ledgers = {
+      pods: new Map([['uid-a', ledger('1.0', T0 + 3600)]]),
+      workloads: new Map([['Job/ml/train', ledger('0.8333333', T0 + 3000)]]),
+      namespaces: new Map(),
+    };
+    const now = T0 + 4200;
+    const plan = planAccounting({
+      now,
+      cycleStart: now - 60,
+      currency: 'USD',
+      nodes: [node],
+      pods: [pod('a')],
+      ledgers,
+    });
+    // Either way the total equals 1 $/h since T0: 70 minutes = 1.166667.
+    expect(money(plan.pods.get('uid-a')?.ledger.cost)).toBe('1.166667');
+    expect(money(plan.workloads.get('Job/ml/train')?.ledger.cost)).toBe('1.166667');
+    // A ledger already at `now` (another leader wrote it) adds nothing.
+    const again = planAccounting({
+      now,
+      cycleStart: now - 60,
+      currency: 'USD',
+      nodes: [node],
+      pods: [pod('a')],
+      ledgers: { ...empty, pods: new Map([['uid-a', ledger('1.166667', now)]]) },
+    });
+    expect(money(again.pods.get('uid-a')?.delta)).toBe('0.000000');
+  });
+
+  it('keeps a Job accruing the final span of a pod that ended, and stops there', () => {
+    const ended = pod('a', { until: T0 + 1830 });
+    const ledgers: Ledgers = { ...empty, workloads: new Map([['Job/ml/train', ledger('0.5', T0 + 1800)]]) };
+    const plan = planAccounting({
+      now: T0 + 1860,
+      cycleStart: T0 + 1800,
+      currency: 'USD',
+      nodes: [node],
+      pods: [ended],
+      ledgers,
+    });
+    expect(money(plan.workloads.get('Job/ml/train')?.ledger.cost)).toBe('0.508333');
+    expect(money(plan.workloads.get('Job/ml/train')?.display.costPerHour)).toBe('0.000000');
+  });
+
+  it('restarts a namespace at the start of a new month (UTC)', () => {
+    const monthStart = monthStartOf(Date.UTC(2026, 11, 1, 0, 30) / 1000);
+    expect(monthStart).toBe(Date.UTC(2026, 11, 1) / 1000);
+    const p = pod('a', { from: monthStart - 3600 });
+    const ledgers: Ledgers = { ...empty, namespaces: new Map([['ml', ledger('250', monthStart - 60)]]) };
+    const plan = planAccounting({
+      now: monthStart + 1800,
+      cycleStart: monthStart + 1740,
+      currency: 'USD',
+      nodes: [node],
+      pods: [p],
+      ledgers,
+    });
+    expect(money(plan.namespaces.get('ml')?.ledger.cost)).toBe('0.500000');
+  });
+
+  it('weights utilization by GPU-seconds and counts measured idle time', () => {
+    const busy = pod('busy', { gpuUnits: 3 * GPU_UNITS_PER_GPU, utilization: { mean: 0.9, idleRatio: 0 } });
+    const idle = pod('idle', { utilization: { mean: 0.02, idleRatio: 1 } });
+    const plan = planAccounting({
+      now: T0 + 60,
+      cycleStart: T0,
+      currency: 'USD',
+      nodes: [node],
+      pods: [busy, idle],
+      ledgers: empty,
+    });
+    const job = plan.workloads.get('Job/ml/train');
+    expect(job?.display.utilization).toBeCloseTo((3 * 0.9 + 0.02) / 4, 12);
+    expect(job?.ledger.idleGpuSeconds).toBe(60);
+    expect(plan.pods.get('uid-busy')?.ledger.idleGpuSeconds).toBe(0);
+  });
+
+  it('annotates only pods that hold GPUs, but charges every pod to its namespace', () => {
+    const cpuOnly = pod('sidecar', {
+      gpuUnits: 0,
+      cpuMillis: 32_000,
+      workload: { kind: 'Other', namespace: 'ml', name: 'ds' },
+    });
+    const plan = planAccounting({
+      now: T0 + 3600,
+      cycleStart: T0 + 3540,
+      currency: 'USD',
+      nodes: [node],
+      pods: [cpuOnly],
+      ledgers: empty,
+    });
+    expect(plan.pods.size).toBe(0);
+    expect(plan.workloads.size).toBe(0);
+    expect(money(plan.namespaces.get('ml')?.ledger.cost)).toBe('0.500000');
+  });
+});

@@ -1,0 +1,230 @@
+/**
+ * The accounting plan of one cycle: a pure function from the cluster's facts, the measured utilization and
+ * the ledgers accrued so far to the new ledgers of every pod, workload and namespace. The executor
+ * (accounting.ts) persists them as annotations.
+ *
+ * 1. The cycle's main segment [cycleStart, now) is attributed once by the cost engine for every pod on every
+ *    GPU node; its node results feed the metrics (allocated + idle = node cost).
+ * 2. Each object resumes from its own ledger's accounted-until. Normally that is cycleStart, and its delta
+ *    is the sum of its pods' main-segment costs. After a restart or a leader change it can be another time;
+ *    then each of its pods is attributed alone over [accounted-until, now). A pod's share of a node does not
+ *    depend on the other pods (GPUs, CPU and memory are never over-committed by the scheduler), so both
+ *    ways give the same money, and nothing is counted twice or skipped.
+ * 3. An object with no ledger starts from its pods' start: a pod from its own start, a workload from its
+ *    earliest pod's, a namespace from the start of the month (UTC).
+ * 4. Utilization is measured for the main segment only: catch-up spans add no idle GPU-hours.
+ */
+import { attributeInterval } from '../cost/engine.ts';
+import { divRoundHalfUp, type Nanos } from '../cost/money.ts';
+import { workloadKey } from '../cost/rollup.ts';
+import { type IntervalCost, type NodeFacts, type PodCost, type PodFacts } from '../cost/types.ts';
+import type { Display, Ledger } from './annotations.ts';
+
+export interface AccountingInput {
+  /** Epoch seconds, whole. */
+  readonly now: number;
+  readonly cycleStart: number;
+  readonly currency: string;
+  readonly nodes: readonly NodeFacts[];
+  readonly pods: readonly PodFacts[];
+  readonly ledgers: Ledgers;
+}
+
+export interface Ledgers {
+  readonly pods: ReadonlyMap<string, Ledger>;
+  readonly workloads: ReadonlyMap<string, Ledger>;
+  readonly namespaces: ReadonlyMap<string, Ledger>;
+}
+
+export interface TargetUpdate {
+  readonly ledger: Ledger;
+  readonly display: Display;
+  /** Cost added this cycle, for metrics. */
+  readonly delta: Nanos;
+  readonly gpuSecondsDelta: number;
+  readonly idleGpuSecondsDelta: number;
+}
+
+export interface AccountingPlan {
+  readonly main: IntervalCost;
+  /** By pod uid; only pods that hold GPUs. */
+  readonly pods: Map<string, TargetUpdate>;
+  /** By workload key "Kind/namespace/name"; Jobs, Deployments and StatefulSets. */
+  readonly workloads: Map<string, TargetUpdate>;
+  readonly namespaces: Map<string, TargetUpdate>;
+}
+
+interface Span {
+  cost: Nanos;
+  gpuSeconds: number;
+  idleGpuSeconds: number;
+  measured: boolean;
+}
+
+export function monthStartOf(epochSeconds: number): number {
+  const d = new Date(epochSeconds * 1000);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) / 1000;
+}
+
+export function planAccounting(input: AccountingInput): AccountingPlan {
+  const { now, cycleStart } = input;
+  const nodesByName = new Map(input.nodes.map((n) => [n.name, n]));
+  const main = attributeInterval({ start: cycleStart, end: now }, input.nodes, input.pods);
+  const mainByUid = new Map<string, PodCost>();
+  for (const pc of main.pods) mainByUid.set(pc.pod.uid, pc);
+
+  // Cost of one pod since `from`, memoized: the main segment when from = cycleStart, else the pod alone.
+  const since = new Map<string, Span>();
+  const spanOf = (pod: PodFacts, from: number): Span => {
+    const memo = `${pod.uid}@${from}`;
+    const cached = since.get(memo);
+    if (cached) return cached;
+    let span: Span;
+    if (from === cycleStart) {
+      span = toSpan(mainByUid.get(pod.uid), true);
+    } else {
+      const node = nodesByName.get(pod.nodeName);
+      const start = Math.min(from, now);
+      const alone = node
+        ? attributeInterval({ start, end: now }, [node], [{ ...pod, utilization: undefined }]).pods[0]
+        : undefined;
+      span = toSpan(alone, false);
+      // The main segment's measurement still counts where it falls inside this span.
+      if (from <= cycleStart) addMeasured(span, mainByUid.get(pod.uid));
+    }
+    since.set(memo, span);
+    return span;
+  };
+
+  const podsByWorkload = new Map<string, PodFacts[]>();
+  const podsByNamespace = new Map<string, PodFacts[]>();
+  for (const pod of input.pods) {
+    if (pod.workload.kind === 'Job' || pod.workload.kind === 'Deployment' || pod.workload.kind === 'StatefulSet') {
+      push(podsByWorkload, workloadKey(pod.workload), pod);
+    }
+    push(podsByNamespace, pod.namespace, pod);
+  }
+
+  const update = (
+    pods: readonly PodFacts[],
+    ledger: Ledger | undefined,
+    defaultStart: number,
+    reset = false,
+  ): TargetUpdate | undefined => {
+    const base: Ledger | undefined = reset ? undefined : ledger;
+    const from = base?.accountedUntil ?? defaultStart;
+    if (from > now) return undefined;
+    let cost = 0n;
+    let gpuSeconds = 0;
+    let idle = 0;
+    let measured = false;
+    for (const pod of pods) {
+      const span = spanOf(pod, from);
+      cost += span.cost;
+      gpuSeconds += span.gpuSeconds;
+      idle += span.idleGpuSeconds;
+      measured ||= span.measured;
+    }
+    const idleBefore = base?.idleGpuSeconds;
+    return {
+      ledger: {
+        cost: (base?.cost ?? 0n) + cost,
+        gpuSeconds: (base?.gpuSeconds ?? 0) + gpuSeconds,
+        idleGpuSeconds: measured || idleBefore !== undefined ? (idleBefore ?? 0) + idle : undefined,
+        accountedUntil: now,
+        currency: input.currency,
+      },
+      display: displayOf(pods, mainByUid, nodesByName, now),
+      delta: cost,
+      gpuSecondsDelta: gpuSeconds,
+      idleGpuSecondsDelta: idle,
+    };
+  };
+
+  const plan: AccountingPlan = { main, pods: new Map(), workloads: new Map(), namespaces: new Map() };
+  for (const pod of input.pods) {
+    if (pod.gpuUnits <= 0) continue;
+    const u = update([pod], input.ledgers.pods.get(pod.uid), pod.from);
+    if (u) plan.pods.set(pod.uid, u);
+  }
+  for (const [key, pods] of podsByWorkload) {
+    const u = update(pods, input.ledgers.workloads.get(key), earliest(pods));
+    if (u) plan.workloads.set(key, u);
+  }
+  const monthStart = monthStartOf(now);
+  for (const [namespace, pods] of podsByNamespace) {
+    const ledger = input.ledgers.namespaces.get(namespace);
+    const newMonth = ledger !== undefined && ledger.accountedUntil < monthStart;
+    const u = update(pods, ledger, Math.max(monthStart, earliest(pods)), newMonth);
+    if (u) plan.namespaces.set(namespace, u);
+  }
+  return plan;
+}
+
+function toSpan(pc: PodCost | undefined, useMeasurement: boolean): Span {
+  if (!pc) return { cost: 0n, gpuSeconds: 0, idleGpuSeconds: 0, measured: false };
+  const idle = useMeasurement && pc.gpuSeconds > 0 ? pc.idleGpuSeconds : undefined;
+  return {
+    cost: pc.cost?.total ?? 0n,
+    gpuSeconds: pc.gpuSeconds,
+    idleGpuSeconds: idle ?? 0,
+    measured: idle !== undefined,
+  };
+}
+
+function addMeasured(span: Span, main: PodCost | undefined): void {
+  if (main?.idleGpuSeconds !== undefined && main.gpuSeconds > 0) {
+    span.idleGpuSeconds += main.idleGpuSeconds;
+    span.measured = true;
+  }
+}
+
+/** Current hourly rate of the pods still running, and the GPU-weighted utilization of the measured ones. */
+function displayOf(
+  pods: readonly PodFacts[],
+  main: ReadonlyMap<string, PodCost>,
+  nodes: ReadonlyMap<string, NodeFacts>,
+  now: number,
+): Display {
+  let costPerHour = 0n;
+  let weighted = 0;
+  let weight = 0;
+  for (const pod of pods) {
+    const node = nodes.get(pod.nodeName);
+    if (node?.perHour && (pod.until === undefined || pod.until > now)) costPerHour += hourlyShare(pod, node);
+    const pc = main.get(pod.uid);
+    const u = pod.utilization;
+    if (u !== undefined && pc && pc.gpuSeconds > 0) {
+      weighted += u.mean * pc.gpuSeconds;
+      weight += pc.gpuSeconds;
+    }
+  }
+  return { costPerHour, utilization: weight > 0 ? weighted / weight : undefined };
+}
+
+/** A pod's share of its node's hourly price: requests over capacity, part by part. */
+export function hourlyShare(pod: PodFacts, node: NodeFacts): Nanos {
+  const price = node.perHour;
+  if (!price) return 0n;
+  const part = (amount: Nanos, request: number, capacity: number) =>
+    capacity > 0
+      ? divRoundHalfUp(amount * BigInt(Math.round(Math.min(request, capacity))), BigInt(Math.round(capacity)))
+      : 0n;
+  return (
+    part(price.gpu, pod.gpuUnits, node.gpuUnits) +
+    part(price.cpu, pod.cpuMillis, node.cpuMillis) +
+    part(price.memory, pod.memoryBytes / 2 ** 20, node.memoryBytes / 2 ** 20)
+  );
+}
+
+function earliest(pods: readonly PodFacts[]): number {
+  let min = Infinity;
+  for (const p of pods) min = Math.min(min, p.from);
+  return min;
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  let list = map.get(key);
+  if (!list) map.set(key, (list = []));
+  list.push(value);
+}

@@ -1,0 +1,199 @@
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { FakeClock, flushPromises } from '../controller/clock.ts';
+import { createClusterCache } from '../controller/cluster-cache.ts';
+import { createMetrics } from '../controller/metrics.ts';
+import { runWorkers, WorkQueue } from '../controller/workqueue.ts';
+import type { MatrixSeries } from '../measure/gpu-utilization.ts';
+import { PrometheusError, type PrometheusClient } from '../measure/prometheus-client.ts';
+import type { PricingSource } from '../pricing/pricing-source.ts';
+import { createPricingProvider } from '../pricing/provider.ts';
+import { FakeKube } from '../testing/fake-kube.ts';
+import { Accountant } from './accounting.ts';
+import { AnnotationWriter } from './annotation-writer.ts';
+
+const T0 = Date.UTC(2026, 10, 10, 12, 0, 0);
+const log = pino({ level: 'silent' });
+
+// Node price 10 $/h; CPU part 64 × 0.0316 = 2.0224, memory 512 × 0.0042 = 2.1504, GPU part 5.8272 = 0.7284 per GPU-hour.
+function seed(api: FakeKube): void {
+  api.put('/api/v1/nodes', {
+    metadata: {
+      name: 'gpu-1',
+      annotations: { 'aicost.dev/price-per-hour': '10' },
+      labels: { 'node.kubernetes.io/instance-type': 'custom' },
+    },
+    status: { allocatable: { cpu: '64', memory: '512Gi', 'nvidia.com/gpu': '8' } },
+  });
+  api.put('/api/v1/namespaces', { metadata: { name: 'ml' } });
+  api.put('/apis/batch/v1/namespaces/ml/jobs', { metadata: { name: 'train', namespace: 'ml', uid: 'job-uid' } });
+  api.put('/api/v1/namespaces/ml/pods', {
+    metadata: {
+      name: 'train-0',
+      namespace: 'ml',
+      uid: 'pod-uid',
+      labels: { team: 'research' },
+      ownerReferences: [{ kind: 'Job', name: 'train', controller: true }],
+    },
+    spec: { nodeName: 'gpu-1', containers: [{ resources: { limits: { 'nvidia.com/gpu': '1' } } }] },
+    status: { phase: 'Running', startTime: new Date(T0).toISOString() },
+  });
+}
+
+class FakePrometheus implements PrometheusClient {
+  down = false;
+  utilization = 0.5;
+  queries: string[] = [];
+  queryMatrix(query: string, time: number): Promise<MatrixSeries[]> {
+    this.queries.push(query);
+    if (this.down) return Promise.reject(new PrometheusError('connection refused'));
+    if (!query.startsWith('DCGM_FI_PROF_GR_ENGINE_ACTIVE')) return Promise.resolve([]);
+    const values = [0, 15, 30, 45].map((d) => [time - 60 + d, String(this.utilization)] as const);
+    return Promise.resolve([{ metric: { pod: 'train-0', namespace: 'ml', gpu: '0' }, values }]);
+  }
+}
+
+async function start(api: FakeKube, clock: FakeClock, prometheus: PrometheusClient) {
+  const metrics = createMetrics(['team'], 100);
+  const cache = createClusterCache(api, clock, log, metrics, { labelKeys: ['team'] });
+  await cache.start();
+  const queue = new WorkQueue('annotations', clock);
+  const writer = new AnnotationWriter({
+    client: api,
+    clock,
+    log,
+    metrics,
+    queue,
+    annotateIntervalMs: 0,
+    writeQps: 100,
+    writeBurst: 100,
+  });
+  const fixed = createPricingProvider();
+  const pricing: PricingSource = { current: () => fixed, refresh: () => Promise.resolve(undefined) };
+  const accountant = new Accountant({
+    cache,
+    pricing,
+    prometheus,
+    writer,
+    clock,
+    log,
+    metrics,
+    options: {
+      intervalMs: 60_000,
+      idleThreshold: 0.05,
+      minCoverage: 0.6,
+      scrapeIntervalMs: 15_000,
+      labelKeys: ['team'],
+    },
+  });
+  const workers = runWorkers(queue, 2, (key) => writer.reconcile(key), clock);
+  const stop = async () => {
+    queue.shutdown();
+    cache.stop();
+    await workers;
+  };
+  return { accountant, metrics, stop };
+}
+
+const annotations = (api: FakeKube, path: string) => api.object(path)?.metadata.annotations ?? {};
+const POD = '/api/v1/namespaces/ml/pods/train-0';
+const JOB = '/apis/batch/v1/namespaces/ml/jobs/train';
+
+describe('accounting against an in-memory API', () => {
+  it('annotates the pod, its Job and its namespace, and retries a failed patch with backoff', async () => {
+    const api = new FakeKube();
+    seed(api);
+    const clock = new FakeClock(T0 + 60_000);
+    const op = await start(api, clock, new FakePrometheus());
+    api.fail('patch', '/pods/train-0', 500);
+    const report = await op.accountant.runCycle();
+    expect(report.measurement).toMatchObject({ available: true, measuredPods: 1, unknownPods: 0 });
+    await clock.advance(1000);
+    // 60 s of one GPU at 0.7284 $/h = 0.012140.
+    expect(annotations(api, POD)).toMatchObject({
+      'aicost.dev/cost': '0.012140',
+      'aicost.dev/cost-per-hour': '0.7284',
+      'aicost.dev/gpu-hours': '0.0167',
+      'aicost.dev/idle-gpu-hours': '0.0000',
+      'aicost.dev/gpu-utilization': '50',
+      'aicost.dev/currency': 'USD',
+      'aicost.dev/accounted-until': new Date(T0 + 60_000).toISOString().replace('.000Z', 'Z'),
+    });
+    expect(annotations(api, JOB)['aicost.dev/cost']).toBe('0.012140');
+    expect(annotations(api, '/api/v1/namespaces/ml')['aicost.dev/cost']).toBe('0.012140');
+    expect(api.requests.filter((r) => r.verb === 'patch' && r.path === POD)).toHaveLength(2);
+    // The API is patched only on the operator's annotations: the pod spec is untouched.
+    expect(api.object(POD)?.spec).toEqual({
+      nodeName: 'gpu-1',
+      containers: [{ resources: { limits: { 'nvidia.com/gpu': '1' } } }],
+    });
+    await op.stop();
+  });
+
+  it('keeps accruing with utilization unknown while Prometheus is down', async () => {
+    const api = new FakeKube();
+    seed(api);
+    const clock = new FakeClock(T0 + 60_000);
+    const prometheus = new FakePrometheus();
+    prometheus.down = true;
+    const op = await start(api, clock, prometheus);
+    const report = await op.accountant.runCycle();
+    await clock.advance(1000);
+    expect(report.measurement.available).toBe(false);
+    expect(report.measurement.reason).toMatch(/Prometheus query failed: PrometheusError: connection refused/);
+    expect(annotations(api, POD)).toMatchObject({
+      'aicost.dev/cost': '0.012140',
+      'aicost.dev/gpu-utilization': 'unknown',
+      'aicost.dev/idle-gpu-hours': 'unknown',
+    });
+    await op.stop();
+  });
+
+  it('resumes after a restart from the annotations without counting twice, and survives a dropped watch', async () => {
+    const api = new FakeKube();
+    seed(api);
+    const clock = new FakeClock(T0 + 60_000);
+    const first = await start(api, clock, new FakePrometheus());
+    await first.accountant.runCycle();
+    await clock.advance(1000);
+    await first.stop();
+
+    // A new process 29 minutes later: the pod has held the GPU for 30 minutes, 0.3642 $.
+    await clock.advance(29 * 60_000 - 1000);
+    const second = await start(api, clock, new FakePrometheus());
+    api.dropWatches();
+    await second.accountant.runCycle();
+    await clock.advance(1000);
+    expect(annotations(api, POD)['aicost.dev/cost']).toBe('0.364200');
+    expect(annotations(api, JOB)['aicost.dev/cost']).toBe('0.364200');
+    expect(annotations(api, POD)['aicost.dev/gpu-hours']).toBe('0.5000');
+
+    // The Job keeps its final cost after its pod is gone.
+    await clock.advance(30_000);
+    api.remove('/api/v1/namespaces/ml/pods', 'train-0');
+    await clock.advance(60_000); // the dropped watch is re-established by the reflector's backoff
+    await second.accountant.runCycle();
+    await clock.advance(1000);
+    const final = annotations(api, JOB)['aicost.dev/cost'];
+    expect(Number(final)).toBeGreaterThan(0.3642);
+    expect(Number(final)).toBeLessThanOrEqual(0.3642 + (91 * 0.7284) / 3600 + 1e-6);
+    expect(annotations(api, JOB)['aicost.dev/cost-per-hour']).toBe('0.0000');
+    await second.stop();
+  });
+
+  it('writes nothing when no displayed value changed', async () => {
+    const api = new FakeKube();
+    seed(api);
+    const clock = new FakeClock(T0 + 60_000);
+    const op = await start(api, clock, new FakePrometheus());
+    await op.accountant.runCycle();
+    await clock.advance(1000);
+    const patches = () => api.requests.filter((r) => r.verb === 'patch').length;
+    const before = patches();
+    // One second later the cost moved by 0.0002 $: nothing visible changed at cent precision.
+    await op.accountant.runCycle();
+    await flushPromises();
+    expect(patches()).toBe(before);
+    await op.stop();
+  });
+});

@@ -1,0 +1,144 @@
+/**
+ * Writes the cost annotations with a JSON merge patch on metadata.annotations only, never anything else.
+ * Writes are bounded three ways: an object is written only when a value changed at its displayed precision
+ * (displayKey), at most once per --annotate-interval, and under a client-side token bucket
+ * (--write-qps/--write-burst). Keys go through a de-duplicating work queue, so a burst of changes to one
+ * object becomes one patch with the latest values.
+ *
+ * Only the leader writes; a new leader relists before its first cycle, so it starts from the previous
+ * leader's last write. Pod patches carry the pod's uid: a pod re-created under the same name is not
+ * written with the old pod's cost.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../controller/clock.ts';
+import { isNotFound, type KubeClient } from '../controller/kube-client.ts';
+import type { Metrics } from '../controller/metrics.ts';
+import { errorSummary } from '../controller/reflector.ts';
+import type { ReconcileResult, WorkQueue } from '../controller/workqueue.ts';
+import { displayKey } from './annotations.ts';
+
+export interface WriteTarget {
+  readonly kind: 'Pod' | 'Job' | 'Deployment' | 'StatefulSet' | 'Namespace';
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  /** The ledger id in the accountant: pod uid, workload key or namespace name. */
+  readonly id: string;
+}
+
+interface State {
+  target: WriteTarget;
+  desired: Record<string, string>;
+  writtenKey: string | undefined;
+  writtenAt: number;
+}
+
+const PATHS: Record<WriteTarget['kind'], (t: WriteTarget) => string> = {
+  Pod: (t) => `/api/v1/namespaces/${t.namespace}/pods/${t.name}`,
+  Job: (t) => `/apis/batch/v1/namespaces/${t.namespace}/jobs/${t.name}`,
+  Deployment: (t) => `/apis/apps/v1/namespaces/${t.namespace}/deployments/${t.name}`,
+  StatefulSet: (t) => `/apis/apps/v1/namespaces/${t.namespace}/statefulsets/${t.name}`,
+  Namespace: (t) => `/api/v1/namespaces/${t.name}`,
+};
+
+export function targetKey(t: Pick<WriteTarget, 'kind' | 'namespace' | 'name'>): string {
+  return `${t.kind}/${t.namespace}/${t.name}`;
+}
+
+/** A token bucket that waits (on the injected clock) for a token. */
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+  private readonly qps: number;
+  private readonly burst: number;
+  private readonly clock: Clock;
+  constructor(qps: number, burst: number, clock: Clock) {
+    this.qps = qps;
+    this.burst = burst;
+    this.clock = clock;
+    this.tokens = burst;
+    this.last = clock.now();
+  }
+  async take(): Promise<void> {
+    const now = this.clock.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.qps);
+    this.last = now;
+    this.tokens -= 1;
+    if (this.tokens < 0) {
+      const waitMs = (-this.tokens / this.qps) * 1000;
+      await new Promise<void>((resolve) => this.clock.setTimeout(resolve, waitMs));
+    }
+  }
+}
+
+export interface AnnotationWriterDeps {
+  readonly client: KubeClient;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly queue: WorkQueue;
+  readonly annotateIntervalMs: number;
+  readonly writeQps: number;
+  readonly writeBurst: number;
+}
+
+export class AnnotationWriter {
+  private readonly states = new Map<string, State>();
+  private readonly bucket: TokenBucket;
+  private readonly deps: AnnotationWriterDeps;
+
+  constructor(deps: AnnotationWriterDeps) {
+    this.deps = deps;
+    this.bucket = new TokenBucket(deps.writeQps, deps.writeBurst, deps.clock);
+  }
+
+  /** Offers the latest annotations of an object; returns whether a write was scheduled. */
+  offer(target: WriteTarget, annotations: Record<string, string>): boolean {
+    const key = targetKey(target);
+    let state = this.states.get(key);
+    if (!state || state.target.uid !== target.uid) {
+      state = { target, desired: annotations, writtenKey: undefined, writtenAt: 0 };
+      this.states.set(key, state);
+    }
+    state.desired = annotations;
+    if (displayKey(annotations) === state.writtenKey) return false;
+    const wait = state.writtenAt + this.deps.annotateIntervalMs - this.deps.clock.now();
+    this.deps.queue.addAfter(key, Math.max(0, wait));
+    return true;
+  }
+
+  /** Forgets everything (after a leader change). */
+  reset(): void {
+    this.states.clear();
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult | undefined> {
+    const state = this.states.get(key);
+    if (!state) return undefined;
+    const { target, desired } = state;
+    const writtenKey = displayKey(desired);
+    if (writtenKey === state.writtenKey) return undefined;
+    await this.bucket.take();
+    const metadata: Record<string, unknown> = { annotations: desired };
+    if (target.kind === 'Pod' && target.uid) metadata.uid = target.uid;
+    try {
+      await this.deps.client.patch(PATHS[target.kind](target), { metadata }, 'merge');
+      state.writtenKey = writtenKey;
+      state.writtenAt = this.deps.clock.now();
+      this.deps.metrics.annotationWrites.inc({ kind: target.kind, result: 'success' });
+      return undefined;
+    } catch (error) {
+      if (isNotFound(error)) {
+        this.states.delete(key); // the object is gone; its cost lives on in its workload and namespace
+        this.deps.metrics.annotationWrites.inc({ kind: target.kind, result: 'not_found' });
+        return undefined;
+      }
+      this.deps.metrics.annotationWrites.inc({ kind: target.kind, result: 'error' });
+      this.deps.log.warn(
+        { kind: target.kind, namespace: target.namespace, name: target.name, err: errorSummary(error) },
+        'annotation patch failed; retrying with backoff',
+      );
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * The annotations the operator writes on Pods, Jobs, Deployments, StatefulSets and Namespaces, and the
+ * ledger they persist. Cost and accounted-until are always written together in one patch, so after a
+ * restart accrual resumes from accounted-until with exactly the cost accrued up to it: nothing is counted
+ * twice and nothing is lost. The README's annotation reference documents each of them.
+ */
+import { formatMoney, parseMoney, type Nanos } from '../cost/money.ts';
+
+export const ANNOTATION = {
+  cost: 'aicost.dev/cost',
+  costPerHour: 'aicost.dev/cost-per-hour',
+  gpuHours: 'aicost.dev/gpu-hours',
+  idleGpuHours: 'aicost.dev/idle-gpu-hours',
+  gpuUtilization: 'aicost.dev/gpu-utilization',
+  currency: 'aicost.dev/currency',
+  accountedUntil: 'aicost.dev/accounted-until',
+} as const;
+
+export const UNKNOWN = 'unknown';
+
+/** Accrued totals of one object up to `accountedUntil` (epoch seconds). */
+export interface Ledger {
+  readonly cost: Nanos;
+  readonly gpuSeconds: number;
+  /** Idle GPU-seconds measured so far; undefined while nothing was measured. */
+  readonly idleGpuSeconds: number | undefined;
+  readonly accountedUntil: number;
+  readonly currency: string;
+}
+
+/** What one object shows besides its ledger: the current rate and the last window's utilization. */
+export interface Display {
+  readonly costPerHour: Nanos;
+  /** Ratio 0..1 over the last window; undefined when unknown. */
+  readonly utilization: number | undefined;
+}
+
+const COST_DIGITS = 6;
+const HOURS_DIGITS = 4;
+
+export function formatHours(seconds: number): string {
+  return (seconds / 3600).toFixed(HOURS_DIGITS);
+}
+
+export function formatUtilization(ratio: number | undefined): string {
+  return ratio === undefined ? UNKNOWN : String(Math.round(Math.min(1, Math.max(0, ratio)) * 100));
+}
+
+export function toRfc3339(epochSeconds: number): string {
+  return new Date(epochSeconds * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+export function renderAnnotations(ledger: Ledger, display: Display): Record<string, string> {
+  return {
+    [ANNOTATION.cost]: formatMoney(ledger.cost, COST_DIGITS),
+    [ANNOTATION.costPerHour]: formatMoney(display.costPerHour, HOURS_DIGITS),
+    [ANNOTATION.gpuHours]: formatHours(ledger.gpuSeconds),
+    [ANNOTATION.idleGpuHours]: ledger.idleGpuSeconds === undefined ? UNKNOWN : formatHours(ledger.idleGpuSeconds),
+    [ANNOTATION.gpuUtilization]: formatUtilization(display.utilization),
+    [ANNOTATION.currency]: ledger.currency,
+    [ANNOTATION.accountedUntil]: toRfc3339(ledger.accountedUntil),
+  };
+}
+
+/**
+ * The part of the rendered annotations that decides whether a write is worth it: cost to the cent, hours to
+ * the hundredth, rate to the cent, utilization to the percent. accounted-until alone never causes a write.
+ */
+export function displayKey(annotations: Readonly<Record<string, string | undefined>>): string {
+  const cents = (v: string | undefined) => (v === undefined ? '' : safeMoney(v, 2));
+  const hundredths = (v: string | undefined) => (v === undefined || v === UNKNOWN ? (v ?? '') : Number(v).toFixed(2));
+  return [
+    cents(annotations[ANNOTATION.cost]),
+    cents(annotations[ANNOTATION.costPerHour]),
+    hundredths(annotations[ANNOTATION.gpuHours]),
+    hundredths(annotations[ANNOTATION.idleGpuHours]),
+    annotations[ANNOTATION.gpuUtilization] ?? '',
+    annotations[ANNOTATION.currency] ?? '',
+  ].join('|');
+}
+
+function safeMoney(text: string, digits: number): string {
+  try {
+    return formatMoney(parseMoney(text), digits);
+  } catch {
+    return text;
+  }
+}
+
+/** Reads a ledger back from annotations; undefined when absent or malformed (then accrual starts afresh). */
+export function parseLedger(annotations: Readonly<Record<string, string>> | undefined): Ledger | undefined {
+  const cost = annotations?.[ANNOTATION.cost];
+  const until = annotations?.[ANNOTATION.accountedUntil];
+  if (cost === undefined || until === undefined) return undefined;
+  const untilMs = Date.parse(until);
+  if (!Number.isFinite(untilMs)) return undefined;
+  let nanos: Nanos;
+  try {
+    nanos = parseMoney(cost);
+  } catch {
+    return undefined;
+  }
+  if (nanos < 0n) return undefined;
+  const gpuHours = Number(annotations?.[ANNOTATION.gpuHours] ?? '0');
+  const idleText = annotations?.[ANNOTATION.idleGpuHours];
+  const idleHours = idleText === undefined || idleText === UNKNOWN ? undefined : Number(idleText);
+  return {
+    cost: nanos,
+    gpuSeconds: Number.isFinite(gpuHours) && gpuHours >= 0 ? gpuHours * 3600 : 0,
+    idleGpuSeconds:
+      idleHours !== undefined && Number.isFinite(idleHours) && idleHours >= 0 ? idleHours * 3600 : undefined,
+    accountedUntil: Math.floor(untilMs / 1000),
+    currency: annotations?.[ANNOTATION.currency] ?? 'USD',
+  };
+}

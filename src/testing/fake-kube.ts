@@ -1,0 +1,224 @@
+/**
+ * An in-memory Kubernetes API for reconcile unit tests: objects by collection path, resourceVersions,
+ * list, watch, merge patch, and fault injection (status codes on chosen requests, dropped watches).
+ * It stands in for the API server only in unit tests; the e2e suite runs against a real one.
+ */
+import {
+  KubeApiError,
+  type KubeClient,
+  type ListResult,
+  type PatchType,
+  type WatchEventType,
+  type WatchHandle,
+} from '../controller/kube-client.ts';
+
+interface Stored {
+  metadata: {
+    name: string;
+    namespace?: string;
+    resourceVersion?: string;
+    uid?: string;
+    annotations?: Record<string, string>;
+    [k: string]: unknown;
+  };
+  [k: string]: unknown;
+}
+
+interface Fault {
+  verb: string;
+  pathIncludes: string;
+  code: number;
+  remaining: number;
+}
+
+interface Watcher {
+  collection: string;
+  onEvent: (type: WatchEventType, object: unknown) => void;
+  onDone: (error: unknown) => void;
+  open: boolean;
+}
+
+export class FakeKube implements KubeClient {
+  private rv = 1;
+  private readonly objects = new Map<string, Stored>(); // full object path -> object
+  private readonly watchers: Watcher[] = [];
+  private readonly faults: Fault[] = [];
+  readonly requests: { verb: string; path: string }[] = [];
+
+  /** Makes the next `count` requests of `verb` whose path contains `pathIncludes` fail with `code`. */
+  fail(verb: string, pathIncludes: string, code: number, count = 1): void {
+    this.faults.push({ verb, pathIncludes, code, remaining: count });
+  }
+
+  /** Ends every open watch with an error, as a dropped connection would. */
+  dropWatches(error: unknown = new Error('connection reset')): void {
+    for (const w of this.watchers.splice(0)) {
+      w.open = false;
+      w.onDone(error);
+    }
+  }
+
+  /** Puts an object at collection path `collection` (e.g. /api/v1/namespaces/ns/pods), notifying watchers. */
+  put(collection: string, object: Stored): Stored {
+    const path = `${collection}/${object.metadata.name}`;
+    const existed = this.objects.has(path);
+    const stored = structuredClone(object);
+    stored.metadata.resourceVersion = String(++this.rv);
+    stored.metadata.uid ??= `uid-${object.metadata.name}`;
+    this.objects.set(path, stored);
+    this.notify(collection, existed ? 'MODIFIED' : 'ADDED', stored);
+    return stored;
+  }
+
+  remove(collection: string, name: string): void {
+    const path = `${collection}/${name}`;
+    const stored = this.objects.get(path);
+    if (!stored) return;
+    this.objects.delete(path);
+    this.notify(collection, 'DELETED', {
+      ...stored,
+      metadata: { ...stored.metadata, resourceVersion: String(++this.rv) },
+    });
+  }
+
+  object(path: string): Stored | undefined {
+    return this.objects.get(path);
+  }
+
+  private notify(collection: string, type: WatchEventType, object: Stored): void {
+    for (const w of this.watchers) {
+      if (w.open && matches(collection, w.collection)) w.onEvent(type, structuredClone(object));
+    }
+  }
+
+  private check(verb: string, path: string): void {
+    this.requests.push({ verb, path });
+    const fault = this.faults.find((f) => f.verb === verb && path.includes(f.pathIncludes) && f.remaining > 0);
+    if (fault) {
+      fault.remaining--;
+      throw new KubeApiError(fault.code, 'Injected', `${verb} ${path}: injected ${fault.code}`);
+    }
+  }
+
+  get<T>(path: string): Promise<T> {
+    try {
+      this.check('get', path);
+      const o = this.objects.get(path);
+      if (!o) throw new KubeApiError(404, 'NotFound', `${path} not found`);
+      return Promise.resolve(structuredClone(o) as T);
+    } catch (e) {
+      return rejected(e);
+    }
+  }
+
+  list<T>(path: string): Promise<ListResult<T>> {
+    try {
+      this.check('list', path);
+      const items = [...this.objects.entries()]
+        .filter(([p]) => matches(p.slice(0, p.lastIndexOf('/')), path))
+        .map(([, o]) => structuredClone(o) as T);
+      return Promise.resolve({ items, metadata: { resourceVersion: String(this.rv) } });
+    } catch (e) {
+      return rejected(e);
+    }
+  }
+
+  create<T>(path: string, body: unknown): Promise<T> {
+    try {
+      this.check('create', path);
+      const o = body as Stored;
+      if (this.objects.has(`${path}/${o.metadata.name}`)) throw new KubeApiError(409, 'AlreadyExists', 'exists');
+      return Promise.resolve(this.put(path, o) as T);
+    } catch (e) {
+      return rejected(e);
+    }
+  }
+
+  replace<T>(path: string, body: unknown): Promise<T> {
+    try {
+      this.check('update', path);
+      const current = this.objects.get(path);
+      const o = body as Stored;
+      if (!current) throw new KubeApiError(404, 'NotFound', `${path} not found`);
+      if (o.metadata.resourceVersion !== current.metadata.resourceVersion)
+        throw new KubeApiError(409, 'Conflict', 'the object has been modified');
+      return Promise.resolve(this.put(path.slice(0, path.lastIndexOf('/')), o) as T);
+    } catch (e) {
+      return rejected(e);
+    }
+  }
+
+  patch<T>(path: string, body: unknown, type: PatchType): Promise<T> {
+    try {
+      this.check('patch', path);
+      if (type !== 'merge') throw new Error(`FakeKube supports merge patches only, got ${type}`);
+      const current = this.objects.get(path);
+      if (!current) throw new KubeApiError(404, 'NotFound', `${path} not found`);
+      const patch = body as { metadata?: { uid?: string; resourceVersion?: string } };
+      if (patch.metadata?.uid !== undefined && patch.metadata.uid !== current.metadata.uid)
+        throw new KubeApiError(409, 'Conflict', 'uid precondition failed');
+      if (
+        patch.metadata?.resourceVersion !== undefined &&
+        patch.metadata.resourceVersion !== current.metadata.resourceVersion
+      ) {
+        throw new KubeApiError(409, 'Conflict', 'the object has been modified');
+      }
+      const merged = mergePatch(current, body) as Stored;
+      return Promise.resolve(this.put(path.slice(0, path.lastIndexOf('/')), merged) as T);
+    } catch (e) {
+      return rejected(e);
+    }
+  }
+
+  delete(path: string): Promise<void> {
+    try {
+      this.check('delete', path);
+      this.remove(path.slice(0, path.lastIndexOf('/')), path.slice(path.lastIndexOf('/') + 1));
+      return Promise.resolve();
+    } catch (e) {
+      return rejected(e);
+    }
+  }
+
+  watch(path: string, _query: unknown, onEvent: Watcher['onEvent'], onDone: Watcher['onDone']): Promise<WatchHandle> {
+    try {
+      this.check('watch', path);
+    } catch (e) {
+      onDone(e);
+      return Promise.resolve({ abort: () => undefined });
+    }
+    const w: Watcher = { collection: path, onEvent, onDone, open: true };
+    this.watchers.push(w);
+    return Promise.resolve({
+      abort: () => {
+        w.open = false;
+        const i = this.watchers.indexOf(w);
+        if (i >= 0) this.watchers.splice(i, 1);
+      },
+    });
+  }
+}
+
+/** A namespaced collection (/api/v1/namespaces/x/pods) belongs to the cluster-wide one (/api/v1/pods). */
+function matches(collection: string, watched: string): boolean {
+  if (collection === watched) return true;
+  const m = /^(.*)\/namespaces\/[^/]+\/([^/]+)$/.exec(collection);
+  return m !== null && `${m[1] ?? ''}/${m[2] ?? ''}` === watched;
+}
+
+function mergePatch(target: unknown, patch: unknown): unknown {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const out: Record<string, unknown> =
+    target !== null && typeof target === 'object' && !Array.isArray(target)
+      ? { ...(target as Record<string, unknown>) }
+      : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) Reflect.deleteProperty(out, k);
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
+}
+
+function rejected(e: unknown): Promise<never> {
+  return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+}
