@@ -40,17 +40,25 @@ const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.
 /** Every option: flag name, environment variable, default, and schema. The README's table is this list. */
 export const OPTIONS = {
   'prometheus-url': {
+    help: 'Prometheus server with the dcgm-exporter series',
     env: 'AICOST_PROMETHEUS_URL',
     default: 'http://127.0.0.1:9090',
     schema: z.url({ error: '--prometheus-url must be an http(s) URL' }),
   },
   'prometheus-timeout': {
+    help: 'timeout of one Prometheus query',
     env: 'AICOST_PROMETHEUS_TIMEOUT',
     default: '10s',
     schema: duration('prometheus-timeout', 100, 300_000),
   },
-  interval: { env: 'AICOST_INTERVAL', default: '60s', schema: duration('interval', 1000, 3_600_000) },
+  interval: {
+    help: 'accounting interval: cost accrues and utilization is measured once per interval',
+    env: 'AICOST_INTERVAL',
+    default: '60s',
+    schema: duration('interval', 1000, 3_600_000),
+  },
   'label-keys': {
+    help: 'pod label keys to roll costs up by (at most 10)',
     env: 'AICOST_LABEL_KEYS',
     default: 'team,project,model,experiment,environment',
     schema: z
@@ -67,43 +75,128 @@ export const OPTIONS = {
           .max(10, '--label-keys takes at most 10 keys'),
       ),
   },
-  'pricing-file': { env: 'AICOST_PRICING_FILE', default: '', schema: z.string() },
-  currency: { env: 'AICOST_CURRENCY', default: '', schema: z.union([z.literal(''), currencySchema]) },
-  'idle-threshold': { env: 'AICOST_IDLE_THRESHOLD', default: '5', schema: intString('idle-threshold', 0, 100) },
-  'min-coverage': { env: 'AICOST_MIN_COVERAGE', default: '60', schema: intString('min-coverage', 1, 100) },
+  'pricing-file': {
+    help: 'custom pricing YAML (docs/pricing.md); re-read when it changes',
+    env: 'AICOST_PRICING_FILE',
+    default: '',
+    schema: z.string(),
+  },
+  currency: {
+    help: "ISO 4217 currency; overrides the pricing file's",
+    env: 'AICOST_CURRENCY',
+    default: '',
+    schema: z.union([z.literal(''), currencySchema]),
+  },
+  'idle-threshold': {
+    help: 'GPU utilization percent under which a sample counts as idle',
+    env: 'AICOST_IDLE_THRESHOLD',
+    default: '5',
+    schema: intString('idle-threshold', 0, 100),
+  },
+  'min-coverage': {
+    help: 'percent of the window DCGM samples must cover, else utilization is unknown',
+    env: 'AICOST_MIN_COVERAGE',
+    default: '60',
+    schema: intString('min-coverage', 1, 100),
+  },
   'scrape-interval': {
+    help: 'DCGM sample spacing to assume when a series has one sample',
     env: 'AICOST_SCRAPE_INTERVAL',
     default: '15s',
     schema: duration('scrape-interval', 1000, 600_000),
   },
   'annotate-interval': {
+    help: 'shortest time between two annotation writes to one object',
     env: 'AICOST_ANNOTATE_INTERVAL',
     default: '5m',
     schema: duration('annotate-interval', 0, 86_400_000),
   },
-  'write-qps': { env: 'AICOST_WRITE_QPS', default: '20', schema: intString('write-qps', 1, 1000) },
-  'write-burst': { env: 'AICOST_WRITE_BURST', default: '50', schema: intString('write-burst', 1, 10_000) },
-  'metrics-port': { env: 'AICOST_METRICS_PORT', default: '8080', schema: intString('metrics-port', 0, 65535) },
-  'health-port': { env: 'AICOST_HEALTH_PORT', default: '8081', schema: intString('health-port', 0, 65535) },
-  'bind-address': { env: 'AICOST_BIND_ADDRESS', default: '0.0.0.0', schema: z.string().min(1) },
-  'leader-elect': { env: 'AICOST_LEADER_ELECT', default: 'true', schema: bool },
-  'leader-election-namespace': { env: 'AICOST_LEADER_ELECTION_NAMESPACE', default: '', schema: z.string() },
+  'write-qps': {
+    help: 'annotation patches per second, at most',
+    env: 'AICOST_WRITE_QPS',
+    default: '20',
+    schema: intString('write-qps', 1, 1000),
+  },
+  'write-burst': {
+    help: 'annotation patches in a burst, at most',
+    env: 'AICOST_WRITE_BURST',
+    default: '50',
+    schema: intString('write-burst', 1, 10_000),
+  },
+  'metrics-port': {
+    help: 'port of /metrics',
+    env: 'AICOST_METRICS_PORT',
+    default: '8080',
+    schema: intString('metrics-port', 0, 65535),
+  },
+  'health-port': {
+    help: 'port of /healthz and /readyz',
+    env: 'AICOST_HEALTH_PORT',
+    default: '8081',
+    schema: intString('health-port', 0, 65535),
+  },
+  'bind-address': {
+    help: 'address the HTTP servers listen on',
+    env: 'AICOST_BIND_ADDRESS',
+    default: '0.0.0.0',
+    schema: z.string().min(1),
+  },
+  'leader-elect': {
+    help: 'elect a leader on a Lease (only the leader writes)',
+    env: 'AICOST_LEADER_ELECT',
+    default: 'true',
+    schema: bool,
+  },
+  'leader-election-namespace': {
+    help: 'namespace of the Lease (default: --namespace)',
+    env: 'AICOST_LEADER_ELECTION_NAMESPACE',
+    default: '',
+    schema: z.string(),
+  },
   'leader-election-id': {
+    help: 'name of the Lease',
     env: 'AICOST_LEADER_ELECTION_ID',
     default: 'aicost-operator',
     schema: z.string().min(1).max(63),
   },
-  'lease-duration': { env: 'AICOST_LEASE_DURATION', default: '15s', schema: duration('lease-duration', 2000, 600_000) },
-  'renew-deadline': { env: 'AICOST_RENEW_DEADLINE', default: '10s', schema: duration('renew-deadline', 1000, 600_000) },
-  'retry-period': { env: 'AICOST_RETRY_PERIOD', default: '2s', schema: duration('retry-period', 200, 60_000) },
-  namespace: { env: 'AICOST_NAMESPACE', default: 'aicost-system', schema: z.string().min(1).max(63) },
-  identity: { env: 'AICOST_IDENTITY', default: '', schema: z.string().max(128) },
+  'lease-duration': {
+    help: 'a standby takes the Lease after the leader has not renewed it for this long',
+    env: 'AICOST_LEASE_DURATION',
+    default: '15s',
+    schema: duration('lease-duration', 2000, 600_000),
+  },
+  'renew-deadline': {
+    help: 'the leader gives up (and exits) if it cannot renew for this long',
+    env: 'AICOST_RENEW_DEADLINE',
+    default: '10s',
+    schema: duration('renew-deadline', 1000, 600_000),
+  },
+  'retry-period': {
+    help: 'how often candidates and the leader touch the Lease',
+    env: 'AICOST_RETRY_PERIOD',
+    default: '2s',
+    schema: duration('retry-period', 200, 60_000),
+  },
+  namespace: {
+    help: "the operator's own namespace (never acted on)",
+    env: 'AICOST_NAMESPACE',
+    default: 'aicost-system',
+    schema: z.string().min(1).max(63),
+  },
+  identity: {
+    help: "this replica's name in the Lease (default: hostname-pid)",
+    env: 'AICOST_IDENTITY',
+    default: '',
+    schema: z.string().max(128),
+  },
   'metrics-cardinality-limit': {
+    help: 'series per workload/label metric before new ones fold into __overflow__',
     env: 'AICOST_METRICS_CARDINALITY_LIMIT',
     default: '2000',
     schema: intString('metrics-cardinality-limit', 10, 100_000),
   },
   'log-level': {
+    help: 'trace, debug, info, warn, error or fatal',
     env: 'AICOST_LOG_LEVEL',
     default: 'info',
     schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']),
@@ -217,7 +310,15 @@ export function loadConfig(argv: readonly string[], hostname: string): Config {
 
 export function helpText(): string {
   const rows = Object.entries(OPTIONS).map(
-    ([name, o]) => `  --${name.padEnd(28)} ${o.env.padEnd(34)} default: ${o.default || '(none)'}`,
+    ([name, o]) =>
+      `  --${name.padEnd(27)} ${o.help}\n  ${''.padEnd(29)} env ${o.env}, default ${o.default || '(none)'}`,
   );
-  return ['Usage: aicost run [options]', '', 'Options (flag, environment variable, default):', ...rows].join('\n');
+  return [
+    'Usage: aicost run [options]',
+    '',
+    'Runs the operator. Durations are written 500ms, 5s, 1m, 1h.',
+    '',
+    'Options:',
+    ...rows,
+  ].join('\n');
 }

@@ -1,0 +1,227 @@
+/**
+ * AICostPolicy (aicost.dev/v1alpha1, cluster-scoped): the one schema that gives the TypeScript types, the
+ * runtime parsing of policies read from the API, and the CRD's OpenAPI schema with its CEL rules
+ * (scripts/generate-crds.ts writes deploy/crds/; `npm run verify` fails when the committed YAML drifts).
+ *
+ * API conventions (Kubernetes, Kueue): no floats (percentages are integers, money is a decimal string),
+ * durations as strings ("30m"), every string and list bounded, conditions with observedGeneration, no phase.
+ */
+import { z } from 'zod';
+
+const DURATION = '^([0-9]+(ms|s|m|h|d))+$';
+const MONEY = '^[0-9]{1,12}(\\.[0-9]{1,6})?$';
+const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+const LABEL_VALUE = '^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$';
+const QUALIFIED_NAME = '^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$';
+// Five cron fields of digits, *, /, -, and commas, or a macro such as @daily.
+const CRON =
+  '^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|([0-9*/,-]+|[A-Za-z]{3}(-[A-Za-z]{3})?)( ([0-9*/,-]+|[A-Za-z]{3}(-[A-Za-z]{3})?)){4})$';
+
+const duration = (description: string) =>
+  z.string().max(32).regex(new RegExp(DURATION), 'must be a duration such as 30s, 15m or 1h').meta({ description });
+const percent = (description: string) => z.int().min(0).max(100).meta({ description });
+const mode = z.enum(['Audit', 'Enforce']);
+
+const labelSelectorRequirement = z.strictObject({
+  key: z.string().max(317).regex(new RegExp(QUALIFIED_NAME)),
+  operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
+  values: z
+    .array(z.string().max(63).regex(new RegExp(LABEL_VALUE)))
+    .max(64)
+    .optional(),
+});
+
+export const labelSelectorSchema = z
+  .strictObject({
+    matchLabels: z
+      .record(z.string().max(317).regex(new RegExp(QUALIFIED_NAME)), z.string().max(63).regex(new RegExp(LABEL_VALUE)))
+      .optional(),
+    matchExpressions: z.array(labelSelectorRequirement).max(32).optional(),
+  })
+  .meta({ description: 'A Kubernetes label selector. An empty selector matches everything.' });
+export type LabelSelector = z.output<typeof labelSelectorSchema>;
+
+const idleGpuRule = z
+  .strictObject({
+    mode: mode.optional().meta({ description: 'Overrides spec.mode for this rule.' }),
+    utilizationThreshold: percent('GPU utilization (percent) under which a workload counts as idle.').default(5),
+    idleAfter: duration(
+      'How long a workload must stay under the threshold, with metric coverage, before it is idle.',
+    ).default('1h'),
+    gracePeriod: duration('Time between the warning (Event and aicost.dev/idle-since) and the action.').default('15m'),
+    minCoverage: percent('Share of the idle window DCGM samples must cover; less is unknown, never idle.').default(80),
+    respectDoNotDisrupt: z
+      .boolean()
+      .default(true)
+      .meta({ description: 'Leave workloads annotated karpenter.sh/do-not-disrupt: "true" alone.' }),
+  })
+  .meta({ description: 'Idle-GPU shutdown: scale Deployments/StatefulSets to zero, suspend Jobs, evict bare Pods.' });
+
+const wakeSchedule = z
+  .strictObject({
+    wake: z
+      .string()
+      .max(100)
+      .regex(new RegExp(CRON), 'must be a cron expression of five fields')
+      .meta({ description: 'Cron (five fields) at which sleeping endpoints are woken.' }),
+    sleep: z
+      .string()
+      .max(100)
+      .regex(new RegExp(CRON), 'must be a cron expression of five fields')
+      .meta({ description: 'Cron (five fields) at which endpoints are put to sleep whatever their activity.' })
+      .optional(),
+    timeZone: z
+      .string()
+      .max(64)
+      .regex(/^[A-Za-z][A-Za-z0-9_+/-]*$/)
+      .default('UTC')
+      .meta({ description: 'IANA time zone of the cron expressions, e.g. Europe/Paris.' }),
+  })
+  .meta({ description: 'Working hours for dev endpoints.' });
+
+const scaleToZeroRule = z
+  .strictObject({
+    mode: mode.optional().meta({ description: 'Overrides spec.mode for this rule.' }),
+    idleAfter: duration('How long an endpoint must see no GPU activity (and no requests) before it sleeps.').default(
+      '30m',
+    ),
+    utilizationThreshold: percent('GPU utilization (percent) that counts as activity.').default(5),
+    minCoverage: percent('Share of the idle window DCGM samples must cover.').default(80),
+    requestsQuery: z
+      .string()
+      .min(1)
+      .max(1024)
+      .optional()
+      .meta({
+        description:
+          'PromQL giving the request rate of one endpoint; $namespace and $name are substituted. Any rate above zero is activity.',
+      }),
+    schedule: wakeSchedule.optional(),
+  })
+  .meta({ description: 'Scale idle dev inference Deployments to zero and wake them on demand or on a schedule.' });
+
+const spotRule = z
+  .strictObject({
+    mode: mode.optional().meta({ description: 'Overrides spec.mode for this rule.' }),
+    placement: z
+      .enum(['Preferred', 'Required', 'Forbidden'])
+      .meta({
+        description: 'Steer matched pods onto spot capacity (Preferred, Required) or keep them off it (Forbidden).',
+      }),
+    requireCheckpoint: z
+      .boolean()
+      .default(true)
+      .meta({
+        description: 'Only pods that declare checkpointing (aicost.dev/checkpoint-path and -interval) go to spot.',
+      }),
+    maxCheckpointInterval: duration('Longest checkpoint interval accepted for spot (30m when not set).').optional(),
+  })
+  .meta({
+    description: 'Spot placement with a checkpoint contract.',
+    'x-kubernetes-validations': [
+      {
+        rule: '!has(self.maxCheckpointInterval) || self.requireCheckpoint',
+        message: 'maxCheckpointInterval needs requireCheckpoint: true',
+      },
+    ],
+  });
+
+const budgetRule = z
+  .strictObject({
+    amount: z
+      .string()
+      .max(20)
+      .regex(new RegExp(MONEY), 'must be a decimal amount such as "1500.00"')
+      .meta({ description: 'Spend limit per period, as a decimal string.' }),
+    period: z.enum(['Weekly', 'Monthly']).default('Monthly'),
+    alertAt: z
+      .array(percent('Percent of the amount'))
+      .max(10)
+      .default([80, 100])
+      .meta({ description: 'Percentages of the amount at which an Event and a status entry are raised.' }),
+  })
+  .meta({ description: 'A spend budget for the matched workloads, with alerts.' });
+
+export const policySpecSchema = z
+  .strictObject({
+    mode: mode
+      .default('Audit')
+      .meta({ description: 'Audit records what Enforce would do and changes nothing. Default Audit.' }),
+    allowExemptions: z
+      .boolean()
+      .default(true)
+      .meta({ description: 'Whether workloads may opt out with the annotation aicost.dev/exempt: "true".' }),
+    namespaceSelector: labelSelectorSchema.optional(),
+    selector: labelSelectorSchema.optional(),
+    exclude: z
+      .strictObject({
+        namespaces: z
+          .array(z.string().max(63).regex(new RegExp(DNS_LABEL)))
+          .max(100)
+          .optional(),
+        selectors: z.array(labelSelectorSchema).max(20).optional(),
+      })
+      .optional()
+      .meta({
+        description:
+          "Namespaces and workloads never touched by this policy (kube-system and the operator's namespace never are).",
+      }),
+    rules: z
+      .strictObject({
+        idleGPU: idleGpuRule.optional(),
+        scaleToZero: scaleToZeroRule.optional(),
+        spot: spotRule.optional(),
+        budget: budgetRule.optional(),
+      })
+      .meta({
+        description: 'The rules this policy enforces; at least one.',
+        'x-kubernetes-validations': [
+          {
+            rule: 'has(self.idleGPU) || has(self.scaleToZero) || has(self.spot) || has(self.budget)',
+            message: 'rules must set at least one of idleGPU, scaleToZero, spot, budget',
+          },
+        ],
+      }),
+  })
+  .meta({ description: 'What the policy matches and enforces.' });
+
+const conditionSchema = z.strictObject({
+  type: z.string().max(316),
+  status: z.enum(['True', 'False', 'Unknown']),
+  observedGeneration: z.int().min(0).optional(),
+  lastTransitionTime: z.string().max(64),
+  reason: z.string().max(1024),
+  message: z.string().max(32768),
+});
+
+const actionSchema = z.strictObject({
+  workload: z.string().max(512).meta({ description: 'Kind/namespace/name' }),
+  rule: z.enum(['idleGPU', 'scaleToZero', 'spot', 'budget']),
+  action: z.string().max(64),
+  mode: mode,
+  time: z.string().max(64),
+  reason: z.string().max(1024),
+  estimatedSavingPerHour: z.string().max(32).optional(),
+});
+
+export const policyStatusSchema = z.strictObject({
+  observedGeneration: z.int().min(0).optional(),
+  conditions: z.array(conditionSchema).max(16).optional(),
+  matchedWorkloads: z.int().min(0).optional(),
+  actionCount: z
+    .int()
+    .min(0)
+    .optional()
+    .meta({ description: 'Actions taken (Enforce) or recorded (Audit) since the policy was created.' }),
+  lastActions: z.array(actionSchema).max(20).optional(),
+  estimatedSavingsPerHour: z.string().max(32).optional(),
+  estimatedSavingsPerMonth: z.string().max(32).optional(),
+  currency: z.string().max(3).optional(),
+});
+
+export type PolicySpec = z.output<typeof policySpecSchema>;
+export type PolicyStatus = z.output<typeof policyStatusSchema>;
+
+export const POLICY_GROUP = 'aicost.dev';
+export const POLICY_VERSION = 'v1alpha1';
+export const POLICY_PLURAL = 'aicostpolicies';
