@@ -13,7 +13,10 @@ import { startHttpServers } from './controller/http-server.ts';
 import { createKubeClient } from './controller/kube-client.ts';
 import { LeaderElector } from './controller/leader-election.ts';
 import { createMetrics } from './controller/metrics.ts';
-import { errorSummary } from './controller/reflector.ts';
+import { errorSummary, Reflector } from './controller/reflector.ts';
+import { createEventRecorder } from './controller/events.ts';
+import { projectPolicy, type PolicyRecord } from './crds/policy-record.ts';
+import { PolicyController } from './reconcilers/policy-controller.ts';
 import { runWorkers, WorkQueue } from './controller/workqueue.ts';
 import { createPrometheusClient } from './measure/prometheus-client.ts';
 import { createPricingSource } from './pricing/pricing-source.ts';
@@ -39,6 +42,18 @@ export async function run(
     depth: (name: string, depth: number) => metrics.queueDepth.set({ name }, depth),
     retries: (name: string) => metrics.queueRetries.inc({ name }),
   };
+  // Policies have their own reflector: accounting must not wait for the CRD to be installed.
+  const policies = new Reflector<PolicyRecord>(
+    { name: 'aicostpolicies', path: '/apis/aicost.dev/v1alpha1/aicostpolicies', project: projectPolicy },
+    client,
+    clock,
+    log,
+    {
+      onError: (name) => metrics.watchRestarts.inc({ resource: name }),
+      onRelist: (name) => metrics.synced.set({ resource: name }, 1),
+    },
+  );
+  const events = createEventRecorder(client, clock, log);
   const writeQueue = new WorkQueue('annotations', clock, undefined, queueMetrics);
   const writer = new AnnotationWriter({
     client,
@@ -67,6 +82,19 @@ export async function run(
     },
   });
 
+  const policyController = new PolicyController({
+    cache,
+    policies,
+    accountant,
+    client,
+    prometheus,
+    events,
+    clock,
+    log: log.child({ controller: 'policy' }),
+    protectedNamespaces: new Set(['kube-system', config.namespace]),
+    onAction: (policy, rule, action, mode) => metrics.policyActions.inc({ policy, rule, action, mode }),
+  });
+
   let cycleTimer: unknown;
   let leading = false;
   let stopping = false;
@@ -84,6 +112,10 @@ export async function run(
         await pricing.refresh();
         await accountant.runCycle();
         metrics.reconcileTotal.inc({ controller: 'accounting', result: 'success' });
+        if (policies.synced) {
+          await policyController.runCycle();
+          metrics.reconcileTotal.inc({ controller: 'policy', result: 'success' });
+        }
       }
     } catch (error) {
       metrics.reconcileTotal.inc({ controller: 'accounting', result: 'error' });
@@ -99,8 +131,9 @@ export async function run(
     leading = true;
     metrics.leader.set(1);
     // Start from everything a previous leader wrote: relist before the first decision.
-    await Promise.all(cache.all.map((r) => r.resync()));
+    await Promise.all([...cache.all, policies].map((r) => r.resync()));
     accountant.reset();
+    policyController.reset();
     writer.reset();
     workers = runWorkers(writeQueue, 4, (key) => writer.reconcile(key), clock, {
       onResult: (_key, outcome, ms) => {
@@ -144,6 +177,7 @@ export async function run(
   log.info({ metricsPort: servers.metricsPort, healthPort: servers.healthPort }, 'serving metrics and probes');
 
   await cache.start();
+  await policies.start();
   log.info('caches started');
   if (elector) elector.start();
   else await startLeading();
@@ -157,6 +191,7 @@ export async function run(
     await elector?.stop();
     metrics.leader.set(0);
     cache.stop();
+    policies.stop();
     await Promise.all(servers.servers.map((s) => new Promise((r) => s.close(r))));
   };
 }

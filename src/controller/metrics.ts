@@ -139,6 +139,12 @@ export function createMetrics(labelKeys: readonly string[], cardinalityLimit: nu
       labelNames: ['verb'],
       registers: [registry],
     }),
+    policyActions: new Counter({
+      name: 'aicost_policy_actions_total',
+      help: 'Policy actions taken (Enforce) or recorded (Audit)',
+      labelNames: ['policy', 'rule', 'action', 'mode'],
+      registers: [registry],
+    }),
     leader: new Gauge({ name: 'aicost_leader', help: '1 while this replica is the leader', registers: [registry] }),
     synced: new Gauge({
       name: 'aicost_informer_synced',

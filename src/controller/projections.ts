@@ -57,6 +57,8 @@ export interface PodRecord {
   readonly labels: Dict;
   readonly owner: OwnerRef | undefined;
   readonly ledger: Ledger | undefined;
+  /** aicost.dev/* and karpenter.sh/do-not-disrupt only. */
+  readonly annotations: Dict;
 }
 
 export interface ReplicaSetRecord {
@@ -70,8 +72,14 @@ export interface WorkloadRecord {
   readonly uid: string;
   readonly resourceVersion: string;
   readonly labels: Dict;
-  /** The operator's own annotations (aicost.dev/...), as last seen. */
+  /** The operator's own annotations (aicost.dev/...) and karpenter.sh/do-not-disrupt, as last seen. */
   readonly annotations: Dict;
+  /** Same subset, from the pod template. */
+  readonly templateAnnotations: Dict;
+  /** spec.replicas of Deployments and StatefulSets (1 when unset), spec.suspend of Jobs. */
+  readonly replicas: number | undefined;
+  readonly suspended: boolean;
+  readonly generation: number;
   readonly ledger: Ledger | undefined;
 }
 
@@ -108,7 +116,7 @@ function pick(source: Record<string, string> | undefined, keep: (key: string) =>
 }
 
 export function ownAnnotations(annotations: Record<string, string> | undefined): Dict {
-  return pick(annotations, (k) => k.startsWith('aicost.dev/'));
+  return pick(annotations, (k) => k.startsWith('aicost.dev/') || k === 'karpenter.sh/do-not-disrupt');
 }
 
 interface RawNode {
@@ -220,6 +228,7 @@ export function projectPod(pod: RawPod, labelKeys: readonly string[]): PodRecord
     labels: pick(meta.labels, (k) => labelKeys.includes(k)),
     owner: controller?.kind && controller.name ? { kind: controller.kind, name: controller.name } : undefined,
     ledger: parseLedger(meta.annotations),
+    annotations: ownAnnotations(meta.annotations),
   };
 }
 
@@ -228,8 +237,13 @@ export function projectReplicaSet(rs: { metadata?: Meta }): ReplicaSetRecord | u
   return { deployment: owner?.name };
 }
 
+interface RawWorkload {
+  metadata?: Meta & { generation?: number };
+  spec?: { replicas?: number; suspend?: boolean; template?: { metadata?: { annotations?: Record<string, string> } } };
+}
+
 export function projectWorkload(kind: WorkloadRecord['kind']) {
-  return (object: { metadata?: Meta }): WorkloadRecord | undefined => {
+  return (object: RawWorkload): WorkloadRecord | undefined => {
     const meta = object.metadata;
     if (!meta?.name || !meta.namespace) return undefined;
     return {
@@ -240,6 +254,10 @@ export function projectWorkload(kind: WorkloadRecord['kind']) {
       resourceVersion: meta.resourceVersion ?? '',
       labels: { ...meta.labels },
       annotations: ownAnnotations(meta.annotations),
+      templateAnnotations: ownAnnotations(object.spec?.template?.metadata?.annotations),
+      replicas: kind === 'Job' ? undefined : (object.spec?.replicas ?? 1),
+      suspended: object.spec?.suspend === true,
+      generation: meta.generation ?? 0,
       ledger: parseLedger(meta.annotations),
     };
   };

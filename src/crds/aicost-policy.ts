@@ -87,15 +87,10 @@ const scaleToZeroRule = z
     ),
     utilizationThreshold: percent('GPU utilization (percent) that counts as activity.').default(5),
     minCoverage: percent('Share of the idle window DCGM samples must cover.').default(80),
-    requestsQuery: z
-      .string()
-      .min(1)
-      .max(1024)
-      .optional()
-      .meta({
-        description:
-          'PromQL giving the request rate of one endpoint; $namespace and $name are substituted. Any rate above zero is activity.',
-      }),
+    requestsQuery: z.string().min(1).max(1024).optional().meta({
+      description:
+        'PromQL giving the request rate of one endpoint; $namespace and $name are substituted. Any rate above zero is activity.',
+    }),
     schedule: wakeSchedule.optional(),
   })
   .meta({ description: 'Scale idle dev inference Deployments to zero and wake them on demand or on a schedule.' });
@@ -103,17 +98,12 @@ const scaleToZeroRule = z
 const spotRule = z
   .strictObject({
     mode: mode.optional().meta({ description: 'Overrides spec.mode for this rule.' }),
-    placement: z
-      .enum(['Preferred', 'Required', 'Forbidden'])
-      .meta({
-        description: 'Steer matched pods onto spot capacity (Preferred, Required) or keep them off it (Forbidden).',
-      }),
-    requireCheckpoint: z
-      .boolean()
-      .default(true)
-      .meta({
-        description: 'Only pods that declare checkpointing (aicost.dev/checkpoint-path and -interval) go to spot.',
-      }),
+    placement: z.enum(['Preferred', 'Required', 'Forbidden']).meta({
+      description: 'Steer matched pods onto spot capacity (Preferred, Required) or keep them off it (Forbidden).',
+    }),
+    requireCheckpoint: z.boolean().default(true).meta({
+      description: 'Only pods that declare checkpointing (aicost.dev/checkpoint-path and -interval) go to spot.',
+    }),
     maxCheckpointInterval: duration('Longest checkpoint interval accepted for spot (30m when not set).').optional(),
   })
   .meta({

@@ -29,6 +29,7 @@ describe('GPU utilization from DCGM series', () => {
     expect(u?.mean).toBeCloseTo((0.475 + 0) / 2, 12);
     expect(u?.idleRatio).toBeCloseTo((0.5 + 1) / 2, 12);
     expect(u?.gpus).toBe(2);
+    expect(u?.max).toBe(0.9);
     expect(u?.coverage).toBe(1);
   });
 

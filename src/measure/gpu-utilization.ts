@@ -21,6 +21,8 @@ export interface PodUtilization {
   readonly mean: number;
   /** Fraction of samples under the idle threshold. */
   readonly idleRatio: number;
+  /** Highest sample of any of the pod's GPUs, ratio 0..1 (policies compare it with their own thresholds). */
+  readonly max: number;
   /** Fraction of the window the samples cover (the worst of the pod's GPUs). */
   readonly coverage: number;
   readonly gpus: number;
@@ -59,7 +61,7 @@ export function summarizeSignal(
   signal: string,
   options: SummaryOptions,
 ): SignalSummary {
-  const perPod = new Map<string, { means: number[]; idle: number[]; coverage: number[] }>();
+  const perPod = new Map<string, { means: number[]; idle: number[]; coverage: number[]; max: number }>();
   const malformed = new Set<string>();
   for (const s of series) {
     const key = podKeyOf(s.metric);
@@ -82,7 +84,8 @@ export function summarizeSignal(
     }
     if (values.length === 0) continue;
     let entry = perPod.get(key);
-    if (!entry) perPod.set(key, (entry = { means: [], idle: [], coverage: [] }));
+    if (!entry) perPod.set(key, (entry = { means: [], idle: [], coverage: [], max: 0 }));
+    entry.max = Math.max(entry.max, ...values);
     entry.means.push(values.reduce((a, b) => a + b, 0) / values.length);
     entry.idle.push(values.filter((v) => v < options.idleThreshold).length / values.length);
     entry.coverage.push(coverageOf(times, options));
@@ -94,6 +97,7 @@ export function summarizeSignal(
       mean: average(e.means),
       idleRatio: average(e.idle),
       coverage: Math.min(...e.coverage),
+      max: e.max,
       gpus: e.means.length,
       signal,
     });

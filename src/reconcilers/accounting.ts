@@ -45,6 +45,18 @@ export interface MeasurementStatus {
   readonly unknownPods: number;
 }
 
+/** What the last cycle measured, for the policy controller. */
+export interface Measurement {
+  readonly available: boolean;
+  readonly reason: string;
+  readonly windowStartMs: number;
+  readonly windowEndMs: number;
+  /** By "namespace/pod", pods with enough coverage. */
+  readonly pods: ReadonlyMap<string, PodUtilization>;
+  /** By "namespace/pod", GPU pods left unknown, with the reason. */
+  readonly unknown: ReadonlyMap<string, string>;
+}
+
 export interface CycleReport {
   readonly at: number;
   readonly pods: number;
@@ -52,6 +64,9 @@ export interface CycleReport {
   readonly unpricedNodes: readonly { name: string; reason: string }[];
   readonly measurement: MeasurementStatus;
   readonly writesQueued: number;
+  /** Current hourly cost by workload key (Kind/namespace/name), for estimated savings. */
+  readonly workloadCostPerHour: ReadonlyMap<string, Nanos>;
+  readonly podCostPerHour: ReadonlyMap<string, Nanos>;
   readonly durationMs: number;
 }
 
@@ -76,6 +91,7 @@ export class Accountant {
   /** Pods deleted since the last cycle, kept until their final span is accrued. */
   private readonly tombstones = new Map<string, PodRecord>();
   private lastReport: CycleReport | undefined;
+  private lastMeasurement: Measurement | undefined;
   private readonly deps: AccountantDeps;
 
   constructor(deps: AccountantDeps) {
@@ -90,6 +106,14 @@ export class Accountant {
 
   get report(): CycleReport | undefined {
     return this.lastReport;
+  }
+
+  get currency(): string {
+    return this.deps.pricing.current().currency;
+  }
+
+  get measurement(): Measurement | undefined {
+    return this.lastMeasurement;
   }
 
   /** Forgets in-memory progress: the next cycle resumes from the annotations (after a leader change). */
@@ -130,6 +154,14 @@ export class Accountant {
     }
 
     const measurement = await this.measure(pods, now, now - cycleStart);
+    this.lastMeasurement = {
+      available: measurement.status.available,
+      reason: measurement.status.reason,
+      windowStartMs: cycleStart * 1000,
+      windowEndMs: now * 1000,
+      pods: measurement.pods,
+      unknown: measurement.unknown,
+    };
     const measured = pods.map((p) => {
       const u = measurement.pods.get(`${p.namespace}/${p.name}`);
       return u && p.gpuUnits > 0
@@ -180,6 +212,8 @@ export class Accountant {
       measurement: measurement.status,
       writesQueued: writes,
       durationMs: clock.now() - started,
+      workloadCostPerHour: new Map([...plan.workloads].map(([k, u]) => [k, u.display.costPerHour])),
+      podCostPerHour: new Map([...plan.pods].map(([uid, u]) => [uid, u.display.costPerHour])),
     };
     metrics.cycleDuration.observe(report.durationMs / 1000);
     this.lastReport = report;
@@ -196,7 +230,11 @@ export class Accountant {
     pods: readonly PodFacts[],
     now: number,
     windowSeconds: number,
-  ): Promise<{ pods: ReadonlyMap<string, PodUtilization>; status: MeasurementStatus }> {
+  ): Promise<{
+    pods: ReadonlyMap<string, PodUtilization>;
+    unknown: ReadonlyMap<string, string>;
+    status: MeasurementStatus;
+  }> {
     const { prometheus, metrics, options, log } = this.deps;
     const gpuPods = pods.filter((p) => p.gpuUnits > 0);
     const summaries: SignalSummary[] = [];
@@ -229,9 +267,16 @@ export class Accountant {
       );
     const combined = combineSignals(summaries, options.minCoverage);
     const known = new Map<string, PodUtilization>();
+    const unknown = new Map<string, string>();
     for (const p of gpuPods) {
-      const u = combined.pods.get(`${p.namespace}/${p.name}`);
-      if (u) known.set(`${p.namespace}/${p.name}`, u);
+      const key = `${p.namespace}/${p.name}`;
+      const u = combined.pods.get(key);
+      if (u) known.set(key, u);
+      else
+        unknown.set(
+          key,
+          available ? (combined.unknown.get(key) ?? 'no DCGM series for this pod') : `Prometheus query failed`,
+        );
     }
     const unknownPods = gpuPods.length - known.size;
     metrics.utilizationUnknownPods.set(unknownPods);
@@ -240,7 +285,7 @@ export class Accountant {
       : unknownPods > 0
         ? `${unknownPods} of ${gpuPods.length} GPU pods have no or too little DCGM data`
         : 'all GPU pods measured';
-    return { pods: known, status: { available, reason, measuredPods: known.size, unknownPods } };
+    return { pods: known, unknown, status: { available, reason, measuredPods: known.size, unknownPods } };
   }
 
   private seedLedgers(pods: readonly PodFacts[]): void {

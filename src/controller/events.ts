@@ -1,0 +1,79 @@
+/**
+ * Kubernetes Events (core/v1) for namespace owners and platform teams. Repeats of the same event on the
+ * same object within ten minutes update the existing Event's count instead of creating another one, as
+ * client-go's recorder does, so a workload idle for hours does not flood the namespace.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from './clock.ts';
+import type { KubeClient } from './kube-client.ts';
+import { errorSummary } from './reflector.ts';
+
+export interface ObjectRef {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid?: string | undefined;
+}
+
+export type EventType = 'Normal' | 'Warning';
+
+export interface EventRecorder {
+  record(object: ObjectRef, type: EventType, reason: string, message: string): Promise<void>;
+}
+
+const AGGREGATE_MS = 10 * 60_000;
+export const COMPONENT = 'aicost-operator';
+
+export function createEventRecorder(client: KubeClient, clock: Clock, log: Logger): EventRecorder {
+  const recent = new Map<string, { name: string; namespace: string; count: number; at: number }>();
+  return {
+    async record(object, type, reason, message) {
+      const namespace = object.namespace || 'default';
+      const key = `${object.kind}/${namespace}/${object.name}/${reason}/${message}`;
+      const now = clock.now();
+      const nowIso = new Date(now).toISOString();
+      const last = recent.get(key);
+      try {
+        if (last && now - last.at < AGGREGATE_MS) {
+          last.count += 1;
+          last.at = now;
+          await client.patch(
+            `/api/v1/namespaces/${last.namespace}/events/${last.name}`,
+            { count: last.count, lastTimestamp: nowIso },
+            'merge',
+          );
+          return;
+        }
+        const name = `${object.name}.${now.toString(16)}${Math.floor(Math.random() * 0xfff).toString(16)}`.slice(
+          0,
+          253,
+        );
+        await client.create(`/api/v1/namespaces/${namespace}/events`, {
+          apiVersion: 'v1',
+          kind: 'Event',
+          metadata: { name, namespace },
+          involvedObject: object,
+          type,
+          reason,
+          message: message.slice(0, 1024),
+          count: 1,
+          firstTimestamp: nowIso,
+          lastTimestamp: nowIso,
+          source: { component: COMPONENT },
+          reportingComponent: COMPONENT,
+          reportingInstance: COMPONENT,
+        });
+        recent.set(key, { name, namespace, count: 1, at: now });
+        if (recent.size > 10_000) recent.delete(recent.keys().next().value ?? '');
+      } catch (error) {
+        // An Event is best effort: never fail a reconcile because of one.
+        log.warn(
+          { err: errorSummary(error), reason, object: `${object.kind}/${namespace}/${object.name}` },
+          'could not record an Event',
+        );
+        recent.delete(key);
+      }
+    },
+  };
+}

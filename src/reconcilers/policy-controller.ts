@@ -1,0 +1,578 @@
+/**
+ * Enforces AICostPolicy rules idleGPU and scaleToZero, once per accounting cycle (leader only), from the
+ * cycle's measurement. Steps:
+ * 1. Build each GPU workload's view (labels, annotations, namespace labels) and give each rule to its
+ *    winning policy (policy/match.ts).
+ * 2. Wake sleeping dev endpoints first: on `aicost.dev/wake`, on the wake schedule; a manual scale-up of a
+ *    sleeping endpoint is respected (the operator stops tracking it and starts a fresh idle window).
+ * 3. Run the idle clock (policy/idle.ts) per workload and rule; warn, then act after the grace period.
+ *    Enforce scales Deployments/StatefulSets to zero (through the scale subresource, or KEDA's
+ *    paused-replicas when a ScaledObject drives it), suspends Jobs, evicts bare Pods (PDBs hold). Audit
+ *    changes nothing and records what Enforce would do, with the estimated saving.
+ * 4. Write each policy's status when it changed.
+ * Unknown metrics never lead to an action: the idle clock resets, and MetricsAvailable turns False.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../controller/clock.ts';
+import type { ClusterCache } from '../controller/cluster-cache.ts';
+import type { EventRecorder, ObjectRef } from '../controller/events.ts';
+import { isNotFound, KubeApiError, type KubeClient } from '../controller/kube-client.ts';
+import type { PodRecord, WorkloadRecord } from '../controller/projections.ts';
+import { errorSummary, type Reflector } from '../controller/reflector.ts';
+import { parseDuration } from '../config/duration.ts';
+import type { PolicyStatus } from '../crds/aicost-policy.ts';
+import type { PolicyRecord } from '../crds/policy-record.ts';
+import { formatMoney, type Nanos } from '../cost/money.ts';
+import { workloadKey } from '../cost/rollup.ts';
+import type { PrometheusClient } from '../measure/prometheus-client.ts';
+import { lastFire, parseCron } from '../policy/cron.ts';
+import { decideIdle, type IdleRule, type IdleState, type WindowMeasure } from '../policy/idle.ts';
+import { assignRules, modeOf, type PolicyRef, type RuleName, type WorkloadView } from '../policy/match.ts';
+import type { Accountant, Measurement } from './accounting.ts';
+import { workloadOf } from './node-facts.ts';
+import { toRfc3339 } from './annotations.ts';
+
+export const POLICY_ANNOTATION = {
+  idleSince: 'aicost.dev/idle-since',
+  lastAction: 'aicost.dev/last-action',
+  replicasBefore: 'aicost.dev/replicas-before',
+  asleepSince: 'aicost.dev/asleep-since',
+  wake: 'aicost.dev/wake',
+  doNotDisrupt: 'karpenter.sh/do-not-disrupt',
+} as const;
+const KEDA_PAUSED = 'autoscaling.keda.sh/paused-replicas';
+const HOURS_PER_MONTH = 730n;
+const MAX_ACTIONS = 20;
+
+export interface PolicyControllerDeps {
+  readonly cache: ClusterCache;
+  readonly policies: Reflector<PolicyRecord>;
+  readonly accountant: Accountant;
+  readonly client: KubeClient;
+  readonly prometheus: PrometheusClient;
+  readonly events: EventRecorder;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly protectedNamespaces: ReadonlySet<string>;
+  readonly onAction?: (policy: string, rule: RuleName, action: string, mode: string) => void;
+}
+
+interface Workload {
+  readonly kind: 'Deployment' | 'StatefulSet' | 'Job' | 'Pod';
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly record: WorkloadRecord | undefined;
+  readonly pods: PodRecord[];
+}
+
+type Action = NonNullable<PolicyStatus['lastActions']>[number];
+
+interface PolicyTally {
+  matched: number;
+  actions: Action[];
+  actionCount: number;
+  savingsPerHour: Nanos;
+}
+
+const API: Record<Workload['kind'], { apiVersion: string; path: (w: Workload) => string }> = {
+  Deployment: { apiVersion: 'apps/v1', path: (w) => `/apis/apps/v1/namespaces/${w.namespace}/deployments/${w.name}` },
+  StatefulSet: { apiVersion: 'apps/v1', path: (w) => `/apis/apps/v1/namespaces/${w.namespace}/statefulsets/${w.name}` },
+  Job: { apiVersion: 'batch/v1', path: (w) => `/apis/batch/v1/namespaces/${w.namespace}/jobs/${w.name}` },
+  Pod: { apiVersion: 'v1', path: (w) => `/api/v1/namespaces/${w.namespace}/pods/${w.name}` },
+};
+
+export class PolicyController {
+  private readonly idle = new Map<string, IdleState>();
+  /** Audit records made in the current idle episode, so a would-be action is reported once. */
+  private readonly audited = new Set<string>();
+  private readonly history = new Map<string, { actions: Action[]; count: number }>();
+  private readonly deps: PolicyControllerDeps;
+
+  constructor(deps: PolicyControllerDeps) {
+    this.deps = deps;
+  }
+
+  reset(): void {
+    this.idle.clear();
+    this.audited.clear();
+  }
+
+  async runCycle(): Promise<void> {
+    const { policies, accountant, clock, log } = this.deps;
+    const measurement = accountant.measurement;
+    const report = accountant.report;
+    const now = clock.now();
+    const valid: PolicyRef[] = [];
+    for (const p of policies.store.values()) if (p.spec) valid.push({ name: p.name, spec: p.spec });
+    const tallies = new Map<string, PolicyTally>();
+    for (const p of policies.store.values()) {
+      const h = this.history.get(p.name) ?? {
+        actions: [...(p.status?.lastActions ?? [])],
+        count: p.status?.actionCount ?? 0,
+      };
+      this.history.set(p.name, h);
+      tallies.set(p.name, { matched: 0, actions: h.actions, actionCount: h.count, savingsPerHour: 0n });
+    }
+
+    for (const w of this.workloads()) {
+      const view: WorkloadView = {
+        kind: w.kind,
+        namespace: w.namespace,
+        name: w.name,
+        labels: w.labels,
+        annotations: w.annotations,
+        namespaceLabels: this.deps.cache.namespaces.store.get(w.namespace)?.labels ?? {},
+      };
+      const assignment = assignRules(valid, view, this.deps.protectedNamespaces);
+      for (const name of assignment.matched) {
+        const t = tallies.get(name);
+        if (t) t.matched++;
+      }
+      const costPerHour =
+        report?.workloadCostPerHour.get(
+          workloadKey({ kind: w.kind === 'Pod' ? 'Pod' : w.kind, namespace: w.namespace, name: w.name }),
+        ) ?? this.podRate(w);
+      try {
+        const stz = assignment.winners.scaleToZero;
+        if (stz && w.kind === 'Deployment') {
+          const woke = await this.wakeIfDue(w, stz, now);
+          if (!woke) await this.applyIdleRule(w, stz, 'scaleToZero', measurement, now, costPerHour, tallies);
+        }
+        const idle = assignment.winners.idleGPU;
+        if (idle && !(stz && w.kind === 'Deployment'))
+          await this.applyIdleRule(w, idle, 'idleGPU', measurement, now, costPerHour, tallies);
+      } catch (error) {
+        log.warn(
+          { err: errorSummary(error), workload: `${w.kind}/${w.namespace}/${w.name}` },
+          'policy action failed; retrying next cycle',
+        );
+      }
+    }
+    await this.writeStatuses(
+      tallies,
+      measurement?.available ?? false,
+      measurement?.reason ?? 'no accounting cycle yet',
+    );
+  }
+
+  /** GPU workloads: owners of pods that hold GPUs, plus sleeping Deployments (no pods) and bare pods. */
+  private workloads(): Workload[] {
+    const { cache } = this.deps;
+    const byKey = new Map<string, Workload>();
+    const add = (
+      kind: Workload['kind'],
+      namespace: string,
+      name: string,
+      record: WorkloadRecord | undefined,
+      pod?: PodRecord,
+    ) => {
+      const key = `${kind}/${namespace}/${name}`;
+      let w = byKey.get(key);
+      if (!w) {
+        w = {
+          kind,
+          namespace,
+          name,
+          uid: record?.uid ?? pod?.uid ?? '',
+          labels: record?.labels ?? pod?.labels ?? {},
+          annotations: { ...record?.templateAnnotations, ...(record?.annotations ?? pod?.annotations) },
+          record,
+          pods: [],
+        };
+        byKey.set(key, w);
+      }
+      if (pod) w.pods.push(pod);
+    };
+    for (const pod of cache.pods.store.values()) {
+      if (Object.keys(pod.gpuRequests).length === 0 || pod.endedAt !== undefined) continue;
+      const ref = workloadOf(pod, cache.replicaSets.store);
+      const store =
+        ref.kind === 'Deployment'
+          ? cache.deployments
+          : ref.kind === 'StatefulSet'
+            ? cache.statefulSets
+            : ref.kind === 'Job'
+              ? cache.jobs
+              : undefined;
+      if (ref.kind === 'Pod') add('Pod', pod.namespace, pod.name, undefined, pod);
+      else if (store)
+        add(
+          ref.kind as Workload['kind'],
+          ref.namespace,
+          ref.name,
+          store.store.get(`${ref.namespace}/${ref.name}`),
+          pod,
+        );
+    }
+    for (const d of cache.deployments.store.values()) {
+      if (d.annotations[POLICY_ANNOTATION.replicasBefore] !== undefined) add('Deployment', d.namespace, d.name, d);
+    }
+    return [...byKey.values()];
+  }
+
+  private podRate(w: Workload): Nanos {
+    const rates = this.deps.accountant.report?.podCostPerHour;
+    return w.pods.reduce((sum, p) => sum + (rates?.get(p.uid) ?? 0n), 0n);
+  }
+
+  private measure(w: Workload, m: Measurement | undefined): WindowMeasure | undefined {
+    if (!m) return undefined;
+    if (w.pods.length === 0) return undefined;
+    let max = 0;
+    let coverage = 1;
+    for (const pod of w.pods) {
+      const key = `${pod.namespace}/${pod.name}`;
+      const u = m.pods.get(key);
+      if (!u)
+        return {
+          known: false,
+          reason: m.unknown.get(key) ?? 'no DCGM data',
+          maxUtilization: 0,
+          coverage: 0,
+          windowStartMs: m.windowStartMs,
+        };
+      max = Math.max(max, u.max);
+      coverage = Math.min(coverage, u.coverage);
+    }
+    return { known: m.available, reason: m.reason, maxUtilization: max, coverage, windowStartMs: m.windowStartMs };
+  }
+
+  private async applyIdleRule(
+    w: Workload,
+    policy: PolicyRef,
+    rule: 'idleGPU' | 'scaleToZero',
+    m: Measurement | undefined,
+    now: number,
+    costPerHour: Nanos,
+    tallies: Map<string, PolicyTally>,
+  ): Promise<void> {
+    const spec = policy.spec.rules[rule];
+    if (!spec) return;
+    if (w.kind === 'Job' ? w.record?.suspended : w.kind !== 'Pod' && w.record?.replicas === 0) return; // already off
+    let measure = this.measure(w, m);
+    if (!measure) return;
+    if (rule === 'scaleToZero' && policy.spec.rules.scaleToZero?.requestsQuery) {
+      measure = { ...measure, ...(await this.requestRate(policy.spec.rules.scaleToZero.requestsQuery, w, now)) };
+    }
+    const idleRule: IdleRule = {
+      threshold: spec.utilizationThreshold / 100,
+      idleAfterMs: parseDuration(spec.idleAfter) ?? 3_600_000,
+      gracePeriodMs: rule === 'idleGPU' ? (parseDuration(policy.spec.rules.idleGPU?.gracePeriod ?? '15m') ?? 0) : 0,
+      minCoverage: spec.minCoverage / 100,
+    };
+    const key = `${rule}/${w.kind}/${w.namespace}/${w.name}`;
+    const idleSinceText = w.annotations[POLICY_ANNOTATION.idleSince];
+    const previous = this.idle.get(key) ?? (idleSinceText ? { idleSinceMs: Date.parse(idleSinceText) } : {});
+    const result = decideIdle(idleRule, previous, measure, now);
+    this.idle.set(key, result.state);
+    const mode = modeOf(policy.spec, rule);
+    const ref = this.objectRef(w);
+    const d = result.decision;
+    if (d.kind === 'active' || d.kind === 'unknown') this.audited.delete(key);
+    if (result.clearAnnotation && mode === 'Enforce') await this.annotate(w, { [POLICY_ANNOTATION.idleSince]: null });
+
+    if (d.kind === 'warn') {
+      const verb = actionVerb(w.kind);
+      await this.deps.events.record(
+        ref,
+        'Warning',
+        'GPUIdle',
+        `GPUs under ${spec.utilizationThreshold}% since ${toRfc3339(d.idleSinceMs / 1000)}; policy ${policy.name} (${rule}, ${mode}) will ${verb} it at ${toRfc3339(Math.floor(d.actAtMs / 1000))} unless it becomes active`,
+      );
+      if (mode === 'Enforce')
+        await this.annotate(w, { [POLICY_ANNOTATION.idleSince]: toRfc3339(Math.floor(d.idleSinceMs / 1000)) });
+    }
+    if (d.kind !== 'act') return;
+    const tally = tallies.get(policy.name);
+    if (
+      w.annotations[POLICY_ANNOTATION.doNotDisrupt] === 'true' &&
+      (rule !== 'idleGPU' || policy.spec.rules.idleGPU?.respectDoNotDisrupt !== false)
+    ) {
+      if (!this.audited.has(key)) {
+        this.audited.add(key);
+        await this.deps.events.record(
+          ref,
+          'Normal',
+          'IdleButProtected',
+          `idle, but annotated ${POLICY_ANNOTATION.doNotDisrupt}: "true"; policy ${policy.name} leaves it running`,
+        );
+      }
+      return;
+    }
+    const action = actionVerb(w.kind);
+    if (tally) tally.savingsPerHour += costPerHour;
+    if (mode === 'Audit') {
+      if (this.audited.has(key)) return;
+      this.audited.add(key);
+      const saving = formatMoney(costPerHour, 4);
+      await this.deps.events.record(
+        ref,
+        'Normal',
+        'WouldScaleDown',
+        `Audit: policy ${policy.name} (${rule}) would ${action} this idle workload, saving about ${saving} per hour`,
+      );
+      this.recordAction(policy.name, tally, {
+        w,
+        rule,
+        action: `would-${action}`,
+        mode,
+        now,
+        reason: `idle since ${toRfc3339(Math.floor(d.idleSinceMs / 1000))}`,
+        saving: costPerHour,
+      });
+      return;
+    }
+    await this.act(w, policy.name, rule, d.idleSinceMs, now);
+    this.idle.delete(key);
+    await this.deps.events.record(
+      ref,
+      'Warning',
+      actionReason(w.kind),
+      `policy ${policy.name} (${rule}) ${actionPast(w.kind)} this workload: GPUs idle since ${toRfc3339(Math.floor(d.idleSinceMs / 1000))}; saving about ${formatMoney(costPerHour, 4)} per hour`,
+    );
+    this.recordAction(policy.name, tally, {
+      w,
+      rule,
+      action,
+      mode,
+      now,
+      reason: `idle since ${toRfc3339(Math.floor(d.idleSinceMs / 1000))}`,
+      saving: costPerHour,
+    });
+  }
+
+  private recordAction(
+    policy: string,
+    tally: PolicyTally | undefined,
+    a: {
+      w: Workload;
+      rule: RuleName;
+      action: string;
+      mode: 'Audit' | 'Enforce';
+      now: number;
+      reason: string;
+      saving: Nanos;
+    },
+  ): void {
+    this.deps.onAction?.(policy, a.rule, a.action, a.mode);
+    const h = this.history.get(policy);
+    if (!h || !tally) return;
+    h.actions.unshift({
+      workload: `${a.w.kind}/${a.w.namespace}/${a.w.name}`,
+      rule: a.rule,
+      action: a.action,
+      mode: a.mode,
+      time: toRfc3339(Math.floor(a.now / 1000)),
+      reason: a.reason,
+      estimatedSavingPerHour: formatMoney(a.saving, 4),
+    });
+    h.actions.splice(MAX_ACTIONS);
+    h.count += 1;
+    tally.actions = h.actions;
+    tally.actionCount = h.count;
+  }
+
+  private async act(w: Workload, policy: string, rule: RuleName, idleSinceMs: number, now: number): Promise<void> {
+    const { client } = this.deps;
+    const stamp = `${actionPast(w.kind)} by policy ${policy} (${rule}) at ${toRfc3339(Math.floor(now / 1000))}`;
+    if (w.kind === 'Deployment' || w.kind === 'StatefulSet') {
+      const replicas = w.record?.replicas ?? 1;
+      await this.annotate(w, {
+        [POLICY_ANNOTATION.replicasBefore]: String(replicas),
+        [POLICY_ANNOTATION.asleepSince]: toRfc3339(Math.floor(now / 1000)),
+        [POLICY_ANNOTATION.lastAction]: stamp,
+        [POLICY_ANNOTATION.idleSince]: toRfc3339(Math.floor(idleSinceMs / 1000)),
+      });
+      const scaledObject = await this.scaledObjectFor(w);
+      if (scaledObject) {
+        // KEDA owns the replica count: pause it at zero the KEDA way rather than fight it.
+        await client.patch(scaledObject, { metadata: { annotations: { [KEDA_PAUSED]: '0' } } }, 'merge');
+      } else {
+        await client.patch(`${API[w.kind].path(w)}/scale`, { spec: { replicas: 0 } }, 'merge');
+      }
+    } else if (w.kind === 'Job') {
+      await client.patch(
+        API.Job.path(w),
+        { metadata: { annotations: { [POLICY_ANNOTATION.lastAction]: stamp } }, spec: { suspend: true } },
+        'merge',
+      );
+    } else {
+      // Eviction, not deletion, so PodDisruptionBudgets hold.
+      await client.create(`${API.Pod.path(w)}/eviction`, {
+        apiVersion: 'policy/v1',
+        kind: 'Eviction',
+        metadata: { name: w.name, namespace: w.namespace },
+      });
+    }
+  }
+
+  /** Wakes a sleeping Deployment on aicost.dev/wake or its wake schedule; respects a manual scale-up. */
+  private async wakeIfDue(w: Workload, policy: PolicyRef, now: number): Promise<boolean> {
+    const before = w.annotations[POLICY_ANNOTATION.replicasBefore];
+    if (before === undefined || !w.record) return false;
+    const ref = this.objectRef(w);
+    const clear = {
+      [POLICY_ANNOTATION.replicasBefore]: null,
+      [POLICY_ANNOTATION.asleepSince]: null,
+      [POLICY_ANNOTATION.idleSince]: null,
+      [POLICY_ANNOTATION.wake]: null,
+    };
+    if ((w.record.replicas ?? 0) > 0) {
+      // Someone scaled it up by hand: do not fight it; a fresh idle window starts.
+      await this.annotate(w, {
+        ...clear,
+        [POLICY_ANNOTATION.lastAction]: `manual scale-up noticed at ${toRfc3339(Math.floor(now / 1000))}`,
+      });
+      this.idle.delete(`scaleToZero/${w.kind}/${w.namespace}/${w.name}`);
+      await this.deps.events.record(
+        ref,
+        'Normal',
+        'ManualScaleUp',
+        'scaled up by hand while asleep: the operator stops holding it at zero and starts a fresh idle window',
+      );
+      return true;
+    }
+    let reason: string | undefined;
+    if (w.annotations[POLICY_ANNOTATION.wake] !== undefined) reason = `woken on demand (${POLICY_ANNOTATION.wake})`;
+    const schedule = policy.spec.rules.scaleToZero?.schedule;
+    const asleepSince = Date.parse(w.annotations[POLICY_ANNOTATION.asleepSince] ?? '');
+    if (!reason && schedule && Number.isFinite(asleepSince)) {
+      const fired = lastFire(parseCron(schedule.wake), schedule.timeZone, now);
+      if (fired !== undefined && fired > asleepSince)
+        reason = `woken by the schedule "${schedule.wake}" (${schedule.timeZone})`;
+    }
+    if (!reason) return true; // asleep, stays asleep: nothing else to decide
+    const replicas = Math.max(1, Number(before) || 1);
+    const scaledObject = await this.scaledObjectFor(w);
+    if (scaledObject)
+      await this.deps.client.patch(scaledObject, { metadata: { annotations: { [KEDA_PAUSED]: null } } }, 'merge');
+    await this.deps.client.patch(`${API.Deployment.path(w)}/scale`, { spec: { replicas } }, 'merge');
+    await this.annotate(w, {
+      ...clear,
+      [POLICY_ANNOTATION.lastAction]: `${reason} at ${toRfc3339(Math.floor(now / 1000))}, ${replicas} replicas restored`,
+    });
+    this.idle.delete(`scaleToZero/${w.kind}/${w.namespace}/${w.name}`);
+    await this.deps.events.record(ref, 'Normal', 'Woken', `${reason}: ${replicas} replicas restored`);
+    return true;
+  }
+
+  private async requestRate(
+    query: string,
+    w: Workload,
+    now: number,
+  ): Promise<Pick<WindowMeasure, 'requestRate' | 'requestsKnown'>> {
+    const promql = query.replaceAll('$namespace', w.namespace).replaceAll('$name', w.name);
+    try {
+      const series = await this.deps.prometheus.queryMatrix(`(${promql})[1m:]`, Math.floor(now / 1000));
+      const values = series.flatMap((s) => s.values.map(([, v]) => Number(v)));
+      if (values.some((v) => !Number.isFinite(v))) return { requestRate: 0, requestsKnown: false };
+      return { requestRate: values.length === 0 ? 0 : Math.max(...values), requestsKnown: true };
+    } catch {
+      return { requestRate: 0, requestsKnown: false };
+    }
+  }
+
+  private async scaledObjectFor(w: Workload): Promise<string | undefined> {
+    const path = `/apis/keda.sh/v1alpha1/namespaces/${w.namespace}/scaledobjects`;
+    try {
+      const list = await this.deps.client.list<{
+        metadata: { name: string };
+        spec?: { scaleTargetRef?: { name?: string; kind?: string } };
+      }>(path);
+      const match = list.items.find(
+        (s) => s.spec?.scaleTargetRef?.name === w.name && (s.spec.scaleTargetRef.kind ?? 'Deployment') === w.kind,
+      );
+      return match ? `${path}/${match.metadata.name}` : undefined;
+    } catch (error) {
+      if (isNotFound(error)) return undefined; // KEDA is not installed
+      throw error;
+    }
+  }
+
+  private async annotate(w: Workload, annotations: Record<string, string | null>): Promise<void> {
+    try {
+      await this.deps.client.patch(API[w.kind].path(w), { metadata: { annotations } }, 'merge');
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+
+  private objectRef(w: Workload): ObjectRef {
+    return {
+      apiVersion: API[w.kind].apiVersion,
+      kind: w.kind,
+      namespace: w.namespace,
+      name: w.name,
+      uid: w.uid || undefined,
+    };
+  }
+
+  private async writeStatuses(
+    tallies: Map<string, PolicyTally>,
+    metricsAvailable: boolean,
+    metricsReason: string,
+  ): Promise<void> {
+    const now = toRfc3339(Math.floor(this.deps.clock.now() / 1000));
+    for (const policy of this.deps.policies.store.values()) {
+      const t = tallies.get(policy.name);
+      const previous = policy.status;
+      const condition = (type: string, ok: boolean, reason: string, message: string) => {
+        const status = ok ? 'True' : 'False';
+        const old = previous?.conditions?.find((c) => c.type === type);
+        return {
+          type,
+          status,
+          observedGeneration: policy.generation,
+          lastTransitionTime: old?.status === status ? old.lastTransitionTime : now,
+          reason,
+          message: message.slice(0, 1000),
+        } as const;
+      };
+      const savings = t?.savingsPerHour ?? 0n;
+      const next: PolicyStatus = {
+        observedGeneration: policy.generation,
+        conditions: [
+          policy.spec
+            ? condition('Ready', true, 'Valid', 'the policy is valid and enforced')
+            : condition('Ready', false, 'InvalidSpec', policy.invalid ?? 'invalid spec'),
+          condition(
+            'MetricsAvailable',
+            metricsAvailable,
+            metricsAvailable ? 'Measured' : 'MetricsUnavailable',
+            metricsAvailable ? metricsReason : `${metricsReason}: no action is taken on unknown utilization`,
+          ),
+        ],
+        matchedWorkloads: t?.matched ?? 0,
+        actionCount: t?.actionCount ?? 0,
+        lastActions: t?.actions ?? [],
+        estimatedSavingsPerHour: formatMoney(savings, 4),
+        estimatedSavingsPerMonth: formatMoney(savings * HOURS_PER_MONTH, 2),
+        currency: this.deps.accountant.currency,
+      };
+      if (JSON.stringify(next) === JSON.stringify(previous)) continue; // status only when it changed
+      try {
+        await this.deps.client.patch(
+          `/apis/aicost.dev/v1alpha1/aicostpolicies/${policy.name}/status`,
+          { status: next },
+          'merge',
+        );
+      } catch (error) {
+        if (!(error instanceof KubeApiError && error.code === 404))
+          this.deps.log.warn({ err: errorSummary(error), policy: policy.name }, 'could not write policy status');
+      }
+    }
+  }
+}
+
+function actionVerb(kind: Workload['kind']): string {
+  return kind === 'Job' ? 'suspend' : kind === 'Pod' ? 'evict' : 'scale-to-zero';
+}
+function actionPast(kind: Workload['kind']): string {
+  return kind === 'Job' ? 'suspended' : kind === 'Pod' ? 'evicted' : 'scaled to zero';
+}
+function actionReason(kind: Workload['kind']): string {
+  return kind === 'Job' ? 'Suspended' : kind === 'Pod' ? 'Evicted' : 'ScaledToZero';
+}
