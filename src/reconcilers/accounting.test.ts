@@ -1,19 +1,9 @@
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { FakeClock, flushPromises } from '../controller/clock.ts';
-import { createClusterCache } from '../controller/cluster-cache.ts';
-import { createMetrics } from '../controller/metrics.ts';
-import { runWorkers, WorkQueue } from '../controller/workqueue.ts';
-import type { MatrixSeries } from '../measure/gpu-utilization.ts';
-import { PrometheusError, type PrometheusClient } from '../measure/prometheus-client.ts';
-import type { PricingSource } from '../pricing/pricing-source.ts';
-import { createPricingProvider } from '../pricing/provider.ts';
 import { FakeKube } from '../testing/fake-kube.ts';
-import { Accountant } from './accounting.ts';
-import { AnnotationWriter } from './annotation-writer.ts';
+import { FakePrometheus, startOperator } from '../testing/harness.ts';
 
 const T0 = Date.UTC(2026, 10, 10, 12, 0, 0);
-const log = pino({ level: 'silent' });
 
 // Node price 10 $/h; CPU part 64 × 0.0316 = 2.0224, memory 512 × 0.0042 = 2.1504, GPU part 5.8272 = 0.7284 per GPU-hour.
 function seed(api: FakeKube): void {
@@ -40,59 +30,14 @@ function seed(api: FakeKube): void {
   });
 }
 
-class FakePrometheus implements PrometheusClient {
-  down = false;
-  utilization = 0.5;
-  queries: string[] = [];
-  queryMatrix(query: string, time: number): Promise<MatrixSeries[]> {
-    this.queries.push(query);
-    if (this.down) return Promise.reject(new PrometheusError('connection refused'));
-    if (!query.startsWith('DCGM_FI_PROF_GR_ENGINE_ACTIVE')) return Promise.resolve([]);
-    const values = [0, 15, 30, 45].map((d) => [time - 60 + d, String(this.utilization)] as const);
-    return Promise.resolve([{ metric: { pod: 'train-0', namespace: 'ml', gpu: '0' }, values }]);
-  }
+function fakePrometheus(): FakePrometheus {
+  const p = new FakePrometheus();
+  p.utilization.set('ml/train-0', 0.5);
+  return p;
 }
 
-async function start(api: FakeKube, clock: FakeClock, prometheus: PrometheusClient) {
-  const metrics = createMetrics(['team'], 100);
-  const cache = createClusterCache(api, clock, log, metrics, { labelKeys: ['team'] });
-  await cache.start();
-  const queue = new WorkQueue('annotations', clock);
-  const writer = new AnnotationWriter({
-    client: api,
-    clock,
-    log,
-    metrics,
-    queue,
-    annotateIntervalMs: 0,
-    writeQps: 100,
-    writeBurst: 100,
-  });
-  const fixed = createPricingProvider();
-  const pricing: PricingSource = { current: () => fixed, refresh: () => Promise.resolve(undefined) };
-  const accountant = new Accountant({
-    cache,
-    pricing,
-    prometheus,
-    writer,
-    clock,
-    log,
-    metrics,
-    options: {
-      intervalMs: 60_000,
-      idleThreshold: 0.05,
-      minCoverage: 0.6,
-      scrapeIntervalMs: 15_000,
-      labelKeys: ['team'],
-    },
-  });
-  const workers = runWorkers(queue, 2, (key) => writer.reconcile(key), clock);
-  const stop = async () => {
-    queue.shutdown();
-    cache.stop();
-    await workers;
-  };
-  return { accountant, metrics, stop };
+async function start(api: FakeKube, clock: FakeClock, prometheus: FakePrometheus) {
+  return startOperator(api, clock, prometheus);
 }
 
 const annotations = (api: FakeKube, path: string) => api.object(path)?.metadata.annotations ?? {};
@@ -104,7 +49,7 @@ describe('accounting against an in-memory API', () => {
     const api = new FakeKube();
     seed(api);
     const clock = new FakeClock(T0 + 60_000);
-    const op = await start(api, clock, new FakePrometheus());
+    const op = await start(api, clock, fakePrometheus());
     api.fail('patch', '/pods/train-0', 500);
     const report = await op.accountant.runCycle();
     expect(report.measurement).toMatchObject({ available: true, measuredPods: 1, unknownPods: 0 });
@@ -134,7 +79,7 @@ describe('accounting against an in-memory API', () => {
     const api = new FakeKube();
     seed(api);
     const clock = new FakeClock(T0 + 60_000);
-    const prometheus = new FakePrometheus();
+    const prometheus = fakePrometheus();
     prometheus.down = true;
     const op = await start(api, clock, prometheus);
     const report = await op.accountant.runCycle();
@@ -153,14 +98,14 @@ describe('accounting against an in-memory API', () => {
     const api = new FakeKube();
     seed(api);
     const clock = new FakeClock(T0 + 60_000);
-    const first = await start(api, clock, new FakePrometheus());
+    const first = await start(api, clock, fakePrometheus());
     await first.accountant.runCycle();
     await clock.advance(1000);
     await first.stop();
 
     // A new process 29 minutes later: the pod has held the GPU for 30 minutes, 0.3642 $.
     await clock.advance(29 * 60_000 - 1000);
-    const second = await start(api, clock, new FakePrometheus());
+    const second = await start(api, clock, fakePrometheus());
     api.dropWatches();
     await second.accountant.runCycle();
     await clock.advance(1000);
@@ -185,12 +130,13 @@ describe('accounting against an in-memory API', () => {
     const api = new FakeKube();
     seed(api);
     const clock = new FakeClock(T0 + 60_000);
-    const op = await start(api, clock, new FakePrometheus());
+    const op = await start(api, clock, fakePrometheus());
     await op.accountant.runCycle();
     await clock.advance(1000);
     const patches = () => api.requests.filter((r) => r.verb === 'patch').length;
     const before = patches();
-    // One second later the cost moved by 0.0002 $: nothing visible changed at cent precision.
+    // Ten seconds later the cost moved by 0.002 $: nothing visible changed at cent precision.
+    await clock.advance(9000);
     await op.accountant.runCycle();
     await flushPromises();
     expect(patches()).toBe(before);

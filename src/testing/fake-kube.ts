@@ -85,6 +85,11 @@ export class FakeKube implements KubeClient {
     return this.objects.get(path);
   }
 
+  /** Objects whose path starts with `prefix`, e.g. the Events of a namespace. */
+  objectsUnder(prefix: string): Stored[] {
+    return [...this.objects.entries()].filter(([p]) => p.startsWith(prefix)).map(([, o]) => o);
+  }
+
   private notify(collection: string, type: WatchEventType, object: Stored): void {
     for (const w of this.watchers) {
       if (w.open && matches(collection, w.collection)) w.onEvent(type, structuredClone(object));
@@ -126,6 +131,14 @@ export class FakeKube implements KubeClient {
   create<T>(path: string, body: unknown): Promise<T> {
     try {
       this.check('create', path);
+      // The eviction subresource deletes the pod (this fake has no PodDisruptionBudgets).
+      const eviction = /^(.*)\/eviction$/.exec(path);
+      if (eviction) {
+        const target = eviction[1] ?? '';
+        if (!this.objects.has(target)) throw new KubeApiError(404, 'NotFound', `${target} not found`);
+        this.remove(target.slice(0, target.lastIndexOf('/')), target.slice(target.lastIndexOf('/') + 1));
+        return Promise.resolve({} as T);
+      }
       const o = body as Stored;
       if (this.objects.has(`${path}/${o.metadata.name}`)) throw new KubeApiError(409, 'AlreadyExists', 'exists');
       return Promise.resolve(this.put(path, o) as T);
@@ -152,6 +165,16 @@ export class FakeKube implements KubeClient {
     try {
       this.check('patch', path);
       if (type !== 'merge') throw new Error(`FakeKube supports merge patches only, got ${type}`);
+      // Subresources: /scale patches spec.replicas of the parent, /status its status.
+      const sub = /^(.*)\/(scale|status)$/.exec(path);
+      if (sub && this.objects.has(sub[1] ?? '')) {
+        const parent = sub[1] ?? '';
+        const patch =
+          sub[2] === 'scale'
+            ? { spec: { replicas: (body as { spec?: { replicas?: number } }).spec?.replicas } }
+            : { status: (body as { status?: unknown }).status };
+        return this.patch(parent, patch, 'merge');
+      }
       const current = this.objects.get(path);
       if (!current) throw new KubeApiError(404, 'NotFound', `${path} not found`);
       const patch = body as { metadata?: { uid?: string; resourceVersion?: string } };

@@ -1,0 +1,173 @@
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../controller/clock.ts';
+import { FakeKube } from '../testing/fake-kube.ts';
+import { FakePrometheus, startOperator } from '../testing/harness.ts';
+
+const T0 = Date.UTC(2026, 10, 23, 9, 0, 0);
+const DEPLOY = '/apis/apps/v1/namespaces/dev/deployments/llm';
+const POLICIES = '/apis/aicost.dev/v1alpha1/aicostpolicies';
+
+function seed(api: FakeKube, deploymentAnnotations: Record<string, string> = {}) {
+  api.put('/api/v1/nodes', {
+    metadata: {
+      name: 'g5',
+      labels: { 'node.kubernetes.io/instance-type': 'g5.xlarge', 'topology.kubernetes.io/region': 'us-east-1' },
+    },
+    status: { allocatable: { cpu: '4', memory: '16Gi', 'nvidia.com/gpu': '1' } },
+  });
+  api.put('/api/v1/namespaces', { metadata: { name: 'dev', labels: { tier: 'dev' } } });
+  api.put('/apis/apps/v1/namespaces/dev/deployments', {
+    metadata: {
+      name: 'llm',
+      namespace: 'dev',
+      uid: 'd-uid',
+      labels: { environment: 'dev' },
+      annotations: deploymentAnnotations,
+    },
+    spec: { replicas: 2, template: { metadata: {} } },
+  });
+  api.put('/apis/apps/v1/namespaces/dev/replicasets', {
+    metadata: {
+      name: 'llm-abc',
+      namespace: 'dev',
+      ownerReferences: [{ kind: 'Deployment', name: 'llm', controller: true }],
+    },
+  });
+  api.put('/api/v1/namespaces/dev/pods', {
+    metadata: {
+      name: 'llm-abc-1',
+      namespace: 'dev',
+      uid: 'p-uid',
+      ownerReferences: [{ kind: 'ReplicaSet', name: 'llm-abc', controller: true }],
+    },
+    spec: { nodeName: 'g5', containers: [{ resources: { limits: { 'nvidia.com/gpu': '1' } } }] },
+    status: { phase: 'Running', startTime: new Date(T0 - 3_600_000).toISOString() },
+  });
+}
+
+function policy(api: FakeKube, mode: 'Audit' | 'Enforce') {
+  api.put(POLICIES, {
+    metadata: { name: 'dev-endpoints', generation: 1 },
+    spec: { mode, selector: { matchLabels: { environment: 'dev' } }, rules: { scaleToZero: { idleAfter: '3m' } } },
+  });
+}
+
+async function run(api: FakeKube, prometheus: FakePrometheus, minutes: number) {
+  const clock = new FakeClock(T0);
+  const op = await startOperator(api, clock, prometheus);
+  for (let i = 0; i < minutes; i++) {
+    await clock.advance(59_000);
+    await op.cycle();
+  }
+  return { op, clock };
+}
+
+const reasons = (api: FakeKube) => api.objectsUnder('/api/v1/namespaces/dev/events/').map((e) => e.reason as string);
+const status = (api: FakeKube) =>
+  api.object(`${POLICIES}/dev-endpoints`)?.status as Record<string, unknown> | undefined;
+const conditions = (api: FakeKube) =>
+  Object.fromEntries(
+    ((status(api)?.conditions ?? []) as { type: string; status: string; reason: string }[]).map((c) => [
+      c.type,
+      `${c.status}/${c.reason}`,
+    ]),
+  );
+
+describe('policy controller against an in-memory API', () => {
+  it('Enforce: warns, then scales an idle dev endpoint to zero, recording the replicas to restore', async () => {
+    const api = new FakeKube();
+    seed(api);
+    policy(api, 'Enforce');
+    const prometheus = new FakePrometheus();
+    prometheus.utilization.set('dev/llm-abc-1', 0);
+    const { op } = await run(api, prometheus, 5);
+    const d = api.object(DEPLOY);
+    expect((d?.spec as { replicas: number }).replicas).toBe(0);
+    expect(d?.metadata.annotations).toMatchObject({
+      'aicost.dev/replicas-before': '2',
+      'aicost.dev/last-action': expect.stringMatching(
+        /^scaled to zero by policy dev-endpoints \(scaleToZero\)/,
+      ) as string,
+    });
+    expect(reasons(api)).toEqual(expect.arrayContaining(['GPUIdle', 'ScaledToZero']));
+    expect(conditions(api)).toEqual({ Ready: 'True/Valid', MetricsAvailable: 'True/Measured' });
+    expect(status(api)).toMatchObject({
+      matchedWorkloads: 1,
+      actionCount: 1,
+      lastActions: [
+        expect.objectContaining({ workload: 'Deployment/dev/llm', action: 'scale-to-zero', mode: 'Enforce' }),
+      ],
+    });
+    await op.stop();
+  });
+
+  it('wakes on aicost.dev/wake=now, restoring the replicas', async () => {
+    const api = new FakeKube();
+    seed(api, {
+      'aicost.dev/replicas-before': '2',
+      'aicost.dev/asleep-since': '2026-11-23T08:00:00Z',
+      'aicost.dev/wake': 'now',
+    });
+    api.put('/apis/apps/v1/namespaces/dev/deployments', {
+      ...structuredClone(api.object(DEPLOY)),
+      spec: { replicas: 0 },
+    } as never);
+    api.remove('/api/v1/namespaces/dev/pods', 'llm-abc-1');
+    policy(api, 'Enforce');
+    const { op } = await run(api, new FakePrometheus(), 1);
+    const d = api.object(DEPLOY);
+    expect((d?.spec as { replicas: number }).replicas).toBe(2);
+    expect(d?.metadata.annotations?.['aicost.dev/replicas-before']).toBeUndefined();
+    expect(d?.metadata.annotations?.['aicost.dev/wake']).toBeUndefined();
+    expect(reasons(api)).toContain('Woken');
+    await op.stop();
+  });
+
+  it('Audit: changes nothing, reports the would-be action and its saving once', async () => {
+    const api = new FakeKube();
+    seed(api);
+    policy(api, 'Audit');
+    const prometheus = new FakePrometheus();
+    prometheus.utilization.set('dev/llm-abc-1', 0);
+    const { op } = await run(api, prometheus, 6);
+    expect((api.object(DEPLOY)?.spec as { replicas: number }).replicas).toBe(2);
+    expect(api.object(DEPLOY)?.metadata.annotations ?? {}).not.toHaveProperty('aicost.dev/replicas-before');
+    expect(reasons(api).filter((r) => r === 'WouldScaleDown')).toHaveLength(1);
+    // The endpoint's share of an on-demand g5.xlarge: its whole GPU part, 1.006 - 0.1936 = 0.8124 $/h.
+    expect(status(api)).toMatchObject({
+      actionCount: 1,
+      estimatedSavingsPerHour: '0.8124',
+      estimatedSavingsPerMonth: '593.05',
+    });
+    await op.stop();
+  });
+
+  it('takes no action without metrics and says why in MetricsAvailable', async () => {
+    const api = new FakeKube();
+    seed(api);
+    policy(api, 'Enforce');
+    const prometheus = new FakePrometheus();
+    prometheus.down = true;
+    const { op } = await run(api, prometheus, 6);
+    expect((api.object(DEPLOY)?.spec as { replicas: number }).replicas).toBe(2);
+    expect(conditions(api).MetricsAvailable).toBe('False/MetricsUnavailable');
+    expect(reasons(api)).not.toContain('ScaledToZero');
+    await op.stop();
+  });
+
+  it('leaves exempt and busy workloads alone', async () => {
+    for (const [annotations, utilization] of [
+      [{ 'aicost.dev/exempt': 'true' }, 0],
+      [{}, 0.7],
+    ] as const) {
+      const api = new FakeKube();
+      seed(api, annotations);
+      policy(api, 'Enforce');
+      const prometheus = new FakePrometheus();
+      prometheus.utilization.set('dev/llm-abc-1', utilization);
+      const { op } = await run(api, prometheus, 6);
+      expect((api.object(DEPLOY)?.spec as { replicas: number }).replicas).toBe(2);
+      await op.stop();
+    }
+  });
+});

@@ -1,0 +1,105 @@
+/**
+ * Builds the operator's reconcilers on an in-memory API and a fake clock, as src/main.ts wires them on
+ * the real ones: for reconcile unit tests.
+ */
+import { pino } from 'pino';
+import type { FakeClock } from '../controller/clock.ts';
+import { createClusterCache } from '../controller/cluster-cache.ts';
+import { createEventRecorder } from '../controller/events.ts';
+import { createMetrics } from '../controller/metrics.ts';
+import { Reflector } from '../controller/reflector.ts';
+import { runWorkers, WorkQueue } from '../controller/workqueue.ts';
+import { projectPolicy, type PolicyRecord } from '../crds/policy-record.ts';
+import type { MatrixSeries } from '../measure/gpu-utilization.ts';
+import { PrometheusError, type PrometheusClient } from '../measure/prometheus-client.ts';
+import type { PricingSource } from '../pricing/pricing-source.ts';
+import { createPricingProvider } from '../pricing/provider.ts';
+import { Accountant } from '../reconcilers/accounting.ts';
+import { AnnotationWriter } from '../reconcilers/annotation-writer.ts';
+import { PolicyController } from '../reconcilers/policy-controller.ts';
+import type { FakeKube } from './fake-kube.ts';
+
+const log = pino({ level: 'silent' });
+
+/** Serves DCGM_FI_PROF_GR_ENGINE_ACTIVE for the given pods ("namespace/name" -> ratio), a sample every 5 s. */
+export class FakePrometheus implements PrometheusClient {
+  down = false;
+  readonly utilization = new Map<string, number>();
+  readonly queries: string[] = [];
+  queryMatrix(query: string, time: number): Promise<MatrixSeries[]> {
+    this.queries.push(query);
+    if (this.down) return Promise.reject(new PrometheusError('connection refused'));
+    if (!query.startsWith('DCGM_FI_PROF_GR_ENGINE_ACTIVE')) return Promise.resolve([]);
+    const window = Number(/\[(\d+)s\]/.exec(query)?.[1] ?? 60);
+    const series: MatrixSeries[] = [];
+    for (const [key, value] of this.utilization) {
+      const [namespace = '', pod = ''] = key.split('/');
+      const values: (readonly [number, string])[] = [];
+      for (let t = time - window + 5; t <= time; t += 5) values.push([t, String(value)]);
+      series.push({ metric: { pod, namespace, gpu: '0' }, values });
+    }
+    return Promise.resolve(series);
+  }
+}
+
+export async function startOperator(
+  api: FakeKube,
+  clock: FakeClock,
+  prometheus: PrometheusClient,
+  labelKeys: readonly string[] = ['team'],
+) {
+  const metrics = createMetrics(labelKeys, 100);
+  const cache = createClusterCache(api, clock, log, metrics, { labelKeys });
+  const policies = new Reflector<PolicyRecord>(
+    { name: 'aicostpolicies', path: '/apis/aicost.dev/v1alpha1/aicostpolicies', project: projectPolicy },
+    api,
+    clock,
+    log,
+  );
+  await cache.start();
+  await policies.start();
+  const queue = new WorkQueue('annotations', clock);
+  const writer = new AnnotationWriter({
+    client: api,
+    clock,
+    log,
+    metrics,
+    queue,
+    annotateIntervalMs: 0,
+    writeQps: 100,
+    writeBurst: 100,
+  });
+  const fixed = createPricingProvider();
+  const pricing: PricingSource = { current: () => fixed, refresh: () => Promise.resolve(undefined) };
+  const options = { intervalMs: 60_000, idleThreshold: 0.05, minCoverage: 0.6, scrapeIntervalMs: 15_000, labelKeys };
+  const accountant = new Accountant({ cache, pricing, prometheus, writer, clock, log, metrics, options });
+  const policyController = new PolicyController({
+    cache,
+    policies,
+    accountant,
+    client: api,
+    prometheus,
+    events: createEventRecorder(api, clock, log),
+    clock,
+    log,
+    protectedNamespaces: new Set(['kube-system', 'aicost-system']),
+  });
+  const workers = runWorkers(queue, 2, (key) => writer.reconcile(key), clock);
+  return {
+    accountant,
+    policyController,
+    metrics,
+    /** One accounting cycle, then the policy cycle, then let the writers finish. */
+    async cycle() {
+      await accountant.runCycle();
+      await policyController.runCycle();
+      await clock.advance(1000);
+    },
+    async stop() {
+      queue.shutdown();
+      cache.stop();
+      policies.stop();
+      await workers;
+    },
+  };
+}
