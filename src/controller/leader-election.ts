@@ -10,6 +10,11 @@ import type { Clock } from './clock.ts';
 import { isConflict, isNotFound, type KubeClient } from './kube-client.ts';
 import { errorSummary } from './reflector.ts';
 
+/** Leases take MicroTime: RFC 3339 with exactly six fractional digits. */
+export function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
 export interface LeaderElectionOptions {
   readonly namespace: string;
   readonly name: string;
@@ -114,7 +119,7 @@ export class LeaderElector {
 
   private async tryAcquireOrRenew(): Promise<boolean> {
     const now = this.clock.now();
-    const nowIso = new Date(now).toISOString();
+    const nowIso = microTime(now);
     const { identity, leaseDurationMs } = this.options;
     let lease: Lease;
     try {
@@ -178,7 +183,7 @@ export class LeaderElector {
     try {
       const lease = await this.client.get<Lease>(`${this.path}/${this.options.name}`);
       if (lease.spec?.holderIdentity === this.options.identity) {
-        const nowIso = new Date(this.clock.now()).toISOString();
+        const nowIso = microTime(this.clock.now());
         await this.client.replace(`${this.path}/${this.options.name}`, {
           ...lease,
           spec: { ...lease.spec, holderIdentity: null, leaseDurationSeconds: 1, renewTime: nowIso },

@@ -226,10 +226,16 @@ export class Reflector<P> {
     this.hooks.onError?.(this.options.name, error);
     this.backoffMs = Math.min(30_000, this.backoffMs === 0 ? 1000 : this.backoffMs * 2);
     const code = error instanceof KubeApiError ? error.code : undefined;
-    this.log.warn(
-      { err: errorSummary(error), code, retryInMs: this.backoffMs },
-      'list/watch failed; relisting after backoff',
-    );
+    if (code === 404) {
+      // The resource is not served (a CRD not installed yet): say so once, keep retrying quietly.
+      if (this.backoffMs === 1000)
+        this.log.info({ path: this.options.path }, 'resource not served by the API server; retrying until it is');
+    } else {
+      this.log.warn(
+        { err: errorSummary(error), code, retryInMs: this.backoffMs },
+        'list/watch failed; relisting after backoff',
+      );
+    }
     this.clock.clearTimeout(this.retryTimer);
     this.retryTimer = this.clock.setTimeout(() => void this.relist(), this.backoffMs);
   }

@@ -1,0 +1,119 @@
+/**
+ * Runs the operator from source as a child process, the way `npm start` does, with its JSON log in a file
+ * next to the cluster's logs. Tests read its metrics port from the log and kill it the way a node would.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+
+export interface OperatorOptions {
+  readonly kubeconfig: string;
+  readonly logDir: string;
+  readonly name: string;
+  readonly args: readonly string[];
+}
+
+export class OperatorProcess {
+  readonly logFile: string;
+  private readonly child: ChildProcess;
+  private exited: Promise<number | null>;
+
+  private constructor(child: ChildProcess, logFile: string) {
+    this.child = child;
+    this.logFile = logFile;
+    this.exited = new Promise((r) => child.once('exit', (code) => r(code)));
+  }
+
+  static start(options: OperatorOptions): OperatorProcess {
+    mkdirSync(options.logDir, { recursive: true });
+    const logFile = join(options.logDir, `operator-${options.name}.log`);
+    const out = createWriteStream(logFile, { flags: 'a' });
+    const child = spawn(
+      process.execPath,
+      [
+        join(ROOT, 'src/main.ts'),
+        'run',
+        '--metrics-port',
+        '0',
+        '--health-port',
+        '0',
+        '--bind-address',
+        '127.0.0.1',
+        '--identity',
+        options.name,
+        ...options.args,
+      ],
+      {
+        cwd: ROOT,
+        env: { ...process.env, KUBECONFIG: options.kubeconfig },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    child.stdout.pipe(out);
+    child.stderr.pipe(out);
+    return new OperatorProcess(child, logFile);
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Parsed JSON log lines so far. */
+  logs(): Record<string, unknown>[] {
+    let text = '';
+    try {
+      text = readFileSync(this.logFile, 'utf8');
+    } catch {
+      return [];
+    }
+    return text
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => {
+        try {
+          return JSON.parse(l) as Record<string, unknown>;
+        } catch {
+          return {};
+        }
+      });
+  }
+
+  metricsPort(): number | undefined {
+    const line = this.logs().find((l) => l.msg === 'serving metrics and probes');
+    return typeof line?.metricsPort === 'number' ? line.metricsPort : undefined;
+  }
+
+  async metrics(): Promise<string> {
+    const port = this.metricsPort();
+    if (port === undefined) throw new Error(`operator ${this.logFile} has not logged its metrics port yet`);
+    const response = await fetch(`http://127.0.0.1:${port}/metrics`);
+    return response.text();
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return this.exited;
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+}
+
+/** Value of a metric series line `name{labels} value` (first match of all the given label pairs). */
+export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const rest = line.slice(name.length);
+    if (!(rest.startsWith('{') || rest.startsWith(' '))) continue;
+    if (Object.entries(labels).every(([k, v]) => rest.includes(`${k}="${v}"`)))
+      return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return undefined;
+}
