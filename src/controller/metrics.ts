@@ -32,7 +32,7 @@ class CardinalityGuard {
 
 export function createMetrics(labelKeys: readonly string[], cardinalityLimit: number) {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'aicost_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'aicost_' });
   const workloadLabels = ['namespace', 'workload_kind', 'workload', 'currency'] as const;
   const byLabelNames = [...labelKeys.map(labelName), 'currency'];
   const workloadGuard = new CardinalityGuard(cardinalityLimit);

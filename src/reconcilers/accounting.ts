@@ -217,7 +217,19 @@ export class Accountant {
     };
     metrics.cycleDuration.observe(report.durationMs / 1000);
     this.lastReport = report;
-    log.debug({ ...report, unpricedNodes: unpriced.length }, 'accounting cycle done');
+    log.info(
+      {
+        at: report.at,
+        pods: report.pods,
+        nodes: report.nodes,
+        unpriced: unpriced.length,
+        measured: report.measurement.measuredPods,
+        unknown: report.measurement.unknownPods,
+        writesQueued: writes,
+        durationMs: report.durationMs,
+      },
+      'accounting cycle done',
+    );
     if (unpriced.length > 0)
       log.warn(
         { unpriced: unpriced.slice(0, 10) },

@@ -1,0 +1,196 @@
+/**
+ * npm run bench:controller: the operator on the local cluster with many kwok GPU nodes and pods.
+ * Measures cold start to the first completed cycle, cycle duration, CPU per cycle, RSS, API requests
+ * per cycle and annotation writes per cycle once nothing changes. Targets (issue "The controller"):
+ * RSS under 200 MB, cycle under 500 ms, zero writes when nothing changed.
+ *   BENCH_NODES (default 1000), BENCH_PODS (default 10000), BENCH_CYCLES (default 6)
+ * Pods are created already bound to their node (spec.nodeName), which skips the scheduler: the scheduler
+ * is not what is measured here. Everything the bench creates is deleted at the end.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { createKubeClient, isNotFound, type KubeClient } from '../src/controller/kube-client.ts';
+import { metricValue, OperatorProcess } from '../test/e2e/support/operator.ts';
+
+const NODES = Number(process.env.BENCH_NODES ?? 1000);
+const PODS = Number(process.env.BENCH_PODS ?? 10_000);
+const CYCLES = Number(process.env.BENCH_CYCLES ?? 6);
+const INTERVAL_S = 10;
+const ROOT = resolve(import.meta.dirname, '..');
+const NS = 'aicost-bench';
+
+const up = execFileSync('bash', [resolve(ROOT, 'test/cluster/up.sh')], {
+  encoding: 'utf8',
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+const kubeconfig = /KUBECONFIG=(.*)/.exec(up)?.[1] ?? '';
+const prometheusUrl = /PROMETHEUS_URL=(.*)/.exec(up)?.[1] ?? '';
+const kc = new KubeConfig();
+kc.loadFromFile(kubeconfig);
+const client = createKubeClient(kc, { requestTimeoutMs: 120_000 });
+
+async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) {
+        const item = items[next++] as T;
+        await fn(item);
+      }
+    }),
+  );
+}
+
+async function createFleet(c: KubeClient): Promise<void> {
+  const t0 = Date.now();
+  const names = Array.from({ length: NODES }, (_, i) => `bench-gpu-${i}`);
+  await pool(names, 16, async (name) => {
+    const resources = { cpu: '96', memory: '1152Gi', pods: '110', 'nvidia.com/gpu': '8' };
+    try {
+      await c.create('/api/v1/nodes', {
+        metadata: {
+          name,
+          annotations: { 'kwok.x-k8s.io/node': 'fake' },
+          labels: {
+            'node.kubernetes.io/instance-type': 'p4d.24xlarge',
+            'topology.kubernetes.io/region': 'us-east-1',
+            'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-40GB',
+            'nvidia.com/gpu.count': '8',
+            type: 'kwok',
+            'aicost.dev/bench': 'true',
+          },
+        },
+        spec: { taints: [{ key: 'aicost.dev/bench', value: 'true', effect: 'NoSchedule' }] },
+      });
+      await c.patch(
+        `/api/v1/nodes/${name}/status`,
+        { status: { capacity: resources, allocatable: resources } },
+        'merge',
+      );
+    } catch (error) {
+      if (!(error instanceof Error && error.message.includes('409'))) throw error;
+    }
+  });
+  // A namespace left by an earlier run may still be terminating: wait for it to go, then create it.
+  for (;;) {
+    try {
+      const ns = await c.get<{ status?: { phase?: string } }>(`/api/v1/namespaces/${NS}`);
+      if (ns.status?.phase === 'Active') break;
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      await c.create('/api/v1/namespaces', { metadata: { name: NS } });
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  for (;;) {
+    const ok = await c.get(`/api/v1/namespaces/${NS}/serviceaccounts/default`).then(
+      () => true,
+      () => false,
+    );
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const pods = Array.from({ length: PODS }, (_, i) => i);
+  await pool(pods, 24, async (i) => {
+    try {
+      await c.create(`/api/v1/namespaces/${NS}/pods`, {
+        metadata: {
+          name: `bench-${i}`,
+          labels: { team: `team-${i % 20}`, experiment: `exp-${i % 200}` },
+          annotations: { 'dcgm-sim.aicost.dev/utilization': String(i % 100) },
+        },
+        spec: {
+          nodeName: `bench-gpu-${i % NODES}`,
+          tolerations: [{ key: 'aicost.dev/bench', operator: 'Exists' }],
+          containers: [{ name: 'main', image: 'bench', resources: { limits: { 'nvidia.com/gpu': '1' } } }],
+        },
+      });
+    } catch (error) {
+      if (!(error instanceof Error && error.message.includes('409'))) throw error;
+    }
+  });
+  console.log(`created ${NODES} nodes and ${PODS} pods in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+}
+
+async function cleanup(c: KubeClient): Promise<void> {
+  try {
+    await c.delete(`/api/v1/namespaces/${NS}`);
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+  const nodes = await c.list<{ metadata: { name: string } }>('/api/v1/nodes', {
+    labelSelector: 'aicost.dev/bench=true',
+  });
+  await pool(nodes.items, 16, (n) => c.delete(`/api/v1/nodes/${n.metadata.name}`).catch(() => undefined));
+}
+
+await createFleet(client);
+const logDir = resolve(process.env.HOME ?? '/tmp', '.cache/aicost/cluster-logs');
+mkdirSync(logDir, { recursive: true });
+const started = Date.now();
+const op = OperatorProcess.start({
+  kubeconfig,
+  logDir,
+  name: 'bench',
+  args: [
+    '--prometheus-url',
+    prometheusUrl,
+    '--interval',
+    `${INTERVAL_S}s`,
+    '--annotate-interval',
+    '1h',
+    '--write-qps',
+    '300',
+    '--write-burst',
+    '600',
+    '--namespace',
+    NS,
+    '--leader-elect',
+    'false',
+  ],
+});
+const cycles = () => op.logs().filter((l) => l.msg === 'accounting cycle done');
+try {
+  while (cycles().length === 0) await new Promise((r) => setTimeout(r, 200));
+  const coldStartMs = Date.now() - started;
+  // Let the first pass of annotation writes finish, then measure steady cycles.
+  for (;;) {
+    const m = await op.metrics();
+    const depth = metricValue(m, 'workqueue_depth', { name: 'annotations' }) ?? 0;
+    if (depth === 0 && cycles().length >= 2) break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  const before = await op.metrics();
+  const startCycles = cycles().length;
+  while (cycles().length < startCycles + CYCLES) await new Promise((r) => setTimeout(r, 500));
+  const after = await op.metrics();
+  const n = cycles().length - startCycles;
+  const delta = (name: string, labels: Record<string, string> = {}) =>
+    (metricValue(after, name, labels) ?? 0) - (metricValue(before, name, labels) ?? 0);
+  const apiRequests = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'].reduce(
+    (s, verb) => s + delta('aicost_kube_api_requests_total', { verb }),
+    0,
+  );
+  const durations = cycles()
+    .slice(startCycles)
+    .map((l) => Number(l.durationMs));
+  const rssMb = (metricValue(after, 'aicost_process_resident_memory_bytes') ?? 0) / 2 ** 20;
+  console.log(`controller bench: ${NODES} GPU nodes, ${PODS} GPU pods, interval ${INTERVAL_S}s, ${n} steady cycles`);
+  console.log(`cold start to first completed cycle: ${(coldStartMs / 1000).toFixed(1)} s`);
+  console.log(
+    `cycle duration (plan + Prometheus + queueing writes): median ${durations.sort((a, b) => a - b)[Math.floor(durations.length / 2)] ?? NaN} ms, max ${Math.max(...durations)} ms`,
+  );
+  console.log(`CPU per cycle: ${((delta('aicost_process_cpu_seconds_total') / n) * 1000).toFixed(0)} ms`);
+  console.log(`RSS: ${rssMb.toFixed(0)} MB`);
+  console.log(
+    `API requests per cycle: ${(apiRequests / n).toFixed(1)} (annotation patches ${(delta('aicost_annotation_writes_total', { kind: 'Pod', result: 'success' }) / n).toFixed(1)})`,
+  );
+  console.log(
+    `Prometheus queries per cycle: ${((delta('aicost_prometheus_query_duration_seconds_count', { signal: 'DCGM_FI_PROF_GR_ENGINE_ACTIVE' }) + delta('aicost_prometheus_query_duration_seconds_count', { signal: 'DCGM_FI_DEV_GPU_UTIL' })) / n).toFixed(1)}`,
+  );
+} finally {
+  await op.stop('SIGTERM');
+  if (process.env.BENCH_KEEP !== '1') await cleanup(client);
+}
