@@ -29,7 +29,8 @@ export class OperatorProcess {
   static start(options: OperatorOptions): OperatorProcess {
     mkdirSync(options.logDir, { recursive: true });
     const logFile = join(options.logDir, `operator-${options.name}.log`);
-    const out = createWriteStream(logFile, { flags: 'a' });
+    // A fresh log per start: tests read the metrics port and cycles from it.
+    const out = createWriteStream(logFile, { flags: 'w' });
     const child = spawn(
       process.execPath,
       [
