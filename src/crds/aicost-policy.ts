@@ -204,6 +204,20 @@ export const policyStatusSchema = z.strictObject({
     .optional()
     .meta({ description: 'Actions taken (Enforce) or recorded (Audit) since the policy was created.' }),
   lastActions: z.array(actionSchema).max(20).optional(),
+  overridden: z
+    .array(
+      z.strictObject({
+        workload: z.string().max(512),
+        rule: z.enum(['idleGPU', 'scaleToZero', 'spot', 'budget']),
+        by: z.string().max(253).meta({ description: 'The policy that governs this rule of the workload instead.' }),
+      }),
+    )
+    .max(20)
+    .optional()
+    .meta({
+      description: 'Workloads this policy matches whose rule another, more specific policy governs (first 20).',
+    }),
+  overriddenCount: z.int().min(0).optional(),
   estimatedSavingsPerHour: z.string().max(32).optional(),
   estimatedSavingsPerMonth: z.string().max(32).optional(),
   currency: z.string().max(3).optional(),

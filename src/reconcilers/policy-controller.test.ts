@@ -52,8 +52,8 @@ function policy(api: FakeKube, mode: 'Audit' | 'Enforce') {
   });
 }
 
-async function run(api: FakeKube, prometheus: FakePrometheus, minutes: number) {
-  const clock = new FakeClock(T0);
+async function run(api: FakeKube, prometheus: FakePrometheus, minutes: number, start = T0) {
+  const clock = new FakeClock(start);
   const op = await startOperator(api, clock, prometheus);
   for (let i = 0; i < minutes; i++) {
     await clock.advance(59_000);
@@ -152,6 +152,55 @@ describe('policy controller against an in-memory API', () => {
     expect((api.object(DEPLOY)?.spec as { replicas: number }).replicas).toBe(2);
     expect(conditions(api).MetricsAvailable).toBe('False/MetricsUnavailable');
     expect(reasons(api)).not.toContain('ScaledToZero');
+    await op.stop();
+  });
+
+  it('puts a busy endpoint to sleep on its sleep schedule once, and does not undo a manual wake', async () => {
+    const api = new FakeKube();
+    seed(api);
+    api.put(POLICIES, {
+      metadata: { name: 'dev-endpoints', generation: 1 },
+      spec: {
+        mode: 'Enforce',
+        rules: { scaleToZero: { schedule: { wake: '0 8 * * *', sleep: '0 20 * * *', timeZone: 'Europe/Paris' } } },
+      },
+    });
+    const prometheus = new FakePrometheus();
+    prometheus.utilization.set('dev/llm-abc-1', 0.9);
+    // 19:01 UTC is 20:01 in Paris: past the sleep time.
+    const { op, clock } = await run(api, prometheus, 1, Date.UTC(2026, 10, 23, 19, 0, 30));
+    const d = api.object(DEPLOY);
+    expect((d?.spec as { replicas: number }).replicas).toBe(0);
+    expect(d?.metadata.annotations).toMatchObject({
+      'aicost.dev/sleep-handled': '2026-11-23T19:00:00Z',
+      'aicost.dev/replicas-before': '2',
+    });
+    // Someone scales it back up by hand: the operator lets go and does not put it to sleep again tonight.
+    api.put('/apis/apps/v1/namespaces/dev/deployments', {
+      ...structuredClone(api.object(DEPLOY)),
+      spec: { replicas: 1 },
+    } as never);
+    for (let i = 0; i < 3; i++) {
+      await clock.advance(59_000);
+      await op.cycle();
+    }
+    expect((api.object(DEPLOY)?.spec as { replicas: number }).replicas).toBe(1);
+    expect(reasons(api)).toContain('ManualScaleUp');
+    await op.stop();
+  });
+
+  it('reports in status the workloads a more specific policy governs', async () => {
+    const api = new FakeKube();
+    seed(api);
+    policy(api, 'Audit');
+    api.put(POLICIES, { metadata: { name: 'cluster-default', generation: 1 }, spec: { rules: { scaleToZero: {} } } });
+    const { op } = await run(api, new FakePrometheus(), 1);
+    const overridden = api.object(`${POLICIES}/cluster-default`)?.status as
+      { overridden?: unknown[]; overriddenCount?: number } | undefined;
+    expect(overridden?.overridden).toEqual([
+      { workload: 'Deployment/dev/llm', rule: 'scaleToZero', by: 'dev-endpoints' },
+    ]);
+    expect(overridden?.overriddenCount).toBe(1);
     await op.stop();
   });
 

@@ -38,6 +38,7 @@ export const POLICY_ANNOTATION = {
   replicasBefore: 'aicost.dev/replicas-before',
   asleepSince: 'aicost.dev/asleep-since',
   wake: 'aicost.dev/wake',
+  sleepHandled: 'aicost.dev/sleep-handled',
   doNotDisrupt: 'karpenter.sh/do-not-disrupt',
 } as const;
 const KEDA_PAUSED = 'autoscaling.keda.sh/paused-replicas';
@@ -72,6 +73,8 @@ type Action = NonNullable<PolicyStatus['lastActions']>[number];
 
 interface PolicyTally {
   matched: number;
+  overridden: { workload: string; rule: RuleName; by: string }[];
+  overriddenCount: number;
   actions: Action[];
   actionCount: number;
   savingsPerHour: Nanos;
@@ -114,7 +117,14 @@ export class PolicyController {
         count: p.status?.actionCount ?? 0,
       };
       this.history.set(p.name, h);
-      tallies.set(p.name, { matched: 0, actions: h.actions, actionCount: h.count, savingsPerHour: 0n });
+      tallies.set(p.name, {
+        matched: 0,
+        overridden: [],
+        overriddenCount: 0,
+        actions: h.actions,
+        actionCount: h.count,
+        savingsPerHour: 0n,
+      });
     }
 
     for (const w of this.workloads()) {
@@ -131,6 +141,13 @@ export class PolicyController {
         const t = tallies.get(name);
         if (t) t.matched++;
       }
+      for (const o of assignment.overridden) {
+        const t = tallies.get(o.policy);
+        if (!t) continue;
+        t.overriddenCount++;
+        if (t.overridden.length < 20)
+          t.overridden.push({ workload: `${w.kind}/${w.namespace}/${w.name}`, rule: o.rule, by: o.by });
+      }
       const costPerHour =
         report?.workloadCostPerHour.get(
           workloadKey({ kind: w.kind === 'Pod' ? 'Pod' : w.kind, namespace: w.namespace, name: w.name }),
@@ -138,8 +155,9 @@ export class PolicyController {
       try {
         const stz = assignment.winners.scaleToZero;
         if (stz && w.kind === 'Deployment') {
-          const woke = await this.wakeIfDue(w, stz, now);
-          if (!woke) await this.applyIdleRule(w, stz, 'scaleToZero', measurement, now, costPerHour, tallies);
+          const handled =
+            (await this.wakeIfDue(w, stz, now)) || (await this.sleepIfScheduled(w, stz, now, costPerHour, tallies));
+          if (!handled) await this.applyIdleRule(w, stz, 'scaleToZero', measurement, now, costPerHour, tallies);
         }
         const idle = assignment.winners.idleGPU;
         if (idle && !(stz && w.kind === 'Deployment'))
@@ -459,6 +477,70 @@ export class PolicyController {
     return true;
   }
 
+  /**
+   * Puts an awake endpoint to sleep when the sleep schedule fired after the wake schedule. Each sleep fire
+   * is handled once (aicost.dev/sleep-handled), so waking an endpoint by hand in the evening is not undone.
+   */
+  private async sleepIfScheduled(
+    w: Workload,
+    policy: PolicyRef,
+    now: number,
+    costPerHour: Nanos,
+    tallies: Map<string, PolicyTally>,
+  ): Promise<boolean> {
+    const schedule = policy.spec.rules.scaleToZero?.schedule;
+    if (!schedule?.sleep || !w.record || (w.record.replicas ?? 0) === 0) return false;
+    const slept = lastFire(parseCron(schedule.sleep), schedule.timeZone, now);
+    if (slept === undefined) return false;
+    const woke = lastFire(parseCron(schedule.wake), schedule.timeZone, now);
+    const handled = Date.parse(w.annotations[POLICY_ANNOTATION.sleepHandled] ?? '');
+    if ((woke !== undefined && woke >= slept) || (Number.isFinite(handled) && handled >= slept)) return false;
+    const mode = modeOf(policy.spec, 'scaleToZero');
+    const reason = `sleep schedule "${schedule.sleep}" (${schedule.timeZone})`;
+    const tally = tallies.get(policy.name);
+    if (tally) tally.savingsPerHour += costPerHour;
+    if (mode === 'Audit') {
+      const key = `sleep/${w.namespace}/${w.name}/${slept}`;
+      if (!this.audited.has(key)) {
+        this.audited.add(key);
+        await this.deps.events.record(
+          this.objectRef(w),
+          'Normal',
+          'WouldScaleDown',
+          `Audit: policy ${policy.name} would put this endpoint to sleep on its ${reason}`,
+        );
+        this.recordAction(policy.name, tally, {
+          w,
+          rule: 'scaleToZero',
+          action: 'would-scale-to-zero',
+          mode,
+          now,
+          reason,
+          saving: costPerHour,
+        });
+      }
+      return true;
+    }
+    await this.act(w, policy.name, 'scaleToZero', now, now);
+    await this.annotate(w, { [POLICY_ANNOTATION.sleepHandled]: toRfc3339(Math.floor(slept / 1000)) });
+    await this.deps.events.record(
+      this.objectRef(w),
+      'Normal',
+      'ScaledToZero',
+      `policy ${policy.name} put this endpoint to sleep on its ${reason}`,
+    );
+    this.recordAction(policy.name, tally, {
+      w,
+      rule: 'scaleToZero',
+      action: 'scale-to-zero',
+      mode,
+      now,
+      reason,
+      saving: costPerHour,
+    });
+    return true;
+  }
+
   private async requestRate(
     query: string,
     w: Workload,
@@ -548,6 +630,8 @@ export class PolicyController {
         matchedWorkloads: t?.matched ?? 0,
         actionCount: t?.actionCount ?? 0,
         lastActions: t?.actions ?? [],
+        overridden: t?.overridden ?? [],
+        overriddenCount: t?.overriddenCount ?? 0,
         estimatedSavingsPerHour: formatMoney(savings, 4),
         estimatedSavingsPerMonth: formatMoney(savings * HOURS_PER_MONTH, 2),
         currency: this.deps.accountant.currency,
