@@ -3,7 +3,7 @@
  * next to the cluster's logs. Tests read its metrics port from the log and kill it the way a node would.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -29,8 +29,9 @@ export class OperatorProcess {
   static start(options: OperatorOptions): OperatorProcess {
     mkdirSync(options.logDir, { recursive: true });
     const logFile = join(options.logDir, `operator-${options.name}.log`);
-    // A fresh log per start: tests read the metrics port and cycles from it.
-    const out = createWriteStream(logFile, { flags: 'w' });
+    // A fresh log per start, emptied now (the stream opens later): tests read the metrics port from it.
+    writeFileSync(logFile, '');
+    const out = createWriteStream(logFile, { flags: 'a' });
     const child = spawn(
       process.execPath,
       [
