@@ -115,6 +115,8 @@ async function createFleet(c: KubeClient): Promise<void> {
 }
 
 async function cleanup(c: KubeClient): Promise<void> {
+  // Force-delete the pods first: kwok would otherwise finish 10,000 graceful deletions one by one.
+  await c.delete(`/api/v1/namespaces/${NS}/pods?gracePeriodSeconds=0`).catch(() => undefined);
   try {
     await c.delete(`/api/v1/namespaces/${NS}`);
   } catch (error) {
@@ -134,6 +136,11 @@ const op = OperatorProcess.start({
   kubeconfig,
   logDir,
   name: 'bench',
+  // The heap limits a 256 MiB container would give: V8 sizes its heap from the cgroup limit, and without
+  // one (as here) it lets garbage pile up to gigabytes before collecting, which says nothing of the need.
+  nodeOptions: (process.env.BENCH_NODE_OPTIONS ?? '--max-old-space-size=160 --max-semi-space-size=4')
+    .split(' ')
+    .filter(Boolean),
   args: [
     '--prometheus-url',
     prometheusUrl,
@@ -183,7 +190,9 @@ try {
     `cycle duration (plan + Prometheus + queueing writes): median ${durations.sort((a, b) => a - b)[Math.floor(durations.length / 2)] ?? NaN} ms, max ${Math.max(...durations)} ms`,
   );
   console.log(`CPU per cycle: ${((delta('aicost_process_cpu_seconds_total') / n) * 1000).toFixed(0)} ms`);
-  console.log(`RSS: ${rssMb.toFixed(0)} MB`);
+  console.log(
+    `RSS: ${rssMb.toFixed(0)} MB; heap used ${((metricValue(after, 'aicost_nodejs_heap_size_used_bytes') ?? 0) / 2 ** 20).toFixed(0)} MB (node flags: ${process.env.BENCH_NODE_OPTIONS ?? '--max-old-space-size=160 --max-semi-space-size=4'})`,
+  );
   console.log(
     `API requests per cycle: ${(apiRequests / n).toFixed(1)} (annotation patches ${(delta('aicost_annotation_writes_total', { kind: 'Pod', result: 'success' }) / n).toFixed(1)})`,
   );

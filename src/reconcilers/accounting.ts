@@ -153,7 +153,10 @@ export class Accountant {
       if (facts) pods.push(facts);
     }
 
-    const measurement = await this.measure(pods, now, now - cycleStart);
+    // Utilization looks back at least two scrape intervals: a window shorter than the spacing of the samples
+    // would hold none half of the time, and every such cycle would read as unknown.
+    const measureWindow = Math.max(now - cycleStart, Math.ceil((2 * options.scrapeIntervalMs) / 1000));
+    const measurement = await this.measure(pods, now, measureWindow);
     this.lastMeasurement = {
       available: measurement.status.available,
       reason: measurement.status.reason,

@@ -10,6 +10,16 @@ source "$here/versions.sh"
 log() { printf '[build-binaries %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
+# Everything cached: done, without asking for Go (a machine with a restored cache may not have it).
+all_cached=1
+for b in kube-apiserver kube-controller-manager kube-scheduler etcd kwok helm; do
+  [[ -x "$BIN_DIR/$b" ]] || all_cached=0
+done
+if ((all_cached)); then
+  log "all binaries cached in $BIN_DIR"
+  exit 0
+fi
+
 command -v go >/dev/null 2>&1 || die "Go is not installed; Go 1.$GO_MIN_MINOR or newer is needed to build the local cluster (https://go.dev/doc/install)."
 go_version=$(go env GOVERSION) # e.g. go1.26.8
 go_minor=$(sed -E 's/^go1\.([0-9]+).*/\1/' <<<"$go_version")

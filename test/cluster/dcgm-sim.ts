@@ -1,171 +1,148 @@
 /**
- * A DCGM exporter simulator for the local cluster (test tooling, not part of the operator): it polls the
- * cluster's nodes and pods and serves /metrics in dcgm-exporter's format for every GPU of every fake GPU
- * node, with pod labels on GPUs assigned to running pods. Annotations on a pod:
- *   dcgm-sim.aicost.dev/utilization: "73" or "90 for 10m, then 0"   (percent; default 0)
- *   dcgm-sim.aicost.dev/absent: "true"                             (no series for its GPUs)
- * Flags: --port N, --label-style plain|exported, --hostname-label Hostname|hostname, --kubeconfig PATH.
+ * A DCGM exporter simulator for the local cluster (test tooling, not shipped): it watches the cluster's
+ * Nodes and Pods and serves /metrics in dcgm-exporter's format for every GPU of every fake (kwok) GPU node,
+ * with pod labels on the GPUs assigned to running pods. Pod annotations (docs/local-cluster.md):
+ *   dcgm-sim.aicost.dev/utilization: "73" or "90 for 10m, then 0"   (percent; default 0; invalid -> 0, logged)
+ *   dcgm-sim.aicost.dev/absent: "true"                             (no series at all for the pod's GPUs)
+ *
+ * Usage: node test/cluster/dcgm-sim.ts [--kubeconfig PATH] [--port 9400] [--address 127.0.0.1]
+ *          [--label-style plain|exported] [--hostname-label Hostname|hostname]
+ * Environment defaults: DCGM_SIM_PORT, DCGM_SIM_LABEL_STYLE, DCGM_SIM_HOSTNAME_LABEL, KUBECONFIG.
+ * GET /healthz answers 200 once both watches have listed the cluster.
  */
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
-import { createKubeClient } from '../../src/controller/kube-client.ts';
-import {
-  assignGpus,
-  modelNameOf,
-  parsePattern,
-  renderMetrics,
-  utilizationAt,
-  type GpuClaim,
-  type GpuSample,
-} from './dcgm-model.ts';
+import { CoreV1Api, KubeConfig, makeInformer, type V1Node, type V1Pod } from '@kubernetes/client-node';
+import { newSimState, renderMetrics, simulate, type RenderOptions } from './dcgm-model.ts';
 
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string', default: '9400' },
-    'label-style': { type: 'string', default: process.env.DCGM_SIM_LABEL_STYLE ?? 'plain' },
-    'hostname-label': { type: 'string', default: process.env.DCGM_SIM_HOSTNAME_LABEL ?? 'Hostname' },
-    kubeconfig: { type: 'string' },
-  },
-});
-const labelStyle = values['label-style'] === 'exported' ? 'exported' : 'plain';
-const hostnameLabel = values['hostname-label'] === 'hostname' ? 'hostname' : 'Hostname';
+const log = (message: string) => console.error(`${new Date().toISOString()} dcgm-sim: ${message}`);
 
+function options(): { kubeconfig: string | undefined; port: number; address: string; render: RenderOptions } {
+  const { values } = parseArgs({
+    options: {
+      kubeconfig: { type: 'string' },
+      port: { type: 'string', default: process.env.DCGM_SIM_PORT ?? '9400' },
+      address: { type: 'string', default: '127.0.0.1' },
+      'label-style': { type: 'string', default: process.env.DCGM_SIM_LABEL_STYLE ?? 'plain' },
+      'hostname-label': { type: 'string', default: process.env.DCGM_SIM_HOSTNAME_LABEL ?? 'Hostname' },
+    },
+  });
+  const labelStyle = values['label-style'];
+  const hostnameLabel = values['hostname-label'];
+  const port = Number(values.port);
+  if (labelStyle !== 'plain' && labelStyle !== 'exported')
+    throw new Error(`--label-style must be plain or exported, not ${labelStyle}`);
+  if (hostnameLabel !== 'Hostname' && hostnameLabel !== 'hostname')
+    throw new Error(`--hostname-label must be Hostname or hostname, not ${hostnameLabel}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--port must be a TCP port, not ${values.port}`);
+  return { kubeconfig: values.kubeconfig, port, address: values.address, render: { labelStyle, hostnameLabel } };
+}
+
+const opts = options();
 const kc = new KubeConfig();
-if (values.kubeconfig) kc.loadFromFile(values.kubeconfig);
+if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
 else kc.loadFromDefault();
-const client = createKubeClient(kc, { userAgent: 'dcgm-sim' });
+const core = kc.makeApiClient(CoreV1Api);
 
-interface Node {
-  metadata: { name: string; annotations?: Record<string, string>; labels?: Record<string, string> };
-  status?: { allocatable?: Record<string, string> };
+/** A list that hangs (an API server going down mid-request) would stall its informer for good: give up instead. */
+function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
-interface Pod {
-  metadata: {
-    name: string;
-    namespace: string;
-    uid: string;
-    annotations?: Record<string, string>;
-    creationTimestamp?: string;
+const nodes = makeInformer<V1Node>(kc, '/api/v1/nodes', () => within(30_000, 'listing nodes', core.listNode()));
+const pods = makeInformer<V1Pod>(kc, '/api/v1/pods', () =>
+  within(30_000, 'listing pods', core.listPodForAllNamespaces()),
+);
+const synced = new Set<string>();
+let stopping = false;
+
+/** Runs an informer forever: client-node stops one on any error, so it is started again after a pause. */
+function keepWatching(
+  name: string,
+  informer: { start(): Promise<void>; on(verb: 'error', cb: (err?: unknown) => void): void },
+): void {
+  let delayMs = 1000;
+  let errors = 0;
+  const begin = async () => {
+    const before = errors;
+    try {
+      await informer.start();
+    } catch (error) {
+      log(`cannot start the watch of ${name}: ${error instanceof Error ? error.message : String(error)}`);
+      retry();
+      return;
+    }
+    // start() also resolves when its initial list failed; the error callback has then run.
+    if (errors === before && !stopping) {
+      synced.add(name);
+      delayMs = 1000;
+    }
   };
-  spec: {
-    nodeName?: string;
-    containers: { name: string; resources?: { limits?: Record<string, string>; requests?: Record<string, string> } }[];
+  const retry = () => {
+    if (stopping) return;
+    setTimeout(() => void begin(), delayMs);
+    delayMs = Math.min(delayMs * 2, 30_000);
   };
-  status?: { phase?: string; startTime?: string };
+  informer.on('error', (err) => {
+    errors++;
+    synced.delete(name);
+    log(`watch of ${name} failed (${err instanceof Error ? err.message : String(err)}); restarting in ${delayMs} ms`);
+    retry();
+  });
+  void begin();
 }
 
-let assignments = new Map<string, Map<string, number[]>>(); // node -> pod uid -> indexes
-let body = '';
-const warned = new Set<string>();
+const state = newSimState();
 
-async function refresh(): Promise<void> {
-  const [nodes, pods] = await Promise.all([
-    client.list<Node>('/api/v1/nodes'),
-    client.list<Pod>('/api/v1/pods', { fieldSelector: 'status.phase=Running' }),
-  ]);
-  const now = Date.now();
-  const samples: GpuSample[] = [];
-  const next = new Map<string, Map<string, number[]>>();
-  for (const node of nodes.items) {
-    if (node.metadata.annotations?.['kwok.x-k8s.io/node'] !== 'fake') continue;
-    const replicas = Number(node.metadata.labels?.['nvidia.com/gpu.replicas'] ?? '1') || 1;
-    const units = Number(node.status?.allocatable?.['nvidia.com/gpu'] ?? '0');
-    const gpus = Number(node.metadata.labels?.['nvidia.com/gpu.count'] ?? String(units / replicas));
-    if (!(gpus > 0)) continue;
-    const onNode = pods.items
-      .filter((p) => p.spec.nodeName === node.metadata.name)
-      .sort(
-        (a, b) =>
-          (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') ||
-          a.metadata.name.localeCompare(b.metadata.name),
-      );
-    const claims: GpuClaim[] = [];
-    const byUid = new Map<string, Pod>();
-    for (const pod of onNode) {
-      for (const c of pod.spec.containers) {
-        const count = Number(
-          c.resources?.limits?.['nvidia.com/gpu'] ?? c.resources?.requests?.['nvidia.com/gpu'] ?? '0',
-        );
-        if (count > 0) {
-          // Time-sliced units share physical GPUs: a pod sees ceil(units / replicas) devices.
-          claims.push({
-            uid: `${pod.metadata.uid}/${c.name}`,
-            namespace: pod.metadata.namespace,
-            pod: pod.metadata.name,
-            container: c.name,
-            count: Math.ceil(count / replicas),
-          });
-          byUid.set(`${pod.metadata.uid}/${c.name}`, pod);
-        }
-      }
-    }
-    const assigned =
-      replicas > 1
-        ? new Map(claims.map((c, i) => [c.uid, [i % gpus]]))
-        : assignGpus(gpus, claims, assignments.get(node.metadata.name) ?? new Map());
-    next.set(node.metadata.name, assigned);
-    const owners = new Map<number, { claim: GpuClaim; pod: Pod }>();
-    for (const claim of claims) {
-      const pod = byUid.get(claim.uid);
-      for (const i of assigned.get(claim.uid) ?? []) if (pod && !owners.has(i)) owners.set(i, { claim, pod });
-    }
-    const modelName = modelNameOf(node.metadata.labels?.['nvidia.com/gpu.product'] ?? 'NVIDIA GPU');
-    const memoryMiB = Number(node.metadata.labels?.['nvidia.com/gpu.memory'] ?? '16384');
-    for (let i = 0; i < gpus; i++) {
-      const owner = owners.get(i);
-      if (owner?.pod.metadata.annotations?.['dcgm-sim.aicost.dev/absent'] === 'true') continue;
-      let percent = 0;
-      if (owner) {
-        const text = owner.pod.metadata.annotations?.['dcgm-sim.aicost.dev/utilization'] ?? '0';
-        try {
-          const started = Date.parse(owner.pod.status?.startTime ?? '') || now;
-          percent = utilizationAt(parsePattern(text), (now - started) / 1000);
-        } catch (error) {
-          const key = `${owner.pod.metadata.uid}:${text}`;
-          if (!warned.has(key)) {
-            warned.add(key);
-            console.error(
-              `dcgm-sim: pod ${owner.pod.metadata.namespace}/${owner.pod.metadata.name}: ${(error as Error).message}; reporting 0`,
-            );
-          }
-        }
-      }
-      samples.push({
-        node: node.metadata.name,
-        index: i,
-        modelName,
-        percent,
-        memoryMiB,
-        owner: owner
-          ? { namespace: owner.claim.namespace, pod: owner.claim.pod, container: owner.claim.container }
-          : undefined,
-      });
-    }
-  }
-  assignments = next;
-  body = renderMetrics(samples, { labelStyle, hostnameLabel });
+function metrics(): string {
+  const samples = simulate(nodes.list(), pods.list(), state, Date.now(), log);
+  return renderMetrics(samples, opts.render);
 }
 
 const server = createServer((req, res) => {
-  if (req.url?.startsWith('/metrics')) {
-    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-    res.end(body);
+  const path = (req.url ?? '/').split('?')[0];
+  if (path === '/metrics') {
+    let body: string;
+    try {
+      body = metrics();
+    } catch (error) {
+      log(`cannot render metrics: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      res.writeHead(500, { 'content-type': 'text/plain' }).end('internal error\n');
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(body);
+  } else if (path === '/healthz') {
+    const ready = synced.has('nodes') && synced.has('pods');
+    res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ok\n' : 'syncing\n');
   } else {
-    res.writeHead(404);
-    res.end();
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics\n');
   }
 });
-server.listen(Number(values.port), '127.0.0.1', () =>
-  console.error(`dcgm-sim serving http://127.0.0.1:${values.port}/metrics (labels: ${labelStyle}, ${hostnameLabel})`),
-);
+server.on('error', (error) => {
+  log(`cannot serve on ${opts.address}:${opts.port}: ${error.message}`);
+  process.exit(1);
+});
+server.listen(opts.port, opts.address, () => {
+  log(
+    `serving http://${opts.address}:${opts.port}/metrics (labels: ${opts.render.labelStyle}, host label: ${opts.render.hostnameLabel})`,
+  );
+  keepWatching('nodes', nodes);
+  keepWatching('pods', pods);
+});
 
-const loop = async () => {
-  try {
-    await refresh();
-  } catch (error) {
-    console.error(`dcgm-sim: refresh failed: ${(error as Error).message}`);
-  }
-  setTimeout(() => void loop(), 1000);
+const shutdown = (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  log(`${signal}: stopping`);
+  void Promise.allSettled([nodes.stop(), pods.stop()]).then(() => {
+    server.close();
+    process.exit(0);
+  });
+  setTimeout(() => process.exit(0), 2000).unref();
 };
-void loop();
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));

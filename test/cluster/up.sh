@@ -1,143 +1,253 @@
 #!/usr/bin/env bash
 # Starts the local GPU cluster: etcd, kube-apiserver (TLS, RBAC, admission webhooks), kube-controller-manager,
 # kube-scheduler, kwok (fake GPU nodes from a profile), Prometheus and the DCGM exporter simulator, all on free
-# loopback ports. Reuses a running cluster. Progress goes to stderr; the last two lines on stdout are
-#   KUBECONFIG=<path>
+# loopback ports. Reuses the cluster of the state directory when it is up and healthy.
+# Progress goes to stderr; the last two lines on stdout are
+#   KUBECONFIG=<absolute path>
 #   PROMETHEUS_URL=http://127.0.0.1:<port>
+# Environment: AICOST_CLUSTER_DIR (state), AICOST_CLUSTER_LOGS (logs, kept by down.sh), AICOST_CLUSTER_PROFILE
+# (node profile), DCGM_SIM_LABEL_STYLE, DCGM_SIM_HOSTNAME_LABEL, PROMETHEUS_HONOR_LABELS. See docs/local-cluster.md.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 # shellcheck source=versions.sh
 source "$here/versions.sh"
-STATE=${AICOST_CLUSTER_DIR:-$AICOST_CACHE_DIR/cluster}
-LOGS=${AICOST_CLUSTER_LOGS:-$AICOST_CACHE_DIR/cluster-logs}
-PROFILE=${AICOST_CLUSTER_PROFILE:-$here/profiles/default.yaml}
+
+absolute() { case $1 in /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$PWD/$1" ;; esac }
+STATE=$(absolute "${AICOST_CLUSTER_DIR:-$AICOST_CACHE_DIR/cluster}")
+LOGS=$(absolute "${AICOST_CLUSTER_LOGS:-$AICOST_CACHE_DIR/cluster-logs}")
+PROFILE=$(absolute "${AICOST_CLUSTER_PROFILE:-$here/profiles/default.yaml}")
 NODE="$root/node_modules/.bin/node"
+MARKER=.aicost-cluster
 
 log() { printf '[cluster %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
+
+[[ -x "$NODE" ]] || die "Node 24 is missing from $root/node_modules/.bin: run npm ci first"
+command -v kubectl >/dev/null || die "kubectl is not on PATH (https://kubernetes.io/docs/tasks/tools/)"
+command -v openssl >/dev/null || die "openssl is not on PATH"
+[[ -f "$PROFILE" ]] || die "node profile $PROFILE does not exist (AICOST_CLUSTER_PROFILE)"
+case ${DCGM_SIM_LABEL_STYLE:-plain} in plain | exported) ;; *) die "DCGM_SIM_LABEL_STYLE must be plain or exported" ;; esac
+case ${DCGM_SIM_HOSTNAME_LABEL:-Hostname} in Hostname | hostname) ;; *) die "DCGM_SIM_HOSTNAME_LABEL must be Hostname or hostname" ;; esac
+case ${PROMETHEUS_HONOR_LABELS:-true} in true | false) ;; *) die "PROMETHEUS_HONOR_LABELS must be true or false" ;; esac
+
+# One cluster:up or cluster:down at a time per state directory (e.g. a developer and the e2e setup).
+mkdir -p "$(dirname "$STATE")" "$LOGS"
+if [[ -z ${AICOST_CLUSTER_LOCKED:-} ]] && command -v flock >/dev/null; then
+  exec 9>"$STATE.lock"
+  flock -w 900 9 || die "another cluster:up or cluster:down holds $STATE.lock"
+  export AICOST_CLUSTER_LOCKED=1
+fi
+
+port() { cat "$STATE/ports/$1"; }
 alive() { [[ -f "$STATE/$1.pid" ]] && kill -0 "$(cat "$STATE/$1.pid")" 2>/dev/null; }
-print_result() { echo "KUBECONFIG=$STATE/kubeconfig"; echo "PROMETHEUS_URL=http://127.0.0.1:$(cat "$STATE/ports/prometheus")"; }
+# An HTTP GET in plain bash: curl is not on every machine this runs on.
+http_ok() { # port path
+  (
+    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+    printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$2" >&3
+    IFS= read -r -t 3 status <&3 || exit 1
+    [[ $status == HTTP/1.?" 200"* ]]
+  ) 2>/dev/null
+}
+apiserver_ready() { kubectl --kubeconfig "$STATE/kubeconfig" --request-timeout=3s get --raw /readyz >/dev/null 2>&1; }
+print_result() {
+  echo "KUBECONFIG=$STATE/kubeconfig"
+  echo "PROMETHEUS_URL=http://127.0.0.1:$(port prometheus)"
+}
+COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok dcgm-sim prometheus)
 
-[[ -x "$NODE" ]] || die "run npm ci first: $NODE is missing"
-command -v kubectl >/dev/null || die "kubectl is not installed"
-command -v openssl >/dev/null || die "openssl is not installed"
-
-# 1. A running cluster is reused.
-if [[ -f "$STATE/kubeconfig" ]] && alive kube-apiserver && alive prometheus && alive dcgm-sim && alive kwok &&
-  kubectl --kubeconfig "$STATE/kubeconfig" get --raw /readyz >/dev/null 2>&1; then
-  log "reusing the running cluster in $STATE"
+# 1. A healthy running cluster is reused.
+healthy() {
+  [[ -f "$STATE/kubeconfig" && -f "$STATE/ports/prometheus" && -f "$STATE/ports/dcgm-sim" ]] || return 1
+  local c
+  for c in "${COMPONENTS[@]}"; do alive "$c" || return 1; done
+  apiserver_ready && http_ok "$(port prometheus)" /-/ready && http_ok "$(port dcgm-sim)" /metrics
+}
+if healthy; then
+  log "reusing the running cluster in $STATE (logs in $LOGS)"
   print_result
   exit 0
 fi
-[[ -d "$STATE" ]] && bash "$here/down.sh" >&2
-
-# 2. Binaries (cached) and Prometheus (Debian package).
-bash "$here/build-binaries.sh"
-if ! command -v prometheus >/dev/null; then
-  [[ $(id -u) -eq 0 ]] || die "Prometheus is missing: install the Debian package 'prometheus' (apt-get install prometheus)"
-  log "installing Prometheus from Debian's packages"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >&2
-  apt-get install -y -qq --no-install-recommends prometheus >&2
-  # The package may start its own service; this cluster runs its own instance on a free port.
-  (command -v service >/dev/null && service prometheus stop >/dev/null 2>&1) || true
+if [[ -d "$STATE" ]]; then
+  log "the cluster in $STATE is not healthy: restarting it"
+  bash "$here/down.sh" >&2
 fi
 
-start=$(date +%s)
-mkdir -p "$STATE/ports" "$STATE/pki" "$LOGS"
-log "state in $STATE, logs in $LOGS"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-for name in etcd etcd-peer apiserver kcm scheduler kwok prometheus dcgm-sim; do free_port >"$STATE/ports/$name"; done
-port() { cat "$STATE/ports/$1"; }
+# 2. Binaries (built once into the cache) and Prometheus (Debian's package).
+bash "$here/build-binaries.sh" >&2 || die "building the cluster's binaries failed (see above)"
+for b in etcd kube-apiserver kube-controller-manager kube-scheduler kwok; do
+  [[ -x "$BIN_DIR/$b" ]] || die "$BIN_DIR/$b is missing after build-binaries.sh"
+done
+if ! command -v prometheus >/dev/null; then
+  if [[ $(id -u) -ne 0 ]]; then
+    die "Prometheus is not installed; install it (Debian/Ubuntu: sudo apt-get install --no-install-recommends prometheus) or put a prometheus binary on PATH"
+  fi
+  log "installing Prometheus from the Debian package"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update >&2 || die "apt-get update failed"
+  apt-get install -y --no-install-recommends prometheus >&2 || die "apt-get install prometheus failed"
+  # The package may start a system instance (port 9090); this cluster runs its own on a free port.
+  if command -v service >/dev/null; then service prometheus stop >/dev/null 2>&1 || true; fi
+  command -v prometheus >/dev/null || die "the prometheus package did not install a prometheus binary"
+fi
+PROMETHEUS=$(command -v prometheus)
 
-# 3. Certificates: a CA, the API server's serving cert, an admin client cert, the service-account keys.
+start_us=${EPOCHREALTIME/./}
+# A broken profile fails here, before anything starts.
+"$NODE" --input-type=module -e '
+  import { loadProfile } from "'"$here"'/profile.ts";
+  try { loadProfile(process.argv[1]); } catch (e) { console.error(e.message); process.exit(1); }' "$PROFILE" ||
+  die "the node profile is invalid (AICOST_CLUSTER_PROFILE=$PROFILE)"
+rm -rf "$STATE"
+mkdir -p "$STATE/ports" "$STATE/pki"
+echo "created $(date -u +%Y-%m-%dT%H:%M:%SZ) by $root" >"$STATE/$MARKER"
+head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$STATE/cluster-id"
+# The logs of the previous cluster move aside, so that each file holds one run; the folder survives down.sh.
+if compgen -G "$LOGS/*.log" >/dev/null; then
+  rm -rf "$LOGS/previous" && mkdir -p "$LOGS/previous" && mv "$LOGS"/*.log "$LOGS/previous/"
+fi
+log "state in $STATE, logs in $LOGS"
+
+# Cleans up a half-started cluster so that its ports and processes do not linger; the logs stay.
+started_ok=0
+on_exit() {
+  if [[ $started_ok -eq 0 ]]; then
+    log "cluster:up failed; component logs are in $LOGS"
+    if [[ -z ${AICOST_CLUSTER_KEEP_ON_FAILURE:-} ]]; then bash "$here/down.sh" >&2 || true; fi
+  fi
+}
+trap on_exit EXIT
+
+# 3. Free loopback ports, all taken at once so that no two components get the same one.
+names=(etcd etcd-peer apiserver kcm scheduler kwok prometheus dcgm-sim)
+read -r -a ports < <("$NODE" -e '
+  const net = require("node:net");
+  const n = Number(process.argv[1]);
+  const servers = Array.from({ length: n }, () => net.createServer());
+  Promise.all(servers.map((s) => new Promise((ok, fail) => s.once("error", fail).listen(0, "127.0.0.1", ok))))
+    .then(() => { console.log(servers.map((s) => s.address().port).join(" ")); servers.forEach((s) => s.close()); })
+    .catch((e) => { console.error(e.message); process.exit(1); });' "${#names[@]}")
+[[ ${#ports[@]} -eq ${#names[@]} ]] || die "could not find ${#names[@]} free loopback ports"
+for i in "${!names[@]}"; do echo "${ports[$i]}" >"$STATE/ports/${names[$i]}"; done
+
+# 4. Certificates: a CA, the API server's serving certificate, an admin client certificate (system:masters),
+# the service-account signing key pair. EC keys: generated instantly, unlike RSA.
 pki="$STATE/pki"
-openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=aicost-local-ca" -keyout "$pki/ca.key" -out "$pki/ca.crt" 2>/dev/null
-openssl req -newkey rsa:2048 -nodes -subj "/CN=kube-apiserver" -keyout "$pki/apiserver.key" -out "$pki/apiserver.csr" 2>/dev/null
-printf 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,IP:10.0.0.1\n' >"$pki/apiserver.ext"
-openssl x509 -req -in "$pki/apiserver.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial -days 30 -extfile "$pki/apiserver.ext" -out "$pki/apiserver.crt" 2>/dev/null
-openssl req -newkey rsa:2048 -nodes -subj "/O=system:masters/CN=admin" -keyout "$pki/admin.key" -out "$pki/admin.csr" 2>/dev/null
-openssl x509 -req -in "$pki/admin.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial -days 30 -out "$pki/admin.crt" 2>/dev/null
-openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
-openssl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
+(
+  cd "$pki"
+  key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1.key"; }
+  key ca
+  openssl req -x509 -new -key ca.key -days 365 -subj "/CN=aicost-local-ca" -out ca.crt \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature"
+  sign() { # name subject extensions
+    key "$1"
+    openssl req -new -key "$1.key" -subj "$2" -out "$1.csr"
+    printf '%s\n' "$3" >"$1.ext"
+    openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 365 -extfile "$1.ext" -out "$1.crt"
+  }
+  sign apiserver "/CN=kube-apiserver" "$(printf '%s\n' \
+    'basicConstraints=CA:FALSE' 'keyUsage=critical,digitalSignature,keyEncipherment' 'extendedKeyUsage=serverAuth' \
+    'subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local')"
+  sign admin "/O=system:masters/CN=aicost-admin" "$(printf '%s\n' \
+    'basicConstraints=CA:FALSE' 'keyUsage=critical,digitalSignature,keyEncipherment' 'extendedKeyUsage=clientAuth')"
+  key sa
+  openssl pkey -in sa.key -pubout -out sa.pub
+) >"$LOGS/pki.log" 2>&1 || { tail -n 20 "$LOGS/pki.log" >&2; die "generating certificates with openssl failed"; }
 
 kubeconfig="$STATE/kubeconfig"
-kubectl config --kubeconfig "$kubeconfig" set-cluster local --server "https://127.0.0.1:$(port apiserver)" --certificate-authority "$pki/ca.crt" --embed-certs >/dev/null
-kubectl config --kubeconfig "$kubeconfig" set-credentials admin --client-certificate "$pki/admin.crt" --client-key "$pki/admin.key" --embed-certs >/dev/null
-kubectl config --kubeconfig "$kubeconfig" set-context local --cluster local --user admin >/dev/null
-kubectl config --kubeconfig "$kubeconfig" use-context local >/dev/null
+b64() { base64 <"$1" | tr -d '\n'; }
+cat >"$kubeconfig" <<YAML
+apiVersion: v1
+kind: Config
+clusters:
+  - name: aicost-local
+    cluster:
+      server: https://127.0.0.1:$(port apiserver)
+      certificate-authority-data: $(b64 "$pki/ca.crt")
+users:
+  - name: aicost-admin
+    user:
+      client-certificate-data: $(b64 "$pki/admin.crt")
+      client-key-data: $(b64 "$pki/admin.key")
+contexts:
+  - name: aicost-local
+    context: { cluster: aicost-local, user: aicost-admin }
+current-context: aicost-local
+YAML
+chmod 600 "$kubeconfig"
 export KUBECONFIG="$kubeconfig"
 
-launch() { # name command...
-  local name=$1; shift
-  setsid "$@" >>"$LOGS/$name.log" 2>&1 < /dev/null &
+launch() { # name command...: in its own session (down.sh signals the group), without the lock's descriptor
+  local name=$1
+  shift
+  printf '=== %s: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >>"$LOGS/$name.log"
+  setsid "$@" >>"$LOGS/$name.log" 2>&1 </dev/null 9>&- &
   echo $! >"$STATE/$name.pid"
 }
-wait_for() { # description timeout-seconds log command...
-  local what=$1 timeout=$2 logname=$3; shift 3
-  local deadline=$(( $(date +%s) + timeout ))
+wait_until() { # component timeout-seconds description command...
+  local component=$1 timeout=$2 what=$3
+  shift 3
+  local deadline=$((SECONDS + timeout))
   until "$@" >/dev/null 2>&1; do
-    if (( $(date +%s) > deadline )); then
-      log "$what did not come up in ${timeout}s; last lines of $LOGS/$logname.log:"
-      tail -n 30 "$LOGS/$logname.log" >&2 || true
+    if ! alive "$component"; then
+      log "$component exited while waiting for $what; last lines of $LOGS/$component.log:"
+      tail -n 40 "$LOGS/$component.log" >&2 || true
       exit 1
     fi
-    sleep 0.3
+    if ((SECONDS > deadline)); then
+      log "$what: not after ${timeout}s; last lines of $LOGS/$component.log:"
+      tail -n 40 "$LOGS/$component.log" >&2 || true
+      exit 1
+    fi
+    sleep 0.2
   done
 }
 
-# 4. The control plane.
-log "starting etcd"
-launch etcd "$BIN_DIR/etcd" --name local --data-dir "$STATE/etcd" --unsafe-no-fsync \
+# 5. The control plane.
+log "starting etcd and kube-apiserver"
+launch etcd "$BIN_DIR/etcd" --name local --data-dir "$STATE/etcd" --unsafe-no-fsync --log-level warn \
   --listen-client-urls "http://127.0.0.1:$(port etcd)" --advertise-client-urls "http://127.0.0.1:$(port etcd)" \
   --listen-peer-urls "http://127.0.0.1:$(port etcd-peer)" --initial-advertise-peer-urls "http://127.0.0.1:$(port etcd-peer)" \
-  --initial-cluster "local=http://127.0.0.1:$(port etcd-peer)" --log-level warn
-wait_for etcd 30 etcd curl -sf "http://127.0.0.1:$(port etcd)/health"
+  --initial-cluster "local=http://127.0.0.1:$(port etcd-peer)"
+wait_until etcd 30 "etcd to be healthy" http_ok "$(port etcd)" /health
 
-log "starting kube-apiserver"
 launch kube-apiserver "$BIN_DIR/kube-apiserver" \
-  --etcd-servers "http://127.0.0.1:$(port etcd)" --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$(port apiserver)" \
-  --cert-dir "$STATE/apiserver-certs" --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" \
-  --client-ca-file "$pki/ca.crt" --authorization-mode Node,RBAC --allow-privileged=true \
-  --service-cluster-ip-range 10.0.0.0/24 --service-account-issuer https://kubernetes.default.svc.cluster.local \
+  --etcd-servers "http://127.0.0.1:$(port etcd)" \
+  --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$(port apiserver)" \
+  --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" --cert-dir "$STATE/apiserver" \
+  --client-ca-file "$pki/ca.crt" \
+  --authorization-mode Node,RBAC \
+  --service-account-issuer https://kubernetes.default.svc.cluster.local \
   --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
-  --enable-admission-plugins NamespaceLifecycle,ServiceAccount,MutatingAdmissionWebhook,ValidatingAdmissionWebhook,ValidatingAdmissionPolicy,ResourceQuota
-wait_for kube-apiserver 60 kube-apiserver kubectl get --raw /readyz
+  --service-cluster-ip-range 10.0.0.0/24 --allow-privileged=true
+wait_until kube-apiserver 90 "kube-apiserver /readyz" apiserver_ready
 
-log "starting kube-controller-manager, kube-scheduler and kwok"
+log "starting kube-controller-manager, kube-scheduler and kwok; creating the nodes of $PROFILE"
 launch kube-controller-manager "$BIN_DIR/kube-controller-manager" --kubeconfig "$kubeconfig" \
-  --authentication-kubeconfig "$kubeconfig" --authorization-kubeconfig "$kubeconfig" \
+  --authentication-kubeconfig "$kubeconfig" --authorization-kubeconfig "$kubeconfig" --authentication-skip-lookup \
   --bind-address 127.0.0.1 --secure-port "$(port kcm)" --leader-elect=false \
   --service-account-private-key-file "$pki/sa.key" --root-ca-file "$pki/ca.crt" --use-service-account-credentials=false \
-  --controllers '*,-nodeipam,-service-lb-controller,-route,-cloud-node-lifecycle' --node-monitor-grace-period 60s
+  --cluster-signing-cert-file "$pki/ca.crt" --cluster-signing-key-file "$pki/ca.key" \
+  --controllers '*,-node-ipam-controller,-service-lb-controller,-node-route-controller,-cloud-node-lifecycle-controller'
 launch kube-scheduler "$BIN_DIR/kube-scheduler" --kubeconfig "$kubeconfig" \
-  --authentication-kubeconfig "$kubeconfig" --authorization-kubeconfig "$kubeconfig" \
+  --authentication-kubeconfig "$kubeconfig" --authorization-kubeconfig "$kubeconfig" --authentication-skip-lookup \
   --bind-address 127.0.0.1 --secure-port "$(port scheduler)" --leader-elect=false
-
-# kwok's stages, taken from the installed kwok module: nodes become Ready and keep a heartbeat lease, pods
-# become Running and stay so (its pod-complete stage is left out: training Jobs must keep running).
-stages="$STATE/kwok.yaml"
-kwok_src=$(GOFLAGS=-mod=mod go env GOMODCACHE)/sigs.k8s.io/kwok@$KWOK_VERSION/kustomize/stage
-[[ -d "$kwok_src" ]] || die "kwok's stage definitions are missing from $kwok_src (run $here/build-binaries.sh)"
-{
-  for f in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml pod/fast/pod-ready.yaml pod/fast/pod-delete.yaml; do
-    printf -- '---\n'; cat "$kwok_src/$f"; printf '\n'
-  done
-} >"$stages"
-launch kwok "$BIN_DIR/kwok" --kubeconfig "$kubeconfig" --config "$stages" \
+# kwok plays the kubelet of the annotated nodes; its stages keep pods Running until they are deleted.
+bash "$here/kwok-stages.sh" "$STATE/kwok-stages.yaml" || die "could not assemble kwok's stages"
+launch kwok "$BIN_DIR/kwok" --kubeconfig "$kubeconfig" --config "$STATE/kwok-stages.yaml" \
   --manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
-  --node-lease-duration-seconds 40 --server-address "127.0.0.1:$(port kwok)"
+  --node-lease-duration-seconds 40 --cidr 10.244.0.0/16 --node-ip 10.240.0.1 \
+  --server-address "127.0.0.1:$(port kwok)"
+"$NODE" "$here/apply-profile.ts" --kubeconfig "$kubeconfig" --profile "$PROFILE" 2>>"$LOGS/apply-profile.log" ||
+  { tail -n 30 "$LOGS/apply-profile.log" >&2; die "creating the nodes of $PROFILE failed"; }
 
-# 5. Nodes from the profile, then the default ServiceAccount the pods of a namespace need.
-log "creating nodes from $PROFILE"
-"$NODE" "$here/apply-profile.ts" "$PROFILE"
-wait_for "the default ServiceAccount" 60 kube-controller-manager kubectl -n default get serviceaccount default
-
-# 6. The DCGM simulator and Prometheus scraping it every 5 s.
+# 6. The DCGM simulator, and Prometheus scraping it every 5 s.
 log "starting the DCGM exporter simulator and Prometheus"
 launch dcgm-sim "$NODE" "$here/dcgm-sim.ts" --kubeconfig "$kubeconfig" --port "$(port dcgm-sim)" \
   --label-style "${DCGM_SIM_LABEL_STYLE:-plain}" --hostname-label "${DCGM_SIM_HOSTNAME_LABEL:-Hostname}"
+# The target labels stand for those a ServiceMonitor adds (the exporter pod's own namespace and pod): with
+# honor_labels the series' pod labels win, free GPUs keep the exporter's, as in a real cluster.
 cat >"$STATE/prometheus.yml" <<YAML
 global:
   scrape_interval: 5s
@@ -147,13 +257,29 @@ scrape_configs:
     honor_labels: ${PROMETHEUS_HONOR_LABELS:-true}
     static_configs:
       - targets: ['127.0.0.1:$(port dcgm-sim)']
-        labels: { namespace: gpu-operator, pod: dcgm-exporter-local }
+        labels: { namespace: gpu-operator, pod: dcgm-exporter-local, service: dcgm-exporter }
 YAML
-launch prometheus prometheus --config.file "$STATE/prometheus.yml" --storage.tsdb.path "$STATE/prometheus" \
-  --web.listen-address "127.0.0.1:$(port prometheus)" --web.enable-lifecycle --storage.tsdb.retention.time 1d
-wait_for dcgm-sim 30 dcgm-sim curl -sf "http://127.0.0.1:$(port dcgm-sim)/metrics"
-wait_for prometheus 30 prometheus curl -sf "http://127.0.0.1:$(port prometheus)/-/ready"
-wait_for "the nodes to become Ready" 60 kwok bash -c "[ \$(kubectl get nodes --no-headers | grep -c ' Ready') -ge \$(kubectl get nodes --no-headers | wc -l) ]"
+launch prometheus "$PROMETHEUS" --config.file "$STATE/prometheus.yml" --storage.tsdb.path "$STATE/prometheus" \
+  --web.listen-address "127.0.0.1:$(port prometheus)" --web.enable-lifecycle --storage.tsdb.retention.time 2d
 
-log "cluster up in $(( $(date +%s) - start ))s"
+nodes_ready() {
+  local want
+  want=$(kubectl get nodes -l aicost.dev/local-cluster-node=true -o name | wc -l)
+  ((want > 0)) && [[ $(kubectl get nodes -l aicost.dev/local-cluster-node=true \
+    -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c '^True$') -eq $want ]]
+}
+wait_until kwok 60 "the profile's nodes to become Ready" nodes_ready
+wait_until kube-controller-manager 60 "the default ServiceAccount" kubectl -n default get serviceaccount default
+wait_until dcgm-sim 60 "the DCGM simulator to list the cluster" http_ok "$(port dcgm-sim)" /healthz
+wait_until prometheus 60 "Prometheus to be ready" http_ok "$(port prometheus)" /-/ready
+
+cat >"$STATE/cluster.env" <<ENV
+KUBECONFIG=$kubeconfig
+PROMETHEUS_URL=http://127.0.0.1:$(port prometheus)
+DCGM_SIM_URL=http://127.0.0.1:$(port dcgm-sim)/metrics
+AICOST_CLUSTER_LOGS=$LOGS
+ENV
+started_ok=1
+elapsed_ms=$(((${EPOCHREALTIME/./} - start_us) / 1000))
+log "cluster up in $((elapsed_ms / 1000)).$(printf '%03d' $((elapsed_ms % 1000)))s; try: kubectl --kubeconfig $kubeconfig get nodes"
 print_result

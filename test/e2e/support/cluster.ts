@@ -1,36 +1,99 @@
-/** Helpers for e2e tests: the cluster's client, fresh namespaces, polling, PromQL. */
+/**
+ * Helpers for e2e tests: the cluster's kubeconfig and client, fresh namespaces, polling, PromQL. The
+ * cluster's coordinates come from test/e2e/global-setup.ts through vitest's inject().
+ */
 import { KubeConfig } from '@kubernetes/client-node';
 import { inject } from 'vitest';
 import { createKubeClient, isNotFound, type KubeClient } from '../../../src/controller/kube-client.ts';
 
-export function cluster(): { kubeconfig: string; prometheusUrl: string; logDir: string; client: KubeClient } {
-  const kubeconfig = inject('kubeconfig');
+/** Where the cluster's component logs (and the operator logs tests write) are: worth a look when a test fails. */
+export const logHint = (): string => `component logs: ${inject('logDir')}`;
+
+export function loadKubeConfig(path: string = inject('kubeconfig')): KubeConfig {
   const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfig);
-  return {
-    kubeconfig,
-    prometheusUrl: inject('prometheusUrl'),
-    logDir: inject('logDir'),
-    client: createKubeClient(kc, { userAgent: 'aicost-e2e' }),
-  };
+  try {
+    kc.loadFromFile(path);
+  } catch (error) {
+    throw new Error(`cannot load the e2e cluster's kubeconfig ${path}`, { cause: error });
+  }
+  return kc;
 }
 
-/** Creates a uniquely named namespace; returns its name and a function that deletes it. */
+export interface Cluster {
+  readonly kubeconfig: string;
+  /** Empty when the tests run against an existing cluster without PROMETHEUS_URL. */
+  readonly prometheusUrl: string;
+  readonly logDir: string;
+  readonly kc: KubeConfig;
+  readonly client: KubeClient;
+}
+
+let shared: Cluster | undefined;
+
+export function cluster(): Cluster {
+  if (!shared) {
+    const kubeconfig = inject('kubeconfig');
+    const kc = loadKubeConfig(kubeconfig);
+    shared = {
+      kubeconfig,
+      prometheusUrl: inject('prometheusUrl'),
+      logDir: inject('logDir'),
+      kc,
+      client: createKubeClient(kc, { userAgent: 'aicost-e2e' }),
+    };
+  }
+  return shared;
+}
+
+export interface TestNamespace {
+  readonly name: string;
+  /** Deletes the namespace (and so everything in it) without waiting; call it from afterAll or afterEach. */
+  remove(): Promise<void>;
+}
+
+/**
+ * Creates a uniquely named namespace (`<prefix>-<random>`) and waits for its default ServiceAccount, which
+ * pods need. Either `createTestNamespace('smoke')` or, with an explicit client, `createTestNamespace(client,
+ * 'smoke', labels)`.
+ */
+export async function createTestNamespace(
+  prefix: string,
+  options?: { labels?: Record<string, string> },
+): Promise<TestNamespace>;
 export async function createTestNamespace(
   client: KubeClient,
   prefix: string,
-  labels: Record<string, string> = {},
-): Promise<{ name: string; remove: () => Promise<void> }> {
-  const name = `${prefix}-${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`.slice(0, 63);
-  await client.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
-  // Pods need the namespace's default ServiceAccount, which the controller-manager creates.
+  labels?: Record<string, string>,
+): Promise<TestNamespace>;
+export async function createTestNamespace(
+  first: string | KubeClient,
+  second?: string | { labels?: Record<string, string> },
+  third: Record<string, string> = {},
+): Promise<TestNamespace> {
+  const client = typeof first === 'string' ? cluster().client : first;
+  const prefix = typeof first === 'string' ? first : typeof second === 'string' ? second : 'e2e';
+  const labels = typeof first === 'string' && typeof second === 'object' ? (second.labels ?? {}) : third;
+  const suffix = `${Date.now().toString(36)}${Math.floor(Math.random() * 36 ** 3).toString(36)}`;
+  const name = `${prefix
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .slice(0, 50)}-${suffix}`;
+  try {
+    await client.create('/api/v1/namespaces', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name, labels: { 'aicost.dev/e2e': 'true', ...labels } },
+    });
+  } catch (error) {
+    throw new Error(`cannot create the test namespace ${name}; ${logHint()}`, { cause: error });
+  }
   await waitFor(
     () =>
       client.get(`/api/v1/namespaces/${name}/serviceaccounts/default`).then(
         () => true,
         () => false,
       ),
-    { description: `ServiceAccount ${name}/default`, timeoutMs: 30_000 },
+    { description: `the default ServiceAccount of ${name} (made by kube-controller-manager)`, timeoutMs: 30_000 },
   );
   return {
     name,
@@ -44,12 +107,19 @@ export async function createTestNamespace(
   };
 }
 
-/** Polls `fn` until it returns a truthy value; fails with the description and the last value seen. */
-export async function waitFor<T>(
-  fn: () => Promise<T> | T,
-  options: { description: string; timeoutMs?: number; intervalMs?: number },
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+export interface WaitOptions {
+  readonly description: string;
+  readonly timeoutMs?: number;
+  readonly intervalMs?: number;
+}
+
+/**
+ * Polls `fn` until it returns a truthy value, which it returns. On timeout it throws with the description,
+ * the last value (or error) seen, and where the logs are.
+ */
+export async function waitFor<T>(fn: () => Promise<T> | T, options: WaitOptions): Promise<NonNullable<T>> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
@@ -59,8 +129,12 @@ export async function waitFor<T>(
       last = error;
     }
     if (Date.now() > deadline) {
+      const seen =
+        last instanceof Error
+          ? `error: ${last.message}`
+          : (last === undefined ? 'undefined' : JSON.stringify(last)).slice(0, 800);
       throw new Error(
-        `timed out waiting for ${options.description}; last value: ${last instanceof Error ? last.message : (JSON.stringify(last) as string | undefined)?.slice(0, 500)}. Logs: ${inject('logDir')}`,
+        `timed out after ${timeoutMs} ms waiting for ${options.description}; last seen: ${seen}; ${logHint()}`,
       );
     }
     await new Promise((r) => setTimeout(r, options.intervalMs ?? 500));
@@ -72,13 +146,26 @@ export interface PromSample {
   value: [number, string];
 }
 
-export async function promQuery(prometheusUrl: string, query: string): Promise<PromSample[]> {
-  const url = new URL(`${prometheusUrl}/api/v1/query`);
+/**
+ * Runs an instant PromQL query: `promQuery(promql)` against the e2e cluster's Prometheus, or
+ * `promQuery(prometheusUrl, promql)`. Throws when no Prometheus is known or the query fails.
+ */
+export async function promQuery(first: string, second?: string): Promise<PromSample[]> {
+  const base = second === undefined ? inject('prometheusUrl') : first;
+  const query = second ?? first;
+  if (!base) throw new Error('no Prometheus for this e2e run: set PROMETHEUS_URL with AICOST_E2E_EXISTING_CLUSTER=1');
+  const url = new URL(`${base.replace(/\/+$/, '')}/api/v1/query`);
   url.searchParams.set('query', query);
-  const response = await fetch(url);
-  const body = (await response.json()) as { status: string; data: { result: PromSample[] } };
-  if (body.status !== 'success') throw new Error(`PromQL ${query} failed`);
-  return body.data.result;
+  let body: { status?: string; error?: string; data?: { resultType?: string; result?: PromSample[] } };
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+    body = (await response.json()) as typeof body;
+  } catch (error) {
+    throw new Error(`PromQL ${query} against ${base} failed`, { cause: error });
+  }
+  if (body.status !== 'success' || body.data?.resultType !== 'vector')
+    throw new Error(`PromQL ${query} failed: ${body.error ?? JSON.stringify(body).slice(0, 300)}`);
+  return body.data.result ?? [];
 }
 
 export interface PodLike {
@@ -91,6 +178,7 @@ export async function podsOf(client: KubeClient, namespace: string, selector: st
   return (await client.list<PodLike>(`/api/v1/namespaces/${namespace}/pods`, { labelSelector: selector })).items;
 }
 
+/** The first pod matching `selector` that is Running (and has started), once there is one. */
 export async function runningPod(
   client: KubeClient,
   namespace: string,
@@ -100,9 +188,6 @@ export async function runningPod(
   return waitFor(
     async () =>
       (await podsOf(client, namespace, selector)).find((p) => p.status.phase === 'Running' && p.status.startTime),
-    {
-      description: `a Running pod with ${selector} in ${namespace}`,
-      timeoutMs,
-    },
+    { description: `a Running pod with ${selector} in ${namespace}`, timeoutMs },
   );
 }

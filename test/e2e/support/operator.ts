@@ -13,6 +13,8 @@ export interface OperatorOptions {
   readonly logDir: string;
   readonly name: string;
   readonly args: readonly string[];
+  /** Node flags, e.g. heap limits as a container's memory limit would set them. */
+  readonly nodeOptions?: readonly string[];
 }
 
 export class OperatorProcess {
