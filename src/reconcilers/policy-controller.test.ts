@@ -204,6 +204,54 @@ describe('policy controller against an in-memory API', () => {
     await op.stop();
   });
 
+  it("keeps an endpoint that serves requests awake, using the rule's requestsQuery for that endpoint", async () => {
+    for (const [rate, replicas] of [
+      [2.5, 2],
+      [0, 0],
+    ] as const) {
+      const api = new FakeKube();
+      seed(api);
+      api.put(POLICIES, {
+        metadata: { name: 'dev-endpoints', generation: 1 },
+        spec: {
+          mode: 'Enforce',
+          rules: {
+            scaleToZero: {
+              idleAfter: '3m',
+              requestsQuery: 'sum(rate(http_requests_total{namespace="$namespace",service="$name"}[5m]))',
+            },
+          },
+        },
+      });
+      const prometheus = new FakePrometheus();
+      prometheus.utilization.set('dev/llm-abc-1', 0);
+      prometheus.answers.set('http_requests_total{namespace="dev",service="llm"}', rate);
+      const { op } = await run(api, prometheus, 5);
+      expect((api.object(DEPLOY)?.spec as { replicas: number }).replicas).toBe(replicas);
+      expect(prometheus.queries.some((q) => q.includes('service="llm"'))).toBe(true);
+      await op.stop();
+    }
+  });
+
+  it('pauses a KEDA-driven endpoint the KEDA way instead of scaling it', async () => {
+    const api = new FakeKube();
+    seed(api);
+    policy(api, 'Enforce');
+    api.put('/apis/keda.sh/v1alpha1/namespaces/dev/scaledobjects', {
+      metadata: { name: 'llm-scaler', namespace: 'dev' },
+      spec: { scaleTargetRef: { name: 'llm' } },
+    });
+    const prometheus = new FakePrometheus();
+    prometheus.utilization.set('dev/llm-abc-1', 0);
+    const { op } = await run(api, prometheus, 5);
+    expect(api.object('/apis/keda.sh/v1alpha1/namespaces/dev/scaledobjects/llm-scaler')?.metadata.annotations).toEqual({
+      'autoscaling.keda.sh/paused-replicas': '0',
+    });
+    expect((api.object(DEPLOY)?.spec as { replicas: number }).replicas).toBe(2); // KEDA, not the operator, scales it
+    expect(api.object(DEPLOY)?.metadata.annotations?.['aicost.dev/replicas-before']).toBe('2');
+    await op.stop();
+  });
+
   it('leaves exempt and busy workloads alone', async () => {
     for (const [annotations, utilization] of [
       [{ 'aicost.dev/exempt': 'true' }, 0],

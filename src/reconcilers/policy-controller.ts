@@ -39,6 +39,7 @@ export const POLICY_ANNOTATION = {
   asleepSince: 'aicost.dev/asleep-since',
   wake: 'aicost.dev/wake',
   sleepHandled: 'aicost.dev/sleep-handled',
+  pausedVia: 'aicost.dev/paused-via',
   doNotDisrupt: 'karpenter.sh/do-not-disrupt',
 } as const;
 const KEDA_PAUSED = 'autoscaling.keda.sh/paused-replicas';
@@ -407,6 +408,7 @@ export class PolicyController {
       const scaledObject = await this.scaledObjectFor(w);
       if (scaledObject) {
         // KEDA owns the replica count: pause it at zero the KEDA way rather than fight it.
+        await this.annotate(w, { [POLICY_ANNOTATION.pausedVia]: 'keda' });
         await client.patch(scaledObject, { metadata: { annotations: { [KEDA_PAUSED]: '0' } } }, 'merge');
       } else {
         await client.patch(`${API[w.kind].path(w)}/scale`, { spec: { replicas: 0 } }, 'merge');
@@ -437,8 +439,11 @@ export class PolicyController {
       [POLICY_ANNOTATION.asleepSince]: null,
       [POLICY_ANNOTATION.idleSince]: null,
       [POLICY_ANNOTATION.wake]: null,
+      [POLICY_ANNOTATION.pausedVia]: null,
     };
-    if ((w.record.replicas ?? 0) > 0) {
+    // Under KEDA the replica count follows the ScaledObject, not a person: it says nothing of a manual scale.
+    const viaKeda = w.annotations[POLICY_ANNOTATION.pausedVia] === 'keda';
+    if (!viaKeda && (w.record.replicas ?? 0) > 0) {
       // Someone scaled it up by hand: do not fight it; a fresh idle window starts.
       await this.annotate(w, {
         ...clear,

@@ -25,10 +25,15 @@ const log = pino({ level: 'silent' });
 export class FakePrometheus implements PrometheusClient {
   down = false;
   readonly utilization = new Map<string, number>();
+  /** Answers to other queries (e.g. a policy's requestsQuery), by a substring of the query. */
+  readonly answers = new Map<string, number>();
   readonly queries: string[] = [];
   queryMatrix(query: string, time: number): Promise<MatrixSeries[]> {
     this.queries.push(query);
     if (this.down) return Promise.reject(new PrometheusError('connection refused'));
+    for (const [needle, value] of this.answers) {
+      if (query.includes(needle)) return Promise.resolve([{ metric: {}, values: [[time, String(value)]] }]);
+    }
     if (!query.startsWith('DCGM_FI_PROF_GR_ENGINE_ACTIVE')) return Promise.resolve([]);
     const window = Number(/\[(\d+)s\]/.exec(query)?.[1] ?? 60);
     const series: MatrixSeries[] = [];
