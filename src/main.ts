@@ -93,7 +93,21 @@ export async function run(
     log: log.child({ controller: 'policy' }),
     protectedNamespaces: new Set(['kube-system', config.namespace]),
     onAction: (policy, rule, action, mode) => metrics.policyActions.inc({ policy, rule, action, mode }),
+    // A wake or sleep schedule fired: act now rather than at the next accounting interval.
+    onSchedule: () => void schedulePass(),
   });
+  let policyPassRunning = false;
+  const schedulePass = async () => {
+    if (!leading || stopping || policyPassRunning || !policies.synced || !cache.hasSynced()) return;
+    policyPassRunning = true;
+    try {
+      await policyController.runCycle();
+    } catch (error) {
+      log.error({ err: errorSummary(error) }, 'scheduled policy pass failed');
+    } finally {
+      policyPassRunning = false;
+    }
+  };
 
   let cycleTimer: unknown;
   let leading = false;
@@ -192,6 +206,7 @@ export async function run(
     metrics.leader.set(0);
     cache.stop();
     policies.stop();
+    policyController.stop();
     await Promise.all(servers.servers.map((s) => new Promise((r) => s.close(r))));
   };
 }

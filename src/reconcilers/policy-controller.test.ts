@@ -252,6 +252,26 @@ describe('policy controller against an in-memory API', () => {
     await op.stop();
   });
 
+  it('marks a policy whose schedule cannot run as not Ready', async () => {
+    const api = new FakeKube();
+    seed(api);
+    api.put(POLICIES, {
+      metadata: { name: 'dev-endpoints', generation: 3 },
+      spec: { rules: { scaleToZero: { schedule: { wake: '0 8 * * 1-5', timeZone: 'Mars/Olympus' } } } },
+    });
+    const { op } = await run(api, new FakePrometheus(), 1);
+    expect(conditions(api).Ready).toBe('False/InvalidSchedule');
+    const ready = (
+      (status(api)?.conditions ?? []) as { type: string; message: string; observedGeneration: number }[]
+    ).find((c) => c.type === 'Ready');
+    expect(ready).toMatchObject({
+      message: 'scaleToZero.schedule: unknown time zone "Mars/Olympus"',
+      observedGeneration: 3,
+    });
+    op.policyController.stop();
+    await op.stop();
+  });
+
   it('leaves exempt and busy workloads alone', async () => {
     for (const [annotations, utilization] of [
       [{ 'aicost.dev/exempt': 'true' }, 0],

@@ -12,6 +12,7 @@
  * 4. Write each policy's status when it changed.
  * Unknown metrics never lead to an action: the idle clock resets, and MetricsAvailable turns False.
  */
+import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import type { Clock } from '../controller/clock.ts';
 import type { ClusterCache } from '../controller/cluster-cache.ts';
@@ -25,7 +26,7 @@ import type { PolicyRecord } from '../crds/policy-record.ts';
 import { formatMoney, type Nanos } from '../cost/money.ts';
 import { workloadKey } from '../cost/rollup.ts';
 import type { PrometheusClient } from '../measure/prometheus-client.ts';
-import { lastFire, parseCron } from '../policy/cron.ts';
+import { isValidTimeZone, lastFire, parseCron } from '../policy/cron.ts';
 import { decideIdle, type IdleRule, type IdleState, type WindowMeasure } from '../policy/idle.ts';
 import { assignRules, modeOf, type PolicyRef, type RuleName, type WorkloadView } from '../policy/match.ts';
 import type { Accountant, Measurement } from './accounting.ts';
@@ -57,6 +58,8 @@ export interface PolicyControllerDeps {
   readonly log: Logger;
   readonly protectedNamespaces: ReadonlySet<string>;
   readonly onAction?: (policy: string, rule: RuleName, action: string, mode: string) => void;
+  /** Called by the wake/sleep schedules at their fire times, to run a policy pass then rather than at the next interval. */
+  readonly onSchedule?: () => void;
 }
 
 interface Workload {
@@ -93,6 +96,8 @@ export class PolicyController {
   /** Audit records made in the current idle episode, so a would-be action is reported once. */
   private readonly audited = new Set<string>();
   private readonly history = new Map<string, { actions: Action[]; count: number }>();
+  /** node-cron tasks of the policies' wake/sleep schedules, by "policy|expression|time zone". */
+  private readonly cronTasks = new Map<string, ScheduledTask>();
   private readonly deps: PolicyControllerDeps;
 
   constructor(deps: PolicyControllerDeps) {
@@ -104,6 +109,44 @@ export class PolicyController {
     this.audited.clear();
   }
 
+  /** Stops the schedules' timers. */
+  stop(): void {
+    for (const task of this.cronTasks.values()) void task.stop();
+    this.cronTasks.clear();
+  }
+
+  /**
+   * Keeps one node-cron task per wake/sleep expression of each policy, so a schedule acts at its minute
+   * instead of at the next accounting interval. The decision itself stays in lastFire(), a pure function.
+   */
+  private syncSchedules(policies: readonly PolicyRef[]): void {
+    const onSchedule = this.deps.onSchedule;
+    if (!onSchedule) return;
+    const wanted = new Map<string, { expression: string; timeZone: string }>();
+    for (const p of policies) {
+      const schedule = p.spec.rules.scaleToZero?.schedule;
+      if (!schedule) continue;
+      for (const expression of [schedule.wake, schedule.sleep]) {
+        if (expression && scheduleProblem(expression, schedule.timeZone) === undefined) {
+          wanted.set(`${p.name}|${expression}|${schedule.timeZone}`, { expression, timeZone: schedule.timeZone });
+        }
+      }
+    }
+    for (const [key, task] of this.cronTasks) {
+      if (!wanted.has(key)) {
+        void task.stop();
+        this.cronTasks.delete(key);
+      }
+    }
+    for (const [key, { expression, timeZone }] of wanted) {
+      if (!this.cronTasks.has(key))
+        this.cronTasks.set(
+          key,
+          cron.schedule(expression, () => onSchedule(), { timezone: timeZone }),
+        );
+    }
+  }
+
   async runCycle(): Promise<void> {
     const { policies, accountant, clock, log } = this.deps;
     const measurement = accountant.measurement;
@@ -111,6 +154,7 @@ export class PolicyController {
     const now = clock.now();
     const valid: PolicyRef[] = [];
     for (const p of policies.store.values()) if (p.spec) valid.push({ name: p.name, spec: p.spec });
+    this.syncSchedules(valid);
     const tallies = new Map<string, PolicyTally>();
     for (const p of policies.store.values()) {
       const h = this.history.get(p.name) ?? {
@@ -622,9 +666,11 @@ export class PolicyController {
       const next: PolicyStatus = {
         observedGeneration: policy.generation,
         conditions: [
-          policy.spec
-            ? condition('Ready', true, 'Valid', 'the policy is valid and enforced')
-            : condition('Ready', false, 'InvalidSpec', policy.invalid ?? 'invalid spec'),
+          !policy.spec
+            ? condition('Ready', false, 'InvalidSpec', policy.invalid ?? 'invalid spec')
+            : schedulesProblem(policy.spec) !== undefined
+              ? condition('Ready', false, 'InvalidSchedule', schedulesProblem(policy.spec) ?? '')
+              : condition('Ready', true, 'Valid', 'the policy is valid and enforced'),
           condition(
             'MetricsAvailable',
             metricsAvailable,
@@ -654,6 +700,27 @@ export class PolicyController {
       }
     }
   }
+}
+
+/** Why a cron expression or time zone cannot be used, or undefined. */
+function scheduleProblem(expression: string, timeZone: string): string | undefined {
+  if (!isValidTimeZone(timeZone)) return `unknown time zone "${timeZone}"`;
+  try {
+    parseCron(expression);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  return cron.validate(expression) ? undefined : `node-cron does not accept "${expression}"`;
+}
+
+function schedulesProblem(spec: PolicyRef['spec']): string | undefined {
+  const schedule = spec.rules.scaleToZero?.schedule;
+  if (!schedule) return undefined;
+  for (const expression of [schedule.wake, schedule.sleep]) {
+    const problem = expression === undefined ? undefined : scheduleProblem(expression, schedule.timeZone);
+    if (problem) return `scaleToZero.schedule: ${problem}`;
+  }
+  return undefined;
 }
 
 function actionVerb(kind: Workload['kind']): string {
