@@ -25,7 +25,7 @@ import {
 } from '../measure/gpu-utilization.ts';
 import type { PrometheusClient } from '../measure/prometheus-client.ts';
 import type { PricingSource } from '../pricing/pricing-source.ts';
-import { renderAnnotations, type Ledger } from './annotations.ts';
+import { displayKey, renderAnnotations, type Ledger } from './annotations.ts';
 import { planAccounting, type AccountingPlan, type TargetUpdate } from './accounting-plan.ts';
 import type { AnnotationWriter, WriteTarget } from './annotation-writer.ts';
 import { isGpuNode, nodeFacts, podFacts, priceOf, workloadOf } from './node-facts.ts';
@@ -345,7 +345,11 @@ export class Accountant {
 
   private offer(target: WriteTarget, update: TargetUpdate): number {
     this.ledgerMap(target).set(target.id, update.ledger);
-    return this.deps.writer.offer(target, renderAnnotations(update.ledger, update.display)) ? 1 : 0;
+    return this.deps.writer.offer(target, displayKey(update.ledger, update.display), () =>
+      renderAnnotations(update.ledger, update.display),
+    )
+      ? 1
+      : 0;
   }
 
   private record(plan: AccountingPlan, currency: string): void {

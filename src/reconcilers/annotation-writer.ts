@@ -15,7 +15,6 @@ import { isNotFound, type KubeClient } from '../controller/kube-client.ts';
 import type { Metrics } from '../controller/metrics.ts';
 import { errorSummary } from '../controller/reflector.ts';
 import type { ReconcileResult, WorkQueue } from '../controller/workqueue.ts';
-import { displayKey } from './annotations.ts';
 
 export interface WriteTarget {
   readonly kind: 'Pod' | 'Job' | 'Deployment' | 'StatefulSet' | 'Namespace';
@@ -28,7 +27,9 @@ export interface WriteTarget {
 
 interface State {
   target: WriteTarget;
-  desired: Record<string, string>;
+  /** Renders the latest annotations; called only when a write happens. */
+  render: () => Record<string, string>;
+  key: string;
   writtenKey: string | undefined;
   writtenAt: number;
 }
@@ -92,16 +93,20 @@ export class AnnotationWriter {
     this.bucket = new TokenBucket(deps.writeQps, deps.writeBurst, deps.clock);
   }
 
-  /** Offers the latest annotations of an object; returns whether a write was scheduled. */
-  offer(target: WriteTarget, annotations: Record<string, string>): boolean {
+  /**
+   * Offers the latest state of an object: its display key (see annotations.displayKey) and how to render its
+   * annotations. Returns whether a write was scheduled.
+   */
+  offer(target: WriteTarget, displayKey: string, render: () => Record<string, string>): boolean {
     const key = targetKey(target);
     let state = this.states.get(key);
     if (!state || state.target.uid !== target.uid) {
-      state = { target, desired: annotations, writtenKey: undefined, writtenAt: 0 };
+      state = { target, render, key: displayKey, writtenKey: undefined, writtenAt: 0 };
       this.states.set(key, state);
     }
-    state.desired = annotations;
-    if (displayKey(annotations) === state.writtenKey) return false;
+    state.render = render;
+    state.key = displayKey;
+    if (displayKey === state.writtenKey) return false;
     const wait = state.writtenAt + this.deps.annotateIntervalMs - this.deps.clock.now();
     this.deps.queue.addAfter(key, Math.max(0, wait));
     return true;
@@ -115,11 +120,11 @@ export class AnnotationWriter {
   async reconcile(key: string): Promise<ReconcileResult | undefined> {
     const state = this.states.get(key);
     if (!state) return undefined;
-    const { target, desired } = state;
-    const writtenKey = displayKey(desired);
+    const { target } = state;
+    const writtenKey = state.key;
     if (writtenKey === state.writtenKey) return undefined;
     await this.bucket.take();
-    const metadata: Record<string, unknown> = { annotations: desired };
+    const metadata: Record<string, unknown> = { annotations: state.render() };
     if (target.kind === 'Pod' && target.uid) metadata.uid = target.uid;
     try {
       await this.deps.client.patch(PATHS[target.kind](target), { metadata }, 'merge');

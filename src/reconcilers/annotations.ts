@@ -63,28 +63,13 @@ export function renderAnnotations(ledger: Ledger, display: Display): Record<stri
 }
 
 /**
- * The part of the rendered annotations that decides whether a write is worth it: cost to the cent, hours to
- * the hundredth, rate to the cent, utilization to the percent. accounted-until alone never causes a write.
+ * What decides whether a write is worth it: cost and rate to the cent, hours to the hundredth, utilization to
+ * the percent. accounted-until alone never causes a write. Computed from the values, not from rendered
+ * strings: it runs for every object every cycle.
  */
-export function displayKey(annotations: Readonly<Record<string, string | undefined>>): string {
-  const cents = (v: string | undefined) => (v === undefined ? '' : safeMoney(v, 2));
-  const hundredths = (v: string | undefined) => (v === undefined || v === UNKNOWN ? (v ?? '') : Number(v).toFixed(2));
-  return [
-    cents(annotations[ANNOTATION.cost]),
-    cents(annotations[ANNOTATION.costPerHour]),
-    hundredths(annotations[ANNOTATION.gpuHours]),
-    hundredths(annotations[ANNOTATION.idleGpuHours]),
-    annotations[ANNOTATION.gpuUtilization] ?? '',
-    annotations[ANNOTATION.currency] ?? '',
-  ].join('|');
-}
-
-function safeMoney(text: string, digits: number): string {
-  try {
-    return formatMoney(parseMoney(text), digits);
-  } catch {
-    return text;
-  }
+export function displayKey(ledger: Ledger, display: Display): string {
+  const idle = ledger.idleGpuSeconds === undefined ? UNKNOWN : (ledger.idleGpuSeconds / 3600).toFixed(2);
+  return `${formatMoney(ledger.cost, 2)}|${formatMoney(display.costPerHour, 2)}|${(ledger.gpuSeconds / 3600).toFixed(2)}|${idle}|${formatUtilization(display.utilization)}|${ledger.currency}`;
 }
 
 /** Reads a ledger back from annotations; undefined when absent or malformed (then accrual starts afresh). */
