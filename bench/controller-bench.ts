@@ -189,6 +189,10 @@ try {
   console.log(
     `cycle duration (plan + Prometheus + queueing writes): median ${durations.sort((a, b) => a - b)[Math.floor(durations.length / 2)] ?? NaN} ms, max ${Math.max(...durations)} ms`,
   );
+  const mb = (name: string) => ((metricValue(after, name) ?? 0) / 2 ** 20).toFixed(0);
+  console.log(
+    `memory: heap total ${mb('aicost_nodejs_heap_size_total_bytes')} MB, external ${mb('aicost_nodejs_external_memory_bytes')} MB`,
+  );
   console.log(`CPU per cycle: ${((delta('aicost_process_cpu_seconds_total') / n) * 1000).toFixed(0)} ms`);
   console.log(
     `RSS: ${rssMb.toFixed(0)} MB; heap used ${((metricValue(after, 'aicost_nodejs_heap_size_used_bytes') ?? 0) / 2 ** 20).toFixed(0)} MB (node flags: ${process.env.BENCH_NODE_OPTIONS ?? '--max-old-space-size=160 --max-semi-space-size=4'})`,
