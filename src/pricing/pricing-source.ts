@@ -4,7 +4,6 @@
  * the error; only the very first load may fail the start-up.
  */
 import { readFile } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { DEFAULT_CUSTOM_PRICING, parseCustomPricing, type CustomPricing } from './custom-pricing.ts';
 import { createPricingProvider, type PricingProvider } from './provider.ts';
@@ -26,21 +25,20 @@ export async function createPricingSource(
     const fixed = build(DEFAULT_CUSTOM_PRICING);
     return { current: () => fixed, refresh: () => Promise.resolve(undefined) };
   }
-  const load = async () => {
-    const text = await readFile(path, 'utf8');
-    return { hash: createHash('sha256').update(text).digest('hex'), provider: build(parseCustomPricing(text, path)) };
-  };
-  let state = await load(); // a broken file at start-up is a configuration error: fail fast
+  // The file is small: its text is the change detector.
+  const load = (text: string) => ({ text, provider: build(parseCustomPricing(text, path)) });
+  // A broken file at start-up is a configuration error: fail fast.
+  let state = load(await readFile(path, 'utf8'));
   log.info({ path, currency: state.provider.currency }, 'loaded the pricing file');
   return {
     current: () => state.provider,
     async refresh() {
       try {
         const text = await readFile(path, 'utf8');
-        const hash = createHash('sha256').update(text).digest('hex');
-        if (hash === state.hash) return undefined;
-        state = { hash, provider: build(parseCustomPricing(text, path)) };
-        log.info({ path }, 'reloaded the pricing file');
+        if (text !== state.text) {
+          state = load(text);
+          log.info({ path }, 'reloaded the pricing file');
+        }
         return undefined;
       } catch (cause) {
         const error = cause instanceof Error ? cause : new Error(String(cause));
