@@ -22,6 +22,12 @@ import { createPrometheusClient } from './measure/prometheus-client.ts';
 import { createPricingSource } from './pricing/pricing-source.ts';
 import { Accountant } from './reconcilers/accounting.ts';
 import { AnnotationWriter } from './reconcilers/annotation-writer.ts';
+import { SpotAdmission } from './reconcilers/spot-admission.ts';
+import { startWebhookServer, type WebhookServer } from './controller/webhook-server.ts';
+import { generateSelfSigned } from './webhook/self-signed.ts';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 
 export async function run(
   config: Config,
@@ -92,6 +98,7 @@ export async function run(
     clock,
     log: log.child({ controller: 'policy' }),
     protectedNamespaces: new Set(['kube-system', config.namespace]),
+    defaultMode: config.defaultMode,
     onAction: (policy, rule, action, mode) => metrics.policyActions.inc({ policy, rule, action, mode }),
     // A wake or sleep schedule fired: act now rather than at the next accounting interval.
     onSchedule: () => void schedulePass(),
@@ -178,7 +185,7 @@ export async function run(
     registry: metrics.registry,
     healthy: () => ({ ready: true, detail: 'running' }),
     ready: () => {
-      const waiting = cache.all.filter((r) => !r.synced).map((r) => r.name);
+      const waiting = [...cache.all, ...(config.webhook ? [policies] : [])].filter((r) => !r.synced).map((r) => r.name);
       if (waiting.length > 0) return { ready: false, detail: `caches not synced: ${waiting.join(', ')}` };
       const report = accountant.report;
       const role = !config.leaderElection.enabled || elector?.isLeader ? 'leader' : 'standby';
@@ -189,6 +196,29 @@ export async function run(
     },
   });
   log.info({ metricsPort: servers.metricsPort, healthPort: servers.healthPort }, 'serving metrics and probes');
+
+  // Every replica serves the webhook, leader or not: a review only reads the caches.
+  let webhook: WebhookServer | undefined;
+  if (config.webhook) {
+    const admission = new SpotAdmission({
+      cache,
+      policies,
+      events,
+      metrics,
+      log: log.child({ controller: 'spot-webhook' }),
+      protectedNamespaces: new Set(['kube-system', config.namespace]),
+      defaultMode: config.defaultMode,
+      conventions: config.spotConventions,
+    });
+    webhook = await startWebhookServer({
+      bindAddress: config.bindAddress,
+      port: config.webhook.port,
+      certDir: config.webhook.certDir,
+      log,
+      handle: (_path, body) => admission.review(body),
+      onLatency: (seconds) => metrics.webhookLatency.observe(seconds),
+    });
+  }
 
   await cache.start();
   await policies.start();
@@ -207,6 +237,7 @@ export async function run(
     cache.stop();
     policies.stop();
     policyController.stop();
+    await webhook?.close();
     await Promise.all(servers.servers.map((s) => new Promise((r) => s.close(r))));
   };
 }
@@ -215,6 +246,10 @@ async function main(argv: readonly string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || rest.includes('--help')) {
     console.log(helpText());
+    return;
+  }
+  if (command === 'webhook-cert') {
+    webhookCert(rest);
     return;
   }
   if (command !== 'run') {
@@ -260,6 +295,33 @@ async function main(argv: readonly string[]): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+/**
+ * `aicost webhook-cert --dir DIR [--hosts a,b]`: writes a self-signed serving certificate (tls.crt, tls.key)
+ * and the same certificate as ca.crt, for running the webhook outside a cluster (tests, the demo).
+ */
+function webhookCert(argv: readonly string[]): void {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: { dir: { type: 'string' }, hosts: { type: 'string', default: 'localhost,127.0.0.1' } },
+    strict: true,
+  });
+  if (!values.dir) {
+    console.error('Usage: aicost webhook-cert --dir DIR [--hosts localhost,127.0.0.1]');
+    process.exitCode = 2;
+    return;
+  }
+  const hosts = values.hosts
+    .split(',')
+    .map((h) => h.trim())
+    .filter(Boolean);
+  const pair = generateSelfSigned(hosts, new Date());
+  mkdirSync(values.dir, { recursive: true });
+  writeFileSync(join(values.dir, 'tls.crt'), pair.cert);
+  writeFileSync(join(values.dir, 'tls.key'), pair.key, { mode: 0o600 });
+  writeFileSync(join(values.dir, 'ca.crt'), pair.cert);
+  console.log(`wrote tls.crt, tls.key and ca.crt for ${hosts.join(', ')} to ${values.dir}`);
 }
 
 if (import.meta.main) {

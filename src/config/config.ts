@@ -195,6 +195,30 @@ export const OPTIONS = {
     default: '2000',
     schema: intString('metrics-cardinality-limit', 10, 100_000),
   },
+  'default-mode': {
+    help: 'mode of policies that set no spec.mode: Audit (record only) or Enforce',
+    env: 'AICOST_DEFAULT_MODE',
+    default: 'Audit',
+    schema: z.enum(['Audit', 'Enforce'], { error: '--default-mode must be Audit or Enforce' }),
+  },
+  'webhook-port': {
+    help: 'port of the spot admission webhook (HTTPS); 0 turns the webhook off',
+    env: 'AICOST_WEBHOOK_PORT',
+    default: '0',
+    schema: intString('webhook-port', 0, 65535),
+  },
+  'webhook-cert-dir': {
+    help: 'directory with the webhook serving certificate tls.crt and key tls.key (re-read when they change)',
+    env: 'AICOST_WEBHOOK_CERT_DIR',
+    default: '',
+    schema: z.string(),
+  },
+  'spot-conventions': {
+    help: "spot labels the webhook steers by: all (every cloud's) or observed (those on the cluster's nodes)",
+    env: 'AICOST_SPOT_CONVENTIONS',
+    default: 'all',
+    schema: z.enum(['all', 'observed'], { error: '--spot-conventions must be all or observed' }),
+  },
   'log-level': {
     help: 'trace, debug, info, warn, error or fatal',
     env: 'AICOST_LOG_LEVEL',
@@ -229,6 +253,10 @@ export interface Config {
   readonly namespace: string;
   readonly metricsCardinalityLimit: number;
   readonly logLevel: string;
+  readonly defaultMode: 'Audit' | 'Enforce';
+  /** Undefined when the webhook is off. */
+  readonly webhook: { readonly port: number; readonly certDir: string } | undefined;
+  readonly spotConventions: 'all' | 'observed';
 }
 
 export class ConfigError extends Error {
@@ -272,6 +300,10 @@ export function parseConfig(
   const p = result.data as Parsed;
   if (p['renew-deadline'] >= p['lease-duration'])
     throw new ConfigError('invalid configuration:\n  --renew-deadline must be shorter than --lease-duration');
+  if (p['webhook-port'] > 0 && p['webhook-cert-dir'] === '')
+    throw new ConfigError(
+      'invalid configuration:\n  --webhook-cert-dir is needed with --webhook-port (make one with "aicost webhook-cert --dir DIR")',
+    );
   return Object.freeze({
     prometheusUrl: p['prometheus-url'],
     prometheusTimeoutMs: p['prometheus-timeout'],
@@ -300,6 +332,10 @@ export function parseConfig(
     namespace: p.namespace,
     metricsCardinalityLimit: p['metrics-cardinality-limit'],
     logLevel: p['log-level'],
+    defaultMode: p['default-mode'],
+    webhook:
+      p['webhook-port'] > 0 ? Object.freeze({ port: p['webhook-port'], certDir: p['webhook-cert-dir'] }) : undefined,
+    spotConventions: p['spot-conventions'],
   });
 }
 
@@ -315,8 +351,10 @@ export function helpText(): string {
   );
   return [
     'Usage: aicost run [options]',
+    '       aicost webhook-cert --dir DIR [--hosts localhost,127.0.0.1]',
     '',
-    'Runs the operator. Durations are written 500ms, 5s, 1m, 1h.',
+    'run: runs the operator. Durations are written 500ms, 5s, 1m, 1h.',
+    'webhook-cert: writes a self-signed webhook certificate (tls.crt, tls.key, ca.crt) for local runs.',
     '',
     'Options:',
     ...rows,

@@ -145,6 +145,35 @@ export function createMetrics(labelKeys: readonly string[], cardinalityLimit: nu
       labelNames: ['policy', 'rule', 'action', 'mode'],
       registers: [registry],
     }),
+    webhookAdmissions: new Counter({
+      name: 'aicost_webhook_admissions_total',
+      help: 'Pods the spot admission webhook reviewed, by policy, action (PreferSpot, RequireSpot, AvoidSpot, DenySpot, None), mode and verdict',
+      labelNames: ['policy', 'action', 'mode', 'verdict'],
+      registers: [registry],
+    }),
+    webhookLatency: new Histogram({
+      name: 'aicost_webhook_duration_seconds',
+      help: 'Time to answer one admission review',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+      registers: [registry],
+    }),
+    spotSavings: new Counter({
+      name: 'aicost_spot_savings_total',
+      help: 'On-demand price of the GPU time workloads spent on spot, minus what it cost, by workload',
+      labelNames: workloadLabels,
+      registers: [registry],
+    }),
+    spotAtRisk: new Counter({
+      name: 'aicost_spot_work_at_risk_total',
+      help: 'Cost of the work since the last checkpoint of workloads whose spot node was being reclaimed',
+      labelNames: workloadLabels,
+      registers: [registry],
+    }),
+    checkpointStale: new Gauge({
+      name: 'aicost_checkpoint_stale_workloads',
+      help: 'Running spot workloads whose last checkpoint is older than twice their declared interval',
+      registers: [registry],
+    }),
     leader: new Gauge({ name: 'aicost_leader', help: '1 while this replica is the leader', registers: [registry] }),
     synced: new Gauge({
       name: 'aicost_informer_synced',

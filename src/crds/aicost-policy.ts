@@ -134,9 +134,10 @@ const budgetRule = z
 
 export const policySpecSchema = z
   .strictObject({
-    mode: mode
-      .default('Audit')
-      .meta({ description: 'Audit records what Enforce would do and changes nothing. Default Audit.' }),
+    mode: mode.optional().meta({
+      description:
+        "Audit records what Enforce would do and changes nothing. When unset, the operator's --default-mode applies (Audit unless the platform team chose otherwise); status.mode shows the mode in force.",
+    }),
     allowExemptions: z
       .boolean()
       .default(true)
@@ -196,6 +197,7 @@ const actionSchema = z.strictObject({
 
 export const policyStatusSchema = z.strictObject({
   observedGeneration: z.int().min(0).optional(),
+  mode: mode.optional().meta({ description: 'The policy-level mode in force: spec.mode, else the operator default.' }),
   conditions: z.array(conditionSchema).max(16).optional(),
   matchedWorkloads: z.int().min(0).optional(),
   actionCount: z

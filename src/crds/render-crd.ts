@@ -47,7 +47,7 @@ export function renderPolicyCrd(): Json {
           storage: true,
           subresources: { status: {} },
           additionalPrinterColumns: [
-            { name: 'Mode', type: 'string', jsonPath: '.spec.mode' },
+            { name: 'Mode', type: 'string', jsonPath: '.status.mode' },
             { name: 'Matched', type: 'integer', jsonPath: '.status.matchedWorkloads' },
             { name: 'Actions', type: 'integer', jsonPath: '.status.actionCount' },
             { name: 'Ready', type: 'string', jsonPath: ".status.conditions[?(@.type=='Ready')].status" },

@@ -98,8 +98,13 @@ describe('precedence between policies', () => {
 
   it('lets a rule override the policy mode', () => {
     const p = policy('p', { mode: 'Enforce', rules: { idleGPU: { mode: 'Audit' }, scaleToZero: {} } });
-    expect(modeOf(p.spec, 'idleGPU')).toBe('Audit');
-    expect(modeOf(p.spec, 'scaleToZero')).toBe('Enforce');
-    expect(policy('q', { rules: { idleGPU: {} } }).spec.mode).toBe('Audit');
+    expect(modeOf(p.spec, 'idleGPU', 'Audit')).toBe('Audit');
+    expect(modeOf(p.spec, 'scaleToZero', 'Audit')).toBe('Enforce');
+    // A policy without a mode takes the operator's default, whichever it is.
+    const q = policy('q', { rules: { idleGPU: {} } });
+    expect(q.spec.mode).toBeUndefined();
+    expect(modeOf(q.spec, 'idleGPU', 'Audit')).toBe('Audit');
+    expect(modeOf(q.spec, 'idleGPU', 'Enforce')).toBe('Enforce');
+    expect(modeOf(p.spec, 'scaleToZero', 'Audit')).toBe('Enforce');
   });
 });

@@ -79,8 +79,10 @@ export function assignRules(
   return { winners, overridden, matched: matching.map((p) => p.name) };
 }
 
-/** The mode a rule runs in: its own, else the policy's. */
-export function modeOf(spec: PolicySpec, rule: RuleName): 'Audit' | 'Enforce' {
-  const r = spec.rules[rule] as { mode?: 'Audit' | 'Enforce' } | undefined;
-  return r?.mode ?? spec.mode;
+export type Mode = 'Audit' | 'Enforce';
+
+/** The mode a rule runs in: its own, else the policy's, else the operator's default (--default-mode). */
+export function modeOf(spec: PolicySpec, rule: RuleName, defaultMode: Mode): Mode {
+  const r = spec.rules[rule] as { mode?: Mode } | undefined;
+  return r?.mode ?? spec.mode ?? defaultMode;
 }

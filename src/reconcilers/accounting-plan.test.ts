@@ -176,4 +176,35 @@ describe('accounting plan', () => {
     expect(plan.workloads.size).toBe(0);
     expect(money(plan.namespaces.get('ml')?.ledger.cost)).toBe('0.500000');
   });
+
+  it('accrues spot savings (on-demand price minus cost) for time on spot, and none on on-demand', () => {
+    // The spot node costs 3 $/h for what costs 10 $/h on demand: 70 % off, per GPU 0.30 instead of 1.00.
+    const spot: NodeFacts = {
+      ...node,
+      name: 'spot1',
+      capacityType: 'spot',
+      perHour: { total: parseMoney('3'), gpu: parseMoney('2.4'), cpu: parseMoney('0.3'), memory: parseMoney('0.3') },
+      onDemandPerHour: parseMoney('10'),
+    };
+    const plan = planAccounting({
+      now: T0 + 3600,
+      cycleStart: T0 + 3540,
+      currency: 'USD',
+      nodes: [node, spot],
+      pods: [pod('s', { nodeName: 'spot1' }), pod('o', { workload: { kind: 'Job', namespace: 'ml', name: 'od' } })],
+      ledgers: {
+        ...empty,
+        workloads: new Map([['Job/ml/train', { ...ledger('1', T0 + 3540), spotSavings: parseMoney('2') }]]),
+      },
+    });
+    // One GPU-hour on spot: 0.30 paid, 1.00 on demand.
+    expect(money(plan.pods.get('uid-s')?.ledger.cost)).toBe('0.300000');
+    expect(money(plan.pods.get('uid-s')?.ledger.spotSavings)).toBe('0.700000');
+    expect(money(plan.pods.get('uid-s')?.spotSavingsDelta)).toBe('0.700000');
+    // The Job resumes from its ledger: one minute more.
+    expect(money(plan.workloads.get('Job/ml/train')?.ledger.spotSavings)).toBe('2.011667');
+    expect(plan.pods.get('uid-o')?.ledger.spotSavings).toBeUndefined();
+    expect(plan.workloads.get('Job/ml/od')?.ledger.spotSavings).toBeUndefined();
+    expect(money(plan.namespaces.get('ml')?.ledger.spotSavings)).toBe('0.700000');
+  });
 });

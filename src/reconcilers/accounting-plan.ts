@@ -43,6 +43,8 @@ export interface TargetUpdate {
   readonly delta: Nanos;
   readonly gpuSecondsDelta: number;
   readonly idleGpuSecondsDelta: number;
+  /** Spot saving added this cycle (on-demand price minus cost of time on spot nodes). */
+  readonly spotSavingsDelta: Nanos;
 }
 
 export interface AccountingPlan {
@@ -56,6 +58,9 @@ export interface AccountingPlan {
 
 interface Span {
   cost: Nanos;
+  /** On-demand price minus cost, for time on spot nodes. */
+  saving: Nanos;
+  spot: boolean;
   gpuSeconds: number;
   idleGpuSeconds: number;
   measured: boolean;
@@ -80,15 +85,16 @@ export function planAccounting(input: AccountingInput): AccountingPlan {
     const cached = since.get(memo);
     if (cached) return cached;
     let span: Span;
+    const node = nodesByName.get(pod.nodeName);
+    const onSpot = node?.capacityType === 'spot';
     if (from === cycleStart) {
-      span = toSpan(mainByUid.get(pod.uid), true);
+      span = toSpan(mainByUid.get(pod.uid), true, onSpot);
     } else {
-      const node = nodesByName.get(pod.nodeName);
       const start = Math.min(from, now);
       const alone = node
         ? attributeInterval({ start, end: now }, [node], [{ ...pod, utilization: undefined }]).pods[0]
         : undefined;
-      span = toSpan(alone, false);
+      span = toSpan(alone, false, onSpot);
       // The main segment's measurement still counts where it falls inside this span.
       if (from <= cycleStart) addMeasured(span, mainByUid.get(pod.uid));
     }
@@ -115,17 +121,23 @@ export function planAccounting(input: AccountingInput): AccountingPlan {
     const from = base?.accountedUntil ?? defaultStart;
     if (from > now) return undefined;
     let cost = 0n;
+    let saving = 0n;
+    let spot = false;
     let gpuSeconds = 0;
     let idle = 0;
     let measured = false;
     for (const pod of pods) {
       const span = spanOf(pod, from);
       cost += span.cost;
+      saving += span.saving;
+      spot ||= span.spot;
       gpuSeconds += span.gpuSeconds;
       idle += span.idleGpuSeconds;
       measured ||= span.measured;
     }
     const idleBefore = base?.idleGpuSeconds;
+    // Once an object has run on spot it keeps its savings annotation, even across a month reset.
+    const savingsShown = spot || base?.spotSavings !== undefined || (reset && ledger?.spotSavings !== undefined);
     return {
       ledger: {
         cost: (base?.cost ?? 0n) + cost,
@@ -133,11 +145,13 @@ export function planAccounting(input: AccountingInput): AccountingPlan {
         idleGpuSeconds: measured || idleBefore !== undefined ? (idleBefore ?? 0) + idle : undefined,
         accountedUntil: now,
         currency: input.currency,
+        spotSavings: savingsShown ? (base?.spotSavings ?? 0n) + saving : undefined,
       },
       display: displayOf(pods, mainByUid, nodesByName, now),
       delta: cost,
       gpuSecondsDelta: gpuSeconds,
       idleGpuSecondsDelta: idle,
+      spotSavingsDelta: saving,
     };
   };
 
@@ -161,11 +175,16 @@ export function planAccounting(input: AccountingInput): AccountingPlan {
   return plan;
 }
 
-function toSpan(pc: PodCost | undefined, useMeasurement: boolean): Span {
-  if (!pc) return { cost: 0n, gpuSeconds: 0, idleGpuSeconds: 0, measured: false };
+function toSpan(pc: PodCost | undefined, useMeasurement: boolean, onSpot: boolean): Span {
+  if (!pc) return { cost: 0n, saving: 0n, spot: false, gpuSeconds: 0, idleGpuSeconds: 0, measured: false };
   const idle = useMeasurement && pc.gpuSeconds > 0 ? pc.idleGpuSeconds : undefined;
+  const cost = pc.cost?.total ?? 0n;
+  const spot = onSpot && pc.cost !== undefined;
+  const saving = spot && pc.onDemandCost !== undefined && pc.onDemandCost > cost ? pc.onDemandCost - cost : 0n;
   return {
-    cost: pc.cost?.total ?? 0n,
+    cost,
+    saving,
+    spot,
     gpuSeconds: pc.gpuSeconds,
     idleGpuSeconds: idle ?? 0,
     measured: idle !== undefined,

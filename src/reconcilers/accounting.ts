@@ -363,6 +363,8 @@ export class Accountant {
     for (const { ref, update } of workloads.values()) {
       const labels = metrics.guardWorkload({ namespace: ref.namespace, workload_kind: ref.kind, workload: ref.name });
       metrics.cost.inc({ ...labels, currency }, money(update.delta));
+      if (update.spotSavingsDelta > 0n)
+        metrics.spotSavings.inc({ ...labels, currency }, money(update.spotSavingsDelta));
       metrics.gpuHours.inc(labels, update.gpuSecondsDelta / 3600);
       metrics.idleGpuHours.inc(labels, update.idleGpuSecondsDelta / 3600);
       if (update.display.utilization === undefined) metrics.utilization.remove(labels);

@@ -14,6 +14,7 @@ export const ANNOTATION = {
   gpuUtilization: 'aicost.dev/gpu-utilization',
   currency: 'aicost.dev/currency',
   accountedUntil: 'aicost.dev/accounted-until',
+  spotSavings: 'aicost.dev/spot-savings',
 } as const;
 
 export const UNKNOWN = 'unknown';
@@ -26,6 +27,11 @@ export interface Ledger {
   readonly idleGpuSeconds: number | undefined;
   readonly accountedUntil: number;
   readonly currency: string;
+  /**
+   * On-demand price of the time spent on spot nodes minus what it cost; undefined while the object never
+   * ran on spot (then no aicost.dev/spot-savings annotation is written).
+   */
+  readonly spotSavings?: Nanos | undefined;
 }
 
 /** What one object shows besides its ledger: the current rate and the last window's utilization. */
@@ -51,7 +57,10 @@ export function toRfc3339(epochSeconds: number): string {
 }
 
 export function renderAnnotations(ledger: Ledger, display: Display): Record<string, string> {
+  const savings =
+    ledger.spotSavings === undefined ? {} : { [ANNOTATION.spotSavings]: formatMoney(ledger.spotSavings, COST_DIGITS) };
   return {
+    ...savings,
     [ANNOTATION.cost]: formatMoney(ledger.cost, COST_DIGITS),
     [ANNOTATION.costPerHour]: formatMoney(display.costPerHour, HOURS_DIGITS),
     [ANNOTATION.gpuHours]: formatHours(ledger.gpuSeconds),
@@ -69,7 +78,8 @@ export function renderAnnotations(ledger: Ledger, display: Display): Record<stri
  */
 export function displayKey(ledger: Ledger, display: Display): string {
   const idle = ledger.idleGpuSeconds === undefined ? UNKNOWN : (ledger.idleGpuSeconds / 3600).toFixed(2);
-  return `${formatMoney(ledger.cost, 2)}|${formatMoney(display.costPerHour, 2)}|${(ledger.gpuSeconds / 3600).toFixed(2)}|${idle}|${formatUtilization(display.utilization)}|${ledger.currency}`;
+  const savings = ledger.spotSavings === undefined ? '' : formatMoney(ledger.spotSavings, 2);
+  return `${savings}|${formatMoney(ledger.cost, 2)}|${formatMoney(display.costPerHour, 2)}|${(ledger.gpuSeconds / 3600).toFixed(2)}|${idle}|${formatUtilization(display.utilization)}|${ledger.currency}`;
 }
 
 /** Reads a ledger back from annotations; undefined when absent or malformed (then accrual starts afresh). */
@@ -96,5 +106,16 @@ export function parseLedger(annotations: Readonly<Record<string, string>> | unde
       idleHours !== undefined && Number.isFinite(idleHours) && idleHours >= 0 ? idleHours * 3600 : undefined,
     accountedUntil: Math.floor(untilMs / 1000),
     currency: annotations?.[ANNOTATION.currency] ?? 'USD',
+    spotSavings: parseSavings(annotations?.[ANNOTATION.spotSavings]),
   };
+}
+
+function parseSavings(text: string | undefined): Nanos | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const n = parseMoney(text);
+    return n >= 0n ? n : undefined;
+  } catch {
+    return undefined;
+  }
 }

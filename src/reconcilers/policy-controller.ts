@@ -28,7 +28,7 @@ import { workloadKey } from '../cost/rollup.ts';
 import type { PrometheusClient } from '../measure/prometheus-client.ts';
 import { isValidTimeZone, lastFire, parseCron } from '../policy/cron.ts';
 import { decideIdle, type IdleRule, type IdleState, type WindowMeasure } from '../policy/idle.ts';
-import { assignRules, modeOf, type PolicyRef, type RuleName, type WorkloadView } from '../policy/match.ts';
+import { assignRules, modeOf, type Mode, type PolicyRef, type RuleName, type WorkloadView } from '../policy/match.ts';
 import type { Accountant, Measurement } from './accounting.ts';
 import { workloadOf } from './node-facts.ts';
 import { toRfc3339 } from './annotations.ts';
@@ -57,6 +57,8 @@ export interface PolicyControllerDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly protectedNamespaces: ReadonlySet<string>;
+  /** Mode of policies that set none (--default-mode). */
+  readonly defaultMode: Mode;
   readonly onAction?: (policy: string, rule: RuleName, action: string, mode: string) => void;
   /** Called by the wake/sleep schedules at their fire times, to run a policy pass then rather than at the next interval. */
   readonly onSchedule?: () => void;
@@ -331,7 +333,7 @@ export class PolicyController {
     const previous = this.idle.get(key) ?? (idleSinceText ? { idleSinceMs: Date.parse(idleSinceText) } : {});
     const result = decideIdle(idleRule, previous, measure, now);
     this.idle.set(key, result.state);
-    const mode = modeOf(policy.spec, rule);
+    const mode = modeOf(policy.spec, rule, this.deps.defaultMode);
     const ref = this.objectRef(w);
     const d = result.decision;
     if (d.kind === 'active' || d.kind === 'unknown') this.audited.delete(key);
@@ -544,7 +546,7 @@ export class PolicyController {
     const woke = lastFire(parseCron(schedule.wake), schedule.timeZone, now);
     const handled = Date.parse(w.annotations[POLICY_ANNOTATION.sleepHandled] ?? '');
     if ((woke !== undefined && woke >= slept) || (Number.isFinite(handled) && handled >= slept)) return false;
-    const mode = modeOf(policy.spec, 'scaleToZero');
+    const mode = modeOf(policy.spec, 'scaleToZero', this.deps.defaultMode);
     const reason = `sleep schedule "${schedule.sleep}" (${schedule.timeZone})`;
     const tally = tallies.get(policy.name);
     if (tally) tally.savingsPerHour += costPerHour;
@@ -665,6 +667,7 @@ export class PolicyController {
       const savings = t?.savingsPerHour ?? 0n;
       const next: PolicyStatus = {
         observedGeneration: policy.generation,
+        ...(policy.spec ? { mode: policy.spec.mode ?? this.deps.defaultMode } : {}),
         conditions: [
           !policy.spec
             ? condition('Ready', false, 'InvalidSpec', policy.invalid ?? 'invalid spec')

@@ -52,6 +52,7 @@ export async function startOperator(
   clock: FakeClock,
   prometheus: PrometheusClient,
   labelKeys: readonly string[] = ['team'],
+  defaultMode: 'Audit' | 'Enforce' = 'Audit',
 ) {
   const metrics = createMetrics(labelKeys, 100);
   const cache = createClusterCache(api, clock, log, metrics, { labelKeys });
@@ -88,6 +89,7 @@ export async function startOperator(
     clock,
     log,
     protectedNamespaces: new Set(['kube-system', 'aicost-system']),
+    defaultMode,
   });
   const workers = runWorkers(queue, 2, (key) => writer.reconcile(key), clock);
   return {

@@ -1,0 +1,116 @@
+/**
+ * The HTTPS server of the admission webhook. The certificate comes from a directory (tls.crt, tls.key), as
+ * controller-runtime expects it: a mounted Secret that cert-manager or the chart keeps current. The files are
+ * checked every few seconds and a changed pair is loaded without a restart; a pair that does not load keeps
+ * the previous one.
+ */
+import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:https';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+
+export const WEBHOOK_PATH = '/mutate-v1-pod';
+// The API server sends at most 3 MiB objects; a pod review is far smaller.
+const MAX_BODY = 4 * 1024 * 1024;
+const RELOAD_MS = 10_000;
+
+export interface WebhookServer {
+  readonly port: number;
+  /** True once a certificate is loaded and the server listens. */
+  readonly serving: boolean;
+  close(): Promise<void>;
+}
+
+async function loadPair(dir: string): Promise<{ cert: Buffer; key: Buffer }> {
+  // Contents, not modification times: a mounted Secret is updated through a symlink swap, and two
+  // writes within a clock tick share a time.
+  const [cert, key] = await Promise.all([readFile(join(dir, 'tls.crt')), readFile(join(dir, 'tls.key'))]);
+  return { cert, key };
+}
+
+export async function startWebhookServer(options: {
+  bindAddress: string;
+  port: number;
+  certDir: string;
+  log: Logger;
+  handle: (path: string, body: unknown) => unknown;
+  onLatency?: (seconds: number) => void;
+  /** How often the certificate files are checked for a renewal. */
+  reloadMs?: number;
+}): Promise<WebhookServer> {
+  const { log } = options;
+  let pair = await loadPair(options.certDir).catch((error: unknown) => {
+    throw new Error(`cannot read the webhook certificate from ${options.certDir}: ${(error as Error).message}`);
+  });
+  const server: Server = createServer({ cert: pair.cert, key: pair.key, minVersion: 'TLSv1.2' }, (req, res) => {
+    const started = process.hrtime.bigint();
+    const path = req.url?.split('?')[0] ?? '';
+    if (req.method !== 'POST' || path !== WEBHOOK_PATH) {
+      res.writeHead(404).end();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY) {
+        res.writeHead(413).end();
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (res.writableEnded) return;
+      let body: unknown;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        res.writeHead(400, { 'content-type': 'text/plain' }).end('the body is not JSON\n');
+        return;
+      }
+      const answer = JSON.stringify(options.handle(path, body));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(answer);
+      options.onLatency?.(Number(process.hrtime.bigint() - started) / 1e9);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.bindAddress, () => {
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const timer = setInterval(() => {
+    loadPair(options.certDir)
+      .then((next) => {
+        if (next.cert.equals(pair.cert) && next.key.equals(pair.key)) return;
+        server.setSecureContext({ cert: next.cert, key: next.key });
+        pair = next;
+        log.info({ certDir: options.certDir }, 'webhook certificate reloaded');
+      })
+      .catch((error: unknown) => {
+        log.warn(
+          { err: (error as Error).message },
+          'could not reload the webhook certificate; keeping the current one',
+        );
+      });
+  }, options.reloadMs ?? RELOAD_MS);
+  timer.unref();
+  log.info({ port, path: WEBHOOK_PATH }, 'serving the spot admission webhook');
+  return {
+    port,
+    get serving() {
+      return server.listening;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        clearInterval(timer);
+        server.close(() => {
+          resolve();
+        });
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,240 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { request } from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { FakeClock } from '../controller/clock.ts';
+import { createClusterCache } from '../controller/cluster-cache.ts';
+import { createEventRecorder } from '../controller/events.ts';
+import { createMetrics } from '../controller/metrics.ts';
+import { Reflector } from '../controller/reflector.ts';
+import { startWebhookServer, WEBHOOK_PATH, type WebhookServer } from '../controller/webhook-server.ts';
+import { projectPolicy, type PolicyRecord } from '../crds/policy-record.ts';
+import { FakeKube } from '../testing/fake-kube.ts';
+import { generateSelfSigned } from '../webhook/self-signed.ts';
+import { SpotAdmission, type AdmissionReview } from './spot-admission.ts';
+
+const log = pino({ level: 'silent' });
+const POLICIES = '/apis/aicost.dev/v1alpha1/aicostpolicies';
+const CHECKPOINTED = { 'aicost.dev/checkpoint-path': '/ckpt', 'aicost.dev/checkpoint-interval': '10m' };
+
+async function setup(defaultMode: 'Audit' | 'Enforce' = 'Audit', conventions: 'all' | 'observed' = 'all') {
+  const api = new FakeKube();
+  const clock = new FakeClock(Date.UTC(2026, 10, 23));
+  api.put('/api/v1/namespaces', { metadata: { name: 'ml', labels: { team: 'research' } } });
+  api.put('/api/v1/nodes', { metadata: { name: 'spot-1', labels: { 'karpenter.sh/capacity-type': 'spot' } } });
+  api.put('/apis/batch/v1/namespaces/ml/jobs', {
+    metadata: { name: 'train', namespace: 'ml', uid: 'job-uid', labels: { workload: 'training' } },
+    spec: { template: { metadata: {} } },
+  });
+  api.put(POLICIES, {
+    metadata: { name: 'training-spot', generation: 1 },
+    spec: { selector: { matchLabels: { workload: 'training' } }, rules: { spot: { placement: 'Preferred' } } },
+  });
+  const metrics = createMetrics(['team'], 100);
+  const cache = createClusterCache(api, clock, log, metrics, { labelKeys: ['team'] });
+  const policies = new Reflector<PolicyRecord>(
+    { name: 'aicostpolicies', path: POLICIES, project: projectPolicy },
+    api,
+    clock,
+    log,
+  );
+  await cache.start();
+  await policies.start();
+  const admission = new SpotAdmission({
+    cache,
+    policies,
+    events: createEventRecorder(api, clock, log),
+    metrics,
+    log,
+    protectedNamespaces: new Set(['kube-system', 'aicost-system']),
+    defaultMode,
+    conventions,
+  });
+  return { api, admission, metrics, stop: () => (cache.stop(), policies.stop()) };
+}
+
+const review = (object: unknown, over: Record<string, unknown> = {}) => ({
+  apiVersion: 'admission.k8s.io/v1',
+  kind: 'AdmissionReview',
+  request: {
+    uid: 'req-1',
+    kind: { group: '', version: 'v1', kind: 'Pod' },
+    operation: 'CREATE',
+    namespace: 'ml',
+    object,
+    ...over,
+  },
+});
+
+const jobPod = (annotations: Record<string, string> = {}, spec: Record<string, unknown> = {}) => ({
+  metadata: {
+    generateName: 'train-',
+    namespace: 'ml',
+    labels: { 'job-name': 'train' },
+    annotations,
+    ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: 'train', uid: 'job-uid', controller: true }],
+  },
+  spec: { containers: [{ name: 'main' }], ...spec },
+});
+
+const decoded = (r: AdmissionReview) =>
+  JSON.parse(Buffer.from(r.response.patch ?? '', 'base64').toString('utf8')) as {
+    op: string;
+    path: string;
+    value: unknown;
+  }[];
+
+describe('SpotAdmission', () => {
+  it("matches a Job's pod by the Job's labels and steers it to spot under Enforce", async () => {
+    const s = await setup('Enforce');
+    const r = s.admission.review(review(jobPod(CHECKPOINTED)));
+    expect(r.response).toMatchObject({ uid: 'req-1', allowed: true, patchType: 'JSONPatch' });
+    expect(decoded(r).map((op) => op.path)).toEqual([
+      '/spec/affinity',
+      '/spec/tolerations',
+      '/metadata/annotations/aicost.dev~1spot-placement',
+      '/metadata/annotations/aicost.dev~1spot-policy',
+    ]);
+    // The Event goes on the Job: the pod has no name yet.
+    await Promise.resolve();
+    const events = s.api.objectsUnder('/api/v1/namespaces/ml/events') as unknown as {
+      involvedObject: { kind: string };
+      reason: string;
+    }[];
+    expect(events.map((e) => [e.involvedObject.kind, e.reason])).toEqual([['Job', 'SpotPlacement']]);
+    s.stop();
+  });
+
+  it('uses the default mode when the policy sets none: Audit admits unchanged with a warning', async () => {
+    const s = await setup('Audit');
+    const r = s.admission.review(review(jobPod()));
+    expect(r.response.allowed).toBe(true);
+    expect(r.response.patch).toBeUndefined();
+    expect(r.response.warnings?.[0]).toContain('Enforce would keep it off spot nodes');
+    s.stop();
+  });
+
+  it('denies under Enforce a pod that selects spot without a checkpoint, and records no Event on a dry run', async () => {
+    const s = await setup('Enforce');
+    const r = s.admission.review(
+      review(jobPod({}, { nodeSelector: { 'karpenter.sh/capacity-type': 'spot' } }), { dryRun: true }),
+    );
+    expect(r.response.allowed).toBe(false);
+    expect(r.response.status).toMatchObject({ code: 403, reason: 'Forbidden' });
+    expect(r.response.status?.message).toContain('add the pod template annotations aicost.dev/checkpoint-path');
+    await Promise.resolve();
+    expect(s.api.objectsUnder('/api/v1/namespaces/ml/events')).toEqual([]);
+    s.stop();
+  });
+
+  it('observed conventions: only the labels the nodes carry', async () => {
+    const s = await setup('Enforce', 'observed');
+    const r = s.admission.review(review(jobPod(CHECKPOINTED)));
+    const affinity = decoded(r)[0]?.value as {
+      nodeAffinity: {
+        preferredDuringSchedulingIgnoredDuringExecution: { preference: { matchExpressions: { key: string }[] } }[];
+      };
+    };
+    expect(
+      affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution.map(
+        (p) => p.preference.matchExpressions[0]?.key,
+      ),
+    ).toEqual(['karpenter.sh/capacity-type']);
+    s.stop();
+  });
+
+  it.each([
+    ['an unmatched pod', review({ metadata: { name: 'web', labels: { app: 'web' } }, spec: {} })],
+    ['a protected namespace', review(jobPod(), { namespace: 'kube-system' })],
+    ['an exempt pod', review(jobPod({ 'aicost.dev/exempt': 'true' }))],
+    ['an UPDATE', review(jobPod(), { operation: 'UPDATE' })],
+    [
+      'garbage',
+      { request: { uid: 'req-1', kind: { kind: 'Pod' }, operation: 'CREATE', object: { metadata: 7, spec: 'x' } } },
+    ],
+  ])('admits %s unchanged', async (_name, body) => {
+    const s = await setup('Enforce');
+    const r = s.admission.review(body);
+    expect(r.response).toEqual({ uid: 'req-1', allowed: true });
+    s.stop();
+  });
+});
+
+describe('webhook server', () => {
+  let server: WebhookServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  const post = (port: number, ca: string, body: string, path = WEBHOOK_PATH) =>
+    new Promise<{ status: number; text: string; serial: string }>((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          path,
+          method: 'POST',
+          ca,
+          agent: false,
+          headers: { 'content-type': 'application/json' },
+        },
+        (res) => {
+          const socket: TLSSocket = res.socket as TLSSocket; // eslint-disable-line @typescript-eslint/no-unsafe-class-instance-assignment -- the socket of an https response is a TLSSocket
+          const serial = socket.getPeerCertificate().serialNumber;
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => {
+            resolve({ status: res.statusCode ?? 0, text, serial });
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  const serialOf = (pem: string) => new X509Certificate(pem).serialNumber;
+
+  it('answers reviews over TLS, rejects other paths and bad JSON, and reloads a renewed certificate', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aicost-webhook-'));
+    const first = generateSelfSigned(['127.0.0.1'], new Date());
+    writeFileSync(join(dir, 'tls.crt'), first.cert);
+    writeFileSync(join(dir, 'tls.key'), first.key);
+    const s = await setup('Enforce');
+    server = await startWebhookServer({
+      bindAddress: '127.0.0.1',
+      port: 0,
+      certDir: dir,
+      log,
+      reloadMs: 100,
+      handle: (_p, body) => s.admission.review(body),
+    });
+    const ok = await post(server.port, first.cert, JSON.stringify(review(jobPod(CHECKPOINTED))));
+    expect(ok.status).toBe(200);
+    expect((JSON.parse(ok.text) as AdmissionReview).response.patchType).toBe('JSONPatch');
+    expect((await post(server.port, first.cert, '{}', '/other')).status).toBe(404);
+    expect((await post(server.port, first.cert, 'not json')).status).toBe(400);
+    expect(ok.serial).toBe(serialOf(first.cert));
+    // cert-manager renews the Secret: the next connections see the new certificate, without a restart.
+    const second = generateSelfSigned(['127.0.0.1'], new Date());
+    writeFileSync(join(dir, 'tls.crt'), second.cert);
+    writeFileSync(join(dir, 'tls.key'), second.key);
+    const port = server.port;
+    await vi.waitFor(
+      async () => {
+        expect((await post(port, second.cert, JSON.stringify(review(jobPod())))).serial).toBe(serialOf(second.cert));
+      },
+      { timeout: 5000, interval: 100 },
+    );
+    s.stop();
+  });
+
+  it('fails to start with a clear message when the certificate is missing', async () => {
+    await expect(
+      startWebhookServer({ bindAddress: '127.0.0.1', port: 0, certDir: '/nonexistent', log, handle: () => ({}) }),
+    ).rejects.toThrow(/cannot read the webhook certificate from \/nonexistent/);
+  });
+});

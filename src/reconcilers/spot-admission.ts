@@ -1,0 +1,198 @@
+/**
+ * The spot admission webhook's handler: reads an AdmissionReview for a Pod CREATE, finds the policy whose
+ * spot rule governs the pod (the same precedence as every other rule), and answers with the decision of
+ * policy/spot.ts. Every replica answers (not only the leader): a review reads the caches and writes nothing
+ * but an Event. Anything unexpected admits the pod unchanged, as failurePolicy Ignore would.
+ */
+import type { Logger } from 'pino';
+import type { ClusterCache } from '../controller/cluster-cache.ts';
+import type { EventRecorder, ObjectRef } from '../controller/events.ts';
+import type { Metrics } from '../controller/metrics.ts';
+import type { Reflector } from '../controller/reflector.ts';
+import type { PolicyRecord } from '../crds/policy-record.ts';
+import { assignRules, modeOf, type Mode, type PolicyRef } from '../policy/match.ts';
+import {
+  decideSpotAdmission,
+  observedConventions,
+  SPOT_CONVENTIONS,
+  type PodForAdmission,
+  type SpotConvention,
+} from '../policy/spot.ts';
+
+export interface AdmissionRequest {
+  uid: string;
+  kind?: { group?: string; version?: string; kind?: string };
+  operation?: string;
+  namespace?: string;
+  dryRun?: boolean;
+  object?: PodForAdmission & {
+    metadata?: {
+      labels?: Record<string, string>;
+      ownerReferences?: { apiVersion?: string; kind?: string; name?: string; uid?: string; controller?: boolean }[];
+    };
+  };
+}
+
+export interface AdmissionResponse {
+  uid: string;
+  allowed: boolean;
+  patchType?: 'JSONPatch';
+  patch?: string;
+  warnings?: string[];
+  status?: { code: number; reason: string; message: string };
+}
+
+export interface AdmissionReview {
+  apiVersion: 'admission.k8s.io/v1';
+  kind: 'AdmissionReview';
+  response: AdmissionResponse;
+}
+
+export interface SpotAdmissionDeps {
+  readonly cache: ClusterCache;
+  readonly policies: Reflector<PolicyRecord>;
+  readonly events: EventRecorder;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  readonly protectedNamespaces: ReadonlySet<string>;
+  readonly defaultMode: Mode;
+  readonly conventions: 'all' | 'observed';
+}
+
+const API_VERSION = { Job: 'batch/v1', Deployment: 'apps/v1', StatefulSet: 'apps/v1', ReplicaSet: 'apps/v1' } as const;
+
+export class SpotAdmission {
+  private readonly deps: SpotAdmissionDeps;
+
+  constructor(deps: SpotAdmissionDeps) {
+    this.deps = deps;
+  }
+
+  /** Answers one AdmissionReview body; never throws. */
+  review(body: unknown): AdmissionReview {
+    const request = (body as { request?: AdmissionRequest } | undefined)?.request;
+    const uid = typeof request?.uid === 'string' ? request.uid : '';
+    const answer = (response: Omit<AdmissionResponse, 'uid'>): AdmissionReview => ({
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      response: { uid, ...response },
+    });
+    if (!request || request.kind?.kind !== 'Pod' || request.operation !== 'CREATE' || !request.object) {
+      return answer({ allowed: true });
+    }
+    try {
+      return answer(this.decide(request));
+    } catch (error) {
+      this.deps.log.error({ err: (error as Error).message, namespace: request.namespace }, 'admission review failed');
+      return answer({ allowed: true });
+    }
+  }
+
+  private decide(request: AdmissionRequest): Omit<AdmissionResponse, 'uid'> {
+    const { cache, policies } = this.deps;
+    const pod = request.object ?? {};
+    const namespace = request.namespace ?? '';
+    const owner = this.owner(namespace, pod);
+    const view = {
+      kind: owner?.kind ?? 'Pod',
+      namespace,
+      name: owner?.name ?? pod.metadata?.name ?? pod.metadata?.generateName ?? '',
+      // The pod's labels over its workload's: a selector written for either matches.
+      labels: { ...owner?.labels, ...pod.metadata?.labels },
+      annotations: pod.metadata?.annotations ?? {},
+      namespaceLabels: cache.namespaces.store.get(namespace)?.labels ?? {},
+    };
+    const refs: PolicyRef[] = [];
+    for (const p of policies.store.values()) if (p.spec) refs.push({ name: p.name, spec: p.spec });
+    const winner = assignRules(refs, view, this.deps.protectedNamespaces).winners.spot;
+    const rule = winner?.spec.rules.spot;
+    if (!winner || !rule) {
+      this.deps.metrics.webhookAdmissions.inc({ policy: '', action: 'None', mode: '', verdict: 'allow' });
+      return { allowed: true };
+    }
+    const mode = modeOf(winner.spec, 'spot', this.deps.defaultMode);
+    const decision = decideSpotAdmission({ pod, policy: winner.name, rule, mode, conventions: this.conventions() });
+    this.deps.metrics.webhookAdmissions.inc({
+      policy: winner.name,
+      action: decision.action ?? 'None',
+      mode,
+      verdict: decision.verdict,
+    });
+    // A dry run must have no side effect (sideEffects: NoneOnDryRun): no Event then.
+    if (decision.event && !request.dryRun) {
+      const ref: ObjectRef = owner
+        ? { apiVersion: owner.apiVersion, kind: owner.kind, namespace, name: owner.name, uid: owner.uid }
+        : { apiVersion: 'v1', kind: 'Pod', namespace, name: view.name };
+      const { type, reason, message } = decision.event;
+      void this.deps.events.record(ref, type, reason, message);
+    }
+    this.deps.log.info(
+      {
+        kind: view.kind,
+        namespace,
+        name: view.name,
+        policy: winner.name,
+        mode,
+        action: decision.action,
+        verdict: decision.verdict,
+      },
+      'spot admission',
+    );
+    switch (decision.verdict) {
+      case 'deny':
+        return { allowed: false, status: { code: 403, reason: 'Forbidden', message: decision.message } };
+      case 'patch':
+        return {
+          allowed: true,
+          patchType: 'JSONPatch',
+          patch: Buffer.from(JSON.stringify(decision.patch)).toString('base64'),
+          ...(decision.warnings.length > 0 ? { warnings: [...decision.warnings] } : {}),
+        };
+      default:
+        return { allowed: true, ...(decision.warnings.length > 0 ? { warnings: [...decision.warnings] } : {}) };
+    }
+  }
+
+  private conventions(): readonly SpotConvention[] {
+    if (this.deps.conventions === 'all') return SPOT_CONVENTIONS;
+    const labels = (function* (nodes: Iterable<{ labels: Readonly<Record<string, string>> }>) {
+      for (const n of nodes) yield n.labels;
+    })(this.deps.cache.nodes.store.values());
+    return observedConventions(labels);
+  }
+
+  /** The workload that owns the pod, resolved through its ReplicaSet to a Deployment, with its labels. */
+  private owner(
+    namespace: string,
+    pod: NonNullable<AdmissionRequest['object']>,
+  ):
+    | { kind: string; name: string; apiVersion: string; uid: string | undefined; labels: Record<string, string> }
+    | undefined {
+    const ref = pod.metadata?.ownerReferences?.find((o) => o.controller) ?? pod.metadata?.ownerReferences?.[0];
+    if (!ref?.kind || !ref.name) return undefined;
+    const { cache } = this.deps;
+    const key = `${namespace}/${ref.name}`;
+    if (ref.kind === 'ReplicaSet') {
+      const deployment = cache.replicaSets.store.get(key)?.deployment;
+      if (deployment) {
+        const record = cache.deployments.store.get(`${namespace}/${deployment}`);
+        return {
+          kind: 'Deployment',
+          name: deployment,
+          apiVersion: API_VERSION.Deployment,
+          uid: record?.uid,
+          labels: { ...record?.labels },
+        };
+      }
+    }
+    const store = ref.kind === 'Job' ? cache.jobs : ref.kind === 'StatefulSet' ? cache.statefulSets : undefined;
+    const record = store?.store.get(key);
+    return {
+      kind: ref.kind,
+      name: ref.name,
+      apiVersion: ref.apiVersion ?? API_VERSION[ref.kind as keyof typeof API_VERSION],
+      uid: ref.uid,
+      labels: { ...record?.labels },
+    };
+  }
+}
