@@ -99,6 +99,8 @@ export async function run(
     log: log.child({ controller: 'policy' }),
     protectedNamespaces: new Set(['kube-system', config.namespace]),
     defaultMode: config.defaultMode,
+    pricing,
+    metrics,
     onAction: (policy, rule, action, mode) => metrics.policyActions.inc({ policy, rule, action, mode }),
     // A wake or sleep schedule fired: act now rather than at the next accounting interval.
     onSchedule: () => void schedulePass(),

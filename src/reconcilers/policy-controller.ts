@@ -30,7 +30,19 @@ import { isValidTimeZone, lastFire, parseCron } from '../policy/cron.ts';
 import { decideIdle, type IdleRule, type IdleState, type WindowMeasure } from '../policy/idle.ts';
 import { assignRules, modeOf, type Mode, type PolicyRef, type RuleName, type WorkloadView } from '../policy/match.ts';
 import type { Accountant, Measurement } from './accounting.ts';
-import { workloadOf } from './node-facts.ts';
+import { physicalGpus, priceOf, workloadOf } from './node-facts.ts';
+import type { Metrics } from '../controller/metrics.ts';
+import type { PricingSource } from '../pricing/pricing-source.ts';
+import { capacityTypeOf } from '../pricing/capacity-type.ts';
+import { checkCheckpoint } from '../policy/spot.ts';
+import {
+  checkpointFreshness,
+  declaredInterval,
+  forgoneSavingPerHour,
+  interruptionTaint,
+  lastCheckpointMs,
+  workAtRisk,
+} from '../policy/spot-watch.ts';
 import { toRfc3339 } from './annotations.ts';
 
 export const POLICY_ANNOTATION = {
@@ -59,6 +71,9 @@ export interface PolicyControllerDeps {
   readonly protectedNamespaces: ReadonlySet<string>;
   /** Mode of policies that set none (--default-mode). */
   readonly defaultMode: Mode;
+  /** Prices a node as spot, for the saving an on-demand workload forgoes. */
+  readonly pricing: PricingSource;
+  readonly metrics?: Metrics;
   readonly onAction?: (policy: string, rule: RuleName, action: string, mode: string) => void;
   /** Called by the wake/sleep schedules at their fire times, to run a policy pass then rather than at the next interval. */
   readonly onSchedule?: () => void;
@@ -100,6 +115,10 @@ export class PolicyController {
   private readonly history = new Map<string, { actions: Action[]; count: number }>();
   /** node-cron tasks of the policies' wake/sleep schedules, by "policy|expression|time zone". */
   private readonly cronTasks = new Map<string, ScheduledTask>();
+  /** Spot episodes already reported (Event and status entry), by workload or pod and node. */
+  private readonly staleCheckpoints = new Set<string>();
+  private readonly interrupted = new Set<string>();
+  private readonly forgone = new Set<string>();
   private readonly deps: PolicyControllerDeps;
 
   constructor(deps: PolicyControllerDeps) {
@@ -174,6 +193,7 @@ export class PolicyController {
       });
     }
 
+    const seen = { stale: new Set<string>(), interrupted: new Set<string>(), forgone: new Set<string>() };
     for (const w of this.workloads()) {
       const view: WorkloadView = {
         kind: w.kind,
@@ -209,6 +229,7 @@ export class PolicyController {
         const idle = assignment.winners.idleGPU;
         if (idle && !(stz && w.kind === 'Deployment'))
           await this.applyIdleRule(w, idle, 'idleGPU', measurement, now, costPerHour, tallies);
+        await this.watchSpot(w, assignment.winners.spot, now, tallies, seen);
       } catch (error) {
         log.warn(
           { err: errorSummary(error), workload: `${w.kind}/${w.namespace}/${w.name}` },
@@ -216,6 +237,15 @@ export class PolicyController {
         );
       }
     }
+    // Forget episodes that ended, so a new one is reported again.
+    for (const [set, current] of [
+      [this.staleCheckpoints, seen.stale],
+      [this.interrupted, seen.interrupted],
+      [this.forgone, seen.forgone],
+    ] as const) {
+      for (const key of set) if (!current.has(key)) set.delete(key);
+    }
+    this.deps.metrics?.checkpointStale.set(seen.stale.size);
     await this.writeStatuses(
       tallies,
       measurement?.available ?? false,
@@ -276,6 +306,114 @@ export class PolicyController {
       if (d.annotations[POLICY_ANNOTATION.replicasBefore] !== undefined) add('Deployment', d.namespace, d.name, d);
     }
     return [...byKey.values()];
+  }
+
+  /**
+   * Spot watch, for every GPU workload: on spot nodes, Events for overdue checkpoints and for reclaims (with
+   * the work at risk since the last checkpoint); on on-demand nodes, under a spot rule that would send it to
+   * spot, the saving it forgoes. The governing spot policy, if any, gets a status entry for each.
+   */
+  private async watchSpot(
+    w: Workload,
+    policy: PolicyRef | undefined,
+    now: number,
+    tallies: Map<string, PolicyTally>,
+    seen: { stale: Set<string>; interrupted: Set<string>; forgone: Set<string> },
+  ): Promise<void> {
+    const { cache, events, accountant } = this.deps;
+    const rule = policy?.spec.rules.spot;
+    const mode = policy ? modeOf(policy.spec, 'spot', this.deps.defaultMode) : 'Audit';
+    const tally = policy ? tallies.get(policy.name) : undefined;
+    const rates = accountant.report?.podCostPerHour;
+    const currency = accountant.currency;
+    const key = `${w.kind}/${w.namespace}/${w.name}`;
+    for (const pod of w.pods) {
+      const node = cache.nodes.store.get(pod.nodeName);
+      if (!node || pod.startedAt === undefined) continue;
+      const costPerHour = rates?.get(pod.uid) ?? 0n;
+      const gpus = Object.values(pod.gpuRequests).reduce((a, b) => a + b, 0);
+      const last = lastCheckpointMs(pod.annotations, w.annotations);
+      if (capacityTypeOf(node.labels) === 'spot') {
+        const taint = interruptionTaint(node.taints);
+        const interruptKey = `${pod.uid}/${node.name}`;
+        if (taint) seen.interrupted.add(interruptKey);
+        if (taint && !this.interrupted.has(interruptKey)) {
+          this.interrupted.add(interruptKey);
+          const since = Math.max(last ?? 0, pod.startedAt * 1000);
+          const risk = workAtRisk(gpus, since, now, costPerHour);
+          const reason = `spot node ${node.name} is being reclaimed (${taint}): pod ${pod.name} risks ${risk.gpuHours.toFixed(2)} GPU-hours (${formatMoney(risk.cost, 2)} ${currency}) of work since ${last === undefined ? 'it started, no checkpoint reported' : `its last checkpoint at ${toRfc3339(Math.floor(last / 1000))}`}`;
+          this.deps.metrics?.spotAtRisk.inc(
+            { namespace: w.namespace, workload_kind: w.kind, workload: w.name, currency },
+            Number(formatMoney(risk.cost, 9)),
+          );
+          await events.record(this.objectRef(w), 'Warning', 'SpotInterruption', reason);
+          if (policy)
+            this.recordAction(policy.name, tally, {
+              w,
+              rule: 'spot',
+              action: 'SpotInterrupted',
+              mode,
+              now,
+              reason,
+              saving: 0n,
+            });
+        }
+        const intervalMs = declaredInterval(pod.annotations) ?? declaredInterval(w.annotations);
+        if (intervalMs === undefined) continue;
+        const fresh = checkpointFreshness({
+          intervalMs,
+          lastCheckpointMs: last,
+          startedAtMs: pod.startedAt * 1000,
+          now,
+        });
+        if (!fresh.stale) continue;
+        seen.stale.add(key);
+        if (this.staleCheckpoints.has(key)) continue;
+        this.staleCheckpoints.add(key);
+        const reason = `${fresh.reported ? `last checkpoint at ${toRfc3339(Math.floor(fresh.sinceMs / 1000))}` : 'no checkpoint reported (aicost.dev/last-checkpoint)'} is older than twice the declared interval of ${formatInterval(intervalMs)}, on spot node ${node.name}`;
+        await events.record(this.objectRef(w), 'Warning', 'CheckpointStale', reason);
+        if (policy)
+          this.recordAction(policy.name, tally, {
+            w,
+            rule: 'spot',
+            action: 'CheckpointStale',
+            mode,
+            now,
+            reason,
+            saving: 0n,
+          });
+      } else if (
+        rule &&
+        rule.placement !== 'Forbidden' &&
+        checkCheckpoint({ ...w.annotations, ...pod.annotations }, rule).valid
+      ) {
+        const od = priceOf(node, this.deps.pricing.current());
+        const asSpot = this.deps.pricing.current().priceNode({
+          name: node.name,
+          labels: { ...node.labels, 'karpenter.sh/capacity-type': 'spot' },
+          gpuCount: physicalGpus(node),
+          vcpu: node.cpuMillis / 1000,
+          memoryGiB: node.memoryBytes / 2 ** 30,
+        });
+        if (!od.priced || !asSpot.priced) continue;
+        const saving = forgoneSavingPerHour(costPerHour, od.onDemandPerHour, asSpot.perHour.total);
+        if (saving <= 0n) continue;
+        if (tally) tally.savingsPerHour += saving;
+        seen.forgone.add(key);
+        if (this.forgone.has(key)) continue;
+        this.forgone.add(key);
+        const reason = `runs on on-demand node ${node.name} though it checkpoints: spot would save about ${formatMoney(saving, 2)} ${currency}/h`;
+        this.recordAction(policy.name, tally, {
+          w,
+          rule: 'spot',
+          action: 'ForgoneSpotSaving',
+          mode: 'Audit',
+          now,
+          reason,
+          saving,
+        });
+      }
+    }
   }
 
   private podRate(w: Workload): Nanos {
@@ -734,4 +872,12 @@ function actionPast(kind: Workload['kind']): string {
 }
 function actionReason(kind: Workload['kind']): string {
   return kind === 'Job' ? 'Suspended' : kind === 'Pod' ? 'Evicted' : 'ScaledToZero';
+}
+
+function formatInterval(ms: number): string {
+  return ms % 3_600_000 === 0
+    ? `${String(ms / 3_600_000)}h`
+    : ms % 60_000 === 0
+      ? `${String(ms / 60_000)}m`
+      : `${String(ms / 1000)}s`;
 }

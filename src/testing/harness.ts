@@ -14,6 +14,7 @@ import type { MatrixSeries } from '../measure/gpu-utilization.ts';
 import { PrometheusError, type PrometheusClient } from '../measure/prometheus-client.ts';
 import type { PricingSource } from '../pricing/pricing-source.ts';
 import { createPricingProvider } from '../pricing/provider.ts';
+import type { CustomPricing } from '../pricing/custom-pricing.ts';
 import { Accountant } from '../reconcilers/accounting.ts';
 import { AnnotationWriter } from '../reconcilers/annotation-writer.ts';
 import { PolicyController } from '../reconcilers/policy-controller.ts';
@@ -53,6 +54,7 @@ export async function startOperator(
   prometheus: PrometheusClient,
   labelKeys: readonly string[] = ['team'],
   defaultMode: 'Audit' | 'Enforce' = 'Audit',
+  custom?: CustomPricing,
 ) {
   const metrics = createMetrics(labelKeys, 100);
   const cache = createClusterCache(api, clock, log, metrics, { labelKeys });
@@ -75,7 +77,7 @@ export async function startOperator(
     writeQps: 100,
     writeBurst: 100,
   });
-  const fixed = createPricingProvider();
+  const fixed = createPricingProvider(custom);
   const pricing: PricingSource = { current: () => fixed, refresh: () => Promise.resolve(undefined) };
   const options = { intervalMs: 60_000, idleThreshold: 0.05, minCoverage: 0.6, scrapeIntervalMs: 15_000, labelKeys };
   const accountant = new Accountant({ cache, pricing, prometheus, writer, clock, log, metrics, options });
@@ -90,6 +92,8 @@ export async function startOperator(
     log,
     protectedNamespaces: new Set(['kube-system', 'aicost-system']),
     defaultMode,
+    pricing,
+    metrics,
   });
   const workers = runWorkers(queue, 2, (key) => writer.reconcile(key), clock);
   return {

@@ -1,0 +1,145 @@
+/** The policy controller's spot watch against an in-memory API: overdue checkpoints, reclaims, forgone savings. */
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../controller/clock.ts';
+import { FakeKube } from '../testing/fake-kube.ts';
+import { FakePrometheus, startOperator } from '../testing/harness.ts';
+import { customPricingSchema } from '../pricing/custom-pricing.ts';
+
+const T0 = Date.UTC(2026, 10, 23, 9, 0, 0);
+const POLICIES = '/apis/aicost.dev/v1alpha1/aicostpolicies';
+const NODES = '/api/v1/nodes';
+
+function seed(
+  api: FakeKube,
+  node: { name: string; capacity: 'spot' | 'on-demand' },
+  podAnnotations: Record<string, string>,
+) {
+  api.put(NODES, {
+    metadata: {
+      name: node.name,
+      labels: {
+        'node.kubernetes.io/instance-type': 'g5.xlarge',
+        'topology.kubernetes.io/region': 'us-east-1',
+        'karpenter.sh/capacity-type': node.capacity,
+      },
+    },
+    status: { allocatable: { cpu: '4', memory: '16Gi', 'nvidia.com/gpu': '1' } },
+  });
+  api.put('/api/v1/namespaces', { metadata: { name: 'ml', labels: { team: 'research' } } });
+  api.put('/apis/batch/v1/namespaces/ml/jobs', {
+    metadata: { name: 'train', namespace: 'ml', uid: 'job-uid', labels: { workload: 'training' } },
+    spec: { template: { metadata: { annotations: podAnnotations } } },
+  });
+  api.put('/api/v1/namespaces/ml/pods', {
+    metadata: {
+      name: 'train-x',
+      namespace: 'ml',
+      uid: 'pod-uid',
+      annotations: podAnnotations,
+      ownerReferences: [{ kind: 'Job', name: 'train', controller: true }],
+    },
+    spec: { nodeName: node.name, containers: [{ resources: { limits: { 'nvidia.com/gpu': '1' } } }] },
+    status: { phase: 'Running', startTime: new Date(T0 - 60 * 60_000).toISOString() },
+  });
+  api.put(POLICIES, {
+    metadata: { name: 'training-spot', generation: 1 },
+    spec: { selector: { matchLabels: { workload: 'training' } }, rules: { spot: { placement: 'Preferred' } } },
+  });
+}
+
+async function cycles(api: FakeKube, n: number, between?: (i: number) => void) {
+  const clock = new FakeClock(T0);
+  // g5 spot at 70 % off on demand, so there is a saving to forgo.
+  const pricing = customPricingSchema.parse({ spot: { discounts: [{ instanceFamily: 'g5', percent: '70' }] } });
+  const op = await startOperator(api, clock, new FakePrometheus(), ['team'], 'Audit', pricing);
+  for (let i = 0; i < n; i++) {
+    between?.(i);
+    await clock.advance(59_000);
+    await op.cycle();
+  }
+  return op;
+}
+
+type Ev = {
+  reason: string;
+  type: string;
+  message: string;
+  count?: number;
+  involvedObject: { kind: string; name: string };
+};
+const events = (api: FakeKube) => api.objectsUnder('/api/v1/namespaces/ml/events/') as unknown as Ev[];
+const status = (api: FakeKube) =>
+  api.object(`${POLICIES}/training-spot`)?.status as
+    | {
+        lastActions?: { action: string; reason: string; estimatedSavingPerHour?: string }[];
+        estimatedSavingsPerHour?: string;
+        mode?: string;
+      }
+    | undefined;
+const CKPT = { 'aicost.dev/checkpoint-path': '/ckpt', 'aicost.dev/checkpoint-interval': '10m' };
+
+describe('spot watch', () => {
+  it('reports an overdue checkpoint once per episode, with an Event on the Job and a status entry', async () => {
+    const api = new FakeKube();
+    seed(api, { name: 'spot-1', capacity: 'spot' }, { ...CKPT, 'aicost.dev/last-checkpoint': '2026-11-23T08:30:00Z' });
+    const op = await cycles(api, 3);
+    const stale = events(api).filter((e) => e.reason === 'CheckpointStale');
+    expect(stale).toHaveLength(1);
+    expect(stale[0]).toMatchObject({ type: 'Warning', involvedObject: { kind: 'Job', name: 'train' } });
+    expect(stale[0]?.message).toBe(
+      'last checkpoint at 2026-11-23T08:30:00Z is older than twice the declared interval of 10m, on spot node spot-1',
+    );
+    expect(status(api)?.lastActions?.map((a) => a.action)).toEqual(['CheckpointStale']);
+    expect(status(api)?.mode).toBe('Audit');
+    await op.stop();
+  });
+
+  it('a fresh checkpoint raises nothing', async () => {
+    const api = new FakeKube();
+    seed(api, { name: 'spot-1', capacity: 'spot' }, { ...CKPT, 'aicost.dev/last-checkpoint': '2026-11-23T08:58:00Z' });
+    const op = await cycles(api, 2);
+    expect(events(api).map((e) => e.reason)).not.toContain('CheckpointStale');
+    await op.stop();
+  });
+
+  it('a reclaim taint on the spot node: an Event with the work at risk since the last checkpoint', async () => {
+    const api = new FakeKube();
+    seed(api, { name: 'spot-1', capacity: 'spot' }, { ...CKPT, 'aicost.dev/last-checkpoint': '2026-11-23T08:55:00Z' });
+    const op = await cycles(api, 3, (i) => {
+      if (i !== 1) return;
+      const node = structuredClone(api.object(`${NODES}/spot-1`));
+      api.put(NODES, { ...node, spec: { taints: [{ key: 'karpenter.sh/disrupted', effect: 'NoSchedule' }] } } as never);
+    });
+    const hit = events(api).filter((e) => e.reason === 'SpotInterruption');
+    expect(hit).toHaveLength(1);
+    // Second cycle ends at 09:01:58: 6 min 58 s since the 08:55 checkpoint on one GPU.
+    expect(hit[0]?.message).toMatch(
+      /^spot node spot-1 is being reclaimed \(karpenter\.sh\/disrupted\): pod train-x risks 0\.12 GPU-hours \(\d+\.\d\d USD\) of work since its last checkpoint at 2026-11-23T08:55:00Z$/,
+    );
+    expect(status(api)?.lastActions?.map((a) => a.action)).toContain('SpotInterrupted');
+    await op.stop();
+  });
+
+  it('a checkpointing Job on on-demand under a Preferred rule: the saving it forgoes, in the status', async () => {
+    const api = new FakeKube();
+    seed(api, { name: 'od-1', capacity: 'on-demand' }, CKPT);
+    const op = await cycles(api, 2);
+    const s = status(api);
+    expect(s?.lastActions?.map((a) => a.action)).toEqual(['ForgoneSpotSaving']);
+    expect(s?.lastActions?.[0]?.reason).toMatch(
+      /^runs on on-demand node od-1 though it checkpoints: spot would save about \d+\.\d\d USD\/h$/,
+    );
+    expect(Number(s?.estimatedSavingsPerHour)).toBeGreaterThan(0);
+    expect(s?.estimatedSavingsPerHour).toBe(s?.lastActions?.[0]?.estimatedSavingPerHour);
+    await op.stop();
+  });
+
+  it('no forgone saving for a Job that does not checkpoint', async () => {
+    const api = new FakeKube();
+    seed(api, { name: 'od-1', capacity: 'on-demand' }, {});
+    const op = await cycles(api, 2);
+    expect(status(api)?.lastActions ?? []).toEqual([]);
+    expect(status(api)?.estimatedSavingsPerHour).toBe('0.0000');
+    await op.stop();
+  });
+});
