@@ -102,14 +102,15 @@ describe('cost engine: hand-computed cases', () => {
   });
 
   it('a spot g5.xlarge at a 70 % discount, with the on-demand equivalent', () => {
-    // 1.006 - 70 % = 0.3018 $/h; CPU/memory part 4 × 0.0316 + 16 × 0.0042 = 0.1936; GPU part 0.1082.
+    // 1.006 - 70 % = 0.3018 $/h. The discount applies to every part: CPU/memory valued at
+    // (4 × 0.0316 + 16 × 0.0042) × 30 % = 0.05808, so the GPU part is 0.24372 (= 30 % of 0.8124).
     const g5 = node('g5-spot', 'g5.xlarge', { 'karpenter.sh/capacity-type': 'spot' }, 1, 4, 16);
     const server = pod('server', 'g5-spot', { gpuUnits: GPU_UNITS_PER_GPU });
     const result = attributeInterval({ start: 0, end: 3600 }, [g5], [server]);
     const [pc] = result.pods;
-    expect(fmt(pc?.cost?.total)).toBe('0.108200000');
-    // The same share of the node on demand: 0.1082 × 1.006 / 0.3018.
-    expect(fmt(pc?.onDemandCost)).toBe('0.360666667');
+    expect(fmt(pc?.cost?.total)).toBe('0.243720000');
+    // The same share of the node on demand: 0.24372 × 1.006 / 0.3018 = the on-demand GPU part 0.8124.
+    expect(fmt(pc?.onDemandCost)).toBe('0.812400000');
     expect(fmt(result.nodes[0]?.cost?.total)).toBe('0.301800000');
     expect(pc?.idleGpuSeconds).toBeUndefined(); // no utilization measured: unknown, not zero
     expect(pc?.idleGpuCost).toBeUndefined();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatMoney } from '../cost/money.ts';
-import { parseCustomPricing, PricingFileError } from './custom-pricing.ts';
+import { customPricingSchema, parseCustomPricing, PricingFileError } from './custom-pricing.ts';
 import { ON_DEMAND_CATALOG } from './on-demand-catalog.ts';
 import { createPricingProvider, type NodePrice, type NodePriceInput } from './provider.ts';
 
@@ -225,5 +225,30 @@ describe('catalog', () => {
       expect(entry.source).toMatch(/\(\d{4}-\d{2}-\d{2}\)$/);
       expect(entry.gpuCount).toBeGreaterThan(0);
     }
+  });
+
+  it('applies a spot discount to every part, so a deep discount does not leave the GPUs free', () => {
+    // Standard_NC24ads_A100_v4 (eastus) 3.673 $/h on demand, 75 % off: 0.91825. Its 24 vCPU and 220 GiB at the
+    // resource rates are worth 1.6824 $/h on demand, more than the whole spot price: scaled by 25 % they are
+    // 0.4206, and the GPU keeps 25 % of its on-demand part (3.673 - 1.6824 = 1.9906): 0.49765.
+    const provider = createPricingProvider(
+      customPricingSchema.parse({ spot: { discounts: [{ provider: 'azure', percent: '75' }] } }),
+    );
+    const price = provider.priceNode({
+      name: 'aks-spot',
+      labels: {
+        'node.kubernetes.io/instance-type': 'Standard_NC24ads_A100_v4',
+        'topology.kubernetes.io/region': 'eastus',
+        'kubernetes.azure.com/scalesetpriority': 'spot',
+      },
+      gpuCount: 1,
+      vcpu: 24,
+      memoryGiB: 220,
+    });
+    if (!price.priced) throw new Error(price.reason);
+    expect(formatMoney(price.perHour.total, 6)).toBe('0.918250');
+    expect(formatMoney(price.perHour.gpu, 6)).toBe('0.497650');
+    expect(formatMoney(price.perHour.cpu + price.perHour.memory, 6)).toBe('0.420600');
+    expect(price.perHour.gpu + price.perHour.cpu + price.perHour.memory).toBe(price.perHour.total);
   });
 });

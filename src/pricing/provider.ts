@@ -249,7 +249,15 @@ export function createPricingProvider(
           );
         }
       }
-      const perHour = splitPrice(base.total, node, resourceValue(node));
+      // A discount (spot, reserved, a lower explicit price) applies to every part of the node: value its vCPU
+      // and memory at the resource rates scaled by the same ratio, or a deep discount would leave the GPUs free.
+      const rates = resourceValue(node);
+      const total = base.total;
+      const scaled =
+        onDemand > 0n && total < onDemand
+          ? { cpu: divRoundHalfUp(rates.cpu * total, onDemand), memory: divRoundHalfUp(rates.memory * total, onDemand) }
+          : rates;
+      const perHour = splitPrice(total, node, scaled);
       return {
         priced: true,
         currency,
