@@ -105,6 +105,7 @@ const events = async () =>
     .items;
 interface Policy {
   status?: {
+    mode?: string;
     conditions?: { type: string; status: string; reason: string; message: string }[];
     actionCount?: number;
     estimatedSavingsPerHour?: string;
@@ -153,10 +154,11 @@ describe('AICostPolicy validation by the API server', () => {
   it('accepts a valid policy, fills its defaults, and lists it with its printer columns', () => {
     applyPolicy('valid-example', { ...sleepSelector(), rules: { idleGPU: {} } });
     const spec = JSON.parse(kubectl(['get', 'acp', 'valid-example', '-o', 'jsonpath={.spec}'])) as {
-      mode: string;
+      mode?: string;
       rules: { idleGPU: { idleAfter: string; gracePeriod: string } };
     };
-    expect(spec.mode).toBe('Audit');
+    // No server-side default for the mode: the operator's --default-mode applies, shown in status.mode.
+    expect(spec.mode).toBeUndefined();
     expect(spec.rules.idleGPU).toMatchObject({ idleAfter: '1h', gracePeriod: '15m' });
     expect(kubectl(['get', 'acp', 'valid-example'])).toMatch(/NAME\s+MODE\s+MATCHED\s+ACTIONS\s+READY\s+AGE/);
   });
@@ -254,8 +256,8 @@ describe('AICostPolicy enforcement on the local cluster', () => {
 
   it('Audit: changes nothing and reports what Enforce would save', async () => {
     await endpoint('idle', '0');
+    // No spec.mode: the operator's default (Audit) applies.
     applyPolicy(`audit-${ns.name}`, {
-      mode: 'Audit',
       ...sleepSelector(),
       rules: { scaleToZero: { idleAfter: '12s' } },
     });
@@ -275,6 +277,8 @@ describe('AICostPolicy enforcement on the local cluster', () => {
     expect(status.estimatedSavingsPerHour).toBe('3.5214');
     expect((await deployment('idle')).spec.replicas).toBe(2);
     expect((await events()).map((e) => e.reason)).toContain('WouldScaleDown');
+    expect(status.mode).toBe('Audit');
+    expect(kubectl(['get', 'acp', `audit-${ns.name}`])).toMatch(/\sAudit\s/);
   });
 
   it('acts on nothing without GPU metrics, and says so in MetricsAvailable', async () => {
