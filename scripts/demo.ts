@@ -1,16 +1,30 @@
 /**
- * npm run demo: the local GPU cluster, Prometheus and the DCGM simulator; the demo workloads of two teams
- * and example policies; the operator with short windows; and a live table of what each workload costs.
- * Ctrl-C stops the operator and the cluster (logs stay in ~/.cache/aicost/cluster-logs).
+ * npm run demo: the local GPU cluster, Prometheus and the DCGM simulator; the operator with short windows and
+ * its spot webhook (registered by URL, as a chart would register its Service); example policies; the demo
+ * workloads of two teams; and a live table of what each workload costs, with the spend by team and the
+ * savings the policies made or would make. Ctrl-C stops the operator and the cluster (logs stay in
+ * ~/.cache/aicost/cluster-logs).
+ *
+ * `npm run demo -- --once` waits until every workload has a cost, prints the table once, removes the demo's
+ * objects and leaves the cluster up (the e2e suite runs it that way).
  */
-import { execFileSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { parseAllDocuments, stringify } from 'yaml';
 import { createKubeClient } from '../src/controller/kube-client.ts';
 import { OperatorProcess } from '../test/e2e/support/operator.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const step = (text: string) => console.log(`\n\u001b[1m==> ${text}\u001b[0m`);
+const once = process.argv.includes('--once');
+const step = (text: string) => {
+  console.log(`\n\u001b[1m==> ${text}\u001b[0m`);
+};
+const cacheDir = resolve(process.env.HOME ?? '/tmp', '.cache/aicost');
+const WEBHOOK = 'aicost-demo';
+const NAMESPACES = ['research', 'serving', 'serving-dev'];
 
 step('Starting the local GPU cluster (the first run builds Kubernetes from source: a few minutes)');
 const up = execFileSync('bash', [resolve(ROOT, 'test/cluster/up.sh')], {
@@ -19,28 +33,44 @@ const up = execFileSync('bash', [resolve(ROOT, 'test/cluster/up.sh')], {
 });
 const kubeconfig = /KUBECONFIG=(.*)/.exec(up)?.[1] ?? '';
 const prometheusUrl = /PROMETHEUS_URL=(.*)/.exec(up)?.[1] ?? '';
-const kubectl = (...args: string[]) =>
+const kubectl = (args: string[], input?: string) =>
   execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], {
     encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
+    input,
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
 
-step('Installing the CRD, the demo workloads and the example policies');
-kubectl('apply', '--server-side', '-f', resolve(ROOT, 'deploy/crds'));
-kubectl('wait', '--for=condition=Established', 'crd/aicostpolicies.aicost.dev', '--timeout=30s');
-try {
-  kubectl('create', 'namespace', 'aicost-system');
-} catch {
-  // exists
-}
-kubectl('apply', '-f', resolve(ROOT, 'deploy/demo/workloads.yaml'));
-kubectl('apply', '-f', resolve(ROOT, 'deploy/demo/policies.yaml'));
+step('Installing the CRD, the namespaces of two teams and the example policies');
+kubectl(['apply', '--server-side', '-f', resolve(ROOT, 'deploy/crds')]);
+kubectl(['wait', '--for=condition=Established', 'crd/aicostpolicies.aicost.dev', '--timeout=30s']);
+const docs = parseAllDocuments(readFileSync(resolve(ROOT, 'deploy/demo/workloads.yaml'), 'utf8')).map(
+  (d) => d.toJS() as { kind: string },
+);
+const yamlOf = (items: unknown[]) => items.map((d) => stringify(d)).join('---\n');
+kubectl(['apply', '-f', '-'], yamlOf(docs.filter((d) => d.kind === 'Namespace')));
+kubectl(['apply', '-f', resolve(ROOT, 'deploy/demo/policies.yaml')]);
 
-step('Starting the operator (10 s accounting interval)');
-const logDir = resolve(process.env.HOME ?? '/tmp', '.cache/aicost/cluster-logs');
+step('Starting the operator (10 s accounting interval) and its spot admission webhook');
+const certDir = join(cacheDir, 'demo-webhook');
+mkdirSync(certDir, { recursive: true });
+execFileSync(
+  process.execPath,
+  [resolve(ROOT, 'src/main.ts'), 'webhook-cert', '--dir', certDir, '--hosts', '127.0.0.1'],
+  {
+    stdio: 'ignore',
+  },
+);
+const port = await new Promise<number>((resolvePort) => {
+  const server = createServer().listen(0, '127.0.0.1', () => {
+    const address = server.address();
+    server.close(() => {
+      resolvePort(typeof address === 'object' && address ? address.port : 0);
+    });
+  });
+});
 const op = OperatorProcess.start({
   kubeconfig,
-  logDir,
+  logDir: join(cacheDir, 'cluster-logs'),
   name: 'demo',
   args: [
     '--prometheus-url',
@@ -53,9 +83,69 @@ const op = OperatorProcess.start({
     '5s',
     '--leader-elect',
     'false',
+    '--pricing-file',
+    resolve(ROOT, 'deploy/demo/pricing.yaml'),
+    '--webhook-port',
+    String(port),
+    '--webhook-cert-dir',
+    certDir,
   ],
 });
 console.log(`operator log: ${op.logFile}`);
+kubectl(
+  ['apply', '-f', '-'],
+  JSON.stringify({
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'MutatingWebhookConfiguration',
+    metadata: { name: WEBHOOK },
+    webhooks: [
+      {
+        name: 'spot.pods.aicost.dev',
+        clientConfig: {
+          url: `https://127.0.0.1:${String(port)}/mutate-v1-pod`,
+          caBundle: readFileSync(join(certDir, 'ca.crt')).toString('base64'),
+        },
+        rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
+        failurePolicy: 'Ignore',
+        timeoutSeconds: 3,
+        sideEffects: 'NoneOnDryRun',
+        admissionReviewVersions: ['v1'],
+        namespaceSelector: {
+          matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: NAMESPACES }],
+        },
+      },
+    ],
+  }),
+);
+// Wait until the API server calls the webhook and the operator knows the policies: a server-side dry run of a
+// checkpointed training pod comes back steered to spot.
+const probe = JSON.stringify({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: {
+    name: 'probe',
+    namespace: 'research',
+    labels: { experiment: 'probe' },
+    annotations: { 'aicost.dev/checkpoint-path': '/ckpt', 'aicost.dev/checkpoint-interval': '10m' },
+  },
+  spec: { containers: [{ name: 'c', image: 'registry.local/x:1' }] },
+});
+for (let i = 0; ; i++) {
+  const out = spawnSync(
+    'kubectl',
+    ['--kubeconfig', kubeconfig, 'create', '--dry-run=server', '-o', 'json', '-f', '-'],
+    {
+      input: probe,
+      encoding: 'utf8',
+    },
+  );
+  if (out.status === 0 && out.stdout.includes('aicost.dev/spot-placement')) break;
+  if (i === 60) throw new Error(`the webhook is not answering; see ${op.logFile}`);
+  await new Promise((r) => setTimeout(r, 1000));
+}
+
+step('Deploying the workloads: training Jobs, a production endpoint, a dev endpoint, a forgotten notebook');
+kubectl(['apply', '-f', '-'], yamlOf(docs.filter((d) => d.kind !== 'Namespace')));
 
 const kc = new KubeConfig();
 kc.loadFromFile(kubeconfig);
@@ -81,10 +171,12 @@ const gpusOf = (o: Obj) =>
     0,
   ) * (o.spec?.replicas ?? 1);
 
-async function table(): Promise<void> {
+/** Prints the table; returns true once every workload has a cost. */
+async function table(): Promise<boolean> {
   const rows: string[][] = [];
   const teams = new Map<string, number>();
-  for (const ns of ['research', 'serving', 'serving-dev']) {
+  let complete = true;
+  for (const ns of NAMESPACES) {
     const [jobs, deploys, pods] = await Promise.all([
       client.list<Obj>(`/apis/batch/v1/namespaces/${ns}/jobs`),
       client.list<Obj>(`/apis/apps/v1/namespaces/${ns}/deployments`),
@@ -99,9 +191,21 @@ async function table(): Promise<void> {
       const a = o.metadata.annotations ?? {};
       const team = o.metadata.labels?.team ?? '-';
       const cost = Number(a['aicost.dev/cost'] ?? 0);
+      complete &&= a['aicost.dev/cost'] !== undefined;
       teams.set(team, (teams.get(team) ?? 0) + cost);
+      const placements = new Set(
+        pods.items
+          .filter((p) => p.metadata.labels?.['job-name'] === o.metadata.name)
+          .map((p) => p.metadata.annotations?.['aicost.dev/spot-placement'])
+          .filter(Boolean),
+      );
+      const spot = a['aicost.dev/spot-savings']
+        ? `on spot, saved $${Number(a['aicost.dev/spot-savings']).toFixed(4)}`
+        : placements.has('Avoided')
+          ? 'kept off spot (no checkpoints)'
+          : '';
       const action =
-        a['aicost.dev/last-action'] ?? (a['aicost.dev/idle-since'] ? `idle since ${a['aicost.dev/idle-since']}` : '');
+        a['aicost.dev/last-action'] ?? (a['aicost.dev/idle-since'] ? `idle since ${a['aicost.dev/idle-since']}` : spot);
       rows.push([
         `${kind}/${ns}/${o.metadata.name}`,
         team,
@@ -109,32 +213,78 @@ async function table(): Promise<void> {
         a['aicost.dev/gpu-utilization'] ?? '…',
         a['aicost.dev/cost'] ? `$${cost.toFixed(4)}` : '…',
         a['aicost.dev/cost-per-hour'] ? `$${a['aicost.dev/cost-per-hour']}` : '…',
-        action.slice(0, 60),
+        action.slice(0, 64),
       ]);
     }
   }
   const header = ['WORKLOAD', 'TEAM', 'GPUS', 'UTIL%', 'COST', 'COST/H', 'ACTION'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
-  console.clear();
+  if (!once) console.clear();
   console.log(
-    `aicost-operator demo: ${new Date().toISOString()}  (Ctrl-C to stop; kubectl --kubeconfig ${kubeconfig} get acp)\n`,
+    `aicost-operator demo: ${new Date().toISOString()}  (${once ? 'once' : 'Ctrl-C to stop'}; kubectl --kubeconfig ${kubeconfig} get acp)\n`,
   );
   console.log(line(header));
   for (const r of rows) console.log(line(r));
   console.log('\nSpend by team: ' + [...teams].map(([t, c]) => `${t} $${c.toFixed(4)}`).join(', '));
-  const policies = JSON.parse(kubectl('get', 'acp', '-o', 'json')) as {
+  const policies = JSON.parse(kubectl(['get', 'acp', '-o', 'json'])) as {
     items: {
       metadata: { name: string };
-      spec: { mode: string };
-      status?: { actionCount?: number; estimatedSavingsPerHour?: string; estimatedSavingsPerMonth?: string };
+      spec: { mode?: string };
+      status?: {
+        mode?: string;
+        actionCount?: number;
+        estimatedSavingsPerHour?: string;
+        estimatedSavingsPerMonth?: string;
+      };
     }[];
   };
   for (const p of policies.items) {
     console.log(
-      `Policy ${p.metadata.name} (${p.spec.mode}): ${p.status?.actionCount ?? 0} actions, savings $${p.status?.estimatedSavingsPerHour ?? '0'}/h ($${p.status?.estimatedSavingsPerMonth ?? '0'}/month)`,
+      `Policy ${p.metadata.name} (${p.status?.mode ?? p.spec.mode ?? 'Audit'}): ${String(p.status?.actionCount ?? 0)} actions, savings $${p.status?.estimatedSavingsPerHour ?? '0'}/h ($${p.status?.estimatedSavingsPerMonth ?? '0'}/month)`,
     );
   }
+  return complete && rows.length > 0;
+}
+
+function removeDemo(): void {
+  spawnSync(
+    'kubectl',
+    ['--kubeconfig', kubeconfig, 'delete', 'mutatingwebhookconfiguration', WEBHOOK, '--ignore-not-found'],
+    {
+      stdio: 'ignore',
+    },
+  );
+  spawnSync(
+    'kubectl',
+    ['--kubeconfig', kubeconfig, 'delete', '-f', resolve(ROOT, 'deploy/demo/policies.yaml'), '--ignore-not-found'],
+    {
+      stdio: 'ignore',
+    },
+  );
+  spawnSync(
+    'kubectl',
+    ['--kubeconfig', kubeconfig, 'delete', 'namespace', ...NAMESPACES, '--ignore-not-found', '--wait=false'],
+    {
+      stdio: 'ignore',
+    },
+  );
+}
+
+if (once) {
+  const deadline = Date.now() + 180_000;
+  let complete = false;
+  while (!complete && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 5000));
+    complete = await table().catch(() => false);
+  }
+  await op.stop('SIGTERM');
+  removeDemo();
+  if (!complete) {
+    console.error(`not every workload got a cost within 3 minutes; see ${op.logFile}`);
+    process.exit(1);
+  }
+  process.exit(0);
 }
 
 let stopping = false;
@@ -144,6 +294,7 @@ process.on('SIGINT', () => {
   stopping = true;
   console.log('\nStopping the operator and the cluster…');
   void op.stop('SIGTERM').then(() => {
+    removeDemo();
     execFileSync('bash', [resolve(ROOT, 'test/cluster/down.sh')], { stdio: 'inherit' });
     process.exit(0);
   });

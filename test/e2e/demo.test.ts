@@ -1,0 +1,36 @@
+/**
+ * `npm run demo -- --once` on the local cluster: the newcomer's first command ends with every demo workload
+ * priced, the checkpointed Job on spot with a saving, the one without checkpoints kept off spot, and the spot
+ * policy reporting the saving the on-demand training run forgoes. (Skipped on a cluster given by KUBECONFIG:
+ * the demo starts the local cluster.)
+ */
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+describe.skipIf(process.env.AICOST_E2E_EXISTING_CLUSTER === '1')('npm run demo', () => {
+  it('prints the cost table with spot placement and savings, then cleans up', () => {
+    const r = spawnSync(process.execPath, [resolve(ROOT, 'scripts/demo.ts'), '--once'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
+    expect(r.status, r.stderr + r.stdout.slice(-3000)).toBe(0);
+    const last = r.stdout.slice(r.stdout.lastIndexOf('aicost-operator demo:'));
+    for (const w of [
+      'Job/research/llama-finetune',
+      'Job/research/vision-sweep',
+      'Job/research/whisper-finetune',
+      'Pod/research/notebook-alice',
+      'Deployment/serving/chat-api',
+      'Deployment/serving-dev/chat-api-dev',
+    ])
+      expect(last).toMatch(new RegExp(`${w}\\s+\\S+\\s+\\d+\\s+\\S+\\s+\\$\\d+\\.\\d{4}\\s+\\$\\d+\\.\\d{4}`));
+    expect(last).toMatch(/Job\/research\/whisper-finetune .* on spot, saved \$\d+\.\d{4}/);
+    expect(last).toMatch(/Job\/research\/vision-sweep .* kept off spot \(no checkpoints\)/);
+    expect(last).toMatch(/Spend by team: research \$\d+\.\d{4}, serving \$\d+\.\d{4}/);
+    expect(last).toMatch(/Policy training-on-spot \(Enforce\): \d+ actions, savings \$[1-9]\d*\.\d{4}\/h/);
+  }, 330_000);
+});
