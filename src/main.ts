@@ -4,13 +4,13 @@
  * every component from explicit dependencies (clock, clients, cache, pricing, metrics, logger).
  */
 import { hostname } from 'node:os';
-import { KubeConfig } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';
-import { ConfigError, helpText, loadConfig, type Config } from './config/config.ts';
+import { ConfigError, helpText, kubeEnvironment, loadConfig, type Config } from './config/config.ts';
 import { systemClock, type Clock } from './controller/clock.ts';
 import { createClusterCache } from './controller/cluster-cache.ts';
 import { startHttpServers } from './controller/http-server.ts';
 import { createKubeClient } from './controller/kube-client.ts';
+import { loadDefaultConnection, type KubeConnection } from './controller/kube-connection.ts';
 import { LeaderElector } from './controller/leader-election.ts';
 import { createMetrics } from './controller/metrics.ts';
 import { errorSummary, Reflector } from './controller/reflector.ts';
@@ -32,11 +32,11 @@ import { parseArgs } from 'node:util';
 export async function run(
   config: Config,
   log: Logger,
-  kc: KubeConfig,
+  kube: KubeConnection,
   clock: Clock = systemClock,
 ): Promise<() => Promise<void>> {
   const metrics = createMetrics(config.labelKeys, config.metricsCardinalityLimit);
-  const client = createKubeClient(kc, {
+  const client = createKubeClient(kube, {
     userAgent: `aicost-operator/${config.leaderElection.identity}`,
     onRequest: (verb) => metrics.apiRequests.inc({ verb }),
   });
@@ -271,11 +271,19 @@ async function main(argv: readonly string[]): Promise<void> {
     throw error;
   }
   const log = pino({ level: config.logLevel, base: { identity: config.leaderElection.identity } });
-  const kc = new KubeConfig();
-  kc.loadFromDefault();
+  let kube: KubeConnection;
+  try {
+    kube = loadDefaultConnection(kubeEnvironment());
+  } catch (error) {
+    log.fatal(
+      { err: errorSummary(error) },
+      'cannot load the Kubernetes connection (KUBECONFIG or the in-cluster service account)',
+    );
+    process.exit(1);
+  }
   let stop: () => Promise<void>;
   try {
-    stop = await run(config, log, kc);
+    stop = await run(config, log, kube);
   } catch (error) {
     log.fatal({ err: errorSummary(error) }, 'start-up failed');
     process.exit(1);

@@ -344,6 +344,12 @@ export function loadConfig(argv: readonly string[], hostname: string): Config {
   return parseConfig(argv, process.env, hostname);
 }
 
+/** The variables that locate the API server: KUBECONFIG, and the in-cluster service host and port. */
+export function kubeEnvironment(): NodeJS.ProcessEnv {
+  const { KUBECONFIG, KUBERNETES_SERVICE_HOST, KUBERNETES_SERVICE_PORT } = process.env;
+  return { KUBECONFIG, KUBERNETES_SERVICE_HOST, KUBERNETES_SERVICE_PORT };
+}
+
 export function helpText(): string {
   const rows = Object.entries(OPTIONS).map(
     ([name, o]) =>

@@ -4,8 +4,8 @@
  * and skipping model deserialization matters at 20,000 pods. Every reconciler talks to this interface, so
  * unit tests can hand them an in-memory fake with fault injection.
  */
-import { KubeConfig, RequestContext, HttpMethod, Watch } from '@kubernetes/client-node';
 import { fetch } from 'undici';
+import { fromClientNode, type ClientNodeConfig, type KubeConnection } from './kube-connection.ts';
 
 export type PatchType = 'merge' | 'json' | 'apply';
 
@@ -47,6 +47,11 @@ export class KubeApiError extends Error {
   }
 }
 
+/** A watch that received nothing (not even a bookmark) for too long; the reflector relists. */
+export class WatchStalledError extends Error {
+  override readonly name = 'WatchStalledError';
+}
+
 export const isConflict = (e: unknown): boolean => e instanceof KubeApiError && e.code === 409;
 export const isNotFound = (e: unknown): boolean => e instanceof KubeApiError && e.code === 404;
 export const isGone = (e: unknown): boolean => e instanceof KubeApiError && e.code === 410;
@@ -56,6 +61,8 @@ const CONTENT_TYPE: Record<PatchType, string> = {
   json: 'application/json-patch+json',
   apply: 'application/apply-patch+yaml',
 };
+
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 const VERB: Partial<Record<string, string>> = {
   GET: 'get',
@@ -75,44 +82,18 @@ export interface KubeClientOptions {
   readonly onRequest?: (verb: string) => void;
 }
 
-export function createKubeClient(kc: KubeConfig, options: KubeClientOptions = {}): KubeClient {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new Error('the kubeconfig has no current cluster');
-  const server = cluster.server.replace(/\/$/, '');
+export function createKubeClient(
+  source: KubeConnection | ClientNodeConfig,
+  options: KubeClientOptions = {},
+): KubeClient {
+  const connection = 'applySecurityAuthentication' in source ? fromClientNode(source) : source;
+  const server = connection.server;
   const timeoutMs = options.requestTimeoutMs ?? 30_000;
+  const watchInactivityMs = options.watchInactivityMs ?? 5 * 60_000;
   const userAgent = options.userAgent ?? 'aicost-operator';
 
-  // client-node builds a new undici Agent (a connection pool with its own TLS context) on every call of
-  // applySecurityAuthentication. Called per request, that made one pool per patch: at 10,000 pods, hundreds of
-  // megabytes. Authentication is therefore applied once a minute: the headers (tokens, which rotate) are
-  // refreshed then, and one connection pool is kept for ten minutes (rotated client certificates).
-  let auth:
-    | {
-        headers: Record<string, string>;
-        dispatcher: { close?: () => Promise<void> };
-        headersAt: number;
-        dispatcherAt: number;
-      }
-    | undefined;
-  const authenticate = async (url: string, method: HttpMethod) => {
-    const now = Date.now();
-    if (!auth || now - auth.headersAt > 60_000) {
-      const ctx = new RequestContext(url, method);
-      await kc.applySecurityAuthentication(ctx);
-      const fresh = ctx.getDispatcher() as { close?: () => Promise<void> };
-      if (!auth || now - auth.dispatcherAt > 10 * 60_000) {
-        void auth?.dispatcher.close?.().catch(() => undefined);
-        auth = { headers: ctx.getHeaders(), dispatcher: fresh, headersAt: now, dispatcherAt: now };
-      } else {
-        void fresh.close?.().catch(() => undefined);
-        auth = { ...auth, headers: ctx.getHeaders(), headersAt: now };
-      }
-    }
-    return auth;
-  };
-
   async function request<T>(
-    method: HttpMethod,
+    method: Method,
     path: string,
     query?: Record<string, string | number | boolean | undefined>,
     body?: unknown,
@@ -122,7 +103,7 @@ export function createKubeClient(kc: KubeConfig, options: KubeClientOptions = {}
     if (!counted) options.onRequest?.(VERB[method] ?? method.toLowerCase());
     const url = new URL(server + path);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const { headers: authHeaders, dispatcher } = await authenticate(url.toString(), method);
+    const { headers: authHeaders, dispatcher } = await connection.credentials();
     const headers: Record<string, string> = {
       ...authHeaders,
       accept: 'application/json',
@@ -135,7 +116,7 @@ export function createKubeClient(kc: KubeConfig, options: KubeClientOptions = {}
         method,
         headers,
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        dispatcher: dispatcher as never,
+        dispatcher: dispatcher,
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (cause) {
@@ -158,32 +139,93 @@ export function createKubeClient(kc: KubeConfig, options: KubeClientOptions = {}
   }
 
   return {
-    get: (path) => request(HttpMethod.GET, path),
+    get: (path) => request('GET', path),
     list: (path, query) => {
       options.onRequest?.('list');
-      return request(HttpMethod.GET, path, query, undefined, undefined, true);
+      return request('GET', path, query, undefined, undefined, true);
     },
-    create: (path, body) => request(HttpMethod.POST, path, undefined, body),
-    replace: (path, body) => request(HttpMethod.PUT, path, undefined, body),
-    patch: (path, body, type, query) => request(HttpMethod.PATCH, path, query, body, CONTENT_TYPE[type]),
+    create: (path, body) => request('POST', path, undefined, body),
+    replace: (path, body) => request('PUT', path, undefined, body),
+    patch: (path, body, type, query) => request('PATCH', path, query, body, CONTENT_TYPE[type]),
     delete: async (path) => {
-      await request(HttpMethod.DELETE, path);
+      await request('DELETE', path);
     },
     async watch(path, query, onEvent, onDone) {
       options.onRequest?.('watch');
-      const watch = new Watch(kc);
-      // client-node cuts a watch after this much inactivity (30 s by default, declared private). The API server
-      // sends bookmarks about once a minute, so 30 s would cut healthy idle watches: stretch it.
-      (watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs = options.watchInactivityMs ?? 5 * 60_000;
-      const controller = await watch.watch(
-        path,
-        query,
-        (type: string, object: unknown) => {
-          onEvent(type as WatchEventType, object);
+      const url = new URL(server + path);
+      url.searchParams.set('watch', 'true');
+      for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
+      const controller = new AbortController();
+      let state: 'open' | 'aborted' | 'done' = 'open';
+      let idle: NodeJS.Timeout | undefined;
+      // Reports the end once: normal (null), an error, or a stall; never after abort().
+      const finish = (error: unknown) => {
+        if (state !== 'open') return;
+        state = 'done';
+        clearTimeout(idle);
+        onDone(error);
+      };
+      // The API server sends bookmarks about once a minute: a watch silent for longer than this is stalled.
+      const arm = () => {
+        clearTimeout(idle);
+        idle = setTimeout(() => {
+          const error = new WatchStalledError(`watch ${path}: no data for ${String(watchInactivityMs / 1000)} s`);
+          finish(error);
+          controller.abort(error);
+        }, watchInactivityMs);
+      };
+      void (async () => {
+        try {
+          const { headers: authHeaders, dispatcher } = await connection.credentials();
+          arm();
+          const response = await fetch(url, {
+            headers: { ...authHeaders, accept: 'application/json', 'user-agent': userAgent },
+            dispatcher: dispatcher,
+            signal: controller.signal,
+          });
+          if (!response.ok || !response.body) {
+            const text = await response.text();
+            let reason = response.statusText;
+            try {
+              reason = (JSON.parse(text) as { reason?: string }).reason ?? reason;
+            } catch {
+              // not a Status object
+            }
+            throw new KubeApiError(
+              response.status,
+              reason,
+              `watch ${path}: ${String(response.status)} ${text.slice(0, 300)}`,
+            );
+          }
+          // One JSON event per line; a line may span chunks.
+          const decoder = new TextDecoder();
+          let buffered = '';
+          for await (const chunk of response.body) {
+            arm();
+            buffered += decoder.decode(chunk as Uint8Array, { stream: true });
+            let newline = buffered.indexOf('\n');
+            while (newline >= 0) {
+              const line = buffered.slice(0, newline).trim();
+              buffered = buffered.slice(newline + 1);
+              if (line) {
+                const event = JSON.parse(line) as { type: WatchEventType; object: unknown };
+                onEvent(event.type, event.object);
+              }
+              newline = buffered.indexOf('\n');
+            }
+          }
+          finish(null);
+        } catch (error) {
+          finish(error);
+        }
+      })();
+      return Promise.resolve({
+        abort: () => {
+          if (state === 'open') state = 'aborted';
+          clearTimeout(idle);
+          controller.abort();
         },
-        onDone,
-      );
-      return { abort: () => controller.abort() };
+      });
     },
   };
 }
