@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cluster, createTestNamespace, podsOf, waitFor, type PodLike } from './support/cluster.ts';
-import { OperatorProcess } from './support/operator.ts';
+import { fastArgs, OperatorProcess } from './support/operator.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const { client, kubeconfig, prometheusUrl, logDir } = cluster();
@@ -195,12 +195,7 @@ beforeAll(async () => {
     logDir,
     name: `${ns.name}-0`,
     args: [
-      '--prometheus-url',
-      prometheusUrl || 'http://127.0.0.1:1',
-      '--interval',
-      '5s',
-      '--annotate-interval',
-      '0s',
+      ...fastArgs(prometheusUrl),
       '--leader-elect',
       'false',
       '--namespace',

@@ -121,3 +121,17 @@ export function metricValue(text: string, name: string, labels: Record<string, s
   }
   return undefined;
 }
+
+/** Flags for an operator under test: short windows, annotations written at once, Prometheus if the run has one. */
+export function fastArgs(prometheusUrl: string): string[] {
+  return [
+    '--prometheus-url',
+    prometheusUrl || 'http://127.0.0.1:1',
+    '--interval',
+    '5s',
+    '--annotate-interval',
+    '0s',
+    '--scrape-interval',
+    '5s',
+  ];
+}

@@ -1,0 +1,98 @@
+/**
+ * The Helm chart's values, as one zod schema: scripts/generate-crds.ts renders it to
+ * deploy/helm/aicost-operator/values.schema.json (checked for drift), so `helm install` rejects a wrong type, an
+ * unknown key or a bad duration with a message naming the value. Defaults live in values.yaml (documented line
+ * by line); a test checks that values.yaml itself passes this schema.
+ */
+import { z } from 'zod';
+
+const duration = z
+  .string()
+  .regex(/^([0-9]+(ms|s|m|h))+$/)
+  .meta({ description: 'A duration such as 30s, 5m or 1h.' });
+const labelKey = z.string().regex(/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/);
+const strings = z.record(z.string(), z.string());
+/** Kubernetes objects the chart passes through as they are (affinity, resources, securityContext...). */
+const passThrough = z.record(z.string(), z.unknown());
+
+export const chartValuesSchema = z.strictObject({
+  image: z.strictObject({
+    repository: z.string().min(1),
+    tag: z.string(),
+    pullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']),
+  }),
+  imagePullSecrets: z.array(z.strictObject({ name: z.string().min(1) })),
+  nameOverride: z.string(),
+  fullnameOverride: z.string(),
+  replicaCount: z.int().min(1).max(10),
+  prometheus: z.strictObject({ url: z.url() }),
+  accounting: z.strictObject({
+    interval: duration,
+    labelKeys: z.array(labelKey).max(10),
+    currency: z.union([z.literal(''), z.string().regex(/^[A-Z]{3}$/)]),
+    annotateInterval: duration,
+  }),
+  pricing: z.strictObject({
+    custom: passThrough.meta({ description: 'A pricing file (docs/pricing.md); empty: the built-in catalog.' }),
+  }),
+  policy: z.strictObject({ defaultMode: z.enum(['Audit', 'Enforce']) }),
+  webhook: z.strictObject({
+    enabled: z.boolean(),
+    failurePolicy: z.enum(['Ignore', 'Fail']),
+    timeoutSeconds: z.int().min(1).max(30),
+    spotConventions: z.enum(['all', 'observed']),
+    excludeNamespaces: z.array(z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)),
+    certificate: z.strictObject({
+      source: z.enum(['generated', 'certManager', 'secret']),
+      validityDays: z.int().min(1).max(3650),
+      certManager: z.strictObject({
+        issuerRef: z.union([
+          z.strictObject({}),
+          z.strictObject({
+            name: z.string().min(1),
+            kind: z.enum(['Issuer', 'ClusterIssuer']),
+            group: z.string().optional(),
+          }),
+        ]),
+      }),
+      secretName: z.string(),
+      caBundle: z.string(),
+    }),
+  }),
+  crds: z.strictObject({ enabled: z.boolean(), keep: z.boolean() }),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']),
+  extraArgs: z.array(z.string().regex(/^--[a-z-]+=/)),
+  resources: passThrough,
+  podSecurityContext: passThrough,
+  securityContext: passThrough,
+  serviceAccount: z.strictObject({ create: z.boolean(), name: z.string(), annotations: strings }),
+  podAnnotations: strings,
+  podLabels: strings,
+  nodeSelector: strings,
+  tolerations: z.array(passThrough),
+  affinity: passThrough,
+  priorityClassName: z.string(),
+  topologySpread: z.strictObject({ enabled: z.boolean() }),
+  podDisruptionBudget: z.strictObject({ enabled: z.boolean() }),
+  serviceMonitor: z.strictObject({ enabled: z.boolean(), interval: duration, labels: strings }),
+  networkPolicy: z.strictObject({
+    enabled: z.boolean(),
+    metricsFrom: z
+      .array(passThrough)
+      .meta({ description: 'NetworkPolicy peers allowed to scrape /metrics; empty: any.' }),
+  }),
+  grafanaDashboard: z.strictObject({
+    enabled: z.boolean(),
+    labelKey: z.string().min(1),
+    labelValue: z.string(),
+    namespace: z.string(),
+  }),
+});
+
+export type ChartValues = z.output<typeof chartValuesSchema>;
+
+/** JSON Schema (draft-07, which Helm 3 validates) of the values. */
+export function renderValuesSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(chartValuesSchema, { target: 'draft-7', io: 'input', unrepresentable: 'throw' });
+  return { ...schema, title: 'aicost-operator chart values' };
+}

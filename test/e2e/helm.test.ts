@@ -1,0 +1,339 @@
+/**
+ * The Helm chart against the real API server (its pods are kwok-simulated): `helm install` with every
+ * in-cluster feature on, every rendered object accepted; the chart's RBAC is enough for the operator to do its
+ * whole job (run here with a token of the chart's ServiceAccount) and no more; `helm upgrade` and
+ * `helm uninstall` work, and the CRD stays.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cluster, createTestNamespace, runningPod, waitFor } from './support/cluster.ts';
+import { helmBinary } from '../support/binaries.ts';
+import { fastArgs, OperatorProcess } from './support/operator.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const CHART = resolve(ROOT, 'deploy/helm/aicost-operator');
+const { client, kubeconfig, prometheusUrl, logDir } = cluster();
+const RELEASE = 'aicost';
+const NS = 'aicost-helm-e2e';
+const CRD = 'aicostpolicies.aicost.dev';
+const run = (cmd: string, args: string[], input?: string) => {
+  const r = spawnSync(cmd, args, { input, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${String(r.status)}):\n${r.stderr}${r.stdout}`);
+  return r.stdout;
+};
+const kubectl = (args: string[], input?: string) => run('kubectl', ['--kubeconfig', kubeconfig, ...args], input);
+const helm = (args: string[]) => run(helmBinary(), ['--kubeconfig', kubeconfig, '--namespace', NS, ...args]);
+
+// Every in-cluster feature that needs no third-party CRD (a ServiceMonitor needs prometheus-operator's).
+const INSTALL = [
+  '--set',
+  'webhook.enabled=true',
+  '--set',
+  'networkPolicy.enabled=true',
+  '--set',
+  'grafanaDashboard.enabled=true',
+  '--set',
+  `prometheus.url=${prometheusUrl || 'http://127.0.0.1:1'}`,
+  '--set',
+  'accounting.interval=60s',
+  '--set-json',
+  'pricing.custom={"spot":{"discounts":[{"provider":"aws","percent":"65"}]}}',
+];
+
+interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+}
+const manifest = () =>
+  parseAllDocuments(helm(['get', 'manifest', RELEASE]))
+    .map((d) => d.toJS() as Manifest | null)
+    .filter((d): d is Manifest => d !== null);
+
+let op: OperatorProcess | undefined;
+let work: Awaited<ReturnType<typeof createTestNamespace>> | undefined;
+
+beforeAll(() => {
+  // A CRD applied earlier by kubectl (other suites do) is adopted the documented way, so helm may own it.
+  if (spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'get', 'crd', CRD]).status === 0) {
+    kubectl(['label', 'crd', CRD, 'app.kubernetes.io/managed-by=Helm', '--overwrite']);
+    kubectl([
+      'annotate',
+      'crd',
+      CRD,
+      `meta.helm.sh/release-name=${RELEASE}`,
+      `meta.helm.sh/release-namespace=${NS}`,
+      '--overwrite',
+    ]);
+  }
+});
+
+afterAll(async () => {
+  await op?.stop('SIGKILL');
+  spawnSync(helmBinary(), ['--kubeconfig', kubeconfig, '--namespace', NS, 'uninstall', RELEASE, '--wait'], {
+    stdio: 'ignore',
+  });
+  spawnSync('kubectl', [
+    '--kubeconfig',
+    kubeconfig,
+    'delete',
+    'acp',
+    `helm-rbac-${work?.name ?? ''}`,
+    '--ignore-not-found',
+  ]);
+  spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'delete', 'namespace', NS, '--ignore-not-found', '--wait=false']);
+  await work?.remove();
+});
+
+describe('Helm chart on the local cluster', () => {
+  it('installs: every rendered object is accepted and the Deployment becomes available', () => {
+    helm(['install', RELEASE, CHART, '--create-namespace', '--wait', '--timeout', '180s', ...INSTALL]);
+    const objects = manifest();
+    const kinds = new Set(objects.map((o) => o.kind));
+    for (const kind of [
+      'ServiceAccount',
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'Role',
+      'RoleBinding',
+      'Deployment',
+      'PodDisruptionBudget',
+      'Service',
+      'MutatingWebhookConfiguration',
+      'NetworkPolicy',
+      'ConfigMap',
+      'Secret',
+      'CustomResourceDefinition',
+    ])
+      expect(kinds, kind).toContain(kind);
+    // kubectl fetches every object of the manifest back from the API server, and fails on a missing one.
+    const fetched = kubectl(['get', '-n', NS, '-f', '-', '-o', 'name'], helm(['get', 'manifest', RELEASE]));
+    expect(fetched.trim().split('\n')).toHaveLength(objects.length);
+    const deployment = JSON.parse(
+      kubectl(['get', 'deployment', '-n', NS, '-l', 'app.kubernetes.io/name=aicost-operator', '-o', 'json']),
+    ) as {
+      items: {
+        spec: { replicas: number; template: { spec: { containers: { args: string[] }[] } } };
+        status: { availableReplicas?: number };
+      }[];
+    };
+    expect(deployment.items[0]?.spec.replicas).toBe(2);
+    expect(deployment.items[0]?.status.availableReplicas).toBe(2);
+    const args = deployment.items[0]?.spec.template.spec.containers[0]?.args ?? [];
+    expect(args).toEqual(
+      expect.arrayContaining([
+        'run',
+        '--interval=60s',
+        '--webhook-port=9443',
+        '--pricing-file=/etc/aicost/pricing/pricing.yaml',
+      ]),
+    );
+    const webhook = objects.find((o) => o.kind === 'MutatingWebhookConfiguration');
+    const live = JSON.parse(
+      kubectl(['get', 'mutatingwebhookconfiguration', webhook?.metadata.name ?? '', '-o', 'json']),
+    ) as {
+      webhooks: { failurePolicy: string; clientConfig: { caBundle?: string }; namespaceSelector: unknown }[];
+    };
+    expect(live.webhooks[0]?.failurePolicy).toBe('Ignore');
+    expect(live.webhooks[0]?.clientConfig.caBundle?.length ?? 0).toBeGreaterThan(100);
+    expect(JSON.stringify(live.webhooks[0]?.namespaceSelector)).toContain(NS);
+    expect(JSON.stringify(live.webhooks[0]?.namespaceSelector)).toContain('kube-system');
+  });
+
+  it("the chart's RBAC lets the operator do its whole job, and nothing it does not need", async () => {
+    const sa = manifest().find((o) => o.kind === 'ServiceAccount')?.metadata.name ?? '';
+    const token = kubectl(['create', 'token', sa, '-n', NS, '--duration', '1h']).trim();
+    const admin = JSON.parse(kubectl(['config', 'view', '--raw', '--minify', '-o', 'json'])) as {
+      clusters: {
+        cluster: { server: string; 'certificate-authority-data'?: string; 'certificate-authority'?: string };
+      }[];
+    };
+    const c = admin.clusters[0]?.cluster;
+    const saConfig = join(mkdtempSync(join(tmpdir(), 'aicost-sa-')), 'kubeconfig');
+    writeFileSync(
+      saConfig,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'c', cluster: c }],
+        users: [{ name: sa, user: { token } }],
+        contexts: [{ name: 'sa', context: { cluster: 'c', user: sa } }],
+        'current-context': 'sa',
+      }),
+    );
+    // kubectl auth can-i names a subresource with --subresource ("pods/eviction" would mean the pod "eviction").
+    const asSa = (verb: string, resource: string, ns?: string) => {
+      const [res = '', sub] = resource.split('/');
+      return spawnSync(
+        'kubectl',
+        [
+          '--kubeconfig',
+          saConfig,
+          'auth',
+          'can-i',
+          verb,
+          res,
+          ...(sub ? [`--subresource=${sub}`] : []),
+          ...(ns ? ['-n', ns] : []),
+        ],
+        { encoding: 'utf8' },
+      ).stdout.trim();
+    };
+    // Least privilege, as the API server sees it. (KEDA's ScaledObjects are not checked here: kubectl cannot
+    // resolve a resource whose CRD is not installed; the unit test checks the rule.)
+    for (const [verb, resource] of [
+      ['get', 'secrets'],
+      ['list', 'secrets'],
+      ['create', 'customresourcedefinitions.apiextensions.k8s.io'],
+      ['patch', 'mutatingwebhookconfigurations.admissionregistration.k8s.io'],
+      ['delete', 'pods'],
+      ['create', 'deployments.apps'],
+      ['update', 'aicostpolicies.aicost.dev'],
+      ['update', 'pods/status'],
+      ['create', 'pods/exec'],
+    ] as const)
+      expect(`${verb} ${resource}: ${asSa(verb, resource, 'default')}`).toBe(`${verb} ${resource}: no`);
+    for (const [verb, resource] of [
+      ['patch', 'deployments.apps/scale'],
+      ['patch', 'statefulsets.apps/scale'],
+      ['patch', 'jobs.batch'],
+      ['create', 'pods/eviction'],
+      ['create', 'events'],
+      ['patch', 'aicostpolicies.aicost.dev/status'],
+    ] as const)
+      expect(`${verb} ${resource}: ${asSa(verb, resource, 'default')}`).toBe(`${verb} ${resource}: yes`);
+    expect(asSa('update', 'leases.coordination.k8s.io', NS)).toBe('yes');
+    expect(asSa('update', 'leases.coordination.k8s.io', 'default')).toBe('no');
+
+    // The operator's whole job with that token: accounting annotations, the Lease, idle actions, status, Events.
+    work = await createTestNamespace(client, 'helm');
+    const gpuPod = (utilization: string) => ({
+      metadata: { labels: { team: 'helm' }, annotations: { 'dcgm-sim.aicost.dev/utilization': utilization } },
+      spec: {
+        nodeSelector: { 'node.kubernetes.io/instance-type': 'p4d.24xlarge' },
+        containers: [{ name: 'c', image: 'registry.local/x:1', resources: { limits: { 'nvidia.com/gpu': '1' } } }],
+      },
+    });
+    await client.create(`/apis/apps/v1/namespaces/${work.name}/deployments`, {
+      metadata: { name: 'endpoint', labels: { team: 'helm' } },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'endpoint' } },
+        template: { ...gpuPod('0'), metadata: { ...gpuPod('0').metadata, labels: { app: 'endpoint', team: 'helm' } } },
+      },
+    });
+    await client.create(`/apis/batch/v1/namespaces/${work.name}/jobs`, {
+      metadata: { name: 'train', labels: { team: 'helm' } },
+      spec: { template: { ...gpuPod('0'), spec: { ...gpuPod('0').spec, restartPolicy: 'Never' } } },
+    });
+    await client.create(`/api/v1/namespaces/${work.name}/pods`, {
+      ...gpuPod('0'),
+      metadata: { ...gpuPod('0').metadata, name: 'notebook' },
+    });
+    await runningPod(client, work.name, 'app=endpoint');
+    kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'aicost.dev/v1alpha1',
+        kind: 'AICostPolicy',
+        metadata: { name: `helm-rbac-${work.name}` },
+        spec: {
+          mode: 'Enforce',
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': work.name } },
+          rules: { idleGPU: { idleAfter: '15s', gracePeriod: '5s' }, scaleToZero: { idleAfter: '15s' } },
+        },
+      }),
+    );
+    op = OperatorProcess.start({
+      kubeconfig: saConfig,
+      logDir,
+      name: `helm-sa-${work.name}`,
+      args: [...fastArgs(prometheusUrl), '--namespace', NS, '--leader-election-id', `helm-e2e-${work.name}`],
+    });
+    const wns = work.name;
+    await waitFor(
+      async () => {
+        const d = await client.get<{ spec: { replicas: number } }>(
+          `/apis/apps/v1/namespaces/${wns}/deployments/endpoint`,
+        );
+        const j = await client.get<{ spec: { suspend?: boolean }; metadata: { annotations?: Record<string, string> } }>(
+          `/apis/batch/v1/namespaces/${wns}/jobs/train`,
+        );
+        const pods = await client.list<{ metadata: { name: string } }>(`/api/v1/namespaces/${wns}/pods`);
+        return (
+          d.spec.replicas === 0 && j.spec.suspend === true && !pods.items.some((p) => p.metadata.name === 'notebook')
+        );
+      },
+      {
+        description: 'scale to zero, Job suspended and the bare pod evicted, with the chart ServiceAccount',
+        timeoutMs: 150_000,
+        intervalMs: 2000,
+      },
+    );
+    const ns = await client.get<{ metadata: { annotations?: Record<string, string> } }>(`/api/v1/namespaces/${wns}`);
+    expect(ns.metadata.annotations?.['aicost.dev/cost']).toMatch(/^\d+\.\d{6}$/);
+    const policy = await client.get<{ status?: { actionCount?: number } }>(
+      `/apis/aicost.dev/v1alpha1/aicostpolicies/helm-rbac-${wns}`,
+    );
+    expect(policy.status?.actionCount ?? 0).toBeGreaterThanOrEqual(3);
+    const lease = await client.get<{ spec: { holderIdentity?: string } }>(
+      `/apis/coordination.k8s.io/v1/namespaces/${NS}/leases/helm-e2e-${wns}`,
+    );
+    expect(lease.spec.holderIdentity).toBe(`helm-sa-${wns}`);
+    const denied = op.logs().filter((l) => JSON.stringify(l).match(/forbidden|\b403\b/i));
+    expect(denied).toEqual([]);
+    await op.stop('SIGTERM');
+  });
+
+  it('upgrades in place, keeping the webhook certificate', () => {
+    const secretOf = () =>
+      kubectl([
+        'get',
+        'secret',
+        '-n',
+        NS,
+        '-l',
+        'app.kubernetes.io/name=aicost-operator',
+        '-o',
+        'jsonpath={.items[*].data.tls\\.crt}',
+      ]);
+    const before = secretOf();
+    helm([
+      'upgrade',
+      RELEASE,
+      CHART,
+      '--reuse-values',
+      '--set',
+      'accounting.interval=30s',
+      '--wait',
+      '--timeout',
+      '180s',
+    ]);
+    const args = kubectl([
+      'get',
+      'deployment',
+      '-n',
+      NS,
+      '-l',
+      'app.kubernetes.io/name=aicost-operator',
+      '-o',
+      'jsonpath={.items[0].spec.template.spec.containers[0].args}',
+    ]);
+    expect(args).toContain('--interval=30s');
+    expect(secretOf()).toBe(before);
+    expect(helm(['history', RELEASE, '-o', 'json'])).toContain('"revision":2');
+  });
+
+  it('uninstalls, and the CRD (and so every policy) stays', () => {
+    helm(['uninstall', RELEASE, '--wait']);
+    expect(kubectl(['get', 'crd', CRD, '-o', 'name']).trim()).toBe(
+      `customresourcedefinition.apiextensions.k8s.io/${CRD}`,
+    );
+    expect(kubectl(['get', 'mutatingwebhookconfigurations', '-o', 'name'])).not.toContain('aicost-operator');
+    expect(kubectl(['get', 'deployments', '-n', NS, '-o', 'name']).trim()).toBe('');
+  });
+});

@@ -1,0 +1,27 @@
+/**
+ * Where test/cluster/build-binaries.sh puts the local cluster's binaries: the same cache key, computed from
+ * test/cluster/versions.sh, so tests find helm (and the rest) without a second list of versions.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+export function binDir(env: NodeJS.ProcessEnv = process.env): string {
+  const text = readFileSync(join(ROOT, 'test/cluster/versions.sh'), 'utf8');
+  const v = (name: string) => {
+    const m = new RegExp(`^${name}=(\\S+)`, 'm').exec(text);
+    if (!m?.[1]) throw new Error(`test/cluster/versions.sh does not set ${name}`);
+    return m[1];
+  };
+  const cache = env.AICOST_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(env.HOME ?? '/tmp', '.cache'), 'aicost');
+  const key = `k8s-${v('K8S_VERSION')}_etcd-${v('ETCD_VERSION')}_kwok-${v('KWOK_VERSION')}_helm-${v('HELM_VERSION')}`;
+  return join(cache, 'bin', key);
+}
+
+/** The helm binary; throws with what to run when it has not been built. */
+export function helmBinary(): string {
+  const path = join(binDir(), 'helm');
+  if (!existsSync(path)) throw new Error(`${path} is missing: run "npm run cluster:build" (npm test does it first)`);
+  return path;
+}

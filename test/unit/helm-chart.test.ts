@@ -1,0 +1,189 @@
+/**
+ * The Helm chart without a cluster: helm lint, helm template snapshots (defaults and every feature on), values
+ * rejected by values.schema.json with a message naming the value, and the properties a platform team checks:
+ * least-privilege RBAC, the pod's security settings, the CRD switches, the webhook switch.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { chartValuesSchema } from '../../src/chart/values-schema.ts';
+import { helmBinary } from '../support/binaries.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const CHART = resolve(ROOT, 'deploy/helm/aicost-operator');
+const FULL = resolve(ROOT, 'test/unit/fixtures/helm/full.yaml');
+// helm template assumes Kubernetes 1.20 without a cluster; the chart needs 1.29+.
+const KUBE = ['--kube-version', '1.36.3'];
+
+function helm(args: string[]): { status: number | null; out: string; err: string } {
+  const r = spawnSync(helmBinary(), args, { encoding: 'utf8' });
+  return { status: r.status, out: r.stdout, err: r.stderr };
+}
+
+interface Obj {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; annotations?: Record<string, string>; labels?: Record<string, string> };
+  [k: string]: unknown;
+}
+
+function render(...args: string[]): Obj[] {
+  const r = helm(['template', 'aicost', CHART, '--namespace', 'aicost-system', ...KUBE, ...args]);
+  if (r.status !== 0) throw new Error(r.err);
+  return parseAllDocuments(r.out)
+    .map((d) => d.toJS() as Obj | null)
+    .filter((d): d is Obj => d !== null);
+}
+
+const find = (objs: Obj[], kind: string, name?: string) =>
+  objs.find((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
+
+/** Generated certificates differ on every render: a placeholder keeps the snapshot stable. */
+function stable(text: string): string {
+  return text
+    .replace(/(tls\.crt|tls\.key|ca\.crt|caBundle): [A-Za-z0-9+/=]{100,}/g, '$1: <generated>')
+    .replace(/^\s*helm\.sh\/chart: .*$/gm, '    helm.sh/chart: <chart>');
+}
+
+describe('helm chart', () => {
+  it('passes helm lint with the default and the full-featured values', () => {
+    for (const extra of [[], ['-f', FULL]]) {
+      const r = helm(['lint', CHART, ...KUBE, ...extra]);
+      expect(r.status, r.out + r.err).toBe(0);
+    }
+  });
+
+  it('values.yaml itself satisfies the values schema', () => {
+    const values: unknown = parse(readFileSync(resolve(CHART, 'values.yaml'), 'utf8'));
+    expect(chartValuesSchema.safeParse(values).error).toBeUndefined();
+  });
+
+  it('renders the default values as in the snapshot', async () => {
+    const r = helm(['template', 'aicost', CHART, '--namespace', 'aicost-system', ...KUBE]);
+    expect(r.status, r.err).toBe(0);
+    await expect(stable(r.out)).toMatchFileSnapshot('__snapshots__/helm-default.yaml');
+  });
+
+  it('renders every feature as in the snapshot', async () => {
+    const r = helm(['template', 'aicost', CHART, '--namespace', 'aicost-system', ...KUBE, '-f', FULL]);
+    expect(r.status, r.err).toBe(0);
+    await expect(stable(r.out)).toMatchFileSnapshot('__snapshots__/helm-full.yaml');
+  });
+
+  it.each([
+    [['--set', 'accounting.interval=-5s'], "at '/accounting/interval': '-5s' does not match pattern"],
+    [['--set', 'replicaCount=two'], "at '/replicaCount': got string, want integer"],
+    [['--set', 'foo=bar'], "additional properties 'foo' not allowed"],
+    [['--set', 'webhook.nope=1'], "at '/webhook': additional properties 'nope' not allowed"],
+    [['--set', 'policy.defaultMode=Sometimes'], "at '/policy/defaultMode'"],
+    [['--set', 'webhook.timeoutSeconds=60'], "at '/webhook/timeoutSeconds'"],
+    [['--set', 'webhook.certificate.source=secret'], 'webhook.certificate.secretName is required'],
+  ])('rejects %j with a message naming the value', (args, message) => {
+    const r = helm(['template', 'aicost', CHART, ...KUBE, ...args]);
+    expect(r.status).not.toBe(0);
+    expect(r.err).toContain(message);
+  });
+
+  it('grants least privilege: exactly the rules the operator uses, no Secrets, CRDs or webhook configurations', () => {
+    const objs = render();
+    const role = find(objs, 'ClusterRole') as Obj & {
+      rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[];
+    };
+    const grants = role.rules.flatMap((r) =>
+      r.apiGroups.flatMap((g) => r.resources.map((res) => `${g || 'core'}/${res}: ${[...r.verbs].sort().join(',')}`)),
+    );
+    expect(grants.sort()).toEqual(
+      [
+        'core/nodes: get,list,watch',
+        'core/namespaces: get,list,patch,watch',
+        'core/pods: get,list,patch,watch',
+        'core/pods/eviction: create',
+        'core/events: create,patch',
+        'events.k8s.io/events: create,patch',
+        'apps/deployments: get,list,patch,watch',
+        'apps/statefulsets: get,list,patch,watch',
+        'apps/replicasets: get,list,watch',
+        'apps/deployments/scale: get,patch,update',
+        'apps/statefulsets/scale: get,patch,update',
+        'batch/jobs: get,list,patch,watch',
+        'keda.sh/scaledobjects: get,list,patch',
+        'aicost.dev/aicostpolicies: get,list,watch',
+        'aicost.dev/aicostpolicies/status: get,patch,update',
+      ].sort(),
+    );
+    expect(JSON.stringify(role.rules)).not.toMatch(/secrets|customresourcedefinitions|webhookconfigurations|"\*"/);
+    const lease = find(objs, 'Role') as Obj & { rules: { resources: string[] }[] };
+    expect(lease.metadata.namespace).toBe('aicost-system');
+    expect(lease.rules.map((r) => r.resources)).toEqual([['leases']]);
+  });
+
+  it('runs the operator non-root, read-only, without capabilities, with RuntimeDefault seccomp', () => {
+    const d = find(render(), 'Deployment') as Obj & {
+      spec: {
+        replicas: number;
+        template: {
+          spec: {
+            securityContext: Record<string, unknown>;
+            containers: { securityContext: Record<string, unknown>; args: string[] }[];
+            topologySpreadConstraints?: unknown[];
+          };
+        };
+      };
+    };
+    expect(d.spec.replicas).toBe(2);
+    const pod = d.spec.template.spec;
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.containers[0]?.securityContext).toEqual({
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(pod.topologySpreadConstraints).toHaveLength(1);
+    expect(pod.containers[0]?.args).toEqual(
+      expect.arrayContaining(['run', '--leader-elect=true', '--default-mode=Audit', '--webhook-port=9443']),
+    );
+  });
+
+  it('crds.enabled and crds.keep control the CRD; it equals deploy/crds apart from the wrapper', () => {
+    const crd = find(render(), 'CustomResourceDefinition');
+    expect(crd?.metadata.annotations).toEqual({ 'helm.sh/resource-policy': 'keep' });
+    const plain = parse(readFileSync(resolve(ROOT, 'deploy/crds/aicost.dev_aicostpolicies.yaml'), 'utf8')) as Obj;
+    expect(crd?.spec).toEqual(plain.spec);
+    expect(find(render('--set', 'crds.keep=false'), 'CustomResourceDefinition')?.metadata.annotations).toBeUndefined();
+    expect(find(render('--set', 'crds.enabled=false'), 'CustomResourceDefinition')).toBeUndefined();
+  });
+
+  it('webhook.enabled=false removes the webhook, its Service, Secret, volume and flags', () => {
+    const objs = render('--set', 'webhook.enabled=false');
+    expect(find(objs, 'MutatingWebhookConfiguration')).toBeUndefined();
+    expect(find(objs, 'Secret')).toBeUndefined();
+    expect(objs.filter((o) => o.kind === 'Service').map((o) => o.metadata.name)).toEqual([
+      'aicost-aicost-operator-metrics',
+    ]);
+    expect(JSON.stringify(find(objs, 'Deployment'))).not.toContain('webhook');
+  });
+
+  it('the webhook never sees kube-system or the release namespace, and fails open by default', () => {
+    const hook = find(render(), 'MutatingWebhookConfiguration') as Obj & {
+      webhooks: {
+        failurePolicy: string;
+        timeoutSeconds: number;
+        namespaceSelector: unknown;
+        clientConfig: { caBundle?: string };
+      }[];
+    };
+    expect(hook.webhooks[0]).toMatchObject({
+      failurePolicy: 'Ignore',
+      timeoutSeconds: 3,
+      namespaceSelector: {
+        matchExpressions: [
+          { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', 'aicost-system'] },
+        ],
+      },
+    });
+    // The generated CA signs the serving certificate in the Secret.
+    expect(hook.webhooks[0]?.clientConfig.caBundle?.length ?? 0).toBeGreaterThan(100);
+  });
+});
