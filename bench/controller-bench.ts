@@ -19,7 +19,8 @@ const PODS = Number(process.env.BENCH_PODS ?? 10_000);
 const CYCLES = Number(process.env.BENCH_CYCLES ?? 6);
 const INTERVAL_S = 10;
 const ROOT = resolve(import.meta.dirname, '..');
-const NS = 'aicost-bench';
+// A fresh namespace per run: the previous run's may still be terminating.
+const NS = `aicost-bench-${Date.now().toString(36)}`;
 
 const up = execFileSync('bash', [resolve(ROOT, 'test/cluster/up.sh')], {
   encoding: 'utf8',
@@ -162,6 +163,9 @@ const cycles = () => op.logs().filter((l) => l.msg === 'accounting cycle done');
 try {
   while (cycles().length === 0) await new Promise((r) => setTimeout(r, 200));
   const coldStartMs = Date.now() - started;
+  const rssNow = async () =>
+    ((metricValue(await op.metrics(), 'aicost_process_resident_memory_bytes') ?? 0) / 2 ** 20).toFixed(0);
+  const rssFirstCycle = await rssNow();
   // Let the first pass of annotation writes finish, then measure steady cycles.
   for (;;) {
     const m = await op.metrics();
@@ -169,6 +173,7 @@ try {
     if (depth === 0 && cycles().length >= 2) break;
     await new Promise((r) => setTimeout(r, 1000));
   }
+  const rssWritten = await rssNow();
   const before = await op.metrics();
   const startCycles = cycles().length;
   while (cycles().length < startCycles + CYCLES) await new Promise((r) => setTimeout(r, 500));
@@ -196,6 +201,9 @@ try {
   console.log(`CPU per cycle: ${((delta('aicost_process_cpu_seconds_total') / n) * 1000).toFixed(0)} ms`);
   console.log(
     `RSS: ${rssMb.toFixed(0)} MB; heap used ${((metricValue(after, 'aicost_nodejs_heap_size_used_bytes') ?? 0) / 2 ** 20).toFixed(0)} MB (node flags: ${process.env.BENCH_NODE_OPTIONS ?? '--max-old-space-size=160 --max-semi-space-size=4'})`,
+  );
+  console.log(
+    `RSS by phase: after the first cycle ${rssFirstCycle} MB, after the first pass of writes ${rssWritten} MB`,
   );
   console.log(
     `API requests per cycle: ${(apiRequests / n).toFixed(1)} (annotation patches ${(delta('aicost_annotation_writes_total', { kind: 'Pod', result: 'success' }) / n).toFixed(1)})`,
