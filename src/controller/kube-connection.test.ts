@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { createKubeClient, WatchStalledError, type WatchEventType } from './kube-client.ts';
 import { connectionFromFile, loadDefaultConnection, type KubeConnection } from './kube-connection.ts';
+import { generateSelfSigned } from '../webhook/self-signed.ts';
 
 function kubeconfig(user: Record<string, unknown>, cluster: Record<string, unknown> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'aicost-kc-'));
@@ -65,6 +66,15 @@ describe('kube connection from a kubeconfig', () => {
     const dir = mkdtempSync(join(tmpdir(), 'aicost-kc-'));
     writeFileSync(join(dir, 'config'), stringify({ 'current-context': 'nope', contexts: [] }));
     expect(() => connectionFromFile(join(dir, 'config'))).toThrow(/no current context/);
+  });
+
+  it('in a pod: the service host and port, the mounted CA, and the token re-read as it rotates', async () => {
+    const sa = mkdtempSync(join(tmpdir(), 'aicost-sa-'));
+    writeFileSync(join(sa, 'ca.crt'), generateSelfSigned(['10.96.0.1'], new Date()).cert);
+    writeFileSync(join(sa, 'token'), 'token-1\n');
+    const c = loadDefaultConnection({ KUBERNETES_SERVICE_HOST: 'fd00::1', KUBERNETES_SERVICE_PORT: '443' }, sa);
+    expect(c.server).toBe('https://[fd00::1]:443');
+    expect((await c.credentials()).headers).toEqual({ authorization: 'Bearer token-1' });
   });
 
   it('KUBECONFIG wins over the in-cluster service account; its first file is used', () => {

@@ -72,12 +72,12 @@ function tokenSource(read: () => Promise<string>): () => Promise<string> {
   };
 }
 
-function inCluster(env: NodeJS.ProcessEnv): KubeConnection {
+function inCluster(env: NodeJS.ProcessEnv, saDir: string): KubeConnection {
   const host = env.KUBERNETES_SERVICE_HOST ?? '';
   const port = env.KUBERNETES_SERVICE_PORT ?? '443';
   const server = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const dispatcher = new Agent({ connect: { ca: readFileSync(join(SA_DIR, 'ca.crt')) } });
-  const token = tokenSource(() => readFile(join(SA_DIR, 'token'), 'utf8'));
+  const dispatcher = new Agent({ connect: { ca: readFileSync(join(saDir, 'ca.crt')) } });
+  const token = tokenSource(() => readFile(join(saDir, 'token'), 'utf8'));
   return {
     server,
     credentials: async () => ({ headers: { authorization: `Bearer ${await token()}` }, dispatcher }),
@@ -186,10 +186,10 @@ export function fromClientNode(kc: ClientNodeConfig): KubeConnection {
  * As kubectl and client-node choose: $KUBECONFIG (its first file), else the in-cluster service account when
  * running in a pod, else ~/.kube/config.
  */
-export function loadDefaultConnection(env: NodeJS.ProcessEnv): KubeConnection {
+export function loadDefaultConnection(env: NodeJS.ProcessEnv, saDir = SA_DIR): KubeConnection {
   const first = env.KUBECONFIG?.split(delimiter).find(Boolean);
   if (first) return fromKubeconfig(first);
-  if (env.KUBERNETES_SERVICE_HOST) return inCluster(env);
+  if (env.KUBERNETES_SERVICE_HOST) return inCluster(env, saDir);
   return fromKubeconfig(join(homedir(), '.kube', 'config'));
 }
 
