@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { chartValuesSchema } from '../../src/chart/values-schema.ts';
+import { parseConfig } from '../../src/config/config.ts';
 import { helmBinary } from '../support/binaries.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -144,6 +145,20 @@ describe('helm chart', () => {
     expect(pod.containers[0]?.args).toEqual(
       expect.arrayContaining(['run', '--leader-elect=true', '--default-mode=Audit', '--webhook-port=9443']),
     );
+  });
+
+  it('passes only flags the operator accepts, with valid values (default and full-featured values)', () => {
+    for (const extra of [[], ['-f', FULL]]) {
+      const d = find(render(...extra), 'Deployment') as Obj & {
+        spec: { template: { spec: { containers: { args: string[] }[] } } };
+      };
+      const [command, ...args] = d.spec.template.spec.containers[0]?.args ?? [];
+      expect(command).toBe('run');
+      // The pod's environment gives the namespace and identity (downward API).
+      const config = parseConfig(args, { AICOST_NAMESPACE: 'aicost-system', AICOST_IDENTITY: 'pod-0' }, 'host');
+      expect(config.leaderElection).toMatchObject({ enabled: true, namespace: 'aicost-system', identity: 'pod-0' });
+      expect(config.webhook).toEqual({ port: 9443, certDir: '/etc/aicost/webhook-certs' });
+    }
   });
 
   it('crds.enabled and crds.keep control the CRD; it equals deploy/crds apart from the wrapper', () => {
