@@ -387,8 +387,9 @@ export class PolicyController {
         rule.placement !== 'Forbidden' &&
         checkCheckpoint({ ...w.annotations, ...pod.annotations }, rule).valid
       ) {
-        const od = priceOf(node, this.deps.pricing.current());
-        const asSpot = this.deps.pricing.current().priceNode({
+        const pricing = this.deps.pricing.current();
+        const od = priceOf(node, pricing);
+        const asSpot = pricing.priceNode({
           name: node.name,
           labels: { ...node.labels, 'karpenter.sh/capacity-type': 'spot' },
           gpuCount: physicalGpus(node),

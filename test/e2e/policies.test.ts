@@ -4,20 +4,14 @@
  * Job, leaves busy and exempt workloads alone, changes nothing in Audit mode, and acts on nothing when
  * the GPU metrics are unavailable.
  */
-import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { cluster, createTestNamespace, runningPod, waitFor } from './support/cluster.ts';
+import { cluster, kubectlFor, createTestNamespace, runningPod, waitFor } from './support/cluster.ts';
 import { OperatorProcess } from './support/operator.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const { client, kubeconfig, prometheusUrl, logDir } = cluster();
-const kubectl = (args: string[], input?: string) =>
-  execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], {
-    input,
-    encoding: 'utf8',
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+const kubectl = kubectlFor(kubeconfig);
 let ns: Awaited<ReturnType<typeof createTestNamespace>>;
 const operators: OperatorProcess[] = [];
 const policies: string[] = [];

@@ -13,17 +13,12 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cluster, createTestNamespace, podsOf, waitFor, type PodLike } from './support/cluster.ts';
+import { cluster, kubectlFor, createTestNamespace, podsOf, waitFor, type PodLike } from './support/cluster.ts';
 import { fastArgs, OperatorProcess } from './support/operator.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const { client, kubeconfig, prometheusUrl, logDir } = cluster();
-const kubectl = (args: string[], input?: string) =>
-  execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], {
-    input,
-    encoding: 'utf8',
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+const kubectl = kubectlFor(kubeconfig);
 /** kubectl that does not throw: status and both streams (admission warnings go to stderr). */
 const kubectlRun = (args: string[], input?: string) => {
   const r = spawnSync('kubectl', ['--kubeconfig', kubeconfig, ...args], { input, encoding: 'utf8' });

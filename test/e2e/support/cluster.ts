@@ -2,6 +2,7 @@
  * Helpers for e2e tests: the cluster's kubeconfig and client, fresh namespaces, polling, PromQL. The
  * cluster's coordinates come from test/e2e/global-setup.ts through vitest's inject().
  */
+import { execFileSync } from 'node:child_process';
 import { KubeConfig } from '@kubernetes/client-node';
 import { inject } from 'vitest';
 import { createKubeClient, isNotFound, type KubeClient } from '../../../src/controller/kube-client.ts';
@@ -190,4 +191,14 @@ export async function runningPod(
       (await podsOf(client, namespace, selector)).find((p) => p.status.phase === 'Running' && p.status.startTime),
     { description: `a Running pod with ${selector} in ${namespace}`, timeoutMs },
   );
+}
+
+/** kubectl against the given cluster; throws with kubectl's message when it fails. */
+export function kubectlFor(kubeconfig: string): (args: string[], input?: string) => string {
+  return (args, input) =>
+    execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], {
+      input,
+      encoding: 'utf8',
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
 }
