@@ -5,13 +5,19 @@
  * unit tests can hand them an in-memory fake with fault injection.
  */
 import { fetch } from 'undici';
+import { streamJsonArray } from './json-stream.ts';
 import { fromClientNode, type ClientNodeConfig, type KubeConnection } from './kube-connection.ts';
 
 export type PatchType = 'merge' | 'json' | 'apply';
 
+export interface ListMetadata {
+  readonly resourceVersion?: string;
+  readonly continue?: string;
+}
+
 export interface ListResult<T> {
   readonly items: T[];
-  readonly metadata: { readonly resourceVersion?: string; readonly continue?: string };
+  readonly metadata: ListMetadata;
 }
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
@@ -20,16 +26,24 @@ export interface WatchHandle {
   abort(): void;
 }
 
+export type ListQuery = Record<string, string | number | boolean | undefined>;
+
 export interface KubeClient {
   get<T>(path: string): Promise<T>;
-  list<T>(path: string, query?: Record<string, string | number | boolean | undefined>): Promise<ListResult<T>>;
+  list<T>(path: string, query?: ListQuery): Promise<ListResult<T>>;
+  /**
+   * One page of a list, item by item as it arrives: the page is never held whole (the reflector projects
+   * each item and drops it). Returns the page's metadata (resourceVersion, continue).
+   */
+  listEach(path: string, query: ListQuery, onItem: (item: unknown) => void): Promise<ListMetadata>;
   create<T>(path: string, body: unknown): Promise<T>;
   replace<T>(path: string, body: unknown): Promise<T>;
-  patch<T>(path: string, body: unknown, type: PatchType, query?: Record<string, string>): Promise<T>;
+  /** The patched object is not returned: no caller needs it, and its body is discarded unread. */
+  patch(path: string, body: unknown, type: PatchType, query?: Record<string, string>): Promise<void>;
   delete(path: string): Promise<void>;
   watch(
     path: string,
-    query: Record<string, string | number | boolean | undefined>,
+    query: ListQuery,
     onEvent: (type: WatchEventType, object: unknown) => void,
     onDone: (error: unknown) => void,
   ): Promise<WatchHandle>;
@@ -92,15 +106,23 @@ export function createKubeClient(
   const watchInactivityMs = options.watchInactivityMs ?? 5 * 60_000;
   const userAgent = options.userAgent ?? 'aicost-operator';
 
+  /** How a successful answer is read: parsed whole, streamed item by item, or discarded. */
+  type Read =
+    | { readonly mode: 'json' }
+    | { readonly mode: 'items'; readonly onItem: (item: unknown) => void }
+    | { readonly mode: 'discard' };
+  const JSON_BODY: Read = { mode: 'json' };
+
   async function request<T>(
     method: Method,
     path: string,
-    query?: Record<string, string | number | boolean | undefined>,
+    query?: ListQuery,
     body?: unknown,
     contentType = 'application/json',
-    counted = false,
+    verb = VERB[method] ?? method.toLowerCase(),
+    read: Read = JSON_BODY,
   ): Promise<T> {
-    if (!counted) options.onRequest?.(VERB[method] ?? method.toLowerCase());
+    options.onRequest?.(verb);
     const url = new URL(server + path);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const { headers: authHeaders, dispatcher } = await connection.credentials();
@@ -122,6 +144,18 @@ export function createKubeClient(
     } catch (cause) {
       throw new KubeApiError(0, 'TransportError', `${method} ${path}: ${(cause as Error).message}`, { cause });
     }
+    if (response.ok && read.mode === 'discard') {
+      // Read to the end so the connection is reused, keeping no chunk.
+      if (response.body) for await (const _chunk of response.body);
+      return undefined as T;
+    }
+    if (response.ok && read.mode === 'items' && response.body) {
+      try {
+        return (await streamJsonArray(response.body, ['items'], read.onItem)) as T;
+      } catch (cause) {
+        throw new KubeApiError(0, 'TransportError', `${method} ${path}: ${(cause as Error).message}`, { cause });
+      }
+    }
     const text = await response.text();
     if (!response.ok) {
       let reason = response.statusText;
@@ -140,13 +174,18 @@ export function createKubeClient(
 
   return {
     get: (path) => request('GET', path),
-    list: (path, query) => {
-      options.onRequest?.('list');
-      return request('GET', path, query, undefined, undefined, true);
+    list: (path, query) => request('GET', path, query, undefined, undefined, 'list'),
+    listEach: async (path, query, onItem) => {
+      const page = await request<{ metadata?: ListMetadata }>('GET', path, query, undefined, undefined, 'list', {
+        mode: 'items',
+        onItem,
+      });
+      return page.metadata ?? {};
     },
     create: (path, body) => request('POST', path, undefined, body),
     replace: (path, body) => request('PUT', path, undefined, body),
-    patch: (path, body, type, query) => request('PATCH', path, query, body, CONTENT_TYPE[type]),
+    patch: (path, body, type, query) =>
+      request('PATCH', path, query, body, CONTENT_TYPE[type], 'patch', { mode: 'discard' }),
     delete: async (path) => {
       await request('DELETE', path);
     },

@@ -115,18 +115,22 @@ export class Reflector<P> {
       let continueToken: string | undefined;
       let resourceVersion = '';
       do {
-        const page = await this.client.list<KubeObject>(this.options.path, {
-          limit: this.options.pageSize ?? 500,
-          continue: continueToken,
-          labelSelector: this.options.labelSelector,
-          fieldSelector: this.options.fieldSelector,
-        });
-        for (const item of page.items) {
-          const projected = this.options.project(item as never);
-          if (projected !== undefined) fresh.set(objectKey(item), projected);
-        }
-        continueToken = page.metadata.continue || undefined;
-        resourceVersion = page.metadata.resourceVersion ?? '';
+        // Each item is projected as it arrives: a page is never held whole.
+        const page = await this.client.listEach(
+          this.options.path,
+          {
+            limit: this.options.pageSize ?? 500,
+            continue: continueToken,
+            labelSelector: this.options.labelSelector,
+            fieldSelector: this.options.fieldSelector,
+          },
+          (item) => {
+            const projected = this.options.project(item as never);
+            if (projected !== undefined) fresh.set(objectKey(item as KubeObject), projected);
+          },
+        );
+        continueToken = page.continue || undefined;
+        resourceVersion = page.resourceVersion ?? '';
       } while (continueToken);
       if (generation !== this.generation) return;
       this.replace(fresh);

@@ -1,5 +1,6 @@
 /** A minimal Prometheus HTTP API client: instant queries with a timeout. */
 import { fetch } from 'undici';
+import { streamJsonArray } from '../controller/json-stream.ts';
 import type { MatrixSeries } from './gpu-utilization.ts';
 
 export interface PrometheusClient {
@@ -11,6 +12,24 @@ export class PrometheusError extends Error {
   override readonly name = 'PrometheusError';
 }
 
+/**
+ * The labels a series keeps: the ones that join GPU samples to pods. dcgm-exporter puts a dozen more on each
+ * series (UUID, PCI bus, driver version, model name...), which at a series per GPU of a large fleet would be
+ * most of the answer's memory.
+ */
+export const KEPT_LABELS = ['pod', 'namespace', 'exported_pod', 'exported_namespace'] as const;
+
+function compactSeries(raw: unknown): MatrixSeries {
+  const series = raw as { metric?: Record<string, unknown>; values?: unknown };
+  const metric: Record<string, string> = {};
+  for (const label of KEPT_LABELS) {
+    const value = series.metric?.[label];
+    if (typeof value === 'string') metric[label] = value;
+  }
+  // Malformed values are passed on as they are: the reader marks the pod's utilization unknown.
+  return { metric, values: Array.isArray(series.values) ? (series.values as MatrixSeries['values']) : [] };
+}
+
 export function createPrometheusClient(baseUrl: string, timeoutMs: number): PrometheusClient {
   const base = baseUrl.replace(/\/$/, '');
   return {
@@ -18,21 +37,35 @@ export function createPrometheusClient(baseUrl: string, timeoutMs: number): Prom
       const url = new URL(`${base}/api/v1/query`);
       url.searchParams.set('query', query);
       url.searchParams.set('time', String(time));
-      let body: { status?: string; error?: string; data?: { resultType?: string; result?: unknown } };
+      const series: MatrixSeries[] = [];
+      let rest: { status?: string; error?: string; data?: { resultType?: string } };
       try {
         const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-        body = (await response.json()) as typeof body;
-        if (!response.ok || body.status !== 'success') {
-          throw new PrometheusError(`query failed (${response.status}): ${body.error ?? 'no error text'}`);
+        if (!response.ok || !response.body) {
+          const text = await response.text();
+          let error = text.slice(0, 300) || 'no error text';
+          try {
+            error = (JSON.parse(text) as { error?: string }).error ?? error;
+          } catch {
+            // not Prometheus's JSON: keep the text
+          }
+          throw new PrometheusError(`query failed (${response.status}): ${error}`);
         }
+        // The series are read one by one as they arrive and kept compact: the whole answer is never held.
+        rest = (await streamJsonArray(response.body, ['data', 'result'], (s) =>
+          series.push(compactSeries(s)),
+        )) as typeof rest;
       } catch (cause) {
         if (cause instanceof PrometheusError) throw cause;
         throw new PrometheusError(`Prometheus at ${base} did not answer: ${(cause as Error).message}`, { cause });
       }
-      if (body.data?.resultType !== 'matrix' || !Array.isArray(body.data.result)) {
-        throw new PrometheusError(`expected a matrix result, got ${body.data?.resultType ?? 'nothing'}`);
+      if (rest.status !== 'success') {
+        throw new PrometheusError(`query failed: ${rest.error ?? 'no error text'}`);
       }
-      return body.data.result as MatrixSeries[];
+      if (rest.data?.resultType !== 'matrix') {
+        throw new PrometheusError(`expected a matrix result, got ${rest.data?.resultType ?? 'nothing'}`);
+      }
+      return series;
     },
   };
 }

@@ -6,6 +6,8 @@
 import {
   KubeApiError,
   type KubeClient,
+  type ListMetadata,
+  type ListQuery,
   type ListResult,
   type PatchType,
   type WatchEventType,
@@ -128,6 +130,12 @@ export class FakeKube implements KubeClient {
     }
   }
 
+  async listEach(path: string, _query: ListQuery, onItem: (item: unknown) => void): Promise<ListMetadata> {
+    const page = await this.list(path);
+    for (const item of page.items) onItem(item);
+    return page.metadata;
+  }
+
   create<T>(path: string, body: unknown): Promise<T> {
     try {
       this.check('create', path);
@@ -161,7 +169,7 @@ export class FakeKube implements KubeClient {
     }
   }
 
-  patch<T>(path: string, body: unknown, type: PatchType): Promise<T> {
+  patch(path: string, body: unknown, type: PatchType): Promise<void> {
     try {
       this.check('patch', path);
       if (type !== 'merge') throw new Error(`FakeKube supports merge patches only, got ${type}`);
@@ -187,7 +195,8 @@ export class FakeKube implements KubeClient {
         throw new KubeApiError(409, 'Conflict', 'the object has been modified');
       }
       const merged = mergePatch(current, body) as Stored;
-      return Promise.resolve(this.put(path.slice(0, path.lastIndexOf('/')), merged) as T);
+      this.put(path.slice(0, path.lastIndexOf('/')), merged);
+      return Promise.resolve();
     } catch (e) {
       return rejected(e);
     }

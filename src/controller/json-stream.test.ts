@@ -1,0 +1,116 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { JsonArrayStream, JsonStreamError, streamJsonArray } from './json-stream.ts';
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+/** Feeds the text in chunks cut at the given offsets; returns the elements and the rest. */
+function run(text: string, path: readonly string[], cuts: readonly number[] = []) {
+  const elements: unknown[] = [];
+  const stream = new JsonArrayStream(path, (e) => elements.push(e));
+  const data = bytes(text);
+  let from = 0;
+  for (const cut of [...cuts].sort((a, b) => a - b)) {
+    stream.write(data.subarray(from, cut));
+    from = cut;
+  }
+  stream.write(data.subarray(from));
+  return { elements, rest: stream.end() };
+}
+
+describe('JsonArrayStream', () => {
+  it('hands over a Kubernetes list page item by item and keeps its metadata', () => {
+    const page = {
+      kind: 'PodList',
+      apiVersion: 'v1',
+      metadata: { resourceVersion: '42', continue: 'eyJ2IjoibWV0YS5rOHMuaW8vdjEifQ' },
+      items: [
+        { metadata: { name: 'a', namespace: 'ml', annotations: { 'x/y': 'with ] and } and , and \\" inside' } } },
+        { metadata: { name: 'b', namespace: 'ml', labels: { model: 'llama-三' } }, spec: { nodeName: 'gpu-1' } },
+      ],
+    };
+    const text = JSON.stringify(page, null, 1);
+    const { elements, rest } = run(text, ['items']);
+    expect(elements).toEqual(page.items);
+    expect(rest).toEqual({ ...page, items: [] });
+  });
+
+  it('finds a nested array (a Prometheus answer) and ignores arrays of the same name elsewhere', () => {
+    const answer = {
+      status: 'success',
+      other: { result: [1, 2] },
+      data: {
+        resultType: 'matrix',
+        result: [
+          { metric: { pod: 'p' }, values: [[1700000000.5, '0.25']] },
+          { metric: { pod: 'q' }, values: [] },
+        ],
+      },
+    };
+    const { elements, rest } = run(JSON.stringify(answer), ['data', 'result']);
+    expect(elements).toEqual(answer.data.result);
+    expect(rest).toEqual({ ...answer, data: { resultType: 'matrix', result: [] } });
+  });
+
+  it('cuts scalar elements, empty arrays and a root array', () => {
+    expect(run('{"items":[]}', ['items'])).toEqual({ elements: [], rest: { items: [] } });
+    expect(run('{"items":[1, "two" ,null,true,{"a":[]}]}', ['items']).elements).toEqual([
+      1,
+      'two',
+      null,
+      true,
+      { a: [] },
+    ]);
+    expect(run('[ {"a":1}, {"b":2} ]', []).elements).toEqual([{ a: 1 }, { b: 2 }]);
+  });
+
+  it('returns the whole document when the array is absent (an error Status)', () => {
+    const status = { kind: 'Status', status: 'Failure', reason: 'Expired', code: 410 };
+    expect(run(JSON.stringify(status), ['items'])).toEqual({ elements: [], rest: status });
+  });
+
+  it('gives the same result whatever the chunking (property)', () => {
+    const doc = fc.record({
+      metadata: fc.dictionary(fc.string(), fc.jsonValue()),
+      items: fc.array(fc.jsonValue(), { maxLength: 8 }),
+      tail: fc.jsonValue(),
+    });
+    fc.assert(
+      fc.property(doc, fc.array(fc.nat(), { maxLength: 12 }), fc.boolean(), (d, rawCuts, pretty) => {
+        const text = pretty ? JSON.stringify(d, null, 2) : JSON.stringify(d);
+        const length = bytes(text).length;
+        const cuts = rawCuts.map((c) => (length === 0 ? 0 : c % length));
+        const { elements, rest } = run(text, ['items'], cuts);
+        const expected = JSON.parse(text) as { items: unknown[] };
+        expect(elements).toEqual(expected.items);
+        expect(rest).toEqual({ ...expected, items: [] });
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('survives one-byte chunks through escapes and multi-byte characters', () => {
+    const doc = { items: ['\\"', 'é😀', { k: '"],[{' }], metadata: { continue: 'a\\b' } };
+    const text = JSON.stringify(doc);
+    const cuts = Array.from({ length: bytes(text).length }, (_, i) => i);
+    expect(run(text, ['items'], cuts)).toEqual({ elements: doc.items, rest: { ...doc, items: [] } });
+  });
+
+  it('reports a truncated document or a malformed element instead of returning part of it', () => {
+    expect(() => run('{"items":[{"a":1},{"b":', ['items'])).toThrow(JsonStreamError);
+    expect(() => run('{"items":[{"a":1},{b:2}]}', ['items'])).toThrow(/malformed JSON in element 1/);
+    expect(() => run('{"metadata":{"x":}, "items":[]}', ['items'])).toThrow(/malformed JSON/);
+  });
+
+  it('reads an async body', async () => {
+    async function* body() {
+      yield bytes('{"items":[{"a"');
+      await Promise.resolve(); // the next chunk arrives later
+      yield bytes(':1},{"a":2}],"metadata":{"resourceVersion":"7"}}');
+    }
+    const seen: unknown[] = [];
+    const rest = await streamJsonArray(body(), ['items'], (e) => seen.push(e));
+    expect(seen).toEqual([{ a: 1 }, { a: 2 }]);
+    expect(rest).toEqual({ items: [], metadata: { resourceVersion: '7' } });
+  });
+});

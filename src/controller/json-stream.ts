@@ -1,0 +1,231 @@
+/**
+ * Streams one array out of a JSON document: each element is parsed and handed over as soon as its bytes have
+ * arrived, and everything outside the array (a list's metadata, a query's status) is parsed at the end.
+ *
+ * Why: parsing a whole answer (a page of 500 pods, or a Prometheus matrix with a series per GPU of the fleet)
+ * first builds the full text and then every object in it, so the peak is several times the size of what the
+ * caller keeps (a compact projection). V8 keeps the heap it grew for that peak, and resident memory with it.
+ * Element by element, the peak is one network chunk and one element.
+ *
+ * The scanner works on bytes: the structural characters of JSON are ASCII and never occur inside a multi-byte
+ * UTF-8 sequence, so elements are cut without decoding, then each is decoded and parsed by JSON.parse.
+ */
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+
+interface Frame {
+  readonly object: boolean;
+  /** In an object: the last key read, and whether the next string is a key. */
+  key: string | undefined;
+  expectKey: boolean;
+}
+
+export class JsonStreamError extends Error {
+  override readonly name = 'JsonStreamError';
+}
+
+export class JsonArrayStream {
+  private readonly path: readonly string[];
+  private readonly onElement: (element: unknown) => void;
+  private readonly decoder = new TextDecoder();
+  private readonly stack: Frame[] = [];
+  /** The document without the array's elements, kept as byte slices. */
+  private readonly skeleton: Uint8Array[] = [];
+  /** Bytes of the element being read (it may span chunks). */
+  private element: Uint8Array[] = [];
+  /** Bytes of a string outside the array that may be a key. */
+  private keyBytes: Uint8Array[] | undefined;
+  private inString = false;
+  private escaped = false;
+  /** -1: outside the array; 0: in the array between elements; 1: reading an element. */
+  private arrayState = -1;
+  private depth = 0;
+  private found = false;
+  private count = 0;
+
+  constructor(path: readonly string[], onElement: (element: unknown) => void) {
+    this.path = path;
+    this.onElement = onElement;
+  }
+
+  /** Elements handed over so far. */
+  get elements(): number {
+    return this.count;
+  }
+
+  write(chunk: Uint8Array): void {
+    let i = 0;
+    let start = 0; // where the current run (skeleton or element) began in this chunk
+    const n = chunk.length;
+    let nextBackslash = chunk.indexOf(BACKSLASH);
+    while (i < n) {
+      if (this.inString) {
+        // Jump to the next quote or backslash: strings are most of the bytes.
+        if (this.escaped) {
+          this.escaped = false;
+          i++;
+          continue;
+        }
+        const q = chunk.indexOf(QUOTE, i);
+        // The next backslash is searched once and reused: most strings hold none, and searching the rest
+        // of the chunk for every string would make the scan quadratic.
+        if (nextBackslash !== -1 && nextBackslash < i) nextBackslash = chunk.indexOf(BACKSLASH, i);
+        const b = nextBackslash;
+        if (b !== -1 && (q === -1 || b < q)) {
+          i = b + 1;
+          this.escaped = true;
+          continue;
+        }
+        if (q === -1) {
+          i = n;
+          continue;
+        }
+        i = q + 1;
+        this.inString = false;
+        if (this.keyBytes) {
+          this.keyBytes.push(chunk.subarray(start, i));
+          this.endKey();
+          start = i;
+        }
+        continue;
+      }
+      const c = chunk[i] as number;
+      if (this.arrayState === 1) {
+        // Inside an element: only depth and strings matter until a comma or bracket at depth 0.
+        if (c === QUOTE) this.inString = true;
+        else if (c === OPEN_OBJECT || c === OPEN_ARRAY) this.depth++;
+        else if ((c === CLOSE_OBJECT || c === CLOSE_ARRAY) && this.depth > 0) this.depth--;
+        else if (this.depth === 0 && (c === COMMA || c === CLOSE_ARRAY)) {
+          this.element.push(chunk.subarray(start, i));
+          this.emit();
+          start = i;
+          this.arrayState = 0;
+          continue; // the separator is handled as "between elements"
+        }
+        i++;
+        continue;
+      }
+      if (this.arrayState === 0) {
+        if (c === CLOSE_ARRAY) {
+          this.arrayState = -1;
+          this.stack.pop();
+          this.skeleton.push(new Uint8Array([CLOSE_ARRAY]));
+          i++;
+          start = i;
+        } else if (c === COMMA || c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
+          i++;
+          start = i;
+        } else {
+          this.arrayState = 1;
+          this.depth = 0;
+          start = i;
+        }
+        continue;
+      }
+      // Outside the array: keep the bytes for the skeleton and follow keys to find the array.
+      const frame = this.stack[this.stack.length - 1];
+      if (c === QUOTE) {
+        this.inString = true;
+        if (frame?.object && frame.expectKey) {
+          this.skeleton.push(chunk.subarray(start, i));
+          start = i;
+          this.keyBytes = [];
+        }
+      } else if (c === OPEN_OBJECT) {
+        this.stack.push({ object: true, key: undefined, expectKey: true });
+      } else if (c === OPEN_ARRAY) {
+        this.stack.push({ object: false, key: undefined, expectKey: false });
+        if (!this.found && this.atPath()) {
+          this.found = true;
+          this.arrayState = 0;
+          this.skeleton.push(chunk.subarray(start, i + 1));
+          i++;
+          start = i;
+          continue;
+        }
+      } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
+        this.stack.pop();
+      } else if (frame?.object) {
+        if (c === COLON) frame.expectKey = false;
+        else if (c === COMMA) frame.expectKey = true;
+      }
+      i++;
+    }
+    // Keep the rest of the chunk for whatever is being read.
+    if (start < n) {
+      if (this.keyBytes) this.keyBytes.push(chunk.subarray(start, n));
+      else if (this.arrayState === 1) this.element.push(chunk.subarray(start, n));
+      else if (this.arrayState === -1) this.skeleton.push(chunk.subarray(start, n));
+    }
+  }
+
+  /** Parses what was outside the array (with the array left empty) and returns it. */
+  end(): unknown {
+    if (this.inString || this.arrayState !== -1 || this.stack.length > 0) {
+      throw new JsonStreamError('the JSON document ended early');
+    }
+    const text = this.skeleton.map((part) => this.decoder.decode(part, { stream: true })).join('');
+    try {
+      return JSON.parse(text + this.decoder.decode());
+    } catch (cause) {
+      throw new JsonStreamError(`malformed JSON: ${(cause as Error).message}`, { cause });
+    }
+  }
+
+  private endKey(): void {
+    const parts = this.keyBytes ?? [];
+    this.keyBytes = undefined;
+    this.skeleton.push(...parts);
+    const frame = this.stack[this.stack.length - 1];
+    if (!frame) return;
+    try {
+      frame.key = JSON.parse(Buffer.concat(parts).toString('utf8')) as string;
+    } catch {
+      frame.key = undefined;
+    }
+  }
+
+  private atPath(): boolean {
+    // The new array frame is on top; below it, one object frame per path segment.
+    if (this.stack.length !== this.path.length + 1) return false;
+    return this.path.every((key, index) => {
+      const frame = this.stack[index];
+      return frame?.object === true && frame.key === key;
+    });
+  }
+
+  private emit(): void {
+    const parts = this.element;
+    this.element = [];
+    const bytes = parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts);
+    let value: unknown;
+    try {
+      value = JSON.parse(this.decoder.decode(bytes));
+    } catch (cause) {
+      throw new JsonStreamError(`malformed JSON in element ${this.count}: ${(cause as Error).message}`, { cause });
+    }
+    this.count++;
+    this.onElement(value);
+  }
+}
+
+/**
+ * Reads a body (an async iterable of byte chunks, as undici and Node streams give) and streams the array at
+ * `path`; returns the rest of the document.
+ */
+export async function streamJsonArray(
+  body: AsyncIterable<Uint8Array>,
+  path: readonly string[],
+  onElement: (element: unknown) => void,
+): Promise<unknown> {
+  const stream = new JsonArrayStream(path, onElement);
+  for await (const chunk of body) stream.write(chunk);
+  return stream.end();
+}
