@@ -1,6 +1,7 @@
 /**
- * Runs the operator from source as a child process, the way `npm start` does, with its JSON log in a file
- * next to the cluster's logs. Tests read its metrics port from the log and kill it the way a node would.
+ * Runs the operator as a child process, from source the way `npm start` does (or built, as the image does),
+ * with its JSON log in a file next to the cluster's logs. Tests read its metrics port from the log and kill it
+ * the way a node would.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,8 @@ export interface OperatorOptions {
   readonly args: readonly string[];
   /** Node flags, e.g. heap limits as a container's memory limit would set them. */
   readonly nodeOptions?: readonly string[];
+  /** `built` runs dist/main.js (npm run build), as the image does; the default runs the TypeScript source. */
+  readonly entry?: 'source' | 'built';
 }
 
 export class OperatorProcess {
@@ -37,7 +40,8 @@ export class OperatorProcess {
     const child = spawn(
       process.execPath,
       [
-        join(ROOT, 'src/main.ts'),
+        ...(options.nodeOptions ?? []),
+        join(ROOT, options.entry === 'built' ? 'dist/main.js' : 'src/main.ts'),
         'run',
         '--metrics-port',
         '0',
