@@ -7,10 +7,12 @@ import { createPrometheusClient, PrometheusError } from './prometheus-client.ts'
 const answers: Record<string, { status: number; body: string; delayMs?: number }> = {};
 let server: Server;
 let base = '';
+let lastEncoding: string | undefined;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
     const query = new URL(req.url ?? '/', 'http://x').searchParams.get('query') ?? '';
+    lastEncoding = req.headers['accept-encoding'];
     const answer = answers[query] ?? { status: 404, body: 'not found' };
     setTimeout(() => {
       res.writeHead(answer.status, { 'content-type': 'application/json' });
@@ -73,6 +75,7 @@ describe('createPrometheusClient', () => {
       },
       { metric: { pod: 'serve-1', namespace: 'ml' }, values: [[1700000000.5, 'NaN']] },
     ]);
+    expect(lastEncoding).toBe('identity');
   });
 
   it("reports Prometheus's own error text for a rejected query", async () => {

@@ -40,7 +40,12 @@ export function createPrometheusClient(baseUrl: string, timeoutMs: number): Prom
       const series: MatrixSeries[] = [];
       let rest: { status?: string; error?: string; data?: { resultType?: string } };
       try {
-        const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+        const response = await fetch(url, {
+          // Uncompressed: a fleet's answer is a few MB once a cycle on the cluster network, and gzip would
+          // cost Prometheus and this replica more CPU (measured: docs/benchmarks.md) than the transfer saves.
+          headers: { 'accept-encoding': 'identity' },
+          signal: AbortSignal.timeout(timeoutMs),
+        });
         if (!response.ok || !response.body) {
           const text = await response.text();
           let error = text.slice(0, 300) || 'no error text';

@@ -75,6 +75,37 @@ describe('accounting against an in-memory API', () => {
     await op.stop();
   });
 
+  it('falls back to DCGM_FI_DEV_GPU_UTIL only when the preferred signal leaves a GPU pod without data', async () => {
+    const api = new FakeKube();
+    seed(api);
+    api.put('/api/v1/namespaces/ml/pods', {
+      metadata: { name: 'serve-0', namespace: 'ml', uid: 'serve-uid' },
+      spec: { nodeName: 'gpu-1', containers: [{ resources: { limits: { 'nvidia.com/gpu': '1' } } }] },
+      status: { phase: 'Running', startTime: new Date(T0).toISOString() },
+    });
+    const clock = new FakeClock(T0 + 60_000);
+    const prometheus = fakePrometheus();
+    prometheus.devUtilization.set('ml/serve-0', 25); // a GPU without profiling metrics
+    prometheus.devUtilization.set('ml/train-0', 90); // ignored: the preferred signal has this pod
+    const op = await start(api, clock, prometheus);
+    await op.accountant.runCycle();
+    await clock.advance(1000);
+    expect(prometheus.queries.map((q) => q.replace(/\[.*$/, ''))).toEqual([
+      'DCGM_FI_PROF_GR_ENGINE_ACTIVE',
+      'DCGM_FI_DEV_GPU_UTIL',
+    ]);
+    expect(annotations(api, '/api/v1/namespaces/ml/pods/serve-0')['aicost.dev/gpu-utilization']).toBe('25');
+    expect(annotations(api, POD)['aicost.dev/gpu-utilization']).toBe('50');
+
+    // Once the preferred signal covers every GPU pod, the fallback is not asked for.
+    prometheus.utilization.set('ml/serve-0', 0.75);
+    prometheus.queries.length = 0;
+    await clock.advance(60_000);
+    await op.accountant.runCycle();
+    expect(prometheus.queries.map((q) => q.replace(/\[.*$/, ''))).toEqual(['DCGM_FI_PROF_GR_ENGINE_ACTIVE']);
+    await op.stop();
+  });
+
   it('keeps accruing with utilization unknown while Prometheus is down', async () => {
     const api = new FakeKube();
     seed(api);

@@ -22,10 +22,14 @@ import type { FakeKube } from './fake-kube.ts';
 
 const log = pino({ level: 'silent' });
 
-/** Serves DCGM_FI_PROF_GR_ENGINE_ACTIVE for the given pods ("namespace/name" -> ratio), a sample every 5 s. */
+/**
+ * Serves DCGM_FI_PROF_GR_ENGINE_ACTIVE for the pods in `utilization` ("namespace/name" -> ratio) and
+ * DCGM_FI_DEV_GPU_UTIL for those in `devUtilization` (percent), a sample every 5 s.
+ */
 export class FakePrometheus implements PrometheusClient {
   down = false;
   readonly utilization = new Map<string, number>();
+  readonly devUtilization = new Map<string, number>();
   /** Answers to other queries (e.g. a policy's requestsQuery), by a substring of the query. */
   readonly answers = new Map<string, number>();
   readonly queries: string[] = [];
@@ -35,10 +39,14 @@ export class FakePrometheus implements PrometheusClient {
     for (const [needle, value] of this.answers) {
       if (query.includes(needle)) return Promise.resolve([{ metric: {}, values: [[time, String(value)]] }]);
     }
-    if (!query.startsWith('DCGM_FI_PROF_GR_ENGINE_ACTIVE')) return Promise.resolve([]);
+    const source = query.startsWith('DCGM_FI_PROF_GR_ENGINE_ACTIVE')
+      ? this.utilization
+      : query.startsWith('DCGM_FI_DEV_GPU_UTIL')
+        ? this.devUtilization
+        : new Map<string, number>();
     const window = Number(/\[(\d+)s\]/.exec(query)?.[1] ?? 60);
     const series: MatrixSeries[] = [];
-    for (const [key, value] of this.utilization) {
+    for (const [key, value] of source) {
       const [namespace = '', pod = ''] = key.split('/');
       const values: (readonly [number, string])[] = [];
       for (let t = time - window + 5; t <= time; t += 5) values.push([t, String(value)]);
