@@ -217,7 +217,7 @@ export class JsonArrayStream {
 }
 
 /**
- * Reads a body (an async iterable of byte chunks, as undici and Node streams give) and streams the array at
+ * Reads a body (an async iterable of byte chunks, as a Node response is) and streams the array at
  * `path`; returns the rest of the document.
  */
 export async function streamJsonArray(

@@ -1,10 +1,11 @@
 /**
- * A small JSON client for the Kubernetes API on top of client-node's authentication and transport.
+ * A small JSON client for the Kubernetes API on Node's http(s) modules and the connection's credentials.
  * It returns plain JSON rather than client-node's model classes: the cache keeps only compact projections,
  * and skipping model deserialization matters at 20,000 pods. Every reconciler talks to this interface, so
  * unit tests can hand them an in-memory fake with fault injection.
  */
-import { fetch } from 'undici';
+import type { IncomingMessage } from 'node:http';
+import { discard, isOk, readText, send } from './http-request.ts';
 import { streamJsonArray } from './json-stream.ts';
 import { fromClientNode, type ClientNodeConfig, type KubeConnection } from './kube-connection.ts';
 
@@ -100,7 +101,7 @@ export function createKubeClient(
   source: KubeConnection | ClientNodeConfig,
   options: KubeClientOptions = {},
 ): KubeClient {
-  const connection = 'applySecurityAuthentication' in source ? fromClientNode(source) : source;
+  const connection = 'applyToHTTPSOptions' in source ? fromClientNode(source) : source;
   const server = connection.server;
   const timeoutMs = options.requestTimeoutMs ?? 30_000;
   const watchInactivityMs = options.watchInactivityMs ?? 5 * 60_000;
@@ -125,51 +126,54 @@ export function createKubeClient(
     options.onRequest?.(verb);
     const url = new URL(server + path);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const { headers: authHeaders, dispatcher } = await connection.credentials();
+    const { headers: authHeaders, agent } = await connection.credentials();
     const headers: Record<string, string> = {
       ...authHeaders,
       accept: 'application/json',
       'user-agent': userAgent,
     };
     if (body !== undefined) headers['content-type'] = contentType;
-    let response;
+    const transportError = (cause: unknown) =>
+      new KubeApiError(0, 'TransportError', `${method} ${path}: ${(cause as Error).message}`, { cause });
+    let response: IncomingMessage;
+    let text: string;
     try {
-      response = await fetch(url, {
+      response = await send(url, {
         method,
         headers,
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        dispatcher: dispatcher,
+        agent,
         signal: AbortSignal.timeout(timeoutMs),
       });
-    } catch (cause) {
-      throw new KubeApiError(0, 'TransportError', `${method} ${path}: ${(cause as Error).message}`, { cause });
-    }
-    if (response.ok && read.mode === 'discard') {
-      // Read to the end so the connection is reused, keeping no chunk.
-      if (response.body) for await (const _chunk of response.body);
-      return undefined as T;
-    }
-    if (response.ok && read.mode === 'items' && response.body) {
-      try {
-        return (await streamJsonArray(response.body, ['items'], read.onItem)) as T;
-      } catch (cause) {
-        throw new KubeApiError(0, 'TransportError', `${method} ${path}: ${(cause as Error).message}`, { cause });
+      if (isOk(response) && read.mode === 'discard') {
+        await discard(response);
+        return undefined as T;
       }
+      if (isOk(response) && read.mode === 'items') {
+        return (await streamJsonArray(response, ['items'], read.onItem)) as T;
+      }
+      text = await readText(response);
+    } catch (cause) {
+      throw transportError(cause);
     }
-    const text = await response.text();
-    if (!response.ok) {
-      let reason = response.statusText;
+    const status = response.statusCode ?? 0;
+    if (!isOk(response)) {
+      let reason = response.statusMessage ?? '';
       let message = text.slice(0, 500);
       try {
-        const status = JSON.parse(text) as { reason?: string; message?: string };
-        reason = status.reason ?? reason;
-        message = status.message ?? message;
+        const parsed = JSON.parse(text) as { reason?: string; message?: string };
+        reason = parsed.reason ?? reason;
+        message = parsed.message ?? message;
       } catch {
         // not a Status object: keep the text
       }
-      throw new KubeApiError(response.status, reason, `${method} ${path}: ${response.status} ${reason}: ${message}`);
+      throw new KubeApiError(status, reason, `${method} ${path}: ${status} ${reason}: ${message}`);
     }
-    return (text ? JSON.parse(text) : undefined) as T;
+    try {
+      return (text ? JSON.parse(text) : undefined) as T;
+    } catch (cause) {
+      throw transportError(cause);
+    }
   }
 
   return {
@@ -215,31 +219,31 @@ export function createKubeClient(
       };
       void (async () => {
         try {
-          const { headers: authHeaders, dispatcher } = await connection.credentials();
+          const { headers: authHeaders, agent } = await connection.credentials();
           arm();
-          const response = await fetch(url, {
+          const response = await send(url, {
             headers: { ...authHeaders, accept: 'application/json', 'user-agent': userAgent },
-            dispatcher: dispatcher,
+            agent,
             signal: controller.signal,
           });
-          if (!response.ok || !response.body) {
-            const text = await response.text();
-            let reason = response.statusText;
+          if (!isOk(response)) {
+            const text = await readText(response);
+            let reason = response.statusMessage ?? '';
             try {
               reason = (JSON.parse(text) as { reason?: string }).reason ?? reason;
             } catch {
               // not a Status object
             }
             throw new KubeApiError(
-              response.status,
+              response.statusCode ?? 0,
               reason,
-              `watch ${path}: ${String(response.status)} ${text.slice(0, 300)}`,
+              `watch ${path}: ${String(response.statusCode)} ${text.slice(0, 300)}`,
             );
           }
           // One JSON event per line; a line may span chunks.
           const decoder = new TextDecoder();
           let buffered = '';
-          for await (const chunk of response.body) {
+          for await (const chunk of response) {
             arm();
             buffered += decoder.decode(chunk as Uint8Array, { stream: true });
             let newline = buffered.indexOf('\n');

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent } from 'undici';
+import { Agent } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { createKubeClient, WatchStalledError, type WatchEventType } from './kube-client.ts';
@@ -96,10 +96,10 @@ describe('watch', () => {
     await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
-    const dispatcher = new Agent();
+    const agent = new Agent({ keepAlive: true });
     return {
       server: `http://127.0.0.1:${String(port)}`,
-      credentials: () => Promise.resolve({ headers: { authorization: 'Bearer t' }, dispatcher }),
+      credentials: () => Promise.resolve({ headers: { authorization: 'Bearer t' }, agent }),
     };
   }
 

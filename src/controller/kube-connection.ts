@@ -10,12 +10,14 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
-import { Agent, type Dispatcher } from 'undici';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent, type AgentOptions } from 'node:https';
 import { parse } from 'yaml';
 
 export interface Credentials {
   readonly headers: Readonly<Record<string, string>>;
-  readonly dispatcher: Dispatcher;
+  /** The connection pool, with the server's TLS settings (CA, client certificate). */
+  readonly agent: HttpAgent;
 }
 
 export interface KubeConnection {
@@ -30,7 +32,12 @@ const REFRESH_MS = 60_000;
 /** The duck type of client-node's KubeConfig that the fallback uses. */
 export interface ClientNodeConfig {
   getCurrentCluster(): { server: string } | null;
-  applySecurityAuthentication(context: unknown): Promise<void>;
+  applyToHTTPSOptions(options: never): Promise<void>;
+}
+
+/** Kept-alive connections: a cycle's writes and the watches reuse them. */
+function pool(server: string, tls: AgentOptions = {}): HttpAgent {
+  return server.startsWith('https:') ? new HttpsAgent({ ...tls, keepAlive: true }) : new HttpAgent({ keepAlive: true });
 }
 
 interface KubeconfigFile {
@@ -76,11 +83,11 @@ function inCluster(env: NodeJS.ProcessEnv, saDir: string): KubeConnection {
   const host = env.KUBERNETES_SERVICE_HOST ?? '';
   const port = env.KUBERNETES_SERVICE_PORT ?? '443';
   const server = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const dispatcher = new Agent({ connect: { ca: readFileSync(join(saDir, 'ca.crt')) } });
+  const agent = pool(server, { ca: readFileSync(join(saDir, 'ca.crt')) });
   const token = tokenSource(() => readFile(join(saDir, 'token'), 'utf8'));
   return {
     server,
-    credentials: async () => ({ headers: { authorization: `Bearer ${await token()}` }, dispatcher }),
+    credentials: async () => ({ headers: { authorization: `Bearer ${await token()}` }, agent }),
   };
 }
 
@@ -101,14 +108,12 @@ function fromKubeconfig(path: string): KubeConnection {
       : file !== undefined
         ? readFileSync(resolvePath(file))
         : undefined;
-  const dispatcher = new Agent({
-    connect: {
-      ca: data(cluster['certificate-authority-data'], cluster['certificate-authority']),
-      cert: data(user['client-certificate-data'], user['client-certificate']),
-      key: data(user['client-key-data'], user['client-key']),
-      rejectUnauthorized: cluster['insecure-skip-tls-verify'] !== true,
-      ...(cluster['tls-server-name'] ? { servername: cluster['tls-server-name'] } : {}),
-    },
+  const agent = pool(server, {
+    ca: data(cluster['certificate-authority-data'], cluster['certificate-authority']),
+    cert: data(user['client-certificate-data'], user['client-certificate']),
+    key: data(user['client-key-data'], user['client-key']),
+    rejectUnauthorized: cluster['insecure-skip-tls-verify'] !== true,
+    ...(cluster['tls-server-name'] ? { servername: cluster['tls-server-name'] } : {}),
   });
   const tokenFile = user.tokenFile;
   const token = user.token
@@ -124,7 +129,7 @@ function fromKubeconfig(path: string): KubeConnection {
     server,
     credentials: async () => ({
       headers: token ? { authorization: `Bearer ${await token()}` } : basic ? { authorization: basic } : {},
-      dispatcher,
+      agent,
     }),
   };
 }
@@ -150,34 +155,37 @@ function viaClientNode(path: string, server: string): KubeConnection {
 }
 
 /**
- * A connection from a loaded client-node KubeConfig (tests and scripts build one). client-node creates a new
- * undici Agent (a connection pool with its own TLS context) on every applySecurityAuthentication call; called
- * per request that made one pool per patch, so it is called once a minute for the headers, and the pool is
- * kept for ten minutes (rotated client certificates).
+ * A connection from a loaded client-node KubeConfig (exec plugins, auth providers; tests and scripts build
+ * one too). client-node fills the request options (headers, CA, client certificate); its headers are asked
+ * for once a minute (exec plugins cache their tokens), and the pool is rebuilt every ten minutes so a
+ * rotated client certificate is picked up.
  */
 export function fromClientNode(kc: ClientNodeConfig): KubeConnection {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('the kubeconfig has no current cluster');
   const server = cluster.server.replace(/\/$/, '');
-  let auth: { headers: Record<string, string>; dispatcher: Dispatcher; headersAt: number; poolAt: number } | undefined;
+  let auth: { headers: Record<string, string>; agent: HttpAgent; headersAt: number; poolAt: number } | undefined;
   return {
     server,
     credentials: async () => {
       const now = Date.now();
       if (!auth || now - auth.headersAt > REFRESH_MS) {
-        const { RequestContext, HttpMethod } = await import('@kubernetes/client-node');
-        const ctx = new RequestContext(server, HttpMethod.GET);
-        await kc.applySecurityAuthentication(ctx);
-        const fresh = ctx.getDispatcher() as unknown as Dispatcher;
+        const options: AgentOptions & { headers?: Record<string, string>; auth?: string } = {};
+        await kc.applyToHTTPSOptions(options as never);
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(options.headers ?? {})) headers[k.toLowerCase()] = v;
+        if (options.auth) headers.authorization = `Basic ${Buffer.from(options.auth).toString('base64')}`;
         if (!auth || now - auth.poolAt > 10 * REFRESH_MS) {
-          void auth?.dispatcher.close().catch(() => undefined);
-          auth = { headers: ctx.getHeaders(), dispatcher: fresh, headersAt: now, poolAt: now };
+          auth?.agent.destroy();
+          const { ca, cert, key, rejectUnauthorized, servername } = options;
+          const tls: AgentOptions = { ca, cert, key, ...(servername ? { servername } : {}) };
+          if (rejectUnauthorized !== undefined) tls.rejectUnauthorized = rejectUnauthorized;
+          auth = { headers, agent: pool(server, tls), headersAt: now, poolAt: now };
         } else {
-          void fresh.close().catch(() => undefined);
-          auth = { ...auth, headers: ctx.getHeaders(), headersAt: now };
+          auth = { ...auth, headers, headersAt: now };
         }
       }
-      return { headers: auth.headers, dispatcher: auth.dispatcher };
+      return { headers: auth.headers, agent: auth.agent };
     },
   };
 }

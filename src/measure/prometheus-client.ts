@@ -1,5 +1,7 @@
 /** A minimal Prometheus HTTP API client: instant queries with a timeout. */
-import { fetch } from 'undici';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { isOk, readText, send } from '../controller/http-request.ts';
 import { streamJsonArray } from '../controller/json-stream.ts';
 import type { MatrixSeries } from './gpu-utilization.ts';
 
@@ -32,6 +34,7 @@ function compactSeries(raw: unknown): MatrixSeries {
 
 export function createPrometheusClient(baseUrl: string, timeoutMs: number): PrometheusClient {
   const base = baseUrl.replace(/\/$/, '');
+  const agent = base.startsWith('https:') ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
   return {
     async queryMatrix(query, time) {
       const url = new URL(`${base}/api/v1/query`);
@@ -40,24 +43,25 @@ export function createPrometheusClient(baseUrl: string, timeoutMs: number): Prom
       const series: MatrixSeries[] = [];
       let rest: { status?: string; error?: string; data?: { resultType?: string } };
       try {
-        const response = await fetch(url, {
+        const response = await send(url, {
           // Uncompressed: a fleet's answer is a few MB once a cycle on the cluster network, and gzip would
-          // cost Prometheus and this replica more CPU (measured: docs/benchmarks.md) than the transfer saves.
-          headers: { 'accept-encoding': 'identity' },
+          // cost Prometheus and this replica more CPU than the transfer saves.
+          headers: { 'accept-encoding': 'identity', accept: 'application/json' },
+          agent,
           signal: AbortSignal.timeout(timeoutMs),
         });
-        if (!response.ok || !response.body) {
-          const text = await response.text();
+        if (!isOk(response)) {
+          const text = await readText(response);
           let error = text.slice(0, 300) || 'no error text';
           try {
             error = (JSON.parse(text) as { error?: string }).error ?? error;
           } catch {
             // not Prometheus's JSON: keep the text
           }
-          throw new PrometheusError(`query failed (${response.status}): ${error}`);
+          throw new PrometheusError(`query failed (${String(response.statusCode)}): ${error}`);
         }
         // The series are read one by one as they arrive and kept compact: the whole answer is never held.
-        rest = (await streamJsonArray(response.body, ['data', 'result'], (s) =>
+        rest = (await streamJsonArray(response, ['data', 'result'], (s) =>
           series.push(compactSeries(s)),
         )) as typeof rest;
       } catch (cause) {
