@@ -241,11 +241,14 @@ try {
   const rssNow = async () =>
     ((metricValue(await op.metrics(), 'aicost_process_resident_memory_bytes') ?? 0) / 2 ** 20).toFixed(0);
   const rssFirstCycle = await rssNow();
-  // Let the first pass of annotation writes finish, then measure steady cycles.
+  // Steady state: kwok has started every pod (it takes a while after the creates return), two cycles have
+  // seen the whole fleet measured, and the first pass of annotation writes is done.
+  const gpuPods = Math.min(PODS, NODES * 8);
+  const whole = (l: Record<string, unknown>) => Number(l.pods) >= PODS && Number(l.measured) >= gpuPods;
   for (;;) {
     const m = await op.metrics();
     const depth = metricValue(m, 'workqueue_depth', { name: 'annotations' }) ?? 0;
-    if (depth === 0 && cycles().length >= 2) break;
+    if (depth === 0 && cycles().slice(-2).filter(whole).length === 2) break;
     await new Promise((r) => setTimeout(r, 1000));
   }
   const rssWritten = await rssNow();
