@@ -16,8 +16,33 @@ export interface RequestOptions {
   readonly signal?: AbortSignal;
 }
 
-/** Sends a request; resolves with the response once its headers arrived (the body is read by the caller). */
-export function send(url: URL, options: RequestOptions = {}): Promise<IncomingMessage> {
+/**
+ * Sends a request; resolves with the response once its headers arrived (the body is read by the caller).
+ * A kept-alive connection can be closed by the server just as a request goes out on it; such a request was
+ * never read, so it is sent once more on a fresh connection (what Node's documentation advises), except a
+ * create (POST), which is not idempotent.
+ */
+export async function send(url: URL, options: RequestOptions = {}): Promise<IncomingMessage> {
+  try {
+    return await sendOnce(url, options);
+  } catch (error) {
+    if (!(error instanceof StaleConnectionError)) throw error;
+    if (options.method === 'POST') throw error.original;
+    return sendOnce(url, options);
+  }
+}
+
+/** A reset on a reused connection before any answer. */
+class StaleConnectionError extends Error {
+  override readonly name = 'StaleConnectionError';
+  readonly original: Error;
+  constructor(original: Error) {
+    super(original.message, { cause: original });
+    this.original = original;
+  }
+}
+
+function sendOnce(url: URL, options: RequestOptions): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { ...options.headers };
     if (options.body !== undefined) headers['content-length'] = String(Buffer.byteLength(options.body));
@@ -28,7 +53,10 @@ export function send(url: URL, options: RequestOptions = {}): Promise<IncomingMe
       ...(options.signal ? { signal: options.signal } : {}),
     });
     request.once('response', resolve);
-    request.once('error', reject);
+    request.once('error', (error: NodeJS.ErrnoException) => {
+      const stale = request.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
+      reject(stale ? new StaleConnectionError(error) : error);
+    });
     request.end(options.body);
   });
 }
