@@ -19,8 +19,8 @@ export interface RequestOptions {
 /**
  * Sends a request; resolves with the response once its headers arrived (the body is read by the caller).
  * A kept-alive connection can be closed by the server just as a request goes out on it; such a request was
- * never read, so it is sent once more on a fresh connection (what Node's documentation advises), except a
- * create (POST), which is not idempotent.
+ * never read, so it is sent once more (the reset connection has left the pool), as Node's documentation
+ * advises, except a create (POST), which is not idempotent.
  */
 export async function send(url: URL, options: RequestOptions = {}): Promise<IncomingMessage> {
   try {
