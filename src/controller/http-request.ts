@@ -3,8 +3,8 @@
  * package costs about 29 MB of resident memory (measured with process.memoryUsage() after importing it),
  * node:https about 9 MB, and a response is already an async iterable of byte chunks for the streaming parser.
  */
-import { request as httpRequest, type Agent, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest, type AgentOptions } from 'node:https';
 
 export interface RequestOptions {
   readonly method?: string;
@@ -71,6 +71,11 @@ export async function readText(response: IncomingMessage): Promise<string> {
 /** Reads the body to its end, keeping nothing, so the connection goes back to the pool. */
 export async function discard(response: IncomingMessage): Promise<void> {
   for await (const _chunk of response);
+}
+
+/** A pool of kept-alive connections to `server` (http or https, with its TLS settings). */
+export function keepAliveAgent(server: string, tls: AgentOptions = {}): Agent {
+  return server.startsWith('https:') ? new HttpsAgent({ ...tls, keepAlive: true }) : new Agent({ keepAlive: true });
 }
 
 export const isOk = (response: IncomingMessage): boolean =>

@@ -55,11 +55,6 @@ export class JsonArrayStream {
     this.onElement = onElement;
   }
 
-  /** Elements handed over so far. */
-  get elements(): number {
-    return this.count;
-  }
-
   write(chunk: Uint8Array): void {
     let i = 0;
     let start = 0; // where the current run (skeleton or element) began in this chunk

@@ -87,6 +87,21 @@ const VERB: Partial<Record<string, string>> = {
   DELETE: 'delete',
 };
 
+/** The error for a refused request: the code, and the reason and message of the API server's Status. */
+function statusError(what: string, response: IncomingMessage, text: string): KubeApiError {
+  const code = response.statusCode ?? 0;
+  let reason = response.statusMessage ?? '';
+  let message = text.slice(0, 500);
+  try {
+    const status = JSON.parse(text) as { reason?: string; message?: string };
+    reason = status.reason ?? reason;
+    message = status.message ?? message;
+  } catch {
+    // not a Status object: keep the text
+  }
+  return new KubeApiError(code, reason, `${what}: ${String(code)} ${reason}: ${message}`);
+}
+
 export interface KubeClientOptions {
   /** Per-request timeout (watches excepted). */
   readonly requestTimeoutMs?: number;
@@ -156,19 +171,7 @@ export function createKubeClient(
     } catch (cause) {
       throw transportError(cause);
     }
-    const status = response.statusCode ?? 0;
-    if (!isOk(response)) {
-      let reason = response.statusMessage ?? '';
-      let message = text.slice(0, 500);
-      try {
-        const parsed = JSON.parse(text) as { reason?: string; message?: string };
-        reason = parsed.reason ?? reason;
-        message = parsed.message ?? message;
-      } catch {
-        // not a Status object: keep the text
-      }
-      throw new KubeApiError(status, reason, `${method} ${path}: ${status} ${reason}: ${message}`);
-    }
+    if (!isOk(response)) throw statusError(`${method} ${path}`, response, text);
     try {
       return (text ? JSON.parse(text) : undefined) as T;
     } catch (cause) {
@@ -226,20 +229,7 @@ export function createKubeClient(
             agent,
             signal: controller.signal,
           });
-          if (!isOk(response)) {
-            const text = await readText(response);
-            let reason = response.statusMessage ?? '';
-            try {
-              reason = (JSON.parse(text) as { reason?: string }).reason ?? reason;
-            } catch {
-              // not a Status object
-            }
-            throw new KubeApiError(
-              response.statusCode ?? 0,
-              reason,
-              `watch ${path}: ${String(response.statusCode)} ${text.slice(0, 300)}`,
-            );
-          }
+          if (!isOk(response)) throw statusError(`watch ${path}`, response, await readText(response));
           // One JSON event per line; a line may span chunks.
           const decoder = new TextDecoder();
           let buffered = '';

@@ -10,9 +10,10 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent, type AgentOptions } from 'node:https';
+import type { Agent as HttpAgent } from 'node:http';
+import type { AgentOptions } from 'node:https';
 import { parse } from 'yaml';
+import { keepAliveAgent } from './http-request.ts';
 
 export interface Credentials {
   readonly headers: Readonly<Record<string, string>>;
@@ -33,11 +34,6 @@ const REFRESH_MS = 60_000;
 export interface ClientNodeConfig {
   getCurrentCluster(): { server: string } | null;
   applyToHTTPSOptions(options: never): Promise<void>;
-}
-
-/** Kept-alive connections: a cycle's writes and the watches reuse them. */
-function pool(server: string, tls: AgentOptions = {}): HttpAgent {
-  return server.startsWith('https:') ? new HttpsAgent({ ...tls, keepAlive: true }) : new HttpAgent({ keepAlive: true });
 }
 
 interface KubeconfigFile {
@@ -83,7 +79,7 @@ function inCluster(env: NodeJS.ProcessEnv, saDir: string): KubeConnection {
   const host = env.KUBERNETES_SERVICE_HOST ?? '';
   const port = env.KUBERNETES_SERVICE_PORT ?? '443';
   const server = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const agent = pool(server, { ca: readFileSync(join(saDir, 'ca.crt')) });
+  const agent = keepAliveAgent(server, { ca: readFileSync(join(saDir, 'ca.crt')) });
   const token = tokenSource(() => readFile(join(saDir, 'token'), 'utf8'));
   return {
     server,
@@ -108,7 +104,7 @@ function fromKubeconfig(path: string): KubeConnection {
       : file !== undefined
         ? readFileSync(resolvePath(file))
         : undefined;
-  const agent = pool(server, {
+  const agent = keepAliveAgent(server, {
     ca: data(cluster['certificate-authority-data'], cluster['certificate-authority']),
     cert: data(user['client-certificate-data'], user['client-certificate']),
     key: data(user['client-key-data'], user['client-key']),
@@ -180,7 +176,7 @@ export function fromClientNode(kc: ClientNodeConfig): KubeConnection {
           const { ca, cert, key, rejectUnauthorized, servername } = options;
           const tls: AgentOptions = { ca, cert, key, ...(servername ? { servername } : {}) };
           if (rejectUnauthorized !== undefined) tls.rejectUnauthorized = rejectUnauthorized;
-          auth = { headers, agent: pool(server, tls), headersAt: now, poolAt: now };
+          auth = { headers, agent: keepAliveAgent(server, tls), headersAt: now, poolAt: now };
         } else {
           auth = { ...auth, headers, headersAt: now };
         }

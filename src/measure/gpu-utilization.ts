@@ -48,6 +48,12 @@ export interface SignalSummary {
   readonly malformed: Set<string>;
 }
 
+/**
+ * The labels that join a GPU's series to its pod (both label styles); the Prometheus client keeps only these,
+ * since dcgm-exporter's dozen others (UUID, PCI bus, driver, model...) would be most of a fleet's answer.
+ */
+export const JOIN_LABELS = ['pod', 'namespace', 'exported_pod', 'exported_namespace'] as const;
+
 export function podKeyOf(labels: Readonly<Record<string, string>>): string | undefined {
   const pod = labels.exported_pod ?? labels.pod;
   const namespace = labels.exported_namespace ?? labels.namespace;

@@ -1,9 +1,7 @@
 /** A minimal Prometheus HTTP API client: instant queries with a timeout. */
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
-import { isOk, readText, send } from '../controller/http-request.ts';
+import { isOk, keepAliveAgent, readText, send } from '../controller/http-request.ts';
 import { streamJsonArray } from '../controller/json-stream.ts';
-import type { MatrixSeries } from './gpu-utilization.ts';
+import { JOIN_LABELS, type MatrixSeries } from './gpu-utilization.ts';
 
 export interface PrometheusClient {
   /** Runs an instant query returning a range vector (matrix) at `time` (epoch seconds). */
@@ -14,17 +12,10 @@ export class PrometheusError extends Error {
   override readonly name = 'PrometheusError';
 }
 
-/**
- * The labels a series keeps: the ones that join GPU samples to pods. dcgm-exporter puts a dozen more on each
- * series (UUID, PCI bus, driver version, model name...), which at a series per GPU of a large fleet would be
- * most of the answer's memory.
- */
-export const KEPT_LABELS = ['pod', 'namespace', 'exported_pod', 'exported_namespace'] as const;
-
 function compactSeries(raw: unknown): MatrixSeries {
   const series = raw as { metric?: Record<string, unknown>; values?: unknown };
   const metric: Record<string, string> = {};
-  for (const label of KEPT_LABELS) {
+  for (const label of JOIN_LABELS) {
     const value = series.metric?.[label];
     if (typeof value === 'string') metric[label] = value;
   }
@@ -34,7 +25,7 @@ function compactSeries(raw: unknown): MatrixSeries {
 
 export function createPrometheusClient(baseUrl: string, timeoutMs: number): PrometheusClient {
   const base = baseUrl.replace(/\/$/, '');
-  const agent = base.startsWith('https:') ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+  const agent = keepAliveAgent(base);
   return {
     async queryMatrix(query, time) {
       const url = new URL(`${base}/api/v1/query`);
