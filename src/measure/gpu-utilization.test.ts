@@ -39,6 +39,8 @@ describe('GPU utilization from DCGM series', () => {
     [[10], 0.25],
     [[], 0],
     [[0, 5, 10], 0.25],
+    [[0, 3, 6, 30], 0.2], // uneven: the median gap (3 s), not the first or the mean
+    [[0, 30, 33, 36], 0.2],
   ])('coverage of samples at %j in a 60 s window is %d', (times, coverage) => {
     expect(coverageOf(times, options)).toBe(coverage);
   });
