@@ -10,7 +10,7 @@
  * 3. Measured utilization turns each pod's GPU-seconds into used and idle GPU-seconds, and prices the
  *    idle ones. Unknown utilization leaves those figures unknown.
  */
-import { apportion, costForSeconds, divRoundHalfUp, type Nanos } from './money.ts';
+import { apportion, costForSeconds, divRoundHalfUp, mulDivRoundHalfUp, type Nanos } from './money.ts';
 import {
   GPU_UNITS_PER_GPU,
   type Interval,
@@ -24,7 +24,7 @@ import {
 
 const MiB = 2 ** 20;
 /** Resolution of a measured ratio when it multiplies money: one millionth. */
-const RATIO_SCALE = 1_000_000n;
+const RATIO_SCALE = 1_000_000;
 
 export function attributeInterval(
   interval: Interval,
@@ -189,6 +189,5 @@ function clampRatio(ratio: number): number {
 
 /** amount × ratio, with the ratio taken at a resolution of one millionth. */
 export function timesRatio(amount: Nanos, ratio: number): Nanos {
-  const r = BigInt(Math.round(clampRatio(ratio) * Number(RATIO_SCALE)));
-  return divRoundHalfUp(amount * r, RATIO_SCALE);
+  return mulDivRoundHalfUp(amount, Math.round(clampRatio(ratio) * RATIO_SCALE), RATIO_SCALE);
 }

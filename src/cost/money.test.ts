@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { apportion, costForSeconds, formatMoney, parseMoney, percentOf } from './money.ts';
+import {
+  apportion,
+  costForSeconds,
+  divRoundHalfUp,
+  formatMoney,
+  mulDivRoundHalfUp,
+  parseMoney,
+  percentOf,
+} from './money.ts';
 
 describe('parseMoney / formatMoney', () => {
   it.each([
@@ -38,6 +46,35 @@ describe('costForSeconds', () => {
     // 1.006 / 3600 = 0.000279444... per second
     expect(costForSeconds(parseMoney('1.006'), 1)).toBe(279_444n);
     expect(() => costForSeconds(1n, 1.5)).toThrow(RangeError);
+  });
+});
+
+describe('mulDivRoundHalfUp', () => {
+  it.each([
+    [10n, 1, 3, 3n], // 3.33 rounds down
+    [5n, 1, 2, 3n], // 2.5 rounds up
+    [26_000_000_000n, 1, 8, 3_250_000_000n],
+    [0n, 5, 7, 0n],
+    // Products past 2^53 take the bigint path: 9e15 × 3 / 7.
+    [9_000_000_000_000_000n, 3, 7, 3_857_142_857_142_857n],
+    [10n ** 20n, 1, 3, 33_333_333_333_333_333_333n],
+  ])('%s × %i / %i = %s', (amount, numerator, denominator, expected) => {
+    expect(mulDivRoundHalfUp(amount, numerator, denominator)).toBe(expected);
+  });
+
+  it('agrees with bigint arithmetic on both sides of 2^53', () => {
+    fc.assert(
+      fc.property(
+        // Hourly prices (the Number path) and amounts far past 2^53 (the bigint path).
+        fc.oneof(fc.bigInt({ min: 0n, max: 10n ** 11n }), fc.bigInt({ min: 0n, max: 10n ** 17n })),
+        fc.integer({ min: 0, max: 2_000_000 }),
+        fc.integer({ min: 1, max: 2_000_000 }),
+        (amount, numerator, denominator) =>
+          mulDivRoundHalfUp(amount, numerator, denominator) ===
+          divRoundHalfUp(amount * BigInt(numerator), BigInt(denominator)),
+      ),
+      { numRuns: 2000 },
+    );
   });
 });
 

@@ -22,14 +22,17 @@ export function parseMoney(text: string): Nanos {
   return sign ? -nanos : nanos;
 }
 
+/** 10^0 .. 10^9: formatting runs for every annotated object every cycle. */
+const POWERS_OF_TEN = Array.from({ length: MAX_FRACTION_DIGITS + 1 }, (_, i) => 10n ** BigInt(i));
+
 /** Formats nano-units as a decimal string with exactly `digits` decimals, rounding half away from zero. */
 export function formatMoney(nanos: Nanos, digits = 6): string {
   if (digits < 0 || digits > MAX_FRACTION_DIGITS) throw new RangeError(`digits must be 0..${MAX_FRACTION_DIGITS}`);
   const negative = nanos < 0n;
   const abs = negative ? -nanos : nanos;
-  const step = 10n ** BigInt(MAX_FRACTION_DIGITS - digits);
+  const step = POWERS_OF_TEN[MAX_FRACTION_DIGITS - digits] as bigint;
   const rounded = divRoundHalfUp(abs, step);
-  const scale = 10n ** BigInt(digits);
+  const scale = POWERS_OF_TEN[digits] as bigint;
   const whole = rounded / scale;
   const fraction = rounded % scale;
   const text = digits === 0 ? whole.toString() : `${whole}.${fraction.toString().padStart(digits, '0')}`;
@@ -40,6 +43,46 @@ export function formatMoney(nanos: Nanos, digits = 6): string {
 export function divRoundHalfUp(a: bigint, b: bigint): bigint {
   return (a * 2n + b) / (b * 2n);
 }
+
+/**
+ * amount × numerator / denominator rounded half up, for a non-negative amount, a non-negative integer
+ * numerator and a positive integer denominator. Exact integer Numbers while the products stay under 2^53
+ * (a pod's share of a node's hourly price, every pod every cycle), bigint otherwise.
+ */
+export function mulDivRoundHalfUp(amount: Nanos, numerator: number, denominator: number): Nanos {
+  const q = amount <= MAX_SAFE_NANOS ? safeMulDiv(Number(amount), numerator, denominator) : undefined;
+  return q === undefined ? divRoundHalfUp(amount * BigInt(numerator), BigInt(denominator)) : BigInt(q);
+}
+
+/**
+ * The same on integer Numbers (amount a safe integer): the exact result, or undefined when a product would
+ * leave the safe integers (then the caller uses bigint).
+ */
+export function safeMulDiv(amount: number, numerator: number, denominator: number): number | undefined {
+  let a = amount * numerator;
+  if (!(a <= Number.MAX_SAFE_INTEGER)) {
+    // Shares are often simple fractions of large units (one GPU of eight, in 720,720 units per GPU).
+    const g = gcd(numerator, denominator);
+    numerator /= g;
+    denominator /= g;
+    a = amount * numerator;
+  }
+  if (!(a <= Number.MAX_SAFE_INTEGER && 2 * denominator <= Number.MAX_SAFE_INTEGER)) return undefined;
+  const q = floorDiv(a, denominator);
+  return 2 * (a - q * denominator) >= denominator ? q + 1 : q;
+}
+
+/**
+ * floor(a / d) for a non-negative safe integer a and a positive safe integer d: the float quotient may be off
+ * by one either way, and the remainder (exact in integers this small) puts it right.
+ */
+function floorDiv(a: number, d: number): number {
+  const q = Math.floor(a / d);
+  const r = a - q * d;
+  return r < 0 ? q - 1 : r >= d ? q + 1 : q;
+}
+
+const MAX_SAFE_NANOS = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Cost of `seconds` at `nanosPerHour`, rounded to the nano. */
 export function costForSeconds(nanosPerHour: Nanos, seconds: number): Nanos {
@@ -61,7 +104,8 @@ export function apportion(total: Nanos, weights: readonly number[]): Nanos[] {
   if (n === 0) throw new RangeError('apportion needs at least one party');
   let sum = 0;
   let divisor = 0;
-  for (const w of weights) {
+  for (let i = 0; i < n; i++) {
+    const w = weights[i] as number;
     if (!(w >= 0) || !Number.isSafeInteger(w))
       throw new RangeError(`weights must be non-negative safe integers, got ${w}`);
     sum += w;
@@ -82,21 +126,16 @@ export function apportion(total: Nanos, weights: readonly number[]): Nanos[] {
     let left = t;
     for (let i = 0; i < n; i++) {
       const product = t * ((weights[i] as number) / divisor);
-      let q = Math.floor(product / sum);
-      let r = product - q * sum;
-      // Correct the float quotient by one where rounding moved it; both sides are exact integers here.
-      if (r < 0) {
-        q -= 1;
-        r += sum;
-      } else if (r >= sum) {
-        q += 1;
-        r -= sum;
-      }
+      const q = floorDiv(product, sum);
       shares[i] = q;
-      remainders[i] = r;
+      remainders[i] = product - q * sum;
       left -= q;
     }
-    for (const i of largestRemainders(remainders, left)) shares[i] = (shares[i] as number) + 1;
+    const extra = largestRemainders(remainders, left);
+    for (let k = 0; k < extra.length; k++) {
+      const i = extra[k] as number;
+      shares[i] = (shares[i] as number) + 1;
+    }
     for (let i = 0; i < n; i++) parts[i] = BigInt(shares[i] as number);
     return parts;
   }
@@ -115,10 +154,15 @@ export function apportion(total: Nanos, weights: readonly number[]): Nanos[] {
   return parts;
 }
 
+let taken = new Uint8Array(64);
+
 /** Indexes of the `count` (< number of parties) largest remainders, the earlier party first on ties. */
 function largestRemainders(remainders: readonly number[] | readonly bigint[], count: number): number[] {
   const chosen: number[] = [];
-  const taken = new Uint8Array(remainders.length);
+  if (count <= 0) return chosen;
+  // One scratch array for every call (apportion runs three times per node per cycle, synchronously).
+  if (taken.length < remainders.length) taken = new Uint8Array(remainders.length * 2);
+  taken.fill(0, 0, remainders.length);
   while (chosen.length < count) {
     let best = -1;
     for (let i = 0; i < remainders.length; i++) {
@@ -132,7 +176,11 @@ function largestRemainders(remainders: readonly number[] | readonly bigint[], co
 }
 
 function gcd(a: number, b: number): number {
-  while (b !== 0) [a, b] = [b, a % b];
+  while (b !== 0) {
+    const r = a % b;
+    a = b;
+    b = r;
+  }
   return a;
 }
 

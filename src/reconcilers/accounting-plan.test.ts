@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { formatMoney, parseMoney } from '../cost/money.ts';
+import { divRoundHalfUp, formatMoney, parseMoney } from '../cost/money.ts';
 import { GPU_UNITS_PER_GPU, type NodeFacts, type PodFacts } from '../cost/types.ts';
 import type { Ledger } from './annotations.ts';
-import { monthStartOf, planAccounting, type Ledgers } from './accounting-plan.ts';
+import { hourlyShare, monthStartOf, planAccounting, type Ledgers } from './accounting-plan.ts';
 
 // A node whose GPU part is exactly 8 $/h for 8 GPUs: 1 $ per GPU-hour, so figures read directly.
 const node: NodeFacts = {
@@ -206,5 +206,54 @@ describe('accounting plan', () => {
     expect(plan.pods.get('uid-o')?.ledger.spotSavings).toBeUndefined();
     expect(plan.workloads.get('Job/ml/od')?.ledger.spotSavings).toBeUndefined();
     expect(money(plan.namespaces.get('ml')?.ledger.spotSavings)).toBe('0.700000');
+  });
+});
+
+describe('hourlyShare', () => {
+  // The exact rule, part by part in bigint: request (capped at capacity) over capacity, rounded half up.
+  const exact = (p: PodFacts, n: NodeFacts) => {
+    const price = n.perHour;
+    if (!price) return 0n;
+    const part = (amount: bigint, request: number, capacity: number) =>
+      divRoundHalfUp(amount * BigInt(Math.round(Math.min(request, capacity))), BigInt(Math.round(capacity)));
+    return (
+      part(price.gpu, p.gpuUnits, n.gpuUnits) +
+      part(price.cpu, p.cpuMillis, n.cpuMillis) +
+      part(price.memory, p.memoryBytes / 2 ** 20, n.memoryBytes / 2 ** 20)
+    );
+  };
+  const priced = (gpu: string, cpu: string, memory: string): NodeFacts => ({
+    ...node,
+    perHour: {
+      total: parseMoney(gpu) + parseMoney(cpu) + parseMoney(memory),
+      gpu: parseMoney(gpu),
+      cpu: parseMoney(cpu),
+      memory: parseMoney(memory),
+    },
+  });
+
+  it.each([
+    ['one GPU of eight, no CPU or memory', node, pod('a'), '1.000000000'],
+    [
+      'one GPU, 4 of 64 cores, 16 of 512 GiB',
+      node,
+      pod('b', { cpuMillis: 4000, memoryBytes: 16 * 2 ** 30 }),
+      '1.093750000',
+    ],
+    ['requests above capacity are capped', node, pod('c', { gpuUnits: 9 * GPU_UNITS_PER_GPU }), '8.000000000'],
+    [
+      'a third of a GPU rounds half up to the nano',
+      priced('1', '0', '0'),
+      pod('d', { gpuUnits: GPU_UNITS_PER_GPU / 3 }),
+      '0.041666667',
+    ],
+    // Past 2^53 until the fraction 7/5,765,760 is reduced to 1/823,680.
+    ['a huge price, reduced', priced('9000000', '0', '0'), pod('e', { gpuUnits: 7 }), '10.926573427'],
+    // 17 units share no factor with 5,765,760: the product stays past 2^53 and takes the bigint path.
+    ['a huge price, bigint', priced('9000000', '0', '0'), pod('g', { gpuUnits: 17 }), '26.535964036'],
+    ['an unpriced node', { ...node, perHour: undefined }, pod('f'), '0.000000000'],
+  ])('%s', (_, n, p, expected) => {
+    expect(formatMoney(hourlyShare(p, n), 9)).toBe(expected);
+    expect(hourlyShare(p, n)).toBe(exact(p, n));
   });
 });

@@ -15,7 +15,7 @@
  * 4. Utilization is measured for the main segment only: catch-up spans add no idle GPU-hours.
  */
 import { attributeInterval } from '../cost/engine.ts';
-import { divRoundHalfUp, type Nanos } from '../cost/money.ts';
+import { mulDivRoundHalfUp, safeMulDiv, type Nanos } from '../cost/money.ts';
 import { workloadKey } from '../cost/rollup.ts';
 import { type IntervalCost, type NodeFacts, type PodCost, type PodFacts } from '../cost/types.ts';
 import type { Display, Ledger } from './annotations.ts';
@@ -56,6 +56,12 @@ export interface AccountingPlan {
   readonly namespaces: Map<string, TargetUpdate>;
 }
 
+interface PodRow {
+  readonly main: PodCost | undefined;
+  span: Span | undefined;
+  rate: Nanos | undefined;
+}
+
 interface Span {
   cost: Nanos;
   /** On-demand price minus cost, for time on spot nodes. */
@@ -75,31 +81,48 @@ export function planAccounting(input: AccountingInput): AccountingPlan {
   const { now, cycleStart } = input;
   const nodesByName = new Map(input.nodes.map((n) => [n.name, n]));
   const main = attributeInterval({ start: cycleStart, end: now }, input.nodes, input.pods);
-  const mainByUid = new Map<string, PodCost>();
-  for (const pc of main.pods) mainByUid.set(pc.pod.uid, pc);
+  // What the plan derives per pod, in one map by uid (a fleet has 10,000 pods a cycle): its cost in the main
+  // segment, that cost as a span, and its current hourly rate. The last two are filled on first use.
+  const rows = new Map<string, PodRow>();
+  for (const pc of main.pods) rows.set(pc.pod.uid, { main: pc, span: undefined, rate: undefined });
+  const rowOf = (pod: PodFacts): PodRow => {
+    let row = rows.get(pod.uid);
+    if (!row) rows.set(pod.uid, (row = { main: undefined, span: undefined, rate: undefined }));
+    return row;
+  };
 
-  // Cost of one pod since `from`, memoized: the main segment when from = cycleStart, else the pod alone.
+  // Cost of one pod since `from`, memoized: the main segment when from = cycleStart (the usual case), else
+  // the pod alone.
   const since = new Map<string, Span>();
   const spanOf = (pod: PodFacts, from: number): Span => {
+    const row = rowOf(pod);
+    if (from === cycleStart) {
+      row.span ??= toSpan(row.main, true, nodesByName.get(pod.nodeName)?.capacityType === 'spot');
+      return row.span;
+    }
     const memo = `${pod.uid}@${from}`;
     const cached = since.get(memo);
     if (cached) return cached;
-    let span: Span;
     const node = nodesByName.get(pod.nodeName);
-    const onSpot = node?.capacityType === 'spot';
-    if (from === cycleStart) {
-      span = toSpan(mainByUid.get(pod.uid), true, onSpot);
-    } else {
-      const start = Math.min(from, now);
-      const alone = node
-        ? attributeInterval({ start, end: now }, [node], [{ ...pod, utilization: undefined }]).pods[0]
-        : undefined;
-      span = toSpan(alone, false, onSpot);
-      // The main segment's measurement still counts where it falls inside this span.
-      if (from <= cycleStart) addMeasured(span, mainByUid.get(pod.uid));
-    }
+    const start = Math.min(from, now);
+    const alone = node
+      ? attributeInterval({ start, end: now }, [node], [{ ...pod, utilization: undefined }]).pods[0]
+      : undefined;
+    const span = toSpan(alone, false, node?.capacityType === 'spot');
+    // The main segment's measurement still counts where it falls inside this span.
+    if (from <= cycleStart) addMeasured(span, row.main);
     since.set(memo, span);
     return span;
+  };
+
+  // A pod's current hourly rate, computed once: it shows on the pod, its workload and its namespace.
+  const rateOf = (pod: PodFacts): Nanos => {
+    const row = rowOf(pod);
+    if (row.rate === undefined) {
+      const node = nodesByName.get(pod.nodeName);
+      row.rate = node?.perHour && (pod.until === undefined || pod.until > now) ? hourlyShare(pod, node) : 0n;
+    }
+    return row.rate;
   };
 
   const podsByWorkload = new Map<string, PodFacts[]>();
@@ -147,7 +170,7 @@ export function planAccounting(input: AccountingInput): AccountingPlan {
         currency: input.currency,
         spotSavings: savingsShown ? (base?.spotSavings ?? 0n) + saving : undefined,
       },
-      display: displayOf(pods, mainByUid, nodesByName, now),
+      display: displayOf(pods, rowOf, rateOf),
       delta: cost,
       gpuSecondsDelta: gpuSeconds,
       idleGpuSecondsDelta: idle,
@@ -201,17 +224,15 @@ function addMeasured(span: Span, main: PodCost | undefined): void {
 /** Current hourly rate of the pods still running, and the GPU-weighted utilization of the measured ones. */
 function displayOf(
   pods: readonly PodFacts[],
-  main: ReadonlyMap<string, PodCost>,
-  nodes: ReadonlyMap<string, NodeFacts>,
-  now: number,
+  rowOf: (pod: PodFacts) => PodRow,
+  rateOf: (pod: PodFacts) => Nanos,
 ): Display {
   let costPerHour = 0n;
   let weighted = 0;
   let weight = 0;
   for (const pod of pods) {
-    const node = nodes.get(pod.nodeName);
-    if (node?.perHour && (pod.until === undefined || pod.until > now)) costPerHour += hourlyShare(pod, node);
-    const pc = main.get(pod.uid);
+    costPerHour += rateOf(pod);
+    const pc = rowOf(pod).main;
     const u = pod.utilization;
     if (u !== undefined && pc && pc.gpuSeconds > 0) {
       weighted += u.mean * pc.gpuSeconds;
@@ -225,16 +246,29 @@ function displayOf(
 export function hourlyShare(pod: PodFacts, node: NodeFacts): Nanos {
   const price = node.perHour;
   if (!price) return 0n;
-  const part = (amount: Nanos, request: number, capacity: number) =>
-    capacity > 0
-      ? divRoundHalfUp(amount * BigInt(Math.round(Math.min(request, capacity))), BigInt(Math.round(capacity)))
-      : 0n;
-  return (
-    part(price.gpu, pod.gpuUnits, node.gpuUnits) +
-    part(price.cpu, pod.cpuMillis, node.cpuMillis) +
-    part(price.memory, pod.memoryBytes / 2 ** 20, node.memoryBytes / 2 ** 20)
-  );
+  const gpu = share(price.gpu, pod.gpuUnits, node.gpuUnits);
+  const cpu = share(price.cpu, pod.cpuMillis, node.cpuMillis);
+  const memory = share(price.memory, pod.memoryBytes / MiB, node.memoryBytes / MiB);
+  // Every pod, every cycle: in integer Numbers while the parts fit (hourly prices in nanos do), so that only
+  // the sum becomes a bigint.
+  if (typeof gpu === 'number' && typeof cpu === 'number' && typeof memory === 'number') {
+    const sum = gpu + cpu + memory;
+    if (sum <= Number.MAX_SAFE_INTEGER) return BigInt(sum);
+  }
+  return BigInt(gpu) + BigInt(cpu) + BigInt(memory);
 }
+
+/** amount × min(request, capacity) / capacity, rounded half up: a Number where exact, else a bigint. */
+function share(amount: Nanos, request: number, capacity: number): number | bigint {
+  const denominator = Math.round(capacity);
+  if (denominator <= 0) return 0;
+  const numerator = Math.round(Math.min(request, capacity));
+  const q = amount <= MAX_SAFE_NANOS ? safeMulDiv(Number(amount), numerator, denominator) : undefined;
+  return q ?? mulDivRoundHalfUp(amount, numerator, denominator);
+}
+
+const MiB = 2 ** 20;
+const MAX_SAFE_NANOS = BigInt(Number.MAX_SAFE_INTEGER);
 
 function earliest(pods: readonly PodFacts[]): number {
   let min = Infinity;

@@ -4,7 +4,7 @@
  * restart accrual resumes from accounted-until with exactly the cost accrued up to it: nothing is counted
  * twice and nothing is lost. The README's annotation reference documents each of them.
  */
-import { formatMoney, parseMoney, type Nanos } from '../cost/money.ts';
+import { formatMoney, parseMoney, safeMulDiv, type Nanos } from '../cost/money.ts';
 
 export const ANNOTATION = {
   cost: 'aicost.dev/cost',
@@ -71,15 +71,28 @@ export function renderAnnotations(ledger: Ledger, display: Display): Record<stri
   };
 }
 
+/** An amount in whole cents, rounded half up: the key's form of "changed at two decimals", cheaper to build. */
+function cents(nanos: Nanos): string {
+  const exact = nanos >= 0n && nanos <= MAX_SAFE_NANOS ? safeMulDiv(Number(nanos), 1, 10_000_000) : undefined;
+  return exact === undefined ? formatMoney(nanos, 2) : String(exact);
+}
+
+/** Seconds in hundredths of an hour. */
+function hundredthsOfHours(seconds: number): string {
+  return String(Math.round(seconds / 36));
+}
+
+const MAX_SAFE_NANOS = BigInt(Number.MAX_SAFE_INTEGER);
+
 /**
  * What decides whether a write is worth it: cost and rate to the cent, hours to the hundredth, utilization to
  * the percent. accounted-until alone never causes a write. Computed from the values, not from rendered
  * strings: it runs for every object every cycle.
  */
 export function displayKey(ledger: Ledger, display: Display): string {
-  const idle = ledger.idleGpuSeconds === undefined ? UNKNOWN : (ledger.idleGpuSeconds / 3600).toFixed(2);
-  const savings = ledger.spotSavings === undefined ? '' : formatMoney(ledger.spotSavings, 2);
-  return `${savings}|${formatMoney(ledger.cost, 2)}|${formatMoney(display.costPerHour, 2)}|${(ledger.gpuSeconds / 3600).toFixed(2)}|${idle}|${formatUtilization(display.utilization)}|${ledger.currency}`;
+  const idle = ledger.idleGpuSeconds === undefined ? UNKNOWN : hundredthsOfHours(ledger.idleGpuSeconds);
+  const savings = ledger.spotSavings === undefined ? '' : cents(ledger.spotSavings);
+  return `${savings}|${cents(ledger.cost)}|${cents(display.costPerHour)}|${hundredthsOfHours(ledger.gpuSeconds)}|${idle}|${formatUtilization(display.utilization)}|${ledger.currency}`;
 }
 
 /** Reads a ledger back from annotations; undefined when absent or malformed (then accrual starts afresh). */
