@@ -11,7 +11,7 @@ import type { Clock } from '../controller/clock.ts';
 import type { ClusterCache } from '../controller/cluster-cache.ts';
 import type { Metrics } from '../controller/metrics.ts';
 import { labelName } from '../controller/metrics.ts';
-import type { PodRecord, WorkloadRecord } from '../controller/projections.ts';
+import type { NodeRecord, PodRecord, WorkloadRecord } from '../controller/projections.ts';
 import { errorSummary } from '../controller/reflector.ts';
 import { formatMoney, type Nanos } from '../cost/money.ts';
 import { workloadKey } from '../cost/rollup.ts';
@@ -25,6 +25,7 @@ import {
 } from '../measure/gpu-utilization.ts';
 import type { PrometheusClient } from '../measure/prometheus-client.ts';
 import type { PricingSource } from '../pricing/pricing-source.ts';
+import type { NodePrice, PricingProvider } from '../pricing/provider.ts';
 import { displayKey, renderAnnotations, type Ledger } from './annotations.ts';
 import { planAccounting, type AccountingPlan, type TargetUpdate } from './accounting-plan.ts';
 import type { AnnotationWriter, WriteTarget } from './annotation-writer.ts';
@@ -57,6 +58,10 @@ export interface Measurement {
   readonly unknown: ReadonlyMap<string, string>;
 }
 
+export interface HourlyRates {
+  get(key: string): Nanos | undefined;
+}
+
 export interface CycleReport {
   readonly at: number;
   readonly pods: number;
@@ -65,8 +70,9 @@ export interface CycleReport {
   readonly measurement: MeasurementStatus;
   readonly writesQueued: number;
   /** Current hourly cost by workload key (Kind/namespace/name), for estimated savings. */
-  readonly workloadCostPerHour: ReadonlyMap<string, Nanos>;
-  readonly podCostPerHour: ReadonlyMap<string, Nanos>;
+  readonly workloadCostPerHour: HourlyRates;
+  /** Current hourly cost by pod uid (GPU pods). */
+  readonly podCostPerHour: HourlyRates;
   readonly durationMs: number;
 }
 
@@ -81,6 +87,9 @@ export interface AccountantDeps {
   readonly options: AccountingOptions;
 }
 
+/** Pod facts kept by the accountant (factsOf), which take each cycle's utilization once it is measured. */
+type MutablePodFacts = { -readonly [K in keyof PodFacts]: PodFacts[K] };
+
 export class Accountant {
   private lastCycleEnd: number | undefined;
   private readonly ledgers = {
@@ -91,11 +100,23 @@ export class Accountant {
   /** Pods deleted since the last cycle, kept until their final span is accrued. */
   private readonly tombstones = new Map<string, PodRecord>();
   private lastReport: CycleReport | undefined;
+  /** The roll-up key of a pod's labels, by the cached labels object. */
+  private readonly labelKeyOf = new WeakMap<object, string>();
+  /** Facts by cached pod projection (see factsOf); entries go with their projection. */
+  private readonly facts = new WeakMap<PodRecord, { node: NodeRecord; replicaSets: number; facts: MutablePodFacts }>();
+  /** Node prices and facts by cached node projection (see pricedNode). */
+  private readonly nodeFacts = new WeakMap<
+    NodeRecord,
+    { pricing: PricingProvider; price: NodePrice; facts: NodeFacts }
+  >();
+  /** Counts ReplicaSet changes: a Deployment pod's workload is resolved through its ReplicaSet. */
+  private replicaSetChanges = 0;
   private lastMeasurement: Measurement | undefined;
   private readonly deps: AccountantDeps;
 
   constructor(deps: AccountantDeps) {
     this.deps = deps;
+    deps.cache.replicaSets.onChange(() => this.replicaSetChanges++);
     deps.cache.pods.onChange((_key, current, previous) => {
       if (current === undefined && previous !== undefined) {
         const endedAt = previous.endedAt ?? previous.deletingAt ?? Math.floor(deps.clock.now() / 1000);
@@ -129,6 +150,14 @@ export class Accountant {
     const intervalSeconds = Math.max(1, Math.round(options.intervalMs / 1000));
     const cycleStart = Math.min(now, this.lastCycleEnd ?? now - intervalSeconds);
 
+    // The preferred signal is asked for first, so that Prometheus computes its answer while the facts are
+    // gathered; one turn of the event loop sends the request before the synchronous work below.
+    // Utilization looks back at least two scrape intervals: a window shorter than the spacing of the samples
+    // would hold none half of the time, and every such cycle would read as unknown.
+    const measureWindow = Math.max(1, now - cycleStart, Math.ceil((2 * options.scrapeIntervalMs) / 1000));
+    const preferred = this.query(0, now, measureWindow);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+
     // 1-2. Facts: GPU nodes, priced; pods on them, with their workloads.
     const pricing = this.deps.pricing.current();
     const nodes: NodeFacts[] = [];
@@ -136,28 +165,36 @@ export class Accountant {
     const gpuNodes = new Map<string, ReturnType<typeof cache.nodes.store.get>>();
     for (const node of cache.nodes.store.values()) {
       if (!isGpuNode(node)) continue;
-      const price = priceOf(node, pricing);
+      const { price, facts } = this.pricedNode(node, pricing);
       if (!price.priced) unpriced.push({ name: node.name, reason: price.reason });
-      nodes.push(nodeFacts(node, price));
+      nodes.push(facts);
       gpuNodes.set(node.name, node);
     }
-    const records = [
-      ...cache.pods.store.values(),
-      ...[...this.tombstones.values()].filter((t) => !cache.pods.store.has(`${t.namespace}/${t.name}`)),
-    ];
-    const pods: PodFacts[] = [];
-    for (const record of records) {
+    // Pods with their cache keys ("namespace/name"), built once: measuring, seeding and annotating all join
+    // on the key, and a fleet has 10,000 pods a cycle. Tombstones are pods deleted since the last cycle.
+    const pods: MutablePodFacts[] = [];
+    const keys: string[] = [];
+    const live: boolean[] = [];
+    const add = (key: string, record: PodRecord, isLive: boolean) => {
       const node = gpuNodes.get(record.nodeName);
-      if (!node) continue;
-      const facts = podFacts(record, node, workloadOf(record, cache.replicaSets.store));
-      if (facts) pods.push(facts);
+      if (!node) return;
+      const facts = this.factsOf(record, node);
+      if (!facts) return;
+      pods.push(facts);
+      keys.push(key);
+      live.push(isLive);
+    };
+    for (const [key, record] of cache.pods.store) add(key, record, true);
+    for (const t of this.tombstones.values()) {
+      const key = `${t.namespace}/${t.name}`;
+      if (!cache.pods.store.has(key)) add(key, t, false);
     }
 
-    // Utilization looks back at least two scrape intervals: a window shorter than the spacing of the samples
-    // would hold none half of the time, and every such cycle would read as unknown.
+    // Ledgers: in memory when we have them, else from the annotations in the cache.
+    this.seedLedgers(pods, keys, cycleStart);
     const factsAt = clock.now();
-    const measureWindow = Math.max(now - cycleStart, Math.ceil((2 * options.scrapeIntervalMs) / 1000));
-    const measurement = await this.measure(pods, now, measureWindow);
+    const gpuKeys = keys.filter((_, i) => (pods[i]?.gpuUnits ?? 0) > 0);
+    const measurement = await this.measure(gpuKeys, now, measureWindow, preferred);
     this.lastMeasurement = {
       available: measurement.status.available,
       reason: measurement.status.reason,
@@ -166,22 +203,20 @@ export class Accountant {
       pods: measurement.pods,
       unknown: measurement.unknown,
     };
-    const measured = pods.map((p) => {
-      const u = measurement.pods.get(`${p.namespace}/${p.name}`);
-      return u && p.gpuUnits > 0
-        ? { ...p, utilization: { mean: u.mean, idleRatio: u.idleRatio } satisfies GpuUtilization }
-        : p;
+    // The facts are the accountant's own (factsOf), so utilization joins them in place rather than in copies.
+    pods.forEach((p, i) => {
+      const u = p.gpuUnits > 0 ? measurement.pods.get(keys[i] ?? '') : undefined;
+      if (u) p.utilization = { mean: u.mean, idleRatio: u.idleRatio } satisfies GpuUtilization;
     });
 
-    // 3. Plan from the ledgers: in memory when we have them, else from the annotations in the cache.
+    // 3. Plan.
     const measuredAt = clock.now();
-    this.seedLedgers(measured);
     const plan = planAccounting({
       now,
       cycleStart,
       currency: pricing.currency,
       nodes,
-      pods: measured,
+      pods,
       ledgers: this.ledgers,
     });
     this.record(plan, pricing.currency);
@@ -189,12 +224,11 @@ export class Accountant {
     // 4. Annotations.
     const plannedAt = clock.now();
     let writes = 0;
-    const byUid = new Map(measured.map((p) => [p.uid, p]));
-    for (const [uid, u] of plan.pods) {
-      const pod = byUid.get(uid);
-      if (pod && cache.pods.store.has(`${pod.namespace}/${pod.name}`)) {
-        writes += this.offer({ kind: 'Pod', namespace: pod.namespace, name: pod.name, uid, id: uid }, u);
-      }
+    for (let i = 0; i < pods.length; i++) {
+      const pod = pods[i] as PodFacts;
+      const u = live[i] ? plan.pods.get(pod.uid) : undefined;
+      if (u)
+        writes += this.offer({ kind: 'Pod', namespace: pod.namespace, name: pod.name, uid: pod.uid, id: pod.uid }, u);
     }
     for (const [key, u] of plan.workloads) {
       const [kind = '', namespace = '', name = ''] = key.split('/');
@@ -218,8 +252,8 @@ export class Accountant {
       measurement: measurement.status,
       writesQueued: writes,
       durationMs: clock.now() - started,
-      workloadCostPerHour: new Map([...plan.workloads].map(([k, u]) => [k, u.display.costPerHour])),
-      podCostPerHour: new Map([...plan.pods].map(([uid, u]) => [uid, u.display.costPerHour])),
+      workloadCostPerHour: rates(plan.workloads),
+      podCostPerHour: rates(plan.pods),
     };
     metrics.cycleDuration.observe(report.durationMs / 1000);
     this.lastReport = report;
@@ -233,7 +267,8 @@ export class Accountant {
         unknown: report.measurement.unknownPods,
         writesQueued: writes,
         durationMs: report.durationMs,
-        // Where the time went: cache to facts, Prometheus, the plan, the annotation offers.
+        // Where the time went: cache to facts and ledgers (while Prometheus computes), the rest of the wait for
+        // Prometheus with parsing its answer, the plan, the annotation offers.
         phasesMs: {
           facts: factsAt - started,
           measure: measuredAt - factsAt,
@@ -251,40 +286,47 @@ export class Accountant {
     return report;
   }
 
+  /** One signal's query, summarized; a failure is counted and returned, never thrown. */
+  private async query(signalIndex: number, now: number, window: number): Promise<SignalSummary | Error> {
+    const { prometheus, metrics, options } = this.deps;
+    const signal = SIGNALS[signalIndex] ?? SIGNALS[0];
+    const end = metrics.promLatency.startTimer({ signal: signal.metric });
+    try {
+      const series = await prometheus.queryMatrix(`${signal.metric}[${window}s]`, now);
+      return summarizeSignal(series, signal.scale, signal.metric, {
+        windowSeconds: window,
+        idleThreshold: options.idleThreshold,
+        scrapeIntervalSeconds: options.scrapeIntervalMs / 1000,
+      });
+    } catch (error) {
+      metrics.promErrors.inc({ signal: signal.metric });
+      return error instanceof Error ? error : new Error(String(error));
+    } finally {
+      end();
+    }
+  }
+
+  /** Measures the GPU pods given by key ("namespace/name"); the preferred signal's query is already asked. */
   private async measure(
-    pods: readonly PodFacts[],
+    gpuPods: readonly string[],
     now: number,
-    windowSeconds: number,
+    window: number,
+    preferred: Promise<SignalSummary | Error>,
   ): Promise<{
     pods: ReadonlyMap<string, PodUtilization>;
     unknown: ReadonlyMap<string, string>;
     status: MeasurementStatus;
   }> {
-    const { prometheus, metrics, options, log } = this.deps;
-    const gpuPods = pods.filter((p) => p.gpuUnits > 0);
+    const { metrics, options, log } = this.deps;
     const summaries: SignalSummary[] = [];
     const failures: string[] = [];
-    const window = Math.max(1, windowSeconds);
-    for (const signal of SIGNALS) {
+    for (let index = 0; index < SIGNALS.length; index++) {
       // A fallback signal is asked for only when the preferred ones left a GPU pod without data: with
       // profiling metrics enabled (the usual case) that halves the Prometheus work of a cycle.
-      if (summaries.length > 0 && gpuPods.every((p) => decidedBy(summaries, `${p.namespace}/${p.name}`))) break;
-      const end = metrics.promLatency.startTimer({ signal: signal.metric });
-      try {
-        const series = await prometheus.queryMatrix(`${signal.metric}[${window}s]`, now);
-        summaries.push(
-          summarizeSignal(series, signal.scale, signal.metric, {
-            windowSeconds: window,
-            idleThreshold: options.idleThreshold,
-            scrapeIntervalSeconds: options.scrapeIntervalMs / 1000,
-          }),
-        );
-      } catch (error) {
-        metrics.promErrors.inc({ signal: signal.metric });
-        failures.push(errorSummary(error));
-      } finally {
-        end();
-      }
+      if (summaries.length > 0 && gpuPods.every((key) => decidedBy(summaries, key))) break;
+      const result = index === 0 ? await preferred : await this.query(index, now, window);
+      if (result instanceof Error) failures.push(errorSummary(result));
+      else summaries.push(result);
     }
     const available = failures.length === 0;
     metrics.metricsAvailable.set(available ? 1 : 0);
@@ -296,8 +338,7 @@ export class Accountant {
     const combined = combineSignals(summaries, options.minCoverage);
     const known = new Map<string, PodUtilization>();
     const unknown = new Map<string, string>();
-    for (const p of gpuPods) {
-      const key = `${p.namespace}/${p.name}`;
+    for (const key of gpuPods) {
       const u = combined.pods.get(key);
       if (u) known.set(key, u);
       else
@@ -316,30 +357,71 @@ export class Accountant {
     return { pods: known, unknown, status: { available, reason, measuredPods: known.size, unknownPods } };
   }
 
-  private seedLedgers(pods: readonly PodFacts[]): void {
+  /**
+   * Adopts the ledgers in the annotations where they are ahead of memory: after a start or a leader change
+   * (memory is empty) and for objects new to this replica. A ledger already at the cycle's start was written
+   * by this replica last cycle, and no other replica writes while it holds the lease, so the annotations are
+   * not read again for it.
+   */
+  private seedLedgers(pods: readonly PodFacts[], keys: readonly string[], cycleStart: number): void {
     const { cache } = this.deps;
+    const behind = (map: Map<string, Ledger>, id: string) => (map.get(id)?.accountedUntil ?? -1) < cycleStart;
     const adopt = (map: Map<string, Ledger>, id: string, fromAnnotations: Ledger | undefined) => {
       const mine = map.get(id);
       if (fromAnnotations && (!mine || fromAnnotations.accountedUntil > mine.accountedUntil))
         map.set(id, fromAnnotations);
     };
+    const { pods: podLedgers, workloads, namespaces } = this.ledgers;
     const seen = new Set<string>();
-    for (const pod of pods) {
-      adopt(this.ledgers.pods, pod.uid, cache.pods.store.get(`${pod.namespace}/${pod.name}`)?.ledger);
+    const seenNamespaces = new Set<string>();
+    for (let i = 0; i < pods.length; i++) {
+      const pod = pods[i] as PodFacts;
+      if (behind(podLedgers, pod.uid)) adopt(podLedgers, pod.uid, cache.pods.store.get(keys[i] ?? '')?.ledger);
       const key = workloadKey(pod.workload);
       if (!seen.has(key)) {
         seen.add(key);
-        adopt(
-          this.ledgers.workloads,
-          key,
-          this.workloadRecord(pod.workload.kind, `${pod.namespace}/${pod.workload.name}`)?.ledger,
-        );
+        if (behind(workloads, key))
+          adopt(
+            workloads,
+            key,
+            this.workloadRecord(pod.workload.kind, `${pod.namespace}/${pod.workload.name}`)?.ledger,
+          );
       }
-      if (!seen.has(`ns:${pod.namespace}`)) {
-        seen.add(`ns:${pod.namespace}`);
-        adopt(this.ledgers.namespaces, pod.namespace, cache.namespaces.store.get(pod.namespace)?.ledger);
+      if (!seenNamespaces.has(pod.namespace)) {
+        seenNamespaces.add(pod.namespace);
+        if (behind(namespaces, pod.namespace))
+          adopt(namespaces, pod.namespace, cache.namespaces.store.get(pod.namespace)?.ledger);
       }
     }
+  }
+
+  /** A node's price and facts, reused while its projection and the pricing (a new object on reload) are. */
+  private pricedNode(node: NodeRecord, pricing: PricingProvider): { price: NodePrice; facts: NodeFacts } {
+    const cached = this.nodeFacts.get(node);
+    if (cached?.pricing === pricing) return cached;
+    const price = priceOf(node, pricing);
+    const entry = { pricing, price, facts: nodeFacts(node, price) };
+    this.nodeFacts.set(node, entry);
+    return entry;
+  }
+
+  /**
+   * A pod's facts, reused from the last cycle while its projection, its node's and (for a Deployment's pod)
+   * the ReplicaSets are unchanged: most of a fleet's pods are, and rebuilding 10,000 facts a cycle was a
+   * large share of the cycle's garbage. The utilization is cleared: this cycle's measurement sets it.
+   */
+  private factsOf(record: PodRecord, node: NodeRecord): MutablePodFacts | undefined {
+    const cached = this.facts.get(record);
+    const viaReplicaSet = record.owner?.kind === 'ReplicaSet';
+    if (cached?.node === node && (!viaReplicaSet || cached.replicaSets === this.replicaSetChanges)) {
+      cached.facts.utilization = undefined;
+      return cached.facts;
+    }
+    // podFacts builds a new object: this cycle may set its utilization.
+    const facts = podFacts(record, node, workloadOf(record, this.deps.cache.replicaSets.store)) as
+      MutablePodFacts | undefined;
+    if (facts) this.facts.set(record, { node, replicaSets: this.replicaSetChanges, facts });
+    return facts;
   }
 
   private workloadRecord(kind: string, key: string): WorkloadRecord | undefined {
@@ -385,11 +467,26 @@ export class Accountant {
     }
     for (const [namespace, update] of plan.namespaces)
       metrics.namespaceCost.inc({ namespace, currency }, money(update.delta));
+    // Summed per label combination first: a fleet has thousands of pods and a handful of combinations, and
+    // each counter increment hashes its labels.
+    const byLabels = new Map<string, { pod: Readonly<Record<string, string>>; total: Nanos }>();
     for (const pc of plan.main.pods) {
       if (!pc.cost) continue;
+      // A pod's labels object lives as long as its cached projection, so its key is built once.
+      const podLabels = pc.pod.labels;
+      let key = this.labelKeyOf.get(podLabels);
+      if (key === undefined) {
+        key = options.labelKeys.map((k) => podLabels[k] ?? '__unset__').join('\u0000');
+        this.labelKeyOf.set(podLabels, key);
+      }
+      const sum = byLabels.get(key);
+      if (sum) sum.total += pc.cost.total;
+      else byLabels.set(key, { pod: podLabels, total: pc.cost.total });
+    }
+    for (const { pod, total } of byLabels.values()) {
       const labels: Record<string, string> = { currency };
-      for (const key of options.labelKeys) labels[labelName(key)] = pc.pod.labels[key] ?? '__unset__';
-      metrics.costByLabels.inc(metrics.guardLabels(labels), money(pc.cost.total));
+      for (const key of options.labelKeys) labels[labelName(key)] = pod[key] ?? '__unset__';
+      metrics.costByLabels.inc(metrics.guardLabels(labels), money(total));
     }
     for (const nc of plan.main.nodes) {
       if (!nc.cost || !nc.idle) continue;
@@ -397,6 +494,11 @@ export class Accountant {
       metrics.nodeIdleCost.inc({ node: nc.node.name, currency }, money(nc.idle.total));
     }
   }
+}
+
+/** The current hourly rates of a plan's targets, read through the plan rather than copied out of it. */
+function rates(updates: ReadonlyMap<string, TargetUpdate>): HourlyRates {
+  return { get: (key) => updates.get(key)?.display.costPerHour };
 }
 
 /** Whether a signal already gave the pod a reading (or found its samples malformed). */
