@@ -157,6 +157,74 @@ describe('accounting against an in-memory API', () => {
     await second.stop();
   });
 
+  it('prices each cycle from the current node and owners: a new price or a new owner counts from the next cycle', async () => {
+    const api = new FakeKube();
+    seed(api);
+    // A pod of a ReplicaSet that names no Deployment yet: it rolls up to no workload.
+    api.put('/apis/apps/v1/namespaces/ml/replicasets', { metadata: { name: 'web-1', namespace: 'ml', uid: 'rs-uid' } });
+    api.put('/apis/apps/v1/namespaces/ml/deployments', {
+      metadata: { name: 'web', namespace: 'ml', uid: 'deploy-uid' },
+      spec: { replicas: 1 },
+    });
+    const WEB_POD = '/api/v1/namespaces/ml/pods/web-1-a';
+    const DEPLOYMENT = '/apis/apps/v1/namespaces/ml/deployments/web';
+    api.put('/api/v1/namespaces/ml/pods', {
+      metadata: {
+        name: 'web-1-a',
+        namespace: 'ml',
+        uid: 'web-uid',
+        ownerReferences: [{ kind: 'ReplicaSet', name: 'web-1', controller: true }],
+      },
+      spec: { nodeName: 'gpu-1', containers: [{ resources: { limits: { 'nvidia.com/gpu': '1' } } }] },
+      status: { phase: 'Running', startTime: new Date(T0).toISOString() },
+    });
+    const clock = new FakeClock(T0 + 60_000);
+    const op = await start(api, clock, fakePrometheus());
+    await op.accountant.runCycle();
+    await clock.advance(1000);
+    expect(annotations(api, WEB_POD)['aicost.dev/cost-per-hour']).toBe('0.7284');
+    // Ten seconds later nothing changes on screen, so the pod is not written and stays as it was cached.
+    await clock.advance(9000);
+    await op.accountant.runCycle();
+    await clock.advance(1000);
+    expect(annotations(api, DEPLOYMENT)['aicost.dev/cost']).toBeUndefined();
+
+    // The Deployment adopts the ReplicaSet: the pod rolls up to it from the next cycle, from the pod's start.
+    api.put('/apis/apps/v1/namespaces/ml/replicasets', {
+      metadata: {
+        name: 'web-1',
+        namespace: 'ml',
+        uid: 'rs-uid',
+        ownerReferences: [{ kind: 'Deployment', name: 'web', controller: true }],
+      },
+    });
+    await clock.advance(9000);
+    await op.accountant.runCycle();
+    await clock.advance(1000);
+    // 80 s at 0.7284 $/h.
+    expect(annotations(api, DEPLOYMENT)['aicost.dev/cost']).toBe('0.016187');
+
+    // The node's price doubles to 20 $/h: GPU part 20 - 2.0224 - 2.1504 = 15.8272, 1.9784 per GPU-hour.
+    api.put('/api/v1/nodes', {
+      metadata: {
+        name: 'gpu-1',
+        annotations: { 'aicost.dev/price-per-hour': '20' },
+        labels: { 'node.kubernetes.io/instance-type': 'custom' },
+      },
+      status: { allocatable: { cpu: '64', memory: '512Gi', 'nvidia.com/gpu': '8' } },
+    });
+    await clock.advance(9000);
+    await op.accountant.runCycle();
+    await clock.advance(1000);
+    // 80 s at 0.7284 and 10 s at 1.9784 $/h = (58.272 + 19.784) / 3600, on the pod and on its Deployment.
+    for (const path of [WEB_POD, DEPLOYMENT])
+      expect(annotations(api, path)).toMatchObject({
+        'aicost.dev/cost-per-hour': '1.9784',
+        'aicost.dev/cost': '0.021682',
+      });
+    await op.stop();
+  });
+
   it('writes nothing when no displayed value changed', async () => {
     const api = new FakeKube();
     seed(api);
