@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { FakeClock } from '../controller/clock.ts';
+import { FakeClock, flushPromises } from '../controller/clock.ts';
 import { createClusterCache } from '../controller/cluster-cache.ts';
 import { createEventRecorder } from '../controller/events.ts';
 import { createMetrics } from '../controller/metrics.ts';
@@ -131,19 +131,23 @@ describe('SpotAdmission', () => {
     s.stop();
   });
 
-  it('observed conventions: only the labels the nodes carry', async () => {
+  it('observed conventions: only the labels the nodes carry, seen again when a node changes', async () => {
     const s = await setup('Enforce', 'observed');
-    const r = s.admission.review(review(jobPod(CHECKPOINTED)));
-    const affinity = decoded(r)[0]?.value as {
-      nodeAffinity: {
-        preferredDuringSchedulingIgnoredDuringExecution: { preference: { matchExpressions: { key: string }[] } }[];
+    const preferredKeys = () => {
+      const affinity = decoded(s.admission.review(review(jobPod(CHECKPOINTED))))[0]?.value as {
+        nodeAffinity: {
+          preferredDuringSchedulingIgnoredDuringExecution: { preference: { matchExpressions: { key: string }[] } }[];
+        };
       };
-    };
-    expect(
-      affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution.map(
+      return affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution.map(
         (p) => p.preference.matchExpressions[0]?.key,
-      ),
-    ).toEqual(['karpenter.sh/capacity-type']);
+      );
+    };
+    expect(preferredKeys()).toEqual(['karpenter.sh/capacity-type']);
+    // A GKE spot pool joins: the next review prefers it too.
+    s.api.put('/api/v1/nodes', { metadata: { name: 'gke-spot-1', labels: { 'cloud.google.com/gke-spot': 'true' } } });
+    await flushPromises();
+    expect(preferredKeys()).toEqual(['karpenter.sh/capacity-type', 'cloud.google.com/gke-spot']);
     s.stop();
   });
 

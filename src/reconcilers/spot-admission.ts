@@ -63,9 +63,12 @@ const API_VERSION = { Job: 'batch/v1', Deployment: 'apps/v1', StatefulSet: 'apps
 
 export class SpotAdmission {
   private readonly deps: SpotAdmissionDeps;
+  /** The conventions seen on the nodes, computed on the first review after a node changed. */
+  private observed: readonly SpotConvention[] | undefined;
 
   constructor(deps: SpotAdmissionDeps) {
     this.deps = deps;
+    deps.cache.nodes.onChange(() => (this.observed = undefined));
   }
 
   /** Answers one AdmissionReview body; never throws. */
@@ -155,10 +158,14 @@ export class SpotAdmission {
 
   private conventions(): readonly SpotConvention[] {
     if (this.deps.conventions === 'all') return SPOT_CONVENTIONS;
-    const labels = (function* (nodes: Iterable<{ labels: Readonly<Record<string, string>> }>) {
-      for (const n of nodes) yield n.labels;
-    })(this.deps.cache.nodes.store.values());
-    return observedConventions(labels);
+    // Scanning a thousand nodes' labels per review would put the fleet on the webhook's path; nodes change
+    // far less often than pods are created.
+    this.observed ??= observedConventions(
+      (function* (nodes: Iterable<{ labels: Readonly<Record<string, string>> }>) {
+        for (const n of nodes) yield n.labels;
+      })(this.deps.cache.nodes.store.values()),
+    );
+    return this.observed;
   }
 
   /** The workload that owns the pod, resolved through its ReplicaSet to a Deployment, with its labels. */
