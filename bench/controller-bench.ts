@@ -158,9 +158,20 @@ async function createFleet(c: KubeClient): Promise<void> {
   console.log(`created ${NODES} nodes and ${PODS} pods in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 }
 
+/**
+ * Force-deletes a namespace's pods: kwok would otherwise finish 10,000 graceful deletions one by one. The
+ * API server may time out a collection delete this large part way, so it is asked again while pods remain.
+ */
+async function forceDeletePods(c: KubeClient, namespace: string): Promise<void> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    await c.delete(`/api/v1/namespaces/${namespace}/pods?gracePeriodSeconds=0`).catch(() => undefined);
+    const left = await c.list(`/api/v1/namespaces/${namespace}/pods`, { limit: 1 });
+    if (left.items.length === 0) return;
+  }
+}
+
 async function cleanup(c: KubeClient): Promise<void> {
-  // Force-delete the pods first: kwok would otherwise finish 10,000 graceful deletions one by one.
-  await c.delete(`/api/v1/namespaces/${NS}/pods?gracePeriodSeconds=0`).catch(() => undefined);
+  await forceDeletePods(c, NS);
   try {
     await c.delete(`/api/v1/namespaces/${NS}`);
   } catch (error) {
@@ -185,6 +196,7 @@ async function waitForEarlierRuns(c: KubeClient): Promise<void> {
     }
     if (left.length === 0 || Date.now() - t0 > 10 * 60_000) return;
     if (Date.now() - t0 < 1000) console.log(`waiting for ${left.map((n) => n.metadata.name).join(', ')} to be deleted`);
+    for (const n of left) await forceDeletePods(c, n.metadata.name);
     await new Promise((r) => setTimeout(r, 5000));
   }
 }
@@ -284,7 +296,7 @@ try {
   );
   console.log(`cold start to first completed cycle: ${(coldStartMs / 1000).toFixed(1)} s`);
   console.log(
-    `cycle duration (plan + Prometheus + queueing writes): median ${durations.sort((a, b) => a - b)[Math.floor(durations.length / 2)] ?? NaN} ms, max ${Math.max(...durations)} ms`,
+    `cycle duration (plan + Prometheus + queueing writes): each ${durations.join(' ')} ms; median (upper) ${[...durations].sort((a, b) => a - b)[Math.floor(durations.length / 2)] ?? NaN} ms, max ${Math.max(...durations)} ms`,
   );
   console.log(`cycle phases, median ms: ${phases.join(', ')}`);
   const mb = (name: string) => ((metricValue(after, name) ?? 0) / 2 ** 20).toFixed(0);
