@@ -9,13 +9,9 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { Agent, request } from 'undici';
 import { FakeClock } from '../src/controller/clock.ts';
-import { createClusterCache } from '../src/controller/cluster-cache.ts';
-import { createMetrics } from '../src/controller/metrics.ts';
-import { Reflector } from '../src/controller/reflector.ts';
 import { startWebhookServer } from '../src/controller/webhook-server.ts';
-import { projectPolicy, type PolicyRecord } from '../src/crds/policy-record.ts';
-import { SpotAdmission } from '../src/reconcilers/spot-admission.ts';
 import { FakeKube } from '../src/testing/fake-kube.ts';
+import { startSpotAdmission } from '../src/testing/harness.ts';
 import { generateSelfSigned } from '../src/webhook/self-signed.ts';
 
 const REVIEWS = Number(process.env.BENCH_REVIEWS ?? 2000);
@@ -34,25 +30,9 @@ for (let i = 0; i < 50; i++) {
     },
   });
 }
-const metrics = createMetrics(['team'], 100);
-const cache = createClusterCache(api, clock, log, metrics, { labelKeys: ['team'] });
-const policies = new Reflector<PolicyRecord>(
-  { name: 'aicostpolicies', path: POLICIES, project: projectPolicy },
-  api,
-  clock,
-  log,
-);
-await cache.start();
-await policies.start();
-const admission = new SpotAdmission({
-  cache,
-  policies,
+const spot = await startSpotAdmission(api, clock, {
+  // Events are not what is measured: answers that would record one record nothing here.
   events: { record: () => Promise.resolve() },
-  metrics,
-  log,
-  protectedNamespaces: new Set(['kube-system']),
-  defaultMode: 'Audit',
-  conventions: 'all',
 });
 const dir = mkdtempSync(join(tmpdir(), 'aicost-webhook-bench-'));
 const pair = generateSelfSigned(['127.0.0.1'], new Date());
@@ -63,7 +43,7 @@ const server = await startWebhookServer({
   port: 0,
   certDir: dir,
   log,
-  handle: (_path, body) => admission.review(body),
+  handle: (_path, body) => spot.admission.review(body),
 });
 const agent = new Agent({ connect: { ca: pair.cert } });
 const body = JSON.stringify({
@@ -101,5 +81,4 @@ console.log(
 );
 await server.close();
 await agent.close();
-cache.stop();
-policies.stop();
+spot.stop();

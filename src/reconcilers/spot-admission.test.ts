@@ -7,15 +7,11 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FakeClock, flushPromises } from '../controller/clock.ts';
-import { createClusterCache } from '../controller/cluster-cache.ts';
-import { createEventRecorder } from '../controller/events.ts';
-import { createMetrics } from '../controller/metrics.ts';
-import { Reflector } from '../controller/reflector.ts';
 import { startWebhookServer, WEBHOOK_PATH, type WebhookServer } from '../controller/webhook-server.ts';
-import { projectPolicy, type PolicyRecord } from '../crds/policy-record.ts';
 import { FakeKube } from '../testing/fake-kube.ts';
+import { startSpotAdmission } from '../testing/harness.ts';
 import { generateSelfSigned } from '../webhook/self-signed.ts';
-import { SpotAdmission, type AdmissionReview } from './spot-admission.ts';
+import type { AdmissionReview } from './spot-admission.ts';
 
 const log = pino({ level: 'silent' });
 const POLICIES = '/apis/aicost.dev/v1alpha1/aicostpolicies';
@@ -34,27 +30,7 @@ async function setup(defaultMode: 'Audit' | 'Enforce' = 'Audit', conventions: 'a
     metadata: { name: 'training-spot', generation: 1 },
     spec: { selector: { matchLabels: { workload: 'training' } }, rules: { spot: { placement: 'Preferred' } } },
   });
-  const metrics = createMetrics(['team'], 100);
-  const cache = createClusterCache(api, clock, log, metrics, { labelKeys: ['team'] });
-  const policies = new Reflector<PolicyRecord>(
-    { name: 'aicostpolicies', path: POLICIES, project: projectPolicy },
-    api,
-    clock,
-    log,
-  );
-  await cache.start();
-  await policies.start();
-  const admission = new SpotAdmission({
-    cache,
-    policies,
-    events: createEventRecorder(api, clock, log),
-    metrics,
-    log,
-    protectedNamespaces: new Set(['kube-system', 'aicost-system']),
-    defaultMode,
-    conventions,
-  });
-  return { api, admission, metrics, stop: () => (cache.stop(), policies.stop()) };
+  return { api, ...(await startSpotAdmission(api, clock, { defaultMode, conventions })) };
 }
 
 const review = (object: unknown, over: Record<string, unknown> = {}) => ({

@@ -5,7 +5,7 @@
 import { pino } from 'pino';
 import type { FakeClock } from '../controller/clock.ts';
 import { createClusterCache } from '../controller/cluster-cache.ts';
-import { createEventRecorder } from '../controller/events.ts';
+import { createEventRecorder, type EventRecorder } from '../controller/events.ts';
 import { createMetrics } from '../controller/metrics.ts';
 import { Reflector } from '../controller/reflector.ts';
 import { runWorkers, WorkQueue } from '../controller/workqueue.ts';
@@ -18,6 +18,7 @@ import type { CustomPricing } from '../pricing/custom-pricing.ts';
 import { Accountant } from '../reconcilers/accounting.ts';
 import { AnnotationWriter } from '../reconcilers/annotation-writer.ts';
 import { PolicyController } from '../reconcilers/policy-controller.ts';
+import { SpotAdmission } from '../reconcilers/spot-admission.ts';
 import type { FakeKube } from './fake-kube.ts';
 
 const log = pino({ level: 'silent' });
@@ -56,6 +57,53 @@ export class FakePrometheus implements PrometheusClient {
   }
 }
 
+const POLICIES_PATH = '/apis/aicost.dev/v1alpha1/aicostpolicies';
+
+function policyReflector(api: FakeKube, clock: FakeClock): Reflector<PolicyRecord> {
+  return new Reflector<PolicyRecord>(
+    { name: 'aicostpolicies', path: POLICIES_PATH, project: projectPolicy },
+    api,
+    clock,
+    log,
+  );
+}
+
+/** The spot admission webhook's reviewer on an in-memory API, wired as src/main.ts wires it. */
+export async function startSpotAdmission(
+  api: FakeKube,
+  clock: FakeClock,
+  options: {
+    defaultMode?: 'Audit' | 'Enforce';
+    conventions?: 'all' | 'observed';
+    /** Defaults to a recorder that writes Events to the in-memory API. */
+    events?: EventRecorder;
+  } = {},
+) {
+  const metrics = createMetrics(['team'], 100);
+  const cache = createClusterCache(api, clock, log, metrics, { labelKeys: ['team'] });
+  const policies = policyReflector(api, clock);
+  await cache.start();
+  await policies.start();
+  const admission = new SpotAdmission({
+    cache,
+    policies,
+    events: options.events ?? createEventRecorder(api, clock, log),
+    metrics,
+    log,
+    protectedNamespaces: new Set(['kube-system', 'aicost-system']),
+    defaultMode: options.defaultMode ?? 'Audit',
+    conventions: options.conventions ?? 'all',
+  });
+  return {
+    admission,
+    metrics,
+    stop() {
+      cache.stop();
+      policies.stop();
+    },
+  };
+}
+
 export async function startOperator(
   api: FakeKube,
   clock: FakeClock,
@@ -66,12 +114,7 @@ export async function startOperator(
 ) {
   const metrics = createMetrics(labelKeys, 100);
   const cache = createClusterCache(api, clock, log, metrics, { labelKeys });
-  const policies = new Reflector<PolicyRecord>(
-    { name: 'aicostpolicies', path: '/apis/aicost.dev/v1alpha1/aicostpolicies', project: projectPolicy },
-    api,
-    clock,
-    log,
-  );
+  const policies = policyReflector(api, clock);
   await cache.start();
   await policies.start();
   const queue = new WorkQueue('annotations', clock);
