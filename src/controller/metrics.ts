@@ -111,7 +111,7 @@ export function createMetrics(labelKeys: readonly string[], cardinalityLimit: nu
     }),
     promLatency: new Histogram({
       name: 'aicost_prometheus_query_duration_seconds',
-      help: 'Prometheus query latency',
+      help: 'Prometheus query latency, from the request to the summarized answer (which may wait while the operator gathers its facts)',
       labelNames: ['signal'],
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],

@@ -8,6 +8,7 @@ import {
   mulDivRoundHalfUp,
   parseMoney,
   percentOf,
+  safeMulDiv,
 } from './money.ts';
 
 describe('parseMoney / formatMoney', () => {
@@ -60,6 +61,14 @@ describe('mulDivRoundHalfUp', () => {
     [10n ** 20n, 1, 3, 33_333_333_333_333_333_333n],
   ])('%s × %i / %i = %s', (amount, numerator, denominator, expected) => {
     expect(mulDivRoundHalfUp(amount, numerator, denominator)).toBe(expected);
+  });
+
+  it('leaves what is not a non-negative integer to bigint: negative amounts round as before, NaN is refused', () => {
+    expect(mulDivRoundHalfUp(-5n, 1, 4)).toBe(divRoundHalfUp(-5n, 4n));
+    expect(safeMulDiv(1, Number.NaN, 3)).toBeUndefined();
+    expect(safeMulDiv(1, 3, 0)).toBeUndefined();
+    expect(() => mulDivRoundHalfUp(1n, Number.NaN, 3)).toThrow(RangeError);
+    expect(() => mulDivRoundHalfUp(1n, 1.5, 3)).toThrow(RangeError);
   });
 
   it('agrees with bigint arithmetic on both sides of 2^53', () => {

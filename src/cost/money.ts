@@ -50,15 +50,20 @@ export function divRoundHalfUp(a: bigint, b: bigint): bigint {
  * (a pod's share of a node's hourly price, every pod every cycle), bigint otherwise.
  */
 export function mulDivRoundHalfUp(amount: Nanos, numerator: number, denominator: number): Nanos {
-  const q = amount <= MAX_SAFE_NANOS ? safeMulDiv(Number(amount), numerator, denominator) : undefined;
+  // Negative amounts keep bigint's rounding (toward zero after the half-up step), as divRoundHalfUp does.
+  const q = amount >= 0n && amount <= MAX_SAFE_NANOS ? safeMulDiv(Number(amount), numerator, denominator) : undefined;
   return q === undefined ? divRoundHalfUp(amount * BigInt(numerator), BigInt(denominator)) : BigInt(q);
 }
 
 /**
- * The same on integer Numbers (amount a safe integer): the exact result, or undefined when a product would
- * leave the safe integers (then the caller uses bigint).
+ * The same on integer Numbers (amount a non-negative safe integer): the exact result, or undefined when a
+ * product would leave the safe integers or an argument is not such an integer (then the caller uses bigint,
+ * which rejects a non-integer).
  */
 export function safeMulDiv(amount: number, numerator: number, denominator: number): number | undefined {
+  if (!(Number.isSafeInteger(amount) && Number.isSafeInteger(numerator) && Number.isSafeInteger(denominator)))
+    return undefined;
+  if (amount < 0 || numerator < 0 || denominator <= 0) return undefined;
   let a = amount * numerator;
   if (!(a <= Number.MAX_SAFE_INTEGER)) {
     // Shares are often simple fractions of large units (one GPU of eight, in 720,720 units per GPU).

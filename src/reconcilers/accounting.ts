@@ -151,7 +151,8 @@ export class Accountant {
     const cycleStart = Math.min(now, this.lastCycleEnd ?? now - intervalSeconds);
 
     // The preferred signal is asked for first, so that Prometheus computes its answer while the facts are
-    // gathered; one turn of the event loop sends the request before the synchronous work below.
+    // gathered; one turn of the event loop sends the request before the synchronous work below. Its latency
+    // metric and --prometheus-timeout therefore include that work (tens of milliseconds for 10,000 pods).
     // Utilization looks back at least two scrape intervals: a window shorter than the spacing of the samples
     // would hold none half of the time, and every such cycle would read as unknown.
     const measureWindow = Math.max(1, now - cycleStart, Math.ceil((2 * options.scrapeIntervalMs) / 1000));
