@@ -283,7 +283,7 @@ try {
   const durations = cycles()
     .slice(startCycles)
     .map((l) => Number(l.durationMs));
-  const phases = ['facts', 'measure', 'plan', 'annotate'].map((phase) => {
+  const phases = ['facts', 'draft', 'measure', 'plan', 'annotate'].map((phase) => {
     const ms = cycles()
       .slice(startCycles)
       .map((l) => Number((l.phasesMs as Record<string, number> | undefined)?.[phase]))

@@ -126,7 +126,6 @@ function attributeNode(
     const memory = memoryParts[i] ?? 0n;
     const total = gpu + cpu + memory;
     allocated += total;
-    const idleRatio = pod.utilization?.idleRatio;
     podOut.push({
       pod,
       seconds,
@@ -134,7 +133,7 @@ function attributeNode(
       cost: { total, gpu, cpu, memory },
       onDemandCost: onDemandScaled ? divRoundHalfUp(total * onDemandPerHour, price.total) : total,
       idleGpuSeconds: idleSecondsOf(pod, seconds),
-      idleGpuCost: idleRatio === undefined ? undefined : timesRatio(gpu, idleRatio),
+      idleGpuCost: idleCostOf(pod, gpu),
     });
   }
   const idle: ResourceSplit = {
@@ -178,7 +177,17 @@ function overlap(window: Interval, from: number, until: number | undefined): num
   return b > a ? b - a : 0;
 }
 
-function idleSecondsOf(pod: PodFacts, seconds: number): number | undefined {
+/**
+ * The cost of a pod's idle GPU-seconds from the utilization its facts carry (undefined while unknown). Exported,
+ * with idleSecondsOf, for a cost attributed before the utilization was known (the accounting plan's draft).
+ */
+export function idleCostOf(pod: PodFacts, gpu: Nanos): Nanos | undefined {
+  const ratio = pod.utilization?.idleRatio;
+  return ratio === undefined ? undefined : timesRatio(gpu, ratio);
+}
+
+/** GPU-seconds under the idle threshold from the utilization the pod's facts carry (undefined while unknown). */
+export function idleSecondsOf(pod: PodFacts, seconds: number): number | undefined {
   const ratio = pod.utilization?.idleRatio;
   return ratio === undefined ? undefined : ((pod.gpuUnits * seconds) / GPU_UNITS_PER_GPU) * clampRatio(ratio);
 }

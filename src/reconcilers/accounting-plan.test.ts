@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { divRoundHalfUp, formatMoney, parseMoney } from '../cost/money.ts';
 import { GPU_UNITS_PER_GPU, type NodeFacts, type PodFacts } from '../cost/types.ts';
 import type { Ledger } from './annotations.ts';
-import { hourlyShare, monthStartOf, planAccounting, type Ledgers } from './accounting-plan.ts';
+import {
+  draftAccounting,
+  finishAccounting,
+  hourlyShare,
+  monthStartOf,
+  planAccounting,
+  type Ledgers,
+} from './accounting-plan.ts';
 
 // A node whose GPU part is exactly 8 $/h for 8 GPUs: 1 $ per GPU-hour, so figures read directly.
 const node: NodeFacts = {
@@ -156,6 +163,38 @@ describe('accounting plan', () => {
     expect(job?.display.utilization).toBeCloseTo((3 * 0.9 + 0.02) / 4, 12);
     expect(job?.ledger.idleGpuSeconds).toBe(60);
     expect(plan.pods.get('uid-busy')?.ledger.idleGpuSeconds).toBe(0);
+  });
+
+  it('plans the money before utilization is known and gives the same plan once it is set on the facts', () => {
+    // The accountant drafts while Prometheus answers, then sets utilization on the same facts and finishes.
+    // Cases: a pod measured in the main segment, one unmeasured, and a Job whose ledger is behind (its
+    // catch-up span covers the segment and takes the measurement) while the namespace's is ahead of it.
+    const facts = [
+      pod('a', { utilization: { mean: 0.4, idleRatio: 0.25 } }),
+      pod('b', { utilization: undefined }),
+      pod('c', { gpuUnits: 2 * GPU_UNITS_PER_GPU, utilization: { mean: 0.9, idleRatio: 0 } }),
+    ];
+    const ledgers: Ledgers = {
+      pods: new Map([['uid-a', ledger('0.1', T0 + 1740)]]),
+      workloads: new Map([['Job/ml/train', ledger('0.2', T0 + 1500)]]),
+      namespaces: new Map([['ml', ledger('0.3', T0 + 1770)]]),
+    };
+    const input = { now: T0 + 1800, cycleStart: T0 + 1740, currency: 'USD', nodes: [node], pods: facts, ledgers };
+    const bare = facts.map((f) => ({ ...f, utilization: undefined as PodFacts['utilization'] }));
+    const draft = draftAccounting({ ...input, pods: bare });
+    bare.forEach((f, i) => (f.utilization = facts[i]?.utilization));
+    const twoSteps = finishAccounting(draft);
+    const oneStep = planAccounting(input);
+    expect(twoSteps.pods).toEqual(oneStep.pods);
+    expect(twoSteps.workloads).toEqual(oneStep.workloads);
+    expect(twoSteps.namespaces).toEqual(oneStep.namespaces);
+    expect(twoSteps.main.pods.map((pc) => pc.idleGpuSeconds)).toEqual(oneStep.main.pods.map((pc) => pc.idleGpuSeconds));
+    // Measured idle: a's 60 s × 0.25 on the pod; on the Job (behind) a's 15 s and c's 0; none on the namespace,
+    // whose accrual starts after the measured segment began.
+    expect(twoSteps.pods.get('uid-a')?.ledger.idleGpuSeconds).toBe(15);
+    expect(twoSteps.workloads.get('Job/ml/train')?.ledger.idleGpuSeconds).toBe(15);
+    expect(twoSteps.namespaces.get('ml')?.ledger.idleGpuSeconds).toBeUndefined();
+    expect(twoSteps.workloads.get('Job/ml/train')?.display.utilization).toBeCloseTo((0.4 + 2 * 0.9) / 3, 12);
   });
 
   it('annotates only pods that hold GPUs, but charges every pod to its namespace', () => {

@@ -13,8 +13,12 @@
  * 3. An object with no ledger starts from its pods' start: a pod from its own start, a workload from its
  *    earliest pod's, a namespace from the start of the month (UTC).
  * 4. Utilization is measured for the main segment only: catch-up spans add no idle GPU-hours.
+ *
+ * It runs in two steps so that the cost part does not wait for Prometheus: draftAccounting plans the money
+ * from the facts alone, and finishAccounting adds what utilization decides (idle GPU-seconds and their cost,
+ * the displayed utilization) once the measurement has been set on the same pod facts.
  */
-import { attributeInterval } from '../cost/engine.ts';
+import { attributeInterval, idleCostOf, idleSecondsOf } from '../cost/engine.ts';
 import { mulDivRoundHalfUp, safeMulDiv, type Nanos } from '../cost/money.ts';
 import { workloadKey } from '../cost/rollup.ts';
 import { type IntervalCost, type NodeFacts, type PodCost, type PodFacts } from '../cost/types.ts';
@@ -68,8 +72,33 @@ interface Span {
   saving: Nanos;
   spot: boolean;
   gpuSeconds: number;
-  idleGpuSeconds: number;
-  measured: boolean;
+}
+
+/** A target's money for the cycle, before utilization is known. */
+interface DraftTarget {
+  readonly pods: readonly PodFacts[];
+  /** Where the cycle's accrual starts for it: its ledger's accounted-until, else its default start. */
+  readonly from: number;
+  readonly idleBefore: number | undefined;
+  /** Complete but for idleGpuSeconds, which finishAccounting sets. */
+  readonly ledger: Mutable<Ledger>;
+  readonly costPerHour: Nanos;
+  readonly delta: Nanos;
+  readonly gpuSecondsDelta: number;
+  readonly spotSavingsDelta: Nanos;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** The money of a cycle, planned from the facts alone (see finishAccounting, which completes it in place). */
+export interface DraftPlan {
+  readonly cycleStart: number;
+  readonly main: IntervalCost;
+  /** Per pod uid, its cost in the main segment. */
+  readonly rows: ReadonlyMap<string, { readonly main: PodCost | undefined }>;
+  readonly pods: ReadonlyMap<string, DraftTarget>;
+  readonly workloads: ReadonlyMap<string, DraftTarget>;
+  readonly namespaces: ReadonlyMap<string, DraftTarget>;
 }
 
 export function monthStartOf(epochSeconds: number): number {
@@ -77,7 +106,12 @@ export function monthStartOf(epochSeconds: number): number {
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) / 1000;
 }
 
+/** Both steps at once, for facts that already carry their utilization. */
 export function planAccounting(input: AccountingInput): AccountingPlan {
+  return finishAccounting(draftAccounting(input));
+}
+
+export function draftAccounting(input: AccountingInput): DraftPlan {
   const { now, cycleStart } = input;
   const nodesByName = new Map(input.nodes.map((n) => [n.name, n]));
   const main = attributeInterval({ start: cycleStart, end: now }, input.nodes, input.pods);
@@ -97,7 +131,7 @@ export function planAccounting(input: AccountingInput): AccountingPlan {
   const spanOf = (pod: PodFacts, from: number): Span => {
     const row = rowOf(pod);
     if (from === cycleStart) {
-      row.span ??= toSpan(row.main, true, nodesByName.get(pod.nodeName)?.capacityType === 'spot');
+      row.span ??= toSpan(row.main, nodesByName.get(pod.nodeName)?.capacityType === 'spot');
       return row.span;
     }
     const memo = `${pod.uid}@${from}`;
@@ -108,9 +142,7 @@ export function planAccounting(input: AccountingInput): AccountingPlan {
     const alone = node
       ? attributeInterval({ start, end: now }, [node], [{ ...pod, utilization: undefined }]).pods[0]
       : undefined;
-    const span = toSpan(alone, false, node?.capacityType === 'spot');
-    // The main segment's measurement still counts where it falls inside this span.
-    if (from <= cycleStart) addMeasured(span, row.main);
+    const span = toSpan(alone, node?.capacityType === 'spot');
     since.set(memo, span);
     return span;
   };
@@ -134,12 +166,12 @@ export function planAccounting(input: AccountingInput): AccountingPlan {
     push(podsByNamespace, pod.namespace, pod);
   }
 
-  const update = (
+  const draft = (
     pods: readonly PodFacts[],
     ledger: Ledger | undefined,
     defaultStart: number,
     reset = false,
-  ): TargetUpdate | undefined => {
+  ): DraftTarget | undefined => {
     const base: Ledger | undefined = reset ? undefined : ledger;
     const from = base?.accountedUntil ?? defaultStart;
     if (from > now) return undefined;
@@ -147,99 +179,121 @@ export function planAccounting(input: AccountingInput): AccountingPlan {
     let saving = 0n;
     let spot = false;
     let gpuSeconds = 0;
-    let idle = 0;
-    let measured = false;
+    let costPerHour = 0n;
     for (const pod of pods) {
       const span = spanOf(pod, from);
       cost += span.cost;
       saving += span.saving;
       spot ||= span.spot;
       gpuSeconds += span.gpuSeconds;
-      idle += span.idleGpuSeconds;
-      measured ||= span.measured;
+      costPerHour += rateOf(pod);
     }
-    const idleBefore = base?.idleGpuSeconds;
     // Once an object has run on spot it keeps its savings annotation, even across a month reset.
     const savingsShown = spot || base?.spotSavings !== undefined || (reset && ledger?.spotSavings !== undefined);
     return {
+      pods,
+      from,
+      idleBefore: base?.idleGpuSeconds,
       ledger: {
         cost: (base?.cost ?? 0n) + cost,
         gpuSeconds: (base?.gpuSeconds ?? 0) + gpuSeconds,
-        idleGpuSeconds: measured || idleBefore !== undefined ? (idleBefore ?? 0) + idle : undefined,
+        idleGpuSeconds: undefined,
         accountedUntil: now,
         currency: input.currency,
         spotSavings: savingsShown ? (base?.spotSavings ?? 0n) + saving : undefined,
       },
-      display: displayOf(pods, rowOf, rateOf),
+      costPerHour,
       delta: cost,
       gpuSecondsDelta: gpuSeconds,
-      idleGpuSecondsDelta: idle,
       spotSavingsDelta: saving,
     };
   };
 
-  const plan: AccountingPlan = { main, pods: new Map(), workloads: new Map(), namespaces: new Map() };
+  const plan = {
+    cycleStart,
+    main,
+    rows,
+    pods: new Map<string, DraftTarget>(),
+    workloads: new Map<string, DraftTarget>(),
+    namespaces: new Map<string, DraftTarget>(),
+  };
   for (const pod of input.pods) {
     if (pod.gpuUnits <= 0) continue;
-    const u = update([pod], input.ledgers.pods.get(pod.uid), pod.from);
-    if (u) plan.pods.set(pod.uid, u);
+    const d = draft([pod], input.ledgers.pods.get(pod.uid), pod.from);
+    if (d) plan.pods.set(pod.uid, d);
   }
   for (const [key, pods] of podsByWorkload) {
-    const u = update(pods, input.ledgers.workloads.get(key), earliest(pods));
-    if (u) plan.workloads.set(key, u);
+    const d = draft(pods, input.ledgers.workloads.get(key), earliest(pods));
+    if (d) plan.workloads.set(key, d);
   }
   const monthStart = monthStartOf(now);
   for (const [namespace, pods] of podsByNamespace) {
     const ledger = input.ledgers.namespaces.get(namespace);
     const newMonth = ledger !== undefined && ledger.accountedUntil < monthStart;
-    const u = update(pods, ledger, Math.max(monthStart, earliest(pods)), newMonth);
-    if (u) plan.namespaces.set(namespace, u);
+    const d = draft(pods, ledger, Math.max(monthStart, earliest(pods)), newMonth);
+    if (d) plan.namespaces.set(namespace, d);
   }
   return plan;
 }
 
-function toSpan(pc: PodCost | undefined, useMeasurement: boolean, onSpot: boolean): Span {
-  if (!pc) return { cost: 0n, saving: 0n, spot: false, gpuSeconds: 0, idleGpuSeconds: 0, measured: false };
-  const idle = useMeasurement && pc.gpuSeconds > 0 ? pc.idleGpuSeconds : undefined;
-  const cost = pc.cost?.total ?? 0n;
-  const spot = onSpot && pc.cost !== undefined;
-  const saving = spot && pc.onDemandCost !== undefined && pc.onDemandCost > cost ? pc.onDemandCost - cost : 0n;
+/**
+ * Completes a draft, in place, with the utilization now set on its pod facts: each pod's measured idle
+ * GPU-seconds in the main segment (and their cost), added to every object whose accrual covers that segment,
+ * and the GPU-weighted utilization each object displays. A draft is finished once.
+ */
+export function finishAccounting(draft: DraftPlan): AccountingPlan {
+  for (const pc of draft.main.pods) {
+    if (pc.pod.utilization === undefined) continue;
+    const measured = pc as Mutable<PodCost>;
+    measured.idleGpuSeconds = idleSecondsOf(pc.pod, pc.seconds);
+    measured.idleGpuCost = pc.cost ? idleCostOf(pc.pod, pc.cost.gpu) : undefined;
+  }
+  const finish = (t: DraftTarget): TargetUpdate => {
+    let idle = 0;
+    let anyMeasured = false;
+    let weighted = 0;
+    let weight = 0;
+    for (const pod of t.pods) {
+      const pc = draft.rows.get(pod.uid)?.main;
+      if (!pc || pc.gpuSeconds <= 0 || pod.utilization === undefined) continue;
+      weighted += pod.utilization.mean * pc.gpuSeconds;
+      weight += pc.gpuSeconds;
+      // Only an accrual that covers the main segment takes its measurement (a catch-up span from an older
+      // accounted-until does; one starting after the segment does not).
+      if (t.from <= draft.cycleStart && pc.idleGpuSeconds !== undefined) {
+        idle += pc.idleGpuSeconds;
+        anyMeasured = true;
+      }
+    }
+    t.ledger.idleGpuSeconds = anyMeasured || t.idleBefore !== undefined ? (t.idleBefore ?? 0) + idle : undefined;
+    return {
+      ledger: t.ledger,
+      display: { costPerHour: t.costPerHour, utilization: weight > 0 ? weighted / weight : undefined },
+      delta: t.delta,
+      gpuSecondsDelta: t.gpuSecondsDelta,
+      idleGpuSecondsDelta: idle,
+      spotSavingsDelta: t.spotSavingsDelta,
+    };
+  };
+  const all = (targets: ReadonlyMap<string, DraftTarget>) => {
+    const out = new Map<string, TargetUpdate>();
+    for (const [key, t] of targets) out.set(key, finish(t));
+    return out;
+  };
   return {
-    cost,
-    saving,
-    spot,
-    gpuSeconds: pc.gpuSeconds,
-    idleGpuSeconds: idle ?? 0,
-    measured: idle !== undefined,
+    main: draft.main,
+    pods: all(draft.pods),
+    workloads: all(draft.workloads),
+    namespaces: all(draft.namespaces),
   };
 }
 
-function addMeasured(span: Span, main: PodCost | undefined): void {
-  if (main?.idleGpuSeconds !== undefined && main.gpuSeconds > 0) {
-    span.idleGpuSeconds += main.idleGpuSeconds;
-    span.measured = true;
-  }
-}
-
-/** Current hourly rate of the pods still running, and the GPU-weighted utilization of the measured ones. */
-function displayOf(
-  pods: readonly PodFacts[],
-  rowOf: (pod: PodFacts) => PodRow,
-  rateOf: (pod: PodFacts) => Nanos,
-): Display {
-  let costPerHour = 0n;
-  let weighted = 0;
-  let weight = 0;
-  for (const pod of pods) {
-    costPerHour += rateOf(pod);
-    const pc = rowOf(pod).main;
-    const u = pod.utilization;
-    if (u !== undefined && pc && pc.gpuSeconds > 0) {
-      weighted += u.mean * pc.gpuSeconds;
-      weight += pc.gpuSeconds;
-    }
-  }
-  return { costPerHour, utilization: weight > 0 ? weighted / weight : undefined };
+function toSpan(pc: PodCost | undefined, onSpot: boolean): Span {
+  if (!pc) return { cost: 0n, saving: 0n, spot: false, gpuSeconds: 0 };
+  const cost = pc.cost?.total ?? 0n;
+  const spot = onSpot && pc.cost !== undefined;
+  const saving = spot && pc.onDemandCost !== undefined && pc.onDemandCost > cost ? pc.onDemandCost - cost : 0n;
+  return { cost, saving, spot, gpuSeconds: pc.gpuSeconds };
 }
 
 /** A pod's share of its node's hourly price: requests over capacity, part by part. */

@@ -1,9 +1,10 @@
 /**
  * The accounting cycle (leader only), every --interval:
- * 1. take the GPU nodes and the pods on them from the cache (and pods deleted since the last cycle);
- * 2. price the nodes; measure GPU utilization with one Prometheus query per signal for the whole cluster;
- *    a Prometheus failure leaves utilization unknown and accrual goes on;
- * 3. plan the new ledgers (accounting-plan.ts), update metrics;
+ * 1. ask Prometheus for GPU utilization (one query per signal for the whole cluster) and, while it answers,
+ * 2. take the GPU nodes and the pods on them from the cache (and pods deleted since the last cycle), price
+ *    the nodes and plan the money of the new ledgers (accounting-plan.ts);
+ * 3. complete the plan with the measured utilization (a Prometheus failure leaves it unknown and accrual
+ *    goes on), update metrics;
  * 4. hand changed annotations to the annotation writer, which patches them at a bounded rate.
  */
 import type { Logger } from 'pino';
@@ -27,7 +28,7 @@ import type { PrometheusClient } from '../measure/prometheus-client.ts';
 import type { PricingSource } from '../pricing/pricing-source.ts';
 import type { NodePrice, PricingProvider } from '../pricing/provider.ts';
 import { displayKey, renderAnnotations, type Ledger } from './annotations.ts';
-import { planAccounting, type AccountingPlan, type TargetUpdate } from './accounting-plan.ts';
+import { draftAccounting, finishAccounting, type AccountingPlan, type TargetUpdate } from './accounting-plan.ts';
 import type { AnnotationWriter, WriteTarget } from './annotation-writer.ts';
 import { isGpuNode, nodeFacts, podFacts, priceOf, workloadOf } from './node-facts.ts';
 
@@ -194,6 +195,17 @@ export class Accountant {
     // Ledgers: in memory when we have them, else from the annotations in the cache.
     this.seedLedgers(pods, keys, cycleStart);
     const factsAt = clock.now();
+
+    // 3. The money, planned while Prometheus may still be answering: it does not depend on utilization.
+    const draft = draftAccounting({
+      now,
+      cycleStart,
+      currency: pricing.currency,
+      nodes,
+      pods,
+      ledgers: this.ledgers,
+    });
+    const draftedAt = clock.now();
     const gpuKeys = keys.filter((_, i) => (pods[i]?.gpuUnits ?? 0) > 0);
     const measurement = await this.measure(gpuKeys, now, measureWindow, preferred);
     this.lastMeasurement = {
@@ -210,16 +222,9 @@ export class Accountant {
       if (u) p.utilization = { mean: u.mean, idleRatio: u.idleRatio } satisfies GpuUtilization;
     });
 
-    // 3. Plan.
+    // Then what utilization decides: idle GPU-seconds and the displayed utilization.
     const measuredAt = clock.now();
-    const plan = planAccounting({
-      now,
-      cycleStart,
-      currency: pricing.currency,
-      nodes,
-      pods,
-      ledgers: this.ledgers,
-    });
+    const plan = finishAccounting(draft);
     this.record(plan, pricing.currency);
 
     // 4. Annotations.
@@ -268,11 +273,13 @@ export class Accountant {
         unknown: report.measurement.unknownPods,
         writesQueued: writes,
         durationMs: report.durationMs,
-        // Where the time went: cache to facts and ledgers (while Prometheus computes), the rest of the wait for
-        // Prometheus with parsing its answer, the plan, the annotation offers.
+        // Where the time went: cache to facts and ledgers, then the money (both while Prometheus computes), the
+        // rest of the wait for Prometheus with parsing its answer, utilization's part of the plan with the
+        // metrics, the annotation offers.
         phasesMs: {
           facts: factsAt - started,
-          measure: measuredAt - factsAt,
+          draft: draftedAt - factsAt,
+          measure: measuredAt - draftedAt,
           plan: plannedAt - measuredAt,
           annotate: report.durationMs - (plannedAt - started),
         },
