@@ -88,7 +88,8 @@ interface DraftTarget {
   readonly spotSavingsDelta: Nanos;
 }
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+/** A type's fields made writable: for objects a step builds and a later step completes in place. */
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** The money of a cycle, planned from the facts alone (see finishAccounting, which completes it in place). */
 export interface DraftPlan {

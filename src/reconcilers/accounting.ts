@@ -28,7 +28,13 @@ import type { PrometheusClient } from '../measure/prometheus-client.ts';
 import type { PricingSource } from '../pricing/pricing-source.ts';
 import type { NodePrice, PricingProvider } from '../pricing/provider.ts';
 import { displayKey, renderAnnotations, type Ledger } from './annotations.ts';
-import { draftAccounting, finishAccounting, type AccountingPlan, type TargetUpdate } from './accounting-plan.ts';
+import {
+  draftAccounting,
+  finishAccounting,
+  type AccountingPlan,
+  type Mutable,
+  type TargetUpdate,
+} from './accounting-plan.ts';
 import type { AnnotationWriter, WriteTarget } from './annotation-writer.ts';
 import { isGpuNode, nodeFacts, podFacts, priceOf, workloadOf } from './node-facts.ts';
 
@@ -89,7 +95,7 @@ export interface AccountantDeps {
 }
 
 /** Pod facts kept by the accountant (factsOf), which take each cycle's utilization once it is measured. */
-type MutablePodFacts = { -readonly [K in keyof PodFacts]: PodFacts[K] };
+type MutablePodFacts = Mutable<PodFacts>;
 
 export class Accountant {
   private lastCycleEnd: number | undefined;
