@@ -8,7 +8,7 @@ import {
   mulDivRoundHalfUp,
   parseMoney,
   percentOf,
-  safeMulDiv,
+  mulDivToNumber,
 } from './money.ts';
 
 describe('parseMoney / formatMoney', () => {
@@ -65,8 +65,8 @@ describe('mulDivRoundHalfUp', () => {
 
   it('leaves what is not a non-negative integer to bigint: negative amounts round as before, NaN is refused', () => {
     expect(mulDivRoundHalfUp(-5n, 1, 4)).toBe(divRoundHalfUp(-5n, 4n));
-    expect(safeMulDiv(1, Number.NaN, 3)).toBeUndefined();
-    expect(safeMulDiv(1, 3, 0)).toBeUndefined();
+    expect(mulDivToNumber(1n, Number.NaN, 3)).toBeUndefined();
+    expect(mulDivToNumber(1n, 3, 0)).toBeUndefined();
     expect(() => mulDivRoundHalfUp(1n, Number.NaN, 3)).toThrow(RangeError);
     expect(() => mulDivRoundHalfUp(1n, 1.5, 3)).toThrow(RangeError);
   });

@@ -50,9 +50,17 @@ export function divRoundHalfUp(a: bigint, b: bigint): bigint {
  * (a pod's share of a node's hourly price, every pod every cycle), bigint otherwise.
  */
 export function mulDivRoundHalfUp(amount: Nanos, numerator: number, denominator: number): Nanos {
-  // Negative amounts keep bigint's rounding (toward zero after the half-up step), as divRoundHalfUp does.
-  const q = amount >= 0n && amount <= MAX_SAFE_NANOS ? safeMulDiv(Number(amount), numerator, denominator) : undefined;
+  const q = mulDivToNumber(amount, numerator, denominator);
   return q === undefined ? divRoundHalfUp(amount * BigInt(numerator), BigInt(denominator)) : BigInt(q);
+}
+
+/**
+ * The same as an exact integer Number, or undefined when it needs bigint (then call mulDivRoundHalfUp): for
+ * callers that sum several results or print one and would otherwise make a bigint of each. Negative amounts
+ * are left to bigint, whose rounding (toward zero after the half-up step) divRoundHalfUp has.
+ */
+export function mulDivToNumber(amount: Nanos, numerator: number, denominator: number): number | undefined {
+  return amount >= 0n && amount <= MAX_SAFE_NANOS ? safeMulDiv(Number(amount), numerator, denominator) : undefined;
 }
 
 /**
@@ -60,7 +68,7 @@ export function mulDivRoundHalfUp(amount: Nanos, numerator: number, denominator:
  * product would leave the safe integers or an argument is not such an integer (then the caller uses bigint,
  * which rejects a non-integer).
  */
-export function safeMulDiv(amount: number, numerator: number, denominator: number): number | undefined {
+function safeMulDiv(amount: number, numerator: number, denominator: number): number | undefined {
   if (!(Number.isSafeInteger(amount) && Number.isSafeInteger(numerator) && Number.isSafeInteger(denominator)))
     return undefined;
   if (amount < 0 || numerator < 0 || denominator <= 0) return undefined;

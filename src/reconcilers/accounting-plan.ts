@@ -19,7 +19,7 @@
  * the displayed utilization) once the measurement has been set on the same pod facts.
  */
 import { attributeInterval, idleCostOf, idleSecondsOf } from '../cost/engine.ts';
-import { mulDivRoundHalfUp, safeMulDiv, type Nanos } from '../cost/money.ts';
+import { mulDivRoundHalfUp, mulDivToNumber, type Nanos } from '../cost/money.ts';
 import { workloadKey } from '../cost/rollup.ts';
 import { type IntervalCost, type NodeFacts, type PodCost, type PodFacts } from '../cost/types.ts';
 import type { Display, Ledger } from './annotations.ts';
@@ -318,12 +318,10 @@ function share(amount: Nanos, request: number, capacity: number): number | bigin
   const denominator = Math.round(capacity);
   if (denominator <= 0) return 0;
   const numerator = Math.round(Math.min(request, capacity));
-  const q = amount <= MAX_SAFE_NANOS ? safeMulDiv(Number(amount), numerator, denominator) : undefined;
-  return q ?? mulDivRoundHalfUp(amount, numerator, denominator);
+  return mulDivToNumber(amount, numerator, denominator) ?? mulDivRoundHalfUp(amount, numerator, denominator);
 }
 
 const MiB = 2 ** 20;
-const MAX_SAFE_NANOS = BigInt(Number.MAX_SAFE_INTEGER);
 
 function earliest(pods: readonly PodFacts[]): number {
   let min = Infinity;

@@ -4,7 +4,7 @@
  * restart accrual resumes from accounted-until with exactly the cost accrued up to it: nothing is counted
  * twice and nothing is lost. The README's annotation reference documents each of them.
  */
-import { formatMoney, parseMoney, safeMulDiv, type Nanos } from '../cost/money.ts';
+import { formatMoney, mulDivToNumber, parseMoney, type Nanos } from '../cost/money.ts';
 
 export const ANNOTATION = {
   cost: 'aicost.dev/cost',
@@ -73,7 +73,7 @@ export function renderAnnotations(ledger: Ledger, display: Display): Record<stri
 
 /** An amount in whole cents, rounded half up: the key's form of "changed at two decimals", cheaper to build. */
 function cents(nanos: Nanos): string {
-  const exact = nanos >= 0n && nanos <= MAX_SAFE_NANOS ? safeMulDiv(Number(nanos), 1, 10_000_000) : undefined;
+  const exact = mulDivToNumber(nanos, 1, 10_000_000);
   return exact === undefined ? formatMoney(nanos, 2) : String(exact);
 }
 
@@ -81,8 +81,6 @@ function cents(nanos: Nanos): string {
 function hundredthsOfHours(seconds: number): string {
   return String(Math.round(seconds / 36));
 }
-
-const MAX_SAFE_NANOS = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
  * What decides whether a write is worth it: cost and rate to the cent, hours to the hundredth, utilization to
