@@ -5,16 +5,21 @@ import { FakePrometheus, startOperator } from '../testing/harness.ts';
 
 const T0 = Date.UTC(2026, 10, 10, 12, 0, 0);
 
-// Node price 10 $/h; CPU part 64 × 0.0316 = 2.0224, memory 512 × 0.0042 = 2.1504, GPU part 5.8272 = 0.7284 per GPU-hour.
-function seed(api: FakeKube): void {
+/** The GPU node, priced by annotation (dollars per hour). */
+function putNode(api: FakeKube, pricePerHour: string): void {
   api.put('/api/v1/nodes', {
     metadata: {
       name: 'gpu-1',
-      annotations: { 'aicost.dev/price-per-hour': '10' },
+      annotations: { 'aicost.dev/price-per-hour': pricePerHour },
       labels: { 'node.kubernetes.io/instance-type': 'custom' },
     },
     status: { allocatable: { cpu: '64', memory: '512Gi', 'nvidia.com/gpu': '8' } },
   });
+}
+
+// Node price 10 $/h; CPU part 64 × 0.0316 = 2.0224, memory 512 × 0.0042 = 2.1504, GPU part 5.8272 = 0.7284 per GPU-hour.
+function seed(api: FakeKube): void {
+  putNode(api, '10');
   api.put('/api/v1/namespaces', { metadata: { name: 'ml' } });
   api.put('/apis/batch/v1/namespaces/ml/jobs', { metadata: { name: 'train', namespace: 'ml', uid: 'job-uid' } });
   api.put('/api/v1/namespaces/ml/pods', {
@@ -205,14 +210,7 @@ describe('accounting against an in-memory API', () => {
     expect(annotations(api, DEPLOYMENT)['aicost.dev/cost']).toBe('0.016187');
 
     // The node's price doubles to 20 $/h: GPU part 20 - 2.0224 - 2.1504 = 15.8272, 1.9784 per GPU-hour.
-    api.put('/api/v1/nodes', {
-      metadata: {
-        name: 'gpu-1',
-        annotations: { 'aicost.dev/price-per-hour': '20' },
-        labels: { 'node.kubernetes.io/instance-type': 'custom' },
-      },
-      status: { allocatable: { cpu: '64', memory: '512Gi', 'nvidia.com/gpu': '8' } },
-    });
+    putNode(api, '20');
     await clock.advance(9000);
     await op.accountant.runCycle();
     await clock.advance(1000);
