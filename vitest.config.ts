@@ -10,6 +10,10 @@ export default defineConfig({
         },
       },
       {
+        // The Helm chart through the helm binary that `npm run cluster:build` builds.
+        test: { name: 'chart', include: ['test/chart/**/*.test.ts'] },
+      },
+      {
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],

@@ -15,6 +15,7 @@ all_cached=1
 for b in kube-apiserver kube-controller-manager kube-scheduler etcd kwok helm; do
   [[ -x "$BIN_DIR/$b" ]] || all_cached=0
 done
+[[ $all_cached == 1 && $("$BIN_DIR/helm" version --template '{{.Version}}' 2>/dev/null) != "$HELM_VERSION" ]] && all_cached=0
 if ((all_cached)); then
   log "all binaries cached in $BIN_DIR"
   exit 0
@@ -111,9 +112,33 @@ go_install() { # name module version
   GOBIN="$BIN_DIR" go install -trimpath -ldflags "-s -w" "$pkg@$version"
 }
 
+# helm with the version stamps its own Makefile sets: without them it reports v3.x and takes Kubernetes to be
+# v1.20, so `helm template` refuses a chart that requires a newer kubeVersion. A helm cached before the stamps
+# (it prints a version other than HELM_VERSION) is rebuilt.
+build_helm() {
+  if have helm && [[ $("$BIN_DIR/helm" version --template '{{.Version}}' 2>/dev/null) == "$HELM_VERSION" ]]; then
+    log "helm $HELM_VERSION: cached"; return
+  fi
+  local gomod client_go major minor
+  gomod=$(go mod download -json "helm.sh/helm/v3@$HELM_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
+  [[ -f "$gomod" ]] || die "could not download the go.mod of helm.sh/helm/v3@$HELM_VERSION"
+  # As helm's Makefile: the Kubernetes version is that of its client-go (v0.X.Y -> 1.X).
+  client_go=$(sed -n -E 's#^[[:space:]]*k8s.io/client-go v0\.([0-9]+)\.[0-9]+.*#\1#p' "$gomod" | head -n 1)
+  [[ "$client_go" =~ ^[0-9]+$ ]] || die "could not read the client-go version of helm $HELM_VERSION"
+  major=1 minor=$client_go
+  local ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+  local pkg
+  for pkg in pkg/lint/rules pkg/chartutil; do
+    ldflags+=" -X helm.sh/helm/v3/$pkg.k8sVersionMajor=$major -X helm.sh/helm/v3/$pkg.k8sVersionMinor=$minor"
+  done
+  log "helm $HELM_VERSION: building (Kubernetes $major.$minor)"
+  rm -f "$BIN_DIR/helm"
+  GOBIN="$BIN_DIR" go install -trimpath -ldflags "$ldflags" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+}
+
 start=$(date +%s)
 build_etcd
 go_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION"
-go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION"
+build_helm
 build_kubernetes
 log "all binaries ready in $BIN_DIR ($(( $(date +%s) - start )) s)"
