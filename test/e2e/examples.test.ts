@@ -1,0 +1,36 @@
+/**
+ * Every manifest in deploy/examples applies as is on the cluster (with the CRD installed, as the chart
+ * does), and deletes again: a user copying one must not meet "namespaces ... not found" or a schema error.
+ */
+import { readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cluster, kubectlFor } from './support/cluster.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const EXAMPLES = join(ROOT, 'deploy/examples');
+const kubectl = kubectlFor(cluster().kubeconfig);
+
+interface Obj {
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  items?: Obj[];
+}
+
+describe('deploy/examples', () => {
+  const files = readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml'));
+  beforeAll(() => void kubectl(['apply', '-f', join(ROOT, 'deploy/crds')]));
+  it('has examples', () => expect(files.length).toBeGreaterThan(0));
+
+  it.each(files)('%s applies as is and deletes', (file) => {
+    const path = join(EXAMPLES, file);
+    const applied = kubectl(['apply', '-f', path]).trim().split('\n');
+    // kubectl prints one object alone and several as a List.
+    const got = JSON.parse(kubectl(['get', '-f', path, '-o', 'json'])) as Obj;
+    const live = got.items ?? [got];
+    expect(live.length).toBe(applied.length);
+    // A namespace an example creates stays: the demo uses the same ones, and deleting one takes a while.
+    for (const o of live.filter((i) => i.kind !== 'Namespace'))
+      kubectl(['delete', o.kind, o.metadata.name, ...(o.metadata.namespace ? ['-n', o.metadata.namespace] : [])]);
+  });
+});
