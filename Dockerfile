@@ -1,22 +1,30 @@
 # aicost-operator image: built and run on Node.js 24 LTS, production dependencies only, non-root.
-# Build: docker build -t aicost-operator .   (no Docker engine runs on the project's CI machines; the chart's
-# e2e runs the operator from source instead.)
+# Build: docker build -t aicost-operator .   (or: buildah bud -t aicost-operator .)
+# BASE_IMAGE must be Node 24 with npm on Debian; the e2e tests build the same file on a local stand-in made
+# from Debian packages (test/image/build-base.sh), since their machines reach no container registry.
+ARG BASE_IMAGE=node:24-slim
 
-FROM node:24-slim AS build
+FROM ${BASE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-# The `node` dev dependency would download a second Node binary: the image already has Node 24.
+# A build behind a TLS-inspecting proxy passes its CA file's path (and mounts it); empty is ignored by Node.
+ARG NODE_EXTRA_CA_CERTS=
+# --ignore-scripts: the `node` dev dependency would download a second Node binary; the image has Node 24.
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
 COPY src ./src
-RUN npm run build
+# The commit `aicost version` and aicost_build_info report (.git is not in the build context).
+ARG GIT_COMMIT=unknown
+RUN GIT_COMMIT=${GIT_COMMIT} npm run build
 
-FROM node:24-slim AS deps
+FROM ${BASE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
+ARG NODE_EXTRA_CA_CERTS=
 RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts
 
-FROM node:24-slim
+FROM ${BASE_IMAGE}
 ENV NODE_ENV=production \
     # Heap sized for a 256 MiB memory limit; see docs/benchmarks.md.
     NODE_OPTIONS="--max-old-space-size=160 --max-semi-space-size=4"
@@ -25,5 +33,7 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY package.json ./
 USER 65532:65532
-EXPOSE 8080 8081
-ENTRYPOINT ["node", "dist/main.js", "run"]
+EXPOSE 8080 8081 9443
+# The command is the first argument: the chart's args start with `run`, and `docker run IMAGE version` works.
+ENTRYPOINT ["node", "dist/main.js"]
+CMD ["run"]

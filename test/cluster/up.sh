@@ -258,6 +258,10 @@ scrape_configs:
     static_configs:
       - targets: ['127.0.0.1:$(port dcgm-sim)']
         labels: { namespace: gpu-operator, pod: dcgm-exporter-local, service: dcgm-exporter }
+  # An operator on this machine at the chart's metrics port: the image test's container, or npm start.
+  - job_name: aicost-operator
+    static_configs:
+      - targets: ['127.0.0.1:8080']
 YAML
 launch prometheus "$PROMETHEUS" --config.file "$STATE/prometheus.yml" --storage.tsdb.path "$STATE/prometheus" \
   --web.listen-address "127.0.0.1:$(port prometheus)" --web.enable-lifecycle --storage.tsdb.retention.time 2d

@@ -1,0 +1,245 @@
+/**
+ * The artifact users run: the image built from the project's Dockerfile (test/image/build.sh, buildah on a
+ * local Node 24 base made from Debian packages) started by podman exactly as the Helm chart's Deployment
+ * says: its command, args, env, user, groups and security context come from `helm template` (through
+ * test/support/pod-run.ts, which refuses what it cannot run), with the chart's ServiceAccount token, CA and
+ * namespace mounted where the kubelet mounts them, and its ConfigMap and Secret volumes. It must become ready
+ * and write cost annotations. Prints the image size and the time to ready (docs/benchmarks.md).
+ */
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, createWriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  cluster,
+  createTestNamespace,
+  kubectlFor,
+  runningPod,
+  waitFor,
+  type TestNamespace,
+} from './support/cluster.ts';
+import { helmBinary } from '../support/binaries.ts';
+import { podRunArgs, type PodSpec } from '../support/pod-run.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const CHART = resolve(ROOT, 'deploy/helm/aicost-operator');
+const { client, kubeconfig, prometheusUrl, logDir } = cluster();
+const kubectl = kubectlFor(kubeconfig);
+const RELEASE = 'aicost-img';
+const NS = 'aicost-image-e2e';
+const POD = `${RELEASE}-operator-0`;
+
+interface Rendered {
+  kind: string;
+  metadata: { name: string };
+  data?: Record<string, string>;
+  spec?: { template?: { spec: PodSpec } };
+}
+
+const portFree = (port: number) =>
+  new Promise<boolean>((done) => {
+    const server = createServer()
+      .once('error', () => done(false))
+      .listen(port, '127.0.0.1', () => server.close(() => done(true)));
+  });
+
+let container: ChildProcess | undefined;
+let work: TestNamespace | undefined;
+let image = '';
+let rendered: Rendered[] = [];
+
+beforeAll(() => {
+  image = execFileSync('bash', [join(ROOT, 'test/image/build.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 1_200_000,
+  }).trim();
+  rendered = parseAllDocuments(
+    execFileSync(
+      helmBinary(),
+      [
+        'template',
+        RELEASE,
+        CHART,
+        '--namespace',
+        NS,
+        '--set',
+        `prometheus.url=${prometheusUrl || 'http://127.0.0.1:1'}`,
+        '--set',
+        'accounting.interval=5s',
+        '--set',
+        'accounting.annotateInterval=5s',
+        '--set',
+        'webhook.enabled=true',
+        // The DCGM simulator is scraped every 5 s, not at the 15 s the operator assumes by default.
+        '--set',
+        'extraArgs={--scrape-interval=5s}',
+        '--set-json',
+        'pricing.custom={"spot":{"discounts":[{"provider":"aws","percent":"65"}]}}',
+      ],
+      { encoding: 'utf8' },
+    ),
+  )
+    .map((d) => d.toJS() as Rendered | null)
+    .filter((d): d is Rendered => d !== null);
+}, 1_300_000);
+
+afterAll(async () => {
+  spawnSync('podman', ['rm', '--force', '--time', '5', POD], { stdio: 'ignore' });
+  container?.kill('SIGKILL');
+  spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'delete', 'namespace', NS, '--ignore-not-found', '--wait=false']);
+  for (const o of rendered.filter((r) => r.kind.startsWith('Cluster')))
+    spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'delete', o.kind, o.metadata.name, '--ignore-not-found']);
+  await work?.remove();
+});
+
+/** The files a configMap or Secret volume shows, written as the kubelet writes them (mode 0644). */
+function volumeDir(root: string, name: string, files: Record<string, string>): string {
+  const dir = join(root, name);
+  mkdirSync(dir, { mode: 0o755 });
+  for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text, { mode: 0o644 });
+  return dir;
+}
+
+describe('the image under the chart', () => {
+  it('starts with the chart’s own argv and security context, becomes ready and writes cost annotations', async () => {
+    for (const port of [8080, 8081, 9443])
+      expect(await portFree(port), `port ${port} must be free: the container uses the host network`).toBe(true);
+    // 1. Everything the Deployment needs from the API: its namespace, RBAC, ConfigMap and Secret; the CRD.
+    kubectl(['create', 'namespace', NS]);
+    kubectl(['apply', '-f', join(ROOT, 'deploy/crds')]);
+    const needed = [
+      'ServiceAccount',
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'Role',
+      'RoleBinding',
+      'ConfigMap',
+      'Secret',
+    ];
+    kubectl(
+      ['apply', '-n', NS, '-f', '-'],
+      rendered
+        .filter((r) => needed.includes(r.kind))
+        .map((r) => JSON.stringify(r))
+        .join('\n'),
+    );
+    const deployment = rendered.find((r) => r.kind === 'Deployment');
+    const spec = deployment?.spec?.template?.spec;
+    if (!spec) throw new Error('helm template rendered no Deployment');
+
+    // 2. What the kubelet mounts: the token, CA and namespace; the ConfigMap's and Secret's files.
+    const host = mkdtempSync(join(tmpdir(), 'aicost-image-'));
+    const token = kubectl(['create', 'token', spec.serviceAccountName ?? 'default', '-n', NS, '--duration', '1h']);
+    const kc = JSON.parse(kubectl(['config', 'view', '--raw', '--minify', '-o', 'json'])) as {
+      clusters: {
+        cluster: { server: string; 'certificate-authority-data'?: string; 'certificate-authority'?: string };
+      }[];
+    };
+    const c = kc.clusters[0]?.cluster;
+    const ca = c?.['certificate-authority-data']
+      ? Buffer.from(c['certificate-authority-data'], 'base64').toString()
+      : readFileSync(c?.['certificate-authority'] ?? '', 'utf8');
+    const server = new URL(c?.server ?? '');
+    const sa = volumeDir(host, 'serviceaccount', { token: token.trim(), 'ca.crt': ca, namespace: NS });
+    const volumeDirs: Record<string, string> = {};
+    for (const v of spec.volumes ?? []) {
+      const source = v.configMap?.name ?? v.secret?.secretName;
+      const object = rendered.find(
+        (r) => (r.kind === 'ConfigMap' || r.kind === 'Secret') && r.metadata.name === source,
+      );
+      if (!object) continue;
+      const decode = (s: string) => (object.kind === 'Secret' ? Buffer.from(s, 'base64').toString() : s);
+      volumeDirs[v.name] = volumeDir(
+        host,
+        v.name,
+        Object.fromEntries(Object.entries(object.data ?? {}).map(([k, s]) => [k, decode(s)])),
+      );
+    }
+
+    // 3. Run it, and time it to ready.
+    const args = podRunArgs({
+      spec,
+      image,
+      podName: POD,
+      namespace: NS,
+      volumeDirs,
+      serviceAccountDir: sa,
+      apiServer: { host: server.hostname, port: server.port || '443' },
+      maxOpenFiles: Number(execFileSync('bash', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).trim()),
+    });
+    const log = createWriteStream(join(logDir, 'image-operator.log'));
+    const started = Date.now();
+    // runc: crun refuses hosts with hybrid cgroups, as this machine's are.
+    container = spawn('podman', ['run', '--runtime', 'runc', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    container.stdout?.pipe(log);
+    container.stderr?.pipe(log);
+    let exited: number | null | undefined;
+    container.once('exit', (code) => (exited = code));
+    await waitFor(
+      async () => {
+        if (exited !== undefined)
+          throw new Error(`the container exited with ${exited}; see ${logDir}/image-operator.log`);
+        const r = await fetch('http://127.0.0.1:8081/readyz').catch(() => undefined);
+        return r?.status === 200;
+      },
+      { description: 'the container’s /readyz', timeoutMs: 60_000, intervalMs: 250 },
+    );
+    const readyMs = Date.now() - started;
+    const size = execFileSync('podman', ['image', 'inspect', image, '--format', '{{.Size}}'], { encoding: 'utf8' });
+    console.log(`image ${image}: ${(Number(size) / 1e6).toFixed(0)} MB; ready ${readyMs} ms after podman run`);
+
+    // 4. It does its job as the chart's ServiceAccount: cost annotations on a GPU workload.
+    work = await createTestNamespace(client, 'image');
+    await client.create(`/apis/apps/v1/namespaces/${work.name}/deployments`, {
+      metadata: { name: 'endpoint', labels: { team: 'image' } },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'endpoint' } },
+        template: {
+          metadata: {
+            labels: { app: 'endpoint', team: 'image' },
+            annotations: { 'dcgm-sim.aicost.dev/utilization': '0' },
+          },
+          spec: {
+            nodeSelector: { 'node.kubernetes.io/instance-type': 'p4d.24xlarge' },
+            containers: [{ name: 'c', image: 'registry.local/x:1', resources: { limits: { 'nvidia.com/gpu': '1' } } }],
+          },
+        },
+      },
+    });
+    await runningPod(client, work.name, 'app=endpoint');
+    // A pod on a spot node.
+    await client.create(`/api/v1/namespaces/${work.name}/pods`, {
+      metadata: {
+        name: 'on-spot',
+        labels: { team: 'image' },
+        annotations: { 'dcgm-sim.aicost.dev/utilization': '70' },
+      },
+      spec: {
+        nodeSelector: { 'kubernetes.io/hostname': 'g5-spot-1' },
+        containers: [{ name: 'c', image: 'registry.local/x:1', resources: { limits: { 'nvidia.com/gpu': '1' } } }],
+      },
+    });
+    await runningPod(client, work.name, 'app=on-spot');
+    const wns = work.name;
+    const annotations = await waitFor(
+      async () => {
+        const d = await client.get<{ metadata: { annotations?: Record<string, string> } }>(
+          `/apis/apps/v1/namespaces/${wns}/deployments/endpoint`,
+        );
+        return d.metadata.annotations?.['aicost.dev/cost'] ? d.metadata.annotations : undefined;
+      },
+      { description: 'cost annotations written by the container', timeoutMs: 90_000, intervalMs: 1000 },
+    );
+    expect(annotations['aicost.dev/cost']).toMatch(/^\d+\.\d{6}$/);
+    expect(annotations['aicost.dev/currency']).toBe('USD');
+    const lease = await client.get<{ spec: { holderIdentity?: string } }>(
+      `/apis/coordination.k8s.io/v1/namespaces/${NS}/leases/aicost-operator`,
+    );
+    expect(lease.spec.holderIdentity).toBe(POD);
+  });
+});
