@@ -8,13 +8,20 @@ describe('configuration', () => {
     expect(c.intervalMs).toBe(60_000);
     expect(c.labelKeys).toEqual(['team', 'project', 'model', 'experiment', 'environment']);
     expect(c.leaderElection).toMatchObject({
-      enabled: true,
+      enabled: false,
       leaseDurationMs: 15_000,
       renewDeadlineMs: 10_000,
       retryPeriodMs: 2000,
       namespace: 'aicost-system',
     });
     expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('elects a leader only when asked to, by flag or variable', () => {
+    expect(parseConfig(['--leader-elect', 'true'], {}, 'h').leaderElection.enabled).toBe(true);
+    expect(parseConfig(['--leader-elect=true'], {}, 'h').leaderElection.enabled).toBe(true);
+    expect(parseConfig([], { AICOST_LEADER_ELECT: 'true' }, 'h').leaderElection.enabled).toBe(true);
+    expect(parseConfig([], { AICOST_LEADER_ELECT: 'false' }, 'h').leaderElection.enabled).toBe(false);
   });
 
   it('takes flags over AICOST_ variables', () => {

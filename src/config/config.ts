@@ -142,9 +142,11 @@ export const OPTIONS = {
     schema: z.string().min(1),
   },
   'leader-elect': {
-    help: 'elect a leader on a Lease (only the leader writes)',
+    // Off by default, as in controller-runtime: a run outside the cluster should not wait for a Lease in a
+    // namespace it may not have. The chart turns it on.
+    help: 'elect a leader on a Lease (only the leader writes); the Helm chart turns it on',
     env: 'AICOST_LEADER_ELECT',
-    default: 'true',
+    default: 'false',
     schema: bool,
   },
   'leader-election-namespace': {
