@@ -13,6 +13,7 @@ import { createKubeClient } from './controller/kube-client.ts';
 import { loadDefaultConnection, type KubeConnection } from './controller/kube-connection.ts';
 import { LeaderElector } from './controller/leader-election.ts';
 import { createMetrics } from './controller/metrics.ts';
+import { readiness } from './controller/readiness.ts';
 import { errorSummary, Reflector } from './controller/reflector.ts';
 import { createEventRecorder } from './controller/events.ts';
 import { projectPolicy, type PolicyRecord } from './crds/policy-record.ts';
@@ -186,16 +187,13 @@ export async function run(
     healthPort: config.healthPort,
     registry: metrics.registry,
     healthy: () => ({ ready: true, detail: 'running' }),
-    ready: () => {
-      const waiting = [...cache.all, ...(config.webhook ? [policies] : [])].filter((r) => !r.synced).map((r) => r.name);
-      if (waiting.length > 0) return { ready: false, detail: `caches not synced: ${waiting.join(', ')}` };
-      const report = accountant.report;
-      const role = !config.leaderElection.enabled || elector?.isLeader ? 'leader' : 'standby';
-      return {
-        ready: true,
-        detail: `role: ${role}; gpu metrics: ${report ? report.measurement.reason : 'no cycle yet'}`,
-      };
-    },
+    ready: () =>
+      readiness({
+        unsynced: [...cache.all, ...(config.webhook ? [policies] : [])].filter((r) => !r.synced).map((r) => r.name),
+        electionProblem: elector?.problem,
+        role: !config.leaderElection.enabled || elector?.isLeader ? 'leader' : 'standby',
+        gpuMetrics: accountant.report ? accountant.report.measurement.reason : 'no cycle yet',
+      }),
   });
   log.info({ metricsPort: servers.metricsPort, healthPort: servers.healthPort }, 'serving metrics and probes');
 
