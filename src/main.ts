@@ -5,7 +5,8 @@
  */
 import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
-import { ConfigError, helpText, kubeEnvironment, loadConfig, type Config } from './config/config.ts';
+import { parseWebhookCertArgs, route } from './cli.ts';
+import { ConfigError, kubeEnvironment, loadConfig, type Config } from './config/config.ts';
 import { systemClock, type Clock } from './controller/clock.ts';
 import { createClusterCache } from './controller/cluster-cache.ts';
 import { startHttpServers } from './controller/http-server.ts';
@@ -28,7 +29,6 @@ import { startWebhookServer, type WebhookServer } from './controller/webhook-ser
 import { generateSelfSigned } from './webhook/self-signed.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 
 export async function run(
   config: Config,
@@ -243,20 +243,24 @@ export async function run(
 }
 
 async function main(argv: readonly string[]): Promise<void> {
-  const [command, ...rest] = argv;
-  if (command === undefined || command === '--help' || command === '-h' || rest.includes('--help')) {
-    console.log(helpText());
+  const invocation = route(argv);
+  if (invocation.kind === 'print') {
+    if (invocation.exitCode === 0) console.log(invocation.text);
+    else console.error(invocation.text);
+    process.exitCode = invocation.exitCode;
     return;
   }
-  if (command === 'webhook-cert') {
-    webhookCert(rest);
-    return;
+  switch (invocation.command) {
+    case 'webhook-cert':
+      webhookCert(invocation.args);
+      return;
+    case 'run':
+      await runCommand(invocation.args);
+      return;
   }
-  if (command !== 'run') {
-    console.error(`unknown command "${command}"\n\n${helpText()}`);
-    process.exitCode = 2;
-    return;
-  }
+}
+
+async function runCommand(rest: readonly string[]): Promise<void> {
   let config: Config;
   try {
     config = loadConfig(rest, hostname());
@@ -305,31 +309,21 @@ async function main(argv: readonly string[]): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
-/**
- * `aicost webhook-cert --dir DIR [--hosts a,b]`: writes a self-signed serving certificate (tls.crt, tls.key)
- * and the same certificate as ca.crt, for running the webhook outside a cluster (tests, the demo).
- */
-function webhookCert(argv: readonly string[]): void {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: { dir: { type: 'string' }, hosts: { type: 'string', default: 'localhost,127.0.0.1' } },
-    strict: true,
-  });
-  if (!values.dir) {
-    console.error('Usage: aicost webhook-cert --dir DIR [--hosts localhost,127.0.0.1]');
+/** Writes a self-signed certificate for a webhook run outside a cluster (see `aicost webhook-cert --help`). */
+function webhookCert(args: readonly string[]): void {
+  const parsed = parseWebhookCertArgs(args);
+  if ('error' in parsed) {
+    console.error(parsed.error);
     process.exitCode = 2;
     return;
   }
-  const hosts = values.hosts
-    .split(',')
-    .map((h) => h.trim())
-    .filter(Boolean);
+  const { dir, hosts } = parsed;
   const pair = generateSelfSigned(hosts, new Date());
-  mkdirSync(values.dir, { recursive: true });
-  writeFileSync(join(values.dir, 'tls.crt'), pair.cert);
-  writeFileSync(join(values.dir, 'tls.key'), pair.key, { mode: 0o600 });
-  writeFileSync(join(values.dir, 'ca.crt'), pair.cert);
-  console.log(`wrote tls.crt, tls.key and ca.crt for ${hosts.join(', ')} to ${values.dir}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'tls.crt'), pair.cert);
+  writeFileSync(join(dir, 'tls.key'), pair.key, { mode: 0o600 });
+  writeFileSync(join(dir, 'ca.crt'), pair.cert);
+  console.log(`wrote tls.crt, tls.key and ca.crt for ${hosts.join(', ')} to ${dir}`);
 }
 
 if (import.meta.main) {

@@ -350,20 +350,3 @@ export function kubeEnvironment(): NodeJS.ProcessEnv {
   const { KUBECONFIG, KUBERNETES_SERVICE_HOST, KUBERNETES_SERVICE_PORT } = process.env;
   return { KUBECONFIG, KUBERNETES_SERVICE_HOST, KUBERNETES_SERVICE_PORT };
 }
-
-export function helpText(): string {
-  const rows = Object.entries(OPTIONS).map(
-    ([name, o]) =>
-      `  --${name.padEnd(27)} ${o.help}\n  ${''.padEnd(29)} env ${o.env}, default ${o.default || '(none)'}`,
-  );
-  return [
-    'Usage: aicost run [options]',
-    '       aicost webhook-cert --dir DIR [--hosts localhost,127.0.0.1]',
-    '',
-    'run: runs the operator. Durations are written 500ms, 5s, 1m, 1h.',
-    'webhook-cert: writes a self-signed webhook certificate (tls.crt, tls.key, ca.crt) for local runs.',
-    '',
-    'Options:',
-    ...rows,
-  ].join('\n');
-}
