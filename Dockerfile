@@ -9,6 +9,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The build stamps dist/build-info.json (version and commit) with this script.
+COPY scripts/write-build-info.ts ./scripts/
 RUN npm run build
 
 FROM node:24-slim AS deps

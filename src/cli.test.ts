@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseWebhookCertArgs, route, type Invocation } from './cli.ts';
+import { parseWebhookCertArgs, route, versionOutput, type Invocation } from './cli.ts';
 
 const printed = (argv: string[]): { text: string; exitCode: number } => {
   const r: Invocation = route(argv);
@@ -14,12 +14,14 @@ describe('command line', () => {
     expect(text).toMatch(/^Usage: aicost <command> \[options\]\n/);
     expect(text).toContain('\n  run            run the operator\n');
     expect(text).toContain('\n  webhook-cert   write a self-signed webhook certificate');
+    expect(text).toContain('\n  version        print the version, the git commit and the Node.js version\n');
     expect(text).not.toContain('--prometheus-url');
   });
 
   it.each([
     [['run', '--help'], /^Usage: aicost run \[options\]\n/, '--prometheus-url'],
     [['run', '--interval', '5s', '-h'], /^Usage: aicost run \[options\]\n/, 'env AICOST_INTERVAL, default 60s'],
+    [['version', '--help'], /^Usage: aicost version\n/, 'aicost_build_info'],
     [
       ['webhook-cert', '--help'],
       /^Usage: aicost webhook-cert --dir DIR \[--hosts localhost,127.0.0.1\]\n/,
@@ -38,10 +40,13 @@ describe('command line', () => {
   });
 
   it.each([
-    ['report', 'aicost: unknown command "report"\nCommands: run, webhook-cert ("aicost --help" says what each does)'],
+    [
+      'report',
+      'aicost: unknown command "report"\nCommands: run, webhook-cert, version ("aicost --help" says what each does)',
+    ],
     [
       '--interval',
-      'aicost: unknown command "--interval"\nCommands: run, webhook-cert ("aicost --help" says what each does)',
+      'aicost: unknown command "--interval"\nCommands: run, webhook-cert, version ("aicost --help" says what each does)',
     ],
   ])('an unknown command %j gets two lines and exit code 2', (command, text) => {
     expect(printed([command, '--help'])).toEqual({ kind: 'print', text, exitCode: 2 });
@@ -70,5 +75,18 @@ describe('command line', () => {
     ],
   ])('webhook-cert %j', (args, expected) => {
     expect(parseWebhookCertArgs(args)).toEqual(expected);
+  });
+
+  it('aicost version and aicost --version print the version, the commit and Node.js', () => {
+    expect(route(['version'])).toEqual({ kind: 'command', command: 'version', args: [] });
+    expect(route(['--version'])).toEqual({ kind: 'command', command: 'version', args: [] });
+    expect(versionOutput([], { version: '0.1.0', commit: 'cafe', nodeVersion: 'v24.1.0' })).toEqual({
+      text: 'version: 0.1.0\ncommit: cafe\nnode: v24.1.0',
+      exitCode: 0,
+    });
+    expect(versionOutput(['--short'], { version: '0.1.0', commit: 'cafe', nodeVersion: 'v24.1.0' })).toEqual({
+      text: 'aicost version: takes no arguments, got "--short"\nUsage: aicost version',
+      exitCode: 2,
+    });
   });
 });

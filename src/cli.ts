@@ -3,6 +3,7 @@
  * misuse. Pure, so the words are tested; src/main.ts does what the chosen command says.
  */
 import { parseArgs } from 'node:util';
+import type { BuildInfo } from './build-info.ts';
 import { OPTIONS } from './config/config.ts';
 
 interface Command {
@@ -18,6 +19,7 @@ const COMMANDS = {
     summary: 'write a self-signed webhook certificate (tls.crt, tls.key, ca.crt) for local runs',
     help: webhookCertHelp,
   },
+  version: { summary: 'print the version, the git commit and the Node.js version', help: versionHelp },
 } as const satisfies Record<string, Command>;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -32,6 +34,7 @@ const HELP = new Set(['--help', '-h']);
 export function route(argv: readonly string[]): Invocation {
   const [first, ...rest] = argv;
   if (first === undefined || HELP.has(first)) return { kind: 'print', text: overview(), exitCode: 0 };
+  if (first === '--version') return { kind: 'command', command: 'version', args: rest };
   if (!Object.hasOwn(COMMANDS, first)) {
     // Short: the user typed a command, most likely one from another version; a page of options hides the point.
     const names = Object.keys(COMMANDS).join(', ');
@@ -110,4 +113,21 @@ export function parseWebhookCertArgs(
     .map((h) => h.trim())
     .filter(Boolean);
   return { dir: values.dir, hosts };
+}
+
+function versionHelp(): string {
+  return [
+    'Usage: aicost version',
+    '',
+    'Prints the version, the git commit it was built from and the Node.js version running it. The commit is',
+    '"unknown" when run from source rather than from a build (npm run build). /metrics says the same in',
+    'aicost_build_info.',
+  ].join('\n');
+}
+
+/** `aicost version` (or `aicost --version`): takes no arguments. */
+export function versionOutput(args: readonly string[], info: BuildInfo): { text: string; exitCode: 0 | 2 } {
+  if (args.length > 0)
+    return { text: `aicost version: takes no arguments, got "${args.join(' ')}"\nUsage: aicost version`, exitCode: 2 };
+  return { text: `version: ${info.version}\ncommit: ${info.commit}\nnode: ${info.nodeVersion}`, exitCode: 0 };
 }

@@ -5,7 +5,8 @@
  */
 import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
-import { parseWebhookCertArgs, route } from './cli.ts';
+import { loadBuildInfo, type BuildInfo } from './build-info.ts';
+import { parseWebhookCertArgs, route, versionOutput } from './cli.ts';
 import { ConfigError, kubeEnvironment, loadConfig, type Config } from './config/config.ts';
 import { systemClock, type Clock } from './controller/clock.ts';
 import { createClusterCache } from './controller/cluster-cache.ts';
@@ -34,9 +35,10 @@ export async function run(
   config: Config,
   log: Logger,
   kube: KubeConnection,
+  build: BuildInfo,
   clock: Clock = systemClock,
 ): Promise<() => Promise<void>> {
-  const metrics = createMetrics(config.labelKeys, config.metricsCardinalityLimit);
+  const metrics = createMetrics(config.labelKeys, config.metricsCardinalityLimit, build);
   const client = createKubeClient(kube, {
     userAgent: `aicost-operator/${config.leaderElection.identity}`,
     onRequest: (verb) => metrics.apiRequests.inc({ verb }),
@@ -242,25 +244,35 @@ export async function run(
   };
 }
 
+/** Prints to stdout on success, else to stderr, and sets the exit code. */
+function print({ text, exitCode }: { text: string; exitCode: 0 | 2 }): void {
+  if (exitCode === 0) console.log(text);
+  else console.error(text);
+  process.exitCode = exitCode;
+}
+
 async function main(argv: readonly string[]): Promise<void> {
   const invocation = route(argv);
   if (invocation.kind === 'print') {
-    if (invocation.exitCode === 0) console.log(invocation.text);
-    else console.error(invocation.text);
-    process.exitCode = invocation.exitCode;
+    print(invocation);
     return;
   }
+  // From dist/ when built (where the build stamped the commit), from src/ in a checkout.
+  const build = () => loadBuildInfo(import.meta.dirname, process.version);
   switch (invocation.command) {
     case 'webhook-cert':
       webhookCert(invocation.args);
       return;
+    case 'version':
+      print(versionOutput(invocation.args, build()));
+      return;
     case 'run':
-      await runCommand(invocation.args);
+      await runCommand(invocation.args, build());
       return;
   }
 }
 
-async function runCommand(rest: readonly string[]): Promise<void> {
+async function runCommand(rest: readonly string[], build: BuildInfo): Promise<void> {
   let config: Config;
   try {
     config = loadConfig(rest, hostname());
@@ -273,6 +285,7 @@ async function runCommand(rest: readonly string[]): Promise<void> {
     throw error;
   }
   const log = pino({ level: config.logLevel, base: { identity: config.leaderElection.identity } });
+  log.info({ version: build.version, commit: build.commit, node: build.nodeVersion }, 'starting');
   let kube: KubeConnection;
   try {
     kube = loadDefaultConnection(kubeEnvironment());
@@ -285,7 +298,7 @@ async function runCommand(rest: readonly string[]): Promise<void> {
   }
   let stop: () => Promise<void>;
   try {
-    stop = await run(config, log, kube);
+    stop = await run(config, log, kube, build);
   } catch (error) {
     log.fatal({ err: errorSummary(error) }, 'start-up failed');
     process.exit(1);

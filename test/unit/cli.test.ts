@@ -3,6 +3,7 @@
  * tested in src/cli.test.ts; this checks that src/main.ts prints them where they belong.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -18,7 +19,8 @@ describe('aicost', () => {
     expect(aicost('report')).toEqual({
       status: 2,
       stdout: '',
-      stderr: 'aicost: unknown command "report"\nCommands: run, webhook-cert ("aicost --help" says what each does)\n',
+      stderr:
+        'aicost: unknown command "report"\nCommands: run, webhook-cert, version ("aicost --help" says what each does)\n',
     });
   });
 
@@ -27,6 +29,17 @@ describe('aicost', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^Usage: aicost webhook-cert --dir DIR/);
     expect(r.stdout).not.toContain('--prometheus-url');
+  });
+
+  it('prints the version of package.json from source, where the commit is unknown', () => {
+    const { version } = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../package.json'), 'utf8')) as {
+      version: string;
+    };
+    expect(aicost('version')).toEqual({
+      status: 0,
+      stdout: `version: ${version}\ncommit: unknown\nnode: ${process.version}\n`,
+      stderr: '',
+    });
   });
 
   it('says what is wrong with a flag before it connects to anything', () => {
