@@ -12,9 +12,9 @@ ARG NODE_EXTRA_CA_CERTS=
 # --ignore-scripts: the `node` dev dependency would download a second Node binary; the image has Node 24.
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
-COPY scripts ./scripts
 COPY src ./src
-# The commit `aicost version` and aicost_build_info report (.git is not in the build context).
+# The build stamps dist/build-info.json (version, and the commit: .git is not in the build context).
+COPY scripts/write-build-info.ts ./scripts/
 ARG GIT_COMMIT=unknown
 RUN GIT_COMMIT=${GIT_COMMIT} npm run build
 

@@ -5,7 +5,9 @@
  */
 import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
-import { ConfigError, helpText, kubeEnvironment, loadConfig, type Config } from './config/config.ts';
+import { loadBuildInfo, type BuildInfo } from './build-info.ts';
+import { parseWebhookCertArgs, route, versionOutput } from './cli.ts';
+import { ConfigError, kubeEnvironment, loadConfig, type Config } from './config/config.ts';
 import { systemClock, type Clock } from './controller/clock.ts';
 import { createClusterCache } from './controller/cluster-cache.ts';
 import { startHttpServers } from './controller/http-server.ts';
@@ -13,6 +15,7 @@ import { createKubeClient } from './controller/kube-client.ts';
 import { loadDefaultConnection, type KubeConnection } from './controller/kube-connection.ts';
 import { LeaderElector } from './controller/leader-election.ts';
 import { createMetrics } from './controller/metrics.ts';
+import { readiness } from './controller/readiness.ts';
 import { errorSummary, Reflector } from './controller/reflector.ts';
 import { createEventRecorder } from './controller/events.ts';
 import { projectPolicy, type PolicyRecord } from './crds/policy-record.ts';
@@ -27,15 +30,15 @@ import { startWebhookServer, type WebhookServer } from './controller/webhook-ser
 import { generateSelfSigned } from './webhook/self-signed.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 
 export async function run(
   config: Config,
   log: Logger,
   kube: KubeConnection,
+  build: BuildInfo,
   clock: Clock = systemClock,
 ): Promise<() => Promise<void>> {
-  const metrics = createMetrics(config.labelKeys, config.metricsCardinalityLimit);
+  const metrics = createMetrics(config.labelKeys, config.metricsCardinalityLimit, build);
   const client = createKubeClient(kube, {
     userAgent: `aicost-operator/${config.leaderElection.identity}`,
     onRequest: (verb) => metrics.apiRequests.inc({ verb }),
@@ -186,16 +189,13 @@ export async function run(
     healthPort: config.healthPort,
     registry: metrics.registry,
     healthy: () => ({ ready: true, detail: 'running' }),
-    ready: () => {
-      const waiting = [...cache.all, ...(config.webhook ? [policies] : [])].filter((r) => !r.synced).map((r) => r.name);
-      if (waiting.length > 0) return { ready: false, detail: `caches not synced: ${waiting.join(', ')}` };
-      const report = accountant.report;
-      const role = !config.leaderElection.enabled || elector?.isLeader ? 'leader' : 'standby';
-      return {
-        ready: true,
-        detail: `role: ${role}; gpu metrics: ${report ? report.measurement.reason : 'no cycle yet'}`,
-      };
-    },
+    ready: () =>
+      readiness({
+        unsynced: [...cache.all, ...(config.webhook ? [policies] : [])].filter((r) => !r.synced).map((r) => r.name),
+        electionProblem: elector?.problem,
+        role: !config.leaderElection.enabled || elector?.isLeader ? 'leader' : 'standby',
+        gpuMetrics: accountant.report ? accountant.report.measurement.reason : 'no cycle yet',
+      }),
   });
   log.info({ metricsPort: servers.metricsPort, healthPort: servers.healthPort }, 'serving metrics and probes');
 
@@ -244,21 +244,35 @@ export async function run(
   };
 }
 
+/** Prints to stdout on success, else to stderr, and sets the exit code. */
+function print({ text, exitCode }: { text: string; exitCode: 0 | 2 }): void {
+  if (exitCode === 0) console.log(text);
+  else console.error(text);
+  process.exitCode = exitCode;
+}
+
 async function main(argv: readonly string[]): Promise<void> {
-  const [command, ...rest] = argv;
-  if (command === undefined || command === '--help' || command === '-h' || rest.includes('--help')) {
-    console.log(helpText());
+  const invocation = route(argv);
+  if (invocation.kind === 'print') {
+    print(invocation);
     return;
   }
-  if (command === 'webhook-cert') {
-    webhookCert(rest);
-    return;
+  // From dist/ when built (where the build stamped the commit), from src/ in a checkout.
+  const build = () => loadBuildInfo(import.meta.dirname, process.version);
+  switch (invocation.command) {
+    case 'webhook-cert':
+      webhookCert(invocation.args);
+      return;
+    case 'version':
+      print(versionOutput(invocation.args, build()));
+      return;
+    case 'run':
+      await runCommand(invocation.args, build());
+      return;
   }
-  if (command !== 'run') {
-    console.error(`unknown command "${command}"\n\n${helpText()}`);
-    process.exitCode = 2;
-    return;
-  }
+}
+
+async function runCommand(rest: readonly string[], build: BuildInfo): Promise<void> {
   let config: Config;
   try {
     config = loadConfig(rest, hostname());
@@ -271,6 +285,7 @@ async function main(argv: readonly string[]): Promise<void> {
     throw error;
   }
   const log = pino({ level: config.logLevel, base: { identity: config.leaderElection.identity } });
+  log.info({ version: build.version, commit: build.commit, node: build.nodeVersion }, 'starting');
   let kube: KubeConnection;
   try {
     kube = loadDefaultConnection(kubeEnvironment());
@@ -283,7 +298,7 @@ async function main(argv: readonly string[]): Promise<void> {
   }
   let stop: () => Promise<void>;
   try {
-    stop = await run(config, log, kube);
+    stop = await run(config, log, kube, build);
   } catch (error) {
     log.fatal({ err: errorSummary(error) }, 'start-up failed');
     process.exit(1);
@@ -307,31 +322,21 @@ async function main(argv: readonly string[]): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
-/**
- * `aicost webhook-cert --dir DIR [--hosts a,b]`: writes a self-signed serving certificate (tls.crt, tls.key)
- * and the same certificate as ca.crt, for running the webhook outside a cluster (tests, the demo).
- */
-function webhookCert(argv: readonly string[]): void {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: { dir: { type: 'string' }, hosts: { type: 'string', default: 'localhost,127.0.0.1' } },
-    strict: true,
-  });
-  if (!values.dir) {
-    console.error('Usage: aicost webhook-cert --dir DIR [--hosts localhost,127.0.0.1]');
+/** Writes a self-signed certificate for a webhook run outside a cluster (see `aicost webhook-cert --help`). */
+function webhookCert(args: readonly string[]): void {
+  const parsed = parseWebhookCertArgs(args);
+  if ('error' in parsed) {
+    console.error(parsed.error);
     process.exitCode = 2;
     return;
   }
-  const hosts = values.hosts
-    .split(',')
-    .map((h) => h.trim())
-    .filter(Boolean);
+  const { dir, hosts } = parsed;
   const pair = generateSelfSigned(hosts, new Date());
-  mkdirSync(values.dir, { recursive: true });
-  writeFileSync(join(values.dir, 'tls.crt'), pair.cert);
-  writeFileSync(join(values.dir, 'tls.key'), pair.key, { mode: 0o600 });
-  writeFileSync(join(values.dir, 'ca.crt'), pair.cert);
-  console.log(`wrote tls.crt, tls.key and ca.crt for ${hosts.join(', ')} to ${values.dir}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'tls.crt'), pair.cert);
+  writeFileSync(join(dir, 'tls.key'), pair.key, { mode: 0o600 });
+  writeFileSync(join(dir, 'ca.crt'), pair.cert);
+  console.log(`wrote tls.crt, tls.key and ca.crt for ${hosts.join(', ')} to ${dir}`);
 }
 
 if (import.meta.main) {

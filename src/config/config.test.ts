@@ -8,13 +8,20 @@ describe('configuration', () => {
     expect(c.intervalMs).toBe(60_000);
     expect(c.labelKeys).toEqual(['team', 'project', 'model', 'experiment', 'environment']);
     expect(c.leaderElection).toMatchObject({
-      enabled: true,
+      enabled: false,
       leaseDurationMs: 15_000,
       renewDeadlineMs: 10_000,
       retryPeriodMs: 2000,
       namespace: 'aicost-system',
     });
     expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('elects a leader only when asked to, by flag or variable', () => {
+    expect(parseConfig(['--leader-elect', 'true'], {}, 'h').leaderElection.enabled).toBe(true);
+    expect(parseConfig(['--leader-elect=true'], {}, 'h').leaderElection.enabled).toBe(true);
+    expect(parseConfig([], { AICOST_LEADER_ELECT: 'true' }, 'h').leaderElection.enabled).toBe(true);
+    expect(parseConfig([], { AICOST_LEADER_ELECT: 'false' }, 'h').leaderElection.enabled).toBe(false);
   });
 
   it('takes flags over AICOST_ variables', () => {
@@ -29,19 +36,150 @@ describe('configuration', () => {
     expect(c.currency).toBe('EUR');
   });
 
-  it.each([
-    [['--interval', '5'], {}, /--interval: --interval must be a duration such as 30s/],
-    [['--interval', '0s'], {}, /--interval must be between 1s and 3600s/],
-    [[], { AICOST_INTERVAL: '-1m' }, /AICOST_INTERVAL: --interval must be a duration/],
-    [['--idle-threshold', '120'], {}, /--idle-threshold must be between 0 and 100/],
-    [['--currency', 'usd'], {}, /--currency: currency must be an ISO 4217 code/],
-    [['--prometheus-url', 'not a url'], {}, /--prometheus-url must be an http\(s\) URL/],
-    [['--label-keys', 'Team Name'], {}, /each --label-keys entry must be a label key/],
-    [['--bogus', 'x'], {}, /Unknown option '--bogus'/],
-    [['--renew-deadline', '20s'], {}, /--renew-deadline must be shorter than --lease-duration/],
-  ] as const)('rejects %j %j with a message naming the option', (argv, env, message) => {
-    expect(() => parseConfig(argv, env, 'h')).toThrow(ConfigError);
-    expect(() => parseConfig(argv, env, 'h')).toThrow(message);
+  it('accepts values at the bounds', () => {
+    const c = parseConfig(
+      [
+        '--interval',
+        '1h',
+        '--idle-threshold',
+        '0',
+        '--prometheus-url',
+        'https://prom.example:9090',
+        '--currency',
+        'EUR',
+      ],
+      { AICOST_LABEL_KEYS: 'a,b,c,d,e,f,g,h,i,app.kubernetes.io/name', AICOST_ANNOTATE_INTERVAL: '0s' },
+      'h',
+    );
+    expect([
+      c.intervalMs,
+      c.idleThreshold,
+      c.prometheusUrl,
+      c.currency,
+      c.labelKeys.length,
+      c.annotateIntervalMs,
+    ]).toEqual([3_600_000, 0, 'https://prom.example:9090', 'EUR', 10, 0]);
+  });
+
+  /** The ConfigError's message, exactly. */
+  const problem = (argv: readonly string[], env: Record<string, string> = {}): string => {
+    try {
+      parseConfig(argv, env, 'h');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      return (error as Error).message;
+    }
+    throw new Error(`${JSON.stringify(argv)} parsed`);
+  };
+
+  it.each<[string, readonly string[], Record<string, string>, string]>([
+    [
+      'not a duration',
+      ['--interval', '5 minutes'],
+      {},
+      '--interval: "5 minutes" is not a duration such as 30s, 15m or 1h',
+    ],
+    ['a bare number', ['--interval', '5'], {}, '--interval: "5" is not a duration such as 30s, 15m or 1h'],
+    ['too short', ['--interval', '0s'], {}, '--interval: "0s" is below the minimum of 1s'],
+    ['too long', ['--interval', '2h'], {}, '--interval: "2h" is above the maximum of 1h'],
+    ['in ms', ['--prometheus-timeout', '50ms'], {}, '--prometheus-timeout: "50ms" is below the minimum of 100ms'],
+    [
+      'from the variable',
+      [],
+      { AICOST_INTERVAL: '-1m' },
+      'AICOST_INTERVAL: "-1m" is not a duration such as 30s, 15m or 1h',
+    ],
+    [
+      'the flag over the variable',
+      ['--interval', 'x'],
+      { AICOST_INTERVAL: '1m' },
+      '--interval: "x" is not a duration such as 30s, 15m or 1h',
+    ],
+    ['not whole', ['--idle-threshold', '1.5'], {}, '--idle-threshold: "1.5" is not a whole number'],
+    ['over the range', ['--idle-threshold', '120'], {}, '--idle-threshold: "120" is above the maximum of 100'],
+    ['under the range', ['--write-qps', '0'], {}, '--write-qps: "0" is below the minimum of 1'],
+    ['a port', [], { AICOST_METRICS_PORT: '70000' }, 'AICOST_METRICS_PORT: "70000" is above the maximum of 65535'],
+    ['a mode', ['--default-mode', 'enforce'], {}, '--default-mode: "enforce" is not one of Audit, Enforce'],
+    ['a boolean', ['--leader-elect', 'yes'], {}, '--leader-elect: "yes" is not one of true, false'],
+    ['conventions', ['--spot-conventions', 'aws'], {}, '--spot-conventions: "aws" is not one of all, observed'],
+    [
+      'a log level',
+      [],
+      { AICOST_LOG_LEVEL: 'verbose' },
+      'AICOST_LOG_LEVEL: "verbose" is not one of trace, debug, info, warn, error, fatal',
+    ],
+    [
+      'a URL',
+      ['--prometheus-url', 'not a url'],
+      {},
+      '--prometheus-url: "not a url" is not an http(s) URL such as http://prometheus:9090',
+    ],
+    [
+      'not http',
+      ['--prometheus-url', 'ftp://prom'],
+      {},
+      '--prometheus-url: "ftp://prom" is not an http(s) URL such as http://prometheus:9090',
+    ],
+    [
+      'a label key',
+      ['--label-keys', 'team,Team Name'],
+      {},
+      '--label-keys: "Team Name" is not a label key such as team or app.kubernetes.io/name',
+    ],
+    [
+      'too many keys',
+      ['--label-keys', 'a,b,c,d,e,f,g,h,i,j,k'],
+      {},
+      '--label-keys: "a,b,c,d,e,f,g,h,i,j,k" has 11 keys, more than 10',
+    ],
+    ['lower case', ['--currency', 'usd'], {}, '--currency: "usd" is not an ISO 4217 currency code such as USD or EUR'],
+    [
+      'no such currency',
+      [],
+      { AICOST_CURRENCY: 'XYZ' },
+      'AICOST_CURRENCY: "XYZ" is not an ISO 4217 currency code such as USD or EUR',
+    ],
+    ['an empty name', ['--namespace', ''], {}, '--namespace: "" is empty'],
+    [
+      'a long name',
+      ['--leader-election-id', 'x'.repeat(64)],
+      {},
+      `--leader-election-id: "${'x'.repeat(64)}" is longer than 63 characters`,
+    ],
+    [
+      'renew after the lease',
+      ['--renew-deadline', '20s'],
+      {},
+      '--renew-deadline: "20s" is not shorter than --lease-duration, "15s"',
+    ],
+    [
+      'renew after the lease, from variables',
+      [],
+      { AICOST_RENEW_DEADLINE: '15s', AICOST_LEASE_DURATION: '15s' },
+      'AICOST_RENEW_DEADLINE: "15s" is not shorter than AICOST_LEASE_DURATION, "15s"',
+    ],
+    [
+      'a webhook without certificates',
+      ['--webhook-port', '9443'],
+      {},
+      '--webhook-port: "9443" turns the webhook on, which needs --webhook-cert-dir (make one with "aicost webhook-cert --dir DIR")',
+    ],
+    [
+      'every problem, a line each',
+      ['--interval', 'x', '--write-qps', '0'],
+      {},
+      '--interval: "x" is not a duration such as 30s, 15m or 1h\n--write-qps: "0" is below the minimum of 1',
+    ],
+    [
+      'an unknown option and its value',
+      ['--bogus', 'x'],
+      {},
+      '--bogus: no such option; "aicost run --help" lists them',
+    ],
+    ['a missing value', ['--interval'], {}, '--interval: needs a value'],
+    ['a stray word', ['5m'], {}, '"5m": not an option; write options as --name value or --name=value'],
+  ])('names the option and quotes the value: %s', (_name, argv, env, message) => {
+    expect(problem(argv, env)).toBe(message);
   });
 
   it.each([

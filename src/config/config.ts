@@ -1,41 +1,12 @@
 /**
  * The operator's configuration, parsed once at start-up from command-line flags and AICOST_* environment
  * variables (a flag beats its variable), validated with zod, frozen, and passed down. Nothing else reads
- * process.env. An error names the flag and says what is expected.
+ * process.env. An error names the flag (or the variable) it came from and quotes the bad value.
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import type { LeaderElectionOptions } from '../controller/leader-election.ts';
-import { currencySchema } from '../pricing/custom-pricing.ts';
-import { parseDuration } from './duration.ts';
-
-const duration = (name: string, min: number, max: number) =>
-  z.string().transform((text, ctx) => {
-    const ms = parseDuration(text);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `--${name} must be a duration such as 30s, 5m or 1h, got "${text}"` });
-      return z.NEVER;
-    }
-    if (ms < min || ms > max) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `--${name} must be between ${min / 1000}s and ${max / 1000}s, got ${text}`,
-      });
-      return z.NEVER;
-    }
-    return ms;
-  });
-
-const intString = (name: string, min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, `--${name} must be a whole number`)
-    .transform(Number)
-    .refine((n) => n >= min && n <= max, `--${name} must be between ${min} and ${max}`);
-
-const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
-
-const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+import { bool, currency, duration, httpUrl, labelKeys, oneOf, quote, text, wholeNumber } from './option-schemas.ts';
 
 /** Every option: flag name, environment variable, default, and schema. The README's table is this list. */
 export const OPTIONS = {
@@ -43,37 +14,25 @@ export const OPTIONS = {
     help: 'Prometheus server with the dcgm-exporter series',
     env: 'AICOST_PROMETHEUS_URL',
     default: 'http://127.0.0.1:9090',
-    schema: z.url({ error: '--prometheus-url must be an http(s) URL' }),
+    schema: httpUrl,
   },
   'prometheus-timeout': {
     help: 'timeout of one Prometheus query',
     env: 'AICOST_PROMETHEUS_TIMEOUT',
     default: '10s',
-    schema: duration('prometheus-timeout', 100, 300_000),
+    schema: duration(100, 300_000),
   },
   interval: {
     help: 'accounting interval: cost accrues and utilization is measured once per interval',
     env: 'AICOST_INTERVAL',
     default: '60s',
-    schema: duration('interval', 1000, 3_600_000),
+    schema: duration(1000, 3_600_000),
   },
   'label-keys': {
     help: 'pod label keys to roll costs up by (at most 10)',
     env: 'AICOST_LABEL_KEYS',
     default: 'team,project,model,experiment,environment',
-    schema: z
-      .string()
-      .transform((s) =>
-        s
-          .split(',')
-          .map((k) => k.trim())
-          .filter(Boolean),
-      )
-      .pipe(
-        z
-          .array(z.string().regex(LABEL_KEY, 'each --label-keys entry must be a label key'))
-          .max(10, '--label-keys takes at most 10 keys'),
-      ),
+    schema: labelKeys(10),
   },
   'pricing-file': {
     help: 'custom pricing YAML (docs/pricing.md); re-read when it changes',
@@ -85,66 +44,68 @@ export const OPTIONS = {
     help: "ISO 4217 currency; overrides the pricing file's",
     env: 'AICOST_CURRENCY',
     default: '',
-    schema: z.union([z.literal(''), currencySchema]),
+    schema: currency,
   },
   'idle-threshold': {
     help: 'GPU utilization percent under which a sample counts as idle',
     env: 'AICOST_IDLE_THRESHOLD',
     default: '5',
-    schema: intString('idle-threshold', 0, 100),
+    schema: wholeNumber(0, 100),
   },
   'min-coverage': {
     help: 'percent of the window DCGM samples must cover, else utilization is unknown',
     env: 'AICOST_MIN_COVERAGE',
     default: '60',
-    schema: intString('min-coverage', 1, 100),
+    schema: wholeNumber(1, 100),
   },
   'scrape-interval': {
     help: 'DCGM sample spacing to assume when a series has one sample',
     env: 'AICOST_SCRAPE_INTERVAL',
     default: '15s',
-    schema: duration('scrape-interval', 1000, 600_000),
+    schema: duration(1000, 600_000),
   },
   'annotate-interval': {
     help: 'shortest time between two annotation writes to one object',
     env: 'AICOST_ANNOTATE_INTERVAL',
     default: '5m',
-    schema: duration('annotate-interval', 0, 86_400_000),
+    schema: duration(0, 86_400_000),
   },
   'write-qps': {
     help: 'annotation patches per second, at most',
     env: 'AICOST_WRITE_QPS',
     default: '20',
-    schema: intString('write-qps', 1, 1000),
+    schema: wholeNumber(1, 1000),
   },
   'write-burst': {
     help: 'annotation patches in a burst, at most',
     env: 'AICOST_WRITE_BURST',
     default: '50',
-    schema: intString('write-burst', 1, 10_000),
+    schema: wholeNumber(1, 10_000),
   },
   'metrics-port': {
     help: 'port of /metrics',
     env: 'AICOST_METRICS_PORT',
     default: '8080',
-    schema: intString('metrics-port', 0, 65535),
+    schema: wholeNumber(0, 65535),
   },
   'health-port': {
     help: 'port of /healthz and /readyz',
     env: 'AICOST_HEALTH_PORT',
     default: '8081',
-    schema: intString('health-port', 0, 65535),
+    schema: wholeNumber(0, 65535),
   },
   'bind-address': {
     help: 'address the HTTP servers listen on',
     env: 'AICOST_BIND_ADDRESS',
     default: '0.0.0.0',
-    schema: z.string().min(1),
+    schema: text(253),
   },
   'leader-elect': {
-    help: 'elect a leader on a Lease (only the leader writes)',
+    // Off by default, as in controller-runtime: a run outside the cluster should not wait for a Lease in a
+    // namespace it may not have. The chart turns it on.
+    help: 'elect a leader on a Lease (only the leader writes); the Helm chart turns it on',
     env: 'AICOST_LEADER_ELECT',
-    default: 'true',
+    default: 'false',
     schema: bool,
   },
   'leader-election-namespace': {
@@ -157,55 +118,55 @@ export const OPTIONS = {
     help: 'name of the Lease',
     env: 'AICOST_LEADER_ELECTION_ID',
     default: 'aicost-operator',
-    schema: z.string().min(1).max(63),
+    schema: text(63),
   },
   'lease-duration': {
     help: 'a standby takes the Lease after the leader has not renewed it for this long',
     env: 'AICOST_LEASE_DURATION',
     default: '15s',
-    schema: duration('lease-duration', 2000, 600_000),
+    schema: duration(2000, 600_000),
   },
   'renew-deadline': {
     help: 'the leader gives up (and exits) if it cannot renew for this long',
     env: 'AICOST_RENEW_DEADLINE',
     default: '10s',
-    schema: duration('renew-deadline', 1000, 600_000),
+    schema: duration(1000, 600_000),
   },
   'retry-period': {
     help: 'how often candidates and the leader touch the Lease',
     env: 'AICOST_RETRY_PERIOD',
     default: '2s',
-    schema: duration('retry-period', 200, 60_000),
+    schema: duration(200, 60_000),
   },
   namespace: {
     help: "the operator's own namespace (never acted on)",
     env: 'AICOST_NAMESPACE',
     default: 'aicost-system',
-    schema: z.string().min(1).max(63),
+    schema: text(63),
   },
   identity: {
     help: "this replica's name in the Lease (default: hostname-pid)",
     env: 'AICOST_IDENTITY',
     default: '',
-    schema: z.string().max(128),
+    schema: text(128, true),
   },
   'metrics-cardinality-limit': {
     help: 'series per workload/label metric before new ones fold into __overflow__',
     env: 'AICOST_METRICS_CARDINALITY_LIMIT',
     default: '2000',
-    schema: intString('metrics-cardinality-limit', 10, 100_000),
+    schema: wholeNumber(10, 100_000),
   },
   'default-mode': {
     help: 'mode of policies that set no spec.mode: Audit (record only) or Enforce',
     env: 'AICOST_DEFAULT_MODE',
     default: 'Audit',
-    schema: z.enum(['Audit', 'Enforce'], { error: '--default-mode must be Audit or Enforce' }),
+    schema: oneOf(['Audit', 'Enforce']),
   },
   'webhook-port': {
     help: 'port of the spot admission webhook (HTTPS); 0 turns the webhook off',
     env: 'AICOST_WEBHOOK_PORT',
     default: '0',
-    schema: intString('webhook-port', 0, 65535),
+    schema: wholeNumber(0, 65535),
   },
   'webhook-cert-dir': {
     help: 'directory with the webhook serving certificate tls.crt and key tls.key (re-read when they change)',
@@ -217,13 +178,13 @@ export const OPTIONS = {
     help: "spot labels the webhook steers by: all (every cloud's) or observed (those on the cluster's nodes)",
     env: 'AICOST_SPOT_CONVENTIONS',
     default: 'all',
-    schema: z.enum(['all', 'observed'], { error: '--spot-conventions must be all or observed' }),
+    schema: oneOf(['all', 'observed']),
   },
   'log-level': {
     help: 'trace, debug, info, warn, error or fatal',
     env: 'AICOST_LOG_LEVEL',
     default: 'info',
-    schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']),
+    schema: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal']),
   },
 } as const;
 
@@ -263,47 +224,87 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
+type Name = keyof Options;
+
+/** The flags given, and every problem with the arguments themselves: unknown options, stray words. */
+function readFlags(argv: readonly string[]): { values: Partial<Record<Name, string>>; problems: string[] } {
+  const { tokens } = parseArgs({
+    args: [...argv],
+    options: Object.fromEntries(Object.keys(OPTIONS).map((name) => [name, { type: 'string' as const }])),
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  const values: Partial<Record<Name, string>> = {};
+  const problems: string[] = [];
+  let unknownBefore = false; // the word after an unknown option is most likely its value: one line for both
+  for (const token of tokens) {
+    const follows = unknownBefore;
+    unknownBefore = false;
+    if (token.kind === 'option-terminator') continue;
+    if (token.kind === 'positional') {
+      if (!follows)
+        problems.push(`${quote(token.value)}: not an option; write options as --name value or --name=value`);
+    } else if (!Object.hasOwn(OPTIONS, token.name)) {
+      problems.push(`${token.rawName}: no such option; "aicost run --help" lists them`);
+      unknownBefore = token.inlineValue === undefined;
+    } else if (token.value === undefined) problems.push(`${token.rawName}: needs a value`);
+    else values[token.name as Name] = token.value;
+  }
+  return { values, problems };
+}
+
+/** The checks between options, once each has parsed; each problem is named by the option to change. */
+function crossChecks(p: Parsed, raw: Record<Name, string>, origin: Record<Name, string>): string[] {
+  const problems: string[] = [];
+  if (p['renew-deadline'] >= p['lease-duration'])
+    problems.push(
+      `${origin['renew-deadline']}: ${quote(raw['renew-deadline'])} is not shorter than ` +
+        `${origin['lease-duration']}, ${quote(raw['lease-duration'])}`,
+    );
+  if (p['webhook-port'] > 0 && p['webhook-cert-dir'] === '')
+    problems.push(
+      `${origin['webhook-port']}: ${quote(raw['webhook-port'])} turns the webhook on, which needs ` +
+        `${origin['webhook-cert-dir']} (make one with "aicost webhook-cert --dir DIR")`,
+    );
+  return problems;
+}
+
+/**
+ * Parses flags over AICOST_* variables over defaults. A ConfigError has one line per problem,
+ * `<origin>: <what is wrong with the value>`, where origin is the flag, or the variable the value came from.
+ */
 export function parseConfig(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
   hostname: string,
 ): Config {
-  let values: Record<string, string | undefined>;
-  try {
-    values = parseArgs({
-      args: [...argv],
-      options: Object.fromEntries(Object.keys(OPTIONS).map((name) => [name, { type: 'string' as const }])),
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (cause) {
-    throw new ConfigError(`${(cause as Error).message}. Run "aicost run --help" for the options.`, { cause });
-  }
-  const raw: Record<string, string> = {};
-  for (const [name, option] of Object.entries(OPTIONS)) {
-    raw[name] = values[name] ?? env[option.env] ?? option.default;
+  const flags = readFlags(argv);
+  if (flags.problems.length > 0) throw new ConfigError(flags.problems.join('\n'));
+  const raw = {} as Record<Name, string>;
+  const origin = {} as Record<Name, string>;
+  for (const name of Object.keys(OPTIONS) as Name[]) {
+    const option = OPTIONS[name];
+    const fromFlag = flags.values[name];
+    const fromEnv = env[option.env];
+    raw[name] = fromFlag ?? fromEnv ?? option.default;
+    origin[name] = fromFlag === undefined && fromEnv !== undefined ? option.env : `--${name}`;
   }
   const shape = Object.fromEntries(Object.entries(OPTIONS).map(([name, option]) => [name, option.schema])) as {
-    [K in keyof Options]: Options[K]['schema'];
+    [K in Name]: Options[K]['schema'];
   };
   const result = z.object(shape).safeParse(raw);
   if (!result.success) {
-    const lines = result.error.issues.map((issue) => {
-      const name = String(issue.path[0] ?? '');
-      const option = OPTIONS[name as keyof Options] as Options[keyof Options] | undefined;
-      const origin =
-        values[name] !== undefined ? `--${name}` : option && env[option.env] !== undefined ? option.env : `--${name}`;
-      return `  ${origin}: ${issue.message}`;
-    });
-    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+    const lines = result.error.issues.map((issue) => `${origin[issue.path[0] as Name]}: ${issue.message}`);
+    throw new ConfigError(lines.join('\n'), { cause: result.error });
   }
   const p = result.data as Parsed;
-  if (p['renew-deadline'] >= p['lease-duration'])
-    throw new ConfigError('invalid configuration:\n  --renew-deadline must be shorter than --lease-duration');
-  if (p['webhook-port'] > 0 && p['webhook-cert-dir'] === '')
-    throw new ConfigError(
-      'invalid configuration:\n  --webhook-cert-dir is needed with --webhook-port (make one with "aicost webhook-cert --dir DIR")',
-    );
+  const problems = crossChecks(p, raw, origin);
+  if (problems.length > 0) throw new ConfigError(problems.join('\n'));
+  return toConfig(p, hostname);
+}
+
+function toConfig(p: Parsed, hostname: string): Config {
   return Object.freeze({
     prometheusUrl: p['prometheus-url'],
     prometheusTimeoutMs: p['prometheus-timeout'],
@@ -348,21 +349,4 @@ export function loadConfig(argv: readonly string[], hostname: string): Config {
 export function kubeEnvironment(): NodeJS.ProcessEnv {
   const { KUBECONFIG, KUBERNETES_SERVICE_HOST, KUBERNETES_SERVICE_PORT } = process.env;
   return { KUBECONFIG, KUBERNETES_SERVICE_HOST, KUBERNETES_SERVICE_PORT };
-}
-
-export function helpText(): string {
-  const rows = Object.entries(OPTIONS).map(
-    ([name, o]) =>
-      `  --${name.padEnd(27)} ${o.help}\n  ${''.padEnd(29)} env ${o.env}, default ${o.default || '(none)'}`,
-  );
-  return [
-    'Usage: aicost run [options]',
-    '       aicost webhook-cert --dir DIR [--hosts localhost,127.0.0.1]',
-    '',
-    'run: runs the operator. Durations are written 500ms, 5s, 1m, 1h.',
-    'webhook-cert: writes a self-signed webhook certificate (tls.crt, tls.key, ca.crt) for local runs.',
-    '',
-    'Options:',
-    ...rows,
-  ].join('\n');
 }

@@ -50,15 +50,29 @@ export interface KubeClient {
   ): Promise<WatchHandle>;
 }
 
+/** What a Status names as missing or refused: `kind` is a resource, e.g. "namespaces". */
+export interface StatusDetails {
+  readonly kind?: string;
+  readonly name?: string;
+}
+
 /** An API error with the fields worth logging: the HTTP code and the Status reason, not the whole body. */
 export class KubeApiError extends Error {
   override readonly name = 'KubeApiError';
   readonly code: number;
   readonly reason: string;
-  constructor(code: number, reason: string, message: string, options?: ErrorOptions) {
+  /** The Status's details: a 404 on a create says whether the object's namespace is the missing thing. */
+  readonly details: StatusDetails;
+  constructor(
+    code: number,
+    reason: string,
+    message: string,
+    options?: ErrorOptions & { readonly details?: StatusDetails },
+  ) {
     super(message, options);
     this.code = code;
     this.reason = reason;
+    this.details = options?.details ?? {};
   }
 }
 
@@ -70,6 +84,9 @@ export class WatchStalledError extends Error {
 export const isConflict = (e: unknown): boolean => e instanceof KubeApiError && e.code === 409;
 export const isNotFound = (e: unknown): boolean => e instanceof KubeApiError && e.code === 404;
 export const isGone = (e: unknown): boolean => e instanceof KubeApiError && e.code === 410;
+/** A 404 that names the namespace as missing (a create in it), not the object itself. */
+export const isNamespaceNotFound = (e: unknown, namespace: string): boolean =>
+  e instanceof KubeApiError && e.code === 404 && e.details.kind === 'namespaces' && e.details.name === namespace;
 
 const CONTENT_TYPE: Record<PatchType, string> = {
   merge: 'application/merge-patch+json',
@@ -92,14 +109,16 @@ function statusError(what: string, response: IncomingMessage, text: string): Kub
   const code = response.statusCode ?? 0;
   let reason = response.statusMessage ?? '';
   let message = text.slice(0, 500);
+  let details: StatusDetails = {};
   try {
-    const status = JSON.parse(text) as { reason?: string; message?: string };
+    const status = JSON.parse(text) as { reason?: string; message?: string; details?: StatusDetails };
     reason = status.reason ?? reason;
     message = status.message ?? message;
+    details = status.details ?? {};
   } catch {
     // not a Status object: keep the text
   }
-  return new KubeApiError(code, reason, `${what}: ${String(code)} ${reason}: ${message}`);
+  return new KubeApiError(code, reason, `${what}: ${String(code)} ${reason}: ${message}`, { details });
 }
 
 export interface KubeClientOptions {

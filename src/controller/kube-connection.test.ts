@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { Agent } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { createKubeClient, WatchStalledError, type WatchEventType } from './kube-client.ts';
+import {
+  createKubeClient,
+  isNamespaceNotFound,
+  isNotFound,
+  WatchStalledError,
+  type WatchEventType,
+} from './kube-client.ts';
 import { connectionFromFile, loadDefaultConnection, type KubeConnection } from './kube-connection.ts';
 import { generateSelfSigned } from '../webhook/self-signed.ts';
 
@@ -84,7 +90,7 @@ describe('kube connection from a kubeconfig', () => {
   });
 });
 
-describe('watch', () => {
+describe('the client against a local API server', () => {
   let server: Server | undefined;
   afterEach(() => {
     server?.closeAllConnections();
@@ -140,6 +146,33 @@ describe('watch', () => {
       void createKubeClient(conn).watch('/api/v1/pods', {}, () => undefined, resolve);
     });
     expect(done).toMatchObject({ code: 403, reason: 'Forbidden' });
+  });
+
+  it('tells a create refused for its missing namespace from a missing object', async () => {
+    // The API server's answers, as it words them: a get of an absent Lease, a create in an absent namespace.
+    const conn = await serve((req, res) => {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      const details =
+        req.method === 'GET'
+          ? { name: 'lease', group: 'coordination.k8s.io', kind: 'leases' }
+          : { name: 'gone', kind: 'namespaces' };
+      res.end(
+        JSON.stringify({
+          kind: 'Status',
+          reason: 'NotFound',
+          message: `${details.kind} not found`,
+          details,
+          code: 404,
+        }),
+      );
+    });
+    const client = createKubeClient(conn);
+    const path = '/apis/coordination.k8s.io/v1/namespaces/gone/leases';
+    const get = await client.get(`${path}/lease`).catch((e: unknown) => e);
+    const create = await client.create(path, {}).catch((e: unknown) => e);
+    expect([isNotFound(get), isNamespaceNotFound(get, 'gone')]).toEqual([true, false]);
+    expect([isNotFound(create), isNamespaceNotFound(create, 'gone')]).toEqual([true, true]);
+    expect(isNamespaceNotFound(create, 'other')).toBe(false);
   });
 
   it('cuts a stalled watch and says so; an aborted watch reports nothing', async () => {

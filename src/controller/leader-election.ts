@@ -7,7 +7,7 @@
  */
 import type { Logger } from 'pino';
 import type { Clock } from './clock.ts';
-import { isConflict, isNotFound, type KubeClient } from './kube-client.ts';
+import { isConflict, isNamespaceNotFound, isNotFound, type KubeClient } from './kube-client.ts';
 import { errorSummary } from './reflector.ts';
 
 /** Leases take MicroTime: RFC 3339 with exactly six fractional digits. */
@@ -48,6 +48,7 @@ export class LeaderElector {
   private observedRecord = '';
   private observedAt = 0;
   private lastRenewAt = 0;
+  private namespaceMissing = false;
   private timer: unknown;
   private readonly options: LeaderElectionOptions;
   private readonly client: KubeClient;
@@ -73,6 +74,14 @@ export class LeaderElector {
     return this.leading;
   }
 
+  /**
+   * Why this replica cannot campaign at all (its Lease's namespace does not exist), for /readyz; undefined
+   * while the Lease calls work. Retrying cannot fix it, so it is an error, not a standby's normal wait.
+   */
+  get problem(): string | undefined {
+    return this.namespaceMissing ? `namespace "${this.options.namespace}" not found` : undefined;
+  }
+
   start(): void {
     this.stopped = false;
     void this.tick();
@@ -91,6 +100,7 @@ export class LeaderElector {
     if (this.stopped) return;
     try {
       const ok = await this.tryAcquireOrRenew();
+      this.noteNamespaceMissing(false);
       const now = this.clock.now();
       if (ok) {
         this.lastRenewAt = now;
@@ -103,12 +113,26 @@ export class LeaderElector {
         this.loseLeadership('could not renew the lease within the renew deadline');
       }
     } catch (error) {
-      this.log.warn({ err: errorSummary(error) }, 'lease update failed');
+      if (isNamespaceNotFound(error, this.options.namespace)) this.noteNamespaceMissing(true);
+      else this.log.warn({ err: errorSummary(error) }, 'lease update failed');
       if (this.leading && this.clock.now() - this.lastRenewAt > this.options.renewDeadlineMs) {
         this.loseLeadership('could not renew the lease within the renew deadline');
       }
     }
     this.schedule();
+  }
+
+  /** Logs once when the namespace goes missing (the retries every retryPeriod stay quiet), and once when found. */
+  private noteNamespaceMissing(missing: boolean): void {
+    if (missing === this.namespaceMissing) return;
+    this.namespaceMissing = missing;
+    const { namespace } = this.options;
+    if (missing)
+      this.log.error(
+        `leader election: namespace "${namespace}" not found: create it (kubectl create namespace ${namespace}) ` +
+          'or pass --leader-election-namespace with one that exists; retrying until then',
+      );
+    else this.log.info(`leader election: namespace "${namespace}" found`);
   }
 
   private loseLeadership(reason: string): void {

@@ -4,6 +4,7 @@
  * "__overflow__" so a cluster with 20,000 workloads cannot blow up the scrape.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { BuildInfo } from '../build-info.ts';
 
 export const OVERFLOW = '__overflow__';
 
@@ -30,7 +31,8 @@ class CardinalityGuard {
   }
 }
 
-export function createMetrics(labelKeys: readonly string[], cardinalityLimit: number) {
+/** `build`, when given, is published as aicost_build_info (the composition root gives it; tests need not). */
+export function createMetrics(labelKeys: readonly string[], cardinalityLimit: number, build?: BuildInfo) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'aicost_' });
   const workloadLabels = ['namespace', 'workload_kind', 'workload', 'currency'] as const;
@@ -174,6 +176,12 @@ export function createMetrics(labelKeys: readonly string[], cardinalityLimit: nu
       help: 'Running spot workloads whose last checkpoint is older than twice their declared interval',
       registers: [registry],
     }),
+    buildInfo: new Gauge({
+      name: 'aicost_build_info',
+      help: 'Always 1; its labels say which build runs: the version, the git commit and the Node.js version',
+      labelNames: ['version', 'commit', 'node_version'],
+      registers: [registry],
+    }),
     leader: new Gauge({ name: 'aicost_leader', help: '1 while this replica is the leader', registers: [registry] }),
     synced: new Gauge({
       name: 'aicost_informer_synced',
@@ -233,6 +241,7 @@ export function createMetrics(labelKeys: readonly string[], cardinalityLimit: nu
       );
     },
   };
+  if (build) m.buildInfo.set({ version: build.version, commit: build.commit, node_version: build.nodeVersion }, 1);
   return m;
 }
 

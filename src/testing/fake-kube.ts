@@ -41,11 +41,20 @@ interface Watcher {
 }
 
 export class FakeKube implements KubeClient {
+  private readonly namespacesMustExist: boolean;
   private rv = 1;
   private readonly objects = new Map<string, Stored>(); // full object path -> object
   private readonly watchers: Watcher[] = [];
   private readonly faults: Fault[] = [];
   readonly requests: { verb: string; path: string }[] = [];
+
+  /**
+   * With `namespacesMustExist`, a create in a namespace that has no Namespace object fails as the API server
+   * fails it. Off by default: most tests put namespaced objects without their Namespace.
+   */
+  constructor(options: { readonly namespacesMustExist?: boolean } = {}) {
+    this.namespacesMustExist = options.namespacesMustExist ?? false;
+  }
 
   /** Makes the next `count` requests of `verb` whose path contains `pathIncludes` fail with `code`. */
   fail(verb: string, pathIncludes: string, code: number, count = 1): void {
@@ -147,6 +156,11 @@ export class FakeKube implements KubeClient {
         this.remove(target.slice(0, target.lastIndexOf('/')), target.slice(target.lastIndexOf('/') + 1));
         return Promise.resolve({} as T);
       }
+      const namespace = /\/namespaces\/([^/]+)\/[^/]+$/.exec(path)?.[1];
+      if (this.namespacesMustExist && namespace !== undefined && !this.objects.has(`/api/v1/namespaces/${namespace}`))
+        throw new KubeApiError(404, 'NotFound', `namespaces "${namespace}" not found`, {
+          details: { kind: 'namespaces', name: namespace },
+        });
       const o = body as Stored;
       if (this.objects.has(`${path}/${o.metadata.name}`)) throw new KubeApiError(409, 'AlreadyExists', 'exists');
       return Promise.resolve(this.put(path, o) as T);

@@ -36,6 +36,8 @@ function startOperator(name: string, extra: string[] = []): OperatorProcess {
       '5s',
       '--namespace',
       ns.name,
+      '--leader-elect',
+      'true',
       '--lease-duration',
       '6s',
       '--renew-deadline',

@@ -252,7 +252,15 @@ describe('Helm chart on the local cluster', () => {
       kubeconfig: saConfig,
       logDir,
       name: `helm-sa-${work.name}`,
-      args: [...fastArgs(prometheusUrl), '--namespace', NS, '--leader-election-id', `helm-e2e-${work.name}`],
+      args: [
+        ...fastArgs(prometheusUrl),
+        '--namespace',
+        NS,
+        '--leader-elect',
+        'true',
+        '--leader-election-id',
+        `helm-e2e-${work.name}`,
+      ],
     });
     const wns = work.name;
     await waitFor(

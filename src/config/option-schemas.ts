@@ -1,0 +1,90 @@
+/**
+ * The schemas of the option kinds (durations, whole numbers, choices, URLs, label keys...). Every message
+ * says what is wrong with the value and quotes it; the caller puts the flag or variable it came from in
+ * front, so the name appears once: `--interval: "5 minutes" is not a duration such as 30s, 15m or 1h`.
+ */
+import { z } from 'zod';
+import { currencySchema } from '../pricing/custom-pricing.ts';
+import { formatDuration, parseDuration } from './duration.ts';
+
+/** A value as the user wrote it, quoted (and escaped, so spaces and quotes inside stay visible). */
+export const quote = (text: string): string => JSON.stringify(text);
+
+type Ctx = z.RefinementCtx;
+const fail = (ctx: Ctx, message: string): never => {
+  ctx.addIssue({ code: 'custom', message });
+  return z.NEVER;
+};
+
+/** A bounded quantity: the message names the bound crossed, written in the value's own units. */
+function inRange(ctx: Ctx, text: string, value: number, min: number, max: number, show: (n: number) => string) {
+  if (value < min) return fail(ctx, `${quote(text)} is below the minimum of ${show(min)}`);
+  if (value > max) return fail(ctx, `${quote(text)} is above the maximum of ${show(max)}`);
+  return value;
+}
+
+/** A duration such as 500ms, 30s or 1h30m, to milliseconds, within [minMs, maxMs]. */
+export const duration = (minMs: number, maxMs: number) =>
+  z.string().transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === undefined) return fail(ctx, `${quote(text)} is not a duration such as 30s, 15m or 1h`);
+    return inRange(ctx, text, ms, minMs, maxMs, formatDuration);
+  });
+
+/** A whole number within [min, max]. */
+export const wholeNumber = (min: number, max: number) =>
+  z.string().transform((text, ctx) => {
+    if (!/^\d+$/.test(text)) return fail(ctx, `${quote(text)} is not a whole number`);
+    return inRange(ctx, text, Number(text), min, max, String);
+  });
+
+/** One of a few words, spelt exactly. */
+export const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, { error: (issue) => `${quote(String(issue.input))} is not one of ${values.join(', ')}` });
+
+export const bool = oneOf(['true', 'false']).transform((v) => v === 'true');
+
+/** Text of at most `maxChars` characters; not empty unless `allowEmpty`. */
+export const text = (maxChars: number, allowEmpty = false) =>
+  z.string().superRefine((value, ctx) => {
+    if (value === '' && !allowEmpty) fail(ctx, '"" is empty');
+    else if (value.length > maxChars) fail(ctx, `${quote(value)} is longer than ${maxChars} characters`);
+  });
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const { protocol } = new URL(value);
+    return protocol === 'http:' || protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+export const httpUrl = z.string().superRefine((value, ctx) => {
+  if (!isHttpUrl(value)) fail(ctx, `${quote(value)} is not an http(s) URL such as http://prometheus:9090`);
+});
+
+/** Empty (none), or an ISO 4217 code the pricing knows. */
+export const currency = z.string().superRefine((value, ctx) => {
+  if (value !== '' && !currencySchema.safeParse(value).success)
+    fail(ctx, `${quote(value)} is not an ISO 4217 currency code such as USD or EUR`);
+});
+
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+/** Comma-separated Kubernetes label keys, at most `max`; each bad key is named. */
+export const labelKeys = (max: number) =>
+  z.string().transform((value, ctx) => {
+    const keys = value
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean);
+    for (const key of keys.filter((k) => !LABEL_KEY.test(k)))
+      ctx.addIssue({
+        code: 'custom',
+        message: `${quote(key)} is not a label key such as team or app.kubernetes.io/name`,
+      });
+    if (keys.length > max)
+      ctx.addIssue({ code: 'custom', message: `${quote(value)} has ${keys.length} keys, more than ${max}` });
+    return keys;
+  });
