@@ -189,6 +189,22 @@ describe('the image under the chart', () => {
       { description: 'the container’s /readyz', timeoutMs: 60_000, intervalMs: 250 },
     );
     const readyMs = Date.now() - started;
+    // The build stamped the commit it was built from.
+    const head = execFileSync('git', ['-C', ROOT, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+    const version = execFileSync(
+      'podman',
+      [
+        'run',
+        '--rm',
+        '--runtime',
+        'runc',
+        ...args.slice(args.indexOf('--ulimit'), args.indexOf('--ulimit') + 4),
+        image,
+        'version',
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(version).toContain(`commit: ${head}`);
     const size = execFileSync('podman', ['image', 'inspect', image, '--format', '{{.Size}}'], { encoding: 'utf8' });
     console.log(`image ${image}: ${(Number(size) / 1e6).toFixed(0)} MB; ready ${readyMs} ms after podman run`);
 
@@ -212,19 +228,21 @@ describe('the image under the chart', () => {
       },
     });
     await runningPod(client, work.name, 'app=endpoint');
-    // A pod on a spot node.
-    await client.create(`/api/v1/namespaces/${work.name}/pods`, {
-      metadata: {
-        name: 'on-spot',
-        labels: { team: 'image' },
-        annotations: { 'dcgm-sim.aicost.dev/utilization': '70' },
-      },
+    // A Job on a spot node.
+    await client.create(`/apis/batch/v1/namespaces/${work.name}/jobs`, {
+      metadata: { name: 'on-spot', labels: { team: 'image' } },
       spec: {
-        nodeSelector: { 'kubernetes.io/hostname': 'g5-spot-1' },
-        containers: [{ name: 'c', image: 'registry.local/x:1', resources: { limits: { 'nvidia.com/gpu': '1' } } }],
+        template: {
+          metadata: { labels: { team: 'image' }, annotations: { 'dcgm-sim.aicost.dev/utilization': '70' } },
+          spec: {
+            restartPolicy: 'Never',
+            nodeSelector: { 'node.kubernetes.io/instance-type': 'g5.xlarge', 'eks.amazonaws.com/capacityType': 'SPOT' },
+            containers: [{ name: 'c', image: 'registry.local/x:1', resources: { limits: { 'nvidia.com/gpu': '1' } } }],
+          },
+        },
       },
     });
-    await runningPod(client, work.name, 'app=on-spot');
+    await runningPod(client, work.name, 'job-name=on-spot');
     const wns = work.name;
     const annotations = await waitFor(
       async () => {
