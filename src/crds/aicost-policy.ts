@@ -128,9 +128,12 @@ const budgetRule = z
       .array(percent('Percent of the amount'))
       .max(10)
       .default([80, 100])
-      .meta({ description: 'Percentages of the amount at which an Event and a status entry are raised.' }),
+      .meta({ description: 'Percentages of the amount at which alerts are to be raised (not enforced yet).' }),
   })
-  .meta({ description: 'A spend budget for the matched workloads, with alerts.' });
+  .meta({
+    description:
+      "A spend budget for the matched workloads, with alerts. Accepted but not enforced yet: the policy's Ready condition has the reason BudgetNotEnforced.",
+  });
 
 export const policySpecSchema = z
   .strictObject({

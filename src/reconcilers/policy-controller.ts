@@ -26,6 +26,7 @@ import type { PolicyRecord } from '../crds/policy-record.ts';
 import { formatMoney, type Nanos } from '../cost/money.ts';
 import { workloadKey } from '../cost/rollup.ts';
 import type { PrometheusClient } from '../measure/prometheus-client.ts';
+import { budgetNoticeDue, readyCondition, stamp, type ConditionFacts } from '../policy/conditions.ts';
 import { isValidTimeZone, lastFire, parseCron } from '../policy/cron.ts';
 import { decideIdle, type IdleRule, type IdleState, type WindowMeasure } from '../policy/idle.ts';
 import { assignRules, modeOf, type Mode, type PolicyRef, type RuleName, type WorkloadView } from '../policy/match.ts';
@@ -791,35 +792,26 @@ export class PolicyController {
     for (const policy of this.deps.policies.store.values()) {
       const t = tallies.get(policy.name);
       const previous = policy.status;
-      const condition = (type: string, ok: boolean, reason: string, message: string) => {
-        const status = ok ? 'True' : 'False';
-        const old = previous?.conditions?.find((c) => c.type === type);
-        return {
-          type,
-          status,
-          observedGeneration: policy.generation,
-          lastTransitionTime: old?.status === status ? old.lastTransitionTime : now,
-          reason,
-          message: message.slice(0, 1000),
-        } as const;
-      };
+      const ready = readyCondition(
+        policy.spec,
+        policy.invalid,
+        policy.spec ? schedulesProblem(policy.spec) : undefined,
+      );
       const savings = t?.savingsPerHour ?? 0n;
       const next: PolicyStatus = {
         observedGeneration: policy.generation,
         ...(policy.spec ? { mode: policy.spec.mode ?? this.deps.defaultMode } : {}),
-        conditions: [
-          !policy.spec
-            ? condition('Ready', false, 'InvalidSpec', policy.invalid ?? 'invalid spec')
-            : schedulesProblem(policy.spec) !== undefined
-              ? condition('Ready', false, 'InvalidSchedule', schedulesProblem(policy.spec) ?? '')
-              : condition('Ready', true, 'Valid', 'the policy is valid and enforced'),
-          condition(
-            'MetricsAvailable',
-            metricsAvailable,
-            metricsAvailable ? 'Measured' : 'MetricsUnavailable',
-            metricsAvailable ? metricsReason : `${metricsReason}: no action is taken on unknown utilization`,
-          ),
-        ],
+        conditions: (
+          [
+            ready,
+            {
+              type: 'MetricsAvailable',
+              status: metricsAvailable ? 'True' : 'False',
+              reason: metricsAvailable ? 'Measured' : 'MetricsUnavailable',
+              message: metricsAvailable ? metricsReason : `${metricsReason}: no action is taken on unknown utilization`,
+            },
+          ] satisfies ConditionFacts[]
+        ).map((c) => stamp(c, previous?.conditions, policy.generation, now)),
         matchedWorkloads: t?.matched ?? 0,
         actionCount: t?.actionCount ?? 0,
         lastActions: t?.actions ?? [],
@@ -836,6 +828,19 @@ export class PolicyController {
           { status: next },
           'merge',
         );
+        if (budgetNoticeDue(previous?.conditions, ready))
+          await this.deps.events.record(
+            {
+              apiVersion: 'aicost.dev/v1alpha1',
+              kind: 'AICostPolicy',
+              namespace: '',
+              name: policy.name,
+              uid: policy.uid,
+            },
+            'Warning',
+            ready.reason,
+            ready.message,
+          );
       } catch (error) {
         if (!(error instanceof KubeApiError && error.code === 404))
           this.deps.log.warn({ err: errorSummary(error), policy: policy.name }, 'could not write policy status');
