@@ -62,6 +62,7 @@ async function run(api: FakeKube, prometheus: FakePrometheus, minutes: number, s
   return { op, clock };
 }
 
+const scaleToZero = { scaleToZero: { idleAfter: '30m' } };
 const reasons = (api: FakeKube) => api.objectsUnder('/api/v1/namespaces/dev/events/').map((e) => e.reason as string);
 const status = (api: FakeKube) =>
   api.object(`${POLICIES}/dev-endpoints`)?.status as Record<string, unknown> | undefined;
@@ -90,7 +91,8 @@ describe('policy controller against an in-memory API', () => {
       ) as string,
     });
     expect(reasons(api)).toEqual(expect.arrayContaining(['GPUIdle', 'ScaledToZero']));
-    expect(conditions(api)).toEqual({ Ready: 'True/Valid', MetricsAvailable: 'True/Measured' });
+    // Asleep, the endpoint has nothing to measure.
+    expect(conditions(api)).toEqual({ Ready: 'True/Valid', MetricsAvailable: 'True/NoGPUPods' });
     expect(status(api)).toMatchObject({
       matchedWorkloads: 1,
       actionCount: 1,
@@ -152,6 +154,59 @@ describe('policy controller against an in-memory API', () => {
     expect((api.object(DEPLOY)?.spec as { replicas: number }).replicas).toBe(2);
     expect(conditions(api).MetricsAvailable).toBe('False/MetricsUnavailable');
     expect(reasons(api)).not.toContain('ScaledToZero');
+    await op.stop();
+  });
+
+  it.each([
+    [
+      'its pod has no DCGM data',
+      {},
+      scaleToZero,
+      'False/NoData',
+      "none of the 2 GPU pods governed by this policy's idleGPU or scaleToZero rule has usable DCGM data (dev/llm-abc-1: no DCGM series for this pod): no action is taken on unknown utilization",
+    ],
+    [
+      'one of its two pods has data',
+      { 'dev/llm-abc-1': 0.5 },
+      scaleToZero,
+      'True/PartiallyMeasured',
+      "1 of 2 GPU pods governed by this policy's idleGPU or scaleToZero rule measured; the workloads of the other 1 are not acted on (dev/llm-abc-2: no DCGM series for this pod)",
+    ],
+    [
+      'both pods have data',
+      { 'dev/llm-abc-1': 0.5, 'dev/llm-abc-2': 0.5 },
+      scaleToZero,
+      'True/Measured',
+      "2 of 2 GPU pods governed by this policy's idleGPU or scaleToZero rule measured",
+    ],
+    [
+      'its rule does not read utilization',
+      {},
+      { spot: { placement: 'Preferred' } },
+      'True/NotNeeded',
+      'no rule of this policy reads GPU utilization',
+    ],
+  ])('MetricsAvailable when %s', async (_name, utilization, rules, expected, message) => {
+    const api = new FakeKube();
+    seed(api);
+    api.put('/api/v1/namespaces/dev/pods', {
+      ...structuredClone(api.object('/api/v1/namespaces/dev/pods/llm-abc-1')),
+      metadata: {
+        name: 'llm-abc-2',
+        namespace: 'dev',
+        uid: 'p-uid-2',
+        ownerReferences: [{ kind: 'ReplicaSet', name: 'llm-abc', controller: true }],
+      },
+    });
+    api.put(POLICIES, { metadata: { name: 'dev-endpoints', generation: 1 }, spec: { mode: 'Enforce', rules } });
+    const prometheus = new FakePrometheus();
+    for (const [pod, value] of Object.entries(utilization)) prometheus.utilization.set(pod, value);
+    const { op } = await run(api, prometheus, 2);
+    expect(conditions(api).MetricsAvailable).toBe(expected);
+    const condition = ((status(api)?.conditions ?? []) as { type: string; message: string }[]).find(
+      (c) => c.type === 'MetricsAvailable',
+    );
+    expect(condition?.message).toBe(message);
     await op.stop();
   });
 

@@ -26,7 +26,7 @@ import type { PolicyRecord } from '../crds/policy-record.ts';
 import { formatMoney, type Nanos } from '../cost/money.ts';
 import { workloadKey } from '../cost/rollup.ts';
 import type { PrometheusClient } from '../measure/prometheus-client.ts';
-import { budgetNoticeDue, readyCondition, stamp, type ConditionFacts } from '../policy/conditions.ts';
+import { budgetNoticeDue, metricsCondition, readyCondition, stamp, unusableBecause } from '../policy/conditions.ts';
 import { isValidTimeZone, lastFire, parseCron } from '../policy/cron.ts';
 import { decideIdle, type IdleRule, type IdleState, type WindowMeasure } from '../policy/idle.ts';
 import { assignRules, modeOf, type Mode, type PolicyRef, type RuleName, type WorkloadView } from '../policy/match.ts';
@@ -100,6 +100,8 @@ interface PolicyTally {
   actions: Action[];
   actionCount: number;
   savingsPerHour: Nanos;
+  /** The GPU pods of the workloads whose idleGPU or scaleToZero rule this policy governs, measured or not. */
+  pods: { measured: number; unknown: number; example: string | undefined };
 }
 
 const API: Record<Workload['kind'], { apiVersion: string; path: (w: Workload) => string }> = {
@@ -191,6 +193,7 @@ export class PolicyController {
         actions: h.actions,
         actionCount: h.count,
         savingsPerHour: 0n,
+        pods: { measured: 0, unknown: 0, example: undefined },
       });
     }
 
@@ -247,11 +250,7 @@ export class PolicyController {
       for (const key of set) if (!current.has(key)) set.delete(key);
     }
     this.deps.metrics?.checkpointStale.set(seen.stale.size);
-    await this.writeStatuses(
-      tallies,
-      measurement?.available ?? false,
-      measurement?.reason ?? 'no accounting cycle yet',
-    );
+    await this.writeStatuses(tallies, measurement);
   }
 
   /** GPU workloads: owners of pods that hold GPUs, plus sleeping Deployments (no pods) and bare pods. */
@@ -457,6 +456,15 @@ export class PolicyController {
     const spec = policy.spec.rules[rule];
     if (!spec) return;
     if (w.kind === 'Job' ? w.record?.suspended : w.kind !== 'Pod' && w.record?.replicas === 0) return; // already off
+    const tally = tallies.get(policy.name);
+    if (m && tally) {
+      for (const pod of w.pods) {
+        const key = `${pod.namespace}/${pod.name}`;
+        const problem = unusableBecause(m.pods.get(key), spec.minCoverage / 100, m.unknown.get(key));
+        if (problem === undefined) tally.pods.measured++;
+        else if (tally.pods.unknown++ === 0) tally.pods.example = `${key}: ${problem}`;
+      }
+    }
     let measure = this.measure(w, m);
     if (!measure) return;
     if (rule === 'scaleToZero' && policy.spec.rules.scaleToZero?.requestsQuery) {
@@ -491,7 +499,6 @@ export class PolicyController {
         await this.annotate(w, { [POLICY_ANNOTATION.idleSince]: toRfc3339(Math.floor(d.idleSinceMs / 1000)) });
     }
     if (d.kind !== 'act') return;
-    const tally = tallies.get(policy.name);
     if (
       w.annotations[POLICY_ANNOTATION.doNotDisrupt] === 'true' &&
       (rule !== 'idleGPU' || policy.spec.rules.idleGPU?.respectDoNotDisrupt !== false)
@@ -783,11 +790,7 @@ export class PolicyController {
     };
   }
 
-  private async writeStatuses(
-    tallies: Map<string, PolicyTally>,
-    metricsAvailable: boolean,
-    metricsReason: string,
-  ): Promise<void> {
+  private async writeStatuses(tallies: Map<string, PolicyTally>, measurement: Measurement | undefined): Promise<void> {
     const now = toRfc3339(Math.floor(this.deps.clock.now() / 1000));
     for (const policy of this.deps.policies.store.values()) {
       const t = tallies.get(policy.name);
@@ -801,17 +804,14 @@ export class PolicyController {
       const next: PolicyStatus = {
         observedGeneration: policy.generation,
         ...(policy.spec ? { mode: policy.spec.mode ?? this.deps.defaultMode } : {}),
-        conditions: (
-          [
-            ready,
-            {
-              type: 'MetricsAvailable',
-              status: metricsAvailable ? 'True' : 'False',
-              reason: metricsAvailable ? 'Measured' : 'MetricsUnavailable',
-              message: metricsAvailable ? metricsReason : `${metricsReason}: no action is taken on unknown utilization`,
-            },
-          ] satisfies ConditionFacts[]
-        ).map((c) => stamp(c, previous?.conditions, policy.generation, now)),
+        conditions: [
+          ready,
+          metricsCondition(
+            measurement,
+            policy.spec?.rules.idleGPU !== undefined || policy.spec?.rules.scaleToZero !== undefined,
+            t?.pods ?? { measured: 0, unknown: 0, example: undefined },
+          ),
+        ].map((c) => stamp(c, previous?.conditions, policy.generation, now)),
         matchedWorkloads: t?.matched ?? 0,
         actionCount: t?.actionCount ?? 0,
         lastActions: t?.actions ?? [],
