@@ -52,6 +52,25 @@ function policy(api: FakeKube, mode: 'Audit' | 'Enforce') {
   });
 }
 
+/** Wake at 8:00, sleep at 20:00, Paris time. */
+function schedulePolicy(api: FakeKube, mode: 'Audit' | 'Enforce') {
+  api.put(POLICIES, {
+    metadata: { name: 'dev-endpoints', generation: 1 },
+    spec: {
+      mode,
+      rules: { scaleToZero: { schedule: { wake: '0 8 * * *', sleep: '0 20 * * *', timeZone: 'Europe/Paris' } } },
+    },
+  });
+}
+
+/** Runs an operator for `minutes`, stops it, then runs a new one on the same API (a restart) as long again. */
+async function runAndRestart(api: FakeKube, prometheus: FakePrometheus, minutes: number, start = T0) {
+  const first = await run(api, prometheus, minutes, start);
+  await first.op.stop();
+  const second = await run(api, prometheus, minutes, first.clock.now());
+  await second.op.stop();
+}
+
 async function run(api: FakeKube, prometheus: FakePrometheus, minutes: number, start = T0) {
   const clock = new FakeClock(start);
   const op = await startOperator(api, clock, prometheus);
@@ -144,6 +163,51 @@ describe('policy controller against an in-memory API', () => {
     await op.stop();
   });
 
+  it.each([
+    [
+      { scaleToZero: { idleAfter: '3m' } },
+      'Audit: would be scaled to zero by policy dev-endpoints (scaleToZero) at 2026-11-23T09:03:59Z',
+    ],
+    [
+      { idleGPU: { idleAfter: '2m', gracePeriod: '1m' } },
+      'Audit: would be scaled to zero by policy dev-endpoints (idleGPU) at 2026-11-23T09:02:59Z',
+    ],
+  ])('Audit %j: one idle episode is recorded once across a restart', async (rules, lastAction) => {
+    const api = new FakeKube();
+    seed(api);
+    api.put(POLICIES, { metadata: { name: 'dev-endpoints', generation: 1 }, spec: { mode: 'Audit', rules } });
+    const prometheus = new FakePrometheus();
+    prometheus.utilization.set('dev/llm-abc-1', 0);
+    const first = await run(api, prometheus, 6);
+    await first.op.stop();
+    expect(status(api)?.actionCount).toBe(1);
+    // A new process on the same API: the episode goes on, nothing is recorded again.
+    const second = await run(api, prometheus, 6, first.clock.now());
+    await second.op.stop();
+    expect(status(api)?.actionCount).toBe(1);
+    expect(reasons(api).filter((r) => r === 'WouldScaleDown')).toHaveLength(1);
+    expect(reasons(api).filter((r) => r === 'GPUIdle')).toHaveLength(1);
+    expect((api.object(DEPLOY)?.spec as { replicas: number }).replicas).toBe(2);
+    expect(api.object(DEPLOY)?.metadata.annotations).toMatchObject({
+      'aicost.dev/idle-since': '2026-11-23T08:59:59Z',
+      'aicost.dev/last-action': lastAction,
+    });
+  });
+
+  it('Audit: a sleep-schedule fire is recorded once across a restart', async () => {
+    const api = new FakeKube();
+    seed(api);
+    schedulePolicy(api, 'Audit');
+    const prometheus = new FakePrometheus();
+    prometheus.utilization.set('dev/llm-abc-1', 0.9);
+    await runAndRestart(api, prometheus, 2, Date.UTC(2026, 10, 23, 19, 0, 30));
+    expect(status(api)?.actionCount).toBe(1);
+    expect(reasons(api).filter((r) => r === 'WouldScaleDown')).toHaveLength(1);
+    expect(api.object(DEPLOY)?.metadata.annotations?.['aicost.dev/last-action']).toBe(
+      'Audit: would be scaled to zero by policy dev-endpoints (scaleToZero) at 2026-11-23T19:01:29Z',
+    );
+  });
+
   it('takes no action without metrics and says why in MetricsAvailable', async () => {
     const api = new FakeKube();
     seed(api);
@@ -213,13 +277,7 @@ describe('policy controller against an in-memory API', () => {
   it('puts a busy endpoint to sleep on its sleep schedule once, and does not undo a manual wake', async () => {
     const api = new FakeKube();
     seed(api);
-    api.put(POLICIES, {
-      metadata: { name: 'dev-endpoints', generation: 1 },
-      spec: {
-        mode: 'Enforce',
-        rules: { scaleToZero: { schedule: { wake: '0 8 * * *', sleep: '0 20 * * *', timeZone: 'Europe/Paris' } } },
-      },
-    });
+    schedulePolicy(api, 'Enforce');
     const prometheus = new FakePrometheus();
     prometheus.utilization.set('dev/llm-abc-1', 0.9);
     // 19:01 UTC is 20:01 in Paris: past the sleep time.
@@ -334,10 +392,7 @@ describe('policy controller against an in-memory API', () => {
       metadata: { name: 'dev-endpoints', generation: 2 },
       spec: { rules: { budget: { amount: '1500.00' } } },
     });
-    const first = await run(api, new FakePrometheus(), 3);
-    await first.op.stop();
-    const second = await run(api, new FakePrometheus(), 3, T0 + 3_600_000);
-    await second.op.stop();
+    await runAndRestart(api, new FakePrometheus(), 3);
     const ready = ((status(api)?.conditions ?? []) as { type: string }[]).find((c) => c.type === 'Ready');
     expect(ready).toEqual({
       type: 'Ready',

@@ -28,6 +28,7 @@ import { workloadKey } from '../cost/rollup.ts';
 import type { PrometheusClient } from '../measure/prometheus-client.ts';
 import { budgetNoticeDue, metricsCondition, readyCondition, stamp, unusableBecause } from '../policy/conditions.ts';
 import { isValidTimeZone, lastFire, parseCron } from '../policy/cron.ts';
+import { actionStamp, recordedSince } from '../policy/last-action.ts';
 import { decideIdle, type IdleRule, type IdleState, type WindowMeasure } from '../policy/idle.ts';
 import { assignRules, modeOf, type Mode, type PolicyRef, type RuleName, type WorkloadView } from '../policy/match.ts';
 import type { Accountant, Measurement } from './accounting.ts';
@@ -485,7 +486,8 @@ export class PolicyController {
     const ref = this.objectRef(w);
     const d = result.decision;
     if (d.kind === 'active' || d.kind === 'unknown') this.audited.delete(key);
-    if (result.clearAnnotation && mode === 'Enforce') await this.annotate(w, { [POLICY_ANNOTATION.idleSince]: null });
+    // Both modes keep idle-since (and Audit its record in last-action), so a restart resumes the episode.
+    if (result.clearAnnotation) await this.annotate(w, { [POLICY_ANNOTATION.idleSince]: null });
 
     if (d.kind === 'warn') {
       const verb = actionVerb(w.kind);
@@ -495,8 +497,7 @@ export class PolicyController {
         'GPUIdle',
         `GPUs under ${spec.utilizationThreshold}% since ${toRfc3339(d.idleSinceMs / 1000)}; policy ${policy.name} (${rule}, ${mode}) will ${verb} it at ${toRfc3339(Math.floor(d.actAtMs / 1000))} unless it becomes active`,
       );
-      if (mode === 'Enforce')
-        await this.annotate(w, { [POLICY_ANNOTATION.idleSince]: toRfc3339(Math.floor(d.idleSinceMs / 1000)) });
+      await this.annotate(w, { [POLICY_ANNOTATION.idleSince]: toRfc3339(Math.floor(d.idleSinceMs / 1000)) });
     }
     if (d.kind !== 'act') return;
     if (
@@ -517,8 +518,13 @@ export class PolicyController {
     const action = actionVerb(w.kind);
     if (tally) tally.savingsPerHour += costPerHour;
     if (mode === 'Audit') {
-      if (this.audited.has(key)) return;
+      if (
+        this.audited.has(key) ||
+        recordedSince(w.annotations[POLICY_ANNOTATION.lastAction], policy.name, rule, d.idleSinceMs)
+      )
+        return;
       this.audited.add(key);
+      await this.annotate(w, { [POLICY_ANNOTATION.lastAction]: this.auditStamp(w, policy.name, rule, now) });
       const saving = formatMoney(costPerHour, 4);
       await this.deps.events.record(
         ref,
@@ -587,9 +593,14 @@ export class PolicyController {
     tally.actionCount = h.count;
   }
 
+  /** What Enforce would have done, in aicost.dev/last-action. */
+  private auditStamp(w: Workload, policy: string, rule: RuleName, now: number): string {
+    return actionStamp(`Audit: would be ${actionPast(w.kind)}`, policy, rule, toRfc3339(Math.floor(now / 1000)));
+  }
+
   private async act(w: Workload, policy: string, rule: RuleName, idleSinceMs: number, now: number): Promise<void> {
     const { client } = this.deps;
-    const stamp = `${actionPast(w.kind)} by policy ${policy} (${rule}) at ${toRfc3339(Math.floor(now / 1000))}`;
+    const stamp = actionStamp(actionPast(w.kind), policy, rule, toRfc3339(Math.floor(now / 1000)));
     if (w.kind === 'Deployment' || w.kind === 'StatefulSet') {
       const replicas = w.record?.replicas ?? 1;
       await this.annotate(w, {
@@ -699,8 +710,12 @@ export class PolicyController {
     if (tally) tally.savingsPerHour += costPerHour;
     if (mode === 'Audit') {
       const key = `sleep/${w.namespace}/${w.name}/${slept}`;
-      if (!this.audited.has(key)) {
+      const lastAction = w.annotations[POLICY_ANNOTATION.lastAction];
+      if (!this.audited.has(key) && !recordedSince(lastAction, policy.name, 'scaleToZero', slept)) {
         this.audited.add(key);
+        await this.annotate(w, {
+          [POLICY_ANNOTATION.lastAction]: this.auditStamp(w, policy.name, 'scaleToZero', now),
+        });
         await this.deps.events.record(
           this.objectRef(w),
           'Normal',

@@ -273,6 +273,17 @@ describe('AICostPolicy enforcement on the local cluster', () => {
     expect((await events()).map((e) => e.reason)).toContain('WouldScaleDown');
     expect(status.mode).toBe('Audit');
     expect(kubectl(['get', 'acp', `audit-${ns.name}`])).toMatch(/\sAudit\s/);
+    expect(status.actionCount).toBe(1);
+
+    // A new process resumes the idle episode from idle-since and last-action: it is not recorded again.
+    await Promise.all(operators.splice(0).map((o) => o.stop('SIGKILL')));
+    operator();
+    await new Promise((r) => setTimeout(r, 30_000)); // past idleAfter, a few cycles
+    expect((await policyStatus(`audit-${ns.name}`))?.actionCount).toBe(1);
+    expect((await events()).filter((e) => e.reason === 'WouldScaleDown')).toHaveLength(1);
+    expect((await deployment('idle')).metadata.annotations?.['aicost.dev/last-action']).toMatch(
+      /^Audit: would be scaled to zero by policy audit-\S+ \(scaleToZero\) at /,
+    );
   });
 
   it('acts on nothing without GPU metrics, and says so in MetricsAvailable', async () => {
