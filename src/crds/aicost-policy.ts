@@ -223,8 +223,24 @@ export const policyStatusSchema = z.strictObject({
       description: 'Workloads this policy matches whose rule another, more specific policy governs (first 20).',
     }),
   overriddenCount: z.int().min(0).optional(),
-  estimatedSavingsPerHour: z.string().max(32).optional(),
-  estimatedSavingsPerMonth: z.string().max(32).optional(),
+  realizedSavingsPerHour: z.string().max(32).optional().meta({
+    description:
+      'What the workloads the policy holds off now (Deployments and StatefulSets it scaled to zero, Jobs it suspended) would cost per hour awake: their cost-per-hour when it turned them off (aicost.dev/cost-per-hour-before).',
+  }),
+  realizedSavingsPerMonth: z
+    .string()
+    .max(32)
+    .optional()
+    .meta({ description: 'realizedSavingsPerHour over a month of 730 hours.' }),
+  estimatedSavingsPerHour: z.string().max(32).optional().meta({
+    description:
+      "Would-be savings per hour, not realized: the hourly cost of the workloads the policy's Audit rules would turn off, and the saving spot capacity would bring the checkpointing workloads that run on demand (ForgoneSpotSaving).",
+  }),
+  estimatedSavingsPerMonth: z
+    .string()
+    .max(32)
+    .optional()
+    .meta({ description: 'estimatedSavingsPerHour over a month of 730 hours.' }),
   currency: z.string().max(3).optional(),
 });
 

@@ -122,6 +122,45 @@ describe('policy controller against an in-memory API', () => {
     await op.stop();
   });
 
+  it('Enforce: reports the saving of the endpoint it holds asleep, across a restart, until it wakes', async () => {
+    const api = new FakeKube();
+    seed(api);
+    policy(api, 'Enforce');
+    const prometheus = new FakePrometheus();
+    prometheus.utilization.set('dev/llm-abc-1', 0);
+    const savings = () => {
+      const s = status(api);
+      return [s?.realizedSavingsPerHour, s?.realizedSavingsPerMonth, s?.estimatedSavingsPerHour];
+    };
+    const { op, clock } = await run(api, prometheus, 4);
+    // Scaled to zero in the fourth cycle: what it cost then (its share of a g5.xlarge) is saved from now on.
+    expect(api.object(DEPLOY)?.metadata.annotations?.['aicost.dev/cost-per-hour-before']).toBe('0.812400');
+    expect(savings()).toEqual(['0.8124', '593.05', '0.0000']);
+    for (let i = 0; i < 3; i++) {
+      await clock.advance(59_000);
+      await op.cycle();
+    }
+    expect(savings()).toEqual(['0.8124', '593.05', '0.0000']);
+    await op.stop();
+    const restarted = await run(api, prometheus, 2, clock.now());
+    expect(savings()).toEqual(['0.8124', '593.05', '0.0000']);
+    // Woken: nothing is held off any more.
+    api.put('/apis/apps/v1/namespaces/dev/deployments', {
+      ...structuredClone(api.object(DEPLOY)),
+      metadata: {
+        ...structuredClone(api.object(DEPLOY)?.metadata),
+        annotations: { ...api.object(DEPLOY)?.metadata.annotations, 'aicost.dev/wake': 'now' },
+      },
+    } as never);
+    prometheus.utilization.set('dev/llm-abc-1', 0.9);
+    await restarted.clock.advance(59_000);
+    await restarted.op.cycle();
+    expect((api.object(DEPLOY)?.spec as { replicas: number }).replicas).toBe(2);
+    expect(api.object(DEPLOY)?.metadata.annotations ?? {}).not.toHaveProperty('aicost.dev/cost-per-hour-before');
+    expect(savings()).toEqual(['0.0000', '0.00', '0.0000']);
+    await restarted.op.stop();
+  });
+
   it('wakes on aicost.dev/wake=now, restoring the replicas', async () => {
     const api = new FakeKube();
     seed(api, {

@@ -23,12 +23,13 @@ import { errorSummary, type Reflector } from '../controller/reflector.ts';
 import { parseDuration } from '../config/duration.ts';
 import type { PolicyStatus } from '../crds/aicost-policy.ts';
 import type { PolicyRecord } from '../crds/policy-record.ts';
-import { formatMoney, type Nanos } from '../cost/money.ts';
+import { formatMoney, parseMoney, type Nanos } from '../cost/money.ts';
 import { workloadKey } from '../cost/rollup.ts';
 import type { PrometheusClient } from '../measure/prometheus-client.ts';
 import { budgetNoticeDue, metricsCondition, readyCondition, stamp, unusableBecause } from '../policy/conditions.ts';
 import { isValidTimeZone, lastFire, parseCron } from '../policy/cron.ts';
 import { actionStamp, recordedSince } from '../policy/last-action.ts';
+import { COST_PER_HOUR_BEFORE, costPerHourBeforeText, heldOffSavingPerHour } from '../policy/savings.ts';
 import { decideIdle, type IdleRule, type IdleState, type WindowMeasure } from '../policy/idle.ts';
 import { assignRules, modeOf, type Mode, type PolicyRef, type RuleName, type WorkloadView } from '../policy/match.ts';
 import type { Accountant, Measurement } from './accounting.ts';
@@ -100,7 +101,10 @@ interface PolicyTally {
   overriddenCount: number;
   actions: Action[];
   actionCount: number;
-  savingsPerHour: Nanos;
+  /** Would-be savings: Audit's would-be actions, the spot saving forgone. */
+  estimatedPerHour: Nanos;
+  /** What the workloads the policy holds off (or turned off this cycle) cost awake. */
+  realizedPerHour: Nanos;
   /** The GPU pods of the workloads whose idleGPU or scaleToZero rule this policy governs, measured or not. */
   pods: { measured: number; unknown: number; example: string | undefined };
 }
@@ -193,7 +197,8 @@ export class PolicyController {
         overriddenCount: 0,
         actions: h.actions,
         actionCount: h.count,
-        savingsPerHour: 0n,
+        estimatedPerHour: 0n,
+        realizedPerHour: 0n,
         pods: { measured: 0, unknown: 0, example: undefined },
       });
     }
@@ -226,12 +231,18 @@ export class PolicyController {
         ) ?? this.podRate(w);
       try {
         const stz = assignment.winners.scaleToZero;
-        if (stz && w.kind === 'Deployment') {
-          const handled =
-            (await this.wakeIfDue(w, stz, now)) || (await this.sleepIfScheduled(w, stz, now, costPerHour, tallies));
-          if (!handled) await this.applyIdleRule(w, stz, 'scaleToZero', measurement, now, costPerHour, tallies);
-        }
         const idle = assignment.winners.idleGPU;
+        const held = heldOffSavingPerHour({
+          ...w,
+          replicas: w.record?.replicas,
+          suspended: w.record?.suspended ?? false,
+        });
+        if (stz && w.kind === 'Deployment') {
+          const sleep = await this.wakeIfDue(w, stz, now);
+          if (sleep === 'asleep' && held !== undefined) addRealized(tallies, stz, held);
+          const handled = sleep !== 'awake' || (await this.sleepIfScheduled(w, stz, now, costPerHour, tallies));
+          if (!handled) await this.applyIdleRule(w, stz, 'scaleToZero', measurement, now, costPerHour, tallies);
+        } else if (idle && held !== undefined) addRealized(tallies, idle, held);
         if (idle && !(stz && w.kind === 'Deployment'))
           await this.applyIdleRule(w, idle, 'idleGPU', measurement, now, costPerHour, tallies);
         await this.watchSpot(w, assignment.winners.spot, now, tallies, seen);
@@ -303,8 +314,15 @@ export class PolicyController {
           pod,
         );
     }
+    // Held off by a policy, without pods: still governed (wake, realized saving).
     for (const d of cache.deployments.store.values()) {
       if (d.annotations[POLICY_ANNOTATION.replicasBefore] !== undefined) add('Deployment', d.namespace, d.name, d);
+    }
+    for (const s of cache.statefulSets.store.values()) {
+      if (s.annotations[POLICY_ANNOTATION.replicasBefore] !== undefined) add('StatefulSet', s.namespace, s.name, s);
+    }
+    for (const j of cache.jobs.store.values()) {
+      if (j.suspended && j.annotations[COST_PER_HOUR_BEFORE] !== undefined) add('Job', j.namespace, j.name, j);
     }
     return [...byKey.values()];
   }
@@ -400,7 +418,7 @@ export class PolicyController {
         if (!od.priced || !asSpot.priced) continue;
         const saving = forgoneSavingPerHour(costPerHour, od.onDemandPerHour, asSpot.perHour.total);
         if (saving <= 0n) continue;
-        if (tally) tally.savingsPerHour += saving;
+        if (tally) tally.estimatedPerHour += saving;
         seen.forgone.add(key);
         if (this.forgone.has(key)) continue;
         this.forgone.add(key);
@@ -516,8 +534,8 @@ export class PolicyController {
       return;
     }
     const action = actionVerb(w.kind);
-    if (tally) tally.savingsPerHour += costPerHour;
     if (mode === 'Audit') {
+      if (tally) tally.estimatedPerHour += costPerHour;
       if (
         this.audited.has(key) ||
         recordedSince(w.annotations[POLICY_ANNOTATION.lastAction], policy.name, rule, d.idleSinceMs)
@@ -543,7 +561,8 @@ export class PolicyController {
       });
       return;
     }
-    await this.act(w, policy.name, rule, d.idleSinceMs, now);
+    const realized = await this.act(w, policy.name, rule, d.idleSinceMs, now, costPerHour);
+    if (tally) tally.realizedPerHour += realized;
     this.idle.delete(key);
     await this.deps.events.record(
       ref,
@@ -598,13 +617,23 @@ export class PolicyController {
     return actionStamp(`Audit: would be ${actionPast(w.kind)}`, policy, rule, toRfc3339(Math.floor(now / 1000)));
   }
 
-  private async act(w: Workload, policy: string, rule: RuleName, idleSinceMs: number, now: number): Promise<void> {
+  /** Turns the workload off; returns the hourly saving it realizes while it stays off (none for an eviction). */
+  private async act(
+    w: Workload,
+    policy: string,
+    rule: RuleName,
+    idleSinceMs: number,
+    now: number,
+    costPerHour: Nanos,
+  ): Promise<Nanos> {
     const { client } = this.deps;
     const stamp = actionStamp(actionPast(w.kind), policy, rule, toRfc3339(Math.floor(now / 1000)));
+    const before = costPerHourBeforeText(costPerHour);
     if (w.kind === 'Deployment' || w.kind === 'StatefulSet') {
       const replicas = w.record?.replicas ?? 1;
       await this.annotate(w, {
         [POLICY_ANNOTATION.replicasBefore]: String(replicas),
+        [COST_PER_HOUR_BEFORE]: before,
         [POLICY_ANNOTATION.asleepSince]: toRfc3339(Math.floor(now / 1000)),
         [POLICY_ANNOTATION.lastAction]: stamp,
         [POLICY_ANNOTATION.idleSince]: toRfc3339(Math.floor(idleSinceMs / 1000)),
@@ -620,7 +649,10 @@ export class PolicyController {
     } else if (w.kind === 'Job') {
       await client.patch(
         API.Job.path(w),
-        { metadata: { annotations: { [POLICY_ANNOTATION.lastAction]: stamp } }, spec: { suspend: true } },
+        {
+          metadata: { annotations: { [POLICY_ANNOTATION.lastAction]: stamp, [COST_PER_HOUR_BEFORE]: before } },
+          spec: { suspend: true },
+        },
         'merge',
       );
     } else {
@@ -630,16 +662,22 @@ export class PolicyController {
         kind: 'Eviction',
         metadata: { name: w.name, namespace: w.namespace },
       });
+      return 0n;
     }
+    return parseMoney(before);
   }
 
-  /** Wakes a sleeping Deployment on aicost.dev/wake or its wake schedule; respects a manual scale-up. */
-  private async wakeIfDue(w: Workload, policy: PolicyRef, now: number): Promise<boolean> {
+  /**
+   * Wakes a sleeping Deployment on aicost.dev/wake or its wake schedule; respects a manual scale-up. Says
+   * whether it was awake, stays asleep, or is awake again (woken, or scaled up by hand).
+   */
+  private async wakeIfDue(w: Workload, policy: PolicyRef, now: number): Promise<'awake' | 'asleep' | 'woken'> {
     const before = w.annotations[POLICY_ANNOTATION.replicasBefore];
-    if (before === undefined || !w.record) return false;
+    if (before === undefined || !w.record) return 'awake';
     const ref = this.objectRef(w);
     const clear = {
       [POLICY_ANNOTATION.replicasBefore]: null,
+      [COST_PER_HOUR_BEFORE]: null,
       [POLICY_ANNOTATION.asleepSince]: null,
       [POLICY_ANNOTATION.idleSince]: null,
       [POLICY_ANNOTATION.wake]: null,
@@ -660,7 +698,7 @@ export class PolicyController {
         'ManualScaleUp',
         'scaled up by hand while asleep: the operator stops holding it at zero and starts a fresh idle window',
       );
-      return true;
+      return 'woken';
     }
     let reason: string | undefined;
     if (w.annotations[POLICY_ANNOTATION.wake] !== undefined) reason = `woken on demand (${POLICY_ANNOTATION.wake})`;
@@ -671,7 +709,7 @@ export class PolicyController {
       if (fired !== undefined && fired > asleepSince)
         reason = `woken by the schedule "${schedule.wake}" (${schedule.timeZone})`;
     }
-    if (!reason) return true; // asleep, stays asleep: nothing else to decide
+    if (!reason) return 'asleep'; // stays asleep: nothing else to decide
     const replicas = Math.max(1, Number(before) || 1);
     const scaledObject = await this.scaledObjectFor(w);
     if (scaledObject)
@@ -683,7 +721,7 @@ export class PolicyController {
     });
     this.idle.delete(`scaleToZero/${w.kind}/${w.namespace}/${w.name}`);
     await this.deps.events.record(ref, 'Normal', 'Woken', `${reason}: ${replicas} replicas restored`);
-    return true;
+    return 'woken';
   }
 
   /**
@@ -707,8 +745,8 @@ export class PolicyController {
     const mode = modeOf(policy.spec, 'scaleToZero', this.deps.defaultMode);
     const reason = `sleep schedule "${schedule.sleep}" (${schedule.timeZone})`;
     const tally = tallies.get(policy.name);
-    if (tally) tally.savingsPerHour += costPerHour;
     if (mode === 'Audit') {
+      if (tally) tally.estimatedPerHour += costPerHour;
       const key = `sleep/${w.namespace}/${w.name}/${slept}`;
       const lastAction = w.annotations[POLICY_ANNOTATION.lastAction];
       if (!this.audited.has(key) && !recordedSince(lastAction, policy.name, 'scaleToZero', slept)) {
@@ -734,7 +772,8 @@ export class PolicyController {
       }
       return true;
     }
-    await this.act(w, policy.name, 'scaleToZero', now, now);
+    const realized = await this.act(w, policy.name, 'scaleToZero', now, now, costPerHour);
+    if (tally) tally.realizedPerHour += realized;
     await this.annotate(w, { [POLICY_ANNOTATION.sleepHandled]: toRfc3339(Math.floor(slept / 1000)) });
     await this.deps.events.record(
       this.objectRef(w),
@@ -815,7 +854,8 @@ export class PolicyController {
         policy.invalid,
         policy.spec ? schedulesProblem(policy.spec) : undefined,
       );
-      const savings = t?.savingsPerHour ?? 0n;
+      const estimated = t?.estimatedPerHour ?? 0n;
+      const realized = t?.realizedPerHour ?? 0n;
       const next: PolicyStatus = {
         observedGeneration: policy.generation,
         ...(policy.spec ? { mode: policy.spec.mode ?? this.deps.defaultMode } : {}),
@@ -832,8 +872,10 @@ export class PolicyController {
         lastActions: t?.actions ?? [],
         overridden: t?.overridden ?? [],
         overriddenCount: t?.overriddenCount ?? 0,
-        estimatedSavingsPerHour: formatMoney(savings, 4),
-        estimatedSavingsPerMonth: formatMoney(savings * HOURS_PER_MONTH, 2),
+        realizedSavingsPerHour: formatMoney(realized, 4),
+        realizedSavingsPerMonth: formatMoney(realized * HOURS_PER_MONTH, 2),
+        estimatedSavingsPerHour: formatMoney(estimated, 4),
+        estimatedSavingsPerMonth: formatMoney(estimated * HOURS_PER_MONTH, 2),
         currency: this.deps.accountant.currency,
       };
       if (JSON.stringify(next) === JSON.stringify(previous)) continue; // status only when it changed
@@ -862,6 +904,11 @@ export class PolicyController {
       }
     }
   }
+}
+
+function addRealized(tallies: Map<string, PolicyTally>, policy: PolicyRef, perHour: Nanos): void {
+  const t = tallies.get(policy.name);
+  if (t) t.realizedPerHour += perHour;
 }
 
 /** Why a cron expression or time zone cannot be used, or undefined. */
