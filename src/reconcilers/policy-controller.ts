@@ -423,6 +423,7 @@ export class PolicyController {
         if (this.forgone.has(key)) continue;
         this.forgone.add(key);
         const reason = `runs on on-demand node ${node.name} though it checkpoints: spot would save about ${formatMoney(saving, 2)} ${currency}/h`;
+        await events.record(this.objectRef(w), 'Normal', 'ForgoneSpotSaving', reason);
         this.recordAction(policy.name, tally, {
           w,
           rule: 'spot',
