@@ -44,6 +44,8 @@ import {
   forgoneSavingPerHour,
   interruptionTaint,
   lastCheckpointMs,
+  placementToRecord,
+  SPOT_RECORDED,
   workAtRisk,
 } from '../policy/spot-watch.ts';
 import { toRfc3339 } from './annotations.ts';
@@ -246,6 +248,7 @@ export class PolicyController {
         if (idle && !(stz && w.kind === 'Deployment'))
           await this.applyIdleRule(w, idle, 'idleGPU', measurement, now, costPerHour, tallies);
         await this.watchSpot(w, assignment.winners.spot, now, tallies, seen);
+        await this.recordPlacement(w, now, tallies);
       } catch (error) {
         log.warn(
           { err: errorSummary(error), workload: `${w.kind}/${w.namespace}/${w.name}` },
@@ -435,6 +438,22 @@ export class PolicyController {
         });
       }
     }
+  }
+
+  /**
+   * Counts, in the status of the policy named on the pods, the placement the spot webhook gave them. Webhook
+   * replicas are not leaders and write nothing but Events; what they leave in the API is the placement marks
+   * on each pod they changed, so the leader reads those, once per workload and placement, and remembers it in
+   * aicost.dev/spot-recorded on the workload (so a restart does not count it again). A denied pod never
+   * exists: denials are in the SpotDenied Events and aicost_webhook_admissions_total, not here.
+   */
+  private async recordPlacement(w: Workload, now: number, tallies: Map<string, PolicyTally>): Promise<void> {
+    const placed = placementToRecord(w.pods, w.annotations[SPOT_RECORDED]);
+    const tally = placed && tallies.get(placed.policy);
+    if (!placed || !tally) return;
+    await this.annotate(w, { [SPOT_RECORDED]: placed.marker });
+    // The webhook changes pods only under Enforce.
+    this.recordAction(placed.policy, tally, { w, rule: 'spot', mode: 'Enforce', now, saving: 0n, ...placed });
   }
 
   private podRate(w: Workload): Nanos {
