@@ -234,14 +234,18 @@ async function table(): Promise<boolean> {
       status?: {
         mode?: string;
         actionCount?: number;
+        realizedSavingsPerHour?: string;
+        realizedSavingsPerMonth?: string;
         estimatedSavingsPerHour?: string;
         estimatedSavingsPerMonth?: string;
       };
     }[];
   };
   for (const p of policies.items) {
+    // Realized: what the workloads it holds off would cost awake; would-be: Audit's records, spot forgone.
+    const s = p.status;
     console.log(
-      `Policy ${p.metadata.name} (${p.status?.mode ?? p.spec.mode ?? 'Audit'}): ${String(p.status?.actionCount ?? 0)} actions, savings $${p.status?.estimatedSavingsPerHour ?? '0'}/h ($${p.status?.estimatedSavingsPerMonth ?? '0'}/month)`,
+      `Policy ${p.metadata.name} (${s?.mode ?? p.spec.mode ?? 'Audit'}): ${String(s?.actionCount ?? 0)} actions, saving $${s?.realizedSavingsPerHour ?? '0'}/h ($${s?.realizedSavingsPerMonth ?? '0'}/month), would-be $${s?.estimatedSavingsPerHour ?? '0'}/h ($${s?.estimatedSavingsPerMonth ?? '0'}/month)`,
     );
   }
   return complete && rows.length > 0;

@@ -128,9 +128,12 @@ const budgetRule = z
       .array(percent('Percent of the amount'))
       .max(10)
       .default([80, 100])
-      .meta({ description: 'Percentages of the amount at which an Event and a status entry are raised.' }),
+      .meta({ description: 'Percentages of the amount at which alerts are to be raised (not enforced yet).' }),
   })
-  .meta({ description: 'A spend budget for the matched workloads, with alerts.' });
+  .meta({
+    description:
+      "A spend budget for the matched workloads, with alerts. Accepted but not enforced yet: the policy's Ready condition has the reason BudgetNotEnforced.",
+  });
 
 export const policySpecSchema = z
   .strictObject({
@@ -220,8 +223,24 @@ export const policyStatusSchema = z.strictObject({
       description: 'Workloads this policy matches whose rule another, more specific policy governs (first 20).',
     }),
   overriddenCount: z.int().min(0).optional(),
-  estimatedSavingsPerHour: z.string().max(32).optional(),
-  estimatedSavingsPerMonth: z.string().max(32).optional(),
+  realizedSavingsPerHour: z.string().max(32).optional().meta({
+    description:
+      'What the workloads the policy holds off now (Deployments and StatefulSets it scaled to zero, Jobs it suspended) would cost per hour awake: their cost-per-hour when it turned them off (aicost.dev/cost-per-hour-before).',
+  }),
+  realizedSavingsPerMonth: z
+    .string()
+    .max(32)
+    .optional()
+    .meta({ description: 'realizedSavingsPerHour over a month of 730 hours.' }),
+  estimatedSavingsPerHour: z.string().max(32).optional().meta({
+    description:
+      "Would-be savings per hour, not realized: the hourly cost of the workloads the policy's Audit rules would turn off, and the saving spot capacity would bring the checkpointing workloads that run on demand (ForgoneSpotSaving).",
+  }),
+  estimatedSavingsPerMonth: z
+    .string()
+    .max(32)
+    .optional()
+    .meta({ description: 'estimatedSavingsPerHour over a month of 730 hours.' }),
   currency: z.string().max(3).optional(),
 });
 

@@ -6,6 +6,7 @@ import {
   forgoneSavingPerHour,
   interruptionTaint,
   lastCheckpointMs,
+  placementToRecord,
   workAtRisk,
 } from './spot-watch.ts';
 
@@ -72,5 +73,72 @@ describe('spot watch', () => {
     expect(formatMoney(forgoneSavingPerHour(parseMoney('4'), parseMoney('10'), parseMoney('3')), 6)).toBe('2.800000');
     expect(forgoneSavingPerHour(parseMoney('4'), parseMoney('10'), parseMoney('10'))).toBe(0n);
     expect(forgoneSavingPerHour(parseMoney('4'), 0n, 0n)).toBe(0n);
+  });
+});
+
+describe('spot placements to count', () => {
+  const placed = (name: string, startedAt: number | undefined, placement: string, policy = 'spot-train') => ({
+    name,
+    startedAt,
+    annotations: { 'aicost.dev/spot-placement': placement, 'aicost.dev/spot-policy': policy },
+  });
+  it.each([
+    ['no pod placed', [{ name: 'a', startedAt: 1, annotations: {} }], undefined, undefined],
+    ['one pod, not yet counted', [placed('a', 1, 'Preferred')], undefined, 'Preferred by spot-train'],
+    ['one pod, counted', [placed('a', 1, 'Preferred')], 'Preferred by spot-train', undefined],
+    ['kept off spot', [placed('a', 1, 'Avoided')], undefined, 'Avoided by spot-train'],
+    ['required', [placed('a', 1, 'Required')], 'Preferred by spot-train', 'Required by spot-train'],
+    [
+      'by another policy now',
+      [placed('a', 1, 'Preferred', 'team-spot')],
+      'Preferred by spot-train',
+      'Preferred by team-spot',
+    ],
+    [
+      'the newest pod decides',
+      [placed('old', 1, 'Avoided'), placed('new', 2, 'Preferred')],
+      'Preferred by spot-train',
+      undefined,
+    ],
+    [
+      'the newest pod decides, either order',
+      [placed('new', 2, 'Preferred'), placed('old', 1, 'Avoided')],
+      undefined,
+      'Preferred by spot-train',
+    ],
+    [
+      'a pod not started yet is the oldest',
+      [placed('a', undefined, 'Avoided'), placed('b', 1, 'Required')],
+      undefined,
+      'Required by spot-train',
+    ],
+    [
+      'same start: by name',
+      [placed('b', 1, 'Avoided'), placed('a', 1, 'Required')],
+      undefined,
+      'Avoided by spot-train',
+    ],
+    ['an unknown placement', [placed('a', 1, 'Sometimes')], undefined, undefined],
+    [
+      'no policy named',
+      [{ name: 'a', startedAt: 1, annotations: { 'aicost.dev/spot-placement': 'Preferred' } }],
+      undefined,
+      undefined,
+    ],
+  ])('%s', (_name, pods, recorded, expected) => {
+    expect(placementToRecord(pods, recorded)?.marker).toBe(expected);
+  });
+
+  it.each([
+    ['Preferred', 'SpotPlacement', 'the spot webhook gave its pods a preferred spot placement (pod new)'],
+    ['Required', 'SpotPlacement', 'the spot webhook gave its pods a required spot placement (pod new)'],
+    ['Avoided', 'SpotAvoided', 'the spot webhook kept its pods off spot (pod new)'],
+  ])('a %s placement is a %s entry naming the pod it read', (placement, action, reason) => {
+    expect(placementToRecord([placed('old', 1, 'Avoided'), placed('new', 2, placement)], undefined)).toEqual({
+      policy: 'spot-train',
+      action,
+      reason,
+      marker: `${placement} by spot-train`,
+    });
   });
 });

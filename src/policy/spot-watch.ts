@@ -80,3 +80,56 @@ export function forgoneSavingPerHour(costPerHour: Nanos, onDemandPerHour: Nanos,
   if (onDemandPerHour <= 0n || spotPerHour >= onDemandPerHour) return 0n;
   return divRoundHalfUp(costPerHour * (onDemandPerHour - spotPerHour), onDemandPerHour);
 }
+
+/** On a workload: the spot webhook's placement of its pods that its policy's status counts already. */
+export const SPOT_RECORDED = 'aicost.dev/spot-recorded';
+const PLACEMENTS = new Set(['Preferred', 'Required', 'Avoided']);
+
+export interface PlacedPod {
+  readonly name: string;
+  /** Epoch seconds. */
+  readonly startedAt: number | undefined;
+  readonly annotations: Readonly<Record<string, string>>;
+}
+
+export interface PlacementRecord {
+  readonly policy: string;
+  /** The status entry's action and reason: as the webhook's Events say, SpotPlacement or SpotAvoided. */
+  readonly action: 'SpotPlacement' | 'SpotAvoided';
+  readonly reason: string;
+  /** The value of aicost.dev/spot-recorded once it is counted. */
+  readonly marker: string;
+}
+
+/**
+ * The placement the spot webhook gave a workload's pods (aicost.dev/spot-placement and spot-policy, which it
+ * writes on each pod it changes) that the policy's status has not counted yet, or undefined. Counted once
+ * per workload and placement: the newest pod's (by start, then name) is compared with the workload's
+ * aicost.dev/spot-recorded, so older pods placed otherwise (before a policy change) do not make it flap.
+ * Both live in the API, so a restart or a new leader does not count it again.
+ */
+export function placementToRecord(
+  pods: readonly PlacedPod[],
+  recorded: string | undefined,
+): PlacementRecord | undefined {
+  let newest: PlacedPod | undefined;
+  for (const pod of pods) {
+    const placement = pod.annotations[SPOT_ANNOTATION.placement];
+    if (placement === undefined || !PLACEMENTS.has(placement) || !pod.annotations[SPOT_ANNOTATION.policy]) continue;
+    const order = (p: PlacedPod) => p.startedAt ?? -Infinity;
+    if (!newest || order(pod) > order(newest) || (order(pod) === order(newest) && pod.name > newest.name)) newest = pod;
+  }
+  if (!newest) return undefined;
+  const placement = newest.annotations[SPOT_ANNOTATION.placement] ?? '';
+  const policy = newest.annotations[SPOT_ANNOTATION.policy] ?? '';
+  const marker = `${placement} by ${policy}`;
+  if (marker === recorded) return undefined;
+  return placement === 'Avoided'
+    ? { policy, marker, action: 'SpotAvoided', reason: `the spot webhook kept its pods off spot (pod ${newest.name})` }
+    : {
+        policy,
+        marker,
+        action: 'SpotPlacement',
+        reason: `the spot webhook gave its pods a ${placement.toLowerCase()} spot placement (pod ${newest.name})`,
+      };
+}

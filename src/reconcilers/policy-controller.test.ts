@@ -52,6 +52,25 @@ function policy(api: FakeKube, mode: 'Audit' | 'Enforce') {
   });
 }
 
+/** Wake at 8:00, sleep at 20:00, Paris time. */
+function schedulePolicy(api: FakeKube, mode: 'Audit' | 'Enforce') {
+  api.put(POLICIES, {
+    metadata: { name: 'dev-endpoints', generation: 1 },
+    spec: {
+      mode,
+      rules: { scaleToZero: { schedule: { wake: '0 8 * * *', sleep: '0 20 * * *', timeZone: 'Europe/Paris' } } },
+    },
+  });
+}
+
+/** Runs an operator for `minutes`, stops it, then runs a new one on the same API (a restart) as long again. */
+async function runAndRestart(api: FakeKube, prometheus: FakePrometheus, minutes: number, start = T0) {
+  const first = await run(api, prometheus, minutes, start);
+  await first.op.stop();
+  const second = await run(api, prometheus, minutes, first.clock.now());
+  await second.op.stop();
+}
+
 async function run(api: FakeKube, prometheus: FakePrometheus, minutes: number, start = T0) {
   const clock = new FakeClock(start);
   const op = await startOperator(api, clock, prometheus);
@@ -62,6 +81,7 @@ async function run(api: FakeKube, prometheus: FakePrometheus, minutes: number, s
   return { op, clock };
 }
 
+const scaleToZero = { scaleToZero: { idleAfter: '30m' } };
 const reasons = (api: FakeKube) => api.objectsUnder('/api/v1/namespaces/dev/events/').map((e) => e.reason as string);
 const status = (api: FakeKube) =>
   api.object(`${POLICIES}/dev-endpoints`)?.status as Record<string, unknown> | undefined;
@@ -90,7 +110,8 @@ describe('policy controller against an in-memory API', () => {
       ) as string,
     });
     expect(reasons(api)).toEqual(expect.arrayContaining(['GPUIdle', 'ScaledToZero']));
-    expect(conditions(api)).toEqual({ Ready: 'True/Valid', MetricsAvailable: 'True/Measured' });
+    // Asleep, the endpoint has nothing to measure.
+    expect(conditions(api)).toEqual({ Ready: 'True/Valid', MetricsAvailable: 'True/NoGPUPods' });
     expect(status(api)).toMatchObject({
       matchedWorkloads: 1,
       actionCount: 1,
@@ -99,6 +120,45 @@ describe('policy controller against an in-memory API', () => {
       ],
     });
     await op.stop();
+  });
+
+  it('Enforce: reports the saving of the endpoint it holds asleep, across a restart, until it wakes', async () => {
+    const api = new FakeKube();
+    seed(api);
+    policy(api, 'Enforce');
+    const prometheus = new FakePrometheus();
+    prometheus.utilization.set('dev/llm-abc-1', 0);
+    const savings = () => {
+      const s = status(api);
+      return [s?.realizedSavingsPerHour, s?.realizedSavingsPerMonth, s?.estimatedSavingsPerHour];
+    };
+    const { op, clock } = await run(api, prometheus, 4);
+    // Scaled to zero in the fourth cycle: what it cost then (its share of a g5.xlarge) is saved from now on.
+    expect(api.object(DEPLOY)?.metadata.annotations?.['aicost.dev/cost-per-hour-before']).toBe('0.812400');
+    expect(savings()).toEqual(['0.8124', '593.05', '0.0000']);
+    for (let i = 0; i < 3; i++) {
+      await clock.advance(59_000);
+      await op.cycle();
+    }
+    expect(savings()).toEqual(['0.8124', '593.05', '0.0000']);
+    await op.stop();
+    const restarted = await run(api, prometheus, 2, clock.now());
+    expect(savings()).toEqual(['0.8124', '593.05', '0.0000']);
+    // Woken: nothing is held off any more.
+    api.put('/apis/apps/v1/namespaces/dev/deployments', {
+      ...structuredClone(api.object(DEPLOY)),
+      metadata: {
+        ...structuredClone(api.object(DEPLOY)?.metadata),
+        annotations: { ...api.object(DEPLOY)?.metadata.annotations, 'aicost.dev/wake': 'now' },
+      },
+    } as never);
+    prometheus.utilization.set('dev/llm-abc-1', 0.9);
+    await restarted.clock.advance(59_000);
+    await restarted.op.cycle();
+    expect((api.object(DEPLOY)?.spec as { replicas: number }).replicas).toBe(2);
+    expect(api.object(DEPLOY)?.metadata.annotations ?? {}).not.toHaveProperty('aicost.dev/cost-per-hour-before');
+    expect(savings()).toEqual(['0.0000', '0.00', '0.0000']);
+    await restarted.op.stop();
   });
 
   it('wakes on aicost.dev/wake=now, restoring the replicas', async () => {
@@ -142,6 +202,51 @@ describe('policy controller against an in-memory API', () => {
     await op.stop();
   });
 
+  it.each([
+    [
+      { scaleToZero: { idleAfter: '3m' } },
+      'Audit: would be scaled to zero by policy dev-endpoints (scaleToZero) at 2026-11-23T09:03:59Z',
+    ],
+    [
+      { idleGPU: { idleAfter: '2m', gracePeriod: '1m' } },
+      'Audit: would be scaled to zero by policy dev-endpoints (idleGPU) at 2026-11-23T09:02:59Z',
+    ],
+  ])('Audit %j: one idle episode is recorded once across a restart', async (rules, lastAction) => {
+    const api = new FakeKube();
+    seed(api);
+    api.put(POLICIES, { metadata: { name: 'dev-endpoints', generation: 1 }, spec: { mode: 'Audit', rules } });
+    const prometheus = new FakePrometheus();
+    prometheus.utilization.set('dev/llm-abc-1', 0);
+    const first = await run(api, prometheus, 6);
+    await first.op.stop();
+    expect(status(api)?.actionCount).toBe(1);
+    // A new process on the same API: the episode goes on, nothing is recorded again.
+    const second = await run(api, prometheus, 6, first.clock.now());
+    await second.op.stop();
+    expect(status(api)?.actionCount).toBe(1);
+    expect(reasons(api).filter((r) => r === 'WouldScaleDown')).toHaveLength(1);
+    expect(reasons(api).filter((r) => r === 'GPUIdle')).toHaveLength(1);
+    expect((api.object(DEPLOY)?.spec as { replicas: number }).replicas).toBe(2);
+    expect(api.object(DEPLOY)?.metadata.annotations).toMatchObject({
+      'aicost.dev/idle-since': '2026-11-23T08:59:59Z',
+      'aicost.dev/last-action': lastAction,
+    });
+  });
+
+  it('Audit: a sleep-schedule fire is recorded once across a restart', async () => {
+    const api = new FakeKube();
+    seed(api);
+    schedulePolicy(api, 'Audit');
+    const prometheus = new FakePrometheus();
+    prometheus.utilization.set('dev/llm-abc-1', 0.9);
+    await runAndRestart(api, prometheus, 2, Date.UTC(2026, 10, 23, 19, 0, 30));
+    expect(status(api)?.actionCount).toBe(1);
+    expect(reasons(api).filter((r) => r === 'WouldScaleDown')).toHaveLength(1);
+    expect(api.object(DEPLOY)?.metadata.annotations?.['aicost.dev/last-action']).toBe(
+      'Audit: would be scaled to zero by policy dev-endpoints (scaleToZero) at 2026-11-23T19:01:29Z',
+    );
+  });
+
   it('takes no action without metrics and says why in MetricsAvailable', async () => {
     const api = new FakeKube();
     seed(api);
@@ -155,16 +260,63 @@ describe('policy controller against an in-memory API', () => {
     await op.stop();
   });
 
+  it.each([
+    [
+      'its pod has no DCGM data',
+      {},
+      scaleToZero,
+      'False/NoData',
+      "none of the 2 GPU pods governed by this policy's idleGPU or scaleToZero rule has usable DCGM data (dev/llm-abc-1: no DCGM series for this pod): no action is taken on unknown utilization",
+    ],
+    [
+      'one of its two pods has data',
+      { 'dev/llm-abc-1': 0.5 },
+      scaleToZero,
+      'True/PartiallyMeasured',
+      "1 of 2 GPU pods governed by this policy's idleGPU or scaleToZero rule measured; the workloads of the other 1 are not acted on (dev/llm-abc-2: no DCGM series for this pod)",
+    ],
+    [
+      'both pods have data',
+      { 'dev/llm-abc-1': 0.5, 'dev/llm-abc-2': 0.5 },
+      scaleToZero,
+      'True/Measured',
+      "2 of 2 GPU pods governed by this policy's idleGPU or scaleToZero rule measured",
+    ],
+    [
+      'its rule does not read utilization',
+      {},
+      { spot: { placement: 'Preferred' } },
+      'True/NotNeeded',
+      'no rule of this policy reads GPU utilization',
+    ],
+  ])('MetricsAvailable when %s', async (_name, utilization, rules, expected, message) => {
+    const api = new FakeKube();
+    seed(api);
+    api.put('/api/v1/namespaces/dev/pods', {
+      ...structuredClone(api.object('/api/v1/namespaces/dev/pods/llm-abc-1')),
+      metadata: {
+        name: 'llm-abc-2',
+        namespace: 'dev',
+        uid: 'p-uid-2',
+        ownerReferences: [{ kind: 'ReplicaSet', name: 'llm-abc', controller: true }],
+      },
+    });
+    api.put(POLICIES, { metadata: { name: 'dev-endpoints', generation: 1 }, spec: { mode: 'Enforce', rules } });
+    const prometheus = new FakePrometheus();
+    for (const [pod, value] of Object.entries(utilization)) prometheus.utilization.set(pod, value);
+    const { op } = await run(api, prometheus, 2);
+    expect(conditions(api).MetricsAvailable).toBe(expected);
+    const condition = ((status(api)?.conditions ?? []) as { type: string; message: string }[]).find(
+      (c) => c.type === 'MetricsAvailable',
+    );
+    expect(condition?.message).toBe(message);
+    await op.stop();
+  });
+
   it('puts a busy endpoint to sleep on its sleep schedule once, and does not undo a manual wake', async () => {
     const api = new FakeKube();
     seed(api);
-    api.put(POLICIES, {
-      metadata: { name: 'dev-endpoints', generation: 1 },
-      spec: {
-        mode: 'Enforce',
-        rules: { scaleToZero: { schedule: { wake: '0 8 * * *', sleep: '0 20 * * *', timeZone: 'Europe/Paris' } } },
-      },
-    });
+    schedulePolicy(api, 'Enforce');
     const prometheus = new FakePrometheus();
     prometheus.utilization.set('dev/llm-abc-1', 0.9);
     // 19:01 UTC is 20:01 in Paris: past the sleep time.
@@ -270,6 +422,42 @@ describe('policy controller against an in-memory API', () => {
     });
     op.policyController.stop();
     await op.stop();
+  });
+
+  it('says in Ready, and once in an Event, that a budget is not enforced, across a restart', async () => {
+    const api = new FakeKube();
+    seed(api);
+    api.put(POLICIES, {
+      metadata: { name: 'dev-endpoints', generation: 2 },
+      spec: { rules: { budget: { amount: '1500.00' } } },
+    });
+    await runAndRestart(api, new FakePrometheus(), 3);
+    const ready = ((status(api)?.conditions ?? []) as { type: string }[]).find((c) => c.type === 'Ready');
+    expect(ready).toEqual({
+      type: 'Ready',
+      status: 'True',
+      observedGeneration: 2,
+      lastTransitionTime: '2026-11-23T09:00:59Z',
+      reason: 'BudgetNotEnforced',
+      message:
+        'the policy is valid but does nothing: rules.budget is accepted but not enforced yet: no alert, Event or action comes from it',
+    });
+    const notices = api
+      .objectsUnder('/api/v1/namespaces/default/events/')
+      .map((e) => ({ reason: e.reason, type: e.type, involvedObject: e.involvedObject }));
+    expect(notices).toEqual([
+      {
+        reason: 'BudgetNotEnforced',
+        type: 'Warning',
+        involvedObject: {
+          apiVersion: 'aicost.dev/v1alpha1',
+          kind: 'AICostPolicy',
+          namespace: '',
+          name: 'dev-endpoints',
+          uid: 'uid-dev-endpoints',
+        },
+      },
+    ]);
   });
 
   it('leaves exempt and busy workloads alone', async () => {

@@ -23,10 +23,13 @@ import { errorSummary, type Reflector } from '../controller/reflector.ts';
 import { parseDuration } from '../config/duration.ts';
 import type { PolicyStatus } from '../crds/aicost-policy.ts';
 import type { PolicyRecord } from '../crds/policy-record.ts';
-import { formatMoney, type Nanos } from '../cost/money.ts';
+import { formatMoney, parseMoney, type Nanos } from '../cost/money.ts';
 import { workloadKey } from '../cost/rollup.ts';
 import type { PrometheusClient } from '../measure/prometheus-client.ts';
+import { budgetNoticeDue, metricsCondition, readyCondition, stamp, unusableBecause } from '../policy/conditions.ts';
 import { isValidTimeZone, lastFire, parseCron } from '../policy/cron.ts';
+import { actionStamp, recordedSince } from '../policy/last-action.ts';
+import { COST_PER_HOUR_BEFORE, costPerHourBeforeText, heldOffSavingPerHour } from '../policy/savings.ts';
 import { decideIdle, type IdleRule, type IdleState, type WindowMeasure } from '../policy/idle.ts';
 import { assignRules, modeOf, type Mode, type PolicyRef, type RuleName, type WorkloadView } from '../policy/match.ts';
 import type { Accountant, Measurement } from './accounting.ts';
@@ -41,6 +44,8 @@ import {
   forgoneSavingPerHour,
   interruptionTaint,
   lastCheckpointMs,
+  placementToRecord,
+  SPOT_RECORDED,
   workAtRisk,
 } from '../policy/spot-watch.ts';
 import { toRfc3339 } from './annotations.ts';
@@ -98,7 +103,12 @@ interface PolicyTally {
   overriddenCount: number;
   actions: Action[];
   actionCount: number;
-  savingsPerHour: Nanos;
+  /** Would-be savings: Audit's would-be actions, the spot saving forgone. */
+  estimatedPerHour: Nanos;
+  /** What the workloads the policy holds off (or turned off this cycle) cost awake. */
+  realizedPerHour: Nanos;
+  /** The GPU pods of the workloads whose idleGPU or scaleToZero rule this policy governs, measured or not. */
+  pods: { measured: number; unknown: number; example: string | undefined };
 }
 
 const API: Record<Workload['kind'], { apiVersion: string; path: (w: Workload) => string }> = {
@@ -189,7 +199,9 @@ export class PolicyController {
         overriddenCount: 0,
         actions: h.actions,
         actionCount: h.count,
-        savingsPerHour: 0n,
+        estimatedPerHour: 0n,
+        realizedPerHour: 0n,
+        pods: { measured: 0, unknown: 0, example: undefined },
       });
     }
 
@@ -221,15 +233,22 @@ export class PolicyController {
         ) ?? this.podRate(w);
       try {
         const stz = assignment.winners.scaleToZero;
-        if (stz && w.kind === 'Deployment') {
-          const handled =
-            (await this.wakeIfDue(w, stz, now)) || (await this.sleepIfScheduled(w, stz, now, costPerHour, tallies));
-          if (!handled) await this.applyIdleRule(w, stz, 'scaleToZero', measurement, now, costPerHour, tallies);
-        }
         const idle = assignment.winners.idleGPU;
+        const held = heldOffSavingPerHour({
+          ...w,
+          replicas: w.record?.replicas,
+          suspended: w.record?.suspended ?? false,
+        });
+        if (stz && w.kind === 'Deployment') {
+          const sleep = await this.wakeIfDue(w, stz, now);
+          if (sleep === 'asleep' && held !== undefined) addRealized(tallies, stz, held);
+          const handled = sleep !== 'awake' || (await this.sleepIfScheduled(w, stz, now, costPerHour, tallies));
+          if (!handled) await this.applyIdleRule(w, stz, 'scaleToZero', measurement, now, costPerHour, tallies);
+        } else if (idle && held !== undefined) addRealized(tallies, idle, held);
         if (idle && !(stz && w.kind === 'Deployment'))
           await this.applyIdleRule(w, idle, 'idleGPU', measurement, now, costPerHour, tallies);
         await this.watchSpot(w, assignment.winners.spot, now, tallies, seen);
+        await this.recordPlacement(w, now, tallies);
       } catch (error) {
         log.warn(
           { err: errorSummary(error), workload: `${w.kind}/${w.namespace}/${w.name}` },
@@ -246,11 +265,7 @@ export class PolicyController {
       for (const key of set) if (!current.has(key)) set.delete(key);
     }
     this.deps.metrics?.checkpointStale.set(seen.stale.size);
-    await this.writeStatuses(
-      tallies,
-      measurement?.available ?? false,
-      measurement?.reason ?? 'no accounting cycle yet',
-    );
+    await this.writeStatuses(tallies, measurement);
   }
 
   /** GPU workloads: owners of pods that hold GPUs, plus sleeping Deployments (no pods) and bare pods. */
@@ -302,8 +317,15 @@ export class PolicyController {
           pod,
         );
     }
+    // Held off by a policy, without pods: still governed (wake, realized saving).
     for (const d of cache.deployments.store.values()) {
       if (d.annotations[POLICY_ANNOTATION.replicasBefore] !== undefined) add('Deployment', d.namespace, d.name, d);
+    }
+    for (const s of cache.statefulSets.store.values()) {
+      if (s.annotations[POLICY_ANNOTATION.replicasBefore] !== undefined) add('StatefulSet', s.namespace, s.name, s);
+    }
+    for (const j of cache.jobs.store.values()) {
+      if (j.suspended && j.annotations[COST_PER_HOUR_BEFORE] !== undefined) add('Job', j.namespace, j.name, j);
     }
     return [...byKey.values()];
   }
@@ -399,11 +421,12 @@ export class PolicyController {
         if (!od.priced || !asSpot.priced) continue;
         const saving = forgoneSavingPerHour(costPerHour, od.onDemandPerHour, asSpot.perHour.total);
         if (saving <= 0n) continue;
-        if (tally) tally.savingsPerHour += saving;
+        if (tally) tally.estimatedPerHour += saving;
         seen.forgone.add(key);
         if (this.forgone.has(key)) continue;
         this.forgone.add(key);
         const reason = `runs on on-demand node ${node.name} though it checkpoints: spot would save about ${formatMoney(saving, 2)} ${currency}/h`;
+        await events.record(this.objectRef(w), 'Normal', 'ForgoneSpotSaving', reason);
         this.recordAction(policy.name, tally, {
           w,
           rule: 'spot',
@@ -415,6 +438,22 @@ export class PolicyController {
         });
       }
     }
+  }
+
+  /**
+   * Counts, in the status of the policy named on the pods, the placement the spot webhook gave them. Webhook
+   * replicas are not leaders and write nothing but Events; what they leave in the API is the placement marks
+   * on each pod they changed, so the leader reads those, once per workload and placement, and remembers it in
+   * aicost.dev/spot-recorded on the workload (so a restart does not count it again). A denied pod never
+   * exists: denials are in the SpotDenied Events and aicost_webhook_admissions_total, not here.
+   */
+  private async recordPlacement(w: Workload, now: number, tallies: Map<string, PolicyTally>): Promise<void> {
+    const placed = placementToRecord(w.pods, w.annotations[SPOT_RECORDED]);
+    const tally = placed && tallies.get(placed.policy);
+    if (!placed || !tally) return;
+    await this.annotate(w, { [SPOT_RECORDED]: placed.marker });
+    // The webhook changes pods only under Enforce.
+    this.recordAction(placed.policy, tally, { w, rule: 'spot', mode: 'Enforce', now, saving: 0n, ...placed });
   }
 
   private podRate(w: Workload): Nanos {
@@ -456,6 +495,15 @@ export class PolicyController {
     const spec = policy.spec.rules[rule];
     if (!spec) return;
     if (w.kind === 'Job' ? w.record?.suspended : w.kind !== 'Pod' && w.record?.replicas === 0) return; // already off
+    const tally = tallies.get(policy.name);
+    if (m && tally) {
+      for (const pod of w.pods) {
+        const key = `${pod.namespace}/${pod.name}`;
+        const problem = unusableBecause(m.pods.get(key), spec.minCoverage / 100, m.unknown.get(key));
+        if (problem === undefined) tally.pods.measured++;
+        else if (tally.pods.unknown++ === 0) tally.pods.example = `${key}: ${problem}`;
+      }
+    }
     let measure = this.measure(w, m);
     if (!measure) return;
     if (rule === 'scaleToZero' && policy.spec.rules.scaleToZero?.requestsQuery) {
@@ -476,7 +524,8 @@ export class PolicyController {
     const ref = this.objectRef(w);
     const d = result.decision;
     if (d.kind === 'active' || d.kind === 'unknown') this.audited.delete(key);
-    if (result.clearAnnotation && mode === 'Enforce') await this.annotate(w, { [POLICY_ANNOTATION.idleSince]: null });
+    // Both modes keep idle-since (and Audit its record in last-action), so a restart resumes the episode.
+    if (result.clearAnnotation) await this.annotate(w, { [POLICY_ANNOTATION.idleSince]: null });
 
     if (d.kind === 'warn') {
       const verb = actionVerb(w.kind);
@@ -486,11 +535,9 @@ export class PolicyController {
         'GPUIdle',
         `GPUs under ${spec.utilizationThreshold}% since ${toRfc3339(d.idleSinceMs / 1000)}; policy ${policy.name} (${rule}, ${mode}) will ${verb} it at ${toRfc3339(Math.floor(d.actAtMs / 1000))} unless it becomes active`,
       );
-      if (mode === 'Enforce')
-        await this.annotate(w, { [POLICY_ANNOTATION.idleSince]: toRfc3339(Math.floor(d.idleSinceMs / 1000)) });
+      await this.annotate(w, { [POLICY_ANNOTATION.idleSince]: toRfc3339(Math.floor(d.idleSinceMs / 1000)) });
     }
     if (d.kind !== 'act') return;
-    const tally = tallies.get(policy.name);
     if (
       w.annotations[POLICY_ANNOTATION.doNotDisrupt] === 'true' &&
       (rule !== 'idleGPU' || policy.spec.rules.idleGPU?.respectDoNotDisrupt !== false)
@@ -507,10 +554,15 @@ export class PolicyController {
       return;
     }
     const action = actionVerb(w.kind);
-    if (tally) tally.savingsPerHour += costPerHour;
     if (mode === 'Audit') {
-      if (this.audited.has(key)) return;
+      if (tally) tally.estimatedPerHour += costPerHour;
+      if (
+        this.audited.has(key) ||
+        recordedSince(w.annotations[POLICY_ANNOTATION.lastAction], policy.name, rule, d.idleSinceMs)
+      )
+        return;
       this.audited.add(key);
+      await this.annotate(w, { [POLICY_ANNOTATION.lastAction]: this.auditStamp(w, policy.name, rule, now) });
       const saving = formatMoney(costPerHour, 4);
       await this.deps.events.record(
         ref,
@@ -529,7 +581,8 @@ export class PolicyController {
       });
       return;
     }
-    await this.act(w, policy.name, rule, d.idleSinceMs, now);
+    const realized = await this.act(w, policy.name, rule, d.idleSinceMs, now, costPerHour);
+    if (tally) tally.realizedPerHour += realized;
     this.idle.delete(key);
     await this.deps.events.record(
       ref,
@@ -579,13 +632,28 @@ export class PolicyController {
     tally.actionCount = h.count;
   }
 
-  private async act(w: Workload, policy: string, rule: RuleName, idleSinceMs: number, now: number): Promise<void> {
+  /** What Enforce would have done, in aicost.dev/last-action. */
+  private auditStamp(w: Workload, policy: string, rule: RuleName, now: number): string {
+    return actionStamp(`Audit: would be ${actionPast(w.kind)}`, policy, rule, toRfc3339(Math.floor(now / 1000)));
+  }
+
+  /** Turns the workload off; returns the hourly saving it realizes while it stays off (none for an eviction). */
+  private async act(
+    w: Workload,
+    policy: string,
+    rule: RuleName,
+    idleSinceMs: number,
+    now: number,
+    costPerHour: Nanos,
+  ): Promise<Nanos> {
     const { client } = this.deps;
-    const stamp = `${actionPast(w.kind)} by policy ${policy} (${rule}) at ${toRfc3339(Math.floor(now / 1000))}`;
+    const stamp = actionStamp(actionPast(w.kind), policy, rule, toRfc3339(Math.floor(now / 1000)));
+    const before = costPerHourBeforeText(costPerHour);
     if (w.kind === 'Deployment' || w.kind === 'StatefulSet') {
       const replicas = w.record?.replicas ?? 1;
       await this.annotate(w, {
         [POLICY_ANNOTATION.replicasBefore]: String(replicas),
+        [COST_PER_HOUR_BEFORE]: before,
         [POLICY_ANNOTATION.asleepSince]: toRfc3339(Math.floor(now / 1000)),
         [POLICY_ANNOTATION.lastAction]: stamp,
         [POLICY_ANNOTATION.idleSince]: toRfc3339(Math.floor(idleSinceMs / 1000)),
@@ -601,7 +669,10 @@ export class PolicyController {
     } else if (w.kind === 'Job') {
       await client.patch(
         API.Job.path(w),
-        { metadata: { annotations: { [POLICY_ANNOTATION.lastAction]: stamp } }, spec: { suspend: true } },
+        {
+          metadata: { annotations: { [POLICY_ANNOTATION.lastAction]: stamp, [COST_PER_HOUR_BEFORE]: before } },
+          spec: { suspend: true },
+        },
         'merge',
       );
     } else {
@@ -611,16 +682,22 @@ export class PolicyController {
         kind: 'Eviction',
         metadata: { name: w.name, namespace: w.namespace },
       });
+      return 0n;
     }
+    return parseMoney(before);
   }
 
-  /** Wakes a sleeping Deployment on aicost.dev/wake or its wake schedule; respects a manual scale-up. */
-  private async wakeIfDue(w: Workload, policy: PolicyRef, now: number): Promise<boolean> {
+  /**
+   * Wakes a sleeping Deployment on aicost.dev/wake or its wake schedule; respects a manual scale-up. Says
+   * whether it was awake, stays asleep, or is awake again (woken, or scaled up by hand).
+   */
+  private async wakeIfDue(w: Workload, policy: PolicyRef, now: number): Promise<'awake' | 'asleep' | 'woken'> {
     const before = w.annotations[POLICY_ANNOTATION.replicasBefore];
-    if (before === undefined || !w.record) return false;
+    if (before === undefined || !w.record) return 'awake';
     const ref = this.objectRef(w);
     const clear = {
       [POLICY_ANNOTATION.replicasBefore]: null,
+      [COST_PER_HOUR_BEFORE]: null,
       [POLICY_ANNOTATION.asleepSince]: null,
       [POLICY_ANNOTATION.idleSince]: null,
       [POLICY_ANNOTATION.wake]: null,
@@ -641,7 +718,7 @@ export class PolicyController {
         'ManualScaleUp',
         'scaled up by hand while asleep: the operator stops holding it at zero and starts a fresh idle window',
       );
-      return true;
+      return 'woken';
     }
     let reason: string | undefined;
     if (w.annotations[POLICY_ANNOTATION.wake] !== undefined) reason = `woken on demand (${POLICY_ANNOTATION.wake})`;
@@ -652,7 +729,7 @@ export class PolicyController {
       if (fired !== undefined && fired > asleepSince)
         reason = `woken by the schedule "${schedule.wake}" (${schedule.timeZone})`;
     }
-    if (!reason) return true; // asleep, stays asleep: nothing else to decide
+    if (!reason) return 'asleep'; // stays asleep: nothing else to decide
     const replicas = Math.max(1, Number(before) || 1);
     const scaledObject = await this.scaledObjectFor(w);
     if (scaledObject)
@@ -664,7 +741,7 @@ export class PolicyController {
     });
     this.idle.delete(`scaleToZero/${w.kind}/${w.namespace}/${w.name}`);
     await this.deps.events.record(ref, 'Normal', 'Woken', `${reason}: ${replicas} replicas restored`);
-    return true;
+    return 'woken';
   }
 
   /**
@@ -688,11 +765,15 @@ export class PolicyController {
     const mode = modeOf(policy.spec, 'scaleToZero', this.deps.defaultMode);
     const reason = `sleep schedule "${schedule.sleep}" (${schedule.timeZone})`;
     const tally = tallies.get(policy.name);
-    if (tally) tally.savingsPerHour += costPerHour;
     if (mode === 'Audit') {
+      if (tally) tally.estimatedPerHour += costPerHour;
       const key = `sleep/${w.namespace}/${w.name}/${slept}`;
-      if (!this.audited.has(key)) {
+      const lastAction = w.annotations[POLICY_ANNOTATION.lastAction];
+      if (!this.audited.has(key) && !recordedSince(lastAction, policy.name, 'scaleToZero', slept)) {
         this.audited.add(key);
+        await this.annotate(w, {
+          [POLICY_ANNOTATION.lastAction]: this.auditStamp(w, policy.name, 'scaleToZero', now),
+        });
         await this.deps.events.record(
           this.objectRef(w),
           'Normal',
@@ -711,7 +792,8 @@ export class PolicyController {
       }
       return true;
     }
-    await this.act(w, policy.name, 'scaleToZero', now, now);
+    const realized = await this.act(w, policy.name, 'scaleToZero', now, now, costPerHour);
+    if (tally) tally.realizedPerHour += realized;
     await this.annotate(w, { [POLICY_ANNOTATION.sleepHandled]: toRfc3339(Math.floor(slept / 1000)) });
     await this.deps.events.record(
       this.objectRef(w),
@@ -782,51 +864,38 @@ export class PolicyController {
     };
   }
 
-  private async writeStatuses(
-    tallies: Map<string, PolicyTally>,
-    metricsAvailable: boolean,
-    metricsReason: string,
-  ): Promise<void> {
+  private async writeStatuses(tallies: Map<string, PolicyTally>, measurement: Measurement | undefined): Promise<void> {
     const now = toRfc3339(Math.floor(this.deps.clock.now() / 1000));
     for (const policy of this.deps.policies.store.values()) {
       const t = tallies.get(policy.name);
       const previous = policy.status;
-      const condition = (type: string, ok: boolean, reason: string, message: string) => {
-        const status = ok ? 'True' : 'False';
-        const old = previous?.conditions?.find((c) => c.type === type);
-        return {
-          type,
-          status,
-          observedGeneration: policy.generation,
-          lastTransitionTime: old?.status === status ? old.lastTransitionTime : now,
-          reason,
-          message: message.slice(0, 1000),
-        } as const;
-      };
-      const savings = t?.savingsPerHour ?? 0n;
+      const ready = readyCondition(
+        policy.spec,
+        policy.invalid,
+        policy.spec ? schedulesProblem(policy.spec) : undefined,
+      );
+      const estimated = t?.estimatedPerHour ?? 0n;
+      const realized = t?.realizedPerHour ?? 0n;
       const next: PolicyStatus = {
         observedGeneration: policy.generation,
         ...(policy.spec ? { mode: policy.spec.mode ?? this.deps.defaultMode } : {}),
         conditions: [
-          !policy.spec
-            ? condition('Ready', false, 'InvalidSpec', policy.invalid ?? 'invalid spec')
-            : schedulesProblem(policy.spec) !== undefined
-              ? condition('Ready', false, 'InvalidSchedule', schedulesProblem(policy.spec) ?? '')
-              : condition('Ready', true, 'Valid', 'the policy is valid and enforced'),
-          condition(
-            'MetricsAvailable',
-            metricsAvailable,
-            metricsAvailable ? 'Measured' : 'MetricsUnavailable',
-            metricsAvailable ? metricsReason : `${metricsReason}: no action is taken on unknown utilization`,
+          ready,
+          metricsCondition(
+            measurement,
+            policy.spec?.rules.idleGPU !== undefined || policy.spec?.rules.scaleToZero !== undefined,
+            t?.pods ?? { measured: 0, unknown: 0, example: undefined },
           ),
-        ],
+        ].map((c) => stamp(c, previous?.conditions, policy.generation, now)),
         matchedWorkloads: t?.matched ?? 0,
         actionCount: t?.actionCount ?? 0,
         lastActions: t?.actions ?? [],
         overridden: t?.overridden ?? [],
         overriddenCount: t?.overriddenCount ?? 0,
-        estimatedSavingsPerHour: formatMoney(savings, 4),
-        estimatedSavingsPerMonth: formatMoney(savings * HOURS_PER_MONTH, 2),
+        realizedSavingsPerHour: formatMoney(realized, 4),
+        realizedSavingsPerMonth: formatMoney(realized * HOURS_PER_MONTH, 2),
+        estimatedSavingsPerHour: formatMoney(estimated, 4),
+        estimatedSavingsPerMonth: formatMoney(estimated * HOURS_PER_MONTH, 2),
         currency: this.deps.accountant.currency,
       };
       if (JSON.stringify(next) === JSON.stringify(previous)) continue; // status only when it changed
@@ -836,12 +905,30 @@ export class PolicyController {
           { status: next },
           'merge',
         );
+        if (budgetNoticeDue(previous?.conditions, ready))
+          await this.deps.events.record(
+            {
+              apiVersion: 'aicost.dev/v1alpha1',
+              kind: 'AICostPolicy',
+              namespace: '',
+              name: policy.name,
+              uid: policy.uid,
+            },
+            'Warning',
+            ready.reason,
+            ready.message,
+          );
       } catch (error) {
         if (!(error instanceof KubeApiError && error.code === 404))
           this.deps.log.warn({ err: errorSummary(error), policy: policy.name }, 'could not write policy status');
       }
     }
   }
+}
+
+function addRealized(tallies: Map<string, PolicyTally>, policy: PolicyRef, perHour: Nanos): void {
+  const t = tallies.get(policy.name);
+  if (t) t.realizedPerHour += perHour;
 }
 
 /** Why a cron expression or time zone cannot be used, or undefined. */

@@ -47,8 +47,8 @@ function seed(
   });
 }
 
-async function cycles(api: FakeKube, n: number, between?: (i: number) => void) {
-  const clock = new FakeClock(T0);
+async function cycles(api: FakeKube, n: number, between?: (i: number) => void, start = T0) {
+  const clock = new FakeClock(start);
   // g5 spot at 70 % off on demand, so there is a saving to forgo.
   const pricing = customPricingSchema.parse({ spot: { discounts: [{ instanceFamily: 'g5', percent: '70' }] } });
   const op = await startOperator(api, clock, new FakePrometheus(), ['team'], 'Audit', pricing);
@@ -71,7 +71,8 @@ const events = (api: FakeKube) => api.objectsUnder('/api/v1/namespaces/ml/events
 const status = (api: FakeKube) =>
   api.object(`${POLICIES}/training-spot`)?.status as
     | {
-        lastActions?: { action: string; reason: string; estimatedSavingPerHour?: string }[];
+        actionCount?: number;
+        lastActions?: { action: string; reason: string; mode: string; estimatedSavingPerHour?: string }[];
         estimatedSavingsPerHour?: string;
         mode?: string;
       }
@@ -123,7 +124,15 @@ describe('spot watch', () => {
   it('a checkpointing Job on on-demand under a Preferred rule: the saving it forgoes, in the status', async () => {
     const api = new FakeKube();
     seed(api, { name: 'od-1', capacity: 'on-demand' }, CKPT);
-    const op = await cycles(api, 2);
+    const op = await cycles(api, 3);
+    // Once per episode, not per cycle: the Job's share of a g5.xlarge, 0.8124 $/h, at 70 % off.
+    expect(events(api).filter((e) => e.reason === 'ForgoneSpotSaving')).toEqual([
+      expect.objectContaining({
+        type: 'Normal',
+        involvedObject: expect.objectContaining({ kind: 'Job', name: 'train' }) as unknown,
+        message: 'runs on on-demand node od-1 though it checkpoints: spot would save about 0.57 USD/h',
+      }),
+    ]);
     const s = status(api);
     expect(s?.lastActions?.map((a) => a.action)).toEqual(['ForgoneSpotSaving']);
     expect(s?.lastActions?.[0]?.reason).toMatch(
@@ -133,6 +142,41 @@ describe('spot watch', () => {
     expect(s?.estimatedSavingsPerHour).toBe(s?.lastActions?.[0]?.estimatedSavingPerHour);
     await op.stop();
   });
+
+  it.each([
+    ['Preferred', 'SpotPlacement', 'the spot webhook gave its pods a preferred spot placement (pod train-x)'],
+    ['Avoided', 'SpotAvoided', 'the spot webhook kept its pods off spot (pod train-x)'],
+  ])(
+    'counts the webhook placement %s of a Job once, from its pods, across a restart',
+    async (placement, action, reason) => {
+      const api = new FakeKube();
+      const marks = { 'aicost.dev/spot-placement': placement, 'aicost.dev/spot-policy': 'training-spot' };
+      seed(
+        api,
+        { name: 'spot-1', capacity: 'spot' },
+        { ...CKPT, ...marks, 'aicost.dev/last-checkpoint': '2026-11-23T09:00:00Z' },
+      );
+      const first = await cycles(api, 2);
+      await first.stop();
+      const second = await cycles(api, 2, undefined, T0 + 5 * 60_000);
+      await second.stop();
+      expect(status(api)?.actionCount).toBe(1);
+      expect(status(api)?.lastActions).toEqual([
+        {
+          workload: 'Job/ml/train',
+          rule: 'spot',
+          action,
+          mode: 'Enforce',
+          time: '2026-11-23T09:00:59Z',
+          reason,
+          estimatedSavingPerHour: '0.0000',
+        },
+      ]);
+      expect(api.object('/apis/batch/v1/namespaces/ml/jobs/train')?.metadata.annotations).toMatchObject({
+        'aicost.dev/spot-recorded': `${placement} by training-spot`,
+      });
+    },
+  );
 
   it('no forgone saving for a Job that does not checkpoint', async () => {
     const api = new FakeKube();

@@ -102,6 +102,7 @@ interface Policy {
     mode?: string;
     conditions?: { type: string; status: string; reason: string; message: string }[];
     actionCount?: number;
+    realizedSavingsPerHour?: string;
     estimatedSavingsPerHour?: string;
     lastActions?: { workload: string; action: string }[];
   };
@@ -179,9 +180,18 @@ describe('AICostPolicy enforcement on the local cluster', () => {
     expect((await deployment('exempt')).spec.replicas).toBe(2);
     const reasons = (await events()).filter((e) => e.involvedObject.name === 'idle').map((e) => e.reason);
     expect(reasons).toEqual(expect.arrayContaining(['GPUIdle', 'ScaledToZero']));
-    const status = await policyStatus(`stz-${ns.name}`);
-    expect(status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
-    expect(status?.lastActions?.[0]).toMatchObject({ workload: `Deployment/${ns.name}/idle`, action: 'scale-to-zero' });
+    expect(asleep.metadata.annotations?.['aicost.dev/cost-per-hour-before']).toBe('3.521411');
+    // Asleep, the endpoint saves what its two replicas cost: 2 × 1.76070525 $/h, realized, not estimated.
+    const status = await waitFor(
+      async () => {
+        const s = await policyStatus(`stz-${ns.name}`);
+        return s?.realizedSavingsPerHour === '3.5214' ? s : undefined;
+      },
+      { description: 'the realized saving in status', timeoutMs: 30_000 },
+    );
+    expect(status.estimatedSavingsPerHour).toBe('0.0000');
+    expect(status.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    expect(status.lastActions?.[0]).toMatchObject({ workload: `Deployment/${ns.name}/idle`, action: 'scale-to-zero' });
 
     kubectl(['-n', ns.name, 'annotate', 'deploy', 'idle', 'aicost.dev/wake=now']);
     const awake = await waitFor(
@@ -245,6 +255,11 @@ describe('AICostPolicy enforcement on the local cluster', () => {
       { description: 'the idle Job to be suspended', timeoutMs: 90_000 },
     );
     expect(job.metadata.annotations?.['aicost.dev/last-action']).toMatch(/^suspended by policy idle-/);
+    expect(job.metadata.annotations?.['aicost.dev/cost-per-hour-before']).toBe('3.521411'); // 2 A100s of a p4d
+    await waitFor(async () => (await policyStatus(`idle-${ns.name}`))?.realizedSavingsPerHour === '3.5214', {
+      description: 'the suspended Job in the realized saving',
+      timeoutMs: 30_000,
+    });
     expect((await events()).map((e) => e.reason)).toEqual(expect.arrayContaining(['GPUIdle', 'Suspended']));
   });
 
@@ -273,6 +288,17 @@ describe('AICostPolicy enforcement on the local cluster', () => {
     expect((await events()).map((e) => e.reason)).toContain('WouldScaleDown');
     expect(status.mode).toBe('Audit');
     expect(kubectl(['get', 'acp', `audit-${ns.name}`])).toMatch(/\sAudit\s/);
+    expect(status.actionCount).toBe(1);
+
+    // A new process resumes the idle episode from idle-since and last-action: it is not recorded again.
+    await Promise.all(operators.splice(0).map((o) => o.stop('SIGKILL')));
+    operator();
+    await new Promise((r) => setTimeout(r, 30_000)); // past idleAfter, a few cycles
+    expect((await policyStatus(`audit-${ns.name}`))?.actionCount).toBe(1);
+    expect((await events()).filter((e) => e.reason === 'WouldScaleDown')).toHaveLength(1);
+    expect((await deployment('idle')).metadata.annotations?.['aicost.dev/last-action']).toMatch(
+      /^Audit: would be scaled to zero by policy audit-\S+ \(scaleToZero\) at /,
+    );
   });
 
   it('acts on nothing without GPU metrics, and says so in MetricsAvailable', async () => {

@@ -326,6 +326,33 @@ describe.skipIf(skip)('spot admission webhook', () => {
     if (aks && free >= 4) expect(onSpot.map((p) => p.spec.nodeName)).toContain(aks.metadata.name);
   });
 
+  it("counts the webhook's placements in the policy's status and ACTIONS column, once per Job", async () => {
+    const name = `spot-enforce-${ns.name}`;
+    type Status = { actionCount?: number; lastActions?: { workload: string; action: string; mode: string }[] };
+    const status = await waitFor(
+      async () => {
+        const s = (await client.get<{ status?: Status }>(`/apis/aicost.dev/v1alpha1/aicostpolicies/${name}`)).status;
+        const actions = s?.lastActions?.map((a) => `${a.action} ${a.workload} ${a.mode}`) ?? [];
+        return actions.includes(`SpotAvoided Job/${ns.name}/nockpt Enforce`) &&
+          actions.includes(`SpotPlacement Job/${ns.name}/ckpt Enforce`)
+          ? s
+          : undefined;
+      },
+      { description: 'SpotAvoided and SpotPlacement in the policy status', timeoutMs: 60_000 },
+    );
+    // One entry per Job, however many of its pods were placed; the ACTIONS column counts them.
+    expect(status.lastActions?.filter((a) => a.action === 'SpotPlacement' || a.action === 'SpotAvoided')).toHaveLength(
+      2,
+    );
+    const columns = kubectl(['get', 'acp', name, '--no-headers']).trim().split(/\s+/);
+    expect(columns.slice(0, 2)).toEqual([name, 'Enforce']);
+    expect(Number(columns[3])).toBeGreaterThanOrEqual(2);
+    const nockpt = await client.get<{ metadata: { annotations?: Record<string, string> } }>(
+      `/apis/batch/v1/namespaces/${ns.name}/jobs/nockpt`,
+    );
+    expect(nockpt.metadata.annotations?.['aicost.dev/spot-recorded']).toBe(`Avoided by ${name}`);
+  });
+
   it('a reclaim taint on a spot node raises an Event on the Job with the work at risk', async () => {
     const spot = await spotNodes();
     const pods = (await podsOf(client, ns.name, 'app=ckpt')).filter((p) => spot.has(p.spec.nodeName ?? ''));

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { actionStamp, recordedSince } from './last-action.ts';
+
+const SINCE = Date.UTC(2026, 10, 23, 9, 0, 0, 400);
+
+describe('last-action records', () => {
+  it('writes the record the controller reads back', () => {
+    expect(actionStamp('scaled to zero', 'dev', 'scaleToZero', '2026-11-23T09:05:00Z')).toBe(
+      'scaled to zero by policy dev (scaleToZero) at 2026-11-23T09:05:00Z',
+    );
+  });
+
+  it.each([
+    ['no annotation', undefined, false],
+    ['the same episode, Audit', 'Audit: would be suspended by policy dev (idleGPU) at 2026-11-23T09:05:00Z', true],
+    ['the same episode, Enforce', 'suspended by policy dev (idleGPU) at 2026-11-23T09:05:00Z', true],
+    ['in the second the episode began', 'suspended by policy dev (idleGPU) at 2026-11-23T09:00:00Z', true],
+    ['an earlier episode', 'Audit: would be suspended by policy dev (idleGPU) at 2026-11-23T08:59:59Z', false],
+    ['another policy', 'Audit: would be suspended by policy prod (idleGPU) at 2026-11-23T09:05:00Z', false],
+    [
+      'a policy whose name ends alike',
+      'Audit: would be suspended by policy xdev (idleGPU) at 2026-11-23T09:05:00Z',
+      false,
+    ],
+    ['another rule', 'Audit: would be scaled to zero by policy dev (scaleToZero) at 2026-11-23T09:05:00Z', false],
+    ['a wake', 'woken on demand (aicost.dev/wake) at 2026-11-23T09:05:00Z, 2 replicas restored', false],
+    ['a manual scale-up', 'manual scale-up noticed at 2026-11-23T09:05:00Z', false],
+    ['a bad time', 'suspended by policy dev (idleGPU) at yesterday', false],
+  ])('%s', (_name, lastAction, expected) => {
+    expect(recordedSince(lastAction, 'dev', 'idleGPU', SINCE)).toBe(expected);
+  });
+});
