@@ -1,95 +1,79 @@
 /**
- * Five-field cron expressions evaluated in an IANA time zone, as pure functions of time, so schedules are
- * tested at fixed instants (including daylight-saving changes). Only the question the operator asks is
- * answered: when did this schedule last fire at or before `now`?
+ * Five-field cron expressions evaluated in an IANA time zone, as pure functions of a given instant, so
+ * schedules are tested at fixed instants (including daylight-saving changes). The calendar walk is croner's:
+ * it jumps field by field to the previous or next match instead of testing every minute, so a monthly or
+ * yearly firing costs what an hourly one does, and how far back a firing is caught up is the caller's
+ * choice (`windowMs`) rather than a limit on the cost.
+ *
+ * Daylight saving, as croner (and Vixie cron) does it: each time of day written as numbers (`30 2 * * *`,
+ * `0 8,20 * * 1-5`) fires once on its day. In a spring-forward gap it fires at the first minute after the gap
+ * (02:30 becomes 03:00); in a fall-back overlap it fires at the first occurrence only. An expression with
+ * `*` or a step in its minute or hour (`0 * * * *`, `0-59/15 * * * *`) follows the clock instead: minutes in
+ * the gap do not happen, and minutes in the overlap fire on both occurrences.
  */
-const MACROS: Readonly<Record<string, string>> = {
-  '@yearly': '0 0 1 1 *',
-  '@annually': '0 0 1 1 *',
-  '@monthly': '0 0 1 * *',
-  '@weekly': '0 0 * * 0',
-  '@daily': '0 0 * * *',
-  '@midnight': '0 0 * * *',
-  '@hourly': '0 * * * *',
-};
-const NAMES: Readonly<Record<string, number>> = {
-  sun: 0,
-  mon: 1,
-  tue: 2,
-  wed: 3,
-  thu: 4,
-  fri: 5,
-  sat: 6,
-  jan: 1,
-  feb: 2,
-  mar: 3,
-  apr: 4,
-  may: 5,
-  jun: 6,
-  jul: 7,
-  aug: 8,
-  sep: 9,
-  oct: 10,
-  nov: 11,
-  dec: 12,
-};
+import { Cron as Croner, type CronOptions } from 'croner';
 
+/** A cron expression that parseCron accepted: five fields, or a macro such as @daily. */
 export interface Cron {
-  readonly minutes: ReadonlySet<number>;
-  readonly hours: ReadonlySet<number>;
-  readonly days: ReadonlySet<number>;
-  readonly months: ReadonlySet<number>;
-  readonly weekdays: ReadonlySet<number>;
-  readonly dayRestricted: boolean;
-  readonly weekdayRestricted: boolean;
+  readonly expression: string;
 }
 
-function field(text: string, min: number, max: number, what: string): Set<number> {
-  const out = new Set<number>();
-  for (const part of text.split(',')) {
-    const [range = '', stepText] = part.split('/');
-    const step = stepText === undefined ? 1 : Number(stepText);
-    if (!Number.isInteger(step) || step < 1) throw new Error(`invalid step in ${what} "${part}"`);
-    let lo: number;
-    let hi: number;
-    if (range === '*') {
-      lo = min;
-      hi = max;
-    } else {
-      const [a = '', b] = range.split('-');
-      lo = value(a, what);
-      hi = b === undefined ? (stepText === undefined ? lo : max) : value(b, what);
+const OPTIONS: Readonly<CronOptions> = { mode: '5-part', fixedTimeRule: 'no-wildcard' };
+
+const DAY_MS = 86_400_000;
+/** lastFire's window: a year and a day, so a yearly firing is caught up whenever it is evaluated. */
+export const YEAR_WINDOW_MS = 367 * DAY_MS;
+
+/** Per field: its name in messages and its bounds (7 is Sunday too). */
+const FIELDS = [
+  ['minute', 0, 59],
+  ['hour', 0, 23],
+  ['day of month', 1, 31],
+  ['month', 1, 12],
+  ['day of week', 0, 7],
+] as const;
+
+/** The field count and the numbers' bounds, with messages naming the field. */
+function checkFields(expression: string, fields: readonly string[]): void {
+  if (fields.length !== FIELDS.length)
+    throw new Error(`cron "${expression}" must have five fields (minute hour day month weekday) or be a macro`);
+  // croner would report a month of 13 as "month: 12" (it counts months from 0).
+  FIELDS.forEach(([name, min, max], i) => {
+    for (const item of (fields[i] ?? '').split(',')) {
+      for (const bound of (item.split('/')[0] ?? '').split('-')) {
+        if (/^\d+$/.test(bound) && (Number(bound) < min || Number(bound) > max))
+          throw new Error(`cron "${expression}": ${name} ${bound} is out of range ${min}-${max}`);
+      }
     }
-    if (what === 'weekday' && hi === 7) hi = 6; // 7 is Sunday too
-    if (lo < min || hi > max || lo > hi) throw new Error(`${what} "${part}" is out of range ${min}-${max}`);
-    for (let v = lo; v <= hi; v += step) out.add(v);
-    if (what === 'weekday' && range.split('-').includes('7')) out.add(0);
-  }
-  return out;
+  });
 }
 
-function value(text: string, what: string): number {
-  const named = NAMES[text.toLowerCase()];
-  if (named !== undefined) return named;
-  const n = Number(text);
-  if (!Number.isInteger(n) || text === '') throw new Error(`invalid ${what} "${text}"`);
-  return n === 7 && what === 'weekday' ? 0 : n;
-}
+/** croner searches forward to the year 3000, so an expression that ever fires, fires after this. */
+const SOME_INSTANT = new Date(Date.UTC(2000, 0, 1));
 
+/**
+ * Checks an expression and keeps it for previousFire and nextFire. Throws an Error saying what is wrong:
+ * the policy controller puts the message in its Ready condition.
+ */
 export function parseCron(expression: string): Cron {
-  const expanded = MACROS[expression.trim()] ?? expression.trim();
-  const parts = expanded.split(/\s+/);
-  if (parts.length !== 5) throw new Error(`cron "${expression}" must have five fields (minute hour day month weekday)`);
-  const [m = '', h = '', dom = '', mon = '', dow = ''] = parts;
-  return {
-    minutes: field(m, 0, 59, 'minute'),
-    hours: field(h, 0, 23, 'hour'),
-    days: field(dom, 1, 31, 'day'),
-    months: field(mon, 1, 12, 'month'),
-    weekdays: field(dow, 0, 6, 'weekday'),
-    dayRestricted: dom !== '*',
-    weekdayRestricted: dow !== '*',
-  };
+  const trimmed = expression.trim();
+  if (!trimmed.startsWith('@')) checkFields(expression, trimmed.split(/\s+/));
+  let parsed: Croner;
+  try {
+    parsed = new Croner(trimmed, { ...OPTIONS, timezone: 'UTC' });
+  } catch (error) {
+    // croner reads an unknown macro as a cron of one field and would say it wants five, six or seven.
+    if (trimmed.startsWith('@'))
+      throw new Error(`cron "${expression}" is not a macro such as @hourly, @daily, @weekly, @monthly or @yearly`, {
+        cause: error,
+      });
+    const reason = error instanceof Error ? error.message.replace(/^CronPattern: /, '') : String(error);
+    throw new Error(`cron "${expression}": ${reason}`, { cause: error });
+  }
+  // "0 0 30 2 *" is well formed but never fires; croner would search centuries for it on every call.
+  if (parsed.nextRun(SOME_INSTANT) === null)
+    throw new Error(`cron "${expression}" never fires: none of its months has that day`);
+  return { expression: trimmed };
 }
 
 export function isValidTimeZone(timeZone: string): boolean {
@@ -101,48 +85,35 @@ export function isValidTimeZone(timeZone: string): boolean {
   }
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-function wallClock(epochMs: number, timeZone: string) {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      weekday: 'short',
-    });
-    formatters.set(timeZone, f);
-  }
-  const parts: Record<string, string> = {};
-  for (const p of f.formatToParts(epochMs)) parts[p.type] = p.value;
-  return {
-    minute: Number(parts.minute),
-    hour: Number(parts.hour),
-    day: Number(parts.day),
-    month: Number(parts.month),
-    weekday: NAMES[(parts.weekday ?? '').toLowerCase()] ?? 0,
-  };
+function job(cron: Cron | string, timeZone: string): Croner {
+  const { expression } = typeof cron === 'string' ? parseCron(cron) : cron;
+  // croner reads an empty time zone as the machine's own, so it is refused here rather than there.
+  if (!isValidTimeZone(timeZone)) throw new Error(`unknown time zone "${timeZone}"`);
+  return new Croner(expression, { ...OPTIONS, timezone: timeZone });
 }
 
-export function matchesAt(cron: Cron, epochMs: number, timeZone: string): boolean {
-  const t = wallClock(epochMs, timeZone);
-  if (!cron.minutes.has(t.minute) || !cron.hours.has(t.hour) || !cron.months.has(t.month)) return false;
-  // Standard cron: when both day fields are restricted, either may match.
-  const dayOk = cron.days.has(t.day);
-  const weekdayOk = cron.weekdays.has(t.weekday);
-  if (cron.dayRestricted && cron.weekdayRestricted) return dayOk || weekdayOk;
-  return dayOk && weekdayOk;
+/**
+ * The last firing at or before `nowMs`, if it is no more than `windowMs` before `nowMs`: the window says how
+ * late a missed firing may still be acted on. Throws on an invalid expression or time zone.
+ */
+export function previousFire(
+  cron: Cron | string,
+  timeZone: string,
+  nowMs: number,
+  windowMs: number,
+): number | undefined {
+  if (!(windowMs >= 0)) throw new RangeError(`windowMs must be zero or more, not ${windowMs}`);
+  // croner's previous run is strictly before its reference: one millisecond later makes `nowMs` count.
+  const [fired] = job(cron, timeZone).previousRuns(1, new Date(nowMs + 1));
+  return fired !== undefined && fired.getTime() >= nowMs - windowMs ? fired.getTime() : undefined;
 }
 
-/** The last minute at or before `nowMs` at which the schedule fired, looking back at most `lookbackDays`. */
-export function lastFire(cron: Cron, timeZone: string, nowMs: number, lookbackDays = 8): number | undefined {
-  const start = Math.floor(nowMs / 60_000) * 60_000;
-  for (let t = start; t > start - lookbackDays * 86_400_000; t -= 60_000) {
-    if (matchesAt(cron, t, timeZone)) return t;
-  }
-  return undefined;
+/** The first firing strictly after `nowMs` (a firing at `nowMs` is previousFire's), or undefined if none. */
+export function nextFire(cron: Cron | string, timeZone: string, nowMs: number): number | undefined {
+  return job(cron, timeZone).nextRun(new Date(nowMs))?.getTime();
+}
+
+/** previousFire under the policy controller's name, with a window of a year and a day by default. */
+export function lastFire(cron: Cron, timeZone: string, nowMs: number, windowMs = YEAR_WINDOW_MS): number | undefined {
+  return previousFire(cron, timeZone, nowMs, windowMs);
 }
