@@ -11,12 +11,11 @@ import type { Logger } from 'pino';
 import type { Clock } from '../controller/clock.ts';
 import type { ClusterCache } from '../controller/cluster-cache.ts';
 import type { Metrics } from '../controller/metrics.ts';
-import { labelName } from '../controller/metrics.ts';
 import type { NodeRecord, PodRecord, WorkloadRecord } from '../controller/projections.ts';
 import { errorSummary } from '../controller/reflector.ts';
-import { formatMoney, type Nanos } from '../cost/money.ts';
+import type { Nanos } from '../cost/money.ts';
 import { workloadKey } from '../cost/rollup.ts';
-import type { GpuUtilization, NodeFacts, PodFacts, WorkloadRef } from '../cost/types.ts';
+import type { GpuUtilization, NodeFacts, PodFacts } from '../cost/types.ts';
 import {
   combineSignals,
   SIGNALS,
@@ -28,13 +27,8 @@ import type { PrometheusClient } from '../measure/prometheus-client.ts';
 import type { PricingSource } from '../pricing/pricing-source.ts';
 import type { NodePrice, PricingProvider } from '../pricing/provider.ts';
 import { displayKey, renderAnnotations, type Ledger } from './annotations.ts';
-import {
-  draftAccounting,
-  finishAccounting,
-  type AccountingPlan,
-  type Mutable,
-  type TargetUpdate,
-} from './accounting-plan.ts';
+import { AccountingMetrics } from './accounting-metrics.ts';
+import { draftAccounting, finishAccounting, type Mutable, type TargetUpdate } from './accounting-plan.ts';
 import type { AnnotationWriter, WriteTarget } from './annotation-writer.ts';
 import { isGpuNode, nodeFacts, podFacts, priceOf, workloadOf } from './node-facts.ts';
 
@@ -107,8 +101,7 @@ export class Accountant {
   /** Pods deleted since the last cycle, kept until their final span is accrued. */
   private readonly tombstones = new Map<string, PodRecord>();
   private lastReport: CycleReport | undefined;
-  /** The roll-up key of a pod's labels, by the cached labels object. */
-  private readonly labelKeyOf = new WeakMap<object, string>();
+  private readonly recorder: AccountingMetrics;
   /** Facts by cached pod projection (see factsOf); entries go with their projection. */
   private readonly facts = new WeakMap<PodRecord, { node: NodeRecord; replicaSets: number; facts: MutablePodFacts }>();
   /** Node prices and facts by cached node projection (see pricedNode). */
@@ -123,6 +116,7 @@ export class Accountant {
 
   constructor(deps: AccountantDeps) {
     this.deps = deps;
+    this.recorder = new AccountingMetrics({ metrics: deps.metrics, labelKeys: deps.options.labelKeys });
     deps.cache.replicaSets.onChange(() => this.replicaSetChanges++);
     deps.cache.pods.onChange((_key, current, previous) => {
       if (current === undefined && previous !== undefined) {
@@ -231,7 +225,7 @@ export class Accountant {
     // Then what utilization decides: idle GPU-seconds and the displayed utilization.
     const measuredAt = clock.now();
     const plan = finishAccounting(draft);
-    this.record(plan, pricing.currency);
+    this.recorder.record(plan, pricing.currency);
 
     // 4. Annotations.
     const plannedAt = clock.now();
@@ -459,54 +453,6 @@ export class Accountant {
     )
       ? 1
       : 0;
-  }
-
-  private record(plan: AccountingPlan, currency: string): void {
-    const { metrics, options } = this.deps;
-    const money = (n: Nanos) => Number(formatMoney(n, 9));
-    const workloads = new Map<string, { ref: WorkloadRef; update: TargetUpdate }>();
-    for (const [key, update] of plan.workloads) {
-      const [kind = '', namespace = '', name = ''] = key.split('/');
-      workloads.set(key, { ref: { kind: kind as WorkloadRef['kind'], namespace, name }, update });
-    }
-    for (const { ref, update } of workloads.values()) {
-      const labels = metrics.guardWorkload({ namespace: ref.namespace, workload_kind: ref.kind, workload: ref.name });
-      metrics.cost.inc({ ...labels, currency }, money(update.delta));
-      if (update.spotSavingsDelta > 0n)
-        metrics.spotSavings.inc({ ...labels, currency }, money(update.spotSavingsDelta));
-      metrics.gpuHours.inc(labels, update.gpuSecondsDelta / 3600);
-      metrics.idleGpuHours.inc(labels, update.idleGpuSecondsDelta / 3600);
-      if (update.display.utilization === undefined) metrics.utilization.remove(labels);
-      else metrics.utilization.set(labels, update.display.utilization);
-    }
-    for (const [namespace, update] of plan.namespaces)
-      metrics.namespaceCost.inc({ namespace, currency }, money(update.delta));
-    // Summed per label combination first: a fleet has thousands of pods and a handful of combinations, and
-    // each counter increment hashes its labels.
-    const byLabels = new Map<string, { pod: Readonly<Record<string, string>>; total: Nanos }>();
-    for (const pc of plan.main.pods) {
-      if (!pc.cost) continue;
-      // A pod's labels object lives as long as its cached projection, so its key is built once.
-      const podLabels = pc.pod.labels;
-      let key = this.labelKeyOf.get(podLabels);
-      if (key === undefined) {
-        key = options.labelKeys.map((k) => podLabels[k] ?? '__unset__').join('\u0000');
-        this.labelKeyOf.set(podLabels, key);
-      }
-      const sum = byLabels.get(key);
-      if (sum) sum.total += pc.cost.total;
-      else byLabels.set(key, { pod: podLabels, total: pc.cost.total });
-    }
-    for (const { pod, total } of byLabels.values()) {
-      const labels: Record<string, string> = { currency };
-      for (const key of options.labelKeys) labels[labelName(key)] = pod[key] ?? '__unset__';
-      metrics.costByLabels.inc(metrics.guardLabels(labels), money(total));
-    }
-    for (const nc of plan.main.nodes) {
-      if (!nc.cost || !nc.idle) continue;
-      metrics.nodeCost.inc({ node: nc.node.name, capacity_type: nc.node.capacityType, currency }, money(nc.cost.total));
-      metrics.nodeIdleCost.inc({ node: nc.node.name, currency }, money(nc.idle.total));
-    }
   }
 }
 
