@@ -58,6 +58,12 @@ export function createMetrics(labelKeys: readonly string[], cardinalityLimit: nu
       labelNames: ['namespace', 'workload_kind', 'workload'],
       registers: [registry],
     }),
+    idleGpuCost: new Counter({
+      name: 'aicost_idle_gpu_cost_total',
+      help: 'Cost of the measured GPU-hours under the idle threshold, by workload, in the currency label',
+      labelNames: workloadLabels,
+      registers: [registry],
+    }),
     utilization: new Gauge({
       name: 'aicost_gpu_utilization_ratio',
       help: 'GPU-weighted utilization over the last accounting window (absent when unknown)',

@@ -36,6 +36,7 @@ export class AccountingMetrics {
         metrics.spotSavings.inc({ ...labels, currency }, money(update.spotSavingsDelta));
       metrics.gpuHours.inc(labels, update.gpuSecondsDelta / 3600);
       metrics.idleGpuHours.inc(labels, update.idleGpuSecondsDelta / 3600);
+      metrics.idleGpuCost.inc({ ...labels, currency }, money(update.idleGpuCostDelta));
       if (update.display.utilization === undefined) metrics.utilization.remove(labels);
       else metrics.utilization.set(labels, update.display.utilization);
     }

@@ -65,6 +65,7 @@ describe('accounting against an in-memory API', () => {
       'aicost.dev/cost-per-hour': '0.7284',
       'aicost.dev/gpu-hours': '0.0167',
       'aicost.dev/idle-gpu-hours': '0.0000',
+      'aicost.dev/idle-gpu-cost': '0.000000',
       'aicost.dev/gpu-utilization': '50',
       'aicost.dev/currency': 'USD',
       'aicost.dev/accounted-until': new Date(T0 + 60_000).toISOString().replace('.000Z', 'Z'),
@@ -126,8 +127,42 @@ describe('accounting against an in-memory API', () => {
       'aicost.dev/cost': '0.012140',
       'aicost.dev/gpu-utilization': 'unknown',
       'aicost.dev/idle-gpu-hours': 'unknown',
+      'aicost.dev/idle-gpu-cost': 'unknown',
     });
     await op.stop();
+  });
+
+  it('accrues the cost of idle GPU-hours on the pod, its Job and its namespace, through a restart', async () => {
+    const api = new FakeKube();
+    seed(api);
+    const clock = new FakeClock(T0 + 60_000);
+    const prometheus = new FakePrometheus();
+    prometheus.utilization.set('ml/train-0', 0); // idle the whole time: its idle GPU cost is its GPU cost
+    const first = await start(api, clock, prometheus);
+    await first.accountant.runCycle();
+    await clock.advance(1000);
+    const onEach = () => [POD, JOB, '/api/v1/namespaces/ml'].map((path) => annotations(api, path));
+    const figures = (cost: string, idleHours: string, idleCost: string) =>
+      Array(3).fill({
+        'aicost.dev/cost': cost,
+        'aicost.dev/idle-gpu-hours': idleHours,
+        'aicost.dev/idle-gpu-cost': idleCost,
+      }) as unknown[];
+    // 60 s of one GPU at 0.7284 $/h, all of it idle.
+    expect(onEach()).toMatchObject(figures('0.012140', '0.0167', '0.012140'));
+    const labels = { namespace: 'ml', workload_kind: 'Job', workload: 'train', currency: 'USD' };
+    expect((await first.metrics.idleGpuCost.get()).values).toEqual([{ labels, value: 0.01214 }]);
+    await first.stop();
+
+    // A new process 29 minutes later resumes from the annotations: its first cycle measures its own 60 s
+    // (the span since the last write has no measurement), so the idle GPU cost is two minutes' worth.
+    await clock.advance(29 * 60_000 - 1000);
+    const second = await start(api, clock, prometheus);
+    await second.accountant.runCycle();
+    await clock.advance(1000);
+    // The hours resume from their 4-decimal annotation: 0.0167 h + 60 s.
+    expect(onEach()).toMatchObject(figures('0.364200', '0.0334', '0.024280'));
+    await second.stop();
   });
 
   it('resumes after a restart from the annotations without counting twice, and survives a dropped watch', async () => {
