@@ -1,12 +1,15 @@
 /**
  * The accounting cycle's metrics, recorded from its plan: per workload from the plan's updates, by namespace,
- * by the roll-up label keys and per node. Kept apart from the cycle (accounting.ts) so that each stays small.
+ * by the roll-up label keys (both with an idle row, see rollup-rows.ts) and per node. Kept apart from the
+ * cycle (accounting.ts) so that each stays small.
  */
 import type { Metrics } from '../controller/metrics.ts';
 import { labelName } from '../controller/metrics.ts';
 import { formatMoney, type Nanos } from '../cost/money.ts';
-import type { WorkloadRef } from '../cost/types.ts';
+import { UNSET } from '../cost/rollup.ts';
+import type { PodFacts, WorkloadRef } from '../cost/types.ts';
 import type { AccountingPlan, TargetUpdate } from './accounting-plan.ts';
+import { IDLE_ROW, rollupRows, type LabelValues } from './rollup-rows.ts';
 
 export interface AccountingMetricsDeps {
   readonly metrics: Metrics;
@@ -14,13 +17,23 @@ export interface AccountingMetricsDeps {
 }
 
 export class AccountingMetrics {
-  /** The roll-up key of a pod's labels, by the cached labels object. */
-  private readonly labelKeyOf = new WeakMap<object, string>();
+  /** A pod's roll-up label values, by its cached labels object: built once per projection. */
+  private readonly labelValues = new WeakMap<object, LabelValues>();
   private readonly deps: AccountingMetricsDeps;
 
   constructor(deps: AccountingMetricsDeps) {
     this.deps = deps;
   }
+
+  private readonly labelsOf = (pod: PodFacts): LabelValues => {
+    let found = this.labelValues.get(pod.labels);
+    if (!found) {
+      const values = this.deps.labelKeys.map((k) => pod.labels[k] ?? UNSET);
+      found = { key: values.join('\u0000'), values };
+      this.labelValues.set(pod.labels, found);
+    }
+    return found;
+  };
 
   record(plan: AccountingPlan, currency: string): void {
     const { metrics, labelKeys } = this.deps;
@@ -40,28 +53,15 @@ export class AccountingMetrics {
       if (update.display.utilization === undefined) metrics.utilization.remove(labels);
       else metrics.utilization.set(labels, update.display.utilization);
     }
-    for (const [namespace, update] of plan.namespaces)
-      metrics.namespaceCost.inc({ namespace, currency }, money(update.delta));
-    // Summed per label combination first: a fleet has thousands of pods and a handful of combinations, and
-    // each counter increment hashes its labels.
-    const byLabels = new Map<string, { pod: Readonly<Record<string, string>>; total: Nanos }>();
-    for (const pc of plan.main.pods) {
-      if (!pc.cost) continue;
-      // A pod's labels object lives as long as its cached projection, so its key is built once.
-      const podLabels = pc.pod.labels;
-      let key = this.labelKeyOf.get(podLabels);
-      if (key === undefined) {
-        key = labelKeys.map((k) => podLabels[k] ?? '__unset__').join('\u0000');
-        this.labelKeyOf.set(podLabels, key);
-      }
-      const sum = byLabels.get(key);
-      if (sum) sum.total += pc.cost.total;
-      else byLabels.set(key, { pod: podLabels, total: pc.cost.total });
-    }
-    for (const { pod, total } of byLabels.values()) {
+    // The roll-ups by namespace and by labels cover the cycle's main segment, as the node counters do, so that
+    // each adds up to the node cost with its idle row (a ledger's delta can also hold a catch-up span).
+    const rows = rollupRows(plan.main, labelKeys.length, this.labelsOf);
+    for (const [namespace, total] of rows.namespaces) metrics.namespaceCost.inc({ namespace, currency }, money(total));
+    for (const [key, { values, total }] of rows.labels) {
       const labels: Record<string, string> = { currency };
-      for (const key of labelKeys) labels[labelName(key)] = pod[key] ?? '__unset__';
-      metrics.costByLabels.inc(metrics.guardLabels(labels), money(total));
+      labelKeys.forEach((k, i) => (labels[labelName(k)] = values[i] ?? UNSET));
+      // The idle row is one fixed series: the cardinality guard never folds it.
+      metrics.costByLabels.inc(key === IDLE_ROW ? labels : metrics.guardLabels(labels), money(total));
     }
     for (const nc of plan.main.nodes) {
       if (!nc.cost || !nc.idle) continue;

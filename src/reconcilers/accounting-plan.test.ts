@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { divRoundHalfUp, formatMoney, parseMoney } from '../cost/money.ts';
 import { GPU_UNITS_PER_GPU, type NodeFacts, type PodFacts } from '../cost/types.ts';
+import { tenDollarNode } from '../testing/cost-fixtures.ts';
 import type { Ledger } from './annotations.ts';
 import {
   draftAccounting,
@@ -12,15 +13,7 @@ import {
 } from './accounting-plan.ts';
 
 // A node whose GPU part is exactly 8 $/h for 8 GPUs: 1 $ per GPU-hour, so figures read directly.
-const node: NodeFacts = {
-  name: 'n1',
-  perHour: { total: parseMoney('10'), gpu: parseMoney('8'), cpu: parseMoney('1'), memory: parseMoney('1') },
-  capacityType: 'on-demand',
-  gpuUnits: 8 * GPU_UNITS_PER_GPU,
-  cpuMillis: 64_000,
-  memoryBytes: 512 * 2 ** 30,
-  labels: {},
-};
+const node = tenDollarNode('n1');
 const T0 = Date.UTC(2026, 10, 10, 12, 0, 0) / 1000;
 
 function pod(name: string, over: Partial<PodFacts> = {}): PodFacts {

@@ -45,6 +45,14 @@ async function start(api: FakeKube, clock: FakeClock, prometheus: FakePrometheus
   return startOperator(api, clock, prometheus);
 }
 
+/** A metric's series as [labels, value]. */
+const rows = async (metric: { get(): Promise<{ values: { labels: object; value: number }[] }> }) =>
+  (await metric.get()).values.map((v) => [v.labels, v.value]);
+/** One minute of the 10 $/h node by namespace: 0.166666667, of which the pod's GPU 0.012140, the rest idle. */
+const oneMinuteByNamespace = [
+  [{ namespace: 'ml', currency: 'USD' }, 0.01214],
+  [{ namespace: '__idle__', currency: 'USD' }, 0.154526667],
+];
 const annotations = (api: FakeKube, path: string) => api.object(path)?.metadata.annotations ?? {};
 const POD = '/api/v1/namespaces/ml/pods/train-0';
 const JOB = '/apis/batch/v1/namespaces/ml/jobs/train';
@@ -162,7 +170,27 @@ describe('accounting against an in-memory API', () => {
     await clock.advance(1000);
     // The hours resume from their 4-decimal annotation: 0.0167 h + 60 s.
     expect(onEach()).toMatchObject(figures('0.364200', '0.0334', '0.024280'));
+    // The new process's roll-up counters cover its own cycle, as its node counters do: not the span before.
+    expect(await rows(second.metrics.namespaceCost)).toEqual(oneMinuteByNamespace);
     await second.stop();
+  });
+
+  it('rolls up by namespace and by labels with an __idle__ row, so that each adds up to the node cost', async () => {
+    const api = new FakeKube();
+    seed(api);
+    const clock = new FakeClock(T0 + 60_000);
+    const op = await start(api, clock, fakePrometheus());
+    await op.accountant.runCycle();
+    // 60 s of the 10 $/h node = 0.166666667; the pod's GPU 0.012140, the rest idle.
+    expect(await rows(op.metrics.nodeCost)).toEqual([
+      [{ node: 'gpu-1', capacity_type: 'on-demand', currency: 'USD' }, 0.166666667],
+    ]);
+    expect(await rows(op.metrics.namespaceCost)).toEqual(oneMinuteByNamespace);
+    expect(await rows(op.metrics.costByLabels)).toEqual([
+      [{ label_team: 'research', currency: 'USD' }, 0.01214],
+      [{ label_team: '__idle__', currency: 'USD' }, 0.154526667],
+    ]);
+    await op.stop();
   });
 
   it('resumes after a restart from the annotations without counting twice, and survives a dropped watch', async () => {
