@@ -3,37 +3,36 @@
  * by the roll-up label keys (both with an idle row, see rollup-rows.ts) and per node. Kept apart from the
  * cycle (accounting.ts) so that each stays small.
  */
+import type { ClusterCache } from '../controller/cluster-cache.ts';
 import type { Metrics } from '../controller/metrics.ts';
 import { labelName } from '../controller/metrics.ts';
 import { formatMoney, type Nanos } from '../cost/money.ts';
 import { UNSET } from '../cost/rollup.ts';
-import type { PodFacts, WorkloadRef } from '../cost/types.ts';
+import type { WorkloadRef } from '../cost/types.ts';
 import type { AccountingPlan, TargetUpdate } from './accounting-plan.ts';
-import { IDLE_ROW, rollupRows, type LabelValues } from './rollup-rows.ts';
+import { workloadRecordOf } from './node-facts.ts';
+import { RollupLabels } from './rollup-labels.ts';
+import { IDLE_ROW, rollupRows } from './rollup-rows.ts';
 
 export interface AccountingMetricsDeps {
   readonly metrics: Metrics;
   readonly labelKeys: readonly string[];
+  /** Where a pod's workload's and namespace's labels are read (see rollup-labels.ts). */
+  readonly cache: ClusterCache;
 }
 
 export class AccountingMetrics {
-  /** A pod's roll-up label values, by its cached labels object: built once per projection. */
-  private readonly labelValues = new WeakMap<object, LabelValues>();
   private readonly deps: AccountingMetricsDeps;
+  private readonly labels: RollupLabels;
 
   constructor(deps: AccountingMetricsDeps) {
     this.deps = deps;
+    const { cache } = deps;
+    this.labels = new RollupLabels(deps.labelKeys, {
+      workload: (kind, key) => workloadRecordOf(cache, kind, key)?.labels,
+      namespace: (name) => cache.namespaces.store.get(name)?.labels,
+    });
   }
-
-  private readonly labelsOf = (pod: PodFacts): LabelValues => {
-    let found = this.labelValues.get(pod.labels);
-    if (!found) {
-      const values = this.deps.labelKeys.map((k) => pod.labels[k] ?? UNSET);
-      found = { key: values.join('\u0000'), values };
-      this.labelValues.set(pod.labels, found);
-    }
-    return found;
-  };
 
   record(plan: AccountingPlan, currency: string): void {
     const { metrics, labelKeys } = this.deps;
@@ -55,7 +54,7 @@ export class AccountingMetrics {
     }
     // The roll-ups by namespace and by labels cover the cycle's main segment, as the node counters do, so that
     // each adds up to the node cost with its idle row (a ledger's delta can also hold a catch-up span).
-    const rows = rollupRows(plan.main, labelKeys.length, this.labelsOf);
+    const rows = rollupRows(plan.main, labelKeys.length, this.labels.of);
     for (const [namespace, total] of rows.namespaces) metrics.namespaceCost.inc({ namespace, currency }, money(total));
     for (const [key, { values, total }] of rows.labels) {
       const labels: Record<string, string> = { currency };

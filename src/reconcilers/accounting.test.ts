@@ -193,6 +193,25 @@ describe('accounting against an in-memory API', () => {
     await op.stop();
   });
 
+  it('rolls a pod without the labels up by those of its Job, else of its namespace (cost by labels)', async () => {
+    const api = new FakeKube();
+    seed(api);
+    api.put('/api/v1/namespaces', { metadata: { name: 'ml', labels: { team: 'platform', project: 'llm' } } });
+    api.put('/apis/batch/v1/namespaces/ml/jobs', {
+      metadata: { name: 'train', namespace: 'ml', uid: 'job-uid', labels: { team: 'research' } },
+    });
+    const pod = api.object(POD);
+    if (pod) api.put('/api/v1/namespaces/ml/pods', { ...pod, metadata: { ...pod.metadata, labels: {} } });
+    const clock = new FakeClock(T0 + 60_000);
+    const op = await startOperator(api, clock, fakePrometheus(), ['team', 'project']);
+    await op.accountant.runCycle();
+    expect(await rows(op.metrics.costByLabels)).toEqual([
+      [{ label_team: 'research', label_project: 'llm', currency: 'USD' }, 0.01214],
+      [{ label_team: '__idle__', label_project: '__idle__', currency: 'USD' }, 0.154526667],
+    ]);
+    await op.stop();
+  });
+
   it('resumes after a restart from the annotations without counting twice, and survives a dropped watch', async () => {
     const api = new FakeKube();
     seed(api);

@@ -30,7 +30,7 @@ import { displayKey, renderAnnotations, type Ledger } from './annotations.ts';
 import { AccountingMetrics } from './accounting-metrics.ts';
 import { draftAccounting, finishAccounting, type Mutable, type TargetUpdate } from './accounting-plan.ts';
 import type { AnnotationWriter, WriteTarget } from './annotation-writer.ts';
-import { isGpuNode, nodeFacts, podFacts, priceOf, workloadOf } from './node-facts.ts';
+import { isGpuNode, nodeFacts, podFacts, priceOf, workloadOf, workloadRecordOf } from './node-facts.ts';
 
 export interface AccountingOptions {
   readonly intervalMs: number;
@@ -116,7 +116,11 @@ export class Accountant {
 
   constructor(deps: AccountantDeps) {
     this.deps = deps;
-    this.recorder = new AccountingMetrics({ metrics: deps.metrics, labelKeys: deps.options.labelKeys });
+    this.recorder = new AccountingMetrics({
+      metrics: deps.metrics,
+      labelKeys: deps.options.labelKeys,
+      cache: deps.cache,
+    });
     deps.cache.replicaSets.onChange(() => this.replicaSetChanges++);
     deps.cache.pods.onChange((_key, current, previous) => {
       if (current === undefined && previous !== undefined) {
@@ -433,11 +437,7 @@ export class Accountant {
   }
 
   private workloadRecord(kind: string, key: string): WorkloadRecord | undefined {
-    const { cache } = this.deps;
-    if (kind === 'Job') return cache.jobs.store.get(key);
-    if (kind === 'Deployment') return cache.deployments.store.get(key);
-    if (kind === 'StatefulSet') return cache.statefulSets.store.get(key);
-    return undefined;
+    return workloadRecordOf(this.deps.cache, kind, key);
   }
 
   private ledgerMap(target: WriteTarget): Map<string, Ledger> {
