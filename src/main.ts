@@ -15,6 +15,7 @@ import { LeaderElector } from './controller/leader-election.ts';
 import { createMetrics } from './controller/metrics.ts';
 import { errorSummary, Reflector } from './controller/reflector.ts';
 import { createEventRecorder } from './controller/events.ts';
+import { followPolicySelectors } from './controller/pod-label-keys.ts';
 import { projectPolicy, type PolicyRecord } from './crds/policy-record.ts';
 import { PolicyController } from './reconcilers/policy-controller.ts';
 import { runWorkers, WorkQueue } from './controller/workqueue.ts';
@@ -59,6 +60,8 @@ export async function run(
       onRelist: (name) => metrics.synced.set({ resource: name }, 1),
     },
   );
+  // A policy selecting bare pods by a label must find it in the pod cache, which keeps only the labels it reads.
+  followPolicySelectors(policies, cache.podLabelKeys, cache.pods, log);
   const events = createEventRecorder(client, clock, log);
   const writeQueue = new WorkQueue('annotations', clock, undefined, queueMetrics);
   const writer = new AnnotationWriter({
@@ -222,8 +225,9 @@ export async function run(
     });
   }
 
-  await cache.start();
+  // Policies first: their selectors say which pod labels the pods' first list keeps.
   await policies.start();
+  await cache.start();
   log.info('caches started');
   if (elector) elector.start();
   else await startLeading();
