@@ -79,6 +79,7 @@ export async function run(
     pricing,
     prometheus,
     writer,
+    events,
     clock,
     log: log.child({ controller: 'accounting' }),
     metrics,

@@ -96,7 +96,8 @@ export function createMetrics(labelKeys: readonly string[], cardinalityLimit: nu
     }),
     unpricedNodes: new Gauge({
       name: 'aicost_unpriced_nodes',
-      help: 'GPU nodes the pricing provider could not price',
+      help: 'GPU nodes the pricing provider could not price: 1 per node, with the reason',
+      labelNames: ['node', 'reason'],
       registers: [registry],
     }),
     utilizationUnknownPods: new Gauge({

@@ -10,6 +10,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../controller/clock.ts';
 import type { ClusterCache } from '../controller/cluster-cache.ts';
+import type { EventRecorder } from '../controller/events.ts';
 import type { Metrics } from '../controller/metrics.ts';
 import type { NodeRecord, PodRecord, WorkloadRecord } from '../controller/projections.ts';
 import { errorSummary } from '../controller/reflector.ts';
@@ -30,6 +31,7 @@ import { displayKey, renderAnnotations, type Ledger } from './annotations.ts';
 import { AccountingMetrics } from './accounting-metrics.ts';
 import { draftAccounting, finishAccounting, type Mutable, type TargetUpdate } from './accounting-plan.ts';
 import type { AnnotationWriter, WriteTarget } from './annotation-writer.ts';
+import { UnpricedNodes } from './unpriced-nodes.ts';
 import { isGpuNode, nodeFacts, podFacts, priceOf, workloadOf, workloadRecordOf } from './node-facts.ts';
 
 export interface AccountingOptions {
@@ -82,6 +84,8 @@ export interface AccountantDeps {
   readonly pricing: PricingSource;
   readonly prometheus: PrometheusClient;
   readonly writer: AnnotationWriter;
+  /** For the Events on unpriced nodes. */
+  readonly events: EventRecorder;
   readonly clock: Clock;
   readonly log: Logger;
   readonly metrics: Metrics;
@@ -102,6 +106,7 @@ export class Accountant {
   private readonly tombstones = new Map<string, PodRecord>();
   private lastReport: CycleReport | undefined;
   private readonly recorder: AccountingMetrics;
+  private readonly unpricedNodes: UnpricedNodes;
   /** Facts by cached pod projection (see factsOf); entries go with their projection. */
   private readonly facts = new WeakMap<PodRecord, { node: NodeRecord; replicaSets: number; facts: MutablePodFacts }>();
   /** Node prices and facts by cached node projection (see pricedNode). */
@@ -121,6 +126,7 @@ export class Accountant {
       labelKeys: deps.options.labelKeys,
       cache: deps.cache,
     });
+    this.unpricedNodes = new UnpricedNodes(deps.metrics, deps.events);
     deps.cache.replicaSets.onChange(() => this.replicaSetChanges++);
     deps.cache.pods.onChange((_key, current, previous) => {
       if (current === undefined && previous !== undefined) {
@@ -252,7 +258,7 @@ export class Accountant {
 
     this.lastCycleEnd = now;
     for (const [uid, t] of this.tombstones) if ((t.endedAt ?? 0) <= now) this.tombstones.delete(uid);
-    metrics.unpricedNodes.set(unpriced.length);
+    await this.unpricedNodes.update(unpriced);
     metrics.lastCycle.set(now);
     const report: CycleReport = {
       at: now,

@@ -133,14 +133,15 @@ export async function startOperator(
   const fixed = createPricingProvider(custom);
   const pricing: PricingSource = { current: () => fixed, refresh: () => Promise.resolve(undefined) };
   const options = { intervalMs: 60_000, idleThreshold: 0.05, minCoverage: 0.6, scrapeIntervalMs: 15_000, labelKeys };
-  const accountant = new Accountant({ cache, pricing, prometheus, writer, clock, log, metrics, options });
+  const events = createEventRecorder(api, clock, log);
+  const accountant = new Accountant({ cache, pricing, prometheus, writer, events, clock, log, metrics, options });
   const policyController = new PolicyController({
     cache,
     policies,
     accountant,
     client: api,
     prometheus,
-    events: createEventRecorder(api, clock, log),
+    events,
     clock,
     log,
     protectedNamespaces: new Set(['kube-system', 'aicost-system']),
