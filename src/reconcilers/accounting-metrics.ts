@@ -43,12 +43,12 @@ export class AccountingMetrics {
     }
     for (const { ref, update } of workloads.values()) {
       const labels = metrics.guardWorkload({ namespace: ref.namespace, workload_kind: ref.kind, workload: ref.name });
-      metrics.cost.inc({ ...labels, currency }, money(update.delta));
-      if (update.spotSavingsDelta > 0n)
-        metrics.spotSavings.inc({ ...labels, currency }, money(update.spotSavingsDelta));
+      const withCurrency = { ...labels, currency };
+      metrics.cost.inc(withCurrency, money(update.delta));
+      if (update.spotSavingsDelta > 0n) metrics.spotSavings.inc(withCurrency, money(update.spotSavingsDelta));
       metrics.gpuHours.inc(labels, update.gpuSecondsDelta / 3600);
       metrics.idleGpuHours.inc(labels, update.idleGpuSecondsDelta / 3600);
-      metrics.idleGpuCost.inc({ ...labels, currency }, money(update.idleGpuCostDelta));
+      metrics.idleGpuCost.inc(withCurrency, money(update.idleGpuCostDelta));
       if (update.display.utilization === undefined) metrics.utilization.remove(labels);
       else metrics.utilization.set(labels, update.display.utilization);
     }

@@ -270,13 +270,15 @@ export function finishAccounting(draft: DraftPlan): AccountingPlan {
       if (t.from <= draft.cycleStart && pc.idleGpuSeconds !== undefined) {
         idle += pc.idleGpuSeconds;
         // A pod on an unpriced node has measured idle GPU-seconds but no cost: it adds nothing, as to cost.
-        idleCost += pc.idleGpuCost ?? 0n;
+        // (Only non-zero amounts are added: each bigint sum is an allocation, and most pods are busy.)
+        if (pc.idleGpuCost) idleCost += pc.idleGpuCost;
         anyMeasured = true;
       }
     }
     const known = anyMeasured || t.idleBefore !== undefined;
     t.ledger.idleGpuSeconds = known ? (t.idleBefore ?? 0) + idle : undefined;
-    t.ledger.idleGpuCost = known ? (t.idleCostBefore ?? 0n) + idleCost : undefined;
+    const idleCostBefore = known ? (t.idleCostBefore ?? 0n) : undefined;
+    t.ledger.idleGpuCost = idleCostBefore === undefined || idleCost === 0n ? idleCostBefore : idleCostBefore + idleCost;
     return {
       ledger: t.ledger,
       display: { costPerHour: t.costPerHour, utilization: weight > 0 ? weighted / weight : undefined },

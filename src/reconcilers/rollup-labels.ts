@@ -29,23 +29,29 @@ export interface LabelSources {
   namespace(name: string): Dict | undefined;
 }
 
+/** What a pod that lacks a key was rolled up by, and from which objects. */
 interface Memo {
   readonly ref: WorkloadRef;
   readonly workloadKey: string;
   readonly workload: Dict | undefined;
   readonly namespace: Dict | undefined;
-  /** The pod carries every key: the other sources do not matter. */
-  readonly complete: boolean;
   readonly value: LabelValues;
 }
 
+/** Shared values are dropped past this many combinations (label values that churn, such as experiment ids). */
+const MAX_COMBINATIONS = 10_000;
+
 /**
  * rollupLabelValues for each pod of a cycle, built again only when one of its three sources changed (the
- * cache replaces a labels object when its object changes): a fleet has 10,000 pods a cycle and a handful of
- * label combinations.
+ * cache replaces a labels object when its object changes). A fleet has 10,000 pods a cycle and a handful of
+ * label combinations, so each combination's values are shared, and a pod that carries every key keeps only a
+ * reference to them.
  */
 export class RollupLabels {
-  private readonly memo = new WeakMap<Dict, Memo>();
+  /** Pods that carry every key: their workload and namespace do not matter. */
+  private readonly complete = new WeakMap<Dict, LabelValues>();
+  private readonly partial = new WeakMap<Dict, Memo>();
+  private readonly combinations = new Map<string, LabelValues>();
   private readonly keys: readonly string[];
   private readonly sources: LabelSources;
 
@@ -55,17 +61,33 @@ export class RollupLabels {
   }
 
   readonly of = (pod: PodFacts): LabelValues => {
-    const hit = this.memo.get(pod.labels);
-    if (hit?.complete) return hit.value;
+    const own = pod.labels;
+    const done = this.complete.get(own);
+    if (done) return done;
+    const hit = this.partial.get(own);
+    if (!hit && this.keys.every((k) => own[k] !== undefined)) {
+      const value = this.shared(rollupLabelValues(this.keys, own, undefined, undefined));
+      this.complete.set(own, value);
+      return value;
+    }
     const ref = pod.workload;
     const workloadKey = hit?.ref === ref ? hit.workloadKey : `${ref.namespace}/${ref.name}`;
     const workload = this.sources.workload(ref.kind, workloadKey);
     const namespace = this.sources.namespace(pod.namespace);
     if (hit?.ref === ref && hit.workload === workload && hit.namespace === namespace) return hit.value;
-    const values = rollupLabelValues(this.keys, pod.labels, workload, namespace);
-    const value = { key: values.join('\u0000'), values };
-    const complete = this.keys.every((k) => pod.labels[k] !== undefined);
-    this.memo.set(pod.labels, { ref, workloadKey, workload, namespace, complete, value });
+    const value = this.shared(rollupLabelValues(this.keys, own, workload, namespace));
+    this.partial.set(own, { ref, workloadKey, workload, namespace, value });
     return value;
   };
+
+  private shared(values: string[]): LabelValues {
+    const key = values.join('\u0000');
+    let value = this.combinations.get(key);
+    if (!value) {
+      if (this.combinations.size >= MAX_COMBINATIONS) this.combinations.clear();
+      value = { key, values };
+      this.combinations.set(key, value);
+    }
+    return value;
+  }
 }
