@@ -13,21 +13,15 @@ import type { ClusterCache } from '../controller/cluster-cache.ts';
 import type { EventRecorder } from '../controller/events.ts';
 import type { Metrics } from '../controller/metrics.ts';
 import type { NodeRecord, PodRecord, WorkloadRecord } from '../controller/projections.ts';
-import { errorSummary } from '../controller/reflector.ts';
 import type { Nanos } from '../cost/money.ts';
 import { workloadKey } from '../cost/rollup.ts';
 import type { GpuUtilization, NodeFacts, PodFacts } from '../cost/types.ts';
-import {
-  combineSignals,
-  SIGNALS,
-  summarizeSignal,
-  type PodUtilization,
-  type SignalSummary,
-} from '../measure/gpu-utilization.ts';
+import type { PodUtilization } from '../measure/gpu-utilization.ts';
 import type { PrometheusClient } from '../measure/prometheus-client.ts';
 import type { PricingSource } from '../pricing/pricing-source.ts';
 import type { NodePrice, PricingProvider } from '../pricing/provider.ts';
 import { displayKey, renderAnnotations, type Ledger } from './annotations.ts';
+import { measurePods, querySignal, type MeasurementStatus } from './accounting-measure.ts';
 import { AccountingMetrics } from './accounting-metrics.ts';
 import { draftAccounting, finishAccounting, type Mutable, type TargetUpdate } from './accounting-plan.ts';
 import type { AnnotationWriter, WriteTarget } from './annotation-writer.ts';
@@ -40,13 +34,6 @@ export interface AccountingOptions {
   readonly minCoverage: number;
   readonly scrapeIntervalMs: number;
   readonly labelKeys: readonly string[];
-}
-
-export interface MeasurementStatus {
-  readonly available: boolean;
-  readonly reason: string;
-  readonly measuredPods: number;
-  readonly unknownPods: number;
 }
 
 /** What the last cycle measured, for the policy controller. */
@@ -167,7 +154,7 @@ export class Accountant {
     // Utilization looks back at least two scrape intervals: a window shorter than the spacing of the samples
     // would hold none half of the time, and every such cycle would read as unknown.
     const measureWindow = Math.max(1, now - cycleStart, Math.ceil((2 * options.scrapeIntervalMs) / 1000));
-    const preferred = this.query(0, now, measureWindow);
+    const preferred = querySignal(this.deps, 0, now, measureWindow);
     await new Promise<void>((resolve) => setImmediate(resolve));
 
     // 1-2. Facts: GPU nodes, priced; pods on them, with their workloads.
@@ -217,7 +204,7 @@ export class Accountant {
     });
     const draftedAt = clock.now();
     const gpuKeys = keys.filter((_, i) => (pods[i]?.gpuUnits ?? 0) > 0);
-    const measurement = await this.measure(gpuKeys, now, measureWindow, preferred);
+    const measurement = await measurePods(this.deps, gpuKeys, now, measureWindow, preferred);
     this.lastMeasurement = {
       available: measurement.status.available,
       reason: measurement.status.reason,
@@ -302,77 +289,6 @@ export class Accountant {
         'GPU nodes without a price: their pods have no cost until a price is configured',
       );
     return report;
-  }
-
-  /** One signal's query, summarized; a failure is counted and returned, never thrown. */
-  private async query(signalIndex: number, now: number, window: number): Promise<SignalSummary | Error> {
-    const { prometheus, metrics, options } = this.deps;
-    const signal = SIGNALS[signalIndex] ?? SIGNALS[0];
-    const end = metrics.promLatency.startTimer({ signal: signal.metric });
-    try {
-      const series = await prometheus.queryMatrix(`${signal.metric}[${window}s]`, now);
-      return summarizeSignal(series, signal.scale, signal.metric, {
-        windowSeconds: window,
-        idleThreshold: options.idleThreshold,
-        scrapeIntervalSeconds: options.scrapeIntervalMs / 1000,
-      });
-    } catch (error) {
-      metrics.promErrors.inc({ signal: signal.metric });
-      return error instanceof Error ? error : new Error(String(error));
-    } finally {
-      end();
-    }
-  }
-
-  /** Measures the GPU pods given by key ("namespace/name"); the preferred signal's query is already asked. */
-  private async measure(
-    gpuPods: readonly string[],
-    now: number,
-    window: number,
-    preferred: Promise<SignalSummary | Error>,
-  ): Promise<{
-    pods: ReadonlyMap<string, PodUtilization>;
-    unknown: ReadonlyMap<string, string>;
-    status: MeasurementStatus;
-  }> {
-    const { metrics, options, log } = this.deps;
-    const summaries: SignalSummary[] = [];
-    const failures: string[] = [];
-    for (let index = 0; index < SIGNALS.length; index++) {
-      // A fallback signal is asked for only when the preferred ones left a GPU pod without data: with
-      // profiling metrics enabled (the usual case) that halves the Prometheus work of a cycle.
-      if (summaries.length > 0 && gpuPods.every((key) => decidedBy(summaries, key))) break;
-      const result = index === 0 ? await preferred : await this.query(index, now, window);
-      if (result instanceof Error) failures.push(errorSummary(result));
-      else summaries.push(result);
-    }
-    const available = failures.length === 0;
-    metrics.metricsAvailable.set(available ? 1 : 0);
-    if (!available)
-      log.warn(
-        { errors: failures },
-        'Prometheus queries failed: utilization is unknown this cycle, cost still accrues',
-      );
-    const combined = combineSignals(summaries, options.minCoverage);
-    const known = new Map<string, PodUtilization>();
-    const unknown = new Map<string, string>();
-    for (const key of gpuPods) {
-      const u = combined.pods.get(key);
-      if (u) known.set(key, u);
-      else
-        unknown.set(
-          key,
-          available ? (combined.unknown.get(key) ?? 'no DCGM series for this pod') : `Prometheus query failed`,
-        );
-    }
-    const unknownPods = gpuPods.length - known.size;
-    metrics.utilizationUnknownPods.set(unknownPods);
-    const reason = !available
-      ? `Prometheus query failed: ${failures[0] ?? ''}`
-      : unknownPods > 0
-        ? `${unknownPods} of ${gpuPods.length} GPU pods have no or too little DCGM data`
-        : 'all GPU pods measured';
-    return { pods: known, unknown, status: { available, reason, measuredPods: known.size, unknownPods } };
   }
 
   /**
@@ -465,9 +381,4 @@ export class Accountant {
 /** The current hourly rates of a plan's targets, read through the plan rather than copied out of it. */
 function rates(updates: ReadonlyMap<string, TargetUpdate>): HourlyRates {
   return { get: (key) => updates.get(key)?.display.costPerHour };
-}
-
-/** Whether a signal already gave the pod a reading (or found its samples malformed). */
-function decidedBy(summaries: readonly SignalSummary[], key: string): boolean {
-  return summaries.some((s) => s.pods.has(key) || s.malformed.has(key));
 }
