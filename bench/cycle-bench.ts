@@ -87,6 +87,7 @@ const accountant = new Accountant({
   pricing: { current: () => pricing, refresh: () => Promise.resolve(undefined) },
   prometheus,
   writer,
+  events: { record: () => Promise.resolve() },
   clock,
   log,
   metrics,

@@ -1,8 +1,8 @@
 /**
  * npm run demo: the local GPU cluster, Prometheus and the DCGM simulator; the operator with short windows and
  * its spot webhook (registered by URL, as a chart would register its Service); example policies; the demo
- * workloads of two teams; and a live table of what each workload costs, with the spend by team and the
- * savings the policies made or would make. Ctrl-C stops the operator and the cluster (logs stay in
+ * workloads of two teams; and a live table of what each workload costs, with the spend by team (and by no one:
+ * the GPU capacity nobody requested) and the savings the policies made or would make. Ctrl-C stops the operator and the cluster (logs stay in
  * ~/.cache/aicost/cluster-logs).
  *
  * `npm run demo -- --once` waits until every workload has a cost, prints the table once, removes the demo's
@@ -15,6 +15,8 @@ import { join, resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parseAllDocuments, stringify } from 'yaml';
 import { createKubeClient } from '../src/controller/kube-client.ts';
+import { formatMoney, parseMoney } from '../src/cost/money.ts';
+import { IDLE } from '../src/cost/rollup.ts';
 import { OperatorProcess } from '../test/e2e/support/operator.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -174,7 +176,6 @@ const gpusOf = (o: Obj) =>
 /** Prints the table; returns true once every workload has a cost. */
 async function table(): Promise<boolean> {
   const rows: string[][] = [];
-  const teams = new Map<string, number>();
   let complete = true;
   for (const ns of NAMESPACES) {
     const [jobs, deploys, pods] = await Promise.all([
@@ -190,9 +191,8 @@ async function table(): Promise<boolean> {
     ]) {
       const a = o.metadata.annotations ?? {};
       const team = o.metadata.labels?.team ?? '-';
-      const cost = Number(a['aicost.dev/cost'] ?? 0);
-      complete &&= a['aicost.dev/cost'] !== undefined;
-      teams.set(team, (teams.get(team) ?? 0) + cost);
+      const cost = a['aicost.dev/cost'];
+      complete &&= cost !== undefined;
       const placements = new Set(
         pods.items
           .filter((p) => p.metadata.labels?.['job-name'] === o.metadata.name)
@@ -211,7 +211,7 @@ async function table(): Promise<boolean> {
         team,
         String(gpusOf(o)),
         a['aicost.dev/gpu-utilization'] ?? '…',
-        a['aicost.dev/cost'] ? `$${cost.toFixed(4)}` : '…',
+        cost ? `$${formatMoney(parseMoney(cost), 4)}` : '…',
         a['aicost.dev/cost-per-hour'] ? `$${a['aicost.dev/cost-per-hour']}` : '…',
         action.slice(0, 64),
       ]);
@@ -226,7 +226,7 @@ async function table(): Promise<boolean> {
   );
   console.log(line(header));
   for (const r of rows) console.log(line(r));
-  console.log('\nSpend by team: ' + [...teams].map(([t, c]) => `${t} $${c.toFixed(4)}`).join(', '));
+  console.log(`\n${await spendByTeam()}`);
   const policies = JSON.parse(kubectl(['get', 'acp', '-o', 'json'])) as {
     items: {
       metadata: { name: string };
@@ -249,6 +249,28 @@ async function table(): Promise<boolean> {
     );
   }
   return complete && rows.length > 0;
+}
+
+/**
+ * Spend by team as the operator rolls it up, from its /metrics: aicost_cost_by_labels_total summed over the
+ * other label keys (a pod's team label, else its workload's, else its namespace's), with its __idle__ row, the
+ * capacity of the GPU nodes that no pod requested. So the teams and __idle__ add up to the GPU nodes' cost,
+ * aicost_node_cost_total, shown after them. Both count from the operator's start.
+ */
+async function spendByTeam(): Promise<string> {
+  // Counters are floats; they are summed in nano-units.
+  const nanos = (line: string) => BigInt(Math.round(Number(line.slice(line.lastIndexOf(' ') + 1)) * 1e9));
+  const teams = new Map<string, bigint>();
+  let nodes = 0n;
+  for (const line of (await op.metrics()).split('\n')) {
+    if (line.startsWith('aicost_cost_by_labels_total{')) {
+      const team = /label_team="([^"]*)"/.exec(line)?.[1] ?? '-';
+      teams.set(team, (teams.get(team) ?? 0n) + nanos(line));
+    } else if (line.startsWith('aicost_node_cost_total{')) nodes += nanos(line);
+  }
+  const order = [...teams.keys()].sort((a, b) => Number(a === IDLE) - Number(b === IDLE) || a.localeCompare(b));
+  const rows = order.map((t) => `${t} $${formatMoney(teams.get(t) ?? 0n, 4)}`);
+  return `Spend by team: ${rows.join(', ')} (GPU nodes $${formatMoney(nodes, 4)})`;
 }
 
 function removeDemo(): void {

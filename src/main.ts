@@ -18,6 +18,7 @@ import { createMetrics } from './controller/metrics.ts';
 import { readiness } from './controller/readiness.ts';
 import { errorSummary, Reflector } from './controller/reflector.ts';
 import { createEventRecorder } from './controller/events.ts';
+import { followPolicySelectors } from './controller/pod-label-keys.ts';
 import { projectPolicy, type PolicyRecord } from './crds/policy-record.ts';
 import { PolicyController } from './reconcilers/policy-controller.ts';
 import { runWorkers, WorkQueue } from './controller/workqueue.ts';
@@ -62,6 +63,8 @@ export async function run(
       onRelist: (name) => metrics.synced.set({ resource: name }, 1),
     },
   );
+  // A policy selecting bare pods by a label must find it in the pod cache, which keeps only the labels it reads.
+  followPolicySelectors(policies, cache.podLabelKeys, cache.pods, log);
   const events = createEventRecorder(client, clock, log);
   const writeQueue = new WorkQueue('annotations', clock, undefined, queueMetrics);
   const writer = new AnnotationWriter({
@@ -79,6 +82,7 @@ export async function run(
     pricing,
     prometheus,
     writer,
+    events,
     clock,
     log: log.child({ controller: 'accounting' }),
     metrics,
@@ -222,8 +226,9 @@ export async function run(
     });
   }
 
-  await cache.start();
+  // Policies first: their selectors say which pod labels the pods' first list keeps.
   await policies.start();
+  await cache.start();
   log.info('caches started');
   if (elector) elector.start();
   else await startLeading();

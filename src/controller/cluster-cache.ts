@@ -18,6 +18,7 @@ import {
   type ReplicaSetRecord,
   type WorkloadRecord,
 } from './projections.ts';
+import { PodLabelKeys } from './pod-label-keys.ts';
 import { Reflector, type ReflectorOptions } from './reflector.ts';
 
 export interface ClusterCache {
@@ -28,6 +29,8 @@ export interface ClusterCache {
   readonly deployments: Reflector<WorkloadRecord>;
   readonly statefulSets: Reflector<WorkloadRecord>;
   readonly namespaces: Reflector<NamespaceRecord>;
+  /** The pod labels the pod projections keep (see followPolicySelectors). */
+  readonly podLabelKeys: PodLabelKeys;
   readonly all: readonly Reflector<unknown>[];
   hasSynced(): boolean;
   start(): Promise<void>;
@@ -48,12 +51,13 @@ export function createClusterCache(
   const make = <P>(o: ReflectorOptions<P>) =>
     new Reflector<P>({ relistIntervalMs: options.relistIntervalMs, ...o }, client, clock, log, hooks);
   const nodes = make({ name: 'nodes', path: '/api/v1/nodes', project: projectNode });
+  const podLabelKeys = new PodLabelKeys(options.labelKeys);
   // Only pods bound to a node hold resources; the field selector keeps pending ones out of the cache.
   const pods = make({
     name: 'pods',
     path: '/api/v1/pods',
     fieldSelector: 'spec.nodeName!=',
-    project: (pod: Parameters<typeof projectPod>[0]) => projectPod(pod, options.labelKeys),
+    project: (pod: Parameters<typeof projectPod>[0]) => projectPod(pod, podLabelKeys),
   });
   const replicaSets = make({ name: 'replicasets', path: '/apis/apps/v1/replicasets', project: projectReplicaSet });
   const jobs = make({ name: 'jobs', path: '/apis/batch/v1/jobs', project: projectWorkload('Job') });
@@ -77,6 +81,7 @@ export function createClusterCache(
     deployments,
     statefulSets,
     namespaces,
+    podLabelKeys,
     all,
     hasSynced: () => all.every((r) => r.synced),
     // A failed first list is retried by the reflector itself; start() resolves either way.

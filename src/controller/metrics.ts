@@ -60,6 +60,12 @@ export function createMetrics(labelKeys: readonly string[], cardinalityLimit: nu
       labelNames: ['namespace', 'workload_kind', 'workload'],
       registers: [registry],
     }),
+    idleGpuCost: new Counter({
+      name: 'aicost_idle_gpu_cost_total',
+      help: 'Cost of the measured GPU-hours under the idle threshold, by workload, in the currency label',
+      labelNames: workloadLabels,
+      registers: [registry],
+    }),
     utilization: new Gauge({
       name: 'aicost_gpu_utilization_ratio',
       help: 'GPU-weighted utilization over the last accounting window (absent when unknown)',
@@ -92,7 +98,8 @@ export function createMetrics(labelKeys: readonly string[], cardinalityLimit: nu
     }),
     unpricedNodes: new Gauge({
       name: 'aicost_unpriced_nodes',
-      help: 'GPU nodes the pricing provider could not price',
+      help: 'GPU nodes the pricing provider could not price: 1 per node, with the reason',
+      labelNames: ['node', 'reason'],
       registers: [registry],
     }),
     utilizationUnknownPods: new Gauge({

@@ -53,7 +53,7 @@ export interface PodRecord {
   readonly gpuRequests: Readonly<Record<string, number>>;
   readonly cpuMillis: number;
   readonly memoryBytes: number;
-  /** Only the label keys the operator rolls up by. */
+  /** Only the label keys the operator reads: the roll-up keys and those policy selectors name (pod-label-keys.ts). */
   readonly labels: Dict;
   readonly owner: OwnerRef | undefined;
   readonly ledger: Ledger | undefined;
@@ -194,7 +194,7 @@ function pickNumeric(limits: Record<string, string> | undefined): Record<string,
   return pick(limits, (k) => isGpuResource(k));
 }
 
-export function projectPod(pod: RawPod, labelKeys: readonly string[]): PodRecord | undefined {
+export function projectPod(pod: RawPod, labelKeys: { has(key: string): boolean }): PodRecord | undefined {
   const meta = pod.metadata;
   const spec = pod.spec;
   if (!meta?.name || !meta.namespace || !meta.uid || !spec?.nodeName) return undefined;
@@ -225,7 +225,7 @@ export function projectPod(pod: RawPod, labelKeys: readonly string[]): PodRecord
     gpuRequests,
     cpuMillis: requestsMilli.cpu ?? 0,
     memoryBytes: Math.ceil((requestsMilli.memory ?? 0) / 1000),
-    labels: pick(meta.labels, (k) => labelKeys.includes(k)),
+    labels: pick(meta.labels, (k) => labelKeys.has(k)),
     owner: controller?.kind && controller.name ? { kind: controller.kind, name: controller.name } : undefined,
     ledger: parseLedger(meta.annotations),
     annotations: ownAnnotations(meta.annotations),

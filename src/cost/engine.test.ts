@@ -5,16 +5,7 @@ import { parseCustomPricing } from '../pricing/custom-pricing.ts';
 import { attributeInterval } from './engine.ts';
 import { gpuUnitsFor } from './gpu-units.ts';
 import { formatMoney, parseMoney } from './money.ts';
-import {
-  byLabels,
-  byNamespace,
-  byWorkload,
-  clusterTotals,
-  costPerThousandRequests,
-  IDLE,
-  UNSET,
-  utilizationOf,
-} from './rollup.ts';
+import { byLabels, byNamespace, byWorkload, clusterTotals, IDLE, UNSET, utilizationOf } from './rollup.ts';
 import { GPU_UNITS_PER_GPU, type NodeFacts, type PodFacts } from './types.ts';
 
 const GiB = 2 ** 30;
@@ -227,11 +218,6 @@ describe('roll-ups', () => {
     expect(totals.allocated + totals.idle).toBe(totals.nodeCost);
     expect(fmt(totals.idle)).toBe(fmt(parseMoney('21.957642') - parseMoney('12.324936750')));
     expect(IDLE).toBe('__idle__');
-  });
-
-  it('prices 1,000 requests', () => {
-    expect(fmt(costPerThousandRequests(parseMoney('1.76070525'), 12_000n))).toBe('0.146725438');
-    expect(costPerThousandRequests(1n, 0n)).toBeUndefined();
   });
 });
 

@@ -2,12 +2,12 @@
  * Roll-ups of pod costs: by workload, by namespace and by any set of label keys. Money stays exact;
  * pods whose cost is unknown (unpriced node) are counted apart, never added as zero.
  */
-import { divRoundHalfUp, type Nanos } from './money.ts';
+import type { Nanos } from './money.ts';
 import type { IntervalCost, PodCost, WorkloadRef } from './types.ts';
 
 /** Group value for a label a pod does not carry. */
 export const UNSET = '__unset__';
-/** Group name of capacity that no pod requested. */
+/** Group name of capacity that no pod requested (the metrics' roll-ups, see reconcilers/rollup-rows.ts). */
 export const IDLE = '__idle__';
 
 export interface Usage {
@@ -140,9 +140,4 @@ export function clusterTotals(result: IntervalCost): ClusterTotals {
     totals.idleGpu += nc.idle.gpu;
   }
   return totals;
-}
-
-/** Cost per 1,000 requests (e.g. of an inference endpoint); undefined without requests. */
-export function costPerThousandRequests(cost: Nanos, requests: bigint): Nanos | undefined {
-  return requests > 0n ? divRoundHalfUp(cost * 1000n, requests) : undefined;
 }

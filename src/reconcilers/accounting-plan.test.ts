@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { divRoundHalfUp, formatMoney, parseMoney } from '../cost/money.ts';
 import { GPU_UNITS_PER_GPU, type NodeFacts, type PodFacts } from '../cost/types.ts';
+import { tenDollarNode } from '../testing/cost-fixtures.ts';
 import type { Ledger } from './annotations.ts';
 import {
   draftAccounting,
@@ -12,15 +13,7 @@ import {
 } from './accounting-plan.ts';
 
 // A node whose GPU part is exactly 8 $/h for 8 GPUs: 1 $ per GPU-hour, so figures read directly.
-const node: NodeFacts = {
-  name: 'n1',
-  perHour: { total: parseMoney('10'), gpu: parseMoney('8'), cpu: parseMoney('1'), memory: parseMoney('1') },
-  capacityType: 'on-demand',
-  gpuUnits: 8 * GPU_UNITS_PER_GPU,
-  cpuMillis: 64_000,
-  memoryBytes: 512 * 2 ** 30,
-  labels: {},
-};
+const node = tenDollarNode('n1');
 const T0 = Date.UTC(2026, 10, 10, 12, 0, 0) / 1000;
 
 function pod(name: string, over: Partial<PodFacts> = {}): PodFacts {
@@ -43,6 +36,7 @@ const ledger = (cost: string, until: number, gpuHours = 0): Ledger => ({
   cost: parseMoney(cost),
   gpuSeconds: gpuHours * 3600,
   idleGpuSeconds: undefined,
+  idleGpuCost: undefined,
   accountedUntil: until,
   currency: 'USD',
 });
@@ -195,6 +189,47 @@ describe('accounting plan', () => {
     expect(twoSteps.workloads.get('Job/ml/train')?.ledger.idleGpuSeconds).toBe(15);
     expect(twoSteps.namespaces.get('ml')?.ledger.idleGpuSeconds).toBeUndefined();
     expect(twoSteps.workloads.get('Job/ml/train')?.display.utilization).toBeCloseTo((0.4 + 2 * 0.9) / 3, 12);
+  });
+
+  // One GPU of node n1 for the 60 s cycle costs 1 $/h × 60 s = 0.016666667; idle a quarter of the time, its idle
+  // GPU cost is 0.004166667 (the ratio times the GPU cost, rounded half up to the nano).
+  const quarterIdle = { mean: 0.3, idleRatio: 0.25 };
+  const idleBefore = (idleGpuCost: string | undefined): Ledger => ({
+    ...ledger('1', T0 + 1740),
+    idleGpuSeconds: 3600,
+    idleGpuCost: idleGpuCost === undefined ? undefined : parseMoney(idleGpuCost),
+  });
+  it.each([
+    ['measured idle a quarter of the time', node, quarterIdle, undefined, '0.004166667', '0.004166667'],
+    ['an earlier idle cost carries on', node, quarterIdle, idleBefore('1'), '1.004166667', '0.004166667'],
+    ['unknown utilization and nothing measured before: unknown', node, undefined, undefined, 'none', '0.000000000'],
+    ['unknown utilization keeps a known idle cost', node, undefined, idleBefore('1'), '1.000000000', '0.000000000'],
+    // Written by a version without the annotation: the idle cost starts at the next measurement.
+    [
+      'idle hours known, idle cost never written',
+      node,
+      quarterIdle,
+      idleBefore(undefined),
+      '0.004166667',
+      '0.004166667',
+    ],
+    // As with cost: idle GPU-hours are measured, but an unpriced node gives them no cost.
+    ['an unpriced node', { ...node, perHour: undefined }, quarterIdle, undefined, '0.000000000', '0.000000000'],
+  ])('accrues the idle GPU cost like cost: %s', (_, n, utilization, before, expected, delta) => {
+    const plan = planAccounting({
+      now: T0 + 1800,
+      cycleStart: T0 + 1740,
+      currency: 'USD',
+      nodes: [n],
+      pods: [pod('a', { from: T0 + 1740, utilization })],
+      ledgers: { ...empty, pods: new Map(before ? [['uid-a', before]] : []) },
+    });
+    const update = plan.pods.get('uid-a');
+    const nanos = (n?: bigint) => (n === undefined ? 'none' : formatMoney(n, 9));
+    expect([nanos(update?.ledger.idleGpuCost), nanos(update?.idleGpuCostDelta)]).toEqual([expected, delta]);
+    // The Job and the namespace accrue it the same way from their own (empty) ledgers.
+    expect(nanos(plan.workloads.get('Job/ml/train')?.ledger.idleGpuCost)).toBe(utilization ? delta : 'none');
+    expect(nanos(plan.namespaces.get('ml')?.ledger.idleGpuCost)).toBe(utilization ? delta : 'none');
   });
 
   it('annotates only pods that hold GPUs, but charges every pod to its namespace', () => {

@@ -16,7 +16,7 @@
  *
  * It runs in two steps so that the cost part does not wait for Prometheus: draftAccounting plans the money
  * from the facts alone, and finishAccounting adds what utilization decides (idle GPU-seconds and their cost,
- * the displayed utilization) once the measurement has been set on the same pod facts.
+ * both accrued in the ledgers, and the displayed utilization) once the measurement has been set on the same pod facts.
  */
 import { attributeInterval, idleCostOf, idleSecondsOf } from '../cost/engine.ts';
 import { mulDivRoundHalfUp, mulDivToNumber, type Nanos } from '../cost/money.ts';
@@ -47,6 +47,8 @@ export interface TargetUpdate {
   readonly delta: Nanos;
   readonly gpuSecondsDelta: number;
   readonly idleGpuSecondsDelta: number;
+  /** Cost of those idle GPU-seconds. */
+  readonly idleGpuCostDelta: Nanos;
   /** Spot saving added this cycle (on-demand price minus cost of time on spot nodes). */
   readonly spotSavingsDelta: Nanos;
 }
@@ -80,7 +82,8 @@ interface DraftTarget {
   /** Where the cycle's accrual starts for it: its ledger's accounted-until, else its default start. */
   readonly from: number;
   readonly idleBefore: number | undefined;
-  /** Complete but for idleGpuSeconds, which finishAccounting sets. */
+  readonly idleCostBefore: Nanos | undefined;
+  /** Complete but for idleGpuSeconds and idleGpuCost, which finishAccounting sets. */
   readonly ledger: Mutable<Ledger>;
   readonly costPerHour: Nanos;
   readonly delta: Nanos;
@@ -195,10 +198,12 @@ export function draftAccounting(input: AccountingInput): DraftPlan {
       pods,
       from,
       idleBefore: base?.idleGpuSeconds,
+      idleCostBefore: base?.idleGpuCost,
       ledger: {
         cost: (base?.cost ?? 0n) + cost,
         gpuSeconds: (base?.gpuSeconds ?? 0) + gpuSeconds,
         idleGpuSeconds: undefined,
+        idleGpuCost: undefined,
         accountedUntil: now,
         currency: input.currency,
         spotSavings: savingsShown ? (base?.spotSavings ?? 0n) + saving : undefined,
@@ -251,6 +256,7 @@ export function finishAccounting(draft: DraftPlan): AccountingPlan {
   }
   const finish = (t: DraftTarget): TargetUpdate => {
     let idle = 0;
+    let idleCost = 0n;
     let anyMeasured = false;
     let weighted = 0;
     let weight = 0;
@@ -263,16 +269,23 @@ export function finishAccounting(draft: DraftPlan): AccountingPlan {
       // accounted-until does; one starting after the segment does not).
       if (t.from <= draft.cycleStart && pc.idleGpuSeconds !== undefined) {
         idle += pc.idleGpuSeconds;
+        // A pod on an unpriced node has measured idle GPU-seconds but no cost: it adds nothing, as to cost.
+        // (Only non-zero amounts are added: each bigint sum is an allocation, and most pods are busy.)
+        if (pc.idleGpuCost) idleCost += pc.idleGpuCost;
         anyMeasured = true;
       }
     }
-    t.ledger.idleGpuSeconds = anyMeasured || t.idleBefore !== undefined ? (t.idleBefore ?? 0) + idle : undefined;
+    const known = anyMeasured || t.idleBefore !== undefined;
+    t.ledger.idleGpuSeconds = known ? (t.idleBefore ?? 0) + idle : undefined;
+    const idleCostBefore = known ? (t.idleCostBefore ?? 0n) : undefined;
+    t.ledger.idleGpuCost = idleCostBefore === undefined || idleCost === 0n ? idleCostBefore : idleCostBefore + idleCost;
     return {
       ledger: t.ledger,
       display: { costPerHour: t.costPerHour, utilization: weight > 0 ? weighted / weight : undefined },
       delta: t.delta,
       gpuSecondsDelta: t.gpuSecondsDelta,
       idleGpuSecondsDelta: idle,
+      idleGpuCostDelta: idleCost,
       spotSavingsDelta: t.spotSavingsDelta,
     };
   };

@@ -45,6 +45,14 @@ async function start(api: FakeKube, clock: FakeClock, prometheus: FakePrometheus
   return startOperator(api, clock, prometheus);
 }
 
+/** A metric's series as [labels, value]. */
+const rows = async (metric: { get(): Promise<{ values: { labels: object; value: number }[] }> }) =>
+  (await metric.get()).values.map((v) => [v.labels, v.value]);
+/** One minute of the 10 $/h node by namespace: 0.166666667, of which the pod's GPU 0.012140, the rest idle. */
+const oneMinuteByNamespace = [
+  [{ namespace: 'ml', currency: 'USD' }, 0.01214],
+  [{ namespace: '__idle__', currency: 'USD' }, 0.154526667],
+];
 const annotations = (api: FakeKube, path: string) => api.object(path)?.metadata.annotations ?? {};
 const POD = '/api/v1/namespaces/ml/pods/train-0';
 const JOB = '/apis/batch/v1/namespaces/ml/jobs/train';
@@ -65,6 +73,7 @@ describe('accounting against an in-memory API', () => {
       'aicost.dev/cost-per-hour': '0.7284',
       'aicost.dev/gpu-hours': '0.0167',
       'aicost.dev/idle-gpu-hours': '0.0000',
+      'aicost.dev/idle-gpu-cost': '0.000000',
       'aicost.dev/gpu-utilization': '50',
       'aicost.dev/currency': 'USD',
       'aicost.dev/accounted-until': new Date(T0 + 60_000).toISOString().replace('.000Z', 'Z'),
@@ -126,7 +135,80 @@ describe('accounting against an in-memory API', () => {
       'aicost.dev/cost': '0.012140',
       'aicost.dev/gpu-utilization': 'unknown',
       'aicost.dev/idle-gpu-hours': 'unknown',
+      'aicost.dev/idle-gpu-cost': 'unknown',
     });
+    await op.stop();
+  });
+
+  it('accrues the cost of idle GPU-hours on the pod, its Job and its namespace, through a restart', async () => {
+    const api = new FakeKube();
+    seed(api);
+    const clock = new FakeClock(T0 + 60_000);
+    const prometheus = new FakePrometheus();
+    prometheus.utilization.set('ml/train-0', 0); // idle the whole time: its idle GPU cost is its GPU cost
+    const first = await start(api, clock, prometheus);
+    await first.accountant.runCycle();
+    await clock.advance(1000);
+    const onEach = () => [POD, JOB, '/api/v1/namespaces/ml'].map((path) => annotations(api, path));
+    const figures = (cost: string, idleHours: string, idleCost: string) =>
+      Array(3).fill({
+        'aicost.dev/cost': cost,
+        'aicost.dev/idle-gpu-hours': idleHours,
+        'aicost.dev/idle-gpu-cost': idleCost,
+      }) as unknown[];
+    // 60 s of one GPU at 0.7284 $/h, all of it idle.
+    expect(onEach()).toMatchObject(figures('0.012140', '0.0167', '0.012140'));
+    const labels = { namespace: 'ml', workload_kind: 'Job', workload: 'train', currency: 'USD' };
+    expect((await first.metrics.idleGpuCost.get()).values).toEqual([{ labels, value: 0.01214 }]);
+    await first.stop();
+
+    // A new process 29 minutes later resumes from the annotations: its first cycle measures its own 60 s
+    // (the span since the last write has no measurement), so the idle GPU cost is two minutes' worth.
+    await clock.advance(29 * 60_000 - 1000);
+    const second = await start(api, clock, prometheus);
+    await second.accountant.runCycle();
+    await clock.advance(1000);
+    // The hours resume from their 4-decimal annotation: 0.0167 h + 60 s.
+    expect(onEach()).toMatchObject(figures('0.364200', '0.0334', '0.024280'));
+    // The new process's roll-up counters cover its own cycle, as its node counters do: not the span before.
+    expect(await rows(second.metrics.namespaceCost)).toEqual(oneMinuteByNamespace);
+    await second.stop();
+  });
+
+  it('rolls up by namespace and by labels with an __idle__ row, so that each adds up to the node cost', async () => {
+    const api = new FakeKube();
+    seed(api);
+    const clock = new FakeClock(T0 + 60_000);
+    const op = await start(api, clock, fakePrometheus());
+    await op.accountant.runCycle();
+    // 60 s of the 10 $/h node = 0.166666667; the pod's GPU 0.012140, the rest idle.
+    expect(await rows(op.metrics.nodeCost)).toEqual([
+      [{ node: 'gpu-1', capacity_type: 'on-demand', currency: 'USD' }, 0.166666667],
+    ]);
+    expect(await rows(op.metrics.namespaceCost)).toEqual(oneMinuteByNamespace);
+    expect(await rows(op.metrics.costByLabels)).toEqual([
+      [{ label_team: 'research', currency: 'USD' }, 0.01214],
+      [{ label_team: '__idle__', currency: 'USD' }, 0.154526667],
+    ]);
+    await op.stop();
+  });
+
+  it('rolls a pod without the labels up by those of its Job, else of its namespace (cost by labels)', async () => {
+    const api = new FakeKube();
+    seed(api);
+    api.put('/api/v1/namespaces', { metadata: { name: 'ml', labels: { team: 'platform', project: 'llm' } } });
+    api.put('/apis/batch/v1/namespaces/ml/jobs', {
+      metadata: { name: 'train', namespace: 'ml', uid: 'job-uid', labels: { team: 'research' } },
+    });
+    const pod = api.object(POD);
+    if (pod) api.put('/api/v1/namespaces/ml/pods', { ...pod, metadata: { ...pod.metadata, labels: {} } });
+    const clock = new FakeClock(T0 + 60_000);
+    const op = await startOperator(api, clock, fakePrometheus(), ['team', 'project']);
+    await op.accountant.runCycle();
+    expect(await rows(op.metrics.costByLabels)).toEqual([
+      [{ label_team: 'research', label_project: 'llm', currency: 'USD' }, 0.01214],
+      [{ label_team: '__idle__', label_project: '__idle__', currency: 'USD' }, 0.154526667],
+    ]);
     await op.stop();
   });
 

@@ -10,33 +10,23 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../controller/clock.ts';
 import type { ClusterCache } from '../controller/cluster-cache.ts';
+import type { EventRecorder } from '../controller/events.ts';
 import type { Metrics } from '../controller/metrics.ts';
-import { labelName } from '../controller/metrics.ts';
 import type { NodeRecord, PodRecord, WorkloadRecord } from '../controller/projections.ts';
-import { errorSummary } from '../controller/reflector.ts';
-import { formatMoney, type Nanos } from '../cost/money.ts';
+import type { Nanos } from '../cost/money.ts';
 import { workloadKey } from '../cost/rollup.ts';
-import type { GpuUtilization, NodeFacts, PodFacts, WorkloadRef } from '../cost/types.ts';
-import {
-  combineSignals,
-  SIGNALS,
-  summarizeSignal,
-  type PodUtilization,
-  type SignalSummary,
-} from '../measure/gpu-utilization.ts';
+import type { GpuUtilization, NodeFacts, PodFacts } from '../cost/types.ts';
+import type { PodUtilization } from '../measure/gpu-utilization.ts';
 import type { PrometheusClient } from '../measure/prometheus-client.ts';
 import type { PricingSource } from '../pricing/pricing-source.ts';
 import type { NodePrice, PricingProvider } from '../pricing/provider.ts';
 import { displayKey, renderAnnotations, type Ledger } from './annotations.ts';
-import {
-  draftAccounting,
-  finishAccounting,
-  type AccountingPlan,
-  type Mutable,
-  type TargetUpdate,
-} from './accounting-plan.ts';
+import { measurePods, querySignal, type MeasurementStatus } from './accounting-measure.ts';
+import { AccountingMetrics } from './accounting-metrics.ts';
+import { draftAccounting, finishAccounting, type Mutable, type TargetUpdate } from './accounting-plan.ts';
 import type { AnnotationWriter, WriteTarget } from './annotation-writer.ts';
-import { isGpuNode, nodeFacts, podFacts, priceOf, workloadOf } from './node-facts.ts';
+import { UnpricedNodes } from './unpriced-nodes.ts';
+import { isGpuNode, nodeFacts, podFacts, priceOf, workloadOf, workloadRecordOf } from './node-facts.ts';
 
 export interface AccountingOptions {
   readonly intervalMs: number;
@@ -44,13 +34,6 @@ export interface AccountingOptions {
   readonly minCoverage: number;
   readonly scrapeIntervalMs: number;
   readonly labelKeys: readonly string[];
-}
-
-export interface MeasurementStatus {
-  readonly available: boolean;
-  readonly reason: string;
-  readonly measuredPods: number;
-  readonly unknownPods: number;
 }
 
 /** What the last cycle measured, for the policy controller. */
@@ -88,6 +71,8 @@ export interface AccountantDeps {
   readonly pricing: PricingSource;
   readonly prometheus: PrometheusClient;
   readonly writer: AnnotationWriter;
+  /** For the Events on unpriced nodes. */
+  readonly events: EventRecorder;
   readonly clock: Clock;
   readonly log: Logger;
   readonly metrics: Metrics;
@@ -107,8 +92,8 @@ export class Accountant {
   /** Pods deleted since the last cycle, kept until their final span is accrued. */
   private readonly tombstones = new Map<string, PodRecord>();
   private lastReport: CycleReport | undefined;
-  /** The roll-up key of a pod's labels, by the cached labels object. */
-  private readonly labelKeyOf = new WeakMap<object, string>();
+  private readonly recorder: AccountingMetrics;
+  private readonly unpricedNodes: UnpricedNodes;
   /** Facts by cached pod projection (see factsOf); entries go with their projection. */
   private readonly facts = new WeakMap<PodRecord, { node: NodeRecord; replicaSets: number; facts: MutablePodFacts }>();
   /** Node prices and facts by cached node projection (see pricedNode). */
@@ -123,6 +108,12 @@ export class Accountant {
 
   constructor(deps: AccountantDeps) {
     this.deps = deps;
+    this.recorder = new AccountingMetrics({
+      metrics: deps.metrics,
+      labelKeys: deps.options.labelKeys,
+      cache: deps.cache,
+    });
+    this.unpricedNodes = new UnpricedNodes(deps.metrics, deps.events);
     deps.cache.replicaSets.onChange(() => this.replicaSetChanges++);
     deps.cache.pods.onChange((_key, current, previous) => {
       if (current === undefined && previous !== undefined) {
@@ -163,7 +154,7 @@ export class Accountant {
     // Utilization looks back at least two scrape intervals: a window shorter than the spacing of the samples
     // would hold none half of the time, and every such cycle would read as unknown.
     const measureWindow = Math.max(1, now - cycleStart, Math.ceil((2 * options.scrapeIntervalMs) / 1000));
-    const preferred = this.query(0, now, measureWindow);
+    const preferred = querySignal(this.deps, 0, now, measureWindow);
     await new Promise<void>((resolve) => setImmediate(resolve));
 
     // 1-2. Facts: GPU nodes, priced; pods on them, with their workloads.
@@ -213,7 +204,7 @@ export class Accountant {
     });
     const draftedAt = clock.now();
     const gpuKeys = keys.filter((_, i) => (pods[i]?.gpuUnits ?? 0) > 0);
-    const measurement = await this.measure(gpuKeys, now, measureWindow, preferred);
+    const measurement = await measurePods(this.deps, gpuKeys, now, measureWindow, preferred);
     this.lastMeasurement = {
       available: measurement.status.available,
       reason: measurement.status.reason,
@@ -231,7 +222,7 @@ export class Accountant {
     // Then what utilization decides: idle GPU-seconds and the displayed utilization.
     const measuredAt = clock.now();
     const plan = finishAccounting(draft);
-    this.record(plan, pricing.currency);
+    this.recorder.record(plan, pricing.currency);
 
     // 4. Annotations.
     const plannedAt = clock.now();
@@ -254,7 +245,7 @@ export class Accountant {
 
     this.lastCycleEnd = now;
     for (const [uid, t] of this.tombstones) if ((t.endedAt ?? 0) <= now) this.tombstones.delete(uid);
-    metrics.unpricedNodes.set(unpriced.length);
+    await this.unpricedNodes.update(unpriced);
     metrics.lastCycle.set(now);
     const report: CycleReport = {
       at: now,
@@ -298,77 +289,6 @@ export class Accountant {
         'GPU nodes without a price: their pods have no cost until a price is configured',
       );
     return report;
-  }
-
-  /** One signal's query, summarized; a failure is counted and returned, never thrown. */
-  private async query(signalIndex: number, now: number, window: number): Promise<SignalSummary | Error> {
-    const { prometheus, metrics, options } = this.deps;
-    const signal = SIGNALS[signalIndex] ?? SIGNALS[0];
-    const end = metrics.promLatency.startTimer({ signal: signal.metric });
-    try {
-      const series = await prometheus.queryMatrix(`${signal.metric}[${window}s]`, now);
-      return summarizeSignal(series, signal.scale, signal.metric, {
-        windowSeconds: window,
-        idleThreshold: options.idleThreshold,
-        scrapeIntervalSeconds: options.scrapeIntervalMs / 1000,
-      });
-    } catch (error) {
-      metrics.promErrors.inc({ signal: signal.metric });
-      return error instanceof Error ? error : new Error(String(error));
-    } finally {
-      end();
-    }
-  }
-
-  /** Measures the GPU pods given by key ("namespace/name"); the preferred signal's query is already asked. */
-  private async measure(
-    gpuPods: readonly string[],
-    now: number,
-    window: number,
-    preferred: Promise<SignalSummary | Error>,
-  ): Promise<{
-    pods: ReadonlyMap<string, PodUtilization>;
-    unknown: ReadonlyMap<string, string>;
-    status: MeasurementStatus;
-  }> {
-    const { metrics, options, log } = this.deps;
-    const summaries: SignalSummary[] = [];
-    const failures: string[] = [];
-    for (let index = 0; index < SIGNALS.length; index++) {
-      // A fallback signal is asked for only when the preferred ones left a GPU pod without data: with
-      // profiling metrics enabled (the usual case) that halves the Prometheus work of a cycle.
-      if (summaries.length > 0 && gpuPods.every((key) => decidedBy(summaries, key))) break;
-      const result = index === 0 ? await preferred : await this.query(index, now, window);
-      if (result instanceof Error) failures.push(errorSummary(result));
-      else summaries.push(result);
-    }
-    const available = failures.length === 0;
-    metrics.metricsAvailable.set(available ? 1 : 0);
-    if (!available)
-      log.warn(
-        { errors: failures },
-        'Prometheus queries failed: utilization is unknown this cycle, cost still accrues',
-      );
-    const combined = combineSignals(summaries, options.minCoverage);
-    const known = new Map<string, PodUtilization>();
-    const unknown = new Map<string, string>();
-    for (const key of gpuPods) {
-      const u = combined.pods.get(key);
-      if (u) known.set(key, u);
-      else
-        unknown.set(
-          key,
-          available ? (combined.unknown.get(key) ?? 'no DCGM series for this pod') : `Prometheus query failed`,
-        );
-    }
-    const unknownPods = gpuPods.length - known.size;
-    metrics.utilizationUnknownPods.set(unknownPods);
-    const reason = !available
-      ? `Prometheus query failed: ${failures[0] ?? ''}`
-      : unknownPods > 0
-        ? `${unknownPods} of ${gpuPods.length} GPU pods have no or too little DCGM data`
-        : 'all GPU pods measured';
-    return { pods: known, unknown, status: { available, reason, measuredPods: known.size, unknownPods } };
   }
 
   /**
@@ -439,11 +359,7 @@ export class Accountant {
   }
 
   private workloadRecord(kind: string, key: string): WorkloadRecord | undefined {
-    const { cache } = this.deps;
-    if (kind === 'Job') return cache.jobs.store.get(key);
-    if (kind === 'Deployment') return cache.deployments.store.get(key);
-    if (kind === 'StatefulSet') return cache.statefulSets.store.get(key);
-    return undefined;
+    return workloadRecordOf(this.deps.cache, kind, key);
   }
 
   private ledgerMap(target: WriteTarget): Map<string, Ledger> {
@@ -460,62 +376,9 @@ export class Accountant {
       ? 1
       : 0;
   }
-
-  private record(plan: AccountingPlan, currency: string): void {
-    const { metrics, options } = this.deps;
-    const money = (n: Nanos) => Number(formatMoney(n, 9));
-    const workloads = new Map<string, { ref: WorkloadRef; update: TargetUpdate }>();
-    for (const [key, update] of plan.workloads) {
-      const [kind = '', namespace = '', name = ''] = key.split('/');
-      workloads.set(key, { ref: { kind: kind as WorkloadRef['kind'], namespace, name }, update });
-    }
-    for (const { ref, update } of workloads.values()) {
-      const labels = metrics.guardWorkload({ namespace: ref.namespace, workload_kind: ref.kind, workload: ref.name });
-      metrics.cost.inc({ ...labels, currency }, money(update.delta));
-      if (update.spotSavingsDelta > 0n)
-        metrics.spotSavings.inc({ ...labels, currency }, money(update.spotSavingsDelta));
-      metrics.gpuHours.inc(labels, update.gpuSecondsDelta / 3600);
-      metrics.idleGpuHours.inc(labels, update.idleGpuSecondsDelta / 3600);
-      if (update.display.utilization === undefined) metrics.utilization.remove(labels);
-      else metrics.utilization.set(labels, update.display.utilization);
-    }
-    for (const [namespace, update] of plan.namespaces)
-      metrics.namespaceCost.inc({ namespace, currency }, money(update.delta));
-    // Summed per label combination first: a fleet has thousands of pods and a handful of combinations, and
-    // each counter increment hashes its labels.
-    const byLabels = new Map<string, { pod: Readonly<Record<string, string>>; total: Nanos }>();
-    for (const pc of plan.main.pods) {
-      if (!pc.cost) continue;
-      // A pod's labels object lives as long as its cached projection, so its key is built once.
-      const podLabels = pc.pod.labels;
-      let key = this.labelKeyOf.get(podLabels);
-      if (key === undefined) {
-        key = options.labelKeys.map((k) => podLabels[k] ?? '__unset__').join('\u0000');
-        this.labelKeyOf.set(podLabels, key);
-      }
-      const sum = byLabels.get(key);
-      if (sum) sum.total += pc.cost.total;
-      else byLabels.set(key, { pod: podLabels, total: pc.cost.total });
-    }
-    for (const { pod, total } of byLabels.values()) {
-      const labels: Record<string, string> = { currency };
-      for (const key of options.labelKeys) labels[labelName(key)] = pod[key] ?? '__unset__';
-      metrics.costByLabels.inc(metrics.guardLabels(labels), money(total));
-    }
-    for (const nc of plan.main.nodes) {
-      if (!nc.cost || !nc.idle) continue;
-      metrics.nodeCost.inc({ node: nc.node.name, capacity_type: nc.node.capacityType, currency }, money(nc.cost.total));
-      metrics.nodeIdleCost.inc({ node: nc.node.name, currency }, money(nc.idle.total));
-    }
-  }
 }
 
 /** The current hourly rates of a plan's targets, read through the plan rather than copied out of it. */
 function rates(updates: ReadonlyMap<string, TargetUpdate>): HourlyRates {
   return { get: (key) => updates.get(key)?.display.costPerHour };
-}
-
-/** Whether a signal already gave the pod a reading (or found its samples malformed). */
-function decidedBy(summaries: readonly SignalSummary[], key: string): boolean {
-  return summaries.some((s) => s.pods.has(key) || s.malformed.has(key));
 }

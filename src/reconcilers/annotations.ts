@@ -11,6 +11,7 @@ export const ANNOTATION = {
   costPerHour: 'aicost.dev/cost-per-hour',
   gpuHours: 'aicost.dev/gpu-hours',
   idleGpuHours: 'aicost.dev/idle-gpu-hours',
+  idleGpuCost: 'aicost.dev/idle-gpu-cost',
   gpuUtilization: 'aicost.dev/gpu-utilization',
   currency: 'aicost.dev/currency',
   accountedUntil: 'aicost.dev/accounted-until',
@@ -25,6 +26,8 @@ export interface Ledger {
   readonly gpuSeconds: number;
   /** Idle GPU-seconds measured so far; undefined while nothing was measured. */
   readonly idleGpuSeconds: number | undefined;
+  /** What those idle GPU-seconds cost; undefined while idleGpuSeconds is (see parseLedger). */
+  readonly idleGpuCost: Nanos | undefined;
   readonly accountedUntil: number;
   readonly currency: string;
   /**
@@ -65,6 +68,7 @@ export function renderAnnotations(ledger: Ledger, display: Display): Record<stri
     [ANNOTATION.costPerHour]: formatMoney(display.costPerHour, HOURS_DIGITS),
     [ANNOTATION.gpuHours]: formatHours(ledger.gpuSeconds),
     [ANNOTATION.idleGpuHours]: ledger.idleGpuSeconds === undefined ? UNKNOWN : formatHours(ledger.idleGpuSeconds),
+    [ANNOTATION.idleGpuCost]: ledger.idleGpuCost === undefined ? UNKNOWN : formatMoney(ledger.idleGpuCost, COST_DIGITS),
     [ANNOTATION.gpuUtilization]: formatUtilization(display.utilization),
     [ANNOTATION.currency]: ledger.currency,
     [ANNOTATION.accountedUntil]: toRfc3339(ledger.accountedUntil),
@@ -83,14 +87,15 @@ function hundredthsOfHours(seconds: number): string {
 }
 
 /**
- * What decides whether a write is worth it: cost and rate to the cent, hours to the hundredth, utilization to
+ * What decides whether a write is worth it: cost, idle GPU cost and rate to the cent, hours to the hundredth, utilization to
  * the percent. accounted-until alone never causes a write. Computed from the values, not from rendered
  * strings: it runs for every object every cycle.
  */
 export function displayKey(ledger: Ledger, display: Display): string {
   const idle = ledger.idleGpuSeconds === undefined ? UNKNOWN : hundredthsOfHours(ledger.idleGpuSeconds);
   const savings = ledger.spotSavings === undefined ? '' : cents(ledger.spotSavings);
-  return `${savings}|${cents(ledger.cost)}|${cents(display.costPerHour)}|${hundredthsOfHours(ledger.gpuSeconds)}|${idle}|${formatUtilization(display.utilization)}|${ledger.currency}`;
+  const idleCost = ledger.idleGpuCost === undefined ? UNKNOWN : cents(ledger.idleGpuCost);
+  return `${savings}|${idleCost}|${cents(ledger.cost)}|${cents(display.costPerHour)}|${hundredthsOfHours(ledger.gpuSeconds)}|${idle}|${formatUtilization(display.utilization)}|${ledger.currency}`;
 }
 
 /** Reads a ledger back from annotations; undefined when absent or malformed (then accrual starts afresh). */
@@ -110,18 +115,23 @@ export function parseLedger(annotations: Readonly<Record<string, string>> | unde
   const gpuHours = Number(annotations?.[ANNOTATION.gpuHours] ?? '0');
   const idleText = annotations?.[ANNOTATION.idleGpuHours];
   const idleHours = idleText === undefined || idleText === UNKNOWN ? undefined : Number(idleText);
+  const idleGpuSeconds =
+    idleHours !== undefined && Number.isFinite(idleHours) && idleHours >= 0 ? idleHours * 3600 : undefined;
   return {
     cost: nanos,
     gpuSeconds: Number.isFinite(gpuHours) && gpuHours >= 0 ? gpuHours * 3600 : 0,
-    idleGpuSeconds:
-      idleHours !== undefined && Number.isFinite(idleHours) && idleHours >= 0 ? idleHours * 3600 : undefined,
+    idleGpuSeconds,
+    // Known only with the idle GPU-hours it prices: an object written before this annotation existed starts
+    // it at the next measurement.
+    idleGpuCost: idleGpuSeconds === undefined ? undefined : parseAmount(annotations?.[ANNOTATION.idleGpuCost]),
     accountedUntil: Math.floor(untilMs / 1000),
     currency: annotations?.[ANNOTATION.currency] ?? 'USD',
-    spotSavings: parseSavings(annotations?.[ANNOTATION.spotSavings]),
+    spotSavings: parseAmount(annotations?.[ANNOTATION.spotSavings]),
   };
 }
 
-function parseSavings(text: string | undefined): Nanos | undefined {
+/** A non-negative decimal amount; undefined when absent or malformed. */
+function parseAmount(text: string | undefined): Nanos | undefined {
   if (text === undefined) return undefined;
   try {
     const n = parseMoney(text);

@@ -1,7 +1,8 @@
 /** Turns a cached node and the pricing provider's answer into the cost engine's node facts. */
 import { gpuUnitsOf, replicasOf, GPU_RESOURCE } from '../cost/gpu-units.ts';
 import type { NodeFacts, PodFacts, WorkloadRef } from '../cost/types.ts';
-import type { NodeRecord, PodRecord, ReplicaSetRecord } from '../controller/projections.ts';
+import type { ClusterCache } from '../controller/cluster-cache.ts';
+import type { NodeRecord, PodRecord, ReplicaSetRecord, WorkloadRecord } from '../controller/projections.ts';
 import type { NodePrice, PricingProvider } from '../pricing/provider.ts';
 
 export function isGpuNode(node: NodeRecord): boolean {
@@ -59,6 +60,14 @@ export function workloadOf(pod: PodRecord, replicaSets: ReadonlyMap<string, Repl
     default:
       return { kind: 'Other', namespace: pod.namespace, name: owner.name };
   }
+}
+
+/** A Job's, Deployment's or StatefulSet's cached record by kind and "namespace/name"; undefined for other kinds. */
+export function workloadRecordOf(cache: ClusterCache, kind: string, key: string): WorkloadRecord | undefined {
+  if (kind === 'Job') return cache.jobs.store.get(key);
+  if (kind === 'Deployment') return cache.deployments.store.get(key);
+  if (kind === 'StatefulSet') return cache.statefulSets.store.get(key);
+  return undefined;
 }
 
 export function podFacts(pod: PodRecord, node: NodeRecord, workload: WorkloadRef): PodFacts | undefined {

@@ -7,6 +7,7 @@ import type { FakeClock } from '../controller/clock.ts';
 import { createClusterCache } from '../controller/cluster-cache.ts';
 import { createEventRecorder, type EventRecorder } from '../controller/events.ts';
 import { createMetrics } from '../controller/metrics.ts';
+import { followPolicySelectors } from '../controller/pod-label-keys.ts';
 import { Reflector } from '../controller/reflector.ts';
 import { runWorkers, WorkQueue } from '../controller/workqueue.ts';
 import { projectPolicy, type PolicyRecord } from '../crds/policy-record.ts';
@@ -115,8 +116,9 @@ export async function startOperator(
   const metrics = createMetrics(labelKeys, 100);
   const cache = createClusterCache(api, clock, log, metrics, { labelKeys });
   const policies = policyReflector(api, clock);
-  await cache.start();
+  followPolicySelectors(policies, cache.podLabelKeys, cache.pods, log);
   await policies.start();
+  await cache.start();
   const queue = new WorkQueue('annotations', clock);
   const writer = new AnnotationWriter({
     client: api,
@@ -131,14 +133,15 @@ export async function startOperator(
   const fixed = createPricingProvider(custom);
   const pricing: PricingSource = { current: () => fixed, refresh: () => Promise.resolve(undefined) };
   const options = { intervalMs: 60_000, idleThreshold: 0.05, minCoverage: 0.6, scrapeIntervalMs: 15_000, labelKeys };
-  const accountant = new Accountant({ cache, pricing, prometheus, writer, clock, log, metrics, options });
+  const events = createEventRecorder(api, clock, log);
+  const accountant = new Accountant({ cache, pricing, prometheus, writer, events, clock, log, metrics, options });
   const policyController = new PolicyController({
     cache,
     policies,
     accountant,
     client: api,
     prometheus,
-    events: createEventRecorder(api, clock, log),
+    events,
     clock,
     log,
     protectedNamespaces: new Set(['kube-system', 'aicost-system']),

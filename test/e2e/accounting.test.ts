@@ -59,13 +59,18 @@ async function p4dGpuPricePerSecond(nodeName: string): Promise<number> {
   return (21.957642 - vcpu * 0.0316 - memGiB * 0.0042) / 8 / 3600;
 }
 
-async function trainingJob(gpus: number, utilization: string): Promise<PodLike> {
+/** A Job labelled team=research, experiment=e2e; its pods carry `podLabels` (by default the same) and app=train. */
+async function trainingJob(
+  gpus: number,
+  utilization: string,
+  podLabels: Record<string, string> = { team: 'research', experiment: 'e2e' },
+): Promise<PodLike> {
   await client.create(`/apis/batch/v1/namespaces/${ns.name}/jobs`, {
     metadata: { name: 'train', labels: { team: 'research', experiment: 'e2e' } },
     spec: {
       template: {
         metadata: {
-          labels: { app: 'train', team: 'research', experiment: 'e2e' },
+          labels: { app: 'train', ...podLabels },
           annotations: { 'dcgm-sim.aicost.dev/utilization': utilization },
         },
         spec: {
@@ -113,6 +118,14 @@ function accountedPast(path: string, afterSeconds: number, timeoutMs = 60_000): 
   );
 }
 
+/** The sum of every series of a metric. */
+function metricSum(text: string, name: string): number {
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(`${name}{`))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+}
+
 const podPath = (pod: PodLike) => `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}`;
 const jobPath = () => `/apis/batch/v1/namespaces/${ns.name}/jobs/train`;
 const now = () => Math.floor(Date.now() / 1000);
@@ -132,6 +145,7 @@ describe('cost accounting on the local cluster', () => {
       'aicost.dev/currency': 'USD',
       'aicost.dev/gpu-utilization': '40',
       'aicost.dev/idle-gpu-hours': '0.0000',
+      'aicost.dev/idle-gpu-cost': '0.000000',
       'aicost.dev/cost-per-hour': (2 * perGpuSecond * 3600).toFixed(4),
       'aicost.dev/gpu-hours': ((2 * (a.until - started)) / 3600).toFixed(4),
     });
@@ -139,6 +153,43 @@ describe('cost accounting on the local cluster', () => {
     expect(Math.abs(job.cost - 2 * perGpuSecond * (job.until - started))).toBeLessThan(0.000002);
     const namespace = await accountedPast(`/api/v1/namespaces/${ns.name}`, a.until);
     expect(Math.abs(namespace.cost - 2 * perGpuSecond * (namespace.until - started))).toBeLessThan(0.000002);
+  });
+
+  it('accrues the idle GPU cost, and rolls up by the Job and namespace labels with __idle__ rows', async (ctx) => {
+    if (!prometheusUrl) ctx.skip();
+    await client.patch(`/api/v1/namespaces/${ns.name}`, { metadata: { labels: { project: 'acct-e2e' } } }, 'merge');
+    // The pods carry none of the roll-up labels: team and experiment come from the Job, project from the namespace.
+    const pod = await trainingJob(1, '0', {});
+    const perGpuSecond = await p4dGpuPricePerSecond(pod.spec.nodeName ?? '');
+    const op = startOperator('idle');
+    const a = await accountedPast(podPath(pod), now() + 12);
+    // Idle all the time: each measured second costs its GPU second (the pod requests only the GPU); the hours
+    // are shown to 1/10,000 h, 0.36 s.
+    const idleHours = Number(a.annotations['aicost.dev/idle-gpu-hours']);
+    const idleCost = Number(a.annotations['aicost.dev/idle-gpu-cost']);
+    expect(idleCost).toBeGreaterThan(0);
+    expect(idleCost).toBeLessThanOrEqual(a.cost);
+    expect(Math.abs(idleCost - idleHours * 3600 * perGpuSecond)).toBeLessThan(0.0001);
+    const job = await accountedPast(jobPath(), a.until);
+    expect(Number(job.annotations['aicost.dev/idle-gpu-cost'])).toBeGreaterThan(0);
+
+    const metrics = await op.metrics();
+    const workload = { namespace: ns.name, workload_kind: 'Job', workload: 'train', currency: 'USD' };
+    expect(metricValue(metrics, 'aicost_idle_gpu_cost_total', workload)).toBeGreaterThan(0);
+    const labels = {
+      label_team: 'research',
+      label_experiment: 'e2e',
+      label_project: 'acct-e2e',
+      label_model: '__unset__',
+    };
+    expect(metricValue(metrics, 'aicost_cost_by_labels_total', labels)).toBeGreaterThan(0);
+    // The __idle__ rows take the GPU capacity no pod requested: each roll-up adds up to the node cost.
+    expect(metricValue(metrics, 'aicost_cost_by_labels_total', { label_team: '__idle__' })).toBeGreaterThan(0);
+    expect(metricValue(metrics, 'aicost_namespace_cost_total', { namespace: '__idle__' })).toBeGreaterThan(0);
+    const nodeCost = metricSum(metrics, 'aicost_node_cost_total');
+    expect(nodeCost).toBeGreaterThan(0);
+    expect(Math.abs(metricSum(metrics, 'aicost_cost_by_labels_total') - nodeCost)).toBeLessThan(1e-6);
+    expect(Math.abs(metricSum(metrics, 'aicost_namespace_cost_total') - nodeCost)).toBeLessThan(1e-6);
   });
 
   it('keeps exact totals through a graceful restart and a kill -9: no double count, no gap', async () => {

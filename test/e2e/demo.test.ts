@@ -30,7 +30,13 @@ describe.skipIf(process.env.AICOST_E2E_EXISTING_CLUSTER === '1')('npm run demo',
       expect(last).toMatch(new RegExp(`${w}\\s+\\S+\\s+\\d+\\s+\\S+\\s+\\$\\d+\\.\\d{4}\\s+\\$\\d+\\.\\d{4}`));
     expect(last).toMatch(/Job\/research\/whisper-finetune .* on spot, saved \$\d+\.\d{4}/);
     expect(last).toMatch(/Job\/research\/vision-sweep .* kept off spot \(no checkpoints\)/);
-    expect(last).toMatch(/Spend by team: research \$\d+\.\d{4}, serving \$\d+\.\d{4}/);
+    // The teams and the idle GPU capacity add up to the GPU nodes' cost (each rounded to 4 decimals).
+    const spend = /Spend by team: (.*) \(GPU nodes \$(\d+\.\d{4})\)/.exec(last);
+    const rows = new Map((spend?.[1] ?? '').split(', ').map((r) => [r.split(' $')[0], r.split(' $')[1]]));
+    expect([...rows.keys()], last).toEqual(expect.arrayContaining(['research', 'serving', '__idle__']));
+    const tenThousandths = (v: string | undefined) => Math.round(Number(v) * 10_000);
+    const sum = [...rows.values()].reduce((a, v) => a + tenThousandths(v), 0);
+    expect(Math.abs(sum - tenThousandths(spend?.[2]))).toBeLessThanOrEqual(rows.size);
     // The spot saving llama-finetune forgoes on demand is a would-be saving, apart from what is realized.
     expect(last).toMatch(
       /Policy training-on-spot \(Enforce\): \d+ actions, saving \$\d+\.\d{4}\/h \(\$\d+\.\d{2}\/month\), would-be \$[1-9]\d*\.\d{4}\/h/,
