@@ -29,6 +29,14 @@ export interface MeasurementStatus {
   readonly unknownPods: number;
 }
 
+/**
+ * Every signal's error counter starts at 0, so a dashboard or an alert sees "no errors" rather than no
+ * series (rate() over a counter that was never created has nothing to say).
+ */
+export function initMeasureMetrics(metrics: Metrics): void {
+  for (const signal of SIGNALS) metrics.promErrors.inc({ signal: signal.metric }, 0);
+}
+
 /** One signal's query, summarized; a failure is counted and returned, never thrown. */
 export async function querySignal(
   deps: MeasureDeps,

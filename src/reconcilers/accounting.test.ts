@@ -175,6 +175,14 @@ describe('accounting against an in-memory API', () => {
     await second.stop();
   });
 
+  it('starts every signal\'s Prometheus error counter at 0, so "no errors" has a series', async () => {
+    const op = await start(new FakeKube(), new FakeClock(T0), fakePrometheus());
+    expect(await rows(op.metrics.promErrors)).toEqual([
+      [{ signal: 'DCGM_FI_PROF_GR_ENGINE_ACTIVE' }, 0],
+      [{ signal: 'DCGM_FI_DEV_GPU_UTIL' }, 0],
+    ]);
+  });
+
   it('rolls up by namespace and by labels with an __idle__ row, so that each adds up to the node cost', async () => {
     const api = new FakeKube();
     seed(api);

@@ -21,7 +21,7 @@ import type { PrometheusClient } from '../measure/prometheus-client.ts';
 import type { PricingSource } from '../pricing/pricing-source.ts';
 import type { NodePrice, PricingProvider } from '../pricing/provider.ts';
 import { displayKey, renderAnnotations, type Ledger } from './annotations.ts';
-import { measurePods, querySignal, type MeasurementStatus } from './accounting-measure.ts';
+import { initMeasureMetrics, measurePods, querySignal, type MeasurementStatus } from './accounting-measure.ts';
 import { AccountingMetrics } from './accounting-metrics.ts';
 import { draftAccounting, finishAccounting, type Mutable, type TargetUpdate } from './accounting-plan.ts';
 import type { AnnotationWriter, WriteTarget } from './annotation-writer.ts';
@@ -108,6 +108,7 @@ export class Accountant {
 
   constructor(deps: AccountantDeps) {
     this.deps = deps;
+    initMeasureMetrics(deps.metrics);
     this.recorder = new AccountingMetrics({
       metrics: deps.metrics,
       labelKeys: deps.options.labelKeys,

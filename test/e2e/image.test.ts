@@ -9,6 +9,7 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -17,6 +18,7 @@ import {
   cluster,
   createTestNamespace,
   kubectlFor,
+  promQuery,
   runningPod,
   waitFor,
   type TestNamespace,
@@ -91,10 +93,66 @@ afterAll(async () => {
   spawnSync('podman', ['rm', '--force', '--time', '5', POD], { stdio: 'ignore' });
   container?.kill('SIGKILL');
   spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'delete', 'namespace', NS, '--ignore-not-found', '--wait=false']);
+  if (work) spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'delete', 'acp', `image-idle-${work.name}`]);
   for (const o of rendered.filter((r) => r.kind.startsWith('Cluster')))
     spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'delete', o.kind, o.metadata.name, '--ignore-not-found']);
   await work?.remove();
 });
+
+const idlePolicy = (namespace: string) => ({
+  apiVersion: 'aicost.dev/v1alpha1',
+  kind: 'AICostPolicy',
+  metadata: { name: `image-idle-${namespace}` },
+  spec: {
+    mode: 'Audit',
+    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
+    rules: { idleGPU: { idleAfter: '10s', gracePeriod: '5s' }, spot: { mode: 'Enforce', placement: 'Preferred' } },
+  },
+});
+
+const checkpointedPod = (namespace: string) => ({
+  apiVersion: 'admission.k8s.io/v1',
+  kind: 'AdmissionReview',
+  request: {
+    uid: 'image-e2e-1',
+    kind: { group: '', version: 'v1', kind: 'Pod' },
+    operation: 'CREATE',
+    namespace,
+    object: {
+      metadata: {
+        generateName: 'train-',
+        namespace,
+        annotations: { 'aicost.dev/checkpoint-path': '/ckpt', 'aicost.dev/checkpoint-interval': '10m' },
+      },
+      spec: { containers: [{ name: 'main', resources: { limits: { 'nvidia.com/gpu': '1' } } }] },
+    },
+  },
+});
+
+/** POSTs a review to the container's webhook over TLS, checking its certificate for the Service's name. */
+function admissionReview(ca: string, servername: string, review: unknown): Promise<string> {
+  return new Promise((done, fail) => {
+    const body = JSON.stringify(review);
+    const req = httpsRequest(
+      {
+        host: '127.0.0.1',
+        port: 9443,
+        path: '/mutate-v1-pod',
+        method: 'POST',
+        ca,
+        servername,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => (res.statusCode === 200 ? done(text) : fail(new Error(`${res.statusCode}: ${text}`))));
+      },
+    );
+    req.on('error', fail);
+    req.end(body);
+  });
+}
 
 /** The files a configMap or Secret volume shows, written as the kubelet writes them (mode 0644). */
 function volumeDir(root: string, name: string, files: Record<string, string>): string {
@@ -228,7 +286,8 @@ describe('the image under the chart', () => {
       },
     });
     await runningPod(client, work.name, 'app=endpoint');
-    // A Job on a spot node.
+    // For the dashboard: an Audit idle policy that acts on the idle endpoint, a spot policy, a Job on a spot node.
+    kubectl(['apply', '-f', '-'], JSON.stringify(idlePolicy(work.name)));
     await client.create(`/apis/batch/v1/namespaces/${work.name}/jobs`, {
       metadata: { name: 'on-spot', labels: { team: 'image' } },
       spec: {
@@ -260,4 +319,36 @@ describe('the image under the chart', () => {
     );
     expect(lease.spec.holderIdentity).toBe(POD);
   });
+
+  it.skipIf(!prometheusUrl)(
+    'every panel of the chart’s Grafana dashboard has data from the running image',
+    async () => {
+      // A spot placement by the container's webhook, for the webhook panel (the API server would need the
+      // chart's Service to call it, so the review is sent the way the API server sends it).
+      const secret = rendered.find((r) => r.kind === 'Secret' && r.data?.['ca.crt']);
+      const service = rendered.find((r) => r.kind === 'Service' && r.metadata.name.endsWith('-webhook'));
+      await admissionReview(
+        Buffer.from(secret?.data?.['ca.crt'] ?? '', 'base64').toString(),
+        `${service?.metadata.name ?? ''}.${NS}.svc`,
+        checkpointedPod(work?.name ?? ''),
+      );
+      const dashboard = JSON.parse(readFileSync(join(CHART, 'dashboards/aicost-operator.json'), 'utf8')) as {
+        panels: { title: string; targets?: { expr: string }[] }[];
+      };
+      const queries = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ title: p.title, expr: t.expr })));
+      expect(queries.length).toBeGreaterThan(10);
+      // Grafana's variables as a short test run needs them.
+      const promql = (expr: string) => expr.replaceAll('$__range', '10m').replaceAll('$__rate_interval', '1m');
+      let empty = queries;
+      await waitFor(
+        async () => {
+          const answers = await Promise.all(empty.map(async (q) => (await promQuery(promql(q.expr))).length > 0));
+          empty = empty.filter((_, i) => !answers[i]);
+          return empty.length === 0;
+        },
+        { description: 'series for every panel', timeoutMs: 150_000, intervalMs: 3000 },
+      ).catch(() => undefined);
+      expect(empty.map((q) => `${q.title}: ${promql(q.expr)}`)).toEqual([]);
+    },
+  );
 });
