@@ -21,7 +21,8 @@ import { createEventRecorder } from './controller/events.ts';
 import { followPolicySelectors } from './controller/pod-label-keys.ts';
 import { projectPolicy, type PolicyRecord } from './crds/policy-record.ts';
 import { PolicyController } from './reconcilers/policy-controller.ts';
-import { runWorkers, WorkQueue } from './controller/workqueue.ts';
+import { Manager } from './controller/manager.ts';
+import { WorkQueue } from './controller/workqueue.ts';
 import { createPrometheusClient } from './measure/prometheus-client.ts';
 import { createPricingSource } from './pricing/pricing-source.ts';
 import { Accountant } from './reconcilers/accounting.ts';
@@ -31,6 +32,10 @@ import { startWebhookServer, type WebhookServer } from './controller/webhook-ser
 import { generateSelfSigned } from './webhook/self-signed.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+
+/** The singleton keys of the accounting and policy controllers: each passes over the whole cluster. */
+const ACCOUNTING_KEY = 'cycle';
+const POLICY_KEY = 'all';
 
 export async function run(
   config: Config,
@@ -109,70 +114,57 @@ export async function run(
     pricing,
     metrics,
     onAction: (policy, rule, action, mode) => metrics.policyActions.inc({ policy, rule, action, mode }),
-    // A wake or sleep schedule fired: act now rather than at the next accounting interval.
-    onSchedule: () => void schedulePass(),
+    // A wake or sleep schedule fired: act now rather than at the next accounting interval. The policy key is
+    // one key on the queue, so a firing during a pass runs after it, never beside it.
+    onSchedule: () => manager.enqueue('policies', POLICY_KEY),
   });
-  let policyPassRunning = false;
-  const schedulePass = async () => {
-    if (!leading || stopping || policyPassRunning || !policies.synced || !cache.hasSynced()) return;
-    policyPassRunning = true;
-    try {
-      await policyController.runCycle();
-    } catch (error) {
-      log.error({ err: errorSummary(error) }, 'scheduled policy pass failed');
-    } finally {
-      policyPassRunning = false;
-    }
-  };
 
-  let cycleTimer: unknown;
-  let leading = false;
-  let stopping = false;
-  let workers: Promise<void> | undefined;
-
-  // A function, not inline checks: the flags change while a cycle awaits.
-  const active = () => leading && !stopping;
-  const cycle = async (): Promise<void> => {
-    if (!active()) return;
-    const end = metrics.reconcileTime.startTimer({ controller: 'accounting' });
-    try {
+  // Every loop is a controller on the manager's keyed queues; workers run only while this replica leads.
+  const manager = new Manager(clock, log, {
+    queueMetrics,
+    onResult: (controller, outcome, ms) => {
+      metrics.reconcileTotal.inc({ controller, result: outcome });
+      metrics.reconcileTime.observe({ controller }, ms / 1000);
+      if (outcome === 'error' || outcome === 'terminal') metrics.reconcileErrors.inc({ controller });
+    },
+  });
+  const notSynced = { requeueAfterMs: 1000 };
+  manager.register({
+    name: 'accounting',
+    initialKeys: [ACCOUNTING_KEY],
+    reconcile: async () => {
       if (!cache.hasSynced()) {
         log.info('waiting for the caches to sync before accounting');
-      } else {
-        await pricing.refresh();
-        await accountant.runCycle();
-        metrics.reconcileTotal.inc({ controller: 'accounting', result: 'success' });
-        if (policies.synced) {
-          await policyController.runCycle();
-          metrics.reconcileTotal.inc({ controller: 'policy', result: 'success' });
-        }
+        return notSynced;
       }
-    } catch (error) {
-      metrics.reconcileTotal.inc({ controller: 'accounting', result: 'error' });
-      metrics.reconcileErrors.inc({ controller: 'accounting' });
-      log.error({ err: errorSummary(error) }, 'accounting cycle failed; the next cycle covers its interval');
-    } finally {
-      end();
-    }
-    if (active()) cycleTimer = clock.setTimeout(() => void cycle(), config.intervalMs);
-  };
+      await pricing.refresh();
+      await accountant.runCycle();
+      // Policies decide on the measurement just made.
+      manager.enqueue('policies', POLICY_KEY);
+      return { requeueAfterMs: config.intervalMs };
+    },
+  });
+  manager.register({
+    name: 'policies',
+    reconcile: async () => {
+      // Not synced yet: the next accounting cycle enqueues the pass again.
+      if (!policies.synced || !cache.hasSynced()) return undefined;
+      await policyController.runCycle();
+      return undefined;
+    },
+  });
+  manager.register({ name: 'annotations', queue: writeQueue, workers: 4, reconcile: (key) => writer.reconcile(key) });
 
+  let stopping = false;
   const startLeading = async () => {
-    leading = true;
+    if (stopping) return;
     metrics.leader.set(1);
     // Start from everything a previous leader wrote: relist before the first decision.
     await Promise.all([...cache.all, policies].map((r) => r.resync()));
     accountant.reset();
     policyController.reset();
     writer.reset();
-    workers = runWorkers(writeQueue, 4, (key) => writer.reconcile(key), clock, {
-      onResult: (_key, outcome, ms) => {
-        metrics.reconcileTotal.inc({ controller: 'annotations', result: outcome });
-        metrics.reconcileTime.observe({ controller: 'annotations' }, ms / 1000);
-      },
-      onError: () => metrics.reconcileErrors.inc({ controller: 'annotations' }),
-    });
-    cycleTimer = clock.setTimeout(() => void cycle(), 0);
+    manager.start();
   };
 
   const elector = config.leaderElection.enabled
@@ -235,10 +227,8 @@ export async function run(
 
   return async () => {
     stopping = true;
-    leading = false;
-    clock.clearTimeout(cycleTimer);
     writeQueue.shutdown();
-    await Promise.race([workers, new Promise((r) => setTimeout(r, 10_000))]);
+    await manager.stop();
     await elector?.stop();
     metrics.leader.set(0);
     cache.stop();

@@ -7,6 +7,7 @@
  * - addAfter() for requeue-after results.
  */
 import type { Clock } from './clock.ts';
+import { isConflict } from './kube-client.ts';
 
 export interface QueueMetrics {
   adds?(name: string): void;
@@ -152,12 +153,26 @@ export interface ReconcileResult {
 
 export type Reconciler = (key: string) => Promise<ReconcileResult | undefined>;
 
+/**
+ * An error retrying cannot fix (invalid input that only a user can change): the key is not requeued; the
+ * reconciler has already said why (a condition, an Event). It comes back when something enqueues it again.
+ */
+export class TerminalError extends Error {
+  override readonly name = 'TerminalError';
+}
+
+export type ReconcileOutcome = 'success' | 'error' | 'requeue_after' | 'conflict' | 'terminal';
+
 export interface WorkerHooks {
-  onResult?(key: string, outcome: 'success' | 'error' | 'requeue_after', durationMs: number): void;
+  onResult?(key: string, outcome: ReconcileOutcome, durationMs: number): void;
+  /** Errors worth a log line: not 409 conflicts, which only mean the cache was behind. */
   onError?(key: string, error: unknown): void;
 }
 
-/** Runs `workers` loops taking keys from the queue until it shuts down. Errors back off; 409s requeue quietly. */
+/**
+ * Runs `workers` loops taking keys from the queue until it shuts down. Errors back off; a 409 conflict
+ * requeues with backoff but quietly (no error hook); a TerminalError is not retried.
+ */
 export function runWorkers(
   queue: WorkQueue,
   workers: number,
@@ -180,9 +195,11 @@ export function runWorkers(
           hooks.onResult?.(key, 'success', clock.now() - started);
         }
       } catch (error) {
-        hooks.onResult?.(key, 'error', clock.now() - started);
-        hooks.onError?.(key, error);
-        queue.addRateLimited(key);
+        const outcome = error instanceof TerminalError ? 'terminal' : isConflict(error) ? 'conflict' : 'error';
+        hooks.onResult?.(key, outcome, clock.now() - started);
+        if (outcome !== 'conflict') hooks.onError?.(key, error);
+        if (outcome === 'terminal') queue.forget(key);
+        else queue.addRateLimited(key);
       } finally {
         queue.done(key);
       }
