@@ -36,6 +36,7 @@ import { join } from 'node:path';
 /** The singleton keys of the accounting and policy controllers: each passes over the whole cluster. */
 const ACCOUNTING_KEY = 'cycle';
 const POLICY_KEY = 'all';
+const SCHEDULE_REQUEUE_CAP_MS = 3_600_000;
 
 export async function run(
   config: Config,
@@ -114,9 +115,6 @@ export async function run(
     pricing,
     metrics,
     onAction: (policy, rule, action, mode) => metrics.policyActions.inc({ policy, rule, action, mode }),
-    // A wake or sleep schedule fired: act now rather than at the next accounting interval. The policy key is
-    // one key on the queue, so a firing during a pass runs after it, never beside it.
-    onSchedule: () => manager.enqueue('policies', POLICY_KEY),
   });
 
   // Every loop is a controller on the manager's keyed queues; workers run only while this replica leads.
@@ -149,8 +147,12 @@ export async function run(
     reconcile: async () => {
       // Not synced yet: the next accounting cycle enqueues the pass again.
       if (!policies.synced || !cache.hasSynced()) return undefined;
-      await policyController.runCycle();
-      return undefined;
+      // A wake or sleep schedule acts at its minute, not at the next accounting interval: the pass comes back
+      // then (the key is one key, so a pass due during another runs after it).
+      const { nextScheduleAtMs } = await policyController.runCycle();
+      // Capped: a timer longer than 2^31 ms fires at once, and accounting enqueues a pass every interval anyway.
+      if (nextScheduleAtMs === undefined) return undefined;
+      return { requeueAfterMs: Math.min(nextScheduleAtMs - clock.now(), SCHEDULE_REQUEUE_CAP_MS) };
     },
   });
   manager.register({ name: 'annotations', queue: writeQueue, workers: 4, reconcile: (key) => writer.reconcile(key) });
@@ -233,7 +235,6 @@ export async function run(
     metrics.leader.set(0);
     cache.stop();
     policies.stop();
-    policyController.stop();
     await webhook?.close();
     await Promise.all(servers.servers.map((s) => new Promise((r) => s.close(r))));
   };

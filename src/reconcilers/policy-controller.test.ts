@@ -420,7 +420,6 @@ describe('policy controller against an in-memory API', () => {
       message: 'scaleToZero.schedule: unknown time zone "Mars/Olympus"',
       observedGeneration: 3,
     });
-    op.policyController.stop();
     await op.stop();
   });
 

@@ -12,7 +12,6 @@
  * 4. Write each policy's status when it changed.
  * Unknown metrics never lead to an action: the idle clock resets, and MetricsAvailable turns False.
  */
-import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import type { Clock } from '../controller/clock.ts';
 import type { ClusterCache } from '../controller/cluster-cache.ts';
@@ -27,7 +26,8 @@ import { formatMoney, parseMoney, type Nanos } from '../cost/money.ts';
 import { workloadKey } from '../cost/rollup.ts';
 import type { PrometheusClient } from '../measure/prometheus-client.ts';
 import { budgetNoticeDue, metricsCondition, readyCondition, stamp, unusableBecause } from '../policy/conditions.ts';
-import { isValidTimeZone, lastFire, parseCron } from '../policy/cron.ts';
+import { lastFire, parseCron } from '../policy/cron.ts';
+import { nextScheduleFireMs, scheduleProblem, type WakeSchedule } from '../policy/schedule.ts';
 import { actionStamp, recordedSince } from '../policy/last-action.ts';
 import { COST_PER_HOUR_BEFORE, costPerHourBeforeText, heldOffSavingPerHour } from '../policy/savings.ts';
 import { decideIdle, type IdleRule, type IdleState, type WindowMeasure } from '../policy/idle.ts';
@@ -80,8 +80,6 @@ export interface PolicyControllerDeps {
   readonly pricing: PricingSource;
   readonly metrics?: Metrics;
   readonly onAction?: (policy: string, rule: RuleName, action: string, mode: string) => void;
-  /** Called by the wake/sleep schedules at their fire times, to run a policy pass then rather than at the next interval. */
-  readonly onSchedule?: () => void;
 }
 
 interface Workload {
@@ -123,8 +121,6 @@ export class PolicyController {
   /** Audit records made in the current idle episode, so a would-be action is reported once. */
   private readonly audited = new Set<string>();
   private readonly history = new Map<string, { actions: Action[]; count: number }>();
-  /** node-cron tasks of the policies' wake/sleep schedules, by "policy|expression|time zone". */
-  private readonly cronTasks = new Map<string, ScheduledTask>();
   /** Spot episodes already reported (Event and status entry), by workload or pod and node. */
   private readonly staleCheckpoints = new Set<string>();
   private readonly interrupted = new Set<string>();
@@ -140,52 +136,17 @@ export class PolicyController {
     this.audited.clear();
   }
 
-  /** Stops the schedules' timers. */
-  stop(): void {
-    for (const task of this.cronTasks.values()) void task.stop();
-    this.cronTasks.clear();
-  }
-
   /**
-   * Keeps one node-cron task per wake/sleep expression of each policy, so a schedule acts at its minute
-   * instead of at the next accounting interval. The decision itself stays in lastFire(), a pure function.
+   * One pass over every policy. Returns when the next wake or sleep schedule fires, so the caller can
+   * reconcile again then rather than at the next accounting interval.
    */
-  private syncSchedules(policies: readonly PolicyRef[]): void {
-    const onSchedule = this.deps.onSchedule;
-    if (!onSchedule) return;
-    const wanted = new Map<string, { expression: string; timeZone: string }>();
-    for (const p of policies) {
-      const schedule = p.spec.rules.scaleToZero?.schedule;
-      if (!schedule) continue;
-      for (const expression of [schedule.wake, schedule.sleep]) {
-        if (expression && scheduleProblem(expression, schedule.timeZone) === undefined) {
-          wanted.set(`${p.name}|${expression}|${schedule.timeZone}`, { expression, timeZone: schedule.timeZone });
-        }
-      }
-    }
-    for (const [key, task] of this.cronTasks) {
-      if (!wanted.has(key)) {
-        void task.stop();
-        this.cronTasks.delete(key);
-      }
-    }
-    for (const [key, { expression, timeZone }] of wanted) {
-      if (!this.cronTasks.has(key))
-        this.cronTasks.set(
-          key,
-          cron.schedule(expression, () => onSchedule(), { timezone: timeZone }),
-        );
-    }
-  }
-
-  async runCycle(): Promise<void> {
+  async runCycle(): Promise<{ readonly nextScheduleAtMs: number | undefined }> {
     const { policies, accountant, clock, log } = this.deps;
     const measurement = accountant.measurement;
     const report = accountant.report;
     const now = clock.now();
     const valid: PolicyRef[] = [];
     for (const p of policies.store.values()) if (p.spec) valid.push({ name: p.name, spec: p.spec });
-    this.syncSchedules(valid);
     const tallies = new Map<string, PolicyTally>();
     for (const p of policies.store.values()) {
       const h = this.history.get(p.name) ?? {
@@ -266,6 +227,9 @@ export class PolicyController {
     }
     this.deps.metrics?.checkpointStale.set(seen.stale.size);
     await this.writeStatuses(tallies, measurement);
+    const schedules: WakeSchedule[] = [];
+    for (const p of valid) if (p.spec.rules.scaleToZero?.schedule) schedules.push(p.spec.rules.scaleToZero.schedule);
+    return { nextScheduleAtMs: nextScheduleFireMs(schedules, now) };
   }
 
   /** GPU workloads: owners of pods that hold GPUs, plus sleeping Deployments (no pods) and bare pods. */
@@ -929,17 +893,6 @@ export class PolicyController {
 function addRealized(tallies: Map<string, PolicyTally>, policy: PolicyRef, perHour: Nanos): void {
   const t = tallies.get(policy.name);
   if (t) t.realizedPerHour += perHour;
-}
-
-/** Why a cron expression or time zone cannot be used, or undefined. */
-function scheduleProblem(expression: string, timeZone: string): string | undefined {
-  if (!isValidTimeZone(timeZone)) return `unknown time zone "${timeZone}"`;
-  try {
-    parseCron(expression);
-  } catch (error) {
-    return (error as Error).message;
-  }
-  return cron.validate(expression) ? undefined : `node-cron does not accept "${expression}"`;
 }
 
 function schedulesProblem(spec: PolicyRef['spec']): string | undefined {

@@ -161,7 +161,6 @@ export async function startOperator(
       await clock.advance(1000);
     },
     async stop() {
-      policyController.stop();
       queue.shutdown();
       cache.stop();
       policies.stop();
