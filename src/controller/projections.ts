@@ -5,7 +5,7 @@
  */
 import { parseMilli, parseUnits } from '../cost/quantity.ts';
 import { isGpuResource } from '../cost/gpu-units.ts';
-import { parseLedger, type Ledger } from '../reconcilers/annotations.ts';
+import { parseLedger, type Ledger } from '../cost/ledger.ts';
 
 type Dict = Readonly<Record<string, string>>;
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { divRoundHalfUp, formatMoney, parseMoney } from '../cost/money.ts';
 import { GPU_UNITS_PER_GPU, type NodeFacts, type PodFacts } from '../cost/types.ts';
 import { tenDollarNode } from '../testing/cost-fixtures.ts';
-import type { Ledger } from './annotations.ts';
+import type { Ledger } from '../cost/ledger.ts';
 import {
   draftAccounting,
   finishAccounting,

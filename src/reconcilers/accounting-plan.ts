@@ -22,7 +22,7 @@ import { attributeInterval, idleCostOf, idleSecondsOf } from '../cost/engine.ts'
 import { mulDivRoundHalfUp, mulDivToNumber, type Nanos } from '../cost/money.ts';
 import { workloadKey } from '../cost/rollup.ts';
 import { type IntervalCost, type NodeFacts, type PodCost, type PodFacts } from '../cost/types.ts';
-import type { Display, Ledger } from './annotations.ts';
+import type { Display, Ledger } from '../cost/ledger.ts';
 
 export interface AccountingInput {
   /** Epoch seconds, whole. */

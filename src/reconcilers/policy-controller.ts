@@ -48,7 +48,7 @@ import {
   SPOT_RECORDED,
   workAtRisk,
 } from '../policy/spot-watch.ts';
-import { toRfc3339 } from './annotations.ts';
+import { toRfc3339 } from '../cost/ledger.ts';
 
 export const POLICY_ANNOTATION = {
   idleSince: 'aicost.dev/idle-since',
