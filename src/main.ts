@@ -16,7 +16,8 @@ import { loadDefaultConnection, type KubeConnection } from './controller/kube-co
 import { LeaderElector } from './controller/leader-election.ts';
 import { createMetrics } from './controller/metrics.ts';
 import { readiness } from './controller/readiness.ts';
-import { errorSummary, Reflector } from './controller/reflector.ts';
+import { errorSummary } from './controller/errors.ts';
+import { Reflector } from './controller/reflector.ts';
 import { createEventRecorder } from './controller/events.ts';
 import { followPolicySelectors } from './controller/pod-label-keys.ts';
 import { projectPolicy, type PolicyRecord } from './crds/policy-record.ts';

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from './clock.ts';
 import type { KubeClient } from './kube-client.ts';
-import { errorSummary } from './reflector.ts';
+import { errorSummary } from './errors.ts';
 
 export interface ObjectRef {
   readonly apiVersion: string;

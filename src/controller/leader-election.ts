@@ -7,8 +7,8 @@
  */
 import type { Logger } from 'pino';
 import type { Clock } from './clock.ts';
-import { isConflict, isNamespaceNotFound, isNotFound, type KubeClient } from './kube-client.ts';
-import { errorSummary } from './reflector.ts';
+import type { KubeClient } from './kube-client.ts';
+import { errorSummary, isConflict, isNamespaceNotFound, isNotFound } from './errors.ts';
 
 /** Leases take MicroTime: RFC 3339 with exactly six fractional digits. */
 export function microTime(ms: number): string {

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { Metrics } from '../controller/metrics.ts';
-import { errorSummary } from '../controller/reflector.ts';
+import { asError, errorSummary } from '../controller/errors.ts';
 import {
   combineSignals,
   SIGNALS,
@@ -56,7 +56,7 @@ export async function querySignal(
     });
   } catch (error) {
     metrics.promErrors.inc({ signal: signal.metric });
-    return error instanceof Error ? error : new Error(String(error));
+    return asError(error);
   } finally {
     end();
   }

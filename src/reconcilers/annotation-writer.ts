@@ -11,9 +11,9 @@
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../controller/clock.ts';
-import { isNotFound, type KubeClient } from '../controller/kube-client.ts';
+import type { KubeClient } from '../controller/kube-client.ts';
 import type { Metrics } from '../controller/metrics.ts';
-import { errorSummary } from '../controller/reflector.ts';
+import { errorSummary, isNotFound } from '../controller/errors.ts';
 import type { ReconcileResult, WorkQueue } from '../controller/workqueue.ts';
 
 export interface WriteTarget {
