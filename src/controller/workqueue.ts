@@ -7,6 +7,7 @@
  * - addAfter() for requeue-after results.
  */
 import type { Clock } from './clock.ts';
+import { TokenBucket } from './token-bucket.ts';
 
 export interface QueueMetrics {
   adds?(name: string): void;
@@ -30,8 +31,7 @@ export class WorkQueue {
   private readonly failures = new Map<string, number>();
   private readonly delayed = new Map<string, { at: number; handle: unknown }>();
   private readonly waiters: ((key: string | undefined) => void)[] = [];
-  private tokens: number;
-  private lastRefill: number;
+  private readonly bucket: TokenBucket;
   private shuttingDown = false;
 
   readonly name: string;
@@ -49,8 +49,7 @@ export class WorkQueue {
     this.clock = clock;
     this.limiter = limiter;
     this.metrics = metrics;
-    this.tokens = limiter.burst;
-    this.lastRefill = clock.now();
+    this.bucket = new TokenBucket(limiter.qps, limiter.burst, clock);
   }
 
   get length(): number {
@@ -135,13 +134,8 @@ export class WorkQueue {
     const failures = this.failures.get(key) ?? 0;
     this.failures.set(key, failures + 1);
     const backoff = Math.min(this.limiter.maxDelayMs, this.limiter.baseDelayMs * 2 ** failures);
-    // Token bucket: each retry takes a token; an empty bucket delays until the next token.
-    const now = this.clock.now();
-    this.tokens = Math.min(this.limiter.burst, this.tokens + ((now - this.lastRefill) / 1000) * this.limiter.qps);
-    this.lastRefill = now;
-    this.tokens -= 1;
-    const bucketDelay = this.tokens >= 0 ? 0 : (-this.tokens / this.limiter.qps) * 1000;
-    return Math.max(backoff, bucketDelay);
+    // Each retry takes a token; an empty bucket delays until the next token.
+    return Math.max(backoff, this.bucket.reserve());
   }
 }
 

@@ -14,6 +14,7 @@ import type { Clock } from '../controller/clock.ts';
 import type { KubeClient } from '../controller/kube-client.ts';
 import type { Metrics } from '../controller/metrics.ts';
 import { errorSummary, isNotFound } from '../controller/errors.ts';
+import { TokenBucket } from '../controller/token-bucket.ts';
 import type { ReconcileResult, WorkQueue } from '../controller/workqueue.ts';
 
 export interface WriteTarget {
@@ -44,32 +45,6 @@ const PATHS: Record<WriteTarget['kind'], (t: WriteTarget) => string> = {
 
 export function targetKey(t: Pick<WriteTarget, 'kind' | 'namespace' | 'name'>): string {
   return `${t.kind}/${t.namespace}/${t.name}`;
-}
-
-/** A token bucket that waits (on the injected clock) for a token. */
-export class TokenBucket {
-  private tokens: number;
-  private last: number;
-  private readonly qps: number;
-  private readonly burst: number;
-  private readonly clock: Clock;
-  constructor(qps: number, burst: number, clock: Clock) {
-    this.qps = qps;
-    this.burst = burst;
-    this.clock = clock;
-    this.tokens = burst;
-    this.last = clock.now();
-  }
-  async take(): Promise<void> {
-    const now = this.clock.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.qps);
-    this.last = now;
-    this.tokens -= 1;
-    if (this.tokens < 0) {
-      const waitMs = (-this.tokens / this.qps) * 1000;
-      await new Promise<void>((resolve) => this.clock.setTimeout(resolve, waitMs));
-    }
-  }
 }
 
 export interface AnnotationWriterDeps {
