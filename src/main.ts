@@ -8,6 +8,7 @@ import { pino, type Logger } from 'pino';
 import { loadBuildInfo, type BuildInfo } from './build-info.ts';
 import { parseWebhookCertArgs, route, versionOutput } from './cli.ts';
 import { ConfigError, kubeEnvironment, loadConfig, type Config } from './config/config.ts';
+import { collectionPath } from './controller/api-paths.ts';
 import { systemClock, type Clock } from './controller/clock.ts';
 import { createClusterCache } from './controller/cluster-cache.ts';
 import { startHttpServers } from './controller/http-server.ts';
@@ -55,7 +56,7 @@ export async function run(
   };
   // Policies have their own reflector: accounting must not wait for the CRD to be installed.
   const policies = new Reflector<PolicyRecord>(
-    { name: 'aicostpolicies', path: '/apis/aicost.dev/v1alpha1/aicostpolicies', project: projectPolicy },
+    { name: 'aicostpolicies', path: collectionPath('AICostPolicy'), project: projectPolicy },
     client,
     clock,
     log,

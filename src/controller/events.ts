@@ -4,6 +4,7 @@
  * client-go's recorder does, so a workload idle for hours does not flood the namespace.
  */
 import type { Logger } from 'pino';
+import { collectionPath, objectPath } from './api-paths.ts';
 import type { Clock } from './clock.ts';
 import type { KubeClient } from './kube-client.ts';
 import { errorSummary } from './errors.ts';
@@ -39,7 +40,7 @@ export function createEventRecorder(client: KubeClient, clock: Clock, log: Logge
           last.count += 1;
           last.at = now;
           await client.patch(
-            `/api/v1/namespaces/${last.namespace}/events/${last.name}`,
+            objectPath('Event', last.namespace, last.name),
             { count: last.count, lastTimestamp: nowIso },
             'merge',
           );
@@ -49,7 +50,7 @@ export function createEventRecorder(client: KubeClient, clock: Clock, log: Logge
           0,
           253,
         );
-        await client.create(`/api/v1/namespaces/${namespace}/events`, {
+        await client.create(collectionPath('Event', namespace), {
           apiVersion: 'v1',
           kind: 'Event',
           metadata: { name, namespace },

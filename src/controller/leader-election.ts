@@ -6,6 +6,7 @@
  * Lease so a standby takes over at once. Updates carry the resourceVersion, so two candidates never both win.
  */
 import type { Logger } from 'pino';
+import { collectionPath } from './api-paths.ts';
 import type { Clock } from './clock.ts';
 import type { KubeClient } from './kube-client.ts';
 import { errorSummary, isConflict, isNamespaceNotFound, isNotFound } from './errors.ts';
@@ -88,7 +89,7 @@ export class LeaderElector {
   }
 
   private get path(): string {
-    return `/apis/coordination.k8s.io/v1/namespaces/${this.options.namespace}/leases`;
+    return collectionPath('Lease', this.options.namespace);
   }
 
   private schedule(): void {

@@ -10,6 +10,7 @@
  * written with the old pod's cost.
  */
 import type { Logger } from 'pino';
+import { objectPath } from '../controller/api-paths.ts';
 import type { Clock } from '../controller/clock.ts';
 import type { KubeClient } from '../controller/kube-client.ts';
 import type { Metrics } from '../controller/metrics.ts';
@@ -34,14 +35,6 @@ interface State {
   writtenKey: string | undefined;
   writtenAt: number;
 }
-
-const PATHS: Record<WriteTarget['kind'], (t: WriteTarget) => string> = {
-  Pod: (t) => `/api/v1/namespaces/${t.namespace}/pods/${t.name}`,
-  Job: (t) => `/apis/batch/v1/namespaces/${t.namespace}/jobs/${t.name}`,
-  Deployment: (t) => `/apis/apps/v1/namespaces/${t.namespace}/deployments/${t.name}`,
-  StatefulSet: (t) => `/apis/apps/v1/namespaces/${t.namespace}/statefulsets/${t.name}`,
-  Namespace: (t) => `/api/v1/namespaces/${t.name}`,
-};
 
 export function targetKey(t: Pick<WriteTarget, 'kind' | 'namespace' | 'name'>): string {
   return `${t.kind}/${t.namespace}/${t.name}`;
@@ -102,7 +95,7 @@ export class AnnotationWriter {
     const metadata: Record<string, unknown> = { annotations: state.render() };
     if (target.kind === 'Pod' && target.uid) metadata.uid = target.uid;
     try {
-      await this.deps.client.patch(PATHS[target.kind](target), { metadata }, 'merge');
+      await this.deps.client.patch(objectPath(target.kind, target.namespace, target.name), { metadata }, 'merge');
       state.writtenKey = writtenKey;
       state.writtenAt = this.deps.clock.now();
       this.deps.metrics.annotationWrites.inc({ kind: target.kind, result: 'success' });

@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../controller/clock.ts';
 import type { ClusterCache } from '../controller/cluster-cache.ts';
 import type { EventRecorder, ObjectRef } from '../controller/events.ts';
+import { apiVersionOf, objectPath } from '../controller/api-paths.ts';
 import type { KubeClient } from '../controller/kube-client.ts';
 import { errorSummary, isNotFound, KubeApiError } from '../controller/errors.ts';
 import type { PodRecord, WorkloadRecord } from '../controller/projections.ts';
@@ -111,13 +112,6 @@ interface PolicyTally {
   /** The GPU pods of the workloads whose idleGPU or scaleToZero rule this policy governs, measured or not. */
   pods: { measured: number; unknown: number; example: string | undefined };
 }
-
-const API: Record<Workload['kind'], { apiVersion: string; path: (w: Workload) => string }> = {
-  Deployment: { apiVersion: 'apps/v1', path: (w) => `/apis/apps/v1/namespaces/${w.namespace}/deployments/${w.name}` },
-  StatefulSet: { apiVersion: 'apps/v1', path: (w) => `/apis/apps/v1/namespaces/${w.namespace}/statefulsets/${w.name}` },
-  Job: { apiVersion: 'batch/v1', path: (w) => `/apis/batch/v1/namespaces/${w.namespace}/jobs/${w.name}` },
-  Pod: { apiVersion: 'v1', path: (w) => `/api/v1/namespaces/${w.namespace}/pods/${w.name}` },
-};
 
 export class PolicyController {
   private readonly idle = new Map<string, IdleState>();
@@ -665,11 +659,11 @@ export class PolicyController {
         await this.annotate(w, { [POLICY_ANNOTATION.pausedVia]: 'keda' });
         await client.patch(scaledObject, { metadata: { annotations: { [KEDA_PAUSED]: '0' } } }, 'merge');
       } else {
-        await client.patch(`${API[w.kind].path(w)}/scale`, { spec: { replicas: 0 } }, 'merge');
+        await client.patch(`${objectPath(w.kind, w.namespace, w.name)}/scale`, { spec: { replicas: 0 } }, 'merge');
       }
     } else if (w.kind === 'Job') {
       await client.patch(
-        API.Job.path(w),
+        objectPath('Job', w.namespace, w.name),
         {
           metadata: { annotations: { [POLICY_ANNOTATION.lastAction]: stamp, [COST_PER_HOUR_BEFORE]: before } },
           spec: { suspend: true },
@@ -678,7 +672,7 @@ export class PolicyController {
       );
     } else {
       // Eviction, not deletion, so PodDisruptionBudgets hold.
-      await client.create(`${API.Pod.path(w)}/eviction`, {
+      await client.create(`${objectPath('Pod', w.namespace, w.name)}/eviction`, {
         apiVersion: 'policy/v1',
         kind: 'Eviction',
         metadata: { name: w.name, namespace: w.namespace },
@@ -735,7 +729,11 @@ export class PolicyController {
     const scaledObject = await this.scaledObjectFor(w);
     if (scaledObject)
       await this.deps.client.patch(scaledObject, { metadata: { annotations: { [KEDA_PAUSED]: null } } }, 'merge');
-    await this.deps.client.patch(`${API.Deployment.path(w)}/scale`, { spec: { replicas } }, 'merge');
+    await this.deps.client.patch(
+      `${objectPath('Deployment', w.namespace, w.name)}/scale`,
+      { spec: { replicas } },
+      'merge',
+    );
     await this.annotate(w, {
       ...clear,
       [POLICY_ANNOTATION.lastAction]: `${reason} at ${toRfc3339(Math.floor(now / 1000))}, ${replicas} replicas restored`,
@@ -849,7 +847,7 @@ export class PolicyController {
 
   private async annotate(w: Workload, annotations: Record<string, string | null>): Promise<void> {
     try {
-      await this.deps.client.patch(API[w.kind].path(w), { metadata: { annotations } }, 'merge');
+      await this.deps.client.patch(objectPath(w.kind, w.namespace, w.name), { metadata: { annotations } }, 'merge');
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
@@ -857,7 +855,7 @@ export class PolicyController {
 
   private objectRef(w: Workload): ObjectRef {
     return {
-      apiVersion: API[w.kind].apiVersion,
+      apiVersion: apiVersionOf(w.kind),
       kind: w.kind,
       namespace: w.namespace,
       name: w.name,
@@ -902,7 +900,7 @@ export class PolicyController {
       if (JSON.stringify(next) === JSON.stringify(previous)) continue; // status only when it changed
       try {
         await this.deps.client.patch(
-          `/apis/aicost.dev/v1alpha1/aicostpolicies/${policy.name}/status`,
+          `${objectPath('AICostPolicy', undefined, policy.name)}/status`,
           { status: next },
           'merge',
         );
