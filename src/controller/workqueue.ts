@@ -29,7 +29,7 @@ export class WorkQueue {
   private readonly dirty = new Set<string>();
   private readonly processing = new Set<string>();
   private readonly failures = new Map<string, number>();
-  private readonly delayed = new Map<string, { at: number; handle: unknown }>();
+  private readonly delayed = new Map<string, { atMs: number; handle: unknown }>();
   private readonly waiters: ((key: string | undefined) => void)[] = [];
   private readonly bucket: TokenBucket;
   private shuttingDown = false;
@@ -73,18 +73,18 @@ export class WorkQueue {
   }
 
   /** Adds the key after `ms`; an earlier pending add for the same key wins. */
-  addAfter(key: string, ms: number): void {
+  addAfter(key: string, delayMs: number): void {
     if (this.shuttingDown) return;
-    if (ms <= 0) return this.add(key);
-    const at = this.clock.now() + ms;
+    if (delayMs <= 0) return this.add(key);
+    const atMs = this.clock.now() + delayMs;
     const pending = this.delayed.get(key);
-    if (pending && pending.at <= at) return;
+    if (pending && pending.atMs <= atMs) return;
     if (pending) this.clock.clearTimeout(pending.handle);
     const handle = this.clock.setTimeout(() => {
       this.delayed.delete(key);
       this.add(key);
-    }, ms);
-    this.delayed.set(key, { at, handle });
+    }, delayMs);
+    this.delayed.set(key, { atMs, handle });
   }
 
   /** Adds the key after its backoff delay and counts a failure for it. */
@@ -163,18 +163,18 @@ export function runWorkers(
     for (;;) {
       const key = await queue.get();
       if (key === undefined) return;
-      const started = clock.now();
+      const startedMs = clock.now();
       try {
         const result = await reconcile(key);
         queue.forget(key);
         if (result?.requeueAfterMs !== undefined) {
           queue.addAfter(key, result.requeueAfterMs);
-          hooks.onResult?.(key, 'requeue_after', clock.now() - started);
+          hooks.onResult?.(key, 'requeue_after', clock.now() - startedMs);
         } else {
-          hooks.onResult?.(key, 'success', clock.now() - started);
+          hooks.onResult?.(key, 'success', clock.now() - startedMs);
         }
       } catch (error) {
-        hooks.onResult?.(key, 'error', clock.now() - started);
+        hooks.onResult?.(key, 'error', clock.now() - startedMs);
         hooks.onError?.(key, error);
         queue.addRateLimited(key);
       } finally {

@@ -33,7 +33,7 @@ interface State {
   render: () => Record<string, string>;
   key: string;
   writtenKey: string | undefined;
-  writtenAt: number;
+  writtenAtMs: number;
 }
 
 export function targetKey(t: Pick<WriteTarget, 'kind' | 'namespace' | 'name'>): string {
@@ -69,14 +69,14 @@ export class AnnotationWriter {
     const key = targetKey(target);
     let state = this.states.get(key);
     if (!state || state.target.uid !== target.uid) {
-      state = { target, render, key: displayKey, writtenKey: undefined, writtenAt: 0 };
+      state = { target, render, key: displayKey, writtenKey: undefined, writtenAtMs: 0 };
       this.states.set(key, state);
     }
     state.render = render;
     state.key = displayKey;
     if (displayKey === state.writtenKey) return false;
-    const wait = state.writtenAt + this.deps.annotateIntervalMs - this.deps.clock.now();
-    this.deps.queue.addAfter(key, Math.max(0, wait));
+    const waitMs = state.writtenAtMs + this.deps.annotateIntervalMs - this.deps.clock.now();
+    this.deps.queue.addAfter(key, Math.max(0, waitMs));
     return true;
   }
 
@@ -97,7 +97,7 @@ export class AnnotationWriter {
     try {
       await this.deps.client.patch(objectPath(target.kind, target.namespace, target.name), { metadata }, 'merge');
       state.writtenKey = writtenKey;
-      state.writtenAt = this.deps.clock.now();
+      state.writtenAtMs = this.deps.clock.now();
       this.deps.metrics.annotationWrites.inc({ kind: target.kind, result: 'success' });
       return undefined;
     } catch (error) {

@@ -292,7 +292,7 @@ export class PolicyController {
       if (pod) w.pods.push(pod);
     };
     for (const pod of cache.pods.store.values()) {
-      if (Object.keys(pod.gpuRequests).length === 0 || pod.endedAt !== undefined) continue;
+      if (Object.keys(pod.gpuRequests).length === 0 || pod.endedAtSeconds !== undefined) continue;
       const ref = workloadOf(pod, cache.replicaSets.store);
       const store =
         ref.kind === 'Deployment'
@@ -346,7 +346,7 @@ export class PolicyController {
     const key = `${w.kind}/${w.namespace}/${w.name}`;
     for (const pod of w.pods) {
       const node = cache.nodes.store.get(pod.nodeName);
-      if (!node || pod.startedAt === undefined) continue;
+      if (!node || pod.startedAtSeconds === undefined) continue;
       const costPerHour = rates?.get(pod.uid) ?? 0n;
       const gpus = Object.values(pod.gpuRequests).reduce((a, b) => a + b, 0);
       const last = lastCheckpointMs(pod.annotations, w.annotations);
@@ -356,7 +356,7 @@ export class PolicyController {
         if (taint) seen.interrupted.add(interruptKey);
         if (taint && !this.interrupted.has(interruptKey)) {
           this.interrupted.add(interruptKey);
-          const since = Math.max(last ?? 0, pod.startedAt * 1000);
+          const since = Math.max(last ?? 0, pod.startedAtSeconds * 1000);
           const risk = workAtRisk(gpus, since, now, costPerHour);
           const reason = `spot node ${node.name} is being reclaimed (${taint}): pod ${pod.name} risks ${risk.gpuHours.toFixed(2)} GPU-hours (${formatMoney(risk.cost, 2)} ${currency}) of work since ${last === undefined ? 'it started, no checkpoint reported' : `its last checkpoint at ${toRfc3339(Math.floor(last / 1000))}`}`;
           this.deps.metrics?.spotAtRisk.inc(
@@ -380,8 +380,8 @@ export class PolicyController {
         const fresh = checkpointFreshness({
           intervalMs,
           lastCheckpointMs: last,
-          startedAtMs: pod.startedAt * 1000,
-          now,
+          startedAtMs: pod.startedAtSeconds * 1000,
+          nowMs: now,
         });
         if (!fresh.stale) continue;
         seen.stale.add(key);
