@@ -5,6 +5,7 @@
  */
 import { parseMilli, parseUnits } from '../cost/quantity.ts';
 import { isGpuResource } from '../cost/gpu-units.ts';
+import type { WorkloadRef } from '../cost/types.ts';
 import { parseLedger, type Ledger } from '../cost/ledger.ts';
 
 type Dict = Readonly<Record<string, string>>;
@@ -65,10 +66,9 @@ export interface ReplicaSetRecord {
   readonly deployment: string | undefined;
 }
 
-export interface WorkloadRecord {
+/** The cached projection of a Job, Deployment or StatefulSet. */
+export interface WorkloadRecord extends WorkloadRef {
   readonly kind: 'Job' | 'Deployment' | 'StatefulSet';
-  readonly namespace: string;
-  readonly name: string;
   readonly uid: string;
   readonly resourceVersion: string;
   readonly labels: Dict;

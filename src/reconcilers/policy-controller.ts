@@ -27,6 +27,7 @@ import type { PolicyStatus } from '../crds/aicost-policy.ts';
 import type { PolicyRecord } from '../crds/policy-record.ts';
 import { formatMoney, parseMoney, type Nanos } from '../cost/money.ts';
 import { workloadKey } from '../cost/rollup.ts';
+import type { WorkloadRef } from '../cost/types.ts';
 import type { PrometheusClient } from '../measure/prometheus-client.ts';
 import { budgetNoticeDue, metricsCondition, readyCondition, stamp, unusableBecause } from '../policy/conditions.ts';
 import { isValidTimeZone, lastFire, parseCron } from '../policy/cron.ts';
@@ -86,13 +87,13 @@ export interface PolicyControllerDeps {
   readonly onSchedule?: () => void;
 }
 
-interface Workload {
+/**
+ * A governed workload as one pass joins it: the matching input (its namespace's labels are read when it is
+ * matched), its cached record and its GPU pods.
+ */
+interface Workload extends WorkloadRef, Omit<WorkloadView, 'namespaceLabels'> {
   readonly kind: 'Deployment' | 'StatefulSet' | 'Job' | 'Pod';
-  readonly namespace: string;
-  readonly name: string;
   readonly uid: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly annotations: Readonly<Record<string, string>>;
   readonly record: WorkloadRecord | undefined;
   readonly pods: PodRecord[];
 }
@@ -203,9 +204,7 @@ export class PolicyController {
     const seen = { stale: new Set<string>(), interrupted: new Set<string>(), forgone: new Set<string>() };
     for (const w of this.workloads()) {
       const view: WorkloadView = {
-        kind: w.kind,
         namespace: w.namespace,
-        name: w.name,
         labels: w.labels,
         annotations: w.annotations,
         namespaceLabels: this.deps.cache.namespaces.store.get(w.namespace)?.labels ?? {},
