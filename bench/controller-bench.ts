@@ -14,7 +14,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { createKubeClient, isNotFound, type KubeClient } from '../src/controller/kube-client.ts';
+import { createKubeClient, type KubeClient } from '../src/controller/kube-client.ts';
+import { isNotFound } from '../src/controller/errors.ts';
 import { metricValue, OperatorProcess } from '../test/e2e/support/operator.ts';
 
 const NODES = Number(process.env.BENCH_NODES ?? 1000);

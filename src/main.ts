@@ -8,6 +8,7 @@ import { pino, type Logger } from 'pino';
 import { loadBuildInfo, type BuildInfo } from './build-info.ts';
 import { parseWebhookCertArgs, route, versionOutput } from './cli.ts';
 import { ConfigError, kubeEnvironment, loadConfig, type Config } from './config/config.ts';
+import { collectionPath } from './controller/api-paths.ts';
 import { systemClock, type Clock } from './controller/clock.ts';
 import { createClusterCache } from './controller/cluster-cache.ts';
 import { startHttpServers } from './controller/http-server.ts';
@@ -16,7 +17,8 @@ import { loadDefaultConnection, type KubeConnection } from './controller/kube-co
 import { LeaderElector } from './controller/leader-election.ts';
 import { createMetrics } from './controller/metrics.ts';
 import { readiness } from './controller/readiness.ts';
-import { errorSummary, Reflector } from './controller/reflector.ts';
+import { errorSummary } from './controller/errors.ts';
+import { Reflector } from './controller/reflector.ts';
 import { createEventRecorder } from './controller/events.ts';
 import { followPolicySelectors } from './controller/pod-label-keys.ts';
 import { projectPolicy, type PolicyRecord } from './crds/policy-record.ts';
@@ -60,7 +62,7 @@ export async function run(
   };
   // Policies have their own reflector: accounting must not wait for the CRD to be installed.
   const policies = new Reflector<PolicyRecord>(
-    { name: 'aicostpolicies', path: '/apis/aicost.dev/v1alpha1/aicostpolicies', project: projectPolicy },
+    { name: 'aicostpolicies', path: collectionPath('AICostPolicy'), project: projectPolicy },
     client,
     clock,
     log,

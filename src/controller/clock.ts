@@ -16,21 +16,21 @@ export const systemClock: Clock = {
 
 /** A clock that moves only when told to; timers fire in time order as it advances. */
 export class FakeClock implements Clock {
-  private current: number;
-  private timers: { at: number; fn: () => void; id: number }[] = [];
+  private currentMs: number;
+  private timers: { atMs: number; fn: () => void; id: number }[] = [];
   private nextId = 1;
 
-  constructor(start = Date.UTC(2026, 0, 5, 9, 0, 0)) {
-    this.current = start;
+  constructor(startMs = Date.UTC(2026, 0, 5, 9, 0, 0)) {
+    this.currentMs = startMs;
   }
 
   now(): number {
-    return this.current;
+    return this.currentMs;
   }
 
   setTimeout(fn: () => void, ms: number): unknown {
     const id = this.nextId++;
-    this.timers.push({ at: this.current + Math.max(0, ms), fn, id });
+    this.timers.push({ atMs: this.currentMs + Math.max(0, ms), fn, id });
     return id;
   }
 
@@ -40,18 +40,18 @@ export class FakeClock implements Clock {
 
   /** Moves time forward, firing due timers in order (and letting promise callbacks run between them). */
   async advance(ms: number): Promise<void> {
-    const target = this.current + ms;
+    const target = this.currentMs + ms;
     for (;;) {
       // Let pending work run first: it may set timers that are already due.
       await flushPromises();
-      this.timers.sort((a, b) => a.at - b.at || a.id - b.id);
+      this.timers.sort((a, b) => a.atMs - b.atMs || a.id - b.id);
       const next = this.timers[0];
-      if (!next || next.at > target) break;
+      if (!next || next.atMs > target) break;
       this.timers.shift();
-      this.current = Math.max(this.current, next.at);
+      this.currentMs = Math.max(this.currentMs, next.atMs);
       next.fn();
     }
-    this.current = target;
+    this.currentMs = target;
     await flushPromises();
   }
 }

@@ -3,6 +3,7 @@
  * Decisions wait until every reflector has synced (hasSynced), as Karpenter waits for its cluster state.
  */
 import type { Logger } from 'pino';
+import { collectionPath } from './api-paths.ts';
 import type { Clock } from './clock.ts';
 import type { KubeClient } from './kube-client.ts';
 import type { Metrics } from './metrics.ts';
@@ -50,28 +51,28 @@ export function createClusterCache(
   };
   const make = <P>(o: ReflectorOptions<P>) =>
     new Reflector<P>({ relistIntervalMs: options.relistIntervalMs, ...o }, client, clock, log, hooks);
-  const nodes = make({ name: 'nodes', path: '/api/v1/nodes', project: projectNode });
+  const nodes = make({ name: 'nodes', path: collectionPath('Node'), project: projectNode });
   const podLabelKeys = new PodLabelKeys(options.labelKeys);
   // Only pods bound to a node hold resources; the field selector keeps pending ones out of the cache.
   const pods = make({
     name: 'pods',
-    path: '/api/v1/pods',
+    path: collectionPath('Pod'),
     fieldSelector: 'spec.nodeName!=',
     project: (pod: Parameters<typeof projectPod>[0]) => projectPod(pod, podLabelKeys),
   });
-  const replicaSets = make({ name: 'replicasets', path: '/apis/apps/v1/replicasets', project: projectReplicaSet });
-  const jobs = make({ name: 'jobs', path: '/apis/batch/v1/jobs', project: projectWorkload('Job') });
+  const replicaSets = make({ name: 'replicasets', path: collectionPath('ReplicaSet'), project: projectReplicaSet });
+  const jobs = make({ name: 'jobs', path: collectionPath('Job'), project: projectWorkload('Job') });
   const deployments = make({
     name: 'deployments',
-    path: '/apis/apps/v1/deployments',
+    path: collectionPath('Deployment'),
     project: projectWorkload('Deployment'),
   });
   const statefulSets = make({
     name: 'statefulsets',
-    path: '/apis/apps/v1/statefulsets',
+    path: collectionPath('StatefulSet'),
     project: projectWorkload('StatefulSet'),
   });
-  const namespaces = make({ name: 'namespaces', path: '/api/v1/namespaces', project: projectNamespace });
+  const namespaces = make({ name: 'namespaces', path: collectionPath('Namespace'), project: projectNamespace });
   const all = [nodes, pods, replicaSets, jobs, deployments, statefulSets, namespaces] as Reflector<unknown>[];
   return {
     nodes,

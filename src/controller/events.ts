@@ -4,9 +4,10 @@
  * client-go's recorder does, so a workload idle for hours does not flood the namespace.
  */
 import type { Logger } from 'pino';
+import { collectionPath, objectPath } from './api-paths.ts';
 import type { Clock } from './clock.ts';
 import type { KubeClient } from './kube-client.ts';
-import { errorSummary } from './reflector.ts';
+import { errorSummary } from './errors.ts';
 
 export interface ObjectRef {
   readonly apiVersion: string;
@@ -26,30 +27,30 @@ const AGGREGATE_MS = 10 * 60_000;
 export const COMPONENT = 'aicost-operator';
 
 export function createEventRecorder(client: KubeClient, clock: Clock, log: Logger): EventRecorder {
-  const recent = new Map<string, { name: string; namespace: string; count: number; at: number }>();
+  const recent = new Map<string, { name: string; namespace: string; count: number; atMs: number }>();
   return {
     async record(object, type, reason, message) {
       const namespace = object.namespace || 'default';
       const key = `${object.kind}/${namespace}/${object.name}/${reason}/${message}`;
-      const now = clock.now();
-      const nowIso = new Date(now).toISOString();
+      const nowMs = clock.now();
+      const nowIso = new Date(nowMs).toISOString();
       const last = recent.get(key);
       try {
-        if (last && now - last.at < AGGREGATE_MS) {
+        if (last && nowMs - last.atMs < AGGREGATE_MS) {
           last.count += 1;
-          last.at = now;
+          last.atMs = nowMs;
           await client.patch(
-            `/api/v1/namespaces/${last.namespace}/events/${last.name}`,
+            objectPath('Event', last.namespace, last.name),
             { count: last.count, lastTimestamp: nowIso },
             'merge',
           );
           return;
         }
-        const name = `${object.name}.${now.toString(16)}${Math.floor(Math.random() * 0xfff).toString(16)}`.slice(
+        const name = `${object.name}.${nowMs.toString(16)}${Math.floor(Math.random() * 0xfff).toString(16)}`.slice(
           0,
           253,
         );
-        await client.create(`/api/v1/namespaces/${namespace}/events`, {
+        await client.create(collectionPath('Event', namespace), {
           apiVersion: 'v1',
           kind: 'Event',
           metadata: { name, namespace },
@@ -64,7 +65,7 @@ export function createEventRecorder(client: KubeClient, clock: Clock, log: Logge
           reportingComponent: COMPONENT,
           reportingInstance: COMPONENT,
         });
-        recent.set(key, { name, namespace, count: 1, at: now });
+        recent.set(key, { name, namespace, count: 1, atMs: nowMs });
         if (recent.size > 10_000) recent.delete(recent.keys().next().value ?? '');
       } catch (error) {
         // An Event is best effort: never fail a reconcile because of one.

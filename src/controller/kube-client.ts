@@ -8,6 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import { discard, isOk, readText, send } from './http-request.ts';
 import { streamJsonArray } from './json-stream.ts';
 import { fromClientNode, type ClientNodeConfig, type KubeConnection } from './kube-connection.ts';
+import { KubeApiError, WatchStalledError, type StatusDetails } from './errors.ts';
 
 export type PatchType = 'merge' | 'json' | 'apply';
 
@@ -49,44 +50,6 @@ export interface KubeClient {
     onDone: (error: unknown) => void,
   ): Promise<WatchHandle>;
 }
-
-/** What a Status names as missing or refused: `kind` is a resource, e.g. "namespaces". */
-export interface StatusDetails {
-  readonly kind?: string;
-  readonly name?: string;
-}
-
-/** An API error with the fields worth logging: the HTTP code and the Status reason, not the whole body. */
-export class KubeApiError extends Error {
-  override readonly name = 'KubeApiError';
-  readonly code: number;
-  readonly reason: string;
-  /** The Status's details: a 404 on a create says whether the object's namespace is the missing thing. */
-  readonly details: StatusDetails;
-  constructor(
-    code: number,
-    reason: string,
-    message: string,
-    options?: ErrorOptions & { readonly details?: StatusDetails },
-  ) {
-    super(message, options);
-    this.code = code;
-    this.reason = reason;
-    this.details = options?.details ?? {};
-  }
-}
-
-/** A watch that received nothing (not even a bookmark) for too long; the reflector relists. */
-export class WatchStalledError extends Error {
-  override readonly name = 'WatchStalledError';
-}
-
-export const isConflict = (e: unknown): boolean => e instanceof KubeApiError && e.code === 409;
-export const isNotFound = (e: unknown): boolean => e instanceof KubeApiError && e.code === 404;
-export const isGone = (e: unknown): boolean => e instanceof KubeApiError && e.code === 410;
-/** A 404 that names the namespace as missing (a create in it), not the object itself. */
-export const isNamespaceNotFound = (e: unknown, namespace: string): boolean =>
-  e instanceof KubeApiError && e.code === 404 && e.details.kind === 'namespaces' && e.details.name === namespace;
 
 const CONTENT_TYPE: Record<PatchType, string> = {
   merge: 'application/merge-patch+json',

@@ -5,13 +5,8 @@ import { join } from 'node:path';
 import { Agent } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import {
-  createKubeClient,
-  isNamespaceNotFound,
-  isNotFound,
-  WatchStalledError,
-  type WatchEventType,
-} from './kube-client.ts';
+import { createKubeClient, type WatchEventType } from './kube-client.ts';
+import { isNamespaceNotFound, isNotFound, WatchStalledError } from './errors.ts';
 import { connectionFromFile, loadDefaultConnection, type KubeConnection } from './kube-connection.ts';
 import { generateSelfSigned } from '../webhook/self-signed.ts';
 

@@ -68,9 +68,9 @@ interface KubeconfigFile {
 
 /** A token re-read from its file at most once a minute (projected service account tokens rotate). */
 function tokenSource(read: () => Promise<string>): () => Promise<string> {
-  let cached: { token: string; at: number } | undefined;
+  let cached: { token: string; atMs: number } | undefined;
   return async () => {
-    if (!cached || Date.now() - cached.at > REFRESH_MS) cached = { token: (await read()).trim(), at: Date.now() };
+    if (!cached || Date.now() - cached.atMs > REFRESH_MS) cached = { token: (await read()).trim(), atMs: Date.now() };
     return cached.token;
   };
 }
@@ -160,25 +160,25 @@ export function fromClientNode(kc: ClientNodeConfig): KubeConnection {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('the kubeconfig has no current cluster');
   const server = cluster.server.replace(/\/$/, '');
-  let auth: { headers: Record<string, string>; agent: HttpAgent; headersAt: number; poolAt: number } | undefined;
+  let auth: { headers: Record<string, string>; agent: HttpAgent; headersAtMs: number; poolAtMs: number } | undefined;
   return {
     server,
     credentials: async () => {
-      const now = Date.now();
-      if (!auth || now - auth.headersAt > REFRESH_MS) {
+      const nowMs = Date.now();
+      if (!auth || nowMs - auth.headersAtMs > REFRESH_MS) {
         const options: AgentOptions & { headers?: Record<string, string>; auth?: string } = {};
         await kc.applyToHTTPSOptions(options as never);
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(options.headers ?? {})) headers[k.toLowerCase()] = v;
         if (options.auth) headers.authorization = `Basic ${Buffer.from(options.auth).toString('base64')}`;
-        if (!auth || now - auth.poolAt > 10 * REFRESH_MS) {
+        if (!auth || nowMs - auth.poolAtMs > 10 * REFRESH_MS) {
           auth?.agent.destroy();
           const { ca, cert, key, rejectUnauthorized, servername } = options;
           const tls: AgentOptions = { ca, cert, key, ...(servername ? { servername } : {}) };
           if (rejectUnauthorized !== undefined) tls.rejectUnauthorized = rejectUnauthorized;
-          auth = { headers, agent: keepAliveAgent(server, tls), headersAt: now, poolAt: now };
+          auth = { headers, agent: keepAliveAgent(server, tls), headersAtMs: nowMs, poolAtMs: nowMs };
         } else {
-          auth = { ...auth, headers, headersAt: now };
+          auth = { ...auth, headers, headersAtMs: nowMs };
         }
       }
       return { headers: auth.headers, agent: auth.agent };

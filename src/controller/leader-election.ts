@@ -6,9 +6,10 @@
  * Lease so a standby takes over at once. Updates carry the resourceVersion, so two candidates never both win.
  */
 import type { Logger } from 'pino';
+import { collectionPath } from './api-paths.ts';
 import type { Clock } from './clock.ts';
-import { isConflict, isNamespaceNotFound, isNotFound, type KubeClient } from './kube-client.ts';
-import { errorSummary } from './reflector.ts';
+import type { KubeClient } from './kube-client.ts';
+import { errorSummary, isConflict, isNamespaceNotFound, isNotFound } from './errors.ts';
 
 /** Leases take MicroTime: RFC 3339 with exactly six fractional digits. */
 export function microTime(ms: number): string {
@@ -46,7 +47,7 @@ export class LeaderElector {
   private leading = false;
   private stopped = false;
   private observedRecord = '';
-  private observedAt = 0;
+  private observedAtMs = 0;
   private lastRenewAt = 0;
   private namespaceMissing = false;
   private timer: unknown;
@@ -88,7 +89,7 @@ export class LeaderElector {
   }
 
   private get path(): string {
-    return `/apis/coordination.k8s.io/v1/namespaces/${this.options.namespace}/leases`;
+    return collectionPath('Lease', this.options.namespace);
   }
 
   private schedule(): void {
@@ -101,15 +102,15 @@ export class LeaderElector {
     try {
       const ok = await this.tryAcquireOrRenew();
       this.noteNamespaceMissing(false);
-      const now = this.clock.now();
+      const nowMs = this.clock.now();
       if (ok) {
-        this.lastRenewAt = now;
+        this.lastRenewAt = nowMs;
         if (!this.leading) {
           this.leading = true;
           this.log.info({ identity: this.options.identity }, 'became the leader');
           this.callbacks.onStartedLeading();
         }
-      } else if (this.leading && now - this.lastRenewAt > this.options.renewDeadlineMs) {
+      } else if (this.leading && nowMs - this.lastRenewAt > this.options.renewDeadlineMs) {
         this.loseLeadership('could not renew the lease within the renew deadline');
       }
     } catch (error) {
@@ -142,8 +143,8 @@ export class LeaderElector {
   }
 
   private async tryAcquireOrRenew(): Promise<boolean> {
-    const now = this.clock.now();
-    const nowIso = microTime(now);
+    const nowMs = this.clock.now();
+    const nowIso = microTime(nowMs);
     const { identity, leaseDurationMs } = this.options;
     let lease: Lease;
     try {
@@ -173,11 +174,11 @@ export class LeaderElector {
     const record = `${spec.holderIdentity ?? ''}|${spec.renewTime ?? ''}`;
     if (record !== this.observedRecord) {
       this.observedRecord = record;
-      this.observedAt = now;
+      this.observedAtMs = nowMs;
     }
     const holder = spec.holderIdentity ?? '';
     const durationMs = (spec.leaseDurationSeconds ?? Math.ceil(leaseDurationMs / 1000)) * 1000;
-    const held = holder !== '' && holder !== identity && this.observedAt + durationMs > now;
+    const held = holder !== '' && holder !== identity && this.observedAtMs + durationMs > nowMs;
     if (held) return false;
     const transitions = (spec.leaseTransitions ?? 0) + (holder === identity ? 0 : 1);
     try {

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { FakeClock, flushPromises } from './clock.ts';
-import { KubeApiError } from './kube-client.ts';
+import { KubeApiError } from './errors.ts';
 import { Manager } from './manager.ts';
 import { TerminalError, type ReconcileOutcome } from './workqueue.ts';
 

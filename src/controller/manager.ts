@@ -7,7 +7,7 @@
  */
 import type { Logger } from 'pino';
 import type { Clock } from './clock.ts';
-import { errorSummary } from './reflector.ts';
+import { errorSummary } from './errors.ts';
 import {
   DEFAULT_RATE_LIMITER,
   runWorkers,

@@ -8,7 +8,8 @@
 import type { Logger } from 'pino';
 import type { LabelSelector } from '../crds/aicost-policy.ts';
 import type { PolicyRecord } from '../crds/policy-record.ts';
-import { errorSummary, type Reflector } from './reflector.ts';
+import { errorSummary } from './errors.ts';
+import type { Reflector } from './reflector.ts';
 
 export class PodLabelKeys {
   private readonly base: readonly string[];

@@ -5,7 +5,8 @@
  */
 import { parseMilli, parseUnits } from '../cost/quantity.ts';
 import { isGpuResource } from '../cost/gpu-units.ts';
-import { parseLedger, type Ledger } from '../reconcilers/annotations.ts';
+import type { WorkloadRef } from '../cost/types.ts';
+import { parseLedger, type Ledger } from '../cost/ledger.ts';
 
 type Dict = Readonly<Record<string, string>>;
 
@@ -29,7 +30,7 @@ export interface NodeRecord {
   readonly gpuResources: Readonly<Record<string, number>>;
   readonly cpuMillis: number;
   readonly memoryBytes: number;
-  readonly createdAt: number;
+  readonly createdAtSeconds: number;
   readonly taints: readonly { readonly key: string; readonly effect: string }[];
 }
 
@@ -46,10 +47,10 @@ export interface PodRecord {
   readonly phase: string;
   readonly resourceVersion: string;
   /** Epoch seconds the pod started holding its node's resources (status.startTime). */
-  readonly startedAt: number | undefined;
+  readonly startedAtSeconds: number | undefined;
   /** Epoch seconds its containers all finished (Succeeded/Failed), if they did. */
-  readonly endedAt: number | undefined;
-  readonly deletingAt: number | undefined;
+  readonly endedAtSeconds: number | undefined;
+  readonly deletingAtSeconds: number | undefined;
   readonly gpuRequests: Readonly<Record<string, number>>;
   readonly cpuMillis: number;
   readonly memoryBytes: number;
@@ -65,10 +66,9 @@ export interface ReplicaSetRecord {
   readonly deployment: string | undefined;
 }
 
-export interface WorkloadRecord {
+/** The cached projection of a Job, Deployment or StatefulSet. */
+export interface WorkloadRecord extends WorkloadRef {
   readonly kind: 'Job' | 'Deployment' | 'StatefulSet';
-  readonly namespace: string;
-  readonly name: string;
   readonly uid: string;
   readonly resourceVersion: string;
   readonly labels: Dict;
@@ -143,7 +143,7 @@ export function projectNode(node: RawNode): NodeRecord | undefined {
     gpuResources,
     cpuMillis: parseMilli(allocatable.cpu) ?? 0,
     memoryBytes: parseUnits(allocatable.memory) ?? 0,
-    createdAt: epochSeconds(meta.creationTimestamp) ?? 0,
+    createdAtSeconds: epochSeconds(meta.creationTimestamp) ?? 0,
     taints: (node.spec?.taints ?? []).map((t) => ({ key: t.key ?? '', effect: t.effect ?? '' })),
   };
 }
@@ -204,12 +204,12 @@ export function projectPod(pod: RawPod, labelKeys: { has(key: string): boolean }
     if (isGpuResource(name) && milli > 0) gpuRequests[name] = Math.ceil(milli / 1000);
   }
   const phase = pod.status?.phase ?? 'Pending';
-  let endedAt: number | undefined;
+  let endedAtSeconds: number | undefined;
   if (phase === 'Succeeded' || phase === 'Failed') {
     const finished = (pod.status?.containerStatuses ?? [])
       .map((s) => epochSeconds(s.state?.terminated?.finishedAt))
       .filter((t): t is number => t !== undefined);
-    endedAt = finished.length > 0 ? Math.max(...finished) : epochSeconds(meta.deletionTimestamp);
+    endedAtSeconds = finished.length > 0 ? Math.max(...finished) : epochSeconds(meta.deletionTimestamp);
   }
   const controller = meta.ownerReferences?.find((o) => o.controller) ?? meta.ownerReferences?.[0];
   return {
@@ -219,9 +219,9 @@ export function projectPod(pod: RawPod, labelKeys: { has(key: string): boolean }
     nodeName: spec.nodeName,
     phase,
     resourceVersion: meta.resourceVersion ?? '',
-    startedAt: epochSeconds(pod.status?.startTime),
-    endedAt,
-    deletingAt: epochSeconds(meta.deletionTimestamp),
+    startedAtSeconds: epochSeconds(pod.status?.startTime),
+    endedAtSeconds,
+    deletingAtSeconds: epochSeconds(meta.deletionTimestamp),
     gpuRequests,
     cpuMillis: requestsMilli.cpu ?? 0,
     memoryBytes: Math.ceil((requestsMilli.memory ?? 0) / 1000),

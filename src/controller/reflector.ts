@@ -11,7 +11,8 @@
  */
 import type { Logger } from 'pino';
 import type { Clock } from './clock.ts';
-import { KubeApiError, type KubeClient, type WatchEventType, type WatchHandle } from './kube-client.ts';
+import { errorSummary, KubeApiError } from './errors.ts';
+import type { KubeClient, WatchEventType, WatchHandle } from './kube-client.ts';
 
 export interface KubeObject {
   readonly metadata?: {
@@ -253,10 +254,4 @@ export class Reflector<P> {
       }
     }
   }
-}
-
-/** A short, loggable form of an error: no response bodies. */
-export function errorSummary(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`.slice(0, 500);
-  return String(error).slice(0, 500);
 }

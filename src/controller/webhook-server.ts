@@ -43,7 +43,7 @@ export async function startWebhookServer(options: {
     throw new Error(`cannot read the webhook certificate from ${options.certDir}: ${(error as Error).message}`);
   });
   const server: Server = createServer({ cert: pair.cert, key: pair.key, minVersion: 'TLSv1.2' }, (req, res) => {
-    const started = process.hrtime.bigint();
+    const startedNs = process.hrtime.bigint();
     const path = req.url?.split('?')[0] ?? '';
     if (req.method !== 'POST' || path !== WEBHOOK_PATH) {
       res.writeHead(404).end();
@@ -71,7 +71,7 @@ export async function startWebhookServer(options: {
       }
       const answer = JSON.stringify(options.handle(path, body));
       res.writeHead(200, { 'content-type': 'application/json' }).end(answer);
-      options.onLatency?.(Number(process.hrtime.bigint() - started) / 1e9);
+      options.onLatency?.(Number(process.hrtime.bigint() - startedNs) / 1e9);
     });
   });
   await new Promise<void>((resolve, reject) => {

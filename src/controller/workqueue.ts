@@ -7,7 +7,8 @@
  * - addAfter() for requeue-after results.
  */
 import type { Clock } from './clock.ts';
-import { isConflict } from './kube-client.ts';
+import { isConflict } from './errors.ts';
+import { TokenBucket } from './token-bucket.ts';
 
 export interface QueueMetrics {
   adds?(name: string): void;
@@ -29,10 +30,9 @@ export class WorkQueue {
   private readonly dirty = new Set<string>();
   private readonly processing = new Set<string>();
   private readonly failures = new Map<string, number>();
-  private readonly delayed = new Map<string, { at: number; handle: unknown }>();
+  private readonly delayed = new Map<string, { atMs: number; handle: unknown }>();
   private readonly waiters: ((key: string | undefined) => void)[] = [];
-  private tokens: number;
-  private lastRefill: number;
+  private readonly bucket: TokenBucket;
   private shuttingDown = false;
 
   readonly name: string;
@@ -50,8 +50,7 @@ export class WorkQueue {
     this.clock = clock;
     this.limiter = limiter;
     this.metrics = metrics;
-    this.tokens = limiter.burst;
-    this.lastRefill = clock.now();
+    this.bucket = new TokenBucket(limiter.qps, limiter.burst, clock);
   }
 
   get length(): number {
@@ -75,18 +74,18 @@ export class WorkQueue {
   }
 
   /** Adds the key after `ms`; an earlier pending add for the same key wins. */
-  addAfter(key: string, ms: number): void {
+  addAfter(key: string, delayMs: number): void {
     if (this.shuttingDown) return;
-    if (ms <= 0) return this.add(key);
-    const at = this.clock.now() + ms;
+    if (delayMs <= 0) return this.add(key);
+    const atMs = this.clock.now() + delayMs;
     const pending = this.delayed.get(key);
-    if (pending && pending.at <= at) return;
+    if (pending && pending.atMs <= atMs) return;
     if (pending) this.clock.clearTimeout(pending.handle);
     const handle = this.clock.setTimeout(() => {
       this.delayed.delete(key);
       this.add(key);
-    }, ms);
-    this.delayed.set(key, { at, handle });
+    }, delayMs);
+    this.delayed.set(key, { atMs, handle });
   }
 
   /** Adds the key after its backoff delay and counts a failure for it. */
@@ -136,13 +135,8 @@ export class WorkQueue {
     const failures = this.failures.get(key) ?? 0;
     this.failures.set(key, failures + 1);
     const backoff = Math.min(this.limiter.maxDelayMs, this.limiter.baseDelayMs * 2 ** failures);
-    // Token bucket: each retry takes a token; an empty bucket delays until the next token.
-    const now = this.clock.now();
-    this.tokens = Math.min(this.limiter.burst, this.tokens + ((now - this.lastRefill) / 1000) * this.limiter.qps);
-    this.lastRefill = now;
-    this.tokens -= 1;
-    const bucketDelay = this.tokens >= 0 ? 0 : (-this.tokens / this.limiter.qps) * 1000;
-    return Math.max(backoff, bucketDelay);
+    // Each retry takes a token; an empty bucket delays until the next token.
+    return Math.max(backoff, this.bucket.reserve());
   }
 }
 
@@ -184,19 +178,19 @@ export function runWorkers(
     for (;;) {
       const key = await queue.get();
       if (key === undefined) return;
-      const started = clock.now();
+      const startedMs = clock.now();
       try {
         const result = await reconcile(key);
         queue.forget(key);
         if (result?.requeueAfterMs !== undefined) {
           queue.addAfter(key, result.requeueAfterMs);
-          hooks.onResult?.(key, 'requeue_after', clock.now() - started);
+          hooks.onResult?.(key, 'requeue_after', clock.now() - startedMs);
         } else {
-          hooks.onResult?.(key, 'success', clock.now() - started);
+          hooks.onResult?.(key, 'success', clock.now() - startedMs);
         }
       } catch (error) {
         const outcome = error instanceof TerminalError ? 'terminal' : isConflict(error) ? 'conflict' : 'error';
-        hooks.onResult?.(key, outcome, clock.now() - started);
+        hooks.onResult?.(key, outcome, clock.now() - startedMs);
         if (outcome !== 'conflict') hooks.onError?.(key, error);
         if (outcome === 'terminal') queue.forget(key);
         else queue.addRateLimited(key);

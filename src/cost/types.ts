@@ -43,6 +43,10 @@ export interface NodeFacts {
 
 export type OwnerKind = 'Job' | 'Deployment' | 'StatefulSet' | 'Pod' | 'Other';
 
+/**
+ * The one reference to a workload: what a pod's cost rolls up to, and the identity the cached record
+ * (WorkloadRecord) and the policy matching input (WorkloadView) extend.
+ */
 export interface WorkloadRef {
   readonly kind: OwnerKind;
   readonly namespace: string;

@@ -28,14 +28,14 @@ export function stamp(
   facts: ConditionFacts,
   previous: readonly { type: string; status: string; lastTransitionTime: string }[] | undefined,
   generation: number,
-  now: string,
+  nowRfc3339: string,
 ): Condition {
   const old = previous?.find((c) => c.type === facts.type);
   return {
     type: facts.type,
     status: facts.status,
     observedGeneration: generation,
-    lastTransitionTime: old?.status === facts.status ? old.lastTransitionTime : now,
+    lastTransitionTime: old?.status === facts.status ? old.lastTransitionTime : nowRfc3339,
     reason: facts.reason,
     message: facts.message.slice(0, MAX_MESSAGE),
   };

@@ -6,8 +6,8 @@
 
 const STAMP = / by policy (\S+) \((\w+)\) at (\S+)$/;
 
-export function actionStamp(what: string, policy: string, rule: string, at: string): string {
-  return `${what} by policy ${policy} (${rule}) at ${at}`;
+export function actionStamp(what: string, policy: string, rule: string, atRfc3339: string): string {
+  return `${what} by policy ${policy} (${rule}) at ${atRfc3339}`;
 }
 
 /**

@@ -4,9 +4,7 @@ import { assignRules, matchPolicy, modeOf, type PolicyRef, type WorkloadView } f
 
 const policy = (name: string, spec: unknown): PolicyRef => ({ name, spec: policySpecSchema.parse(spec) });
 const workload = (over: Partial<WorkloadView> = {}): WorkloadView => ({
-  kind: 'Deployment',
   namespace: 'team-a',
-  name: 'llm-dev',
   labels: { environment: 'dev', team: 'a' },
   annotations: {},
   namespaceLabels: { tier: 'dev' },

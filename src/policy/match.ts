@@ -17,10 +17,12 @@ export interface PolicyRef {
   readonly spec: PolicySpec;
 }
 
+/**
+ * What policy matching reads of a workload, and nothing more: the policy engine's input. Its identity is not
+ * part of it (matching never reads it); callers keep that in a WorkloadRef or a WorkloadRecord.
+ */
 export interface WorkloadView {
-  readonly kind: string;
   readonly namespace: string;
-  readonly name: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly annotations: Readonly<Record<string, string>>;
   readonly namespaceLabels: Readonly<Record<string, string>>;

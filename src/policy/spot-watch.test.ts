@@ -55,7 +55,7 @@ describe('spot watch', () => {
       intervalMs: interval * MIN,
       lastCheckpointMs: last === undefined ? undefined : T - last * MIN,
       startedAtMs: T - started * MIN,
-      now: T,
+      nowMs: T,
     });
     expect(f.stale).toBe(stale);
     expect(f.sinceMs).toBe(T - since * MIN);
@@ -77,13 +77,13 @@ describe('spot watch', () => {
 });
 
 describe('spot placements to count', () => {
-  const placed = (name: string, startedAt: number | undefined, placement: string, policy = 'spot-train') => ({
+  const placed = (name: string, startedAtSeconds: number | undefined, placement: string, policy = 'spot-train') => ({
     name,
-    startedAt,
+    startedAtSeconds,
     annotations: { 'aicost.dev/spot-placement': placement, 'aicost.dev/spot-policy': policy },
   });
   it.each([
-    ['no pod placed', [{ name: 'a', startedAt: 1, annotations: {} }], undefined, undefined],
+    ['no pod placed', [{ name: 'a', startedAtSeconds: 1, annotations: {} }], undefined, undefined],
     ['one pod, not yet counted', [placed('a', 1, 'Preferred')], undefined, 'Preferred by spot-train'],
     ['one pod, counted', [placed('a', 1, 'Preferred')], 'Preferred by spot-train', undefined],
     ['kept off spot', [placed('a', 1, 'Avoided')], undefined, 'Avoided by spot-train'],
@@ -121,7 +121,7 @@ describe('spot placements to count', () => {
     ['an unknown placement', [placed('a', 1, 'Sometimes')], undefined, undefined],
     [
       'no policy named',
-      [{ name: 'a', startedAt: 1, annotations: { 'aicost.dev/spot-placement': 'Preferred' } }],
+      [{ name: 'a', startedAtSeconds: 1, annotations: { 'aicost.dev/spot-placement': 'Preferred' } }],
       undefined,
       undefined,
     ],

@@ -54,11 +54,11 @@ export function checkpointFreshness(args: {
   readonly intervalMs: number;
   readonly lastCheckpointMs: number | undefined;
   readonly startedAtMs: number;
-  readonly now: number;
+  readonly nowMs: number;
 }): Freshness {
   const reported = args.lastCheckpointMs !== undefined;
   const sinceMs = Math.max(args.lastCheckpointMs ?? args.startedAtMs, args.startedAtMs);
-  return { stale: args.now - sinceMs > 2 * args.intervalMs, sinceMs, reported };
+  return { stale: args.nowMs - sinceMs > 2 * args.intervalMs, sinceMs, reported };
 }
 
 export interface WorkAtRisk {
@@ -67,8 +67,8 @@ export interface WorkAtRisk {
 }
 
 /** GPU-hours and cost accrued since the last checkpoint: what a reclaim now would throw away. */
-export function workAtRisk(gpus: number, sinceMs: number, now: number, costPerHour: Nanos): WorkAtRisk {
-  const ms = Math.max(0, now - sinceMs);
+export function workAtRisk(gpus: number, sinceMs: number, nowMs: number, costPerHour: Nanos): WorkAtRisk {
+  const ms = Math.max(0, nowMs - sinceMs);
   return { gpuHours: (gpus * ms) / 3_600_000, cost: divRoundHalfUp(costPerHour * BigInt(ms), 3_600_000n) };
 }
 
@@ -88,7 +88,7 @@ const PLACEMENTS = new Set(['Preferred', 'Required', 'Avoided']);
 export interface PlacedPod {
   readonly name: string;
   /** Epoch seconds. */
-  readonly startedAt: number | undefined;
+  readonly startedAtSeconds: number | undefined;
   readonly annotations: Readonly<Record<string, string>>;
 }
 
@@ -116,7 +116,7 @@ export function placementToRecord(
   for (const pod of pods) {
     const placement = pod.annotations[SPOT_ANNOTATION.placement];
     if (placement === undefined || !PLACEMENTS.has(placement) || !pod.annotations[SPOT_ANNOTATION.policy]) continue;
-    const order = (p: PlacedPod) => p.startedAt ?? -Infinity;
+    const order = (p: PlacedPod) => p.startedAtSeconds ?? -Infinity;
     if (!newest || order(pod) > order(newest) || (order(pod) === order(newest) && pod.name > newest.name)) newest = pod;
   }
   if (!newest) return undefined;

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { Metrics } from '../controller/metrics.ts';
-import { errorSummary } from '../controller/reflector.ts';
+import { asError, errorSummary } from '../controller/errors.ts';
 import {
   combineSignals,
   SIGNALS,
@@ -41,22 +41,22 @@ export function initMeasureMetrics(metrics: Metrics): void {
 export async function querySignal(
   deps: MeasureDeps,
   signalIndex: number,
-  now: number,
-  window: number,
+  nowSeconds: number,
+  windowSeconds: number,
 ): Promise<SignalSummary | Error> {
   const { prometheus, metrics, options } = deps;
   const signal = SIGNALS[signalIndex] ?? SIGNALS[0];
   const end = metrics.promLatency.startTimer({ signal: signal.metric });
   try {
-    const series = await prometheus.queryMatrix(`${signal.metric}[${window}s]`, now);
+    const series = await prometheus.queryMatrix(`${signal.metric}[${windowSeconds}s]`, nowSeconds);
     return summarizeSignal(series, signal.scale, signal.metric, {
-      windowSeconds: window,
+      windowSeconds,
       idleThreshold: options.idleThreshold,
       scrapeIntervalSeconds: options.scrapeIntervalMs / 1000,
     });
   } catch (error) {
     metrics.promErrors.inc({ signal: signal.metric });
-    return error instanceof Error ? error : new Error(String(error));
+    return asError(error);
   } finally {
     end();
   }
@@ -66,8 +66,8 @@ export async function querySignal(
 export async function measurePods(
   deps: MeasureDeps,
   gpuPods: readonly string[],
-  now: number,
-  window: number,
+  nowSeconds: number,
+  windowSeconds: number,
   preferred: Promise<SignalSummary | Error>,
 ): Promise<{
   pods: ReadonlyMap<string, PodUtilization>;
@@ -81,7 +81,7 @@ export async function measurePods(
     // A fallback signal is asked for only when the preferred ones left a GPU pod without data: with
     // profiling metrics enabled (the usual case) that halves the Prometheus work of a cycle.
     if (summaries.length > 0 && gpuPods.every((key) => decidedBy(summaries, key))) break;
-    const result = index === 0 ? await preferred : await querySignal(deps, index, now, window);
+    const result = index === 0 ? await preferred : await querySignal(deps, index, nowSeconds, windowSeconds);
     if (result instanceof Error) failures.push(errorSummary(result));
     else summaries.push(result);
   }

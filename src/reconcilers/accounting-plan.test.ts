@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { divRoundHalfUp, formatMoney, parseMoney } from '../cost/money.ts';
 import { GPU_UNITS_PER_GPU, type NodeFacts, type PodFacts } from '../cost/types.ts';
 import { tenDollarNode } from '../testing/cost-fixtures.ts';
-import type { Ledger } from './annotations.ts';
+import type { Ledger } from '../cost/ledger.ts';
 import {
   draftAccounting,
   finishAccounting,
@@ -45,8 +45,8 @@ const money = (n: bigint | undefined) => (n === undefined ? 'none' : formatMoney
 describe('accounting plan', () => {
   it('starts a new pod, its Job and its namespace from the pod start', () => {
     const plan = planAccounting({
-      now: T0 + 1800,
-      cycleStart: T0 + 1740,
+      nowSeconds: T0 + 1800,
+      cycleStartSeconds: T0 + 1740,
       currency: 'USD',
       nodes: [node],
       pods: [pod('a')],
@@ -67,8 +67,8 @@ describe('accounting plan', () => {
       namespaces: new Map([['ml', ledger('100', T0 + 1800)]]),
     };
     const plan = planAccounting({
-      now: T0 + 1860,
-      cycleStart: T0 + 1800,
+      nowSeconds: T0 + 1860,
+      cycleStartSeconds: T0 + 1800,
       currency: 'USD',
       nodes: [node],
       pods: [pod('a')],
@@ -87,10 +87,10 @@ describe('accounting plan', () => {
       workloads: new Map([['Job/ml/train', ledger('0.8333333', T0 + 3000)]]),
       namespaces: new Map(),
     };
-    const now = T0 + 4200;
+    const nowSeconds = T0 + 4200;
     const plan = planAccounting({
-      now,
-      cycleStart: now - 60,
+      nowSeconds,
+      cycleStartSeconds: nowSeconds - 60,
       currency: 'USD',
       nodes: [node],
       pods: [pod('a')],
@@ -101,12 +101,12 @@ describe('accounting plan', () => {
     expect(money(plan.workloads.get('Job/ml/train')?.ledger.cost)).toBe('1.166667');
     // A ledger already at `now` (another leader wrote it) adds nothing.
     const again = planAccounting({
-      now,
-      cycleStart: now - 60,
+      nowSeconds,
+      cycleStartSeconds: nowSeconds - 60,
       currency: 'USD',
       nodes: [node],
       pods: [pod('a')],
-      ledgers: { ...empty, pods: new Map([['uid-a', ledger('1.166667', now)]]) },
+      ledgers: { ...empty, pods: new Map([['uid-a', ledger('1.166667', nowSeconds)]]) },
     });
     expect(money(again.pods.get('uid-a')?.delta)).toBe('0.000000');
   });
@@ -115,8 +115,8 @@ describe('accounting plan', () => {
     const ended = pod('a', { until: T0 + 1830 });
     const ledgers: Ledgers = { ...empty, workloads: new Map([['Job/ml/train', ledger('0.5', T0 + 1800)]]) };
     const plan = planAccounting({
-      now: T0 + 1860,
-      cycleStart: T0 + 1800,
+      nowSeconds: T0 + 1860,
+      cycleStartSeconds: T0 + 1800,
       currency: 'USD',
       nodes: [node],
       pods: [ended],
@@ -132,8 +132,8 @@ describe('accounting plan', () => {
     const p = pod('a', { from: monthStart - 3600 });
     const ledgers: Ledgers = { ...empty, namespaces: new Map([['ml', ledger('250', monthStart - 60)]]) };
     const plan = planAccounting({
-      now: monthStart + 1800,
-      cycleStart: monthStart + 1740,
+      nowSeconds: monthStart + 1800,
+      cycleStartSeconds: monthStart + 1740,
       currency: 'USD',
       nodes: [node],
       pods: [p],
@@ -146,8 +146,8 @@ describe('accounting plan', () => {
     const busy = pod('busy', { gpuUnits: 3 * GPU_UNITS_PER_GPU, utilization: { mean: 0.9, idleRatio: 0 } });
     const idle = pod('idle', { utilization: { mean: 0.02, idleRatio: 1 } });
     const plan = planAccounting({
-      now: T0 + 60,
-      cycleStart: T0,
+      nowSeconds: T0 + 60,
+      cycleStartSeconds: T0,
       currency: 'USD',
       nodes: [node],
       pods: [busy, idle],
@@ -173,7 +173,14 @@ describe('accounting plan', () => {
       workloads: new Map([['Job/ml/train', ledger('0.2', T0 + 1500)]]),
       namespaces: new Map([['ml', ledger('0.3', T0 + 1770)]]),
     };
-    const input = { now: T0 + 1800, cycleStart: T0 + 1740, currency: 'USD', nodes: [node], pods: facts, ledgers };
+    const input = {
+      nowSeconds: T0 + 1800,
+      cycleStartSeconds: T0 + 1740,
+      currency: 'USD',
+      nodes: [node],
+      pods: facts,
+      ledgers,
+    };
     const bare = facts.map((f) => ({ ...f, utilization: undefined as PodFacts['utilization'] }));
     const draft = draftAccounting({ ...input, pods: bare });
     bare.forEach((f, i) => (f.utilization = facts[i]?.utilization));
@@ -217,8 +224,8 @@ describe('accounting plan', () => {
     ['an unpriced node', { ...node, perHour: undefined }, quarterIdle, undefined, '0.000000000', '0.000000000'],
   ])('accrues the idle GPU cost like cost: %s', (_, n, utilization, before, expected, delta) => {
     const plan = planAccounting({
-      now: T0 + 1800,
-      cycleStart: T0 + 1740,
+      nowSeconds: T0 + 1800,
+      cycleStartSeconds: T0 + 1740,
       currency: 'USD',
       nodes: [n],
       pods: [pod('a', { from: T0 + 1740, utilization })],
@@ -239,8 +246,8 @@ describe('accounting plan', () => {
       workload: { kind: 'Other', namespace: 'ml', name: 'ds' },
     });
     const plan = planAccounting({
-      now: T0 + 3600,
-      cycleStart: T0 + 3540,
+      nowSeconds: T0 + 3600,
+      cycleStartSeconds: T0 + 3540,
       currency: 'USD',
       nodes: [node],
       pods: [cpuOnly],
@@ -261,8 +268,8 @@ describe('accounting plan', () => {
       onDemandPerHour: parseMoney('10'),
     };
     const plan = planAccounting({
-      now: T0 + 3600,
-      cycleStart: T0 + 3540,
+      nowSeconds: T0 + 3600,
+      cycleStartSeconds: T0 + 3540,
       currency: 'USD',
       nodes: [node, spot],
       pods: [pod('s', { nodeName: 'spot1' }), pod('o', { workload: { kind: 'Job', namespace: 'ml', name: 'od' } })],

@@ -22,12 +22,12 @@ import { attributeInterval, idleCostOf, idleSecondsOf } from '../cost/engine.ts'
 import { mulDivRoundHalfUp, mulDivToNumber, type Nanos } from '../cost/money.ts';
 import { workloadKey } from '../cost/rollup.ts';
 import { type IntervalCost, type NodeFacts, type PodCost, type PodFacts } from '../cost/types.ts';
-import type { Display, Ledger } from './annotations.ts';
+import type { Display, Ledger } from '../cost/ledger.ts';
 
 export interface AccountingInput {
   /** Epoch seconds, whole. */
-  readonly now: number;
-  readonly cycleStart: number;
+  readonly nowSeconds: number;
+  readonly cycleStartSeconds: number;
   readonly currency: string;
   readonly nodes: readonly NodeFacts[];
   readonly pods: readonly PodFacts[];
@@ -80,8 +80,8 @@ interface Span {
 interface DraftTarget {
   readonly pods: readonly PodFacts[];
   /** Where the cycle's accrual starts for it: its ledger's accounted-until, else its default start. */
-  readonly from: number;
-  readonly idleBefore: number | undefined;
+  readonly fromSeconds: number;
+  readonly idleGpuSecondsBefore: number | undefined;
   readonly idleCostBefore: Nanos | undefined;
   /** Complete but for idleGpuSeconds and idleGpuCost, which finishAccounting sets. */
   readonly ledger: Mutable<Ledger>;
@@ -96,7 +96,7 @@ export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** The money of a cycle, planned from the facts alone (see finishAccounting, which completes it in place). */
 export interface DraftPlan {
-  readonly cycleStart: number;
+  readonly cycleStartSeconds: number;
   readonly main: IntervalCost;
   /** Per pod uid, its cost in the main segment. */
   readonly rows: ReadonlyMap<string, { readonly main: PodCost | undefined }>;
@@ -116,9 +116,9 @@ export function planAccounting(input: AccountingInput): AccountingPlan {
 }
 
 export function draftAccounting(input: AccountingInput): DraftPlan {
-  const { now, cycleStart } = input;
+  const { nowSeconds, cycleStartSeconds } = input;
   const nodesByName = new Map(input.nodes.map((n) => [n.name, n]));
-  const main = attributeInterval({ start: cycleStart, end: now }, input.nodes, input.pods);
+  const main = attributeInterval({ start: cycleStartSeconds, end: nowSeconds }, input.nodes, input.pods);
   // What the plan derives per pod, in one map by uid (a fleet has 10,000 pods a cycle): its cost in the main
   // segment, that cost as a span, and its current hourly rate. The last two are filled on first use.
   const rows = new Map<string, PodRow>();
@@ -129,22 +129,23 @@ export function draftAccounting(input: AccountingInput): DraftPlan {
     return row;
   };
 
-  // Cost of one pod since `from`, memoized: the main segment when from = cycleStart (the usual case), else
+  // Cost of one pod since `fromSeconds`, memoized: the main segment when fromSeconds = cycleStartSeconds (the usual case), else
   // the pod alone.
   const since = new Map<string, Span>();
-  const spanOf = (pod: PodFacts, from: number): Span => {
+  const spanOf = (pod: PodFacts, fromSeconds: number): Span => {
     const row = rowOf(pod);
-    if (from === cycleStart) {
+    if (fromSeconds === cycleStartSeconds) {
       row.span ??= toSpan(row.main, nodesByName.get(pod.nodeName)?.capacityType === 'spot');
       return row.span;
     }
-    const memo = `${pod.uid}@${from}`;
+    const memo = `${pod.uid}@${fromSeconds}`;
     const cached = since.get(memo);
     if (cached) return cached;
     const node = nodesByName.get(pod.nodeName);
-    const start = Math.min(from, now);
+    const startSeconds = Math.min(fromSeconds, nowSeconds);
     const alone = node
-      ? attributeInterval({ start, end: now }, [node], [{ ...pod, utilization: undefined }]).pods[0]
+      ? attributeInterval({ start: startSeconds, end: nowSeconds }, [node], [{ ...pod, utilization: undefined }])
+          .pods[0]
       : undefined;
     const span = toSpan(alone, node?.capacityType === 'spot');
     since.set(memo, span);
@@ -156,7 +157,7 @@ export function draftAccounting(input: AccountingInput): DraftPlan {
     const row = rowOf(pod);
     if (row.rate === undefined) {
       const node = nodesByName.get(pod.nodeName);
-      row.rate = node?.perHour && (pod.until === undefined || pod.until > now) ? hourlyShare(pod, node) : 0n;
+      row.rate = node?.perHour && (pod.until === undefined || pod.until > nowSeconds) ? hourlyShare(pod, node) : 0n;
     }
     return row.rate;
   };
@@ -173,19 +174,19 @@ export function draftAccounting(input: AccountingInput): DraftPlan {
   const draft = (
     pods: readonly PodFacts[],
     ledger: Ledger | undefined,
-    defaultStart: number,
+    defaultStartSeconds: number,
     reset = false,
   ): DraftTarget | undefined => {
     const base: Ledger | undefined = reset ? undefined : ledger;
-    const from = base?.accountedUntil ?? defaultStart;
-    if (from > now) return undefined;
+    const fromSeconds = base?.accountedUntil ?? defaultStartSeconds;
+    if (fromSeconds > nowSeconds) return undefined;
     let cost = 0n;
     let saving = 0n;
     let spot = false;
     let gpuSeconds = 0;
     let costPerHour = 0n;
     for (const pod of pods) {
-      const span = spanOf(pod, from);
+      const span = spanOf(pod, fromSeconds);
       cost += span.cost;
       saving += span.saving;
       spot ||= span.spot;
@@ -196,15 +197,15 @@ export function draftAccounting(input: AccountingInput): DraftPlan {
     const savingsShown = spot || base?.spotSavings !== undefined || (reset && ledger?.spotSavings !== undefined);
     return {
       pods,
-      from,
-      idleBefore: base?.idleGpuSeconds,
+      fromSeconds,
+      idleGpuSecondsBefore: base?.idleGpuSeconds,
       idleCostBefore: base?.idleGpuCost,
       ledger: {
         cost: (base?.cost ?? 0n) + cost,
         gpuSeconds: (base?.gpuSeconds ?? 0) + gpuSeconds,
         idleGpuSeconds: undefined,
         idleGpuCost: undefined,
-        accountedUntil: now,
+        accountedUntil: nowSeconds,
         currency: input.currency,
         spotSavings: savingsShown ? (base?.spotSavings ?? 0n) + saving : undefined,
       },
@@ -216,7 +217,7 @@ export function draftAccounting(input: AccountingInput): DraftPlan {
   };
 
   const plan = {
-    cycleStart,
+    cycleStartSeconds,
     main,
     rows,
     pods: new Map<string, DraftTarget>(),
@@ -232,11 +233,11 @@ export function draftAccounting(input: AccountingInput): DraftPlan {
     const d = draft(pods, input.ledgers.workloads.get(key), earliest(pods));
     if (d) plan.workloads.set(key, d);
   }
-  const monthStart = monthStartOf(now);
+  const monthStartSeconds = monthStartOf(nowSeconds);
   for (const [namespace, pods] of podsByNamespace) {
     const ledger = input.ledgers.namespaces.get(namespace);
-    const newMonth = ledger !== undefined && ledger.accountedUntil < monthStart;
-    const d = draft(pods, ledger, Math.max(monthStart, earliest(pods)), newMonth);
+    const newMonth = ledger !== undefined && ledger.accountedUntil < monthStartSeconds;
+    const d = draft(pods, ledger, Math.max(monthStartSeconds, earliest(pods)), newMonth);
     if (d) plan.namespaces.set(namespace, d);
   }
   return plan;
@@ -267,7 +268,7 @@ export function finishAccounting(draft: DraftPlan): AccountingPlan {
       weight += pc.gpuSeconds;
       // Only an accrual that covers the main segment takes its measurement (a catch-up span from an older
       // accounted-until does; one starting after the segment does not).
-      if (t.from <= draft.cycleStart && pc.idleGpuSeconds !== undefined) {
+      if (t.fromSeconds <= draft.cycleStartSeconds && pc.idleGpuSeconds !== undefined) {
         idle += pc.idleGpuSeconds;
         // A pod on an unpriced node has measured idle GPU-seconds but no cost: it adds nothing, as to cost.
         // (Only non-zero amounts are added: each bigint sum is an allocation, and most pods are busy.)
@@ -275,8 +276,8 @@ export function finishAccounting(draft: DraftPlan): AccountingPlan {
         anyMeasured = true;
       }
     }
-    const known = anyMeasured || t.idleBefore !== undefined;
-    t.ledger.idleGpuSeconds = known ? (t.idleBefore ?? 0) + idle : undefined;
+    const known = anyMeasured || t.idleGpuSecondsBefore !== undefined;
+    t.ledger.idleGpuSeconds = known ? (t.idleGpuSecondsBefore ?? 0) + idle : undefined;
     const idleCostBefore = known ? (t.idleCostBefore ?? 0n) : undefined;
     t.ledger.idleGpuCost = idleCostBefore === undefined || idleCost === 0n ? idleCostBefore : idleCostBefore + idleCost;
     return {

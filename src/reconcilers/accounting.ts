@@ -20,7 +20,8 @@ import type { PodUtilization } from '../measure/gpu-utilization.ts';
 import type { PrometheusClient } from '../measure/prometheus-client.ts';
 import type { PricingSource } from '../pricing/pricing-source.ts';
 import type { NodePrice, PricingProvider } from '../pricing/provider.ts';
-import { displayKey, renderAnnotations, type Ledger } from './annotations.ts';
+import { renderAnnotations, type Ledger } from '../cost/ledger.ts';
+import { displayKey } from './annotations.ts';
 import { initMeasureMetrics, measurePods, querySignal, type MeasurementStatus } from './accounting-measure.ts';
 import { AccountingMetrics } from './accounting-metrics.ts';
 import { draftAccounting, finishAccounting, type Mutable, type TargetUpdate } from './accounting-plan.ts';
@@ -53,7 +54,7 @@ export interface HourlyRates {
 }
 
 export interface CycleReport {
-  readonly at: number;
+  readonly atSeconds: number;
   readonly pods: number;
   readonly nodes: number;
   readonly unpricedNodes: readonly { name: string; reason: string }[];
@@ -83,7 +84,7 @@ export interface AccountantDeps {
 type MutablePodFacts = Mutable<PodFacts>;
 
 export class Accountant {
-  private lastCycleEnd: number | undefined;
+  private lastCycleEndSeconds: number | undefined;
   private readonly ledgers = {
     pods: new Map<string, Ledger>(),
     workloads: new Map<string, Ledger>(),
@@ -118,8 +119,9 @@ export class Accountant {
     deps.cache.replicaSets.onChange(() => this.replicaSetChanges++);
     deps.cache.pods.onChange((_key, current, previous) => {
       if (current === undefined && previous !== undefined) {
-        const endedAt = previous.endedAt ?? previous.deletingAt ?? Math.floor(deps.clock.now() / 1000);
-        this.tombstones.set(previous.uid, { ...previous, endedAt });
+        const endedAtSeconds =
+          previous.endedAtSeconds ?? previous.deletingAtSeconds ?? Math.floor(deps.clock.now() / 1000);
+        this.tombstones.set(previous.uid, { ...previous, endedAtSeconds });
       }
     });
   }
@@ -138,24 +140,28 @@ export class Accountant {
 
   /** Forgets in-memory progress: the next cycle resumes from the annotations (after a leader change). */
   reset(): void {
-    this.lastCycleEnd = undefined;
+    this.lastCycleEndSeconds = undefined;
     for (const map of Object.values(this.ledgers)) map.clear();
   }
 
   async runCycle(): Promise<CycleReport> {
     const { cache, clock, metrics, options, log } = this.deps;
-    const started = clock.now();
-    const now = Math.floor(started / 1000);
+    const startedMs = clock.now();
+    const nowSeconds = Math.floor(startedMs / 1000);
     const intervalSeconds = Math.max(1, Math.round(options.intervalMs / 1000));
-    const cycleStart = Math.min(now, this.lastCycleEnd ?? now - intervalSeconds);
+    const cycleStartSeconds = Math.min(nowSeconds, this.lastCycleEndSeconds ?? nowSeconds - intervalSeconds);
 
     // The preferred signal is asked for first, so that Prometheus computes its answer while the facts are
     // gathered; one turn of the event loop sends the request before the synchronous work below. Its latency
     // metric and --prometheus-timeout therefore include that work (tens of milliseconds for 10,000 pods).
     // Utilization looks back at least two scrape intervals: a window shorter than the spacing of the samples
     // would hold none half of the time, and every such cycle would read as unknown.
-    const measureWindow = Math.max(1, now - cycleStart, Math.ceil((2 * options.scrapeIntervalMs) / 1000));
-    const preferred = querySignal(this.deps, 0, now, measureWindow);
+    const measureWindowSeconds = Math.max(
+      1,
+      nowSeconds - cycleStartSeconds,
+      Math.ceil((2 * options.scrapeIntervalMs) / 1000),
+    );
+    const preferred = querySignal(this.deps, 0, nowSeconds, measureWindowSeconds);
     await new Promise<void>((resolve) => setImmediate(resolve));
 
     // 1-2. Facts: GPU nodes, priced; pods on them, with their workloads.
@@ -191,26 +197,26 @@ export class Accountant {
     }
 
     // Ledgers: in memory when we have them, else from the annotations in the cache.
-    this.seedLedgers(pods, keys, cycleStart);
-    const factsAt = clock.now();
+    this.seedLedgers(pods, keys, cycleStartSeconds);
+    const factsAtMs = clock.now();
 
     // 3. The money, planned while Prometheus may still be answering: it does not depend on utilization.
     const draft = draftAccounting({
-      now,
-      cycleStart,
+      nowSeconds,
+      cycleStartSeconds,
       currency: pricing.currency,
       nodes,
       pods,
       ledgers: this.ledgers,
     });
-    const draftedAt = clock.now();
+    const draftedAtMs = clock.now();
     const gpuKeys = keys.filter((_, i) => (pods[i]?.gpuUnits ?? 0) > 0);
-    const measurement = await measurePods(this.deps, gpuKeys, now, measureWindow, preferred);
+    const measurement = await measurePods(this.deps, gpuKeys, nowSeconds, measureWindowSeconds, preferred);
     this.lastMeasurement = {
       available: measurement.status.available,
       reason: measurement.status.reason,
-      windowStartMs: cycleStart * 1000,
-      windowEndMs: now * 1000,
+      windowStartMs: cycleStartSeconds * 1000,
+      windowEndMs: nowSeconds * 1000,
       pods: measurement.pods,
       unknown: measurement.unknown,
     };
@@ -221,12 +227,12 @@ export class Accountant {
     });
 
     // Then what utilization decides: idle GPU-seconds and the displayed utilization.
-    const measuredAt = clock.now();
+    const measuredAtMs = clock.now();
     const plan = finishAccounting(draft);
     this.recorder.record(plan, pricing.currency);
 
     // 4. Annotations.
-    const plannedAt = clock.now();
+    const plannedAtMs = clock.now();
     let writes = 0;
     for (let i = 0; i < pods.length; i++) {
       const pod = pods[i] as PodFacts;
@@ -244,18 +250,18 @@ export class Accountant {
         writes += this.offer({ kind: 'Namespace', namespace: '', name: namespace, uid: '', id: namespace }, u);
     }
 
-    this.lastCycleEnd = now;
-    for (const [uid, t] of this.tombstones) if ((t.endedAt ?? 0) <= now) this.tombstones.delete(uid);
+    this.lastCycleEndSeconds = nowSeconds;
+    for (const [uid, t] of this.tombstones) if ((t.endedAtSeconds ?? 0) <= nowSeconds) this.tombstones.delete(uid);
     await this.unpricedNodes.update(unpriced);
-    metrics.lastCycle.set(now);
+    metrics.lastCycle.set(nowSeconds);
     const report: CycleReport = {
-      at: now,
+      atSeconds: nowSeconds,
       pods: pods.length,
       nodes: nodes.length,
       unpricedNodes: unpriced,
       measurement: measurement.status,
       writesQueued: writes,
-      durationMs: clock.now() - started,
+      durationMs: clock.now() - startedMs,
       workloadCostPerHour: rates(plan.workloads),
       podCostPerHour: rates(plan.pods),
     };
@@ -263,7 +269,7 @@ export class Accountant {
     this.lastReport = report;
     log.info(
       {
-        at: report.at,
+        at: report.atSeconds,
         pods: report.pods,
         nodes: report.nodes,
         unpriced: unpriced.length,
@@ -275,11 +281,11 @@ export class Accountant {
         // rest of the wait for Prometheus with parsing its answer, utilization's part of the plan with the
         // metrics, the annotation offers.
         phasesMs: {
-          facts: factsAt - started,
-          draft: draftedAt - factsAt,
-          measure: measuredAt - draftedAt,
-          plan: plannedAt - measuredAt,
-          annotate: report.durationMs - (plannedAt - started),
+          facts: factsAtMs - startedMs,
+          draft: draftedAtMs - factsAtMs,
+          measure: measuredAtMs - draftedAtMs,
+          plan: plannedAtMs - measuredAtMs,
+          annotate: report.durationMs - (plannedAtMs - startedMs),
         },
       },
       'accounting cycle done',
@@ -298,9 +304,9 @@ export class Accountant {
    * by this replica last cycle, and no other replica writes while it holds the lease, so the annotations are
    * not read again for it.
    */
-  private seedLedgers(pods: readonly PodFacts[], keys: readonly string[], cycleStart: number): void {
+  private seedLedgers(pods: readonly PodFacts[], keys: readonly string[], cycleStartSeconds: number): void {
     const { cache } = this.deps;
-    const behind = (map: Map<string, Ledger>, id: string) => (map.get(id)?.accountedUntil ?? -1) < cycleStart;
+    const behind = (map: Map<string, Ledger>, id: string) => (map.get(id)?.accountedUntil ?? -1) < cycleStartSeconds;
     const adopt = (map: Map<string, Ledger>, id: string, fromAnnotations: Ledger | undefined) => {
       const mine = map.get(id);
       if (fromAnnotations && (!mine || fromAnnotations.accountedUntil > mine.accountedUntil))

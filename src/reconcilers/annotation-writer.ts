@@ -10,10 +10,12 @@
  * written with the old pod's cost.
  */
 import type { Logger } from 'pino';
+import { objectPath } from '../controller/api-paths.ts';
 import type { Clock } from '../controller/clock.ts';
-import { isNotFound, type KubeClient } from '../controller/kube-client.ts';
+import type { KubeClient } from '../controller/kube-client.ts';
 import type { Metrics } from '../controller/metrics.ts';
-import { errorSummary } from '../controller/reflector.ts';
+import { errorSummary, isNotFound } from '../controller/errors.ts';
+import { TokenBucket } from '../controller/token-bucket.ts';
 import type { ReconcileResult, WorkQueue } from '../controller/workqueue.ts';
 
 export interface WriteTarget {
@@ -31,45 +33,11 @@ interface State {
   render: () => Record<string, string>;
   key: string;
   writtenKey: string | undefined;
-  writtenAt: number;
+  writtenAtMs: number;
 }
-
-const PATHS: Record<WriteTarget['kind'], (t: WriteTarget) => string> = {
-  Pod: (t) => `/api/v1/namespaces/${t.namespace}/pods/${t.name}`,
-  Job: (t) => `/apis/batch/v1/namespaces/${t.namespace}/jobs/${t.name}`,
-  Deployment: (t) => `/apis/apps/v1/namespaces/${t.namespace}/deployments/${t.name}`,
-  StatefulSet: (t) => `/apis/apps/v1/namespaces/${t.namespace}/statefulsets/${t.name}`,
-  Namespace: (t) => `/api/v1/namespaces/${t.name}`,
-};
 
 export function targetKey(t: Pick<WriteTarget, 'kind' | 'namespace' | 'name'>): string {
   return `${t.kind}/${t.namespace}/${t.name}`;
-}
-
-/** A token bucket that waits (on the injected clock) for a token. */
-export class TokenBucket {
-  private tokens: number;
-  private last: number;
-  private readonly qps: number;
-  private readonly burst: number;
-  private readonly clock: Clock;
-  constructor(qps: number, burst: number, clock: Clock) {
-    this.qps = qps;
-    this.burst = burst;
-    this.clock = clock;
-    this.tokens = burst;
-    this.last = clock.now();
-  }
-  async take(): Promise<void> {
-    const now = this.clock.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.qps);
-    this.last = now;
-    this.tokens -= 1;
-    if (this.tokens < 0) {
-      const waitMs = (-this.tokens / this.qps) * 1000;
-      await new Promise<void>((resolve) => this.clock.setTimeout(resolve, waitMs));
-    }
-  }
 }
 
 export interface AnnotationWriterDeps {
@@ -101,14 +69,14 @@ export class AnnotationWriter {
     const key = targetKey(target);
     let state = this.states.get(key);
     if (!state || state.target.uid !== target.uid) {
-      state = { target, render, key: displayKey, writtenKey: undefined, writtenAt: 0 };
+      state = { target, render, key: displayKey, writtenKey: undefined, writtenAtMs: 0 };
       this.states.set(key, state);
     }
     state.render = render;
     state.key = displayKey;
     if (displayKey === state.writtenKey) return false;
-    const wait = state.writtenAt + this.deps.annotateIntervalMs - this.deps.clock.now();
-    this.deps.queue.addAfter(key, Math.max(0, wait));
+    const waitMs = state.writtenAtMs + this.deps.annotateIntervalMs - this.deps.clock.now();
+    this.deps.queue.addAfter(key, Math.max(0, waitMs));
     return true;
   }
 
@@ -127,9 +95,9 @@ export class AnnotationWriter {
     const metadata: Record<string, unknown> = { annotations: state.render() };
     if (target.kind === 'Pod' && target.uid) metadata.uid = target.uid;
     try {
-      await this.deps.client.patch(PATHS[target.kind](target), { metadata }, 'merge');
+      await this.deps.client.patch(objectPath(target.kind, target.namespace, target.name), { metadata }, 'merge');
       state.writtenKey = writtenKey;
-      state.writtenAt = this.deps.clock.now();
+      state.writtenAtMs = this.deps.clock.now();
       this.deps.metrics.annotationWrites.inc({ kind: target.kind, result: 'success' });
       return undefined;
     } catch (error) {

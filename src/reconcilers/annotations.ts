@@ -1,79 +1,9 @@
 /**
- * The annotations the operator writes on Pods, Jobs, Deployments, StatefulSets and Namespaces, and the
- * ledger they persist. Cost and accounted-until are always written together in one patch, so after a
- * restart accrual resumes from accounted-until with exactly the cost accrued up to it: nothing is counted
- * twice and nothing is lost. The README's annotation reference documents each of them.
+ * What decides whether the accounting reconciler writes an object's ledger annotations (src/cost/ledger.ts)
+ * again: the display key.
  */
-import { formatMoney, mulDivToNumber, parseMoney, type Nanos } from '../cost/money.ts';
-
-export const ANNOTATION = {
-  cost: 'aicost.dev/cost',
-  costPerHour: 'aicost.dev/cost-per-hour',
-  gpuHours: 'aicost.dev/gpu-hours',
-  idleGpuHours: 'aicost.dev/idle-gpu-hours',
-  idleGpuCost: 'aicost.dev/idle-gpu-cost',
-  gpuUtilization: 'aicost.dev/gpu-utilization',
-  currency: 'aicost.dev/currency',
-  accountedUntil: 'aicost.dev/accounted-until',
-  spotSavings: 'aicost.dev/spot-savings',
-} as const;
-
-export const UNKNOWN = 'unknown';
-
-/** Accrued totals of one object up to `accountedUntil` (epoch seconds). */
-export interface Ledger {
-  readonly cost: Nanos;
-  readonly gpuSeconds: number;
-  /** Idle GPU-seconds measured so far; undefined while nothing was measured. */
-  readonly idleGpuSeconds: number | undefined;
-  /** What those idle GPU-seconds cost; undefined while idleGpuSeconds is (see parseLedger). */
-  readonly idleGpuCost: Nanos | undefined;
-  readonly accountedUntil: number;
-  readonly currency: string;
-  /**
-   * On-demand price of the time spent on spot nodes minus what it cost; undefined while the object never
-   * ran on spot (then no aicost.dev/spot-savings annotation is written).
-   */
-  readonly spotSavings?: Nanos | undefined;
-}
-
-/** What one object shows besides its ledger: the current rate and the last window's utilization. */
-export interface Display {
-  readonly costPerHour: Nanos;
-  /** Ratio 0..1 over the last window; undefined when unknown. */
-  readonly utilization: number | undefined;
-}
-
-const COST_DIGITS = 6;
-const HOURS_DIGITS = 4;
-
-export function formatHours(seconds: number): string {
-  return (seconds / 3600).toFixed(HOURS_DIGITS);
-}
-
-export function formatUtilization(ratio: number | undefined): string {
-  return ratio === undefined ? UNKNOWN : String(Math.round(Math.min(1, Math.max(0, ratio)) * 100));
-}
-
-export function toRfc3339(epochSeconds: number): string {
-  return new Date(epochSeconds * 1000).toISOString().replace('.000Z', 'Z');
-}
-
-export function renderAnnotations(ledger: Ledger, display: Display): Record<string, string> {
-  const savings =
-    ledger.spotSavings === undefined ? {} : { [ANNOTATION.spotSavings]: formatMoney(ledger.spotSavings, COST_DIGITS) };
-  return {
-    ...savings,
-    [ANNOTATION.cost]: formatMoney(ledger.cost, COST_DIGITS),
-    [ANNOTATION.costPerHour]: formatMoney(display.costPerHour, HOURS_DIGITS),
-    [ANNOTATION.gpuHours]: formatHours(ledger.gpuSeconds),
-    [ANNOTATION.idleGpuHours]: ledger.idleGpuSeconds === undefined ? UNKNOWN : formatHours(ledger.idleGpuSeconds),
-    [ANNOTATION.idleGpuCost]: ledger.idleGpuCost === undefined ? UNKNOWN : formatMoney(ledger.idleGpuCost, COST_DIGITS),
-    [ANNOTATION.gpuUtilization]: formatUtilization(display.utilization),
-    [ANNOTATION.currency]: ledger.currency,
-    [ANNOTATION.accountedUntil]: toRfc3339(ledger.accountedUntil),
-  };
-}
+import { formatMoney, mulDivToNumber, type Nanos } from '../cost/money.ts';
+import { formatUtilization, UNKNOWN, type Display, type Ledger } from '../cost/ledger.ts';
 
 /** An amount in whole cents, rounded half up: the key's form of "changed at two decimals", cheaper to build. */
 function cents(nanos: Nanos): string {
@@ -96,47 +26,4 @@ export function displayKey(ledger: Ledger, display: Display): string {
   const savings = ledger.spotSavings === undefined ? '' : cents(ledger.spotSavings);
   const idleCost = ledger.idleGpuCost === undefined ? UNKNOWN : cents(ledger.idleGpuCost);
   return `${savings}|${idleCost}|${cents(ledger.cost)}|${cents(display.costPerHour)}|${hundredthsOfHours(ledger.gpuSeconds)}|${idle}|${formatUtilization(display.utilization)}|${ledger.currency}`;
-}
-
-/** Reads a ledger back from annotations; undefined when absent or malformed (then accrual starts afresh). */
-export function parseLedger(annotations: Readonly<Record<string, string>> | undefined): Ledger | undefined {
-  const cost = annotations?.[ANNOTATION.cost];
-  const until = annotations?.[ANNOTATION.accountedUntil];
-  if (cost === undefined || until === undefined) return undefined;
-  const untilMs = Date.parse(until);
-  if (!Number.isFinite(untilMs)) return undefined;
-  let nanos: Nanos;
-  try {
-    nanos = parseMoney(cost);
-  } catch {
-    return undefined;
-  }
-  if (nanos < 0n) return undefined;
-  const gpuHours = Number(annotations?.[ANNOTATION.gpuHours] ?? '0');
-  const idleText = annotations?.[ANNOTATION.idleGpuHours];
-  const idleHours = idleText === undefined || idleText === UNKNOWN ? undefined : Number(idleText);
-  const idleGpuSeconds =
-    idleHours !== undefined && Number.isFinite(idleHours) && idleHours >= 0 ? idleHours * 3600 : undefined;
-  return {
-    cost: nanos,
-    gpuSeconds: Number.isFinite(gpuHours) && gpuHours >= 0 ? gpuHours * 3600 : 0,
-    idleGpuSeconds,
-    // Known only with the idle GPU-hours it prices: an object written before this annotation existed starts
-    // it at the next measurement.
-    idleGpuCost: idleGpuSeconds === undefined ? undefined : parseAmount(annotations?.[ANNOTATION.idleGpuCost]),
-    accountedUntil: Math.floor(untilMs / 1000),
-    currency: annotations?.[ANNOTATION.currency] ?? 'USD',
-    spotSavings: parseAmount(annotations?.[ANNOTATION.spotSavings]),
-  };
-}
-
-/** A non-negative decimal amount; undefined when absent or malformed. */
-function parseAmount(text: string | undefined): Nanos | undefined {
-  if (text === undefined) return undefined;
-  try {
-    const n = parseMoney(text);
-    return n >= 0n ? n : undefined;
-  } catch {
-    return undefined;
-  }
 }

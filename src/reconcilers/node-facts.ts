@@ -39,7 +39,7 @@ export function nodeFacts(node: NodeRecord, price: NodePrice): NodeFacts {
     cpuMillis: node.cpuMillis,
     memoryBytes: node.memoryBytes,
     labels: node.labels,
-    from: node.createdAt || undefined,
+    from: node.createdAtSeconds || undefined,
   };
 }
 
@@ -71,7 +71,7 @@ export function workloadRecordOf(cache: ClusterCache, kind: string, key: string)
 }
 
 export function podFacts(pod: PodRecord, node: NodeRecord, workload: WorkloadRef): PodFacts | undefined {
-  if (pod.startedAt === undefined) return undefined;
+  if (pod.startedAtSeconds === undefined) return undefined;
   return {
     uid: pod.uid,
     namespace: pod.namespace,
@@ -80,8 +80,8 @@ export function podFacts(pod: PodRecord, node: NodeRecord, workload: WorkloadRef
     gpuUnits: gpuUnitsOf(pod.gpuRequests, replicasOf(node.labels)),
     cpuMillis: pod.cpuMillis,
     memoryBytes: pod.memoryBytes,
-    from: pod.startedAt,
-    until: pod.endedAt ?? pod.deletingAt,
+    from: pod.startedAtSeconds,
+    until: pod.endedAtSeconds ?? pod.deletingAtSeconds,
     labels: pod.labels,
     workload,
   };

@@ -16,14 +16,17 @@ import type { Logger } from 'pino';
 import type { Clock } from '../controller/clock.ts';
 import type { ClusterCache } from '../controller/cluster-cache.ts';
 import type { EventRecorder, ObjectRef } from '../controller/events.ts';
-import { isNotFound, KubeApiError, type KubeClient } from '../controller/kube-client.ts';
+import { apiVersionOf, objectPath } from '../controller/api-paths.ts';
+import type { KubeClient } from '../controller/kube-client.ts';
+import { errorSummary, isNotFound, KubeApiError } from '../controller/errors.ts';
 import type { PodRecord, WorkloadRecord } from '../controller/projections.ts';
-import { errorSummary, type Reflector } from '../controller/reflector.ts';
+import type { Reflector } from '../controller/reflector.ts';
 import { parseDuration } from '../config/duration.ts';
 import type { PolicyStatus } from '../crds/aicost-policy.ts';
 import type { PolicyRecord } from '../crds/policy-record.ts';
 import { formatMoney, parseMoney, type Nanos } from '../cost/money.ts';
 import { workloadKey } from '../cost/rollup.ts';
+import type { WorkloadRef } from '../cost/types.ts';
 import type { PrometheusClient } from '../measure/prometheus-client.ts';
 import { budgetNoticeDue, metricsCondition, readyCondition, stamp, unusableBecause } from '../policy/conditions.ts';
 import { lastFire, parseCron } from '../policy/cron.ts';
@@ -48,7 +51,7 @@ import {
   SPOT_RECORDED,
   workAtRisk,
 } from '../policy/spot-watch.ts';
-import { toRfc3339 } from './annotations.ts';
+import { toRfc3339 } from '../cost/ledger.ts';
 
 export const POLICY_ANNOTATION = {
   idleSince: 'aicost.dev/idle-since',
@@ -82,13 +85,13 @@ export interface PolicyControllerDeps {
   readonly onAction?: (policy: string, rule: RuleName, action: string, mode: string) => void;
 }
 
-interface Workload {
+/**
+ * A governed workload as one pass joins it: the matching input (its namespace's labels are read when it is
+ * matched), its cached record and its GPU pods.
+ */
+interface Workload extends WorkloadRef, Omit<WorkloadView, 'namespaceLabels'> {
   readonly kind: 'Deployment' | 'StatefulSet' | 'Job' | 'Pod';
-  readonly namespace: string;
-  readonly name: string;
   readonly uid: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly annotations: Readonly<Record<string, string>>;
   readonly record: WorkloadRecord | undefined;
   readonly pods: PodRecord[];
 }
@@ -108,13 +111,6 @@ interface PolicyTally {
   /** The GPU pods of the workloads whose idleGPU or scaleToZero rule this policy governs, measured or not. */
   pods: { measured: number; unknown: number; example: string | undefined };
 }
-
-const API: Record<Workload['kind'], { apiVersion: string; path: (w: Workload) => string }> = {
-  Deployment: { apiVersion: 'apps/v1', path: (w) => `/apis/apps/v1/namespaces/${w.namespace}/deployments/${w.name}` },
-  StatefulSet: { apiVersion: 'apps/v1', path: (w) => `/apis/apps/v1/namespaces/${w.namespace}/statefulsets/${w.name}` },
-  Job: { apiVersion: 'batch/v1', path: (w) => `/apis/batch/v1/namespaces/${w.namespace}/jobs/${w.name}` },
-  Pod: { apiVersion: 'v1', path: (w) => `/api/v1/namespaces/${w.namespace}/pods/${w.name}` },
-};
 
 export class PolicyController {
   private readonly idle = new Map<string, IdleState>();
@@ -169,9 +165,7 @@ export class PolicyController {
     const seen = { stale: new Set<string>(), interrupted: new Set<string>(), forgone: new Set<string>() };
     for (const w of this.workloads()) {
       const view: WorkloadView = {
-        kind: w.kind,
         namespace: w.namespace,
-        name: w.name,
         labels: w.labels,
         annotations: w.annotations,
         namespaceLabels: this.deps.cache.namespaces.store.get(w.namespace)?.labels ?? {},
@@ -261,7 +255,7 @@ export class PolicyController {
       if (pod) w.pods.push(pod);
     };
     for (const pod of cache.pods.store.values()) {
-      if (Object.keys(pod.gpuRequests).length === 0 || pod.endedAt !== undefined) continue;
+      if (Object.keys(pod.gpuRequests).length === 0 || pod.endedAtSeconds !== undefined) continue;
       const ref = workloadOf(pod, cache.replicaSets.store);
       const store =
         ref.kind === 'Deployment'
@@ -315,7 +309,7 @@ export class PolicyController {
     const key = `${w.kind}/${w.namespace}/${w.name}`;
     for (const pod of w.pods) {
       const node = cache.nodes.store.get(pod.nodeName);
-      if (!node || pod.startedAt === undefined) continue;
+      if (!node || pod.startedAtSeconds === undefined) continue;
       const costPerHour = rates?.get(pod.uid) ?? 0n;
       const gpus = Object.values(pod.gpuRequests).reduce((a, b) => a + b, 0);
       const last = lastCheckpointMs(pod.annotations, w.annotations);
@@ -325,7 +319,7 @@ export class PolicyController {
         if (taint) seen.interrupted.add(interruptKey);
         if (taint && !this.interrupted.has(interruptKey)) {
           this.interrupted.add(interruptKey);
-          const since = Math.max(last ?? 0, pod.startedAt * 1000);
+          const since = Math.max(last ?? 0, pod.startedAtSeconds * 1000);
           const risk = workAtRisk(gpus, since, now, costPerHour);
           const reason = `spot node ${node.name} is being reclaimed (${taint}): pod ${pod.name} risks ${risk.gpuHours.toFixed(2)} GPU-hours (${formatMoney(risk.cost, 2)} ${currency}) of work since ${last === undefined ? 'it started, no checkpoint reported' : `its last checkpoint at ${toRfc3339(Math.floor(last / 1000))}`}`;
           this.deps.metrics?.spotAtRisk.inc(
@@ -349,8 +343,8 @@ export class PolicyController {
         const fresh = checkpointFreshness({
           intervalMs,
           lastCheckpointMs: last,
-          startedAtMs: pod.startedAt * 1000,
-          now,
+          startedAtMs: pod.startedAtSeconds * 1000,
+          nowMs: now,
         });
         if (!fresh.stale) continue;
         seen.stale.add(key);
@@ -628,11 +622,11 @@ export class PolicyController {
         await this.annotate(w, { [POLICY_ANNOTATION.pausedVia]: 'keda' });
         await client.patch(scaledObject, { metadata: { annotations: { [KEDA_PAUSED]: '0' } } }, 'merge');
       } else {
-        await client.patch(`${API[w.kind].path(w)}/scale`, { spec: { replicas: 0 } }, 'merge');
+        await client.patch(`${objectPath(w.kind, w.namespace, w.name)}/scale`, { spec: { replicas: 0 } }, 'merge');
       }
     } else if (w.kind === 'Job') {
       await client.patch(
-        API.Job.path(w),
+        objectPath('Job', w.namespace, w.name),
         {
           metadata: { annotations: { [POLICY_ANNOTATION.lastAction]: stamp, [COST_PER_HOUR_BEFORE]: before } },
           spec: { suspend: true },
@@ -641,7 +635,7 @@ export class PolicyController {
       );
     } else {
       // Eviction, not deletion, so PodDisruptionBudgets hold.
-      await client.create(`${API.Pod.path(w)}/eviction`, {
+      await client.create(`${objectPath('Pod', w.namespace, w.name)}/eviction`, {
         apiVersion: 'policy/v1',
         kind: 'Eviction',
         metadata: { name: w.name, namespace: w.namespace },
@@ -698,7 +692,11 @@ export class PolicyController {
     const scaledObject = await this.scaledObjectFor(w);
     if (scaledObject)
       await this.deps.client.patch(scaledObject, { metadata: { annotations: { [KEDA_PAUSED]: null } } }, 'merge');
-    await this.deps.client.patch(`${API.Deployment.path(w)}/scale`, { spec: { replicas } }, 'merge');
+    await this.deps.client.patch(
+      `${objectPath('Deployment', w.namespace, w.name)}/scale`,
+      { spec: { replicas } },
+      'merge',
+    );
     await this.annotate(w, {
       ...clear,
       [POLICY_ANNOTATION.lastAction]: `${reason} at ${toRfc3339(Math.floor(now / 1000))}, ${replicas} replicas restored`,
@@ -812,7 +810,7 @@ export class PolicyController {
 
   private async annotate(w: Workload, annotations: Record<string, string | null>): Promise<void> {
     try {
-      await this.deps.client.patch(API[w.kind].path(w), { metadata: { annotations } }, 'merge');
+      await this.deps.client.patch(objectPath(w.kind, w.namespace, w.name), { metadata: { annotations } }, 'merge');
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
@@ -820,7 +818,7 @@ export class PolicyController {
 
   private objectRef(w: Workload): ObjectRef {
     return {
-      apiVersion: API[w.kind].apiVersion,
+      apiVersion: apiVersionOf(w.kind),
       kind: w.kind,
       namespace: w.namespace,
       name: w.name,
@@ -865,7 +863,7 @@ export class PolicyController {
       if (JSON.stringify(next) === JSON.stringify(previous)) continue; // status only when it changed
       try {
         await this.deps.client.patch(
-          `/apis/aicost.dev/v1alpha1/aicostpolicies/${policy.name}/status`,
+          `${objectPath('AICostPolicy', undefined, policy.name)}/status`,
           { status: next },
           'merge',
         );

@@ -1,6 +1,7 @@
 /** Cost-engine facts for table tests, with figures that read directly. */
 import { parseMoney } from '../cost/money.ts';
 import { GPU_UNITS_PER_GPU, type NodeFacts } from '../cost/types.ts';
+import type { Display, Ledger } from '../cost/ledger.ts';
 
 /**
  * An on-demand GPU node at 10 $/h: a GPU part of 8 $/h for 8 GPUs (1 $ per GPU-hour), a CPU part of 1 $/h for
@@ -17,3 +18,15 @@ export function tenDollarNode(name: string): NodeFacts {
     labels: {},
   };
 }
+
+/** A ledger with every field set, accounted until 2026-11-23T10:00:00Z, in EUR. */
+export const SAMPLE_LEDGER: Ledger = {
+  cost: parseMoney('12.3456789'),
+  gpuSeconds: 7200,
+  idleGpuSeconds: 1800,
+  idleGpuCost: parseMoney('0.7500004'),
+  accountedUntil: Date.UTC(2026, 10, 23, 10, 0, 0) / 1000,
+  currency: 'EUR',
+};
+
+export const SAMPLE_DISPLAY: Display = { costPerHour: parseMoney('4.5'), utilization: 0.42 };

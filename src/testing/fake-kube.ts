@@ -3,8 +3,8 @@
  * list, watch, merge patch, and fault injection (status codes on chosen requests, dropped watches).
  * It stands in for the API server only in unit tests; the e2e suite runs against a real one.
  */
+import { asError, KubeApiError } from '../controller/errors.ts';
 import {
-  KubeApiError,
   type KubeClient,
   type ListMetadata,
   type ListQuery,
@@ -266,5 +266,5 @@ function mergePatch(target: unknown, patch: unknown): unknown {
 }
 
 function rejected(e: unknown): Promise<never> {
-  return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+  return Promise.reject(asError(e));
 }

@@ -3,6 +3,7 @@
  * the real ones: for reconcile unit tests.
  */
 import { pino } from 'pino';
+import { collectionPath } from '../controller/api-paths.ts';
 import type { FakeClock } from '../controller/clock.ts';
 import { createClusterCache } from '../controller/cluster-cache.ts';
 import { createEventRecorder, type EventRecorder } from '../controller/events.ts';
@@ -58,7 +59,7 @@ export class FakePrometheus implements PrometheusClient {
   }
 }
 
-const POLICIES_PATH = '/apis/aicost.dev/v1alpha1/aicostpolicies';
+const POLICIES_PATH = collectionPath('AICostPolicy');
 
 function policyReflector(api: FakeKube, clock: FakeClock): Reflector<PolicyRecord> {
   return new Reflector<PolicyRecord>(

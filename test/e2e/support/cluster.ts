@@ -5,7 +5,8 @@
 import { execFileSync } from 'node:child_process';
 import { KubeConfig } from '@kubernetes/client-node';
 import { inject } from 'vitest';
-import { createKubeClient, isNotFound, type KubeClient } from '../../../src/controller/kube-client.ts';
+import { createKubeClient, type KubeClient } from '../../../src/controller/kube-client.ts';
+import { isNotFound } from '../../../src/controller/errors.ts';
 
 /** Where the cluster's component logs (and the operator logs tests write) are: worth a look when a test fails. */
 export const logHint = (): string => `component logs: ${inject('logDir')}`;
