@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createPricingProvider } from '../pricing/provider.ts';
 import { parseCustomPricing } from '../pricing/custom-pricing.ts';
+import { planAccounting } from '../reconcilers/accounting-plan.ts';
 import { attributeInterval } from './engine.ts';
 import { gpuUnitsFor } from './gpu-units.ts';
 import { formatMoney, parseMoney } from './money.ts';
@@ -105,6 +106,25 @@ describe('cost engine: hand-computed cases', () => {
     expect(fmt(result.nodes[0]?.cost?.total)).toBe('0.301800000');
     expect(pc?.idleGpuSeconds).toBeUndefined(); // no utilization measured: unknown, not zero
     expect(pc?.idleGpuCost).toBeUndefined();
+  });
+
+  it.each([
+    ['on spot, the spot saving of worked example 3', { 'karpenter.sh/capacity-type': 'spot' }, '0.568680000'],
+    ['on demand, no saving and no spot-savings annotation', {}, 'none'],
+  ])('a pod holding a g5.xlarge GPU for an hour %s', (_name, labels, saving) => {
+    // What aicost.dev/spot-savings accrues: the on-demand equivalent 0.8124 minus the cost 0.24372.
+    const g5 = node('g5', 'g5.xlarge', labels, 1, 4, 16);
+    const server = pod('server', 'g5', { gpuUnits: GPU_UNITS_PER_GPU });
+    const plan = planAccounting({
+      now: 3600,
+      cycleStart: 0,
+      currency: 'USD',
+      nodes: [g5],
+      pods: [server],
+      ledgers: { pods: new Map(), workloads: new Map(), namespaces: new Map() },
+    });
+    const ledger = plan.pods.get('uid-server')?.ledger;
+    expect(ledger?.spotSavings === undefined ? 'none' : fmt(ledger.spotSavings)).toBe(saving);
   });
 
   it('prorates a pod that starts inside the interval to the second', () => {
