@@ -23,12 +23,13 @@ function elector(api: FakeKube, clock: FakeClock) {
     { write: (line: string) => lines.push(JSON.parse(line) as { level: number; msg: string }) },
   );
   const started: number[] = [];
+  const stopped: number[] = [];
   const e = new LeaderElector(OPTIONS, api, clock, log, {
     onStartedLeading: () => started.push(clock.now()),
-    onStoppedLeading: () => undefined,
+    onStoppedLeading: () => stopped.push(clock.now()),
   });
   const at = (level: number) => lines.filter((l) => l.level === level).map((l) => l.msg);
-  return { e, started, errors: () => at(50), warnings: () => at(40), infos: () => at(30) };
+  return { e, started, stopped, errors: () => at(50), warnings: () => at(40), infos: () => at(30) };
 }
 
 describe('leader election', () => {
@@ -81,6 +82,25 @@ describe('leader election', () => {
     ]);
     await clock.advance(2000);
     expect(e.isLeader).toBe(true);
+    await e.stop();
+  });
+
+  it('a leader that cannot renew its Lease stops leading after the renew deadline, not before', async () => {
+    const api = new FakeKube();
+    const clock = new FakeClock();
+    const { e, started, stopped, errors } = elector(api, clock);
+    e.start();
+    await clock.advance(0);
+    const renewedAt = clock.now();
+    expect([e.isLeader, started]).toEqual([true, [renewedAt]]);
+    // Every renewal from now on fails; retries come every 2 s.
+    api.fail('get', 'leases', 500, 1000);
+    await clock.advance(OPTIONS.renewDeadlineMs);
+    expect([e.isLeader, stopped]).toEqual([true, []]);
+    // The first retry past the 10 s deadline gives up.
+    await clock.advance(OPTIONS.retryPeriodMs);
+    expect([e.isLeader, stopped]).toEqual([false, [renewedAt + 12_000]]);
+    expect(errors()).toEqual(['lost leadership']);
     await e.stop();
   });
 });

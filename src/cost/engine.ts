@@ -23,6 +23,7 @@ import {
 } from './types.ts';
 
 const MiB = 2 ** 20;
+const MAX_SAFE_NANOS = BigInt(Number.MAX_SAFE_INTEGER);
 /** Resolution of a measured ratio when it multiplies money: one millionth. */
 const RATIO_SCALE = 1_000_000;
 
@@ -104,9 +105,17 @@ function attributeNode(
     return;
   }
 
-  const gpuPool = costForSeconds(price.gpu, nodeSeconds);
-  const cpuPool = costForSeconds(price.cpu, nodeSeconds);
-  const memoryPool = costForSeconds(price.memory, nodeSeconds);
+  // The node's cost is rounded once, then split into its parts by their prices (which never exceed the total):
+  // rounding each part apart would move the node's total by up to 1.5 nano an interval instead of 0.5. A price
+  // past 2^53 nanos an hour (9 million a node-hour) cannot weigh apportion(), so its parts are rounded apart.
+  const [gpuPool = 0n, cpuPool = 0n, memoryPool = 0n] =
+    price.total <= MAX_SAFE_NANOS
+      ? apportion(costForSeconds(price.total, nodeSeconds), [
+          Number(price.gpu),
+          Number(price.cpu),
+          Number(price.memory),
+        ])
+      : [price.gpu, price.cpu, price.memory].map((part) => costForSeconds(part, nodeSeconds));
   const gpuParts = apportion(gpuPool, gpuWeights);
   const cpuParts = apportion(cpuPool, weights(held, heldSeconds, 'cpuMillis', node.cpuMillis, nodeSeconds));
   // Memory shares in MiB: byte-seconds of a large node overflow safe integers, and a MiB changes no cent.

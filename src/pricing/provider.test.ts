@@ -66,6 +66,29 @@ spot:
     expect(price.estimated).toBe(false);
   });
 
+  describe('an explicit node price on a spot node is final: no spot discount is applied to it', () => {
+    const provider = createPricingProvider(
+      parseCustomPricing(`
+nodes: { gpu-b: "0.9" }
+spot: { discounts: [{ percent: "70" }] }
+`),
+    );
+    it.each([
+      ['the discount applies to a catalog price', { ...g5Spot, name: 'other' }, 'catalog', '0.301800000'],
+      [
+        'the node annotation',
+        { ...g5Spot, name: 'other', annotations: { 'aicost.dev/price-per-hour': '0.75' } },
+        'node',
+        '0.750000000',
+      ],
+      ['the nodes entry in the pricing file', g5Spot, 'node', '0.900000000'],
+    ] as const)('%s', (_name, node, source, total) => {
+      const price = priced(provider.priceNode(node));
+      expect([price.capacityType, price.source, fmt(price.perHour.total)]).toEqual(['spot', source, total]);
+      expect(fmt(price.onDemandPerHour)).toBe('1.006000000');
+    });
+  });
+
   it('prefers an explicit spot price to a discount', () => {
     const provider = createPricingProvider(
       parseCustomPricing(`
@@ -125,12 +148,35 @@ gpuModels: { NVIDIA-A100-SXM4-40GB: "1.5", NVIDIA-H100-80GB-HBM3: "4" }
         '55.040000000',
       ],
       [
+        'catalog, by the older beta.kubernetes.io/instance-type label',
+        {
+          ...p4d,
+          name: 'other',
+          labels: { 'beta.kubernetes.io/instance-type': 'p5.48xlarge', 'topology.kubernetes.io/region': 'us-east-1' },
+        },
+        'catalog',
+        '55.040000000',
+      ],
+      [
         // 8 × 4 + 96 × 0.0316 + 1152 × 0.0042
         'per-GPU-model fallback with resource rates',
         {
           ...p4d,
           name: 'other',
           labels: { 'node.kubernetes.io/instance-type': 'x9.big', 'nvidia.com/gpu.product': 'NVIDIA-H100-80GB-HBM3' },
+        },
+        'gpu-model',
+        '39.872000000',
+      ],
+      [
+        'per-GPU-model fallback ignores a -SHARED suffix (time-sliced GPUs)',
+        {
+          ...p4d,
+          name: 'other',
+          labels: {
+            'node.kubernetes.io/instance-type': 'x9.big',
+            'nvidia.com/gpu.product': 'NVIDIA-H100-80GB-HBM3-SHARED',
+          },
         },
         'gpu-model',
         '39.872000000',

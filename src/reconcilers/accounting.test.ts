@@ -22,14 +22,19 @@ function seed(api: FakeKube): void {
   putNode(api, '10');
   api.put('/api/v1/namespaces', { metadata: { name: 'ml' } });
   api.put('/apis/batch/v1/namespaces/ml/jobs', { metadata: { name: 'train', namespace: 'ml', uid: 'job-uid' } });
+  putGpuPod(api, 'train-0', 'pod-uid', { kind: 'Job', name: 'train' }, { team: 'research' });
+}
+
+/** A pod in ml running since T0 on gpu-1 with one GPU, controlled by `owner`. */
+function putGpuPod(
+  api: FakeKube,
+  name: string,
+  uid: string,
+  owner: { kind: string; name: string },
+  labels: Record<string, string> = {},
+): void {
   api.put('/api/v1/namespaces/ml/pods', {
-    metadata: {
-      name: 'train-0',
-      namespace: 'ml',
-      uid: 'pod-uid',
-      labels: { team: 'research' },
-      ownerReferences: [{ kind: 'Job', name: 'train', controller: true }],
-    },
+    metadata: { name, namespace: 'ml', uid, labels, ownerReferences: [{ ...owner, controller: true }] },
     spec: { nodeName: 'gpu-1', containers: [{ resources: { limits: { 'nvidia.com/gpu': '1' } } }] },
     status: { phase: 'Running', startTime: new Date(T0).toISOString() },
   });
@@ -86,6 +91,43 @@ describe('accounting against an in-memory API', () => {
       nodeName: 'gpu-1',
       containers: [{ resources: { limits: { 'nvidia.com/gpu': '1' } } }],
     });
+    await op.stop();
+  });
+
+  it("annotates a StatefulSet with its pods' cost, cumulative over the cycles", async () => {
+    const api = new FakeKube();
+    putNode(api, '10');
+    api.put('/apis/apps/v1/namespaces/ml/statefulsets', { metadata: { name: 'llm', namespace: 'ml', uid: 'sts-uid' } });
+    putGpuPod(api, 'llm-0', 'llm-0-uid', { kind: 'StatefulSet', name: 'llm' });
+    const STATEFULSET = '/apis/apps/v1/namespaces/ml/statefulsets/llm';
+    const prometheus = new FakePrometheus();
+    prometheus.utilization.set('ml/llm-0', 0.5);
+    const clock = new FakeClock(T0 + 60_000);
+    const op = await start(api, clock, prometheus);
+    await op.accountant.runCycle();
+    await clock.advance(1000);
+    // 60 s of one GPU at 0.7284 $/h.
+    const oneMinute = {
+      'aicost.dev/cost': '0.012140',
+      'aicost.dev/cost-per-hour': '0.7284',
+      'aicost.dev/gpu-hours': '0.0167',
+      'aicost.dev/gpu-utilization': '50',
+      'aicost.dev/currency': 'USD',
+    };
+    expect(annotations(api, '/api/v1/namespaces/ml/pods/llm-0')).toMatchObject(oneMinute);
+    expect(annotations(api, STATEFULSET)).toMatchObject(oneMinute);
+
+    // 29 minutes later the StatefulSet has accrued its pod's whole half hour: 0.5 GPU-hours, 0.3642 $.
+    await clock.advance(29 * 60_000 - 1000);
+    await op.accountant.runCycle();
+    await clock.advance(1000);
+    expect(annotations(api, STATEFULSET)).toMatchObject({
+      'aicost.dev/cost': '0.364200',
+      'aicost.dev/gpu-hours': '0.5000',
+      'aicost.dev/accounted-until': new Date(T0 + 30 * 60_000).toISOString().replace('.000Z', 'Z'),
+    });
+    // Its spec is untouched: only its annotations are patched.
+    expect(api.object(STATEFULSET)?.spec).toBeUndefined();
     await op.stop();
   });
 
@@ -263,16 +305,7 @@ describe('accounting against an in-memory API', () => {
     });
     const WEB_POD = '/api/v1/namespaces/ml/pods/web-1-a';
     const DEPLOYMENT = '/apis/apps/v1/namespaces/ml/deployments/web';
-    api.put('/api/v1/namespaces/ml/pods', {
-      metadata: {
-        name: 'web-1-a',
-        namespace: 'ml',
-        uid: 'web-uid',
-        ownerReferences: [{ kind: 'ReplicaSet', name: 'web-1', controller: true }],
-      },
-      spec: { nodeName: 'gpu-1', containers: [{ resources: { limits: { 'nvidia.com/gpu': '1' } } }] },
-      status: { phase: 'Running', startTime: new Date(T0).toISOString() },
-    });
+    putGpuPod(api, 'web-1-a', 'web-uid', { kind: 'ReplicaSet', name: 'web-1' });
     const clock = new FakeClock(T0 + 60_000);
     const op = await start(api, clock, fakePrometheus());
     await op.accountant.runCycle();

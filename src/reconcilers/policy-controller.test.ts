@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../controller/clock.ts';
 import { FakeKube } from '../testing/fake-kube.ts';
-import { FakePrometheus, startOperator } from '../testing/harness.ts';
+import { FakePrometheus, runOperatorFor } from '../testing/harness.ts';
 
 const T0 = Date.UTC(2026, 10, 23, 9, 0, 0);
 const DEPLOY = '/apis/apps/v1/namespaces/dev/deployments/llm';
@@ -71,15 +70,8 @@ async function runAndRestart(api: FakeKube, prometheus: FakePrometheus, minutes:
   await second.op.stop();
 }
 
-async function run(api: FakeKube, prometheus: FakePrometheus, minutes: number, start = T0) {
-  const clock = new FakeClock(start);
-  const op = await startOperator(api, clock, prometheus);
-  for (let i = 0; i < minutes; i++) {
-    await clock.advance(59_000);
-    await op.cycle();
-  }
-  return { op, clock };
-}
+const run = (api: FakeKube, prometheus: FakePrometheus, minutes: number, start = T0) =>
+  runOperatorFor(api, prometheus, minutes, start);
 
 const scaleToZero = { scaleToZero: { idleAfter: '30m' } };
 const reasons = (api: FakeKube) => api.objectsUnder('/api/v1/namespaces/dev/events/').map((e) => e.reason as string);

@@ -4,7 +4,7 @@
  */
 import { pino } from 'pino';
 import { collectionPath } from '../controller/api-paths.ts';
-import type { FakeClock } from '../controller/clock.ts';
+import { FakeClock } from '../controller/clock.ts';
 import { createClusterCache } from '../controller/cluster-cache.ts';
 import { createEventRecorder, type EventRecorder } from '../controller/events.ts';
 import { createMetrics } from '../controller/metrics.ts';
@@ -168,4 +168,18 @@ export async function startOperator(
       await workers;
     },
   };
+}
+
+/**
+ * Starts an operator on `api` at `start` and runs `minutes` of it: each minute 59 s of time, then one cycle
+ * (which lets the writers finish in its last second).
+ */
+export async function runOperatorFor(api: FakeKube, prometheus: PrometheusClient, minutes: number, start: number) {
+  const clock = new FakeClock(start);
+  const op = await startOperator(api, clock, prometheus);
+  for (let i = 0; i < minutes; i++) {
+    await clock.advance(59_000);
+    await op.cycle();
+  }
+  return { op, clock };
 }

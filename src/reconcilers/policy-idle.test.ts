@@ -1,0 +1,100 @@
+/** The idleGPU rule's actions in Enforce mode, per workload kind, as docs/crd-reference.md describes them. */
+import { describe, expect, it } from 'vitest';
+import { FakeKube } from '../testing/fake-kube.ts';
+import { FakePrometheus, runOperatorFor } from '../testing/harness.ts';
+
+const T0 = Date.UTC(2026, 10, 23, 9, 0, 0);
+const POLICIES = '/apis/aicost.dev/v1alpha1/aicostpolicies';
+const PODS = '/api/v1/namespaces/dev/pods';
+
+/** A g5.xlarge and, on it, an idle one-GPU pod `name` controlled by `owner` (none: a bare pod). */
+function seed(api: FakeKube, name: string, owner?: { kind: string; name: string }) {
+  api.put('/api/v1/nodes', {
+    metadata: { name: 'g5', labels: { 'node.kubernetes.io/instance-type': 'g5.xlarge' } },
+    status: { allocatable: { cpu: '4', memory: '16Gi', 'nvidia.com/gpu': '1' } },
+  });
+  api.put('/api/v1/namespaces', { metadata: { name: 'dev' } });
+  api.put(PODS, {
+    metadata: {
+      name,
+      namespace: 'dev',
+      ownerReferences: owner ? [{ ...owner, controller: true }] : undefined,
+    },
+    spec: { nodeName: 'g5', containers: [{ resources: { limits: { 'nvidia.com/gpu': '1' } } }] },
+    status: { phase: 'Running', startTime: new Date(T0 - 3_600_000).toISOString() },
+  });
+}
+
+/** An Enforce policy whose idleGPU rule acts on a workload idle for 2 minutes, after 1 minute of grace. */
+function idlePolicy(api: FakeKube, rule: { respectDoNotDisrupt?: boolean } = {}) {
+  api.put(POLICIES, {
+    metadata: { name: 'idle-gpus', generation: 1 },
+    spec: { mode: 'Enforce', rules: { idleGPU: { idleAfter: '2m', gracePeriod: '1m', ...rule } } },
+  });
+}
+
+/** Runs the operator for six minutes with every GPU of `pod` idle. */
+async function runIdle(api: FakeKube, pod: string) {
+  const prometheus = new FakePrometheus();
+  prometheus.utilization.set(`dev/${pod}`, 0);
+  const { op } = await runOperatorFor(api, prometheus, 6, T0);
+  await op.stop();
+}
+
+const reasons = (api: FakeKube) => api.objectsUnder('/api/v1/namespaces/dev/events/').map((e) => e.reason as string);
+const replicas = (api: FakeKube, path: string) => (api.object(path)?.spec as { replicas: number }).replicas;
+
+describe('idleGPU in Enforce', () => {
+  const STATEFULSET = '/apis/apps/v1/namespaces/dev/statefulsets/db';
+
+  it('scales an idle StatefulSet to zero through the scale subresource, recording the replicas', async () => {
+    const api = new FakeKube();
+    seed(api, 'db-0', { kind: 'StatefulSet', name: 'db' });
+    api.put('/apis/apps/v1/namespaces/dev/statefulsets', {
+      metadata: { name: 'db', namespace: 'dev' },
+      spec: { replicas: 3 },
+    });
+    idlePolicy(api);
+    await runIdle(api, 'db-0');
+    expect(replicas(api, STATEFULSET)).toBe(0);
+    expect(api.requests.filter((r) => r.path.startsWith(STATEFULSET) && r.verb !== 'patch')).toEqual([]);
+    expect(api.requests.filter((r) => r.verb === 'patch' && r.path === `${STATEFULSET}/scale`)).toHaveLength(1);
+    expect(api.object(STATEFULSET)?.metadata.annotations?.['aicost.dev/replicas-before']).toBe('3');
+    expect(reasons(api)).toEqual(expect.arrayContaining(['GPUIdle', 'ScaledToZero']));
+  });
+
+  it('evicts an idle bare Pod through the eviction API, never deleting it', async () => {
+    const api = new FakeKube();
+    seed(api, 'notebook');
+    idlePolicy(api);
+    await runIdle(api, 'notebook');
+    expect(api.requests.filter((r) => r.path.startsWith(`${PODS}/notebook`) && r.verb !== 'patch')).toEqual([
+      { verb: 'create', path: `${PODS}/notebook/eviction` },
+    ]);
+    expect(api.object(`${PODS}/notebook`)).toBeUndefined();
+    expect(reasons(api)).toContain('Evicted');
+  });
+
+  it.each([
+    ['by default', {}, 3, true],
+    ['with respectDoNotDisrupt: true', { respectDoNotDisrupt: true }, 3, true],
+    ['with respectDoNotDisrupt: false', { respectDoNotDisrupt: false }, 0, false],
+  ] as const)(
+    'a workload annotated karpenter.sh/do-not-disrupt: "true", %s',
+    async (_name, rule, expected, protectedEvent) => {
+      const api = new FakeKube();
+      seed(api, 'db-0', { kind: 'StatefulSet', name: 'db' });
+      api.put('/apis/apps/v1/namespaces/dev/statefulsets', {
+        metadata: { name: 'db', namespace: 'dev', annotations: { 'karpenter.sh/do-not-disrupt': 'true' } },
+        spec: { replicas: 3 },
+      });
+      idlePolicy(api, rule);
+      await runIdle(api, 'db-0');
+      expect(replicas(api, STATEFULSET)).toBe(expected);
+      expect([reasons(api).includes('IdleButProtected'), reasons(api).includes('ScaledToZero')]).toEqual([
+        protectedEvent,
+        !protectedEvent,
+      ]);
+    },
+  );
+});
