@@ -70,6 +70,22 @@ function policyReflector(api: FakeKube, clock: FakeClock): Reflector<PolicyRecor
   );
 }
 
+/** An AdmissionReview of a Pod CREATE in `namespace`, as the API server sends it to the spot webhook. */
+export function podCreateReview(object: unknown, over: Record<string, unknown> = {}, namespace = 'ml') {
+  return {
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid: 'req-1',
+      kind: { group: '', version: 'v1', kind: 'Pod' },
+      operation: 'CREATE',
+      namespace,
+      object,
+      ...over,
+    },
+  };
+}
+
 /** The spot admission webhook's reviewer on an in-memory API, wired as src/main.ts wires it. */
 export async function startSpotAdmission(
   api: FakeKube,
