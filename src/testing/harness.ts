@@ -5,7 +5,7 @@
 import { pino } from 'pino';
 import { collectionPath } from '../controller/api-paths.ts';
 import type { FakeClock } from '../controller/clock.ts';
-import { createClusterCache } from '../controller/cluster-cache.ts';
+import { createClusterCache, createOwnEventReflector } from '../controller/cluster-cache.ts';
 import { createEventRecorder, type EventRecorder } from '../controller/events.ts';
 import { createMetrics } from '../controller/metrics.ts';
 import { followPolicySelectors } from '../controller/pod-label-keys.ts';
@@ -21,6 +21,7 @@ import { Accountant } from '../reconcilers/accounting.ts';
 import { AnnotationWriter } from '../reconcilers/annotation-writer.ts';
 import { PolicyController } from '../reconcilers/policy-controller.ts';
 import { SpotAdmission } from '../reconcilers/spot-admission.ts';
+import { SPOT_DENIED } from '../policy/spot-denials.ts';
 import type { FakeKube } from './fake-kube.ts';
 
 const log = pino({ level: 'silent' });
@@ -136,6 +137,8 @@ export async function startOperator(
   followPolicySelectors(policies, cache.podLabelKeys, cache.pods, log);
   await policies.start();
   await cache.start();
+  const spotDenials = createOwnEventReflector(api, clock, log, metrics, SPOT_DENIED);
+  await spotDenials.start();
   const queue = new WorkQueue('annotations', clock);
   const writer = new AnnotationWriter({
     client: api,
@@ -155,6 +158,7 @@ export async function startOperator(
   const policyController = new PolicyController({
     cache,
     policies,
+    spotDenials,
     accountant,
     client: api,
     prometheus,
@@ -181,6 +185,7 @@ export async function startOperator(
       queue.shutdown();
       cache.stop();
       policies.stop();
+      spotDenials.stop();
       await workers;
     },
   };
