@@ -244,21 +244,25 @@ describe('spot watch', () => {
     webhook.stop();
   });
 
-  it('ignores a denial Event whose policy no longer exists', async () => {
+  it.each([
+    ['whose policy no longer exists', 'SpotDenied', 'aicost-operator', 'gone'],
+    ['of another reason', 'SpotAudit', 'aicost-operator', 'training-spot'],
+    ['of another component', 'SpotDenied', 'someone-else', 'training-spot'],
+  ])('ignores an Event %s', async (_name, reason, reportingComponent, policy) => {
     const api = new FakeKube();
     seed(api, { name: 'od-1', capacity: 'on-demand' }, {});
     api.put('/api/v1/namespaces/ml/events', {
-      metadata: { name: 'train.1', namespace: 'ml', annotations: { 'aicost.dev/spot-policy': 'gone' } },
+      metadata: { name: 'train.1', namespace: 'ml', annotations: { 'aicost.dev/spot-policy': policy } },
       involvedObject: { kind: 'Job', namespace: 'ml', name: 'train' },
-      reason: 'SpotDenied',
-      reportingComponent: 'aicost-operator',
+      reason,
+      reportingComponent,
       count: 2,
     });
     const op = await cycles(api, 2);
     await op.stop();
     expect(status(api)?.actionCount ?? 0).toBe(0);
     expect(api.object('/api/v1/namespaces/ml/events/train.1')?.metadata.annotations).toEqual({
-      'aicost.dev/spot-policy': 'gone',
+      'aicost.dev/spot-policy': policy,
     });
   });
 
