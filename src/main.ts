@@ -10,7 +10,7 @@ import { parseWebhookCertArgs, route, versionOutput } from './cli.ts';
 import { ConfigError, kubeEnvironment, loadConfig, type Config } from './config/config.ts';
 import { collectionPath } from './controller/api-paths.ts';
 import { systemClock, type Clock } from './controller/clock.ts';
-import { createClusterCache } from './controller/cluster-cache.ts';
+import { createClusterCache, createOwnEventReflector } from './controller/cluster-cache.ts';
 import { startHttpServers } from './controller/http-server.ts';
 import { createKubeClient } from './controller/kube-client.ts';
 import { loadDefaultConnection, type KubeConnection } from './controller/kube-connection.ts';
@@ -30,6 +30,7 @@ import { createPricingSource } from './pricing/pricing-source.ts';
 import { Accountant } from './reconcilers/accounting.ts';
 import { AnnotationWriter } from './reconcilers/annotation-writer.ts';
 import { SpotAdmission } from './reconcilers/spot-admission.ts';
+import { SPOT_DENIED } from './policy/spot-denials.ts';
 import { startWebhookServer, type WebhookServer } from './controller/webhook-server.ts';
 import { generateSelfSigned } from './webhook/self-signed.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -74,6 +75,8 @@ export async function run(
   // A policy selecting bare pods by a label must find it in the pod cache, which keeps only the labels it reads.
   followPolicySelectors(policies, cache.podLabelKeys, cache.pods, log);
   const events = createEventRecorder(client, clock, log);
+  // Leader only (started when leading): the webhook's denials, to count in the policies' status.
+  const spotDenials = createOwnEventReflector(client, clock, log, metrics, SPOT_DENIED);
   const writeQueue = new WorkQueue('annotations', clock, undefined, queueMetrics);
   const writer = new AnnotationWriter({
     client,
@@ -106,6 +109,7 @@ export async function run(
   const policyController = new PolicyController({
     cache,
     policies,
+    spotDenials,
     accountant,
     client,
     prometheus,
@@ -165,6 +169,8 @@ export async function run(
     metrics.leader.set(1);
     // Start from everything a previous leader wrote: relist before the first decision.
     await Promise.all([...cache.all, policies].map((r) => r.resync()));
+    // A lost lease ends the process, so this starts once; a failed first list is retried by the reflector.
+    await spotDenials.start();
     accountant.reset();
     policyController.reset();
     writer.reset();
@@ -237,6 +243,7 @@ export async function run(
     metrics.leader.set(0);
     cache.stop();
     policies.stop();
+    spotDenials.stop();
     await webhook?.close();
     await Promise.all(servers.servers.map((s) => new Promise((r) => s.close(r))));
   };

@@ -5,16 +5,19 @@
 import type { Logger } from 'pino';
 import { collectionPath } from './api-paths.ts';
 import type { Clock } from './clock.ts';
+import { COMPONENT } from './events.ts';
 import type { KubeClient } from './kube-client.ts';
 import type { Metrics } from './metrics.ts';
 import {
   projectNamespace,
   projectNode,
+  projectOwnEvent,
   projectPod,
   projectReplicaSet,
   projectWorkload,
   type NamespaceRecord,
   type NodeRecord,
+  type OwnEventRecord,
   type PodRecord,
   type ReplicaSetRecord,
   type WorkloadRecord,
@@ -93,4 +96,33 @@ export function createClusterCache(
       for (const r of all) r.stop();
     },
   };
+}
+
+/**
+ * The operator's own Events of one reason, cluster-wide (the leader reads back the webhook's SpotDenied
+ * Events). Apart from the cluster cache: only the leader needs it, and a policy pass counts denials only once
+ * it has synced, so an API server that refuses to list Events costs those counts and nothing else.
+ */
+export function createOwnEventReflector(
+  client: KubeClient,
+  clock: Clock,
+  log: Logger,
+  metrics: Metrics,
+  reason: string,
+): Reflector<OwnEventRecord> {
+  return new Reflector<OwnEventRecord>(
+    {
+      name: `events-${reason}`,
+      path: collectionPath('Event'),
+      fieldSelector: `reason=${reason},reportingComponent=${COMPONENT}`,
+      project: projectOwnEvent(reason, COMPONENT),
+    },
+    client,
+    clock,
+    log,
+    {
+      onError: (name: string) => metrics.watchRestarts.inc({ resource: name }),
+      onRelist: (name: string) => metrics.synced.set({ resource: name }, 1),
+    },
+  );
 }

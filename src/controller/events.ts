@@ -20,7 +20,17 @@ export interface ObjectRef {
 export type EventType = 'Normal' | 'Warning';
 
 export interface EventRecorder {
-  record(object: ObjectRef, type: EventType, reason: string, message: string): Promise<void>;
+  /**
+   * `annotations` go on the Event object itself, for a reader that needs more than the message says (the
+   * leader reads the policy of a SpotDenied Event from one).
+   */
+  record(
+    object: ObjectRef,
+    type: EventType,
+    reason: string,
+    message: string,
+    annotations?: Readonly<Record<string, string>>,
+  ): Promise<void>;
 }
 
 const AGGREGATE_MS = 10 * 60_000;
@@ -29,9 +39,9 @@ export const COMPONENT = 'aicost-operator';
 export function createEventRecorder(client: KubeClient, clock: Clock, log: Logger): EventRecorder {
   const recent = new Map<string, { name: string; namespace: string; count: number; atMs: number }>();
   return {
-    async record(object, type, reason, message) {
+    async record(object, type, reason, message, annotations) {
       const namespace = object.namespace || 'default';
-      const key = `${object.kind}/${namespace}/${object.name}/${reason}/${message}`;
+      const key = `${object.kind}/${namespace}/${object.name}/${reason}/${message}/${JSON.stringify(annotations ?? {})}`;
       const nowMs = clock.now();
       const nowIso = new Date(nowMs).toISOString();
       const last = recent.get(key);
@@ -53,7 +63,7 @@ export function createEventRecorder(client: KubeClient, clock: Clock, log: Logge
         await client.create(collectionPath('Event', namespace), {
           apiVersion: 'v1',
           kind: 'Event',
-          metadata: { name, namespace },
+          metadata: { name, namespace, ...(annotations ? { annotations: { ...annotations } } : {}) },
           involvedObject: object,
           type,
           reason,

@@ -19,7 +19,7 @@ import type { EventRecorder, ObjectRef } from '../controller/events.ts';
 import { apiVersionOf, objectPath } from '../controller/api-paths.ts';
 import type { KubeClient } from '../controller/kube-client.ts';
 import { errorSummary, isNotFound, KubeApiError } from '../controller/errors.ts';
-import type { PodRecord, WorkloadRecord } from '../controller/projections.ts';
+import type { OwnEventRecord, PodRecord, WorkloadRecord } from '../controller/projections.ts';
 import type { Reflector } from '../controller/reflector.ts';
 import { parseDuration } from '../config/duration.ts';
 import type { PolicyStatus } from '../crds/aicost-policy.ts';
@@ -51,6 +51,7 @@ import {
   SPOT_RECORDED,
   workAtRisk,
 } from '../policy/spot-watch.ts';
+import { DENIALS_COUNTED, DENIED_BY, deniedToRecord, type DeniedEvent } from '../policy/spot-denials.ts';
 import { toRfc3339 } from '../cost/ledger.ts';
 
 export const POLICY_ANNOTATION = {
@@ -70,6 +71,8 @@ const MAX_ACTIONS = 20;
 export interface PolicyControllerDeps {
   readonly cache: ClusterCache;
   readonly policies: Reflector<PolicyRecord>;
+  /** The spot webhook's SpotDenied Events (createOwnEventReflector): its denials, to count in status. */
+  readonly spotDenials: Reflector<OwnEventRecord>;
   readonly accountant: Accountant;
   readonly client: KubeClient;
   readonly prometheus: PrometheusClient;
@@ -121,6 +124,8 @@ export class PolicyController {
   private readonly staleCheckpoints = new Set<string>();
   private readonly interrupted = new Set<string>();
   private readonly forgone = new Set<string>();
+  /** aicost.dev/counted as this leader wrote it, by Event uid: the cache may not show its own write yet. */
+  private readonly deniedCounted = new Map<string, number>();
   private readonly deps: PolicyControllerDeps;
 
   constructor(deps: PolicyControllerDeps) {
@@ -220,6 +225,7 @@ export class PolicyController {
       for (const key of set) if (!current.has(key)) set.delete(key);
     }
     this.deps.metrics?.checkpointStale.set(seen.stale.size);
+    await this.recordDenials(now, tallies);
     await this.writeStatuses(tallies, measurement);
     const schedules: WakeSchedule[] = [];
     for (const p of valid) if (p.spec.rules.scaleToZero?.schedule) schedules.push(p.spec.rules.scaleToZero.schedule);
@@ -329,7 +335,7 @@ export class PolicyController {
           await events.record(this.objectRef(w), 'Warning', 'SpotInterruption', reason);
           if (policy)
             this.recordAction(policy.name, tally, {
-              w,
+              workload: workloadName(w),
               rule: 'spot',
               action: 'SpotInterrupted',
               mode,
@@ -354,7 +360,7 @@ export class PolicyController {
         await events.record(this.objectRef(w), 'Warning', 'CheckpointStale', reason);
         if (policy)
           this.recordAction(policy.name, tally, {
-            w,
+            workload: workloadName(w),
             rule: 'spot',
             action: 'CheckpointStale',
             mode,
@@ -386,7 +392,7 @@ export class PolicyController {
         const reason = `runs on on-demand node ${node.name} though it checkpoints: spot would save about ${formatMoney(saving, 2)} ${currency}/h`;
         await events.record(this.objectRef(w), 'Normal', 'ForgoneSpotSaving', reason);
         this.recordAction(policy.name, tally, {
-          w,
+          workload: workloadName(w),
           rule: 'spot',
           action: 'ForgoneSpotSaving',
           mode: 'Audit',
@@ -411,7 +417,14 @@ export class PolicyController {
     if (!placed || !tally) return;
     await this.annotate(w, { [SPOT_RECORDED]: placed.marker });
     // The webhook changes pods only under Enforce.
-    this.recordAction(placed.policy, tally, { w, rule: 'spot', mode: 'Enforce', now, saving: 0n, ...placed });
+    this.recordAction(placed.policy, tally, {
+      workload: workloadName(w),
+      rule: 'spot',
+      mode: 'Enforce',
+      now,
+      saving: 0n,
+      ...placed,
+    });
   }
 
   private podRate(w: Workload): Nanos {
@@ -529,7 +542,7 @@ export class PolicyController {
         `Audit: policy ${policy.name} (${rule}) would ${action} this idle workload, saving about ${saving} per hour`,
       );
       this.recordAction(policy.name, tally, {
-        w,
+        workload: workloadName(w),
         rule,
         action: `would-${action}`,
         mode,
@@ -549,7 +562,7 @@ export class PolicyController {
       `policy ${policy.name} (${rule}) ${actionPast(w.kind)} this workload: GPUs idle since ${toRfc3339(Math.floor(d.idleSinceMs / 1000))}; saving about ${formatMoney(costPerHour, 4)} per hour`,
     );
     this.recordAction(policy.name, tally, {
-      w,
+      workload: workloadName(w),
       rule,
       action,
       mode,
@@ -563,20 +576,23 @@ export class PolicyController {
     policy: string,
     tally: PolicyTally | undefined,
     a: {
-      w: Workload;
+      /** Kind/namespace/name. */
+      workload: string;
       rule: RuleName;
       action: string;
       mode: 'Audit' | 'Enforce';
       now: number;
       reason: string;
       saving: Nanos;
+      /** Actions this entry stands for (several denials of one Event, counted at once). */
+      count?: number;
     },
   ): void {
     this.deps.onAction?.(policy, a.rule, a.action, a.mode);
     const h = this.history.get(policy);
     if (!h || !tally) return;
     h.actions.unshift({
-      workload: `${a.w.kind}/${a.w.namespace}/${a.w.name}`,
+      workload: a.workload,
       rule: a.rule,
       action: a.action,
       mode: a.mode,
@@ -585,9 +601,53 @@ export class PolicyController {
       estimatedSavingPerHour: formatMoney(a.saving, 4),
     });
     h.actions.splice(MAX_ACTIONS);
-    h.count += 1;
+    h.count += a.count ?? 1;
     tally.actions = h.actions;
     tally.actionCount = h.count;
+  }
+
+  /**
+   * The spot webhook's denials, read from its SpotDenied Events (a denied pod never exists): each Event's new
+   * denials go to the policy it names once aicost.dev/counted is written on it, so a crash between the two
+   * loses a count rather than doubling it. They count while their Event lives (the API server's event TTL,
+   * one hour by default, so at least one accounting interval).
+   */
+  private async recordDenials(now: number, tallies: Map<string, PolicyTally>): Promise<void> {
+    const { spotDenials, client, log } = this.deps;
+    if (!spotDenials.synced) return;
+    const events: DeniedEvent[] = [];
+    for (const e of spotDenials.store.values()) {
+      const policy = e.annotations[DENIED_BY];
+      if (policy) events.push({ ...e, policy, counted: e.annotations[DENIALS_COUNTED], workload: e.involvedObject });
+    }
+    const live = new Set(events.map((e) => e.uid));
+    for (const uid of this.deniedCounted.keys()) if (!live.has(uid)) this.deniedCounted.delete(uid);
+    for (const d of deniedToRecord(events, this.deniedCounted, new Set(tallies.keys()))) {
+      try {
+        // The uid precondition: an expired Event's name is never another one's count.
+        await client.patch(
+          objectPath('Event', d.namespace, d.name),
+          { metadata: { uid: d.uid, annotations: { [DENIALS_COUNTED]: d.marker } } },
+          'merge',
+        );
+      } catch (error) {
+        if (!isNotFound(error) && !(error instanceof KubeApiError && error.code === 409))
+          log.warn({ err: errorSummary(error), event: `${d.namespace}/${d.name}` }, 'could not count spot denials');
+        continue;
+      }
+      this.deniedCounted.set(d.uid, Number(d.marker));
+      // The webhook denies only under Enforce.
+      this.recordAction(d.policy, tallies.get(d.policy), {
+        workload: d.workload,
+        rule: 'spot',
+        action: 'SpotDenied',
+        mode: 'Enforce',
+        now,
+        reason: d.reason,
+        saving: 0n,
+        count: d.newDenials,
+      });
+    }
   }
 
   /** What Enforce would have done, in aicost.dev/last-action. */
@@ -743,7 +803,7 @@ export class PolicyController {
           `Audit: policy ${policy.name} would put this endpoint to sleep on its ${reason}`,
         );
         this.recordAction(policy.name, tally, {
-          w,
+          workload: workloadName(w),
           rule: 'scaleToZero',
           action: 'would-scale-to-zero',
           mode,
@@ -764,7 +824,7 @@ export class PolicyController {
       `policy ${policy.name} put this endpoint to sleep on its ${reason}`,
     );
     this.recordAction(policy.name, tally, {
-      w,
+      workload: workloadName(w),
       rule: 'scaleToZero',
       action: 'scale-to-zero',
       mode,
@@ -886,6 +946,10 @@ export class PolicyController {
       }
     }
   }
+}
+
+function workloadName(w: Workload): string {
+  return `${w.kind}/${w.namespace}/${w.name}`;
 }
 
 function addRealized(tallies: Map<string, PolicyTally>, policy: PolicyRef, perHour: Nanos): void {

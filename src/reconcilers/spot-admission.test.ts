@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FakeClock, flushPromises } from '../controller/clock.ts';
 import { startWebhookServer, WEBHOOK_PATH, type WebhookServer } from '../controller/webhook-server.ts';
 import { FakeKube } from '../testing/fake-kube.ts';
-import { startSpotAdmission } from '../testing/harness.ts';
+import { podCreateReview, startSpotAdmission } from '../testing/harness.ts';
 import { generateSelfSigned } from '../webhook/self-signed.ts';
 import type { AdmissionReview } from './spot-admission.ts';
 
@@ -33,19 +33,6 @@ async function setup(defaultMode: 'Audit' | 'Enforce' = 'Audit', conventions: 'a
   return { api, ...(await startSpotAdmission(api, clock, { defaultMode, conventions })) };
 }
 
-const review = (object: unknown, over: Record<string, unknown> = {}) => ({
-  apiVersion: 'admission.k8s.io/v1',
-  kind: 'AdmissionReview',
-  request: {
-    uid: 'req-1',
-    kind: { group: '', version: 'v1', kind: 'Pod' },
-    operation: 'CREATE',
-    namespace: 'ml',
-    object,
-    ...over,
-  },
-});
-
 const jobPod = (annotations: Record<string, string> = {}, spec: Record<string, unknown> = {}) => ({
   metadata: {
     generateName: 'train-',
@@ -67,7 +54,7 @@ const decoded = (r: AdmissionReview) =>
 describe('SpotAdmission', () => {
   it("matches a Job's pod by the Job's labels and steers it to spot under Enforce", async () => {
     const s = await setup('Enforce');
-    const r = s.admission.review(review(jobPod(CHECKPOINTED)));
+    const r = s.admission.review(podCreateReview(jobPod(CHECKPOINTED)));
     expect(r.response).toMatchObject({ uid: 'req-1', allowed: true, patchType: 'JSONPatch' });
     expect(decoded(r).map((op) => op.path)).toEqual([
       '/spec/affinity',
@@ -87,7 +74,7 @@ describe('SpotAdmission', () => {
 
   it('uses the default mode when the policy sets none: Audit admits unchanged with a warning', async () => {
     const s = await setup('Audit');
-    const r = s.admission.review(review(jobPod()));
+    const r = s.admission.review(podCreateReview(jobPod()));
     expect(r.response.allowed).toBe(true);
     expect(r.response.patch).toBeUndefined();
     expect(r.response.warnings?.[0]).toContain('Enforce would keep it off spot nodes');
@@ -97,7 +84,7 @@ describe('SpotAdmission', () => {
   it('denies under Enforce a pod that selects spot without a checkpoint, and records no Event on a dry run', async () => {
     const s = await setup('Enforce');
     const r = s.admission.review(
-      review(jobPod({}, { nodeSelector: { 'karpenter.sh/capacity-type': 'spot' } }), { dryRun: true }),
+      podCreateReview(jobPod({}, { nodeSelector: { 'karpenter.sh/capacity-type': 'spot' } }), { dryRun: true }),
     );
     expect(r.response.allowed).toBe(false);
     expect(r.response.status).toMatchObject({ code: 403, reason: 'Forbidden' });
@@ -107,10 +94,27 @@ describe('SpotAdmission', () => {
     s.stop();
   });
 
+  it('names the denying policy on the SpotDenied Event, for the leader to count the denial in its status', async () => {
+    const s = await setup('Enforce');
+    const spotPod = jobPod({}, { nodeSelector: { 'karpenter.sh/capacity-type': 'spot' } });
+    expect(s.admission.review(podCreateReview(spotPod)).response.allowed).toBe(false);
+    await Promise.resolve();
+    const events = s.api.objectsUnder('/api/v1/namespaces/ml/events') as unknown as {
+      metadata: { annotations?: Record<string, string> };
+      involvedObject: { kind: string; name: string };
+      reason: string;
+      count: number;
+    }[];
+    expect(events.map((e) => [e.reason, e.involvedObject.name, e.count, e.metadata.annotations])).toEqual([
+      ['SpotDenied', 'train', 1, { 'aicost.dev/spot-policy': 'training-spot' }],
+    ]);
+    s.stop();
+  });
+
   it('observed conventions: only the labels the nodes carry, seen again when a node changes', async () => {
     const s = await setup('Enforce', 'observed');
     const preferredKeys = () => {
-      const affinity = decoded(s.admission.review(review(jobPod(CHECKPOINTED))))[0]?.value as {
+      const affinity = decoded(s.admission.review(podCreateReview(jobPod(CHECKPOINTED))))[0]?.value as {
         nodeAffinity: {
           preferredDuringSchedulingIgnoredDuringExecution: { preference: { matchExpressions: { key: string }[] } }[];
         };
@@ -128,10 +132,10 @@ describe('SpotAdmission', () => {
   });
 
   it.each([
-    ['an unmatched pod', review({ metadata: { name: 'web', labels: { app: 'web' } }, spec: {} })],
-    ['a protected namespace', review(jobPod(), { namespace: 'kube-system' })],
-    ['an exempt pod', review(jobPod({ 'aicost.dev/exempt': 'true' }))],
-    ['an UPDATE', review(jobPod(), { operation: 'UPDATE' })],
+    ['an unmatched pod', podCreateReview({ metadata: { name: 'web', labels: { app: 'web' } }, spec: {} })],
+    ['a protected namespace', podCreateReview(jobPod(), { namespace: 'kube-system' })],
+    ['an exempt pod', podCreateReview(jobPod({ 'aicost.dev/exempt': 'true' }))],
+    ['an UPDATE', podCreateReview(jobPod(), { operation: 'UPDATE' })],
     [
       'garbage',
       { request: { uid: 'req-1', kind: { kind: 'Pod' }, operation: 'CREATE', object: { metadata: 7, spec: 'x' } } },
@@ -192,7 +196,7 @@ describe('webhook server', () => {
       reloadMs: 100,
       handle: (_p, body) => s.admission.review(body),
     });
-    const ok = await post(server.port, first.cert, JSON.stringify(review(jobPod(CHECKPOINTED))));
+    const ok = await post(server.port, first.cert, JSON.stringify(podCreateReview(jobPod(CHECKPOINTED))));
     expect(ok.status).toBe(200);
     expect((JSON.parse(ok.text) as AdmissionReview).response.patchType).toBe('JSONPatch');
     expect((await post(server.port, first.cert, '{}', '/other')).status).toBe(404);
@@ -205,7 +209,9 @@ describe('webhook server', () => {
     const port = server.port;
     await vi.waitFor(
       async () => {
-        expect((await post(port, second.cert, JSON.stringify(review(jobPod())))).serial).toBe(serialOf(second.cert));
+        expect((await post(port, second.cert, JSON.stringify(podCreateReview(jobPod())))).serial).toBe(
+          serialOf(second.cert),
+        );
       },
       { timeout: 5000, interval: 100 },
     );

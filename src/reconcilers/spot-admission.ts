@@ -14,10 +14,12 @@ import { assignRules, modeOf, type Mode, type PolicyRef } from '../policy/match.
 import {
   decideSpotAdmission,
   observedConventions,
+  SPOT_ANNOTATION,
   SPOT_CONVENTIONS,
   type PodForAdmission,
   type SpotConvention,
 } from '../policy/spot.ts';
+import { SPOT_DENIED } from '../policy/spot-denials.ts';
 
 export interface AdmissionRequest {
   uid: string;
@@ -127,7 +129,10 @@ export class SpotAdmission {
         ? { apiVersion: owner.apiVersion, kind: owner.kind, namespace, name: owner.name, uid: owner.uid }
         : { apiVersion: 'v1', kind: 'Pod', namespace, name: view.name };
       const { type, reason, message } = decision.event;
-      void this.deps.events.record(ref, type, reason, message);
+      // A denied pod never exists: the Event is the leader's only trace of the denial, to count in the
+      // policy's status (policy-controller.ts), so it names the policy where no message parsing is needed.
+      const annotations = reason === SPOT_DENIED ? { [SPOT_ANNOTATION.policy]: winner.name } : undefined;
+      void this.deps.events.record(ref, type, reason, message, annotations);
     }
     this.deps.log.info(
       {

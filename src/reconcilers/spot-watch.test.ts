@@ -1,8 +1,8 @@
 /** The policy controller's spot watch against an in-memory API: overdue checkpoints, reclaims, forgone savings. */
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../controller/clock.ts';
+import { FakeClock, flushPromises } from '../controller/clock.ts';
 import { FakeKube } from '../testing/fake-kube.ts';
-import { FakePrometheus, startOperator } from '../testing/harness.ts';
+import { FakePrometheus, podCreateReview, startOperator, startSpotAdmission } from '../testing/harness.ts';
 import { customPricingSchema } from '../pricing/custom-pricing.ts';
 
 const T0 = Date.UTC(2026, 10, 23, 9, 0, 0);
@@ -177,6 +177,94 @@ describe('spot watch', () => {
       });
     },
   );
+
+  it("counts the webhook's denials of a Job's pods from its SpotDenied Event: once, across a restart, and as its count grows", async () => {
+    const api = new FakeKube();
+    seed(api, { name: 'od-1', capacity: 'on-demand' }, {});
+    // The webhook runs on every replica; its recorder aggregates repeats into the Event's count.
+    const webhook = await startSpotAdmission(api, new FakeClock(T0), { defaultMode: 'Enforce' });
+    const deny = async () => {
+      const r = webhook.admission.review(
+        podCreateReview({
+          metadata: {
+            generateName: 'train-',
+            ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: 'train', uid: 'job-uid', controller: true }],
+          },
+          spec: { nodeSelector: { 'karpenter.sh/capacity-type': 'spot' }, containers: [{ name: 'main' }] },
+        }),
+      );
+      expect(r.response.allowed).toBe(false);
+      await flushPromises();
+    };
+    const denied = () =>
+      events(api).filter((e) => e.reason === 'SpotDenied') as (Ev & {
+        metadata: { name: string; annotations?: Record<string, string> };
+      })[];
+
+    await deny();
+    expect(denied().map((e) => [e.count, e.metadata.annotations])).toEqual([
+      [1, { 'aicost.dev/spot-policy': 'training-spot' }],
+    ]);
+    const first = await cycles(api, 2);
+    await first.stop();
+    expect(status(api)?.actionCount).toBe(1);
+    expect(status(api)?.lastActions).toEqual([
+      {
+        workload: 'Job/ml/train',
+        rule: 'spot',
+        action: 'SpotDenied',
+        mode: 'Enforce',
+        time: '2026-11-23T09:00:59Z',
+        reason: `the spot webhook denied a pod that selected spot nodes (Event ml/${denied()[0]?.metadata.name ?? ''})`,
+        estimatedSavingPerHour: '0.0000',
+      },
+    ]);
+    expect(denied()[0]?.metadata.annotations?.['aicost.dev/counted']).toBe('1');
+
+    // A new leader on the same API: nothing to count again.
+    const second = await cycles(api, 2, undefined, T0 + 5 * 60_000);
+    expect(status(api)?.actionCount).toBe(1);
+
+    // Two more denials raise the same Event's count to 3: two more actions, in one entry.
+    await deny();
+    await deny();
+    expect(denied().map((e) => e.count)).toEqual([3]);
+    await second.cycle();
+    await second.cycle();
+    await second.stop();
+    expect(status(api)?.actionCount).toBe(3);
+    expect(status(api)?.lastActions?.map((a) => [a.action, a.reason.replace(/Event .*/, '')])).toEqual([
+      ['SpotDenied', 'the spot webhook denied 2 pods that selected spot nodes ('],
+      ['SpotDenied', 'the spot webhook denied a pod that selected spot nodes ('],
+    ]);
+    expect(denied()[0]?.metadata.annotations).toEqual({
+      'aicost.dev/spot-policy': 'training-spot',
+      'aicost.dev/counted': '3',
+    });
+    webhook.stop();
+  });
+
+  it.each([
+    ['whose policy no longer exists', 'SpotDenied', 'aicost-operator', 'gone'],
+    ['of another reason', 'SpotAudit', 'aicost-operator', 'training-spot'],
+    ['of another component', 'SpotDenied', 'someone-else', 'training-spot'],
+  ])('ignores an Event %s', async (_name, reason, reportingComponent, policy) => {
+    const api = new FakeKube();
+    seed(api, { name: 'od-1', capacity: 'on-demand' }, {});
+    api.put('/api/v1/namespaces/ml/events', {
+      metadata: { name: 'train.1', namespace: 'ml', annotations: { 'aicost.dev/spot-policy': policy } },
+      involvedObject: { kind: 'Job', namespace: 'ml', name: 'train' },
+      reason,
+      reportingComponent,
+      count: 2,
+    });
+    const op = await cycles(api, 2);
+    await op.stop();
+    expect(status(api)?.actionCount ?? 0).toBe(0);
+    expect(api.object('/api/v1/namespaces/ml/events/train.1')?.metadata.annotations).toEqual({
+      'aicost.dev/spot-policy': policy,
+    });
+  });
 
   it('no forgone saving for a Job that does not checkpoint', async () => {
     const api = new FakeKube();

@@ -5,7 +5,7 @@
 import { pino } from 'pino';
 import { collectionPath } from '../controller/api-paths.ts';
 import { FakeClock } from '../controller/clock.ts';
-import { createClusterCache } from '../controller/cluster-cache.ts';
+import { createClusterCache, createOwnEventReflector } from '../controller/cluster-cache.ts';
 import { createEventRecorder, type EventRecorder } from '../controller/events.ts';
 import { createMetrics } from '../controller/metrics.ts';
 import { followPolicySelectors } from '../controller/pod-label-keys.ts';
@@ -21,6 +21,7 @@ import { Accountant } from '../reconcilers/accounting.ts';
 import { AnnotationWriter } from '../reconcilers/annotation-writer.ts';
 import { PolicyController } from '../reconcilers/policy-controller.ts';
 import { SpotAdmission } from '../reconcilers/spot-admission.ts';
+import { SPOT_DENIED } from '../policy/spot-denials.ts';
 import type { FakeKube } from './fake-kube.ts';
 
 const log = pino({ level: 'silent' });
@@ -68,6 +69,22 @@ function policyReflector(api: FakeKube, clock: FakeClock): Reflector<PolicyRecor
     clock,
     log,
   );
+}
+
+/** An AdmissionReview of a Pod CREATE in `namespace`, as the API server sends it to the spot webhook. */
+export function podCreateReview(object: unknown, over: Record<string, unknown> = {}, namespace = 'ml') {
+  return {
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid: 'req-1',
+      kind: { group: '', version: 'v1', kind: 'Pod' },
+      operation: 'CREATE',
+      namespace,
+      object,
+      ...over,
+    },
+  };
 }
 
 /** The spot admission webhook's reviewer on an in-memory API, wired as src/main.ts wires it. */
@@ -120,6 +137,8 @@ export async function startOperator(
   followPolicySelectors(policies, cache.podLabelKeys, cache.pods, log);
   await policies.start();
   await cache.start();
+  const spotDenials = createOwnEventReflector(api, clock, log, metrics, SPOT_DENIED);
+  await spotDenials.start();
   const queue = new WorkQueue('annotations', clock);
   const writer = new AnnotationWriter({
     client: api,
@@ -139,6 +158,7 @@ export async function startOperator(
   const policyController = new PolicyController({
     cache,
     policies,
+    spotDenials,
     accountant,
     client: api,
     prometheus,
@@ -165,6 +185,7 @@ export async function startOperator(
       queue.shutdown();
       cache.stop();
       policies.stop();
+      spotDenials.stop();
       await workers;
     },
   };

@@ -108,6 +108,7 @@ describe('helm chart', () => {
         'core/pods: get,list,patch,watch',
         'core/pods/eviction: create',
         'core/events: create,patch',
+        'core/events: list,watch',
         'events.k8s.io/events: create,patch',
         'apps/deployments: get,list,patch,watch',
         'apps/statefulsets: get,list,patch,watch',

@@ -203,6 +203,7 @@ describe('Helm chart on the local cluster', () => {
       ['patch', 'jobs.batch'],
       ['create', 'pods/eviction'],
       ['create', 'events'],
+      ['list', 'events'],
       ['patch', 'aicostpolicies.aicost.dev/status'],
     ] as const)
       expect(`${verb} ${resource}: ${asSa(verb, resource, 'default')}`).toBe(`${verb} ${resource}: yes`);
