@@ -68,13 +68,23 @@ export interface SelfSigned {
   readonly key: string;
 }
 
+/**
+ * A DER INTEGER serial from random bytes: positive (top bit clear) and minimally encoded (first byte never 0),
+ * since a leading zero byte before one under 0x80 is invalid DER ("illegal padding") that parsers reject; with
+ * only the top bit cleared, one certificate in 512 came out so.
+ */
+export function serialNumber(random: Buffer): Buffer {
+  const serial = Buffer.from(random);
+  serial[0] = ((serial[0] ?? 0) & 0x7f) | 0x40;
+  return serial;
+}
+
 export function generateSelfSigned(hosts: readonly string[], now: Date, validDays = 365): SelfSigned {
   if (hosts.length === 0) throw new Error('at least one host name or IP address is needed');
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const ecdsaSha256 = seq(oid('1.2.840.10045.4.3.2'));
   const name = seq(tlv(0x31, seq(oid('2.5.4.3'), tlv(0x0c, Buffer.from('aicost-operator webhook', 'utf8')))));
-  const serial = randomBytes(16);
-  serial[0] = (serial[0] ?? 0) & 0x7f; // positive INTEGER
+  const serial = serialNumber(randomBytes(16));
   const notBefore = new Date(now.getTime() - 5 * 60_000); // tolerate clock skew
   const notAfter = new Date(now.getTime() + validDays * 86_400_000);
   const altNames = hosts.map((h) =>
