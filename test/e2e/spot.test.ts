@@ -326,7 +326,7 @@ describe.skipIf(skip)('spot admission webhook', () => {
     if (aks && free >= 4) expect(onSpot.map((p) => p.spec.nodeName)).toContain(aks.metadata.name);
   });
 
-  it("counts the webhook's placements in the policy's status and ACTIONS column, once per Job", async () => {
+  it("counts the webhook's placements and denials in the policy's status and ACTIONS column, once per Job", async () => {
     const name = `spot-enforce-${ns.name}`;
     type Status = { actionCount?: number; lastActions?: { workload: string; action: string; mode: string }[] };
     const status = await waitFor(
@@ -334,11 +334,12 @@ describe.skipIf(skip)('spot admission webhook', () => {
         const s = (await client.get<{ status?: Status }>(`/apis/aicost.dev/v1alpha1/aicostpolicies/${name}`)).status;
         const actions = s?.lastActions?.map((a) => `${a.action} ${a.workload} ${a.mode}`) ?? [];
         return actions.includes(`SpotAvoided Job/${ns.name}/nockpt Enforce`) &&
-          actions.includes(`SpotPlacement Job/${ns.name}/ckpt Enforce`)
+          actions.includes(`SpotPlacement Job/${ns.name}/ckpt Enforce`) &&
+          actions.includes(`SpotDenied Pod/${ns.name}/explicit Enforce`)
           ? s
           : undefined;
       },
-      { description: 'SpotAvoided and SpotPlacement in the policy status', timeoutMs: 60_000 },
+      { description: 'SpotAvoided, SpotPlacement and SpotDenied in the policy status', timeoutMs: 60_000 },
     );
     // One entry per Job, however many of its pods were placed; the ACTIONS column counts them.
     expect(status.lastActions?.filter((a) => a.action === 'SpotPlacement' || a.action === 'SpotAvoided')).toHaveLength(
@@ -346,7 +347,7 @@ describe.skipIf(skip)('spot admission webhook', () => {
     );
     const columns = kubectl(['get', 'acp', name, '--no-headers']).trim().split(/\s+/);
     expect(columns.slice(0, 2)).toEqual([name, 'Enforce']);
-    expect(Number(columns[3])).toBeGreaterThanOrEqual(2);
+    expect(Number(columns[3])).toBeGreaterThanOrEqual(3);
     const nockpt = await client.get<{ metadata: { annotations?: Record<string, string> } }>(
       `/apis/batch/v1/namespaces/${ns.name}/jobs/nockpt`,
     );
