@@ -7,6 +7,8 @@ import { readFileSync, existsSync } from 'node:fs';
 interface VitestJson {
   numPassedTests: number;
   numFailedTests: number;
+  /** Files that failed outside a test (a beforeAll, an import): their tests count as skipped, not failed. */
+  numFailedTestSuites: number;
   numPendingTests: number;
   numTodoTests: number;
 }
@@ -22,7 +24,8 @@ for (const file of process.argv.slice(2)) {
   }
   const report = JSON.parse(readFileSync(file, 'utf8')) as VitestJson;
   passed += report.numPassedTests;
-  failed += report.numFailedTests;
+  // At least one failure per failed file, so a file whose beforeAll failed is never read as all passed.
+  failed += Math.max(report.numFailedTests, report.numFailedTestSuites);
   skipped += report.numPendingTests + report.numTodoTests;
 }
 console.log(`Tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);

@@ -142,14 +142,22 @@ export async function run(
         return notSynced;
       }
       await pricing.refresh();
-      await accountant.runCycle();
+      try {
+        await accountant.runCycle();
+      } catch (error) {
+        // Not the queue's backoff from 5 ms: accrual resumes from each ledger's accounted-until, so the next
+        // cycle at the interval covers this one's time, and a long outage does not push it out by minutes.
+        metrics.reconcileErrors.inc({ controller: 'accounting' });
+        log.error({ err: errorSummary(error) }, 'accounting cycle failed; the next cycle covers its interval');
+        return { requeueAfterMs: config.intervalMs };
+      }
       // Policies decide on the measurement just made.
-      manager.enqueue('policies', POLICY_KEY);
+      manager.enqueue('policy', POLICY_KEY);
       return { requeueAfterMs: config.intervalMs };
     },
   });
   manager.register({
-    name: 'policies',
+    name: 'policy',
     reconcile: async () => {
       // Not synced yet: the next accounting cycle enqueues the pass again.
       if (!policies.synced || !cache.hasSynced()) return undefined;
@@ -164,6 +172,8 @@ export async function run(
   manager.register({ name: 'annotations', queue: writeQueue, workers: 4, reconcile: (key) => writer.reconcile(key) });
 
   let stopping = false;
+  // A function, not an inline check: the flag changes while startLeading awaits.
+  const isStopping = () => stopping;
   const startLeading = async () => {
     if (stopping) return;
     metrics.leader.set(1);
@@ -171,6 +181,8 @@ export async function run(
     await Promise.all([...cache.all, policies].map((r) => r.resync()));
     // A lost lease ends the process, so this starts once; a failed first list is retried by the reflector.
     await spotDenials.start();
+    // A stop that came during the relists has released the Lease already: no worker may start after it.
+    if (isStopping()) return;
     accountant.reset();
     policyController.reset();
     writer.reset();

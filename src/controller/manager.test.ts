@@ -91,6 +91,7 @@ describe('Manager', () => {
     p.holdNext();
     m.start();
     await flushPromises();
+    m.enqueue('accounting', 'waiting'); // queued behind the one under way: dropped by stop
     let stopped = false;
     const stopping = m.stop().then(() => (stopped = true));
     await flushPromises();

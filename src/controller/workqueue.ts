@@ -105,6 +105,8 @@ export class WorkQueue {
 
   /** The next key, or undefined once the queue is shut down. */
   get(): Promise<string | undefined> {
+    // Shut down: keys still waiting are dropped, so a replica that stops leading starts no new work.
+    if (this.shuttingDown) return Promise.resolve(undefined);
     const key = this.queue.shift();
     if (key !== undefined) {
       this.metrics.depth?.(this.name, this.queue.length);
@@ -112,7 +114,6 @@ export class WorkQueue {
       this.processing.add(key);
       return Promise.resolve(key);
     }
-    if (this.shuttingDown) return Promise.resolve(undefined);
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
