@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { actionStamp, recordedSince } from './last-action.ts';
+import { actionStamp, pastRfc3339Ms, recordedSince } from './last-action.ts';
 
 const SINCE = Date.UTC(2026, 10, 23, 9, 0, 0, 400);
+const NOW = Date.UTC(2026, 10, 23, 9, 6);
 
 describe('last-action records', () => {
   it('writes the record the controller reads back', () => {
@@ -26,7 +27,28 @@ describe('last-action records', () => {
     ['a wake', 'woken on demand (aicost.dev/wake) at 2026-11-23T09:05:00Z, 2 replicas restored', false],
     ['a manual scale-up', 'manual scale-up noticed at 2026-11-23T09:05:00Z', false],
     ['a bad time', 'suspended by policy dev (idleGPU) at yesterday', false],
+    [
+      'a time in the future (a tenant hiding the workload from Audit)',
+      'suspended by policy dev (idleGPU) at 2099-01-01T00:00:00Z',
+      false,
+    ],
+    ['a time Date.parse takes but RFC 3339 does not', 'suspended by policy dev (idleGPU) at 3000', false],
   ])('%s', (_name, lastAction, expected) => {
-    expect(recordedSince(lastAction, 'dev', 'idleGPU', SINCE)).toBe(expected);
+    expect(recordedSince(lastAction, 'dev', 'idleGPU', SINCE, NOW)).toBe(expected);
+  });
+});
+
+describe('pastRfc3339Ms', () => {
+  it.each<[string, string | undefined, number | undefined]>([
+    ['absent', undefined, undefined],
+    ['what the operator writes', '2026-11-23T09:00:00Z', Date.UTC(2026, 10, 23, 9)],
+    ['with fractions', '2026-11-23T09:00:00.5Z', Date.UTC(2026, 10, 23, 9) + 500],
+    ['garbage', 'soon', undefined],
+    ['a year alone, which Date.parse takes', '3000', undefined],
+    ['an offset other than Z', '2026-11-23T10:00:00+01:00', undefined],
+    ['in the future', '2026-11-23T09:10:00Z', undefined],
+    ['now exactly', '2026-11-23T09:06:00Z', NOW],
+  ])('%s', (_name, text, expected) => {
+    expect(pastRfc3339Ms(text, NOW)).toBe(expected);
   });
 });

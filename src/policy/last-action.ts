@@ -10,14 +10,34 @@ export function actionStamp(what: string, policy: string, rule: string, atRfc333
   return `${what} by policy ${policy} (${rule}) at ${atRfc3339}`;
 }
 
+/** What the operator writes: RFC 3339 in UTC to the second (fractions accepted). */
+const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+
+/**
+ * A time the operator wrote in an annotation, read back as untrusted input: the tenant who owns the workload
+ * can edit it. Undefined (as if absent) unless it is RFC 3339 in UTC and not after `nowMs`: garbage must not
+ * start an idle episode at once, and a future time must not hold one off or make a record look current.
+ */
+export function pastRfc3339Ms(text: string | undefined, nowMs: number): number | undefined {
+  if (text === undefined || !RFC3339_UTC.test(text)) return undefined;
+  const ms = Date.parse(text);
+  return Number.isFinite(ms) && ms <= nowMs ? ms : undefined;
+}
+
 /**
  * Whether the annotation records an action of this policy's rule at or after `sinceMs`, the start of the
- * current episode (the idle-since time, or the sleep schedule's fire time). Compared to the second, the
- * precision of the annotations.
+ * current episode (the idle-since time, or the sleep schedule's fire time), and not after `nowMs`. Compared
+ * to the second, the precision of the annotations.
  */
-export function recordedSince(lastAction: string | undefined, policy: string, rule: string, sinceMs: number): boolean {
+export function recordedSince(
+  lastAction: string | undefined,
+  policy: string,
+  rule: string,
+  sinceMs: number,
+  nowMs: number,
+): boolean {
   const m = lastAction === undefined ? null : STAMP.exec(lastAction);
   if (!m || m[1] !== policy || m[2] !== rule) return false;
-  const atMs = Date.parse(m[3] ?? '');
-  return Number.isFinite(atMs) && atMs >= Math.floor(sinceMs / 1000) * 1000;
+  const atMs = pastRfc3339Ms(m[3], nowMs);
+  return atMs !== undefined && atMs >= Math.floor(sinceMs / 1000) * 1000;
 }

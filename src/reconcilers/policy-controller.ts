@@ -31,7 +31,7 @@ import type { PrometheusClient } from '../measure/prometheus-client.ts';
 import { budgetNoticeDue, metricsCondition, readyCondition, stamp, unusableBecause } from '../policy/conditions.ts';
 import { lastFire, parseCron } from '../policy/cron.ts';
 import { nextScheduleFireMs, scheduleProblem, type WakeSchedule } from '../policy/schedule.ts';
-import { actionStamp, recordedSince } from '../policy/last-action.ts';
+import { actionStamp, pastRfc3339Ms, recordedSince } from '../policy/last-action.ts';
 import { COST_PER_HOUR_BEFORE, costPerHourBeforeText, heldOffSavingPerHour } from '../policy/savings.ts';
 import { decideIdle, type IdleRule, type IdleState, type WindowMeasure } from '../policy/idle.ts';
 import { assignRules, modeOf, type Mode, type PolicyRef, type RuleName, type WorkloadView } from '../policy/match.ts';
@@ -487,8 +487,9 @@ export class PolicyController {
       minCoverage: spec.minCoverage / 100,
     };
     const key = `${rule}/${w.kind}/${w.namespace}/${w.name}`;
-    const idleSinceText = w.annotations[POLICY_ANNOTATION.idleSince];
-    const previous = this.idle.get(key) ?? (idleSinceText ? { idleSinceMs: Date.parse(idleSinceText) } : {});
+    // Read back as untrusted: garbage or a future time is as if absent (a fresh episode starts).
+    const idleSinceMs = pastRfc3339Ms(w.annotations[POLICY_ANNOTATION.idleSince], now);
+    const previous = this.idle.get(key) ?? (idleSinceMs === undefined ? {} : { idleSinceMs });
     const result = decideIdle(idleRule, previous, measure, now);
     this.idle.set(key, result.state);
     const mode = modeOf(policy.spec, rule, this.deps.defaultMode);
@@ -529,7 +530,7 @@ export class PolicyController {
       if (tally) tally.estimatedPerHour += costPerHour;
       if (
         this.audited.has(key) ||
-        recordedSince(w.annotations[POLICY_ANNOTATION.lastAction], policy.name, rule, d.idleSinceMs)
+        recordedSince(w.annotations[POLICY_ANNOTATION.lastAction], policy.name, rule, d.idleSinceMs, now)
       )
         return;
       this.audited.add(key);
@@ -791,7 +792,7 @@ export class PolicyController {
       if (tally) tally.estimatedPerHour += costPerHour;
       const key = `sleep/${w.namespace}/${w.name}/${slept}`;
       const lastAction = w.annotations[POLICY_ANNOTATION.lastAction];
-      if (!this.audited.has(key) && !recordedSince(lastAction, policy.name, 'scaleToZero', slept)) {
+      if (!this.audited.has(key) && !recordedSince(lastAction, policy.name, 'scaleToZero', slept, now)) {
         this.audited.add(key);
         await this.annotate(w, {
           [POLICY_ANNOTATION.lastAction]: this.auditStamp(w, policy.name, 'scaleToZero', now),

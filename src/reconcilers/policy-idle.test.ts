@@ -33,11 +33,11 @@ function idlePolicy(api: FakeKube, rule: { respectDoNotDisrupt?: boolean } = {})
   });
 }
 
-/** Runs the operator for six minutes with every GPU of `pod` idle. */
-async function runIdle(api: FakeKube, pod: string) {
+/** Runs the operator for `minutes` (six by default) with every GPU of `pod` idle. */
+async function runIdle(api: FakeKube, pod: string, minutes = 6) {
   const prometheus = new FakePrometheus();
   prometheus.utilization.set(`dev/${pod}`, 0);
-  const { op } = await runOperatorFor(api, prometheus, 6, T0);
+  const { op } = await runOperatorFor(api, prometheus, minutes, T0);
   await op.stop();
 }
 
@@ -97,4 +97,26 @@ describe('idleGPU in Enforce', () => {
       ]);
     },
   );
+
+  // aicost.dev/idle-since is on the tenant's own object: read back, it is untrusted input.
+  it.each([
+    ['garbage ("soon") does not act at once: a fresh episode, not yet over after 2 minutes', 'soon', 2, 3],
+    ['a year alone ("3000", which Date.parse takes) is as if absent', '3000', 2, 3],
+    [
+      'a future time does not make the workload immune: acted on after idleAfter and grace',
+      '2099-01-01T00:00:00Z',
+      6,
+      0,
+    ],
+  ] as const)('an idle-since of %s', async (_name, idleSince, minutes, expected) => {
+    const api = new FakeKube();
+    seed(api, 'db-0', { kind: 'StatefulSet', name: 'db' });
+    api.put('/apis/apps/v1/namespaces/dev/statefulsets', {
+      metadata: { name: 'db', namespace: 'dev', annotations: { 'aicost.dev/idle-since': idleSince } },
+      spec: { replicas: 3 },
+    });
+    idlePolicy(api);
+    await runIdle(api, 'db-0', minutes);
+    expect(replicas(api, STATEFULSET)).toBe(expected);
+  });
 });
