@@ -208,7 +208,7 @@ export class PolicyController {
         if (idle && !(stz && w.kind === 'Deployment'))
           await this.applyIdleRule(w, idle, 'idleGPU', measurement, now, costPerHour, tallies);
         await this.watchSpot(w, assignment.winners.spot, now, tallies, seen);
-        await this.recordPlacement(w, now, tallies);
+        await this.recordPlacement(w, assignment.winners.spot, now, tallies);
       } catch (error) {
         log.warn(
           { err: errorSummary(error), workload: `${w.kind}/${w.namespace}/${w.name}` },
@@ -411,10 +411,19 @@ export class PolicyController {
    * aicost.dev/spot-recorded on the workload (so a restart does not count it again). A denied pod never
    * exists: denials are in the SpotDenied Events and aicost_webhook_admissions_total, not here.
    */
-  private async recordPlacement(w: Workload, now: number, tallies: Map<string, PolicyTally>): Promise<void> {
+  private async recordPlacement(
+    w: Workload,
+    spotWinner: PolicyRef | undefined,
+    now: number,
+    tallies: Map<string, PolicyTally>,
+  ): Promise<void> {
     const placed = placementToRecord(w.pods, w.annotations[SPOT_RECORDED]);
-    const tally = placed && tallies.get(placed.policy);
-    if (!placed || !tally) return;
+    // The marks are on the tenant's pods: count them only for the policy that governs this workload's spot
+    // placement, in Enforce, which is the only case the webhook writes them.
+    if (!placed || !spotWinner || placed.policy !== spotWinner.name) return;
+    if (modeOf(spotWinner.spec, 'spot', this.deps.defaultMode) !== 'Enforce') return;
+    const tally = tallies.get(placed.policy);
+    if (!tally) return;
     await this.annotate(w, { [SPOT_RECORDED]: placed.marker });
     // The webhook changes pods only under Enforce.
     this.recordAction(placed.policy, tally, {

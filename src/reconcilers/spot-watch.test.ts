@@ -47,6 +47,17 @@ function seed(
   });
 }
 
+/** The seeded policy's spot rule in Enforce: the only mode in which the webhook marks the pods it changes. */
+function enforceSpot(api: FakeKube) {
+  api.put(POLICIES, {
+    metadata: { name: 'training-spot', generation: 2 },
+    spec: {
+      selector: { matchLabels: { workload: 'training' } },
+      rules: { spot: { placement: 'Preferred', mode: 'Enforce' } },
+    },
+  });
+}
+
 async function cycles(api: FakeKube, n: number, between?: (i: number) => void, start = T0) {
   const clock = new FakeClock(start);
   // g5 spot at 70 % off on demand, so there is a saving to forgo.
@@ -156,6 +167,7 @@ describe('spot watch', () => {
         { name: 'spot-1', capacity: 'spot' },
         { ...CKPT, ...marks, 'aicost.dev/last-checkpoint': '2026-11-23T09:00:00Z' },
       );
+      enforceSpot(api);
       const first = await cycles(api, 2);
       await first.stop();
       const second = await cycles(api, 2, undefined, T0 + 5 * 60_000);
@@ -273,5 +285,33 @@ describe('spot watch', () => {
     expect(status(api)?.lastActions ?? []).toEqual([]);
     expect(status(api)?.estimatedSavingsPerHour).toBe('0.0000');
     await op.stop();
+  });
+
+  it.each([
+    ['a policy that does not govern the workload', 'someone-else', true],
+    ['the governing policy, in Audit (the webhook marks nothing then)', 'training-spot', false],
+  ])('marks a tenant wrote naming %s are not counted', async (_name, policy, enforce) => {
+    const api = new FakeKube();
+    const marks = { 'aicost.dev/spot-placement': 'Preferred', 'aicost.dev/spot-policy': policy };
+    seed(api, { name: 'spot-1', capacity: 'spot' }, { ...CKPT, ...marks });
+    if (enforce) enforceSpot(api);
+    api.put(POLICIES, {
+      metadata: { name: 'someone-else', generation: 1 },
+      spec: {
+        selector: { matchLabels: { nothing: 'here' } },
+        rules: { spot: { placement: 'Required', mode: 'Enforce' } },
+      },
+    });
+    const op = await cycles(api, 2);
+    await op.stop();
+    const placements = ['training-spot', 'someone-else'].flatMap((n) =>
+      (
+        (api.object(`${POLICIES}/${n}`)?.status as { lastActions?: { action: string }[] } | undefined)?.lastActions ??
+        []
+      )
+        .map((a) => a.action)
+        .filter((a) => a === 'SpotPlacement' || a === 'SpotAvoided'),
+    );
+    expect(placements).toEqual([]);
   });
 });
