@@ -55,6 +55,16 @@ describe('realized savings', () => {
       },
       undefined,
     ],
+    ...(['-5000', '100000.000001', '999999999999999'] as const).map((figure): [string, HeldOffView, undefined] => [
+      `a figure a tenant wrote out of range: ${figure}`,
+      {
+        kind: 'Deployment',
+        annotations: { ...ASLEEP, 'aicost.dev/cost-per-hour-before': figure },
+        replicas: 0,
+        suspended: false,
+      },
+      undefined,
+    ]),
   ])('%s', (_name, w, expected) => {
     expect(heldOffSavingPerHour(w)).toBe(expected);
   });

@@ -4,7 +4,7 @@
  * records, when it turns one off, what it cost per hour then (aicost.dev/cost-per-hour-before, beside
  * replicas-before): the saving for as long as it stays off, after a restart too.
  */
-import { formatMoney, parseMoney, type Nanos } from '../cost/money.ts';
+import { formatMoney, NANOS_PER_UNIT, parseMoney, type Nanos } from '../cost/money.ts';
 
 export const COST_PER_HOUR_BEFORE = 'aicost.dev/cost-per-hour-before';
 const REPLICAS_BEFORE = 'aicost.dev/replicas-before';
@@ -25,6 +25,12 @@ export interface HeldOffView {
 }
 
 /**
+ * The most one workload held off can save in an hour, 100,000 in its currency: over 1,500 of the catalog's
+ * dearest GPU nodes. A larger recorded figure is not one the operator wrote.
+ */
+const MAX_SAVING_PER_HOUR: Nanos = 100_000n * NANOS_PER_UNIT;
+
+/**
  * The hourly saving of a workload a policy holds off, or undefined when it is not held off (awake, woken,
  * scaled up by hand, resumed) or nothing was recorded when it was turned off. Under KEDA the ScaledObject is
  * paused at zero and the replica count follows it, so the pause itself is what holds it off.
@@ -39,9 +45,12 @@ export function heldOffSavingPerHour(w: HeldOffView): Nanos | undefined {
         w.annotations[REPLICAS_BEFORE] !== undefined &&
         (w.annotations[PAUSED_VIA] === 'keda' || w.replicas === 0);
   if (!off) return undefined;
+  let perHour: Nanos;
   try {
-    return parseMoney(text);
+    perHour = parseMoney(text);
   } catch {
     return undefined; // edited by hand into something else: no figure rather than a guess
   }
+  // The annotation is on the tenant's own workload: a negative or absurd figure is not shown as a saving.
+  return perHour >= 0n && perHour <= MAX_SAVING_PER_HOUR ? perHour : undefined;
 }
