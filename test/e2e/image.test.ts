@@ -51,6 +51,8 @@ const portFree = (port: number) =>
 let container: ChildProcess | undefined;
 let work: TestNamespace | undefined;
 let image = '';
+/** When the container was started (ms): the dashboard check reads only what it exported since. */
+let startedMs = 0;
 let rendered: Rendered[] = [];
 
 beforeAll(() => {
@@ -231,6 +233,7 @@ describe('the image under the chart', () => {
     });
     const log = createWriteStream(join(logDir, 'image-operator.log'));
     const started = Date.now();
+    startedMs = started;
     // runc: crun refuses hosts with hybrid cgroups, as this machine's are.
     container = spawn('podman', ['run', '--runtime', 'runc', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     container.stdout?.pipe(log);
@@ -248,7 +251,9 @@ describe('the image under the chart', () => {
     );
     const readyMs = Date.now() - started;
     // The build stamped the commit it was built from.
-    const head = execFileSync('git', ['-C', ROOT, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+    // As test/image/build.sh stamps it: HEAD, and -dirty when the tree has changes.
+    const git = (...a: string[]) => execFileSync('git', ['-C', ROOT, ...a], { encoding: 'utf8' }).trim();
+    const head = git('rev-parse', 'HEAD') + (git('status', '--porcelain') ? '-dirty' : '');
     const version = execFileSync(
       'podman',
       [
@@ -338,7 +343,17 @@ describe('the image under the chart', () => {
       const queries = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ title: p.title, expr: t.expr })));
       expect(queries.length).toBeGreaterThan(10);
       // Grafana's variables as a short test run needs them.
-      const promql = (expr: string) => expr.replaceAll('$__range', '10m').replaceAll('$__rate_interval', '1m');
+      // The series Prometheus scrapes at the chart's metrics port are this container's: it started after the test.
+      const [target] = await promQuery('process_start_time_seconds{job="aicost-operator"}');
+      expect(Number(target?.value[1]) * 1000).toBeGreaterThanOrEqual(startedMs - 5000);
+      // Grafana's variables, as windows that start after the container did, so an earlier run's series
+      // (an operator run at the same port minutes ago) cannot answer for it.
+      const promql = (expr: string) => {
+        const sinceStartS = Math.max(1, Math.floor((Date.now() - startedMs) / 1000));
+        return expr
+          .replaceAll('$__range', `${sinceStartS}s`)
+          .replaceAll('$__rate_interval', `${Math.min(60, sinceStartS)}s`);
+      };
       let empty = queries;
       await waitFor(
         async () => {

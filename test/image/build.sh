@@ -13,6 +13,8 @@ bash "$here/install-tools.sh"
 base=${BASE_IMAGE:-$(bash "$here/build-base.sh")}
 args=(--isolation chroot --network host --layers --build-arg "BASE_IMAGE=$base")
 commit=$(git -C "$root" rev-parse HEAD 2>/dev/null || echo unknown)
+# An image built from a changed tree is not that commit.
+[[ $commit != unknown && -n $(git -C "$root" status --porcelain 2>/dev/null) ]] && commit+=-dirty
 args+=(--build-arg "GIT_COMMIT=$commit")
 # The machine's extra CA (a TLS-inspecting proxy in front of the npm registry), for npm ci in the build only.
 if [[ -n ${NODE_EXTRA_CA_CERTS:-} && -f $NODE_EXTRA_CA_CERTS ]]; then

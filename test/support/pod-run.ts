@@ -106,11 +106,62 @@ function volumeArgs(input: PodRunInput, c: Container): string[] {
   });
 }
 
+/**
+ * The keys each object may have: what is run, plus what only the scheduler or the kubelet's probes read (the
+ * test checks readiness itself; the host network needs no ports). Any other key is refused, so a field the chart
+ * adds later cannot be dropped silently.
+ */
+const KNOWN_KEYS: Record<string, readonly string[]> = {
+  pod: [
+    'serviceAccountName',
+    'automountServiceAccountToken',
+    'securityContext',
+    'containers',
+    'volumes',
+    'terminationGracePeriodSeconds',
+    'topologySpreadConstraints',
+    'nodeSelector',
+    'tolerations',
+    'affinity',
+    'priorityClassName',
+    'imagePullSecrets',
+  ],
+  container: [
+    'name',
+    'image',
+    'imagePullPolicy',
+    'command',
+    'args',
+    'env',
+    'securityContext',
+    'resources',
+    'volumeMounts',
+    'ports',
+    'livenessProbe',
+    'readinessProbe',
+  ],
+  resources: ['requests', 'limits'],
+  volumeMount: ['name', 'mountPath', 'readOnly'],
+  volume: ['name', 'emptyDir', 'configMap', 'secret'],
+};
+
+function refuseUnknown(what: keyof typeof KNOWN_KEYS, object: object): void {
+  const unknown = Object.keys(object).filter((k) => !KNOWN_KEYS[what]?.includes(k));
+  if (unknown.length > 0) throw new Error(`${what}: ${unknown.join(', ')} would not be run`);
+}
+
 /** The arguments after `podman run` for the pod's only container. */
 export function podRunArgs(input: PodRunInput): string[] {
   const { spec } = input;
   if (spec.containers.length !== 1) throw new Error(`expected one container, found ${spec.containers.length}`);
   const [c] = spec.containers as [Container];
+  refuseUnknown('pod', spec);
+  refuseUnknown('container', c);
+  refuseUnknown('resources', c.resources ?? {});
+  for (const m of c.volumeMounts ?? []) refuseUnknown('volumeMount', m);
+  for (const v of spec.volumes ?? []) refuseUnknown('volume', v);
+  if (Object.keys(c.resources?.limits ?? {}).some((k) => k !== 'memory' && k !== 'cpu'))
+    throw new Error('only cpu and memory limits are run');
   const memory = c.resources?.limits?.memory;
   return [
     '--rm',

@@ -43,6 +43,12 @@ const input: PodRunInput = {
 };
 
 describe('podRunArgs', () => {
+  it('refuses an init container rather than skip it', () => {
+    expect(() => podRunArgs({ ...input, spec: { ...spec, initContainers: [] } as PodSpec })).toThrow(
+      /initContainers would not be run/,
+    );
+  });
+
   it('runs what the kubelet would: user, groups, read-only root, capabilities, env, mounts, args', () => {
     expect(podRunArgs(input)).toEqual([
       '--rm',
@@ -109,6 +115,9 @@ describe('podRunArgs', () => {
     ['a mount without its volume', { volumeMounts: [{ name: 'nope', mountPath: '/x' }] }, /names no volume/],
     ['a secret volume without its files', { volumeMounts: [{ name: 'certs', mountPath: '/x' }] }, /volumeDirs/],
     ['a custom seccomp profile', { securityContext: { seccompProfile: { type: 'Localhost' } } }, /seccomp/],
+    ['envFrom, which it would not pass', { envFrom: [{ configMapRef: { name: 'x' } }] }, /envFrom would not be run/],
+    ['a workingDir', { workingDir: '/x' }, /workingDir would not be run/],
+    ['a subPath mount', { volumeMounts: [{ name: 'tmp', mountPath: '/x', subPath: 'y' }] }, /subPath/],
   ])('refuses %s rather than run something else', (_name, patch, error) => {
     const c = { ...spec.containers[0], name: 'operator', ...patch };
     expect(() => podRunArgs({ ...input, volumeDirs: {}, spec: { ...spec, containers: [c] } })).toThrow(error);
