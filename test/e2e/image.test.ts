@@ -344,7 +344,7 @@ describe('the image under the chart', () => {
       expect(queries.length).toBeGreaterThan(10);
       // Grafana's variables as a short test run needs them.
       // The series Prometheus scrapes at the chart's metrics port are this container's: it started after the test.
-      const [target] = await promQuery('process_start_time_seconds{job="aicost-operator"}');
+      const [target] = await promQuery('aicost_process_start_time_seconds{job="aicost-operator"}');
       expect(Number(target?.value[1]) * 1000).toBeGreaterThanOrEqual(startedMs - 5000);
       // Grafana's variables, as windows that start after the container did, so an earlier run's series
       // (an operator run at the same port minutes ago) cannot answer for it.
