@@ -6,11 +6,10 @@
 import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
 import { loadBuildInfo, type BuildInfo } from './build-info.ts';
+import { buildOperator } from './operator.ts';
 import { parseWebhookCertArgs, route, versionOutput } from './cli.ts';
 import { ConfigError, kubeEnvironment, loadConfig, type Config } from './config/config.ts';
-import { collectionPath } from './controller/api-paths.ts';
 import { systemClock, type Clock } from './controller/clock.ts';
-import { createClusterCache, createOwnEventReflector } from './controller/cluster-cache.ts';
 import { startHttpServers } from './controller/http-server.ts';
 import { createKubeClient } from './controller/kube-client.ts';
 import { loadDefaultConnection, type KubeConnection } from './controller/kube-connection.ts';
@@ -18,28 +17,13 @@ import { LeaderElector } from './controller/leader-election.ts';
 import { createMetrics } from './controller/metrics.ts';
 import { readiness } from './controller/readiness.ts';
 import { errorSummary } from './controller/errors.ts';
-import { Reflector } from './controller/reflector.ts';
-import { createEventRecorder } from './controller/events.ts';
-import { followPolicySelectors } from './controller/pod-label-keys.ts';
-import { projectPolicy, type PolicyRecord } from './crds/policy-record.ts';
-import { PolicyController } from './reconcilers/policy-controller.ts';
-import { Manager } from './controller/manager.ts';
-import { WorkQueue } from './controller/workqueue.ts';
 import { createPrometheusClient } from './measure/prometheus-client.ts';
 import { createPricingSource } from './pricing/pricing-source.ts';
-import { Accountant } from './reconcilers/accounting.ts';
-import { AnnotationWriter } from './reconcilers/annotation-writer.ts';
 import { SpotAdmission } from './reconcilers/spot-admission.ts';
-import { SPOT_DENIED } from './policy/spot-denials.ts';
 import { startWebhookServer, type WebhookServer } from './controller/webhook-server.ts';
 import { generateSelfSigned } from './webhook/self-signed.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-
-/** The singleton keys of the accounting and policy controllers: each passes over the whole cluster. */
-const ACCOUNTING_KEY = 'cycle';
-const POLICY_KEY = 'all';
-const SCHEDULE_REQUEUE_CAP_MS = 3_600_000;
 
 export async function run(
   config: Config,
@@ -55,138 +39,34 @@ export async function run(
   });
   const pricing = await createPricingSource(config.pricingFile, config.currency, log);
   const prometheus = createPrometheusClient(config.prometheusUrl, config.prometheusTimeoutMs);
-  const cache = createClusterCache(client, clock, log, metrics, { labelKeys: config.labelKeys });
-  const queueMetrics = {
-    adds: (name: string) => metrics.queueAdds.inc({ name }),
-    depth: (name: string, depth: number) => metrics.queueDepth.set({ name }, depth),
-    retries: (name: string) => metrics.queueRetries.inc({ name }),
-  };
-  // Policies have their own reflector: accounting must not wait for the CRD to be installed.
-  const policies = new Reflector<PolicyRecord>(
-    { name: 'aicostpolicies', path: collectionPath('AICostPolicy'), project: projectPolicy },
+  const operator = buildOperator({
     client,
-    clock,
-    log,
-    {
-      onError: (name) => metrics.watchRestarts.inc({ resource: name }),
-      onRelist: (name) => metrics.synced.set({ resource: name }, 1),
-    },
-  );
-  // A policy selecting bare pods by a label must find it in the pod cache, which keeps only the labels it reads.
-  followPolicySelectors(policies, cache.podLabelKeys, cache.pods, log);
-  const events = createEventRecorder(client, clock, log);
-  // Leader only (started when leading): the webhook's denials, to count in the policies' status.
-  const spotDenials = createOwnEventReflector(client, clock, log, metrics, SPOT_DENIED);
-  const writeQueue = new WorkQueue('annotations', clock, undefined, queueMetrics);
-  const writer = new AnnotationWriter({
-    client,
-    clock,
-    log,
-    metrics,
-    queue: writeQueue,
-    annotateIntervalMs: config.annotateIntervalMs,
-    writeQps: config.writeQps,
-    writeBurst: config.writeBurst,
-  });
-  const accountant = new Accountant({
-    cache,
-    pricing,
     prometheus,
-    writer,
-    events,
+    pricing,
     clock,
-    log: log.child({ controller: 'accounting' }),
+    log,
     metrics,
     options: {
+      labelKeys: config.labelKeys,
       intervalMs: config.intervalMs,
       idleThreshold: config.idleThreshold,
       minCoverage: config.minCoverage,
       scrapeIntervalMs: config.scrapeIntervalMs,
-      labelKeys: config.labelKeys,
+      annotateIntervalMs: config.annotateIntervalMs,
+      writeQps: config.writeQps,
+      writeBurst: config.writeBurst,
+      namespace: config.namespace,
+      defaultMode: config.defaultMode,
     },
   });
-
-  const policyController = new PolicyController({
-    cache,
-    policies,
-    spotDenials,
-    accountant,
-    client,
-    prometheus,
-    events,
-    clock,
-    log: log.child({ controller: 'policy' }),
-    protectedNamespaces: new Set(['kube-system', config.namespace]),
-    defaultMode: config.defaultMode,
-    pricing,
-    metrics,
-    onAction: (policy, rule, action, mode) => metrics.policyActions.inc({ policy, rule, action, mode }),
-  });
-
-  // Every loop is a controller on the manager's keyed queues; workers run only while this replica leads.
-  const manager = new Manager(clock, log, {
-    queueMetrics,
-    onResult: (controller, outcome, ms) => {
-      metrics.reconcileTotal.inc({ controller, result: outcome });
-      metrics.reconcileTime.observe({ controller }, ms / 1000);
-      if (outcome === 'error' || outcome === 'terminal') metrics.reconcileErrors.inc({ controller });
-    },
-  });
-  const notSynced = { requeueAfterMs: 1000 };
-  manager.register({
-    name: 'accounting',
-    initialKeys: [ACCOUNTING_KEY],
-    reconcile: async () => {
-      if (!cache.hasSynced()) {
-        log.info('waiting for the caches to sync before accounting');
-        return notSynced;
-      }
-      await pricing.refresh();
-      try {
-        await accountant.runCycle();
-      } catch (error) {
-        // Not the queue's backoff from 5 ms: accrual resumes from each ledger's accounted-until, so the next
-        // cycle at the interval covers this one's time, and a long outage does not push it out by minutes.
-        metrics.reconcileErrors.inc({ controller: 'accounting' });
-        log.error({ err: errorSummary(error) }, 'accounting cycle failed; the next cycle covers its interval');
-        return { requeueAfterMs: config.intervalMs };
-      }
-      // Policies decide on the measurement just made.
-      manager.enqueue('policy', POLICY_KEY);
-      return { requeueAfterMs: config.intervalMs };
-    },
-  });
-  manager.register({
-    name: 'policy',
-    reconcile: async () => {
-      // Not synced yet: the next accounting cycle enqueues the pass again.
-      if (!policies.synced || !cache.hasSynced()) return undefined;
-      // A wake or sleep schedule acts at its minute, not at the next accounting interval: the pass comes back
-      // then (the key is one key, so a pass due during another runs after it).
-      const { nextScheduleAtMs } = await policyController.runCycle();
-      // Capped: a timer longer than 2^31 ms fires at once, and accounting enqueues a pass every interval anyway.
-      if (nextScheduleAtMs === undefined) return undefined;
-      return { requeueAfterMs: Math.min(nextScheduleAtMs - clock.now(), SCHEDULE_REQUEUE_CAP_MS) };
-    },
-  });
-  manager.register({ name: 'annotations', queue: writeQueue, workers: 4, reconcile: (key) => writer.reconcile(key) });
+  const { cache, policies, spotDenials, events, writeQueue, accountant, manager } = operator;
 
   let stopping = false;
-  // A function, not an inline check: the flag changes while startLeading awaits.
-  const isStopping = () => stopping;
   const startLeading = async () => {
     if (stopping) return;
     metrics.leader.set(1);
-    // Start from everything a previous leader wrote: relist before the first decision.
-    await Promise.all([...cache.all, policies].map((r) => r.resync()));
-    // A lost lease ends the process, so this starts once; a failed first list is retried by the reflector.
-    await spotDenials.start();
-    // A stop that came during the relists has released the Lease already: no worker may start after it.
-    if (isStopping()) return;
-    accountant.reset();
-    policyController.reset();
-    writer.reset();
-    manager.start();
+    // A function, not the flag: it changes while startLeading awaits.
+    await operator.startLeading(() => stopping);
   };
 
   const elector = config.leaderElection.enabled
@@ -226,7 +106,7 @@ export async function run(
       events,
       metrics,
       log: log.child({ controller: 'spot-webhook' }),
-      protectedNamespaces: new Set(['kube-system', config.namespace]),
+      protectedNamespaces: operator.protectedNamespaces,
       defaultMode: config.defaultMode,
       conventions: config.spotConventions,
     });

@@ -5,23 +5,19 @@
 import { pino } from 'pino';
 import { collectionPath } from '../controller/api-paths.ts';
 import { FakeClock } from '../controller/clock.ts';
-import { createClusterCache, createOwnEventReflector } from '../controller/cluster-cache.ts';
+import { createClusterCache } from '../controller/cluster-cache.ts';
 import { createEventRecorder, type EventRecorder } from '../controller/events.ts';
 import { createMetrics } from '../controller/metrics.ts';
-import { followPolicySelectors } from '../controller/pod-label-keys.ts';
 import { Reflector } from '../controller/reflector.ts';
-import { runWorkers, WorkQueue } from '../controller/workqueue.ts';
+import { runWorkers } from '../controller/workqueue.ts';
 import { projectPolicy, type PolicyRecord } from '../crds/policy-record.ts';
 import type { MatrixSeries } from '../measure/gpu-utilization.ts';
 import { PrometheusError, type PrometheusClient } from '../measure/prometheus-client.ts';
 import type { PricingSource } from '../pricing/pricing-source.ts';
 import { createPricingProvider } from '../pricing/provider.ts';
 import type { CustomPricing } from '../pricing/custom-pricing.ts';
-import { Accountant } from '../reconcilers/accounting.ts';
-import { AnnotationWriter } from '../reconcilers/annotation-writer.ts';
-import { PolicyController } from '../reconcilers/policy-controller.ts';
 import { SpotAdmission } from '../reconcilers/spot-admission.ts';
-import { SPOT_DENIED } from '../policy/spot-denials.ts';
+import { buildOperator } from '../operator.ts';
 import type { FakeKube } from './fake-kube.ts';
 
 const log = pino({ level: 'silent' });
@@ -132,44 +128,33 @@ export async function startOperator(
   custom?: CustomPricing,
 ) {
   const metrics = createMetrics(labelKeys, 100);
-  const cache = createClusterCache(api, clock, log, metrics, { labelKeys });
-  const policies = policyReflector(api, clock);
-  followPolicySelectors(policies, cache.podLabelKeys, cache.pods, log);
-  await policies.start();
-  await cache.start();
-  const spotDenials = createOwnEventReflector(api, clock, log, metrics, SPOT_DENIED);
-  await spotDenials.start();
-  const queue = new WorkQueue('annotations', clock);
-  const writer = new AnnotationWriter({
-    client: api,
-    clock,
-    log,
-    metrics,
-    queue,
-    annotateIntervalMs: 0,
-    writeQps: 100,
-    writeBurst: 100,
-  });
   const fixed = createPricingProvider(custom);
   const pricing: PricingSource = { current: () => fixed, refresh: () => Promise.resolve(undefined) };
-  const options = { intervalMs: 60_000, idleThreshold: 0.05, minCoverage: 0.6, scrapeIntervalMs: 15_000, labelKeys };
-  const events = createEventRecorder(api, clock, log);
-  const accountant = new Accountant({ cache, pricing, prometheus, writer, events, clock, log, metrics, options });
-  const policyController = new PolicyController({
-    cache,
-    policies,
-    spotDenials,
-    accountant,
+  // The same graph src/main.ts builds; the tests drive the cycles themselves rather than start the manager.
+  const operator = buildOperator({
     client: api,
     prometheus,
-    events,
+    pricing,
     clock,
     log,
-    protectedNamespaces: new Set(['kube-system', 'aicost-system']),
-    defaultMode,
-    pricing,
     metrics,
+    options: {
+      labelKeys,
+      intervalMs: 60_000,
+      idleThreshold: 0.05,
+      minCoverage: 0.6,
+      scrapeIntervalMs: 15_000,
+      annotateIntervalMs: 0,
+      writeQps: 100,
+      writeBurst: 100,
+      namespace: 'aicost-system',
+      defaultMode,
+    },
   });
+  const { cache, policies, spotDenials, accountant, policyController, writer, writeQueue: queue } = operator;
+  await policies.start();
+  await cache.start();
+  await spotDenials.start();
   const workers = runWorkers(queue, 2, (key) => writer.reconcile(key), clock);
   return {
     accountant,

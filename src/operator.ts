@@ -1,0 +1,196 @@
+/**
+ * The operator's graph, built from explicit dependencies: the caches, the reconcilers and the manager with its
+ * controllers. src/main.ts builds it on the real API server, Prometheus and clock; src/testing/harness.ts on the
+ * in-memory API, a fake Prometheus and a fake clock. Nothing here starts: the caller starts the reflectors, and
+ * the manager's workers when this replica leads.
+ */
+import type { Logger } from 'pino';
+import { collectionPath } from './controller/api-paths.ts';
+import type { Clock } from './controller/clock.ts';
+import { createClusterCache, createOwnEventReflector } from './controller/cluster-cache.ts';
+import { errorSummary } from './controller/errors.ts';
+import { createEventRecorder } from './controller/events.ts';
+import type { KubeClient } from './controller/kube-client.ts';
+import { Manager } from './controller/manager.ts';
+import type { Metrics } from './controller/metrics.ts';
+import { followPolicySelectors } from './controller/pod-label-keys.ts';
+import { Reflector } from './controller/reflector.ts';
+import { WorkQueue } from './controller/workqueue.ts';
+import { projectPolicy, type PolicyRecord } from './crds/policy-record.ts';
+import type { PrometheusClient } from './measure/prometheus-client.ts';
+import { SPOT_DENIED } from './policy/spot-denials.ts';
+import type { PricingSource } from './pricing/pricing-source.ts';
+import { Accountant } from './reconcilers/accounting.ts';
+import { AnnotationWriter } from './reconcilers/annotation-writer.ts';
+import { PolicyController } from './reconcilers/policy-controller.ts';
+
+/** The singleton keys of the accounting and policy controllers: each passes over the whole cluster. */
+const ACCOUNTING_KEY = 'cycle';
+const POLICY_KEY = 'all';
+/** A timer longer than 2^31 ms fires at once, and accounting enqueues a policy pass every interval anyway. */
+const SCHEDULE_REQUEUE_CAP_MS = 3_600_000;
+const NOT_SYNCED = { requeueAfterMs: 1000 };
+
+export interface OperatorOptions {
+  readonly labelKeys: readonly string[];
+  readonly intervalMs: number;
+  readonly idleThreshold: number;
+  readonly minCoverage: number;
+  readonly scrapeIntervalMs: number;
+  readonly annotateIntervalMs: number;
+  readonly writeQps: number;
+  readonly writeBurst: number;
+  /** The operator's own namespace: never acted on. */
+  readonly namespace: string;
+  readonly defaultMode: 'Audit' | 'Enforce';
+}
+
+export interface OperatorDeps {
+  readonly client: KubeClient;
+  readonly prometheus: PrometheusClient;
+  readonly pricing: PricingSource;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly options: OperatorOptions;
+}
+
+export type Operator = ReturnType<typeof buildOperator>;
+
+export function buildOperator(deps: OperatorDeps) {
+  const { client, prometheus, pricing, clock, log, metrics, options } = deps;
+  const cache = createClusterCache(client, clock, log, metrics, { labelKeys: options.labelKeys });
+  const queueMetrics = {
+    adds: (name: string) => metrics.queueAdds.inc({ name }),
+    depth: (name: string, depth: number) => metrics.queueDepth.set({ name }, depth),
+    retries: (name: string) => metrics.queueRetries.inc({ name }),
+  };
+  // Policies have their own reflector: accounting must not wait for the CRD to be installed.
+  const policies = new Reflector<PolicyRecord>(
+    { name: 'aicostpolicies', path: collectionPath('AICostPolicy'), project: projectPolicy },
+    client,
+    clock,
+    log,
+    {
+      onError: (name) => metrics.watchRestarts.inc({ resource: name }),
+      onRelist: (name) => metrics.synced.set({ resource: name }, 1),
+    },
+  );
+  // A policy selecting bare pods by a label must find it in the pod cache, which keeps only the labels it reads.
+  followPolicySelectors(policies, cache.podLabelKeys, cache.pods, log);
+  const events = createEventRecorder(client, clock, log);
+  // Leader only (started when leading): the webhook's denials, to count in the policies' status.
+  const spotDenials = createOwnEventReflector(client, clock, log, metrics, SPOT_DENIED);
+  const writeQueue = new WorkQueue('annotations', clock, undefined, queueMetrics);
+  const writer = new AnnotationWriter({
+    client,
+    clock,
+    log,
+    metrics,
+    queue: writeQueue,
+    annotateIntervalMs: options.annotateIntervalMs,
+    writeQps: options.writeQps,
+    writeBurst: options.writeBurst,
+  });
+  const accountant = new Accountant({
+    cache,
+    pricing,
+    prometheus,
+    writer,
+    events,
+    clock,
+    log: log.child({ controller: 'accounting' }),
+    metrics,
+    options,
+  });
+  const protectedNamespaces = new Set(['kube-system', options.namespace]);
+  const policyController = new PolicyController({
+    cache,
+    policies,
+    spotDenials,
+    accountant,
+    client,
+    prometheus,
+    events,
+    clock,
+    log: log.child({ controller: 'policy' }),
+    protectedNamespaces,
+    defaultMode: options.defaultMode,
+    pricing,
+    metrics,
+    onAction: (policy, rule, action, mode) => metrics.policyActions.inc({ policy, rule, action, mode }),
+  });
+
+  // Every loop is a controller on the manager's keyed queues; workers run only while this replica leads.
+  const manager = new Manager(clock, log, {
+    queueMetrics,
+    onResult: (controller, outcome, ms) => {
+      metrics.reconcileTotal.inc({ controller, result: outcome });
+      metrics.reconcileTime.observe({ controller }, ms / 1000);
+      if (outcome === 'error' || outcome === 'terminal') metrics.reconcileErrors.inc({ controller });
+    },
+  });
+  manager.register({
+    name: 'accounting',
+    initialKeys: [ACCOUNTING_KEY],
+    reconcile: async () => {
+      if (!cache.hasSynced()) {
+        log.info('waiting for the caches to sync before accounting');
+        return NOT_SYNCED;
+      }
+      await pricing.refresh();
+      try {
+        await accountant.runCycle();
+      } catch (error) {
+        // Not the queue's backoff from 5 ms: accrual resumes from each ledger's accounted-until, so the next
+        // cycle at the interval covers this one's time, and a long outage does not push it out by minutes.
+        metrics.reconcileErrors.inc({ controller: 'accounting' });
+        log.error({ err: errorSummary(error) }, 'accounting cycle failed; the next cycle covers its interval');
+        return { requeueAfterMs: options.intervalMs };
+      }
+      // Policies decide on the measurement just made.
+      manager.enqueue('policy', POLICY_KEY);
+      return { requeueAfterMs: options.intervalMs };
+    },
+  });
+  manager.register({
+    name: 'policy',
+    reconcile: async () => {
+      // Not synced yet: the next accounting cycle enqueues the pass again.
+      if (!policies.synced || !cache.hasSynced()) return undefined;
+      // A wake or sleep schedule acts at its minute, not at the next accounting interval: the pass comes back
+      // then (the key is one key, so a pass due during another runs after it).
+      const { nextScheduleAtMs } = await policyController.runCycle();
+      if (nextScheduleAtMs === undefined) return undefined;
+      return { requeueAfterMs: Math.min(nextScheduleAtMs - clock.now(), SCHEDULE_REQUEUE_CAP_MS) };
+    },
+  });
+  manager.register({ name: 'annotations', queue: writeQueue, workers: 4, reconcile: (key) => writer.reconcile(key) });
+
+  return {
+    cache,
+    policies,
+    spotDenials,
+    events,
+    writeQueue,
+    writer,
+    accountant,
+    policyController,
+    manager,
+    protectedNamespaces,
+    /**
+     * This replica now leads: relist everything a previous leader wrote, forget what was decided before, start
+     * the workers. `stopping` is asked again after the relists: a stop during them released the Lease already.
+     */
+    async startLeading(stopping: () => boolean): Promise<void> {
+      await Promise.all([...cache.all, policies].map((r) => r.resync()));
+      // A lost lease ends the process, so this starts once; a failed first list is retried by the reflector.
+      await spotDenials.start();
+      if (stopping()) return;
+      accountant.reset();
+      policyController.reset();
+      writer.reset();
+      manager.start();
+    },
+  };
+}
