@@ -53,6 +53,7 @@ import {
 } from '../policy/spot-watch.ts';
 import { DENIALS_COUNTED, DENIED_BY, deniedToRecord, type DeniedEvent } from '../policy/spot-denials.ts';
 import { toRfc3339 } from '../cost/ledger.ts';
+import { jsonEqual } from '../controller/deep-equal.ts';
 
 export const POLICY_ANNOTATION = {
   idleSince: 'aicost.dev/idle-since',
@@ -930,7 +931,7 @@ export class PolicyController {
         estimatedSavingsPerMonth: formatMoney(estimated * HOURS_PER_MONTH, 2),
         currency: this.deps.accountant.currency,
       };
-      if (JSON.stringify(next) === JSON.stringify(previous)) continue; // status only when it changed
+      if (jsonEqual(next, previous)) continue; // status only when it changed
       try {
         await this.deps.client.patch(
           `${objectPath('AICostPolicy', undefined, policy.name)}/status`,
