@@ -46,18 +46,7 @@ export async function run(
     clock,
     log,
     metrics,
-    options: {
-      labelKeys: config.labelKeys,
-      intervalMs: config.intervalMs,
-      idleThreshold: config.idleThreshold,
-      minCoverage: config.minCoverage,
-      scrapeIntervalMs: config.scrapeIntervalMs,
-      annotateIntervalMs: config.annotateIntervalMs,
-      writeQps: config.writeQps,
-      writeBurst: config.writeBurst,
-      namespace: config.namespace,
-      defaultMode: config.defaultMode,
-    },
+    options: config,
   });
   const { cache, policies, spotDenials, events, writeQueue, accountant, manager } = operator;
 

@@ -5,6 +5,7 @@
  * the manager's workers when this replica leads.
  */
 import type { Logger } from 'pino';
+import type { Config } from './config/config.ts';
 import { collectionPath } from './controller/api-paths.ts';
 import type { Clock } from './controller/clock.ts';
 import { createClusterCache, createOwnEventReflector } from './controller/cluster-cache.ts';
@@ -31,19 +32,20 @@ const POLICY_KEY = 'all';
 const SCHEDULE_REQUEUE_CAP_MS = 3_600_000;
 const NOT_SYNCED = { requeueAfterMs: 1000 };
 
-export interface OperatorOptions {
-  readonly labelKeys: readonly string[];
-  readonly intervalMs: number;
-  readonly idleThreshold: number;
-  readonly minCoverage: number;
-  readonly scrapeIntervalMs: number;
-  readonly annotateIntervalMs: number;
-  readonly writeQps: number;
-  readonly writeBurst: number;
-  /** The operator's own namespace: never acted on. */
-  readonly namespace: string;
-  readonly defaultMode: 'Audit' | 'Enforce';
-}
+/** The parts of the configuration the graph reads: the config itself, or a test's choice of them. */
+export type OperatorOptions = Pick<
+  Config,
+  | 'labelKeys'
+  | 'intervalMs'
+  | 'idleThreshold'
+  | 'minCoverage'
+  | 'scrapeIntervalMs'
+  | 'annotateIntervalMs'
+  | 'writeQps'
+  | 'writeBurst'
+  | 'namespace'
+  | 'defaultMode'
+>;
 
 export interface OperatorDeps {
   readonly client: KubeClient;
