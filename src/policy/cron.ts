@@ -56,6 +56,10 @@ const SOME_INSTANT = new Date(Date.UTC(2000, 0, 1));
  * the policy controller puts the message in its Ready condition.
  */
 export function parseCron(expression: string): Cron {
+  return remember(parsedCrons, expression, () => parseCronUncached(expression));
+}
+
+function parseCronUncached(expression: string): Cron {
   const trimmed = expression.trim();
   if (!trimmed.startsWith('@')) checkFields(expression, trimmed.split(/\s+/));
   let parsed: Croner;
@@ -77,19 +81,49 @@ export function parseCron(expression: string): Cron {
 }
 
 export function isValidTimeZone(timeZone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone });
-    return true;
-  } catch {
-    return false;
-  }
+  return remember(timeZones, timeZone, () => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone });
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
 function job(cron: Cron | string, timeZone: string): Croner {
   const { expression } = typeof cron === 'string' ? parseCron(cron) : cron;
-  // croner reads an empty time zone as the machine's own, so it is refused here rather than there.
-  if (!isValidTimeZone(timeZone)) throw new Error(`unknown time zone "${timeZone}"`);
-  return new Croner(expression, { ...OPTIONS, timezone: timeZone });
+  return remember(jobs, `${expression}\0${timeZone}`, () => {
+    // croner reads an empty time zone as the machine's own, so it is refused here rather than there.
+    if (!isValidTimeZone(timeZone)) throw new Error(`unknown time zone "${timeZone}"`);
+    return new Croner(expression, { ...OPTIONS, timezone: timeZone });
+  });
+}
+
+/**
+ * Parsing, time zone checks and croner's jobs are kept, and so is the last answer per expression and instant:
+ * a policy pass asks the same schedule the same question for every endpoint it governs (about 0.1 ms each
+ * otherwise, and a time zone check builds an Intl.DateTimeFormat). Policies are few; a full cache is emptied.
+ */
+const MAX_REMEMBERED = 512;
+const parsedCrons = new Map<string, Cron | Error>();
+const timeZones = new Map<string, boolean | Error>();
+const jobs = new Map<string, Croner | Error>();
+const previousFires = new Map<string, number | undefined | Error>();
+
+function remember<T>(cache: Map<string, T | Error>, key: string, make: () => T): T {
+  let value = cache.get(key);
+  if (value === undefined && !cache.has(key)) {
+    try {
+      value = make();
+    } catch (error) {
+      value = error instanceof Error ? error : new Error(String(error));
+    }
+    if (cache.size >= MAX_REMEMBERED) cache.clear();
+    cache.set(key, value);
+  }
+  if (value instanceof Error) throw value;
+  return value as T;
 }
 
 /**
@@ -103,9 +137,12 @@ export function previousFire(
   windowMs: number,
 ): number | undefined {
   if (!(windowMs >= 0)) throw new RangeError(`windowMs must be zero or more, not ${windowMs}`);
-  // croner's previous run is strictly before its reference: one millisecond later makes `nowMs` count.
-  const [fired] = job(cron, timeZone).previousRuns(1, new Date(nowMs + 1));
-  return fired !== undefined && fired.getTime() >= nowMs - windowMs ? fired.getTime() : undefined;
+  const expression = typeof cron === 'string' ? cron : cron.expression;
+  return remember(previousFires, `${expression}\0${timeZone}\0${String(nowMs)}\0${String(windowMs)}`, () => {
+    // croner's previous run is strictly before its reference: one millisecond later makes `nowMs` count.
+    const [fired] = job(cron, timeZone).previousRuns(1, new Date(nowMs + 1));
+    return fired !== undefined && fired.getTime() >= nowMs - windowMs ? fired.getTime() : undefined;
+  });
 }
 
 /** The first firing strictly after `nowMs` (a firing at `nowMs` is previousFire's), or undefined if none. */

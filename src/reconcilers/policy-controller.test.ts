@@ -466,4 +466,55 @@ describe('policy controller against an in-memory API', () => {
       await op.stop();
     }
   });
+
+  it('a failed scale is finished next pass, not taken for a manual scale-up, and counted once', async () => {
+    const api = new FakeKube();
+    seed(api);
+    policy(api, 'Enforce');
+    api.fail('patch', `${DEPLOY}/scale`, 500);
+    const prometheus = new FakePrometheus();
+    prometheus.utilization.set('dev/llm-abc-1', 0);
+    const { op } = await run(api, prometheus, 6);
+    expect((api.object(DEPLOY)?.spec as { replicas: number }).replicas).toBe(0);
+    expect(api.object(DEPLOY)?.metadata.annotations?.['aicost.dev/replicas-before']).toBe('2');
+    expect(reasons(api)).not.toContain('ManualScaleUp');
+    expect(reasons(api).filter((r) => r === 'ScaledToZero')).toHaveLength(1);
+    expect(status(api)).toMatchObject({ actionCount: 1 });
+    await op.stop();
+  });
+
+  it('a failed Job suspension leaves no status entry and is tried again', async () => {
+    const api = new FakeKube();
+    api.put('/api/v1/nodes', {
+      metadata: { name: 'g5', labels: { 'node.kubernetes.io/instance-type': 'g5.xlarge' } },
+      status: { allocatable: { cpu: '4', memory: '16Gi', 'nvidia.com/gpu': '1' } },
+    });
+    api.put('/apis/batch/v1/namespaces/dev/jobs', {
+      metadata: { name: 'train', namespace: 'dev', uid: 'j-uid' },
+      spec: { template: { metadata: {} } },
+    });
+    api.put('/api/v1/namespaces/dev/pods', {
+      metadata: {
+        name: 'train-1',
+        namespace: 'dev',
+        uid: 'p-uid',
+        ownerReferences: [{ kind: 'Job', name: 'train', controller: true }],
+      },
+      spec: { nodeName: 'g5', containers: [{ resources: { limits: { 'nvidia.com/gpu': '1' } } }] },
+      status: { phase: 'Running', startTime: new Date(T0 - 3_600_000).toISOString() },
+    });
+    api.put(POLICIES, {
+      metadata: { name: 'dev-endpoints', generation: 1 },
+      spec: { mode: 'Enforce', rules: { idleGPU: { idleAfter: '2m', gracePeriod: '1m' } } },
+    });
+    api.fail('patch', '/jobs/train', 500, 2);
+    const prometheus = new FakePrometheus();
+    prometheus.utilization.set('dev/train-1', 0);
+    const { op } = await run(api, prometheus, 7);
+    const job = api.object('/apis/batch/v1/namespaces/dev/jobs/train');
+    expect((job?.spec as { suspend?: boolean }).suspend).toBe(true);
+    expect(reasons(api).filter((r) => r === 'Suspended')).toHaveLength(1);
+    expect(status(api)).toMatchObject({ actionCount: 1 });
+    await op.stop();
+  });
 });
