@@ -1,0 +1,127 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import { duckdb, sqlString } from '../testing/duckdb.ts';
+import { HOUR_MS, jobRow, nodeRow } from '../testing/ledger-rows.ts';
+import { decodeRows, encodeRows, FORMAT_KEY, FORMAT_VERSION } from './parquet.ts';
+
+let dir = '';
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'aicost-parquet-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function written(name: string, body: Uint8Array): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, body);
+  return sqlString(path);
+}
+
+describe('ledger Parquet', () => {
+  const rows = [
+    jobRow(),
+    jobRow({ workloadUid: 'u-2', workloadKind: 'Deployment', jobOutcome: '', utilization: null, labels: {} }),
+    nodeRow(),
+  ];
+
+  it('round-trips every field exactly', async () => {
+    expect(await decodeRows(encodeRows(rows))).toEqual(rows);
+  });
+
+  it('round-trips no rows', async () => {
+    expect(await decodeRows(encodeRows([]))).toEqual([]);
+  });
+
+  it('reads back from a Buffer that is a view into a larger one', async () => {
+    const body = encodeRows(rows);
+    const larger = Buffer.alloc(body.length + 16);
+    larger.set(body, 8);
+    expect(await decodeRows(larger.subarray(8, 8 + body.length))).toEqual(rows);
+  });
+
+  it('stores labels as a JSON object with sorted keys', async () => {
+    const path = await written('labels.parquet', encodeRows([jobRow({ labels: { b: '2', a: '1' } })]));
+    const { rows: read } = await duckdb(`select labels, labels::JSON->>'b' as b from ${path}`);
+    expect(read).toEqual([{ labels: '{"a":"1","b":"2"}', b: '2' }]);
+  });
+
+  it('writes the types an independent reader understands: DECIMAL(18,9) money, UTC timestamps', async () => {
+    const path = await written('types.parquet', encodeRows(rows));
+    const { types } = await duckdb(`select * from ${path}`);
+    expect(types).toEqual({
+      cluster_id: 'VARCHAR',
+      window_start: 'TIMESTAMP WITH TIME ZONE',
+      window_end: 'TIMESTAMP WITH TIME ZONE',
+      namespace: 'VARCHAR',
+      workload_kind: 'VARCHAR',
+      workload_name: 'VARCHAR',
+      workload_uid: 'VARCHAR',
+      team: 'VARCHAR',
+      project: 'VARCHAR',
+      experiment: 'VARCHAR',
+      model: 'VARCHAR',
+      labels: 'VARCHAR',
+      node_pool: 'VARCHAR',
+      instance_type: 'VARCHAR',
+      region: 'VARCHAR',
+      zone: 'VARCHAR',
+      capacity_type: 'VARCHAR',
+      gpu_model: 'VARCHAR',
+      pod_count: 'INTEGER',
+      gpu_hours: 'DECIMAL(18,9)',
+      idle_gpu_hours: 'DECIMAL(18,9)',
+      utilization: 'DOUBLE',
+      cost: 'DECIMAL(18,9)',
+      idle_gpu_cost: 'DECIMAL(18,9)',
+      on_demand_equivalent: 'DECIMAL(18,9)',
+      spot_savings: 'DECIMAL(18,9)',
+      currency: 'VARCHAR',
+      pricing_source: 'VARCHAR',
+      estimate: 'BOOLEAN',
+      job_outcome: 'VARCHAR',
+      imported: 'BOOLEAN',
+    });
+  });
+
+  it('gives DuckDB the exact values and sums, to the nano-unit', async () => {
+    const path = await written('sums.parquet', encodeRows(rows));
+    const { rows: read } = await duckdb(
+      `select sum(cost)::VARCHAR as cost, sum(spot_savings)::VARCHAR as savings, sum(gpu_hours)::VARCHAR as gpu_hours,
+         min(epoch_ms(window_start)) as start_ms, max(epoch_ms(window_end)) as end_ms, count(utilization) as measured
+       from ${path}`,
+    );
+    // 2 × 12,345,678.901234567 + 7.000000001; the savings -5 nano-units twice and 0.
+    expect(read).toEqual([
+      {
+        cost: '24691364.802469135',
+        savings: '-0.000000010',
+        gpu_hours: '24.000000000',
+        start_ms: String(rows[0]?.windowStartMs),
+        end_ms: String((rows[0]?.windowStartMs ?? 0) + HOUR_MS),
+        measured: '1',
+      },
+    ]);
+  });
+
+  it('refuses a Parquet file that is not a ledger file', async () => {
+    const foreign = new Uint8Array(parquetWriteBuffer({ columnData: [{ name: 'x', data: [1], type: 'INT32' }] }));
+    await expect(decodeRows(foreign)).rejects.toThrow('not a ledger file of format 1 (found none)');
+    await expect(decodeRows(new Uint8Array([1, 2, 3]))).rejects.toThrow('not a Parquet file');
+  });
+
+  it.each([
+    [
+      [{ name: 'cluster_id', data: ['prod-1'], type: 'STRING' as const, nullable: false }],
+      'window_start',
+      'REQUIRED INT64 TIMESTAMP_MILLIS',
+    ],
+    [[{ name: 'cluster_id', data: ['prod-1'], type: 'STRING' as const }], 'cluster_id', 'REQUIRED BYTE_ARRAY UTF8'],
+  ])('refuses a ledger file with a column missing or of another type', async (columnData, column, type) => {
+    const body = parquetWriteBuffer({ columnData, kvMetadata: [{ key: FORMAT_KEY, value: FORMAT_VERSION }] });
+    await expect(decodeRows(new Uint8Array(body))).rejects.toThrow(`ledger column ${column} is missing or not ${type}`);
+  });
+});
