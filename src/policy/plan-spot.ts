@@ -56,6 +56,8 @@ export function planSpotWatch(
 
 /** Reports an episode once: a unit with its Event (and status entry) the first time it is seen. */
 function report(watch: Watch, episode: Episode, key: string, build: () => Omit<Unit, 'memory'>): void {
+  // Keyed by workload, an episode is seen once per pod: reported once, at its first pod.
+  if (watch.plan.seen.some((s) => s.episode === episode && s.key === key)) return;
   watch.plan.seen.push({ episode, key });
   if (watch.memory.reported[episode].has(key)) return;
   const built = build();

@@ -483,3 +483,20 @@ describe('plan: the spot watch', () => {
     expect(effects(plan(w, [audit], emptyMemory(), context(T0, 0.9)))).toEqual([]);
   });
 });
+
+describe('plan: the spot watch, several pods', () => {
+  it('reports a workload episode once, however many of its pods show it', () => {
+    const spot = policy('spot', { mode: 'Enforce', rules: { spot: { placement: 'Preferred' } } });
+    const checkpoints = { 'aicost.dev/checkpoint-path': 's3://ckpt/run', 'aicost.dev/checkpoint-interval': '10m' };
+    const onSpot = workload('Job', {
+      annotations: checkpoints,
+      pods: [pod('llm-1', { nodeName: 'spot' }), pod('llm-2', { nodeName: 'spot' })],
+    });
+    expect(effects(plan(onSpot, [spot], emptyMemory(), context(T0, 0.9)))).toEqual(['event:CheckpointStale']);
+    const onDemand = workload('Job', { annotations: checkpoints, pods: [pod('llm-1'), pod('llm-2')] });
+    const p = plan(onDemand, [spot], emptyMemory(), context(T0, 0.9));
+    expect(effects(p)).toEqual(['event:ForgoneSpotSaving']);
+    // Both pods forgo a saving: the estimate counts each.
+    expect(p.tally.estimated).toEqual([{ policy: 'spot', perHour: 2_400_000_000n }]);
+  });
+});
