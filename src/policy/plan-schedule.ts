@@ -3,7 +3,7 @@
  * respect a manual scale-up, and put an awake endpoint to sleep when its sleep schedule fires.
  */
 import { lastFire, parseCron } from './cron.ts';
-import { recordedSince } from './last-action.ts';
+import { pastRfc3339Ms, recordedSince } from './last-action.ts';
 import { modeOf, type PolicyRef } from './match.ts';
 import { auditStamp, idleKey, turnOff } from './plan-idle.ts';
 import type { PlanContext, PlanWorkload, PolicyMemory, Unit } from './plan-types.ts';
@@ -49,7 +49,7 @@ export function planWake(
   }
   const reason = wakeReason(w, policy, ctx.nowMs);
   if (!reason) return { state: 'asleep', units: [] };
-  const replicas = Math.max(1, Number(before) || 1);
+  const replicas = restoreReplicas(before);
   const effects = [
     { kind: 'restore', replicas } as const,
     annotate({
@@ -64,8 +64,10 @@ export function planWake(
 function wakeReason(w: PlanWorkload, policy: PolicyRef, nowMs: number): string | undefined {
   if (w.annotations[POLICY_ANNOTATION.wake] !== undefined) return `woken on demand (${POLICY_ANNOTATION.wake})`;
   const schedule = policy.spec.rules.scaleToZero?.schedule;
-  const asleepSinceMs = Date.parse(w.annotations[POLICY_ANNOTATION.asleepSince] ?? '');
-  if (!schedule || !Number.isFinite(asleepSinceMs)) return undefined;
+  if (!schedule) return undefined;
+  // Unreadable or in the future (the tenant can edit it): as if asleep since before the last wake firing, so
+  // the endpoint wakes rather than being held off by a value the operator did not write.
+  const asleepSinceMs = pastRfc3339Ms(w.annotations[POLICY_ANNOTATION.asleepSince], nowMs) ?? -Infinity;
   const fired = lastFire(parseCron(schedule.wake), schedule.timeZone, nowMs);
   return fired !== undefined && fired > asleepSinceMs
     ? `woken by the schedule "${schedule.wake}" (${schedule.timeZone})`
@@ -88,8 +90,9 @@ export function planSleep(
   const slept = lastFire(parseCron(schedule.sleep), schedule.timeZone, ctx.nowMs);
   if (slept === undefined) return undefined;
   const woke = lastFire(parseCron(schedule.wake), schedule.timeZone, ctx.nowMs);
-  const handled = Date.parse(w.annotations[POLICY_ANNOTATION.sleepHandled] ?? '');
-  if ((woke !== undefined && woke >= slept) || (Number.isFinite(handled) && handled >= slept)) return undefined;
+  // A future sleep-handled would exempt the endpoint from every later firing: read back strictly.
+  const handled = pastRfc3339Ms(w.annotations[POLICY_ANNOTATION.sleepHandled], ctx.nowMs);
+  if ((woke !== undefined && woke >= slept) || (handled !== undefined && handled >= slept)) return undefined;
   const mode = modeOf(policy.spec, 'scaleToZero', ctx.defaultMode);
   const reason = `sleep schedule "${schedule.sleep}" (${schedule.timeZone})`;
   const record = {
@@ -133,4 +136,14 @@ export function planSleep(
     },
   );
   return { units, estimatedPerHour: 0n };
+}
+
+/** The most replicas a wake restores: more is not a count the operator recorded (a tenant can edit it). */
+export const MAX_RESTORED_REPLICAS = 1000;
+
+/** replicas-before read back: an integer from 1 to MAX_RESTORED_REPLICAS, else 1. */
+export function restoreReplicas(text: string | undefined): number {
+  if (text === undefined || !/^\d{1,4}$/.test(text)) return 1;
+  const n = Number(text);
+  return n >= 1 && n <= MAX_RESTORED_REPLICAS ? n : 1;
 }

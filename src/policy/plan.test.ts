@@ -7,6 +7,7 @@ import type { IdleState } from './idle.ts';
 import { assignRules, type PolicyRef } from './match.ts';
 import { commitUnit } from './plan-memory.ts';
 import { nextWakeAtMs, planWorkload } from './plan.ts';
+import { restoreReplicas } from './plan-schedule.ts';
 import {
   emptyMemory,
   type PlanContext,
@@ -498,5 +499,40 @@ describe('plan: the spot watch, several pods', () => {
     expect(effects(p)).toEqual(['event:ForgoneSpotSaving']);
     // Both pods forgo a saving: the estimate counts each.
     expect(p.tally.estimated).toEqual([{ policy: 'spot', perHour: 2_400_000_000n }]);
+  });
+});
+
+describe('plan: sleep and wake annotations read back as untrusted', () => {
+  const schedule = { wake: '0 8 * * *', sleep: '0 20 * * *', timeZone: 'UTC' };
+  const stz = policy('dev', { mode: 'Enforce', rules: { scaleToZero: { idleAfter: '10m', schedule } } });
+
+  it.each([
+    ['3', 3],
+    ['1000', 1000],
+    ['5000', 1],
+    ['0', 1],
+    ['-2', 1],
+    ['2.5', 1],
+    ['lots', 1],
+  ])('replicas-before %s restores %i', (before, replicas) => {
+    expect(restoreReplicas(before)).toBe(replicas);
+  });
+
+  it.each([
+    ['garbage', 'soon'],
+    ['a far-future time', '2999-01-01T00:00:00Z'],
+  ])('an asleep-since of %s does not hold the endpoint asleep past the wake firing', (_name, value) => {
+    const w = workload('Deployment', {
+      replicas: 0,
+      pods: [],
+      annotations: { 'aicost.dev/replicas-before': '2', 'aicost.dev/asleep-since': value },
+    });
+    expect(effects(plan(w, [stz], emptyMemory(), context(T0, 0)))).toContain('event:Woken');
+  });
+
+  it('a far-future sleep-handled does not exempt the endpoint from the sleep firing', () => {
+    const at = Date.UTC(2026, 10, 23, 21, 0, 0);
+    const w = workload('Deployment', { annotations: { 'aicost.dev/sleep-handled': '2999-01-01T00:00:00Z' } });
+    expect(effects(plan(w, [stz], emptyMemory(), context(at, 0.9)))).toContain('scale-to-zero');
   });
 });
