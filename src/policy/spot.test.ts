@@ -32,7 +32,8 @@ function apply(pod: PodForAdmission, patch: readonly JsonPatchOp[]): PodForAdmis
       .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
     let target = out;
     for (const part of parts.slice(0, -1)) target = (target[part] ??= {}) as Record<string, unknown>;
-    target[parts.at(-1) ?? ''] = op.value;
+    if (op.op === 'remove') Reflect.deleteProperty(target, parts.at(-1) ?? '');
+    else target[parts.at(-1) ?? ''] = op.value;
   }
   return out;
 }
@@ -351,8 +352,19 @@ describe('decideSpotAdmission', () => {
     expect(denied.verdict === 'deny' && denied.message).toContain('policy train-spot forbids spot capacity');
   });
 
-  it('a pod already marked by the webhook is admitted as it is', () => {
-    const d = decideSpotAdmission(input(pod({ 'aicost.dev/spot-placement': 'Preferred' })));
-    expect(d).toEqual({ verdict: 'allow', action: undefined, warnings: [], event: undefined });
+  it("a placement the pod's creator set is not trusted: decided afresh, and the creator's marks replaced", () => {
+    // The webhook runs once per CREATE: a pre-set placement would have let the pod skip a Forbidden or
+    // Required rule (#19).
+    const preset = { 'aicost.dev/spot-placement': 'Preferred', 'aicost.dev/spot-policy': 'other' };
+    const rule = { placement: 'Forbidden' as const, requireCheckpoint: true };
+    const explicit = pod({ ...CHECKPOINTED, ...preset }, { nodeSelector: { lifecycle: 'EC2Spot' } });
+    expect(decideSpotAdmission(input(explicit, { rule })).verdict).toBe('deny');
+    const d = decideSpotAdmission(input(pod({ ...preset, 'aicost.dev/cost': '0', team: 'x' })));
+    if (d.verdict !== 'patch') throw new Error(d.verdict);
+    expect(apply(pod({ ...preset, 'aicost.dev/cost': '0', team: 'x' }), d.patch).metadata?.annotations).toEqual({
+      team: 'x',
+      'aicost.dev/spot-placement': 'Avoided',
+      'aicost.dev/spot-policy': 'train-spot',
+    });
   });
 });

@@ -13,6 +13,7 @@
  */
 import { parseDuration } from '../config/duration.ts';
 import { SPOT_LABELS } from '../pricing/capacity-type.ts';
+import { operatorKeysIn } from './annotation-keys.ts';
 
 export const SPOT_ANNOTATION = {
   checkpointPath: 'aicost.dev/checkpoint-path',
@@ -235,7 +236,7 @@ export function addSpotTolerations(
   return out;
 }
 
-export type JsonPatchOp = { op: 'add'; path: string; value: unknown };
+export type JsonPatchOp = { op: 'add'; path: string; value: unknown } | { op: 'remove'; path: string };
 
 export interface SpotEvent {
   readonly type: 'Normal' | 'Warning';
@@ -275,7 +276,10 @@ function patchFor(
   tolerations: Toleration[] | undefined,
   marks: Record<string, string>,
 ): JsonPatchOp[] {
-  const ops: JsonPatchOp[] = [];
+  // Operator keys the creator set are removed first (those the webhook sets are replaced by "add" below).
+  const ops: JsonPatchOp[] = stripOperatorKeys(pod).filter(
+    (op) => !(op.path.slice(ANNOTATIONS_PATH.length) in escapedKeys(marks)),
+  );
   // "add" on an existing member replaces it (RFC 6902 4.1): the merged value keeps everything the user set.
   ops.push({ op: 'add', path: '/spec/affinity', value: affinity });
   if (tolerations !== undefined && tolerations.length > (pod.spec?.tolerations?.length ?? 0)) {
@@ -290,14 +294,29 @@ function patchFor(
   return ops;
 }
 
+const ANNOTATIONS_PATH = '/metadata/annotations/';
+
+function escapedKeys(marks: Record<string, string>): Record<string, true> {
+  return Object.fromEntries(Object.keys(marks).map((k) => [escapePointer(k), true]));
+}
+
+/**
+ * JSON patch removing the operator's keys from a pod being created: whoever set them is not the operator (a
+ * pre-set spot-placement would make the pod look placed already, a pre-set cost would be read back).
+ */
+export function stripOperatorKeys(pod: PodForAdmission): JsonPatchOp[] {
+  return operatorKeysIn(pod.metadata?.annotations).map((k) => ({
+    op: 'remove',
+    path: `${ANNOTATIONS_PATH}${escapePointer(k)}`,
+  }));
+}
+
 /** What the webhook answers for one pod matched by a spot rule. */
 export function decideSpotAdmission(input: SpotAdmissionInput): SpotDecision {
   const { pod, policy, rule, mode, conventions } = input;
+  // The webhook runs once per CREATE (reinvocationPolicy: Never): a placement already on the pod was set by
+  // its creator and is not trusted (stripOperatorKeys removes it); the decision reads the user's keys only.
   const annotations = pod.metadata?.annotations;
-  // A pod this webhook already changed (a reinvocation, or a re-sent request) is left as it is.
-  if (annotations?.[SPOT_ANNOTATION.placement] !== undefined) {
-    return { verdict: 'allow', action: undefined, warnings: [], event: undefined };
-  }
   const marks = (placement: string) => ({ [SPOT_ANNOTATION.placement]: placement, [SPOT_ANNOTATION.policy]: policy });
   const explicit = selectsSpot(pod);
   const check: CheckpointCheck =

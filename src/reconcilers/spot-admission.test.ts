@@ -223,4 +223,30 @@ describe('webhook server', () => {
       startWebhookServer({ bindAddress: '127.0.0.1', port: 0, certDir: '/nonexistent', log, handle: () => ({}) }),
     ).rejects.toThrow(/cannot read the webhook certificate from \/nonexistent/);
   });
+
+  it("removes the operator's keys a pod's creator set, also when no spot rule matches it (#19)", async () => {
+    const s = await setup('Enforce');
+    const forged = {
+      ...CHECKPOINTED,
+      'aicost.dev/cost': '0',
+      'aicost.dev/accounted-until': '3000',
+      'aicost.dev/wake': 'now',
+    };
+    const bare = {
+      metadata: { name: 'p', namespace: 'ml', annotations: forged },
+      spec: { containers: [{ name: 'c' }] },
+    };
+    const r = s.admission.review(podCreateReview(bare));
+    expect(r.response.allowed).toBe(true);
+    expect(decoded(r)).toEqual([
+      { op: 'remove', path: '/metadata/annotations/aicost.dev~1cost' },
+      { op: 'remove', path: '/metadata/annotations/aicost.dev~1accounted-until' },
+    ]);
+    const plain = {
+      metadata: { name: 'q', namespace: 'ml', annotations: CHECKPOINTED },
+      spec: { containers: [{ name: 'c' }] },
+    };
+    expect(s.admission.review(podCreateReview(plain)).response.patch).toBeUndefined();
+    s.stop();
+  });
 });

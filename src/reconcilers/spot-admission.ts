@@ -13,6 +13,8 @@ import type { PolicyRecord } from '../crds/policy-record.ts';
 import { assignRules, modeOf, type Mode, type PolicyRef } from '../policy/match.ts';
 import {
   decideSpotAdmission,
+  stripOperatorKeys,
+  type JsonPatchOp,
   observedConventions,
   SPOT_ANNOTATION,
   SPOT_CONVENTIONS,
@@ -111,9 +113,10 @@ export class SpotAdmission {
     for (const p of policies.store.values()) if (p.spec) refs.push({ name: p.name, spec: p.spec });
     const winner = assignRules(refs, view, this.deps.protectedNamespaces).winners.spot;
     const rule = winner?.spec.rules.spot;
+    const strip = stripOperatorKeys(pod);
     if (!winner || !rule) {
       this.deps.metrics.webhookAdmissions.inc({ policy: '', action: 'None', mode: '', verdict: 'allow' });
-      return { allowed: true };
+      return strip.length > 0 ? { allowed: true, ...jsonPatch(strip) } : { allowed: true };
     }
     const mode = modeOf(winner.spec, 'spot', this.deps.defaultMode);
     const decision = decideSpotAdmission({ pod, policy: winner.name, rule, mode, conventions: this.conventions() });
@@ -152,12 +155,15 @@ export class SpotAdmission {
       case 'patch':
         return {
           allowed: true,
-          patchType: 'JSONPatch',
-          patch: Buffer.from(JSON.stringify(decision.patch)).toString('base64'),
+          ...jsonPatch(decision.patch),
           ...(decision.warnings.length > 0 ? { warnings: [...decision.warnings] } : {}),
         };
       default:
-        return { allowed: true, ...(decision.warnings.length > 0 ? { warnings: [...decision.warnings] } : {}) };
+        return {
+          allowed: true,
+          ...(strip.length > 0 ? jsonPatch(strip) : {}),
+          ...(decision.warnings.length > 0 ? { warnings: [...decision.warnings] } : {}),
+        };
     }
   }
 
@@ -207,4 +213,8 @@ export class SpotAdmission {
       labels: { ...record?.labels },
     };
   }
+}
+
+function jsonPatch(ops: readonly JsonPatchOp[]): { patchType: 'JSONPatch'; patch: string } {
+  return { patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(ops)).toString('base64') };
 }
