@@ -81,6 +81,11 @@ export const chartValuesSchema = z.strictObject({
       .array(passThrough)
       .meta({ description: 'NetworkPolicy peers allowed to scrape /metrics; empty: any.' }),
   }),
+  operatorKeysPolicy: z.strictObject({
+    enabled: z
+      .boolean()
+      .meta({ description: "A ValidatingAdmissionPolicy: only the operator writes its aicost.dev/ annotations." }),
+  }),
   grafanaDashboard: z.strictObject({
     enabled: z.boolean(),
     labelKey: z.string().min(1),

@@ -108,6 +108,8 @@ describe('Helm chart on the local cluster', () => {
       'ConfigMap',
       'Secret',
       'CustomResourceDefinition',
+      'ValidatingAdmissionPolicy',
+      'ValidatingAdmissionPolicyBinding',
     ])
       expect(kinds, kind).toContain(kind);
     // kubectl fetches every object of the manifest back from the API server, and fails on a missing one.
@@ -296,6 +298,61 @@ describe('Helm chart on the local cluster', () => {
     const denied = op.logs().filter((l) => JSON.stringify(l).match(/forbidden|\b403\b/i));
     expect(denied).toEqual([]);
     await op.stop('SIGTERM');
+  });
+
+  it("the operator-keys policy: only the operator's service account writes its aicost.dev/ annotations", async () => {
+    const sa = manifest().find((o) => o.kind === 'ServiceAccount')?.metadata.name ?? '';
+    const ns = 'aicost-vap-e2e';
+    // system:masters passes RBAC, not admission: what is denied here, the ValidatingAdmissionPolicy denied.
+    const as = (user: string, args: string[], input?: string) =>
+      spawnSync('kubectl', ['--kubeconfig', kubeconfig, `--as=${user}`, '--as-group=system:masters', ...args], {
+        input,
+        encoding: 'utf8',
+      });
+    const tenant = (args: string[], input?: string) => as('tenant', args, input);
+    const operator = (args: string[]) => as(`system:serviceaccount:${NS}:${sa}`, args);
+    const deployment = (templateAnnotations: Record<string, string>) =>
+      JSON.stringify({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'llm', namespace: ns },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: 'llm' } },
+          template: {
+            metadata: { labels: { app: 'llm' }, annotations: templateAnnotations },
+            spec: { containers: [{ name: 'c', image: 'registry.invalid/llm' }] },
+          },
+        },
+      });
+    spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'create', 'namespace', ns]);
+    try {
+      const forged = tenant(['apply', '-f', '-'], deployment({ 'aicost.dev/idle-since': '2026-01-01T00:00:00Z' }));
+      expect(forged.status).not.toBe(0);
+      expect(forged.stderr).toContain(
+        'aicost.dev/idle-since in the pod template are written only by the aicost operator',
+      );
+      expect(tenant(['apply', '-f', '-'], deployment({ 'aicost.dev/checkpoint-path': '/ckpt' })).status).toBe(0);
+      const cost = tenant(['annotate', '-n', ns, 'deployment/llm', 'aicost.dev/cost=0']);
+      expect(cost.status).not.toBe(0);
+      expect(cost.stderr).toContain('aicost.dev/cost are written only by the aicost operator');
+      expect(tenant(['annotate', '-n', ns, 'deployment/llm', 'aicost.dev/wake=now']).status).toBe(0);
+      expect(tenant(['annotate', 'namespace', ns, 'aicost.dev/cost=0']).status).not.toBe(0);
+      // The operator writes and the tenant cannot remove what it wrote; other changes go through.
+      expect(operator(['annotate', '-n', ns, 'deployment/llm', 'aicost.dev/cost=1.5']).status).toBe(0);
+      expect(tenant(['annotate', '-n', ns, 'deployment/llm', 'aicost.dev/cost-']).status).not.toBe(0);
+      expect(tenant(['scale', '-n', ns, 'deployment/llm', '--replicas=2']).status).toBe(0);
+      // Pods from the clean template are created (the spot webhook's marks are allowed on a Pod CREATE).
+      await waitFor(
+        () => {
+          const pods = JSON.parse(kubectl(['get', 'pods', '-n', ns, '-o', 'json'])) as { items: unknown[] };
+          return pods.items.length >= 2 ? true : undefined;
+        },
+        { timeoutMs: 60_000, description: 'the Deployment to create its pods' },
+      );
+    } finally {
+      spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'delete', 'namespace', ns, '--wait=false']);
+    }
   });
 
   it('upgrades in place, keeping the webhook certificate', () => {
