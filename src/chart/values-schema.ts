@@ -84,7 +84,7 @@ export const chartValuesSchema = z.strictObject({
   operatorKeysPolicy: z.strictObject({
     enabled: z
       .boolean()
-      .meta({ description: "A ValidatingAdmissionPolicy: only the operator writes its aicost.dev/ annotations." }),
+      .meta({ description: 'A ValidatingAdmissionPolicy: only the operator writes its aicost.dev/ annotations.' }),
   }),
   grafanaDashboard: z.strictObject({
     enabled: z.boolean(),
