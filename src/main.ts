@@ -6,7 +6,7 @@
 import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
 import { loadBuildInfo, type BuildInfo } from './build-info.ts';
-import { buildOperator } from './operator.ts';
+import { buildOperator, type Operator } from './operator.ts';
 import { parseWebhookCertArgs, route, versionOutput } from './cli.ts';
 import { ConfigError, kubeEnvironment, loadConfig, type Config } from './config/config.ts';
 import { systemClock, type Clock } from './controller/clock.ts';
@@ -14,7 +14,7 @@ import { startHttpServers } from './controller/http-server.ts';
 import { createKubeClient } from './controller/kube-client.ts';
 import { loadDefaultConnection, type KubeConnection } from './controller/kube-connection.ts';
 import { LeaderElector } from './controller/leader-election.ts';
-import { createMetrics } from './controller/metrics.ts';
+import { createMetrics, type Metrics } from './controller/metrics.ts';
 import { readiness } from './controller/readiness.ts';
 import { errorSummary } from './controller/errors.ts';
 import { createPrometheusClient } from './measure/prometheus-client.ts';
@@ -48,7 +48,7 @@ export async function run(
     metrics,
     options: config,
   });
-  const { cache, policies, spotDenials, events, writeQueue, accountant, manager } = operator;
+  const { cache, policies, spotDenials, writeQueue, accountant, manager } = operator;
 
   let stopping = false;
   const startLeading = async () => {
@@ -87,27 +87,7 @@ export async function run(
   log.info({ metricsPort: servers.metricsPort, healthPort: servers.healthPort }, 'serving metrics and probes');
 
   // Every replica serves the webhook, leader or not: a review only reads the caches.
-  let webhook: WebhookServer | undefined;
-  if (config.webhook) {
-    const admission = new SpotAdmission({
-      cache,
-      policies,
-      events,
-      metrics,
-      log: log.child({ controller: 'spot-webhook' }),
-      protectedNamespaces: operator.protectedNamespaces,
-      defaultMode: config.defaultMode,
-      conventions: config.spotConventions,
-    });
-    webhook = await startWebhookServer({
-      bindAddress: config.bindAddress,
-      port: config.webhook.port,
-      certDir: config.webhook.certDir,
-      log,
-      handle: (_path, body) => admission.review(body),
-      onLatency: (seconds) => metrics.webhookLatency.observe(seconds),
-    });
-  }
+  const webhook = config.webhook ? await startSpotWebhook(config, config.webhook, operator, metrics, log) : undefined;
 
   // Policies first: their selectors say which pod labels the pods' first list keeps.
   await policies.start();
@@ -128,6 +108,34 @@ export async function run(
     await webhook?.close();
     await Promise.all(servers.servers.map((s) => new Promise((r) => s.close(r))));
   };
+}
+
+/** The spot admission webhook on the operator's caches. */
+function startSpotWebhook(
+  config: Config,
+  webhookConfig: NonNullable<Config['webhook']>,
+  operator: Operator,
+  metrics: Metrics,
+  log: Logger,
+): Promise<WebhookServer> {
+  const admission = new SpotAdmission({
+    cache: operator.cache,
+    policies: operator.policies,
+    events: operator.events,
+    metrics,
+    log: log.child({ controller: 'spot-webhook' }),
+    protectedNamespaces: operator.protectedNamespaces,
+    defaultMode: config.defaultMode,
+    conventions: config.spotConventions,
+  });
+  return startWebhookServer({
+    bindAddress: config.bindAddress,
+    port: webhookConfig.port,
+    certDir: webhookConfig.certDir,
+    log,
+    handle: (_path, body) => admission.review(body),
+    onLatency: (seconds) => metrics.webhookLatency.observe(seconds),
+  });
 }
 
 /** Prints to stdout on success, else to stderr, and sets the exit code. */

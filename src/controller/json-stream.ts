@@ -47,6 +47,8 @@ export class JsonArrayStream {
   /** -1: outside the array; 0: in the array between elements; 1: reading an element. */
   private arrayState = -1;
   private depth = 0;
+  /** Where the current run (skeleton, key or element) began in the chunk being written. */
+  private runStart = 0;
   private found = false;
   private count = 0;
 
@@ -56,104 +58,24 @@ export class JsonArrayStream {
   }
 
   write(chunk: Uint8Array): void {
-    // A plain loop over the bytes with the scanner's state in locals: strings are short (label names and
-    // values), and a native indexOf per string cost three times what the loop does.
     const n = chunk.length;
     let i = 0;
-    let start = 0; // where the current run (skeleton or element) began in this chunk
-    let inString = this.inString;
-    let escaped = this.escaped;
-    let depth = this.depth;
+    this.runStart = 0;
     while (i < n) {
       if (this.arrayState === 1) {
-        // Inside an element: only strings and depth matter until a comma or a bracket at depth 0.
-        let end = false;
-        for (; i < n; i++) {
-          const c = chunk[i] as number;
-          if (inString) {
-            if (escaped) escaped = false;
-            else if (c === BACKSLASH) escaped = true;
-            else if (c === QUOTE) inString = false;
-          } else if (c === QUOTE) inString = true;
-          else if (c === OPEN_OBJECT || c === OPEN_ARRAY) depth++;
-          else if ((c === CLOSE_OBJECT || c === CLOSE_ARRAY) && depth > 0) depth--;
-          else if (depth === 0 && (c === COMMA || c === CLOSE_ARRAY)) {
-            end = true;
-            break;
-          }
-        }
-        if (!end) break;
-        this.element.push(chunk.subarray(start, i));
+        const separatorAt = this.scanElement(chunk, i);
+        if (separatorAt < 0) break;
+        this.element.push(chunk.subarray(this.runStart, separatorAt));
         this.emit();
-        start = i;
+        this.runStart = separatorAt;
         this.arrayState = 0;
-        continue; // the separator is handled as "between elements"
-      }
-      const c = chunk[i] as number;
-      if (inString) {
-        if (escaped) escaped = false;
-        else if (c === BACKSLASH) escaped = true;
-        else if (c === QUOTE) {
-          inString = false;
-          if (this.keyBytes) {
-            this.keyBytes.push(chunk.subarray(start, i + 1));
-            this.endKey();
-            start = i + 1;
-          }
-        }
-        i++;
-        continue;
-      }
-      if (this.arrayState === 0) {
-        if (c === CLOSE_ARRAY) {
-          this.arrayState = -1;
-          this.stack.pop();
-          this.skeleton.push(new Uint8Array([CLOSE_ARRAY]));
-          i++;
-          start = i;
-        } else if (c === COMMA || c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
-          i++;
-          start = i;
-        } else {
-          this.arrayState = 1;
-          depth = 0;
-          start = i;
-        }
-        continue;
-      }
-      // Outside the array: keep the bytes for the skeleton and follow keys to find the array.
-      const frame = this.stack[this.stack.length - 1];
-      if (c === QUOTE) {
-        inString = true;
-        if (frame?.object && frame.expectKey) {
-          this.skeleton.push(chunk.subarray(start, i));
-          start = i;
-          this.keyBytes = [];
-        }
-      } else if (c === OPEN_OBJECT) {
-        this.stack.push({ object: true, key: undefined, expectKey: true });
-      } else if (c === OPEN_ARRAY) {
-        this.stack.push({ object: false, key: undefined, expectKey: false });
-        if (!this.found && this.atPath()) {
-          this.found = true;
-          this.arrayState = 0;
-          this.skeleton.push(chunk.subarray(start, i + 1));
-          i++;
-          start = i;
-          continue;
-        }
-      } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
-        this.stack.pop();
-      } else if (frame?.object) {
-        if (c === COLON) frame.expectKey = false;
-        else if (c === COMMA) frame.expectKey = true;
-      }
-      i++;
+        i = separatorAt; // the separator is handled as "between elements"
+      } else if (this.inString) i = this.readSkeletonStringByte(chunk, i);
+      else if (this.arrayState === 0) i = this.readBetweenElementsByte(chunk, i);
+      else i = this.readSkeletonByte(chunk, i);
     }
-    this.inString = inString;
-    this.escaped = escaped;
-    this.depth = depth;
     // Keep the rest of the chunk for whatever is being read.
+    const start = this.runStart;
     if (start < n) {
       if (this.keyBytes) this.keyBytes.push(chunk.subarray(start, n));
       else if (this.arrayState === 1) this.element.push(chunk.subarray(start, n));
@@ -194,6 +116,104 @@ export class JsonArrayStream {
       const frame = this.stack[index];
       return frame?.object === true && frame.key === key;
     });
+  }
+
+  /**
+   * Inside an element only strings and depth matter, until a comma or a bracket at depth 0: returns where that
+   * separator is, or -1 when the element goes on past this chunk.
+   */
+  private scanElement(chunk: Uint8Array, from: number): number {
+    // A plain loop over the bytes with the scanner's state in locals: strings are short (label names and
+    // values), and a native indexOf per string cost three times what the loop does.
+    const n = chunk.length;
+    let inString = this.inString;
+    let escaped = this.escaped;
+    let depth = this.depth;
+    let separatorAt = -1;
+    for (let i = from; i < n; i++) {
+      const c = chunk[i] as number;
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (c === BACKSLASH) escaped = true;
+        else if (c === QUOTE) inString = false;
+      } else if (c === QUOTE) inString = true;
+      else if (c === OPEN_OBJECT || c === OPEN_ARRAY) depth++;
+      else if ((c === CLOSE_OBJECT || c === CLOSE_ARRAY) && depth > 0) depth--;
+      else if (depth === 0 && (c === COMMA || c === CLOSE_ARRAY)) {
+        separatorAt = i;
+        break;
+      }
+    }
+    this.inString = inString;
+    this.escaped = escaped;
+    this.depth = depth;
+    return separatorAt;
+  }
+
+  /** A byte of a string outside the array; a key ends with its closing quote. Returns the next index. */
+  private readSkeletonStringByte(chunk: Uint8Array, i: number): number {
+    const c = chunk[i] as number;
+    if (this.escaped) this.escaped = false;
+    else if (c === BACKSLASH) this.escaped = true;
+    else if (c === QUOTE) {
+      this.inString = false;
+      if (this.keyBytes) {
+        this.keyBytes.push(chunk.subarray(this.runStart, i + 1));
+        this.endKey();
+        this.runStart = i + 1;
+      }
+    }
+    return i + 1;
+  }
+
+  /** A byte in the array between elements: the array's end, a separator, or an element's first byte. */
+  private readBetweenElementsByte(chunk: Uint8Array, i: number): number {
+    const c = chunk[i] as number;
+    if (c === CLOSE_ARRAY) {
+      this.arrayState = -1;
+      this.stack.pop();
+      this.skeleton.push(new Uint8Array([CLOSE_ARRAY]));
+      this.runStart = i + 1;
+      return i + 1;
+    }
+    if (c === COMMA || c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
+      this.runStart = i + 1;
+      return i + 1;
+    }
+    this.arrayState = 1;
+    this.depth = 0;
+    this.runStart = i;
+    return i;
+  }
+
+  /** A byte outside the array: kept for the skeleton, following keys to find the array. Returns the next index. */
+  private readSkeletonByte(chunk: Uint8Array, i: number): number {
+    const c = chunk[i] as number;
+    const frame = this.stack[this.stack.length - 1];
+    if (c === QUOTE) {
+      this.inString = true;
+      if (frame?.object && frame.expectKey) {
+        this.skeleton.push(chunk.subarray(this.runStart, i));
+        this.runStart = i;
+        this.keyBytes = [];
+      }
+    } else if (c === OPEN_OBJECT) {
+      this.stack.push({ object: true, key: undefined, expectKey: true });
+    } else if (c === OPEN_ARRAY) {
+      this.stack.push({ object: false, key: undefined, expectKey: false });
+      if (!this.found && this.atPath()) {
+        this.found = true;
+        this.arrayState = 0;
+        this.skeleton.push(chunk.subarray(this.runStart, i + 1));
+        this.runStart = i + 1;
+      }
+    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
+      this.stack.pop();
+    } else if (frame?.object) {
+      if (c === COLON) frame.expectKey = false;
+      else if (c === COMMA) frame.expectKey = true;
+    }
+    return i + 1;
   }
 
   private emit(): void {

@@ -94,153 +94,181 @@ export interface KubeClientOptions {
   readonly onRequest?: (verb: string) => void;
 }
 
+/** What every request of one client needs: the connection and the options with their defaults. */
+interface ClientContext {
+  readonly connection: KubeConnection;
+  readonly timeoutMs: number;
+  readonly watchInactivityMs: number;
+  readonly userAgent: string;
+  readonly onRequest: ((verb: string) => void) | undefined;
+}
+
+/** How a successful answer is read: parsed whole, streamed item by item, or discarded. */
+type Read =
+  | { readonly mode: 'json' }
+  | { readonly mode: 'items'; readonly onItem: (item: unknown) => void }
+  | { readonly mode: 'discard' };
+const JSON_BODY: Read = { mode: 'json' };
+
 export function createKubeClient(
   source: KubeConnection | ClientNodeConfig,
   options: KubeClientOptions = {},
 ): KubeClient {
-  const connection = 'applyToHTTPSOptions' in source ? fromClientNode(source) : source;
-  const server = connection.server;
-  const timeoutMs = options.requestTimeoutMs ?? 30_000;
-  const watchInactivityMs = options.watchInactivityMs ?? 5 * 60_000;
-  const userAgent = options.userAgent ?? 'aicost-operator';
-
-  /** How a successful answer is read: parsed whole, streamed item by item, or discarded. */
-  type Read =
-    | { readonly mode: 'json' }
-    | { readonly mode: 'items'; readonly onItem: (item: unknown) => void }
-    | { readonly mode: 'discard' };
-  const JSON_BODY: Read = { mode: 'json' };
-
-  async function request<T>(
-    method: Method,
-    path: string,
-    query?: ListQuery,
-    body?: unknown,
-    contentType = 'application/json',
-    verb = VERB[method] ?? method.toLowerCase(),
-    read: Read = JSON_BODY,
-  ): Promise<T> {
-    options.onRequest?.(verb);
-    const url = new URL(server + path);
-    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const { headers: authHeaders, agent } = await connection.credentials();
-    const headers: Record<string, string> = {
-      ...authHeaders,
-      accept: 'application/json',
-      'user-agent': userAgent,
-    };
-    if (body !== undefined) headers['content-type'] = contentType;
-    const transportError = (cause: unknown) =>
-      new KubeApiError(0, 'TransportError', `${method} ${path}: ${(cause as Error).message}`, { cause });
-    let response: IncomingMessage;
-    let text: string;
-    try {
-      response = await send(url, {
-        method,
-        headers,
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        agent,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      if (isOk(response) && read.mode === 'discard') {
-        await discard(response);
-        return undefined as T;
-      }
-      if (isOk(response) && read.mode === 'items') {
-        return (await streamJsonArray(response, ['items'], read.onItem)) as T;
-      }
-      text = await readText(response);
-    } catch (cause) {
-      throw transportError(cause);
-    }
-    if (!isOk(response)) throw statusError(`${method} ${path}`, response, text);
-    try {
-      return (text ? JSON.parse(text) : undefined) as T;
-    } catch (cause) {
-      throw transportError(cause);
-    }
-  }
-
+  const ctx: ClientContext = {
+    connection: 'applyToHTTPSOptions' in source ? fromClientNode(source) : source,
+    timeoutMs: options.requestTimeoutMs ?? 30_000,
+    watchInactivityMs: options.watchInactivityMs ?? 5 * 60_000,
+    userAgent: options.userAgent ?? 'aicost-operator',
+    onRequest: options.onRequest,
+  };
   return {
-    get: (path) => request('GET', path),
-    list: (path, query) => request('GET', path, query, undefined, undefined, 'list'),
+    get: (path) => request(ctx, 'GET', path),
+    list: (path, query) => request(ctx, 'GET', path, query, undefined, undefined, 'list'),
     listEach: async (path, query, onItem) => {
-      const page = await request<{ metadata?: ListMetadata }>('GET', path, query, undefined, undefined, 'list', {
+      const page = await request<{ metadata?: ListMetadata }>(ctx, 'GET', path, query, undefined, undefined, 'list', {
         mode: 'items',
         onItem,
       });
       return page.metadata ?? {};
     },
-    create: (path, body) => request('POST', path, undefined, body),
-    replace: (path, body) => request('PUT', path, undefined, body),
+    create: (path, body) => request(ctx, 'POST', path, undefined, body),
+    replace: (path, body) => request(ctx, 'PUT', path, undefined, body),
     patch: (path, body, type, query) =>
-      request('PATCH', path, query, body, CONTENT_TYPE[type], 'patch', { mode: 'discard' }),
+      request(ctx, 'PATCH', path, query, body, CONTENT_TYPE[type], 'patch', { mode: 'discard' }),
     delete: async (path) => {
-      await request('DELETE', path);
+      await request(ctx, 'DELETE', path);
     },
-    async watch(path, query, onEvent, onDone) {
-      options.onRequest?.('watch');
-      const url = new URL(server + path);
-      url.searchParams.set('watch', 'true');
-      for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
-      const controller = new AbortController();
-      let state: 'open' | 'aborted' | 'done' = 'open';
-      let idle: NodeJS.Timeout | undefined;
-      // Reports the end once: normal (null), an error, or a stall; never after abort().
-      const finish = (error: unknown) => {
-        if (state !== 'open') return;
-        state = 'done';
-        clearTimeout(idle);
-        onDone(error);
-      };
-      // The API server sends bookmarks about once a minute: a watch silent for longer than this is stalled.
-      const arm = () => {
-        clearTimeout(idle);
-        idle = setTimeout(() => {
-          const error = new WatchStalledError(`watch ${path}: no data for ${String(watchInactivityMs / 1000)} s`);
-          finish(error);
-          controller.abort(error);
-        }, watchInactivityMs);
-      };
-      void (async () => {
-        try {
-          const { headers: authHeaders, agent } = await connection.credentials();
-          arm();
-          const response = await send(url, {
-            headers: { ...authHeaders, accept: 'application/json', 'user-agent': userAgent },
-            agent,
-            signal: controller.signal,
-          });
-          if (!isOk(response)) throw statusError(`watch ${path}`, response, await readText(response));
-          // One JSON event per line; a line may span chunks.
-          const decoder = new TextDecoder();
-          let buffered = '';
-          for await (const chunk of response) {
-            arm();
-            buffered += decoder.decode(chunk as Uint8Array, { stream: true });
-            let newline = buffered.indexOf('\n');
-            while (newline >= 0) {
-              const line = buffered.slice(0, newline).trim();
-              buffered = buffered.slice(newline + 1);
-              if (line) {
-                const event = JSON.parse(line) as { type: WatchEventType; object: unknown };
-                onEvent(event.type, event.object);
-              }
-              newline = buffered.indexOf('\n');
-            }
-          }
-          finish(null);
-        } catch (error) {
-          finish(error);
-        }
-      })();
-      return Promise.resolve({
-        abort: () => {
-          if (state === 'open') state = 'aborted';
-          clearTimeout(idle);
-          controller.abort();
-        },
-      });
-    },
+    watch: (path, query, onEvent, onDone) => startWatch(ctx, path, query, onEvent, onDone),
   };
+}
+
+async function request<T>(
+  ctx: ClientContext,
+  method: Method,
+  path: string,
+  query?: ListQuery,
+  body?: unknown,
+  contentType = 'application/json',
+  verb = VERB[method] ?? method.toLowerCase(),
+  read: Read = JSON_BODY,
+): Promise<T> {
+  ctx.onRequest?.(verb);
+  const url = new URL(ctx.connection.server + path);
+  for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+  const { headers: authHeaders, agent } = await ctx.connection.credentials();
+  const headers: Record<string, string> = {
+    ...authHeaders,
+    accept: 'application/json',
+    'user-agent': ctx.userAgent,
+  };
+  if (body !== undefined) headers['content-type'] = contentType;
+  const transportError = (cause: unknown) =>
+    new KubeApiError(0, 'TransportError', `${method} ${path}: ${(cause as Error).message}`, { cause });
+  let response: IncomingMessage;
+  let text: string;
+  try {
+    response = await send(url, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      agent,
+      signal: AbortSignal.timeout(ctx.timeoutMs),
+    });
+    if (isOk(response) && read.mode === 'discard') {
+      await discard(response);
+      return undefined as T;
+    }
+    if (isOk(response) && read.mode === 'items') {
+      return (await streamJsonArray(response, ['items'], read.onItem)) as T;
+    }
+    text = await readText(response);
+  } catch (cause) {
+    throw transportError(cause);
+  }
+  if (!isOk(response)) throw statusError(`${method} ${path}`, response, text);
+  try {
+    return (text ? JSON.parse(text) : undefined) as T;
+  } catch (cause) {
+    throw transportError(cause);
+  }
+}
+
+/** Opens a watch and reads it in the background; its end is reported once through onDone. */
+async function startWatch(
+  ctx: ClientContext,
+  path: string,
+  query: ListQuery,
+  onEvent: (type: WatchEventType, object: unknown) => void,
+  onDone: (error: unknown) => void,
+): Promise<WatchHandle> {
+  ctx.onRequest?.('watch');
+  const url = new URL(ctx.connection.server + path);
+  url.searchParams.set('watch', 'true');
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
+  const controller = new AbortController();
+  let state: 'open' | 'aborted' | 'done' = 'open';
+  let idle: NodeJS.Timeout | undefined;
+  // Reports the end once: normal (null), an error, or a stall; never after abort().
+  const finish = (error: unknown) => {
+    if (state !== 'open') return;
+    state = 'done';
+    clearTimeout(idle);
+    onDone(error);
+  };
+  // The API server sends bookmarks about once a minute: a watch silent for longer than this is stalled.
+  const arm = () => {
+    clearTimeout(idle);
+    idle = setTimeout(() => {
+      const error = new WatchStalledError(`watch ${path}: no data for ${String(ctx.watchInactivityMs / 1000)} s`);
+      finish(error);
+      controller.abort(error);
+    }, ctx.watchInactivityMs);
+  };
+  void (async () => {
+    try {
+      const { headers: authHeaders, agent } = await ctx.connection.credentials();
+      arm();
+      const response = await send(url, {
+        headers: { ...authHeaders, accept: 'application/json', 'user-agent': ctx.userAgent },
+        agent,
+        signal: controller.signal,
+      });
+      if (!isOk(response)) throw statusError(`watch ${path}`, response, await readText(response));
+      await readWatchEvents(response, onEvent, arm);
+      finish(null);
+    } catch (error) {
+      finish(error);
+    }
+  })();
+  return Promise.resolve({
+    abort: () => {
+      if (state === 'open') state = 'aborted';
+      clearTimeout(idle);
+      controller.abort();
+    },
+  });
+}
+
+/** Reads a watch's answer, one JSON event per line (a line may span chunks); onChunk is told of every chunk. */
+async function readWatchEvents(
+  response: IncomingMessage,
+  onEvent: (type: WatchEventType, object: unknown) => void,
+  onChunk: () => void,
+): Promise<void> {
+  const decoder = new TextDecoder();
+  let buffered = '';
+  for await (const chunk of response) {
+    onChunk();
+    buffered += decoder.decode(chunk as Uint8Array, { stream: true });
+    let newline = buffered.indexOf('\n');
+    while (newline >= 0) {
+      const line = buffered.slice(0, newline).trim();
+      buffered = buffered.slice(newline + 1);
+      if (line) {
+        const event = JSON.parse(line) as { type: WatchEventType; object: unknown };
+        onEvent(event.type, event.object);
+      }
+      newline = buffered.indexOf('\n');
+    }
+  }
 }

@@ -31,21 +31,50 @@ class CardinalityGuard {
   }
 }
 
-/** `build`, when given, is published as aicost_build_info (the composition root gives it; tests need not). */
+const WORKLOAD_LABELS = ['namespace', 'workload_kind', 'workload', 'currency'] as const;
+
+/**
+ * `build`, when given, is published as aicost_build_info (the composition root gives it; tests need not).
+ * The groups register their metrics in this order, which is the order of the scrape.
+ */
 export function createMetrics(labelKeys: readonly string[], cardinalityLimit: number, build?: BuildInfo) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'aicost_' });
-  const workloadLabels = ['namespace', 'workload_kind', 'workload', 'currency'] as const;
-  const byLabelNames = [...labelKeys.map(labelName), 'currency'];
   const workloadGuard = new CardinalityGuard(cardinalityLimit);
   const labelGuard = new CardinalityGuard(cardinalityLimit);
 
   const m = {
     registry,
+    ...costMetrics(registry, labelKeys),
+    ...accountingCycleMetrics(registry),
+    ...kubeApiMetrics(registry),
+    ...policyMetrics(registry),
+    ...webhookMetrics(registry),
+    ...spotMetrics(registry),
+    ...runtimeMetrics(registry),
+    guardWorkload<T extends { namespace: string; workload_kind: string; workload: string }>(labels: T): T {
+      return workloadGuard.admit(labels, (l) => ({ ...l, workload: OVERFLOW }));
+    },
+    guardLabels(labels: Record<string, string>): Record<string, string> {
+      return labelGuard.admit(labels, (l) =>
+        Object.fromEntries(Object.entries(l).map(([k, v]) => [k, k === 'currency' ? v : OVERFLOW])),
+      );
+    },
+  };
+  if (build) m.buildInfo.set({ version: build.version, commit: build.commit, node_version: build.nodeVersion }, 1);
+  return m;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+/** The cost accrued (by workload, by roll-up label, by namespace, by node) and the GPU time behind it. */
+function costMetrics(registry: Registry, labelKeys: readonly string[]) {
+  const byLabelNames = [...labelKeys.map(labelName), 'currency'];
+  return {
     cost: new Counter({
       name: 'aicost_cost_total',
       help: 'Accrued cost by workload, in the currency label',
-      labelNames: workloadLabels,
+      labelNames: WORKLOAD_LABELS,
       registers: [registry],
     }),
     gpuHours: new Counter({
@@ -63,7 +92,7 @@ export function createMetrics(labelKeys: readonly string[], cardinalityLimit: nu
     idleGpuCost: new Counter({
       name: 'aicost_idle_gpu_cost_total',
       help: 'Cost of the measured GPU-hours under the idle threshold, by workload, in the currency label',
-      labelNames: workloadLabels,
+      labelNames: WORKLOAD_LABELS,
       registers: [registry],
     }),
     utilization: new Gauge({
@@ -96,6 +125,12 @@ export function createMetrics(labelKeys: readonly string[], cardinalityLimit: nu
       labelNames: ['node', 'currency'],
       registers: [registry],
     }),
+  };
+}
+
+/** The accounting cycle: what it could not price or measure, Prometheus, and when and how long it ran. */
+function accountingCycleMetrics(registry: Registry) {
+  return {
     unpricedNodes: new Gauge({
       name: 'aicost_unpriced_nodes',
       help: 'GPU nodes the pricing provider could not price: 1 per node, with the reason',
@@ -136,6 +171,12 @@ export function createMetrics(labelKeys: readonly string[], cardinalityLimit: nu
       help: 'End of the last accounted interval',
       registers: [registry],
     }),
+  };
+}
+
+/** The operator's annotation writes and requests to the Kubernetes API. */
+function kubeApiMetrics(registry: Registry) {
+  return {
     annotationWrites: new Counter({
       name: 'aicost_annotation_writes_total',
       help: 'Annotation patches by result',
@@ -148,12 +189,24 @@ export function createMetrics(labelKeys: readonly string[], cardinalityLimit: nu
       labelNames: ['verb'],
       registers: [registry],
     }),
+  };
+}
+
+/** What policies did (Enforce) or would have done (Audit). */
+function policyMetrics(registry: Registry) {
+  return {
     policyActions: new Counter({
       name: 'aicost_policy_actions_total',
       help: 'Policy actions taken (Enforce) or recorded (Audit)',
       labelNames: ['policy', 'rule', 'action', 'mode'],
       registers: [registry],
     }),
+  };
+}
+
+/** The spot admission webhook. */
+function webhookMetrics(registry: Registry) {
+  return {
     webhookAdmissions: new Counter({
       name: 'aicost_webhook_admissions_total',
       help: 'Pods the spot admission webhook reviewed, by policy, action (PreferSpot, RequireSpot, AvoidSpot, DenySpot, None), mode and verdict',
@@ -166,16 +219,22 @@ export function createMetrics(labelKeys: readonly string[], cardinalityLimit: nu
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
       registers: [registry],
     }),
+  };
+}
+
+/** Spot: the savings, the work at risk on reclaimed nodes, and stale checkpoints. */
+function spotMetrics(registry: Registry) {
+  return {
     spotSavings: new Counter({
       name: 'aicost_spot_savings_total',
       help: 'On-demand price of the GPU time workloads spent on spot, minus what it cost, by workload',
-      labelNames: workloadLabels,
+      labelNames: WORKLOAD_LABELS,
       registers: [registry],
     }),
     spotAtRisk: new Counter({
       name: 'aicost_spot_work_at_risk_total',
       help: 'Cost of the work since the last checkpoint of workloads whose spot node was being reclaimed',
-      labelNames: workloadLabels,
+      labelNames: WORKLOAD_LABELS,
       registers: [registry],
     }),
     checkpointStale: new Gauge({
@@ -183,6 +242,12 @@ export function createMetrics(labelKeys: readonly string[], cardinalityLimit: nu
       help: 'Running spot workloads whose last checkpoint is older than twice their declared interval',
       registers: [registry],
     }),
+  };
+}
+
+/** The runtime: build, leadership, informers, reconciles and work queues (controller-runtime names). */
+function runtimeMetrics(registry: Registry) {
+  return {
     buildInfo: new Gauge({
       name: 'aicost_build_info',
       help: 'Always 1; its labels say which build runs: the version, the git commit and the Node.js version',
@@ -239,17 +304,5 @@ export function createMetrics(labelKeys: readonly string[], cardinalityLimit: nu
       labelNames: ['name'],
       registers: [registry],
     }),
-    guardWorkload<T extends { namespace: string; workload_kind: string; workload: string }>(labels: T): T {
-      return workloadGuard.admit(labels, (l) => ({ ...l, workload: OVERFLOW }));
-    },
-    guardLabels(labels: Record<string, string>): Record<string, string> {
-      return labelGuard.admit(labels, (l) =>
-        Object.fromEntries(Object.entries(l).map(([k, v]) => [k, k === 'currency' ? v : OVERFLOW])),
-      );
-    },
   };
-  if (build) m.buildInfo.set({ version: build.version, commit: build.commit, node_version: build.nodeVersion }, 1);
-  return m;
 }
-
-export type Metrics = ReturnType<typeof createMetrics>;

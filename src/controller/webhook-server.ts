@@ -5,6 +5,7 @@
  * the previous one.
  */
 import { readFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -28,7 +29,7 @@ async function loadPair(dir: string): Promise<{ cert: Buffer; key: Buffer }> {
   return { cert, key };
 }
 
-export async function startWebhookServer(options: {
+export interface WebhookServerOptions {
   bindAddress: string;
   port: number;
   certDir: string;
@@ -37,42 +38,15 @@ export async function startWebhookServer(options: {
   onLatency?: (seconds: number) => void;
   /** How often the certificate files are checked for a renewal. */
   reloadMs?: number;
-}): Promise<WebhookServer> {
+}
+
+export async function startWebhookServer(options: WebhookServerOptions): Promise<WebhookServer> {
   const { log } = options;
-  let pair = await loadPair(options.certDir).catch((error: unknown) => {
+  const pair = await loadPair(options.certDir).catch((error: unknown) => {
     throw new Error(`cannot read the webhook certificate from ${options.certDir}: ${(error as Error).message}`);
   });
   const server: Server = createServer({ cert: pair.cert, key: pair.key, minVersion: 'TLSv1.2' }, (req, res) => {
-    const startedNs = process.hrtime.bigint();
-    const path = req.url?.split('?')[0] ?? '';
-    if (req.method !== 'POST' || path !== WEBHOOK_PATH) {
-      res.writeHead(404).end();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY) {
-        res.writeHead(413).end();
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (res.writableEnded) return;
-      let body: unknown;
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      } catch {
-        res.writeHead(400, { 'content-type': 'text/plain' }).end('the body is not JSON\n');
-        return;
-      }
-      const answer = JSON.stringify(options.handle(path, body));
-      res.writeHead(200, { 'content-type': 'application/json' }).end(answer);
-      options.onLatency?.(Number(process.hrtime.bigint() - startedNs) / 1e9);
-    });
+    answerReview(req, res, options);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -82,22 +56,7 @@ export async function startWebhookServer(options: {
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
-  const timer = setInterval(() => {
-    loadPair(options.certDir)
-      .then((next) => {
-        if (next.cert.equals(pair.cert) && next.key.equals(pair.key)) return;
-        server.setSecureContext({ cert: next.cert, key: next.key });
-        pair = next;
-        log.info({ certDir: options.certDir }, 'webhook certificate reloaded');
-      })
-      .catch((error: unknown) => {
-        log.warn(
-          { err: (error as Error).message },
-          'could not reload the webhook certificate; keeping the current one',
-        );
-      });
-  }, options.reloadMs ?? RELOAD_MS);
-  timer.unref();
+  const timer = reloadRenewedCertificates(server, pair, options);
   log.info({ port, path: WEBHOOK_PATH }, 'serving the spot admission webhook');
   return {
     port,
@@ -113,4 +72,68 @@ export async function startWebhookServer(options: {
         server.closeAllConnections();
       }),
   };
+}
+
+/** Reads one admission review (bounded in size), answers it with `handle`, and reports the latency. */
+function answerReview(
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: Pick<WebhookServerOptions, 'handle' | 'onLatency'>,
+): void {
+  const startedNs = process.hrtime.bigint();
+  const path = req.url?.split('?')[0] ?? '';
+  if (req.method !== 'POST' || path !== WEBHOOK_PATH) {
+    res.writeHead(404).end();
+    return;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > MAX_BODY) {
+      res.writeHead(413).end();
+      req.destroy();
+      return;
+    }
+    chunks.push(chunk);
+  });
+  req.on('end', () => {
+    if (res.writableEnded) return;
+    let body: unknown;
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('the body is not JSON\n');
+      return;
+    }
+    const answer = JSON.stringify(options.handle(path, body));
+    res.writeHead(200, { 'content-type': 'application/json' }).end(answer);
+    options.onLatency?.(Number(process.hrtime.bigint() - startedNs) / 1e9);
+  });
+}
+
+/** Checks the certificate files every reloadMs and gives the server a changed pair; returns the timer. */
+function reloadRenewedCertificates(
+  server: Server,
+  loaded: { cert: Buffer; key: Buffer },
+  options: Pick<WebhookServerOptions, 'certDir' | 'log' | 'reloadMs'>,
+): NodeJS.Timeout {
+  let pair = loaded;
+  const timer = setInterval(() => {
+    loadPair(options.certDir)
+      .then((next) => {
+        if (next.cert.equals(pair.cert) && next.key.equals(pair.key)) return;
+        server.setSecureContext({ cert: next.cert, key: next.key });
+        pair = next;
+        options.log.info({ certDir: options.certDir }, 'webhook certificate reloaded');
+      })
+      .catch((error: unknown) => {
+        options.log.warn(
+          { err: (error as Error).message },
+          'could not reload the webhook certificate; keeping the current one',
+        );
+      });
+  }, options.reloadMs ?? RELOAD_MS);
+  timer.unref();
+  return timer;
 }

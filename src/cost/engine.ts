@@ -71,51 +71,19 @@ function attributeNode(
   const nodeSeconds = Math.max(0, nodeUntil - nodeFrom);
   const window: Interval = { start: nodeFrom, end: Math.max(nodeFrom, nodeUntil) };
 
-  // Parallel arrays rather than an object per pod: this loop runs for every pod of a 20,000-pod cluster.
-  const held: PodFacts[] = [];
-  const heldSeconds: number[] = [];
-  for (const pod of pods) {
-    const seconds = overlap(window, pod.from, pod.until);
-    if (seconds > 0) {
-      held.push(pod);
-      heldSeconds.push(seconds);
-    }
-  }
+  const { held, heldSeconds } = podsHeldIn(window, pods);
 
   const price = node.perHour;
   const gpuWeights = weights(held, heldSeconds, 'gpuUnits', node.gpuUnits, nodeSeconds);
   const idleGpuSeconds = (gpuWeights.at(-1) ?? 0) / GPU_UNITS_PER_GPU;
 
   if (price === undefined) {
-    for (let i = 0; i < held.length; i++) {
-      const pod = held[i] as PodFacts;
-      const seconds = heldSeconds[i] as number;
-      podOut.push({
-        pod,
-        seconds,
-        gpuSeconds: (pod.gpuUnits * seconds) / GPU_UNITS_PER_GPU,
-        cost: undefined,
-        unpricedReason: node.unpricedReason ?? `node ${node.name} is unpriced`,
-        onDemandCost: undefined,
-        idleGpuSeconds: idleSecondsOf(pod, seconds),
-        idleGpuCost: undefined,
-      });
-    }
+    attributeUnpricedPods(node, held, heldSeconds, podOut);
     nodeOut.push({ node, seconds: nodeSeconds, cost: undefined, allocated: 0n, idle: undefined, idleGpuSeconds });
     return;
   }
 
-  // The node's cost is rounded once, then split into its parts by their prices (which never exceed the total):
-  // rounding each part apart would move the node's total by up to 1.5 nano an interval instead of 0.5. A price
-  // past 2^53 nanos an hour (9 million a node-hour) cannot weigh apportion(), so its parts are rounded apart.
-  const [gpuPool = 0n, cpuPool = 0n, memoryPool = 0n] =
-    price.total <= MAX_SAFE_NANOS
-      ? apportion(costForSeconds(price.total, nodeSeconds), [
-          Number(price.gpu),
-          Number(price.cpu),
-          Number(price.memory),
-        ])
-      : [price.gpu, price.cpu, price.memory].map((part) => costForSeconds(part, nodeSeconds));
+  const [gpuPool, cpuPool, memoryPool] = nodeCostByPart(price, nodeSeconds);
   const gpuParts = apportion(gpuPool, gpuWeights);
   const cpuParts = apportion(cpuPool, weights(held, heldSeconds, 'cpuMillis', node.cpuMillis, nodeSeconds));
   // Memory shares in MiB: byte-seconds of a large node overflow safe integers, and a MiB changes no cent.
@@ -153,6 +121,60 @@ function attributeNode(
   };
   const cost: ResourceSplit = { gpu: gpuPool, cpu: cpuPool, memory: memoryPool, total: gpuPool + cpuPool + memoryPool };
   nodeOut.push({ node, seconds: nodeSeconds, cost, allocated, idle, idleGpuSeconds });
+}
+
+/** The pods that held the node in its window, with the seconds each held it. */
+function podsHeldIn(window: Interval, pods: readonly PodFacts[]): { held: PodFacts[]; heldSeconds: number[] } {
+  // Parallel arrays rather than an object per pod: this loop runs for every pod of a 20,000-pod cluster.
+  const held: PodFacts[] = [];
+  const heldSeconds: number[] = [];
+  for (const pod of pods) {
+    const seconds = overlap(window, pod.from, pod.until);
+    if (seconds > 0) {
+      held.push(pod);
+      heldSeconds.push(seconds);
+    }
+  }
+  return { held, heldSeconds };
+}
+
+/** The pods of an unpriced node: their GPU time, and no cost. */
+function attributeUnpricedPods(
+  node: NodeFacts,
+  held: readonly PodFacts[],
+  heldSeconds: readonly number[],
+  podOut: PodCost[],
+): void {
+  for (let i = 0; i < held.length; i++) {
+    const pod = held[i] as PodFacts;
+    const seconds = heldSeconds[i] as number;
+    podOut.push({
+      pod,
+      seconds,
+      gpuSeconds: (pod.gpuUnits * seconds) / GPU_UNITS_PER_GPU,
+      cost: undefined,
+      unpricedReason: node.unpricedReason ?? `node ${node.name} is unpriced`,
+      onDemandCost: undefined,
+      idleGpuSeconds: idleSecondsOf(pod, seconds),
+      idleGpuCost: undefined,
+    });
+  }
+}
+
+/** The node's cost for its seconds in the interval, by part: [gpu, cpu, memory]. */
+function nodeCostByPart(price: ResourceSplit, nodeSeconds: number): [Nanos, Nanos, Nanos] {
+  // The node's cost is rounded once, then split into its parts by their prices (which never exceed the total):
+  // rounding each part apart would move the node's total by up to 1.5 nano an interval instead of 0.5. A price
+  // past 2^53 nanos an hour (9 million a node-hour) cannot weigh apportion(), so its parts are rounded apart.
+  const [gpu = 0n, cpu = 0n, memory = 0n] =
+    price.total <= MAX_SAFE_NANOS
+      ? apportion(costForSeconds(price.total, nodeSeconds), [
+          Number(price.gpu),
+          Number(price.cpu),
+          Number(price.memory),
+        ])
+      : [price.gpu, price.cpu, price.memory].map((part) => costForSeconds(part, nodeSeconds));
+  return [gpu, cpu, memory];
 }
 
 /**

@@ -75,203 +75,242 @@ interface BasePrice {
   detail: string;
 }
 
+/** The pricing file and the catalog, parsed once into lookups and rates. */
+interface PriceTables {
+  readonly custom: CustomPricing;
+  readonly currency: string;
+  /** Nanos of the currency per USD, undefined when the catalog cannot be used (no exchange rate). */
+  readonly catalogRate: Nanos | undefined;
+  readonly byInstanceType: ReadonlyMap<string, CatalogEntry>;
+  readonly nodePrices: ReadonlyMap<string, Nanos>;
+  readonly gpuModelPrices: ReadonlyMap<string, Nanos>;
+  readonly vcpuRate: Nanos;
+  readonly gibRate: Nanos;
+}
+
+/** Where a node is and how it is bought, from its labels. */
+interface NodePlace {
+  readonly instanceType: string | undefined;
+  readonly region: string | undefined;
+  readonly capacityType: CapacityType;
+  readonly provider: CloudProvider | undefined;
+}
+
 export function createPricingProvider(
   custom: CustomPricing = DEFAULT_CUSTOM_PRICING,
   catalog: readonly CatalogEntry[] = ON_DEMAND_CATALOG,
   catalogDate = CATALOG_DATE,
 ): PricingProvider {
+  const tables = priceTables(custom, catalog);
+  return {
+    currency: tables.currency,
+    catalogDate,
+    priceNode: (node) => priceNode(tables, node),
+  };
+}
+
+function priceTables(custom: CustomPricing, catalog: readonly CatalogEntry[]): PriceTables {
   const currency = custom.currency;
-  // The catalog is in USD: in another currency it can be used only with an exchange rate.
-  const catalogRate: Nanos | undefined =
-    currency === CATALOG_CURRENCY
-      ? NANOS_PER_UNIT
-      : custom.exchangeRateFromUSD !== undefined
-        ? parseMoney(custom.exchangeRateFromUSD)
-        : undefined;
   const byInstanceType = new Map<string, CatalogEntry>();
   for (const entry of catalog) byInstanceType.set(entry.instanceType, entry);
-  const nodePrices = new Map(Object.entries(custom.nodes).map(([name, price]) => [name, parseMoney(price)]));
-  const gpuModelPrices = new Map(Object.entries(custom.gpuModels).map(([model, price]) => [model, parseMoney(price)]));
-  const vcpuRate = parseMoney(custom.resources.pricePerVcpuHour);
-  const gibRate = parseMoney(custom.resources.pricePerGiBHour);
-
-  function fromCatalogCurrency(usd: Nanos): Nanos | undefined {
-    return catalogRate === undefined ? undefined : divRoundHalfUp(usd * catalogRate, NANOS_PER_UNIT);
-  }
-
-  function resourceValue(node: NodePriceInput): { cpu: Nanos; memory: Nanos } {
-    // Resource sizes are whole vCPUs and GiB rounded to the milli so the rate products stay integral.
-    const cpu = divRoundHalfUp(vcpuRate * BigInt(Math.round(node.vcpu * 1000)), 1000n);
-    const memory = divRoundHalfUp(gibRate * BigInt(Math.round(node.memoryGiB * 1000)), 1000n);
-    return { cpu, memory };
-  }
-
-  function onDemandBase(
-    node: NodePriceInput,
-    instanceType: string | undefined,
-    region: string | undefined,
-  ): BasePrice | string {
-    if (instanceType !== undefined) {
-      const custom = customInstanceTypePrice(instanceType, region);
-      if (custom) return custom;
-      const entry = byInstanceType.get(instanceType);
-      if (entry) {
-        const price = fromCatalogCurrency(parseMoney(entry.pricePerHour));
-        if (price === undefined) {
-          return `the built-in catalog is in USD and the currency is ${currency}: set exchangeRateFromUSD or price ${instanceType} in the pricing file`;
-        }
-        const sameRegion = region === undefined || region === entry.region;
-        return {
-          total: price,
-          source: 'catalog',
-          estimated: !sameRegion,
-          detail: sameRegion
-            ? `catalog ${entry.instanceType} ${entry.region} (${entry.source})`
-            : `catalog ${entry.instanceType} priced from ${entry.region}, no price for region ${region} (${entry.source})`,
-        };
-      }
-    }
-    const gpuModel = node.labels[LABEL.gpuProduct]?.replace(/-SHARED$/, '');
-    if (node.gpuCount > 0) {
-      const perGpu = gpuModel === undefined ? undefined : gpuModelPrices.get(gpuModel);
-      if (perGpu === undefined) {
-        return `no price for instance type ${instanceType ?? '(none)'}${gpuModel ? ` nor for GPU model ${gpuModel}` : ' and no GPU model label'}: add it to the pricing file`;
-      }
-      const rest = resourceValue(node);
-      return {
-        total: perGpu * BigInt(node.gpuCount) + rest.cpu + rest.memory,
-        source: 'gpu-model',
-        estimated: false,
-        detail: `${node.gpuCount} × ${gpuModel ?? ''} from the pricing file, plus vCPU and memory at resource rates`,
-      };
-    }
-    const rest = resourceValue(node);
-    if (rest.cpu + rest.memory === 0n) return 'CPU-only node with no CPU or memory capacity to price';
-    return {
-      total: rest.cpu + rest.memory,
-      source: 'resource-rates',
-      estimated: true,
-      detail: `${node.vcpu} vCPU and ${node.memoryGiB} GiB at resource rates`,
-    };
-  }
-
-  function customInstanceTypePrice(instanceType: string, region: string | undefined): BasePrice | undefined {
-    const candidates = custom.instanceTypes.filter((e) => e.instanceType === instanceType);
-    const exact = candidates.find((e) => e.region !== undefined && e.region === region);
-    const any = candidates.find((e) => e.region === undefined);
-    const chosen = exact ?? any;
-    if (!chosen) return undefined;
-    return {
-      total: parseMoney(chosen.pricePerHour),
-      source: 'custom-instance-type',
-      estimated: false,
-      detail: `pricing file instanceTypes ${instanceType}${chosen.region ? ` ${chosen.region}` : ''}`,
-    };
-  }
-
-  function applyCapacityType(
-    base: BasePrice,
-    rules: CapacityPricing,
-    kind: 'spot' | 'reserved',
-    provider: CloudProvider | undefined,
-    instanceType: string | undefined,
-    region: string | undefined,
-  ): BasePrice {
-    if (instanceType !== undefined) {
-      const explicit =
-        rules.prices.find((p) => p.instanceType === instanceType && p.region !== undefined && p.region === region) ??
-        rules.prices.find((p) => p.instanceType === instanceType && p.region === undefined);
-      if (explicit) {
-        return {
-          total: parseMoney(explicit.pricePerHour),
-          source: base.source,
-          estimated: false,
-          detail: `${kind} price for ${instanceType} from the pricing file`,
-        };
-      }
-    }
-    const family = instanceType === undefined ? undefined : instanceFamilyOf(instanceType);
-    const discount = mostSpecificDiscount(rules.discounts, provider, family, instanceType, region);
-    if (!discount) {
-      // Without a configured discount the on-demand price is the honest upper bound.
-      return {
-        ...base,
-        estimated: true,
-        detail: `${base.detail}; no ${kind} discount configured, on-demand price used`,
-      };
-    }
-    const total = base.total - percentOf(base.total, discount.percent);
-    return { ...base, total, detail: `${base.detail}; ${kind} discount ${discount.percent}%` };
-  }
-
   return {
+    custom,
     currency,
-    catalogDate,
-    priceNode(node) {
-      const instanceType = node.labels[LABEL.instanceType] ?? node.labels[LABEL.instanceTypeBeta];
-      const region = node.labels[LABEL.region];
-      const capacityType = capacityTypeOf(node.labels);
-      const provider = providerOf(node.labels, instanceType);
-
-      let base: BasePrice | string;
-      let onDemand: Nanos;
-      const explicitText = node.annotations?.[PRICE_ANNOTATION];
-      const explicit = explicitText !== undefined ? safeParseMoney(explicitText) : nodePrices.get(node.name);
-      if (explicitText !== undefined && explicit === undefined) {
-        return {
-          priced: false,
-          capacityType,
-          instanceType,
-          reason: `annotation ${PRICE_ANNOTATION}="${explicitText}" is not a decimal amount`,
-        };
-      }
-      if (explicit !== undefined) {
-        base = {
-          total: explicit,
-          source: 'node',
-          estimated: false,
-          detail: explicitText !== undefined ? `node annotation ${PRICE_ANNOTATION}` : 'pricing file nodes entry',
-        };
-        const od = onDemandBase(node, instanceType, region);
-        onDemand = typeof od === 'string' ? explicit : od.total;
-      } else {
-        base = onDemandBase(node, instanceType, region);
-        if (typeof base === 'string') return { priced: false, capacityType, instanceType, reason: base };
-        onDemand = base.total;
-        if (capacityType !== 'on-demand') {
-          base = applyCapacityType(
-            base,
-            capacityType === 'spot' ? custom.spot : custom.reserved,
-            capacityType,
-            provider,
-            instanceType,
-            region,
-          );
-        }
-      }
-      // A discount (spot, reserved, a lower explicit price) applies to every part of the node: value its vCPU
-      // and memory at the resource rates scaled by the same ratio, or a deep discount would leave the GPUs free.
-      const rates = resourceValue(node);
-      const total = base.total;
-      const scaled =
-        onDemand > 0n && total < onDemand
-          ? { cpu: divRoundHalfUp(rates.cpu * total, onDemand), memory: divRoundHalfUp(rates.memory * total, onDemand) }
-          : rates;
-      const perHour = splitPrice(total, node, scaled);
-      return {
-        priced: true,
-        currency,
-        perHour,
-        onDemandPerHour: onDemand,
-        capacityType,
-        provider,
-        instanceType,
-        source: base.source,
-        estimated: base.estimated,
-        detail: base.detail,
-      };
-    },
+    // The catalog is in USD: in another currency it can be used only with an exchange rate.
+    catalogRate:
+      currency === CATALOG_CURRENCY
+        ? NANOS_PER_UNIT
+        : custom.exchangeRateFromUSD !== undefined
+          ? parseMoney(custom.exchangeRateFromUSD)
+          : undefined,
+    byInstanceType,
+    nodePrices: new Map(Object.entries(custom.nodes).map(([name, price]) => [name, parseMoney(price)])),
+    gpuModelPrices: new Map(Object.entries(custom.gpuModels).map(([model, price]) => [model, parseMoney(price)])),
+    vcpuRate: parseMoney(custom.resources.pricePerVcpuHour),
+    gibRate: parseMoney(custom.resources.pricePerGiBHour),
   };
+}
+
+function priceNode(tables: PriceTables, node: NodePriceInput): NodePrice {
+  const instanceType = node.labels[LABEL.instanceType] ?? node.labels[LABEL.instanceTypeBeta];
+  const place: NodePlace = {
+    instanceType,
+    region: node.labels[LABEL.region],
+    capacityType: capacityTypeOf(node.labels),
+    provider: providerOf(node.labels, instanceType),
+  };
+  const chosen = chooseBasePrice(tables, node, place);
+  if (typeof chosen === 'string') {
+    return { priced: false, capacityType: place.capacityType, instanceType, reason: chosen };
+  }
+  const { base, onDemand } = chosen;
+  // A discount (spot, reserved, a lower explicit price) applies to every part of the node: value its vCPU
+  // and memory at the resource rates scaled by the same ratio, or a deep discount would leave the GPUs free.
+  const rates = resourceValue(tables, node);
+  const total = base.total;
+  const scaled =
+    onDemand > 0n && total < onDemand
+      ? { cpu: divRoundHalfUp(rates.cpu * total, onDemand), memory: divRoundHalfUp(rates.memory * total, onDemand) }
+      : rates;
+  const perHour = splitPrice(total, node, scaled);
+  return {
+    priced: true,
+    currency: tables.currency,
+    perHour,
+    onDemandPerHour: onDemand,
+    capacityType: place.capacityType,
+    provider: place.provider,
+    instanceType,
+    source: base.source,
+    estimated: base.estimated,
+    detail: base.detail,
+  };
+}
+
+/**
+ * The node's price before it is split (an explicit price, else the on-demand price adjusted for its capacity
+ * type) and its on-demand price; or why it has none.
+ */
+function chooseBasePrice(
+  tables: PriceTables,
+  node: NodePriceInput,
+  place: NodePlace,
+): { base: BasePrice; onDemand: Nanos } | string {
+  const { instanceType, region, capacityType } = place;
+  const explicitText = node.annotations?.[PRICE_ANNOTATION];
+  const explicit = explicitText !== undefined ? safeParseMoney(explicitText) : tables.nodePrices.get(node.name);
+  if (explicitText !== undefined && explicit === undefined) {
+    return `annotation ${PRICE_ANNOTATION}="${explicitText}" is not a decimal amount`;
+  }
+  if (explicit !== undefined) {
+    const od = onDemandBase(tables, node, instanceType, region);
+    return {
+      base: {
+        total: explicit,
+        source: 'node',
+        estimated: false,
+        detail: explicitText !== undefined ? `node annotation ${PRICE_ANNOTATION}` : 'pricing file nodes entry',
+      },
+      onDemand: typeof od === 'string' ? explicit : od.total,
+    };
+  }
+  const base = onDemandBase(tables, node, instanceType, region);
+  if (typeof base === 'string') return base;
+  if (capacityType === 'on-demand') return { base, onDemand: base.total };
+  const rules = capacityType === 'spot' ? tables.custom.spot : tables.custom.reserved;
+  return { base: applyCapacityType(base, rules, capacityType, place), onDemand: base.total };
+}
+
+function fromCatalogCurrency(tables: PriceTables, usd: Nanos): Nanos | undefined {
+  return tables.catalogRate === undefined ? undefined : divRoundHalfUp(usd * tables.catalogRate, NANOS_PER_UNIT);
+}
+
+function resourceValue(tables: PriceTables, node: NodePriceInput): { cpu: Nanos; memory: Nanos } {
+  // Resource sizes are whole vCPUs and GiB rounded to the milli so the rate products stay integral.
+  const cpu = divRoundHalfUp(tables.vcpuRate * BigInt(Math.round(node.vcpu * 1000)), 1000n);
+  const memory = divRoundHalfUp(tables.gibRate * BigInt(Math.round(node.memoryGiB * 1000)), 1000n);
+  return { cpu, memory };
+}
+
+function onDemandBase(
+  tables: PriceTables,
+  node: NodePriceInput,
+  instanceType: string | undefined,
+  region: string | undefined,
+): BasePrice | string {
+  if (instanceType !== undefined) {
+    const custom = customInstanceTypePrice(tables.custom, instanceType, region);
+    if (custom) return custom;
+    const entry = tables.byInstanceType.get(instanceType);
+    if (entry) {
+      const price = fromCatalogCurrency(tables, parseMoney(entry.pricePerHour));
+      if (price === undefined) {
+        return `the built-in catalog is in USD and the currency is ${tables.currency}: set exchangeRateFromUSD or price ${instanceType} in the pricing file`;
+      }
+      const sameRegion = region === undefined || region === entry.region;
+      return {
+        total: price,
+        source: 'catalog',
+        estimated: !sameRegion,
+        detail: sameRegion
+          ? `catalog ${entry.instanceType} ${entry.region} (${entry.source})`
+          : `catalog ${entry.instanceType} priced from ${entry.region}, no price for region ${region} (${entry.source})`,
+      };
+    }
+  }
+  const gpuModel = node.labels[LABEL.gpuProduct]?.replace(/-SHARED$/, '');
+  if (node.gpuCount > 0) {
+    const perGpu = gpuModel === undefined ? undefined : tables.gpuModelPrices.get(gpuModel);
+    if (perGpu === undefined) {
+      return `no price for instance type ${instanceType ?? '(none)'}${gpuModel ? ` nor for GPU model ${gpuModel}` : ' and no GPU model label'}: add it to the pricing file`;
+    }
+    const rest = resourceValue(tables, node);
+    return {
+      total: perGpu * BigInt(node.gpuCount) + rest.cpu + rest.memory,
+      source: 'gpu-model',
+      estimated: false,
+      detail: `${node.gpuCount} × ${gpuModel ?? ''} from the pricing file, plus vCPU and memory at resource rates`,
+    };
+  }
+  const rest = resourceValue(tables, node);
+  if (rest.cpu + rest.memory === 0n) return 'CPU-only node with no CPU or memory capacity to price';
+  return {
+    total: rest.cpu + rest.memory,
+    source: 'resource-rates',
+    estimated: true,
+    detail: `${node.vcpu} vCPU and ${node.memoryGiB} GiB at resource rates`,
+  };
+}
+
+function customInstanceTypePrice(
+  custom: CustomPricing,
+  instanceType: string,
+  region: string | undefined,
+): BasePrice | undefined {
+  const candidates = custom.instanceTypes.filter((e) => e.instanceType === instanceType);
+  const exact = candidates.find((e) => e.region !== undefined && e.region === region);
+  const any = candidates.find((e) => e.region === undefined);
+  const chosen = exact ?? any;
+  if (!chosen) return undefined;
+  return {
+    total: parseMoney(chosen.pricePerHour),
+    source: 'custom-instance-type',
+    estimated: false,
+    detail: `pricing file instanceTypes ${instanceType}${chosen.region ? ` ${chosen.region}` : ''}`,
+  };
+}
+
+function applyCapacityType(
+  base: BasePrice,
+  rules: CapacityPricing,
+  kind: 'spot' | 'reserved',
+  { provider, instanceType, region }: NodePlace,
+): BasePrice {
+  if (instanceType !== undefined) {
+    const explicit =
+      rules.prices.find((p) => p.instanceType === instanceType && p.region !== undefined && p.region === region) ??
+      rules.prices.find((p) => p.instanceType === instanceType && p.region === undefined);
+    if (explicit) {
+      return {
+        total: parseMoney(explicit.pricePerHour),
+        source: base.source,
+        estimated: false,
+        detail: `${kind} price for ${instanceType} from the pricing file`,
+      };
+    }
+  }
+  const family = instanceType === undefined ? undefined : instanceFamilyOf(instanceType);
+  const discount = mostSpecificDiscount(rules.discounts, provider, family, instanceType, region);
+  if (!discount) {
+    // Without a configured discount the on-demand price is the honest upper bound.
+    return {
+      ...base,
+      estimated: true,
+      detail: `${base.detail}; no ${kind} discount configured, on-demand price used`,
+    };
+  }
+  const total = base.total - percentOf(base.total, discount.percent);
+  return { ...base, total, detail: `${base.detail}; ${kind} discount ${discount.percent}%` };
 }
 
 /**

@@ -117,130 +117,165 @@ export function planAccounting(input: AccountingInput): AccountingPlan {
 
 export function draftAccounting(input: AccountingInput): DraftPlan {
   const { nowSeconds, cycleStartSeconds } = input;
-  const nodesByName = new Map(input.nodes.map((n) => [n.name, n]));
   const main = attributeInterval({ start: cycleStartSeconds, end: nowSeconds }, input.nodes, input.pods);
-  // What the plan derives per pod, in one map by uid (a fleet has 10,000 pods a cycle): its cost in the main
-  // segment, that cost as a span, and its current hourly rate. The last two are filled on first use.
-  const rows = new Map<string, PodRow>();
-  for (const pc of main.pods) rows.set(pc.pod.uid, { main: pc, span: undefined, rate: undefined });
-  const rowOf = (pod: PodFacts): PodRow => {
-    let row = rows.get(pod.uid);
-    if (!row) rows.set(pod.uid, (row = { main: undefined, span: undefined, rate: undefined }));
-    return row;
-  };
-
-  // Cost of one pod since `fromSeconds`, memoized: the main segment when fromSeconds = cycleStartSeconds (the usual case), else
-  // the pod alone.
-  const since = new Map<string, Span>();
-  const spanOf = (pod: PodFacts, fromSeconds: number): Span => {
-    const row = rowOf(pod);
-    if (fromSeconds === cycleStartSeconds) {
-      row.span ??= toSpan(row.main, nodesByName.get(pod.nodeName)?.capacityType === 'spot');
-      return row.span;
-    }
-    const memo = `${pod.uid}@${fromSeconds}`;
-    const cached = since.get(memo);
-    if (cached) return cached;
-    const node = nodesByName.get(pod.nodeName);
-    const startSeconds = Math.min(fromSeconds, nowSeconds);
-    const alone = node
-      ? attributeInterval({ start: startSeconds, end: nowSeconds }, [node], [{ ...pod, utilization: undefined }])
-          .pods[0]
-      : undefined;
-    const span = toSpan(alone, node?.capacityType === 'spot');
-    since.set(memo, span);
-    return span;
-  };
-
-  // A pod's current hourly rate, computed once: it shows on the pod, its workload and its namespace.
-  const rateOf = (pod: PodFacts): Nanos => {
-    const row = rowOf(pod);
-    if (row.rate === undefined) {
-      const node = nodesByName.get(pod.nodeName);
-      row.rate = node?.perHour && (pod.until === undefined || pod.until > nowSeconds) ? hourlyShare(pod, node) : 0n;
-    }
-    return row.rate;
-  };
-
-  const podsByWorkload = new Map<string, PodFacts[]>();
-  const podsByNamespace = new Map<string, PodFacts[]>();
-  for (const pod of input.pods) {
-    if (pod.workload.kind === 'Job' || pod.workload.kind === 'Deployment' || pod.workload.kind === 'StatefulSet') {
-      push(podsByWorkload, workloadKey(pod.workload), pod);
-    }
-    push(podsByNamespace, pod.namespace, pod);
-  }
-
-  const draft = (
-    pods: readonly PodFacts[],
-    ledger: Ledger | undefined,
-    defaultStartSeconds: number,
-    reset = false,
-  ): DraftTarget | undefined => {
-    const base: Ledger | undefined = reset ? undefined : ledger;
-    const fromSeconds = base?.accountedUntil ?? defaultStartSeconds;
-    if (fromSeconds > nowSeconds) return undefined;
-    let cost = 0n;
-    let saving = 0n;
-    let spot = false;
-    let gpuSeconds = 0;
-    let costPerHour = 0n;
-    for (const pod of pods) {
-      const span = spanOf(pod, fromSeconds);
-      cost += span.cost;
-      saving += span.saving;
-      spot ||= span.spot;
-      gpuSeconds += span.gpuSeconds;
-      costPerHour += rateOf(pod);
-    }
-    // Once an object has run on spot it keeps its savings annotation, even across a month reset.
-    const savingsShown = spot || base?.spotSavings !== undefined || (reset && ledger?.spotSavings !== undefined);
-    return {
-      pods,
-      fromSeconds,
-      idleGpuSecondsBefore: base?.idleGpuSeconds,
-      idleCostBefore: base?.idleGpuCost,
-      ledger: {
-        cost: (base?.cost ?? 0n) + cost,
-        gpuSeconds: (base?.gpuSeconds ?? 0) + gpuSeconds,
-        idleGpuSeconds: undefined,
-        idleGpuCost: undefined,
-        accountedUntil: nowSeconds,
-        currency: input.currency,
-        spotSavings: savingsShown ? (base?.spotSavings ?? 0n) + saving : undefined,
-      },
-      costPerHour,
-      delta: cost,
-      gpuSecondsDelta: gpuSeconds,
-      spotSavingsDelta: saving,
-    };
-  };
-
+  const costs = new PodCosts(input, main);
+  const { podsByWorkload, podsByNamespace } = groupPods(input.pods);
   const plan = {
     cycleStartSeconds,
     main,
-    rows,
+    rows: costs.rows,
     pods: new Map<string, DraftTarget>(),
     workloads: new Map<string, DraftTarget>(),
     namespaces: new Map<string, DraftTarget>(),
   };
   for (const pod of input.pods) {
     if (pod.gpuUnits <= 0) continue;
-    const d = draft([pod], input.ledgers.pods.get(pod.uid), pod.from);
+    const d = draftTarget(costs, input.currency, [pod], input.ledgers.pods.get(pod.uid), pod.from);
     if (d) plan.pods.set(pod.uid, d);
   }
   for (const [key, pods] of podsByWorkload) {
-    const d = draft(pods, input.ledgers.workloads.get(key), earliest(pods));
+    const d = draftTarget(costs, input.currency, pods, input.ledgers.workloads.get(key), earliest(pods));
     if (d) plan.workloads.set(key, d);
   }
   const monthStartSeconds = monthStartOf(nowSeconds);
   for (const [namespace, pods] of podsByNamespace) {
     const ledger = input.ledgers.namespaces.get(namespace);
     const newMonth = ledger !== undefined && ledger.accountedUntil < monthStartSeconds;
-    const d = draft(pods, ledger, Math.max(monthStartSeconds, earliest(pods)), newMonth);
+    const startSeconds = Math.max(monthStartSeconds, earliest(pods));
+    const d = draftTarget(costs, input.currency, pods, ledger, startSeconds, newMonth);
     if (d) plan.namespaces.set(namespace, d);
   }
   return plan;
+}
+
+/**
+ * What the plan derives per pod, in one map by uid (a fleet has 10,000 pods a cycle): its cost in the main
+ * segment, that cost as a span, and its current hourly rate. The last two are filled on first use.
+ */
+class PodCosts {
+  readonly rows = new Map<string, PodRow>();
+  readonly nowSeconds: number;
+  private readonly cycleStartSeconds: number;
+  private readonly nodesByName: ReadonlyMap<string, NodeFacts>;
+  /** Spans from another start than the cycle's, by "uid@fromSeconds". */
+  private readonly since = new Map<string, Span>();
+
+  constructor(input: AccountingInput, main: IntervalCost) {
+    this.nowSeconds = input.nowSeconds;
+    this.cycleStartSeconds = input.cycleStartSeconds;
+    this.nodesByName = new Map(input.nodes.map((n) => [n.name, n]));
+    for (const pc of main.pods) this.rows.set(pc.pod.uid, { main: pc, span: undefined, rate: undefined });
+  }
+
+  /**
+   * Cost of one pod since `fromSeconds`, memoized: the main segment when fromSeconds = cycleStartSeconds (the
+   * usual case), else the pod alone.
+   */
+  spanOf(pod: PodFacts, fromSeconds: number): Span {
+    const row = this.rowOf(pod);
+    if (fromSeconds === this.cycleStartSeconds) {
+      row.span ??= toSpan(row.main, this.nodesByName.get(pod.nodeName)?.capacityType === 'spot');
+      return row.span;
+    }
+    const memo = `${pod.uid}@${fromSeconds}`;
+    const cached = this.since.get(memo);
+    if (cached) return cached;
+    const node = this.nodesByName.get(pod.nodeName);
+    const nowSeconds = this.nowSeconds;
+    const startSeconds = Math.min(fromSeconds, nowSeconds);
+    const alone = node
+      ? attributeInterval({ start: startSeconds, end: nowSeconds }, [node], [{ ...pod, utilization: undefined }])
+          .pods[0]
+      : undefined;
+    const span = toSpan(alone, node?.capacityType === 'spot');
+    this.since.set(memo, span);
+    return span;
+  }
+
+  /** A pod's current hourly rate, computed once: it shows on the pod, its workload and its namespace. */
+  rateOf(pod: PodFacts): Nanos {
+    const row = this.rowOf(pod);
+    if (row.rate === undefined) {
+      const node = this.nodesByName.get(pod.nodeName);
+      row.rate =
+        node?.perHour && (pod.until === undefined || pod.until > this.nowSeconds) ? hourlyShare(pod, node) : 0n;
+    }
+    return row.rate;
+  }
+
+  private rowOf(pod: PodFacts): PodRow {
+    let row = this.rows.get(pod.uid);
+    if (!row) this.rows.set(pod.uid, (row = { main: undefined, span: undefined, rate: undefined }));
+    return row;
+  }
+}
+
+/** The pods of each workload (Jobs, Deployments and StatefulSets) and of each namespace. */
+function groupPods(pods: readonly PodFacts[]): {
+  podsByWorkload: Map<string, PodFacts[]>;
+  podsByNamespace: Map<string, PodFacts[]>;
+} {
+  const podsByWorkload = new Map<string, PodFacts[]>();
+  const podsByNamespace = new Map<string, PodFacts[]>();
+  for (const pod of pods) {
+    if (pod.workload.kind === 'Job' || pod.workload.kind === 'Deployment' || pod.workload.kind === 'StatefulSet') {
+      push(podsByWorkload, workloadKey(pod.workload), pod);
+    }
+    push(podsByNamespace, pod.namespace, pod);
+  }
+  return { podsByWorkload, podsByNamespace };
+}
+
+/**
+ * One target's money for the cycle, from its ledger (none when `reset`) and its pods' spans; undefined when its
+ * accrual starts after now.
+ */
+function draftTarget(
+  costs: PodCosts,
+  currency: string,
+  pods: readonly PodFacts[],
+  ledger: Ledger | undefined,
+  defaultStartSeconds: number,
+  reset = false,
+): DraftTarget | undefined {
+  const nowSeconds = costs.nowSeconds;
+  const base: Ledger | undefined = reset ? undefined : ledger;
+  const fromSeconds = base?.accountedUntil ?? defaultStartSeconds;
+  if (fromSeconds > nowSeconds) return undefined;
+  let cost = 0n;
+  let saving = 0n;
+  let spot = false;
+  let gpuSeconds = 0;
+  let costPerHour = 0n;
+  for (const pod of pods) {
+    const span = costs.spanOf(pod, fromSeconds);
+    cost += span.cost;
+    saving += span.saving;
+    spot ||= span.spot;
+    gpuSeconds += span.gpuSeconds;
+    costPerHour += costs.rateOf(pod);
+  }
+  // Once an object has run on spot it keeps its savings annotation, even across a month reset.
+  const savingsShown = spot || base?.spotSavings !== undefined || (reset && ledger?.spotSavings !== undefined);
+  return {
+    pods,
+    fromSeconds,
+    idleGpuSecondsBefore: base?.idleGpuSeconds,
+    idleCostBefore: base?.idleGpuCost,
+    ledger: {
+      cost: (base?.cost ?? 0n) + cost,
+      gpuSeconds: (base?.gpuSeconds ?? 0) + gpuSeconds,
+      idleGpuSeconds: undefined,
+      idleGpuCost: undefined,
+      accountedUntil: nowSeconds,
+      currency,
+      spotSavings: savingsShown ? (base?.spotSavings ?? 0n) + saving : undefined,
+    },
+    costPerHour,
+    delta: cost,
+    gpuSecondsDelta: gpuSeconds,
+    spotSavingsDelta: saving,
+  };
 }
 
 /**
