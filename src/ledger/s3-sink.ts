@@ -81,7 +81,7 @@ export function createS3Sink(options: S3SinkOptions): ObjectSink & { close(): vo
 
     async get(key) {
       const answer = await client.call({ method: 'GET', bucket, key: objectKey(key) }, [404]);
-      if (answer.status === 200) return new Uint8Array(answer.body.buffer, answer.body.byteOffset, answer.body.length);
+      if (answer.status === 200) return ownBytes(answer.body);
       // A 404 for a missing bucket is a misconfiguration, not an absent object.
       const error = notFoundError(answer.body, `s3://${bucket}/${prefix}${key}`);
       if (error) throw error;
@@ -118,6 +118,15 @@ export function createS3Sink(options: S3SinkOptions): ObjectSink & { close(): vo
 
     close: () => client.close(),
   };
+}
+
+/**
+ * The bytes in an array of their own: a small Buffer is a window on Node's shared 8 KB pool, and a reader that
+ * takes `.buffer` (a Parquet reader may) would see its neighbours.
+ */
+function ownBytes(body: Buffer): Uint8Array {
+  const whole = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;
+  return whole ? new Uint8Array(body.buffer, 0, body.byteLength) : Uint8Array.prototype.slice.call(body);
 }
 
 /** The error of a 404 that is not about the object (NoSuchBucket); undefined when the object is missing. */

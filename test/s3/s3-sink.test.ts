@@ -60,6 +60,11 @@ describe('S3 sink on SeaweedFS', () => {
     expect(await s.get('blob')).toEqual(body);
     await s.put('empty', new Uint8Array());
     expect(await s.get('empty')).toEqual(new Uint8Array());
+    // A small body is not a window on a shared buffer: its ArrayBuffer holds exactly its bytes.
+    await s.put('small', bytes('tiny'));
+    const small = await s.get('small');
+    expect(small?.buffer.byteLength).toBe(4);
+    expect(small?.byteOffset).toBe(0);
   });
 
   it('lets readers see the old or the new object while it is replaced, never a part', async () => {
