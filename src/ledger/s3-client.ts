@@ -56,34 +56,10 @@ export class S3Error extends Error {
 
 export function createS3Client(options: S3ClientOptions): S3Client {
   const agent: Agent = keepAliveAgent(options.endpoint.href);
-  const basePath = options.endpoint.pathname.replace(/\/+$/, '');
-  const host = options.endpoint.host;
 
   async function call(request: S3Call, accept: readonly number[] = []): Promise<S3Answer> {
     const target = `s3://${request.bucket}/${request.key ?? ''}`;
-    const path = basePath + encodePath(`/${request.bucket}${request.key === undefined ? '' : `/${request.key}`}`);
-    const query = request.query ?? [];
-    const search = query.map(([k, v]) => `${uriEncode(k)}=${uriEncode(v)}`).join('&');
-    const url = new URL(`${options.endpoint.origin}${path}${search ? `?${search}` : ''}`);
-    const payloadHash = sha256Hex(request.body ?? '');
-    const headers: Record<string, string> = { 'x-amz-content-sha256': payloadHash };
-    if (request.body) headers['content-type'] = 'application/octet-stream';
-    Object.assign(
-      headers,
-      signV4({
-        method: request.method,
-        host,
-        path,
-        query,
-        headers,
-        payloadHash,
-        region: options.region,
-        service: 's3',
-        credentials: options.credentials,
-        now: options.now(),
-      }),
-    );
-
+    const { url, headers } = signedRequest(options, request);
     const signal = AbortSignal.timeout(options.requestTimeoutMs);
     let status: number;
     let body: Buffer;
@@ -108,4 +84,29 @@ export function createS3Client(options: S3ClientOptions): S3Client {
   }
 
   return { call, close: () => agent.destroy() };
+}
+
+/** The URL (endpoint/bucket/key?query) and the headers of a request, signed. */
+function signedRequest(options: S3ClientOptions, request: S3Call): { url: URL; headers: Record<string, string> } {
+  const basePath = options.endpoint.pathname.replace(/\/+$/, '');
+  const path = basePath + encodePath(`/${request.bucket}${request.key === undefined ? '' : `/${request.key}`}`);
+  const query = request.query ?? [];
+  const search = query.map(([k, v]) => `${uriEncode(k)}=${uriEncode(v)}`).join('&');
+  const url = new URL(`${options.endpoint.origin}${path}${search ? `?${search}` : ''}`);
+  const payloadHash = sha256Hex(request.body ?? '');
+  const headers: Record<string, string> = { 'x-amz-content-sha256': payloadHash };
+  if (request.body) headers['content-type'] = 'application/octet-stream';
+  const signature = signV4({
+    method: request.method,
+    host: options.endpoint.host,
+    path,
+    query,
+    headers,
+    payloadHash,
+    region: options.region,
+    service: 's3',
+    credentials: options.credentials,
+    now: options.now(),
+  });
+  return { url, headers: { ...headers, ...signature } };
 }
