@@ -14,6 +14,11 @@ export default defineConfig({
         test: { name: 'chart', include: ['test/chart/**/*.test.ts'] },
       },
       {
+        // The ledger's S3 sink against a real S3-compatible server (SeaweedFS), built into the binary cache the
+        // first time (test/s3/build-weed.sh, minutes; `npm run cluster:build` does it before the tests).
+        test: { name: 's3', include: ['test/s3/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 1_800_000 },
+      },
+      {
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],

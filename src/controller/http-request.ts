@@ -9,7 +9,7 @@ import { Agent as HttpsAgent, request as httpsRequest, type AgentOptions } from 
 export interface RequestOptions {
   readonly method?: string;
   readonly headers?: Readonly<Record<string, string>>;
-  readonly body?: string;
+  readonly body?: string | Uint8Array;
   /** A connection pool (with the TLS settings of the server); the module's global agent when absent. */
   readonly agent?: Agent | undefined;
   /** Aborts the request and the reading of its response. */
@@ -61,11 +61,16 @@ function sendOnce(url: URL, options: RequestOptions): Promise<IncomingMessage> {
   });
 }
 
-/** The whole body as text (answers known to be small: errors, single objects). */
-export async function readText(response: IncomingMessage): Promise<string> {
+/** The whole body (answers known to fit in memory: errors, single objects). */
+export async function readBytes(response: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of response) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+/** The whole body as text (answers known to be small: errors, single objects). */
+export async function readText(response: IncomingMessage): Promise<string> {
+  return (await readBytes(response)).toString('utf8');
 }
 
 /** Reads the body to its end, keeping nothing, so the connection goes back to the pool. */

@@ -7,16 +7,27 @@ import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
-export function binDir(env: NodeJS.ProcessEnv = process.env): string {
+/** A variable that test/cluster/versions.sh sets to a plain value. */
+function pinned(name: string): string {
   const text = readFileSync(join(ROOT, 'test/cluster/versions.sh'), 'utf8');
-  const v = (name: string) => {
-    const m = new RegExp(`^${name}=(\\S+)`, 'm').exec(text);
-    if (!m?.[1]) throw new Error(`test/cluster/versions.sh does not set ${name}`);
-    return m[1];
-  };
-  const cache = env.AICOST_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(env.HOME ?? '/tmp', '.cache'), 'aicost');
-  const key = `k8s-${v('K8S_VERSION')}_etcd-${v('ETCD_VERSION')}_kwok-${v('KWOK_VERSION')}_helm-${v('HELM_VERSION')}`;
-  return join(cache, 'bin', key);
+  const m = new RegExp(`^${name}=(\\S+)`, 'm').exec(text);
+  if (!m?.[1]) throw new Error(`test/cluster/versions.sh does not set ${name}`);
+  return m[1];
+}
+
+const cacheDir = (env: NodeJS.ProcessEnv): string =>
+  env.AICOST_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(env.HOME ?? '/tmp', '.cache'), 'aicost');
+
+export function binDir(env: NodeJS.ProcessEnv = process.env): string {
+  const key =
+    `k8s-${pinned('K8S_VERSION')}_etcd-${pinned('ETCD_VERSION')}` +
+    `_kwok-${pinned('KWOK_VERSION')}_helm-${pinned('HELM_VERSION')}`;
+  return join(cacheDir(env), 'bin', key);
+}
+
+/** Where test/s3/build-weed.sh puts SeaweedFS's weed: WEED_BIN_DIR of versions.sh. */
+export function weedBinary(env: NodeJS.ProcessEnv = process.env): string {
+  return join(cacheDir(env), 'bin', `weed-${pinned('WEED_VERSION')}`, 'weed');
 }
 
 /** The helm binary; throws with what to run when it has not been built. */
