@@ -136,6 +136,16 @@ export function createMetrics(labelKeys: readonly string[], cardinalityLimit: nu
       help: 'End of the last accounted interval',
       registers: [registry],
     }),
+    ledgerWriteErrors: new Counter({
+      name: 'aicost_ledger_write_errors_total',
+      help: 'Failed writes to the ledger sink (a window, a piece or the state snapshot); each is retried next cycle',
+      registers: [registry],
+    }),
+    ledgerLastWindow: new Gauge({
+      name: 'aicost_ledger_last_window_timestamp_seconds',
+      help: 'Start of the last ledger window written whole (compacted) to the sink',
+      registers: [registry],
+    }),
     annotationWrites: new Counter({
       name: 'aicost_annotation_writes_total',
       help: 'Annotation patches by result',
