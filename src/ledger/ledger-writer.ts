@@ -69,8 +69,11 @@ export class LedgerWriter {
     while (this.running) await this.running;
   }
 
+  /** Starts a drain a turn of the event loop later: encoding the Parquet is not the cycle's work. */
   private kick(): void {
-    this.running ??= this.drain().finally(() => (this.running = undefined));
+    this.running ??= new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.drain())
+      .finally(() => (this.running = undefined));
   }
 
   private async drain(): Promise<void> {
