@@ -29,13 +29,7 @@ export default tseslint.config(
   {
     // Files that fit on a few screens and functions that fit on one (tests and test support aside).
     files: ['src/**/*.ts'],
-    ignores: [
-      'src/**/*.test.ts',
-      'src/testing/**',
-      // Being split with the ledger wiring (#15); remove from this list then.
-      'src/reconcilers/accounting.ts',
-      'src/operator.ts',
-    ],
+    ignores: ['src/**/*.test.ts', 'src/testing/**'],
     rules: {
       'max-lines': ['error', { max: 400, skipBlankLines: false, skipComments: false }],
       'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }],

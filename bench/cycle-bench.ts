@@ -17,6 +17,9 @@ import { WorkQueue } from '../src/controller/workqueue.ts';
 import { createPricingProvider } from '../src/pricing/provider.ts';
 import { Accountant } from '../src/reconcilers/accounting.ts';
 import { AnnotationWriter } from '../src/reconcilers/annotation-writer.ts';
+import { AccountingLedger } from '../src/reconcilers/accounting-ledger.ts';
+import { LedgerStore } from '../src/ledger/store.ts';
+import { MemorySink } from '../src/testing/memory-sink.ts';
 import { FakeKube } from '../src/testing/fake-kube.ts';
 import { FakePrometheus } from '../src/testing/harness.ts';
 
@@ -82,11 +85,22 @@ const writer = new AnnotationWriter({
   writeBurst: 100,
 });
 const pricing = createPricingProvider();
+// The ledger in memory: its rows are computed every cycle and written off the cycle's path, as in a run.
+const ledger = new AccountingLedger({
+  store: new LedgerStore(new MemorySink()),
+  clusterId: 'bench',
+  windowSeconds: 3600,
+  cache,
+  clock,
+  log,
+  metrics,
+});
 const accountant = new Accountant({
   cache,
   pricing: { current: () => pricing, refresh: () => Promise.resolve(undefined) },
   prometheus,
   writer,
+  ledger,
   events: { record: () => Promise.resolve() },
   clock,
   log,

@@ -11,7 +11,10 @@ import { parseWebhookCertArgs, route, versionOutput } from './cli.ts';
 import { ConfigError, kubeEnvironment, loadConfig, type Config } from './config/config.ts';
 import { systemClock, type Clock } from './controller/clock.ts';
 import { startHttpServers } from './controller/http-server.ts';
-import { createKubeClient } from './controller/kube-client.ts';
+import { createKubeClient, type KubeClient } from './controller/kube-client.ts';
+import { isClusterId } from './ledger/layout.ts';
+import { openSink } from './ledger/open-sink.ts';
+import { LedgerStore } from './ledger/store.ts';
 import { loadDefaultConnection, type KubeConnection } from './controller/kube-connection.ts';
 import { LeaderElector } from './controller/leader-election.ts';
 import { createMetrics, type Metrics } from './controller/metrics.ts';
@@ -39,6 +42,11 @@ export async function run(
   });
   const pricing = await createPricingSource(config.pricingFile, config.currency, log);
   const prometheus = createPrometheusClient(config.prometheusUrl, config.prometheusTimeoutMs);
+  const ledger = {
+    store: new LedgerStore(await openSink(config.ledger)),
+    clusterId: await clusterIdOf(config, client),
+  };
+  log.info({ ledger: ledger.store.url, clusterId: ledger.clusterId }, 'ledger');
   const operator = buildOperator({
     client,
     prometheus,
@@ -47,6 +55,7 @@ export async function run(
     log,
     metrics,
     options: config,
+    ledger,
   });
   const { cache, policies, spotDenials, writeQueue, accountant, manager } = operator;
 
@@ -100,6 +109,7 @@ export async function run(
     stopping = true;
     writeQueue.shutdown();
     await manager.stop();
+    await operator.ledger.flush();
     await elector?.stop();
     metrics.leader.set(0);
     cache.stop();
@@ -136,6 +146,19 @@ function startSpotWebhook(
     handle: (_path, body) => admission.review(body),
     onLatency: (seconds) => metrics.webhookLatency.observe(seconds),
   });
+}
+
+/**
+ * --cluster-id, else the kube-system namespace's uid: stable for the cluster's life, and read once at start.
+ * It is a UUID, which is a valid cluster id; anything else is refused rather than written into the ledger.
+ */
+async function clusterIdOf(config: Config, client: KubeClient): Promise<string> {
+  if (config.clusterId !== undefined) return config.clusterId;
+  const namespace = await client.get<{ metadata?: { uid?: string } }>('/api/v1/namespaces/kube-system');
+  const uid = namespace.metadata?.uid ?? '';
+  if (!isClusterId(uid))
+    throw new Error(`the kube-system namespace's uid ${JSON.stringify(uid)} is not a cluster id: set --cluster-id`);
+  return uid;
 }
 
 /** Prints to stdout on success, else to stderr, and sets the exit code. */

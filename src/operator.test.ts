@@ -7,6 +7,8 @@ import { createPricingProvider } from './pricing/provider.ts';
 import { buildOperator } from './operator.ts';
 import { FakeKube } from './testing/fake-kube.ts';
 import { FakePrometheus } from './testing/harness.ts';
+import { LedgerStore } from './ledger/store.ts';
+import { MemorySink } from './testing/memory-sink.ts';
 
 const T0 = Date.UTC(2026, 10, 23, 9, 0, 0);
 
@@ -38,7 +40,9 @@ describe('buildOperator under the manager', () => {
         writeBurst: 100,
         namespace: 'aicost-system',
         defaultMode: 'Audit',
+        ledgerWindowMs: 3_600_000,
       },
+      ledger: { store: new LedgerStore(new MemorySink()), clusterId: 'test-cluster' },
     });
     op.manager.start();
     await clock.advance(5_000);

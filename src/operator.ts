@@ -8,9 +8,9 @@ import type { Logger } from 'pino';
 import type { Config } from './config/config.ts';
 import { collectionPath } from './controller/api-paths.ts';
 import type { Clock } from './controller/clock.ts';
-import { createClusterCache, createOwnEventReflector } from './controller/cluster-cache.ts';
+import { createClusterCache, createOwnEventReflector, type ClusterCache } from './controller/cluster-cache.ts';
 import { errorSummary } from './controller/errors.ts';
-import { createEventRecorder } from './controller/events.ts';
+import { createEventRecorder, type EventRecorder } from './controller/events.ts';
 import type { KubeClient } from './controller/kube-client.ts';
 import { Manager } from './controller/manager.ts';
 import type { Metrics } from './controller/metrics.ts';
@@ -21,7 +21,9 @@ import { projectPolicy, type PolicyRecord } from './crds/policy-record.ts';
 import type { PrometheusClient } from './measure/prometheus-client.ts';
 import { SPOT_DENIED } from './policy/spot-denials.ts';
 import type { PricingSource } from './pricing/pricing-source.ts';
+import type { LedgerStore } from './ledger/store.ts';
 import { Accountant } from './reconcilers/accounting.ts';
+import { AccountingLedger } from './reconcilers/accounting-ledger.ts';
 import { AnnotationWriter } from './reconcilers/annotation-writer.ts';
 import { PolicyController } from './reconcilers/policy-controller.ts';
 
@@ -45,6 +47,7 @@ export type OperatorOptions = Pick<
   | 'writeBurst'
   | 'namespace'
   | 'defaultMode'
+  | 'ledgerWindowMs'
 >;
 
 export interface OperatorDeps {
@@ -55,6 +58,8 @@ export interface OperatorDeps {
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly options: OperatorOptions;
+  /** The durable ledger's store (src/ledger/open-sink.ts) and this cluster's id in it. */
+  readonly ledger: { readonly store: LedgerStore; readonly clusterId: string };
 }
 
 export type Operator = ReturnType<typeof buildOperator>;
@@ -67,44 +72,14 @@ export function buildOperator(deps: OperatorDeps) {
     depth: (name: string, depth: number) => metrics.queueDepth.set({ name }, depth),
     retries: (name: string) => metrics.queueRetries.inc({ name }),
   };
-  // Policies have their own reflector: accounting must not wait for the CRD to be installed.
-  const policies = new Reflector<PolicyRecord>(
-    { name: 'aicostpolicies', path: collectionPath('AICostPolicy'), project: projectPolicy },
-    client,
-    clock,
-    log,
-    {
-      onError: (name) => metrics.watchRestarts.inc({ resource: name }),
-      onRelist: (name) => metrics.synced.set({ resource: name }, 1),
-    },
-  );
+  const policies = policyReflector(deps);
   // A policy selecting bare pods by a label must find it in the pod cache, which keeps only the labels it reads.
   followPolicySelectors(policies, cache.podLabelKeys, cache.pods, log);
   const events = createEventRecorder(client, clock, log);
   // Leader only (started when leading): the webhook's denials, to count in the policies' status.
   const spotDenials = createOwnEventReflector(client, clock, log, metrics, SPOT_DENIED);
   const writeQueue = new WorkQueue('annotations', clock, undefined, queueMetrics);
-  const writer = new AnnotationWriter({
-    client,
-    clock,
-    log,
-    metrics,
-    queue: writeQueue,
-    annotateIntervalMs: options.annotateIntervalMs,
-    writeQps: options.writeQps,
-    writeBurst: options.writeBurst,
-  });
-  const accountant = new Accountant({
-    cache,
-    pricing,
-    prometheus,
-    writer,
-    events,
-    clock,
-    log: log.child({ controller: 'accounting' }),
-    metrics,
-    options,
-  });
+  const { writer, ledger, accountant } = buildAccounting(deps, cache, events, writeQueue);
   const protectedNamespaces = new Set(['kube-system', options.namespace]);
   const policyController = new PolicyController({
     cache,
@@ -122,8 +97,6 @@ export function buildOperator(deps: OperatorDeps) {
     metrics,
     onAction: (policy, rule, action, mode) => metrics.policyActions.inc({ policy, rule, action, mode }),
   });
-
-  // Every loop is a controller on the manager's keyed queues; workers run only while this replica leads.
   const manager = new Manager(clock, log, {
     queueMetrics,
     onResult: (controller, outcome, ms) => {
@@ -132,6 +105,104 @@ export function buildOperator(deps: OperatorDeps) {
       if (outcome === 'error' || outcome === 'terminal') metrics.reconcileErrors.inc({ controller });
     },
   });
+  registerControllers(deps, { manager, cache, policies, accountant, policyController, writer, writeQueue });
+
+  return {
+    cache,
+    policies,
+    spotDenials,
+    events,
+    writeQueue,
+    writer,
+    ledger,
+    accountant,
+    policyController,
+    manager,
+    protectedNamespaces,
+    /**
+     * This replica now leads: relist everything a previous leader wrote, forget what was decided before, start
+     * the workers. `stopping` is asked again after the relists: a stop during them released the Lease already.
+     * The accountant's reset makes its next cycle read the durable ledger again.
+     */
+    async startLeading(stopping: () => boolean): Promise<void> {
+      await Promise.all([...cache.all, policies].map((r) => r.resync()));
+      // A lost lease ends the process, so this starts once; a failed first list is retried by the reflector.
+      await spotDenials.start();
+      if (stopping()) return;
+      accountant.reset();
+      policyController.reset();
+      writer.reset();
+      manager.start();
+    },
+  };
+}
+
+/** Policies have their own reflector: accounting must not wait for the CRD to be installed. */
+function policyReflector({ client, clock, log, metrics }: OperatorDeps): Reflector<PolicyRecord> {
+  return new Reflector<PolicyRecord>(
+    { name: 'aicostpolicies', path: collectionPath('AICostPolicy'), project: projectPolicy },
+    client,
+    clock,
+    log,
+    {
+      onError: (name) => metrics.watchRestarts.inc({ resource: name }),
+      onRelist: (name) => metrics.synced.set({ resource: name }, 1),
+    },
+  );
+}
+
+/** The annotation writer, the durable ledger and the accountant that feeds both. */
+function buildAccounting(deps: OperatorDeps, cache: ClusterCache, events: EventRecorder, queue: WorkQueue) {
+  const { client, prometheus, pricing, clock, log, metrics, options } = deps;
+  const writer = new AnnotationWriter({
+    client,
+    clock,
+    log,
+    metrics,
+    queue,
+    annotateIntervalMs: options.annotateIntervalMs,
+    writeQps: options.writeQps,
+    writeBurst: options.writeBurst,
+  });
+  const ledger = new AccountingLedger({
+    store: deps.ledger.store,
+    clusterId: deps.ledger.clusterId,
+    windowSeconds: options.ledgerWindowMs / 1000,
+    cache,
+    clock,
+    log: log.child({ controller: 'ledger' }),
+    metrics,
+  });
+  const accountant = new Accountant({
+    cache,
+    pricing,
+    prometheus,
+    writer,
+    ledger,
+    events,
+    clock,
+    log: log.child({ controller: 'accounting' }),
+    metrics,
+    options,
+  });
+  return { writer, ledger, accountant };
+}
+
+/** Every loop is a controller on the manager's keyed queues; workers run only while this replica leads. */
+function registerControllers(
+  deps: OperatorDeps,
+  parts: {
+    manager: Manager;
+    cache: ClusterCache;
+    policies: Reflector<PolicyRecord>;
+    accountant: Accountant;
+    policyController: PolicyController;
+    writer: AnnotationWriter;
+    writeQueue: WorkQueue;
+  },
+): void {
+  const { pricing, clock, log, metrics, options } = deps;
+  const { manager, cache, policies, accountant, policyController, writer, writeQueue } = parts;
   manager.register({
     name: 'accounting',
     initialKeys: [ACCOUNTING_KEY],
@@ -168,31 +239,4 @@ export function buildOperator(deps: OperatorDeps) {
     },
   });
   manager.register({ name: 'annotations', queue: writeQueue, workers: 4, reconcile: (key) => writer.reconcile(key) });
-
-  return {
-    cache,
-    policies,
-    spotDenials,
-    events,
-    writeQueue,
-    writer,
-    accountant,
-    policyController,
-    manager,
-    protectedNamespaces,
-    /**
-     * This replica now leads: relist everything a previous leader wrote, forget what was decided before, start
-     * the workers. `stopping` is asked again after the relists: a stop during them released the Lease already.
-     */
-    async startLeading(stopping: () => boolean): Promise<void> {
-      await Promise.all([...cache.all, policies].map((r) => r.resync()));
-      // A lost lease ends the process, so this starts once; a failed first list is retried by the reflector.
-      await spotDenials.start();
-      if (stopping()) return;
-      accountant.reset();
-      policyController.reset();
-      writer.reset();
-      manager.start();
-    },
-  };
 }

@@ -17,6 +17,27 @@ describe('configuration', () => {
     expect(Object.isFrozen(c)).toBe(true);
   });
 
+  it('writes the ledger to .aicost/ledger in hourly windows, under the kube-system uid unless told', () => {
+    expect(parseConfig([], {}, 'h')).toMatchObject({ ledger: '.aicost/ledger', ledgerWindowMs: 3_600_000 });
+    expect(parseConfig([], {}, 'h').clusterId).toBeUndefined();
+    const c = parseConfig(
+      ['--ledger', '/var/lib/aicost', '--ledger-window', '15m'],
+      { AICOST_CLUSTER_ID: 'prod-eu-1' },
+      'h',
+    );
+    expect(c).toMatchObject({ ledger: '/var/lib/aicost', ledgerWindowMs: 900_000, clusterId: 'prod-eu-1' });
+    expect(parseConfig([], { AICOST_LEDGER: 's3://bucket/prefix' }, 'h').ledger).toBe('s3://bucket/prefix');
+  });
+
+  it.each([
+    [['--ledger-window', '7m'], '--ledger-window: "7m" does not divide a day (e.g. 15m, 1h, 6h)'],
+    [['--ledger-window', '2d'], '--ledger-window: "2d" is above the maximum of 24h'],
+    [['--cluster-id', 'Prod'], '--cluster-id: "Prod" is not a cluster id'],
+    [['--ledger', ''], '--ledger: "" is empty'],
+  ])('refuses ledger options %j', (argv, message) => {
+    expect(() => parseConfig(argv, {}, 'h')).toThrow(message);
+  });
+
   it('elects a leader only when asked to, by flag or variable', () => {
     expect(parseConfig(['--leader-elect', 'true'], {}, 'h').leaderElection.enabled).toBe(true);
     expect(parseConfig(['--leader-elect=true'], {}, 'h').leaderElection.enabled).toBe(true);

@@ -6,7 +6,19 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import type { LeaderElectionOptions } from '../controller/leader-election.ts';
-import { bool, currency, duration, httpUrl, labelKeys, oneOf, quote, text, wholeNumber } from './option-schemas.ts';
+import {
+  bool,
+  clusterId,
+  currency,
+  dayDivisor,
+  duration,
+  httpUrl,
+  labelKeys,
+  oneOf,
+  quote,
+  text,
+  wholeNumber,
+} from './option-schemas.ts';
 
 /** Every option: flag name, environment variable, default, and schema. The README's table is this list. */
 export const OPTIONS = {
@@ -180,6 +192,24 @@ export const OPTIONS = {
     default: 'all',
     schema: oneOf(['all', 'observed']),
   },
+  ledger: {
+    help: 'where the durable cost ledger is written: a directory (created if missing) or s3://bucket/prefix',
+    env: 'AICOST_LEDGER',
+    default: '.aicost/ledger',
+    schema: text(1024),
+  },
+  'ledger-window': {
+    help: 'length of a ledger window (one row per workload and window); must divide a day',
+    env: 'AICOST_LEDGER_WINDOW',
+    default: '1h',
+    schema: dayDivisor(60_000, 86_400_000),
+  },
+  'cluster-id': {
+    help: "this cluster's id in the ledger (default: the kube-system namespace's uid)",
+    env: 'AICOST_CLUSTER_ID',
+    default: '',
+    schema: clusterId,
+  },
   'log-level': {
     help: 'trace, debug, info, warn, error or fatal',
     env: 'AICOST_LOG_LEVEL',
@@ -218,6 +248,11 @@ export interface Config {
   /** Undefined when the webhook is off. */
   readonly webhook: { readonly port: number; readonly certDir: string } | undefined;
   readonly spotConventions: 'all' | 'observed';
+  /** A directory or s3://bucket/prefix (src/ledger/open-sink.ts). */
+  readonly ledger: string;
+  readonly ledgerWindowMs: number;
+  /** Undefined: the kube-system namespace's uid, read once at start. */
+  readonly clusterId: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -337,6 +372,9 @@ function toConfig(p: Parsed, hostname: string): Config {
     webhook:
       p['webhook-port'] > 0 ? Object.freeze({ port: p['webhook-port'], certDir: p['webhook-cert-dir'] }) : undefined,
     spotConventions: p['spot-conventions'],
+    ledger: p.ledger,
+    ledgerWindowMs: p['ledger-window'],
+    clusterId: p['cluster-id'] || undefined,
   });
 }
 

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { currencySchema } from '../pricing/custom-pricing.ts';
+import { isClusterId } from '../ledger/layout.ts';
 import { formatDuration, parseDuration } from './duration.ts';
 
 /** A value as the user wrote it, quoted (and escaped, so spaces and quotes inside stay visible). */
@@ -30,6 +31,21 @@ export const duration = (minMs: number, maxMs: number) =>
     if (ms === undefined) return fail(ctx, `${quote(text)} is not a duration such as 30s, 15m or 1h`);
     return inRange(ctx, text, ms, minMs, maxMs, formatDuration);
   });
+
+/** A duration within [minMs, maxMs] that divides a day, so that windows start at UTC midnight each day. */
+export const dayDivisor = (minMs: number, maxMs: number) =>
+  duration(minMs, maxMs).superRefine((ms, ctx) => {
+    if (86_400_000 % ms !== 0) fail(ctx, `${quote(formatDuration(ms))} does not divide a day (e.g. 15m, 1h, 6h)`);
+  });
+
+/** Empty (the default), or a ledger cluster id (lower case letters, digits, '.', '_', '-'; at most 63). */
+export const clusterId = z.string().superRefine((value, ctx) => {
+  if (value !== '' && !isClusterId(value))
+    fail(
+      ctx,
+      `${quote(value)} is not a cluster id (lower case letters, digits, '.', '_' and '-', starting with a letter or digit, at most 63)`,
+    );
+});
 
 /** A whole number within [min, max]. */
 export const wholeNumber = (min: number, max: number) =>

@@ -171,6 +171,16 @@ function accountingCycleMetrics(registry: Registry) {
       help: 'End of the last accounted interval',
       registers: [registry],
     }),
+    ledgerWriteErrors: new Counter({
+      name: 'aicost_ledger_write_errors_total',
+      help: 'Failed writes to the ledger sink (a window, a piece or the state snapshot); each is retried next cycle',
+      registers: [registry],
+    }),
+    ledgerLastWindow: new Gauge({
+      name: 'aicost_ledger_last_window_timestamp_seconds',
+      help: 'Start of the last ledger window written whole (compacted) to the sink',
+      registers: [registry],
+    }),
   };
 }
 

@@ -24,6 +24,7 @@ interface Meta {
 
 export interface NodeRecord {
   readonly name: string;
+  readonly uid: string;
   readonly labels: Dict;
   readonly priceAnnotation: string | undefined;
   /** Allocatable GPU resources (nvidia.com/gpu and MIG profiles) by name, in whole units. */
@@ -81,7 +82,11 @@ export interface WorkloadRecord extends WorkloadRef {
   readonly suspended: boolean;
   readonly generation: number;
   readonly ledger: Ledger | undefined;
+  /** Jobs only: failed or succeeded once its Failed or Complete condition is True, else running. */
+  readonly outcome?: JobOutcome | undefined;
 }
+
+export type JobOutcome = 'running' | 'succeeded' | 'failed';
 
 export interface NamespaceRecord {
   readonly name: string;
@@ -138,6 +143,7 @@ export function projectNode(node: RawNode): NodeRecord | undefined {
   }
   return {
     name: meta.name,
+    uid: meta.uid ?? '',
     labels: pick(meta.labels, (k) => NODE_LABEL_PREFIXES.some((p) => k.startsWith(p))),
     priceAnnotation: meta.annotations?.['aicost.dev/price-per-hour'],
     gpuResources,
@@ -240,6 +246,14 @@ export function projectReplicaSet(rs: { metadata?: Meta }): ReplicaSetRecord | u
 interface RawWorkload {
   metadata?: Meta & { generation?: number };
   spec?: { replicas?: number; suspend?: boolean; template?: { metadata?: { annotations?: Record<string, string> } } };
+  status?: { conditions?: { type?: string; status?: string }[] };
+}
+
+function jobOutcome(object: RawWorkload): JobOutcome {
+  const holds = (type: string) => object.status?.conditions?.some((c) => c.type === type && c.status === 'True');
+  if (holds('Failed')) return 'failed';
+  if (holds('Complete')) return 'succeeded';
+  return 'running';
 }
 
 export function projectWorkload(kind: WorkloadRecord['kind']) {
@@ -259,6 +273,7 @@ export function projectWorkload(kind: WorkloadRecord['kind']) {
       suspended: object.spec?.suspend === true,
       generation: meta.generation ?? 0,
       ledger: parseLedger(meta.annotations),
+      ...(kind === 'Job' ? { outcome: jobOutcome(object) } : {}),
     };
   };
 }

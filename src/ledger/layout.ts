@@ -3,6 +3,7 @@
  *
  *   cluster=<id>/date=<YYYY-MM-DD>/window-<YYYYMMDDTHHMMSSZ>.parquet               one file per window
  *   cluster=<id>/date=<YYYY-MM-DD>/window-<YYYYMMDDTHHMMSSZ>.<piece>.piece          in-progress pieces
+ *   state/cluster=<id>/cumulative.json                                               the writer's state snapshot
  *
  * The key is a function of the cluster and the window start (and the piece id), so writing a window again
  * replaces it and never adds a second copy. The date is the window start's UTC date. Pieces end in `.piece`,
@@ -45,6 +46,14 @@ export function datePrefix(clusterId: string, date: string): string {
 
 export function windowKey(clusterId: string, windowStartMs: number): string {
   return `${windowBase(clusterId, windowStartMs)}.parquet`;
+}
+
+/**
+ * The writer's state snapshot: every target's cumulative at the end of the last finished window. Under
+ * `state/`, apart from the windows, so that no reader of `cluster=` partitions ever sees it.
+ */
+export function stateKey(clusterId: string): string {
+  return `state/${clusterPrefix(clusterId)}cumulative.json`;
 }
 
 export function pieceKey(clusterId: string, windowStartMs: number, pieceId: string): string {

@@ -91,8 +91,11 @@ const SCHEMA: SchemaElement[] = [
 export const FORMAT_KEY = 'aicost.ledger.format';
 export const FORMAT_VERSION = '1';
 
-/** A Parquet file of the rows, in their order. The caller validates them (rowProblems) first. */
-export function encodeRows(rows: readonly LedgerRow[]): Uint8Array {
+/**
+ * A Parquet file of the rows, in their order. The caller validates them (rowProblems) first. `metadata` goes
+ * into the file's key-value metadata beside the format (the writer keeps its cumulatives there, see durable.ts).
+ */
+export function encodeRows(rows: readonly LedgerRow[], metadata: Readonly<Record<string, string>> = {}): Uint8Array {
   const columnData = COLUMNS.map(([name, field, kind]) => ({
     name,
     data: rows.map((row) => toColumn(kind, row[field])),
@@ -100,7 +103,12 @@ export function encodeRows(rows: readonly LedgerRow[]): Uint8Array {
   const buffer = parquetWriteBuffer({
     schema: SCHEMA,
     columnData,
-    kvMetadata: [{ key: FORMAT_KEY, value: FORMAT_VERSION }],
+    kvMetadata: [
+      { key: FORMAT_KEY, value: FORMAT_VERSION },
+      ...Object.entries(metadata)
+        .filter(([key]) => key !== FORMAT_KEY)
+        .map(([key, value]) => ({ key, value })),
+    ],
     createdBy: 'aicost-operator ledger',
   });
   return new Uint8Array(buffer);
@@ -135,6 +143,14 @@ export async function decodeRows(body: Uint8Array): Promise<LedgerRow[]> {
     if (problems.length > 0) throw new Error(`ledger row ${index}: ${problems.join('; ')}`);
     return row;
   });
+}
+
+/** The key-value metadata of a file encodeRows wrote, without reading its rows. */
+export function decodeMetadata(body: Uint8Array): Record<string, string> {
+  const metadata = ledgerMetadata(toArrayBuffer(body));
+  const out: Record<string, string> = {};
+  for (const { key, value } of metadata.key_value_metadata ?? []) if (value !== undefined) out[key] = value;
+  return out;
 }
 
 function toArrayBuffer(body: Uint8Array): ArrayBuffer {

@@ -8,9 +8,18 @@
  * it exists and its pieces only when it does not, and writeWindow deletes the pieces after the file is in
  * place, so a reader sees the rows once at every moment.
  */
-import { clusterPrefix, datePrefix, datesInRange, isClusterId, parseKey, pieceKey, windowKey } from './layout.ts';
+import {
+  clusterPrefix,
+  datePrefix,
+  datesInRange,
+  isClusterId,
+  parseKey,
+  pieceKey,
+  stateKey,
+  windowKey,
+} from './layout.ts';
 import type { WindowKey } from './layout.ts';
-import { decodeRows, encodeRows } from './parquet.ts';
+import { decodeMetadata, decodeRows, encodeRows } from './parquet.ts';
 import { rowProblems, type LedgerRow } from './row.ts';
 import type { ObjectSink } from './sink.ts';
 
@@ -45,11 +54,19 @@ export class LedgerStore {
     return this.sink.url;
   }
 
-  /** Writes the window's file, replacing any earlier one and deleting its pieces. Returns the key. */
-  async writeWindow(clusterId: string, windowStartMs: number, rows: readonly LedgerRow[]): Promise<string> {
+  /**
+   * Writes the window's file, replacing any earlier one and deleting its pieces. Returns the key. `metadata`
+   * goes into the file's key-value metadata (see encodeRows).
+   */
+  async writeWindow(
+    clusterId: string,
+    windowStartMs: number,
+    rows: readonly LedgerRow[],
+    metadata?: Readonly<Record<string, string>>,
+  ): Promise<string> {
     checkWindowRows(clusterId, windowStartMs, rows);
     const key = windowKey(clusterId, windowStartMs);
-    await this.sink.put(key, encodeRows(rows));
+    await this.sink.put(key, encodeRows(rows, metadata));
     for (const piece of await this.pieces(clusterId, windowStartMs)) await this.sink.delete(piece);
     return key;
   }
@@ -60,11 +77,41 @@ export class LedgerStore {
     windowStartMs: number,
     pieceId: string,
     rows: readonly LedgerRow[],
+    metadata?: Readonly<Record<string, string>>,
   ): Promise<string> {
     checkWindowRows(clusterId, windowStartMs, rows);
     const key = pieceKey(clusterId, windowStartMs, pieceId);
-    await this.sink.put(key, encodeRows(rows));
+    await this.sink.put(key, encodeRows(rows, metadata));
     return key;
+  }
+
+  /** A window's file or piece as listed: its rows and key-value metadata; undefined when it is gone. */
+  async readFile(key: string): Promise<{ rows: LedgerRow[]; metadata: Record<string, string> } | undefined> {
+    const body = await this.sink.get(key);
+    if (body === undefined) return undefined;
+    return { rows: await this.decode(key, body), metadata: this.decodeMetadata(key, body) };
+  }
+
+  /** Only the key-value metadata of a window's file or piece; undefined when it is gone. */
+  async readMetadata(key: string): Promise<Record<string, string> | undefined> {
+    const body = await this.sink.get(key);
+    return body === undefined ? undefined : this.decodeMetadata(key, body);
+  }
+
+  /** The window files and pieces of a cluster whose window starts at or after `fromMs`, by date partition. */
+  async windowsFrom(clusterId: string, fromMs: number, toMs: number): Promise<StoredWindow[]> {
+    return (await this.listDates(clusterId, fromMs, toMs)).filter((w) => w.windowStartMs >= fromMs);
+  }
+
+  /** Replaces the writer's state snapshot (layout.ts stateKey). */
+  async writeState(clusterId: string, json: string): Promise<void> {
+    await this.sink.put(stateKey(clusterId), new TextEncoder().encode(json));
+  }
+
+  /** The writer's state snapshot; undefined when there is none. */
+  async readState(clusterId: string): Promise<string | undefined> {
+    const body = await this.sink.get(stateKey(clusterId));
+    return body === undefined ? undefined : new TextDecoder().decode(body);
   }
 
   /** Every window file and piece of one cluster or of all, ordered by cluster and window start. */
@@ -121,6 +168,14 @@ export class LedgerStore {
     const body = await this.sink.get(file.key);
     if (body === undefined) return undefined;
     return { clusterId, windowStartMs, compacted: true, rows: await this.decode(file.key, body) };
+  }
+
+  private decodeMetadata(key: string, body: Uint8Array): Record<string, string> {
+    try {
+      return decodeMetadata(body);
+    } catch (cause) {
+      throw new Error(`cannot read ${key} in ${this.sink.url}`, { cause });
+    }
   }
 
   private async decode(key: string, body: Uint8Array): Promise<LedgerRow[]> {

@@ -239,22 +239,28 @@ describe('accounting plan', () => {
     expect(nanos(plan.namespaces.get('ml')?.ledger.idleGpuCost)).toBe(utilization ? delta : 'none');
   });
 
-  it('annotates only pods that hold GPUs, but charges every pod to its namespace', () => {
+  it("keeps pod ledgers for GPU pods and pods of no workload (the ledger's Pod rows), and charges every pod to its namespace", () => {
     const cpuOnly = pod('sidecar', {
       gpuUnits: 0,
       cpuMillis: 32_000,
       workload: { kind: 'Other', namespace: 'ml', name: 'ds' },
+    });
+    const cpuOfJob = pod('loader', {
+      gpuUnits: 0,
+      cpuMillis: 0,
+      workload: { kind: 'Job', namespace: 'ml', name: 'etl' },
     });
     const plan = planAccounting({
       nowSeconds: T0 + 3600,
       cycleStartSeconds: T0 + 3540,
       currency: 'USD',
       nodes: [node],
-      pods: [cpuOnly],
+      pods: [cpuOnly, cpuOfJob],
       ledgers: empty,
     });
-    expect(plan.pods.size).toBe(0);
-    expect(plan.workloads.size).toBe(0);
+    expect([...plan.pods.keys()]).toEqual([cpuOnly.uid]);
+    expect(money(plan.pods.get(cpuOnly.uid)?.ledger.cost)).toBe('0.500000');
+    expect([...plan.workloads.keys()]).toEqual(['Job/ml/etl']);
     expect(money(plan.namespaces.get('ml')?.ledger.cost)).toBe('0.500000');
   });
 

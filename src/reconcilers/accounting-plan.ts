@@ -51,11 +51,14 @@ export interface TargetUpdate {
   readonly idleGpuCostDelta: Nanos;
   /** Spot saving added this cycle (on-demand price minus cost of time on spot nodes). */
   readonly spotSavingsDelta: Nanos;
+  /** GPU-seconds of the main segment with a measured utilization, and the same weighted by it. */
+  readonly measuredGpuSeconds: number;
+  readonly busyGpuSeconds: number;
 }
 
 export interface AccountingPlan {
   readonly main: IntervalCost;
-  /** By pod uid; only pods that hold GPUs. */
+  /** By pod uid: pods that hold GPUs, and pods of no workload (bare or of another owner: the ledger's Pod rows). */
   readonly pods: Map<string, TargetUpdate>;
   /** By workload key "Kind/namespace/name"; Jobs, Deployments and StatefulSets. */
   readonly workloads: Map<string, TargetUpdate>;
@@ -129,7 +132,7 @@ export function draftAccounting(input: AccountingInput): DraftPlan {
     namespaces: new Map<string, DraftTarget>(),
   };
   for (const pod of input.pods) {
-    if (pod.gpuUnits <= 0) continue;
+    if (pod.gpuUnits <= 0 && !ofNoWorkload(pod)) continue;
     const d = draftTarget(costs, input.currency, [pod], input.ledgers.pods.get(pod.uid), pod.from);
     if (d) plan.pods.set(pod.uid, d);
   }
@@ -323,6 +326,8 @@ export function finishAccounting(draft: DraftPlan): AccountingPlan {
       idleGpuSecondsDelta: idle,
       idleGpuCostDelta: idleCost,
       spotSavingsDelta: t.spotSavingsDelta,
+      measuredGpuSeconds: weight,
+      busyGpuSeconds: weighted,
     };
   };
   const all = (targets: ReadonlyMap<string, DraftTarget>) => {
@@ -336,6 +341,11 @@ export function finishAccounting(draft: DraftPlan): AccountingPlan {
     workloads: all(draft.workloads),
     namespaces: all(draft.namespaces),
   };
+}
+
+/** A pod that rolls up to no Job, Deployment or StatefulSet: the ledger keeps it as a Pod of its own. */
+export function ofNoWorkload(pod: PodFacts): boolean {
+  return pod.workload.kind === 'Pod' || pod.workload.kind === 'Other';
 }
 
 function toSpan(pc: PodCost | undefined, onSpot: boolean): Span {

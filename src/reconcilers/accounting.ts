@@ -5,7 +5,8 @@
  *    the nodes and plan the money of the new ledgers (accounting-plan.ts);
  * 3. complete the plan with the measured utilization (a Prometheus failure leaves it unknown and accrual
  *    goes on), update metrics;
- * 4. hand changed annotations to the annotation writer, which patches them at a bounded rate.
+ * 4. hand the plan to the durable ledger (accounting-ledger.ts), which queues the window rows off this path,
+ *    and changed annotations to the annotation writer, which patches them at a bounded rate.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../controller/clock.ts';
@@ -13,8 +14,6 @@ import type { ClusterCache } from '../controller/cluster-cache.ts';
 import type { EventRecorder } from '../controller/events.ts';
 import type { Metrics } from '../controller/metrics.ts';
 import type { NodeRecord, PodRecord, WorkloadRecord } from '../controller/projections.ts';
-import type { Nanos } from '../cost/money.ts';
-import { workloadKey } from '../cost/rollup.ts';
 import type { GpuUtilization, NodeFacts, PodFacts } from '../cost/types.ts';
 import type { PodUtilization } from '../measure/gpu-utilization.ts';
 import type { PrometheusClient } from '../measure/prometheus-client.ts';
@@ -22,9 +21,20 @@ import type { PricingSource } from '../pricing/pricing-source.ts';
 import type { NodePrice, PricingProvider } from '../pricing/provider.ts';
 import { renderAnnotations, type Ledger } from '../cost/ledger.ts';
 import { displayKey } from './annotations.ts';
-import { initMeasureMetrics, measurePods, querySignal, type MeasurementStatus } from './accounting-measure.ts';
+import { initMeasureMetrics, measurePods, querySignal } from './accounting-measure.ts';
 import { AccountingMetrics } from './accounting-metrics.ts';
-import { draftAccounting, finishAccounting, type Mutable, type TargetUpdate } from './accounting-plan.ts';
+import {
+  draftAccounting,
+  finishAccounting,
+  type AccountingPlan,
+  type Ledgers,
+  type Mutable,
+  type TargetUpdate,
+} from './accounting-plan.ts';
+import type { AccountingLedger } from './accounting-ledger.ts';
+import { adoptAnnotationLedgers } from './accounting-seed.ts';
+import { reportCycle, type CycleReport } from './accounting-report.ts';
+import type { PricedNode } from './ledger-describe.ts';
 import type { AnnotationWriter, WriteTarget } from './annotation-writer.ts';
 import { UnpricedNodes } from './unpriced-nodes.ts';
 import { isGpuNode, nodeFacts, podFacts, priceOf, workloadOf, workloadRecordOf } from './node-facts.ts';
@@ -49,24 +59,6 @@ export interface Measurement {
   readonly unknown: ReadonlyMap<string, string>;
 }
 
-export interface HourlyRates {
-  get(key: string): Nanos | undefined;
-}
-
-export interface CycleReport {
-  readonly atSeconds: number;
-  readonly pods: number;
-  readonly nodes: number;
-  readonly unpricedNodes: readonly { name: string; reason: string }[];
-  readonly measurement: MeasurementStatus;
-  readonly writesQueued: number;
-  /** Current hourly cost by workload key (Kind/namespace/name), for estimated savings. */
-  readonly workloadCostPerHour: HourlyRates;
-  /** Current hourly cost by pod uid (GPU pods). */
-  readonly podCostPerHour: HourlyRates;
-  readonly durationMs: number;
-}
-
 export interface AccountantDeps {
   readonly cache: ClusterCache;
   readonly pricing: PricingSource;
@@ -78,6 +70,28 @@ export interface AccountantDeps {
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly options: AccountingOptions;
+  /** The durable ledger: where accrual resumes, and where each cycle's rows go. */
+  readonly ledger: AccountingLedger;
+}
+
+/** One cycle's facts (gatherFacts): GPU nodes priced, by name too, and the pods on them with their cache keys. */
+interface CycleFacts {
+  readonly pricing: PricingProvider;
+  readonly nodes: NodeFacts[];
+  readonly unpriced: { name: string; reason: string }[];
+  readonly priced: Map<string, PricedNode>;
+  readonly pods: MutablePodFacts[];
+  readonly keys: string[];
+  readonly live: boolean[];
+}
+
+export type { CycleReport, HourlyRates } from './accounting-report.ts';
+
+interface CycleSpan {
+  readonly startedMs: number;
+  readonly startSeconds: number;
+  readonly endSeconds: number;
+  readonly lookBackSeconds: number;
 }
 
 /** Pod facts kept by the accountant (factsOf), which take each cycle's utilization once it is measured. */
@@ -138,105 +152,176 @@ export class Accountant {
     return this.lastMeasurement;
   }
 
-  /** Forgets in-memory progress: the next cycle resumes from the annotations (after a leader change). */
+  /** The cumulative ledgers in memory, read-only: what the annotations display (and the tests compare). */
+  get cumulative(): Ledgers {
+    return this.ledgers;
+  }
+
+  /** Forgets in-memory progress: the next cycle resumes from the durable ledger (after a leader change). */
   reset(): void {
     this.lastCycleEndSeconds = undefined;
     for (const map of Object.values(this.ledgers)) map.clear();
+    this.deps.ledger.reset();
   }
 
   async runCycle(): Promise<CycleReport> {
-    const { cache, clock, metrics, options, log } = this.deps;
-    const startedMs = clock.now();
-    const nowSeconds = Math.floor(startedMs / 1000);
-    const intervalSeconds = Math.max(1, Math.round(options.intervalMs / 1000));
-    const cycleStartSeconds = Math.min(nowSeconds, this.lastCycleEndSeconds ?? nowSeconds - intervalSeconds);
-
+    const { clock } = this.deps;
+    const span = this.cycleSpan();
     // The preferred signal is asked for first, so that Prometheus computes its answer while the facts are
     // gathered; one turn of the event loop sends the request before the synchronous work below. Its latency
     // metric and --prometheus-timeout therefore include that work (tens of milliseconds for 10,000 pods).
-    // Utilization looks back at least two scrape intervals: a window shorter than the spacing of the samples
-    // would hold none half of the time, and every such cycle would read as unknown.
-    const measureWindowSeconds = Math.max(
-      1,
-      nowSeconds - cycleStartSeconds,
-      Math.ceil((2 * options.scrapeIntervalMs) / 1000),
-    );
-    const preferred = querySignal(this.deps, 0, nowSeconds, measureWindowSeconds);
+    const preferred = querySignal(this.deps, 0, span.endSeconds, span.lookBackSeconds);
     await new Promise<void>((resolve) => setImmediate(resolve));
 
     // 1-2. Facts: GPU nodes, priced; pods on them, with their workloads.
+    const facts = this.gatherFacts();
+    // Ledgers: the durable ledger's after a start or a leader change (it throws when unreadable: resuming
+    // from anything else could count twice), else in memory; annotations only where the ledger allows.
+    await this.deps.ledger.ready(this.ledgers, facts.pricing.currency);
+    adoptAnnotationLedgers({
+      ...this.deps,
+      ledgers: this.ledgers,
+      pods: facts.pods,
+      keys: facts.keys,
+      currency: facts.pricing.currency,
+      cycleStartSeconds: span.startSeconds,
+      nowSeconds: span.endSeconds,
+    });
+    const factsAtMs = clock.now();
+
+    // 3. The money, planned while Prometheus may still be answering: it does not depend on utilization.
+    const draft = draftAccounting({
+      nowSeconds: span.endSeconds,
+      cycleStartSeconds: span.startSeconds,
+      currency: facts.pricing.currency,
+      nodes: facts.nodes,
+      pods: facts.pods,
+      ledgers: this.ledgers,
+    });
+    const draftedAtMs = clock.now();
+    const measurement = await this.measure(facts, span, preferred);
+
+    // Then what utilization decides: idle GPU-seconds and the displayed utilization; the metrics, the
+    // ledger's rows (written off this path) and the ledgers in memory.
+    const measuredAtMs = clock.now();
+    const plan = finishAccounting(draft);
+    this.recorder.record(plan, facts.pricing.currency);
+    this.deps.ledger.record({
+      cycleStartSeconds: span.startSeconds,
+      nowSeconds: span.endSeconds,
+      catalogDate: facts.pricing.catalogDate,
+      currency: facts.pricing.currency,
+      pods: facts.pods,
+      plan,
+      nodes: facts.priced,
+    });
+    this.keep(plan);
+
+    // 4. Annotations.
+    const plannedAtMs = clock.now();
+    const writes = this.offerAll(plan, facts);
+
+    this.lastCycleEndSeconds = span.endSeconds;
+    for (const [uid, t] of this.tombstones) if ((t.endedAtSeconds ?? 0) <= span.endSeconds) this.tombstones.delete(uid);
+    await this.unpricedNodes.update(facts.unpriced);
+    const phasesMs = {
+      facts: factsAtMs - span.startedMs,
+      draft: draftedAtMs - factsAtMs,
+      measure: measuredAtMs - draftedAtMs,
+      plan: plannedAtMs - measuredAtMs,
+      annotate: clock.now() - plannedAtMs,
+    };
+    this.lastReport = reportCycle(this.deps, {
+      ...span,
+      facts,
+      measurement: measurement.status,
+      writes,
+      plan,
+      phasesMs,
+    });
+    return this.lastReport;
+  }
+
+  /**
+   * The cycle's span [start, end) in epoch seconds (from the last cycle's end, else one interval back) and how
+   * far utilization looks back: at least two scrape intervals, since a window shorter than the spacing of the
+   * samples would hold none half of the time, and every such cycle would read as unknown.
+   */
+  private cycleSpan(): CycleSpan {
+    const { clock, options } = this.deps;
+    const startedMs = clock.now();
+    const endSeconds = Math.floor(startedMs / 1000);
+    const intervalSeconds = Math.max(1, Math.round(options.intervalMs / 1000));
+    const startSeconds = Math.min(endSeconds, this.lastCycleEndSeconds ?? endSeconds - intervalSeconds);
+    const scrapeSeconds = Math.ceil((2 * options.scrapeIntervalMs) / 1000);
+    const lookBackSeconds = Math.max(1, endSeconds - startSeconds, scrapeSeconds);
+    return { startedMs, startSeconds, endSeconds, lookBackSeconds };
+  }
+
+  /** The GPU nodes, priced, and the pods on them (and pods deleted since the last cycle), with their keys. */
+  private gatherFacts(): CycleFacts {
+    const { cache } = this.deps;
     const pricing = this.deps.pricing.current();
-    const nodes: NodeFacts[] = [];
-    const unpriced: { name: string; reason: string }[] = [];
-    const gpuNodes = new Map<string, ReturnType<typeof cache.nodes.store.get>>();
+    const facts: CycleFacts = { pricing, nodes: [], unpriced: [], priced: new Map(), pods: [], keys: [], live: [] };
     for (const node of cache.nodes.store.values()) {
       if (!isGpuNode(node)) continue;
-      const { price, facts } = this.pricedNode(node, pricing);
-      if (!price.priced) unpriced.push({ name: node.name, reason: price.reason });
-      nodes.push(facts);
-      gpuNodes.set(node.name, node);
+      const priced = this.pricedNode(node, pricing);
+      if (!priced.price.priced) facts.unpriced.push({ name: node.name, reason: priced.price.reason });
+      facts.nodes.push(priced.facts);
+      facts.priced.set(node.name, { record: node, price: priced.price, facts: priced.facts });
     }
     // Pods with their cache keys ("namespace/name"), built once: measuring, seeding and annotating all join
     // on the key, and a fleet has 10,000 pods a cycle. Tombstones are pods deleted since the last cycle.
-    const pods: MutablePodFacts[] = [];
-    const keys: string[] = [];
-    const live: boolean[] = [];
     const add = (key: string, record: PodRecord, isLive: boolean) => {
-      const node = gpuNodes.get(record.nodeName);
-      if (!node) return;
-      const facts = this.factsOf(record, node);
-      if (!facts) return;
-      pods.push(facts);
-      keys.push(key);
-      live.push(isLive);
+      const node = facts.priced.get(record.nodeName)?.record;
+      const pod = node ? this.factsOf(record, node) : undefined;
+      if (!pod) return;
+      facts.pods.push(pod);
+      facts.keys.push(key);
+      facts.live.push(isLive);
     };
     for (const [key, record] of cache.pods.store) add(key, record, true);
     for (const t of this.tombstones.values()) {
       const key = `${t.namespace}/${t.name}`;
       if (!cache.pods.store.has(key)) add(key, t, false);
     }
+    return facts;
+  }
 
-    // Ledgers: in memory when we have them, else from the annotations in the cache.
-    this.seedLedgers(pods, keys, cycleStartSeconds);
-    const factsAtMs = clock.now();
-
-    // 3. The money, planned while Prometheus may still be answering: it does not depend on utilization.
-    const draft = draftAccounting({
-      nowSeconds,
-      cycleStartSeconds,
-      currency: pricing.currency,
-      nodes,
-      pods,
-      ledgers: this.ledgers,
-    });
-    const draftedAtMs = clock.now();
+  /** Waits for the utilization and sets it on the GPU pods' facts (the accountant's own, so in place). */
+  private async measure(facts: CycleFacts, window: CycleSpan, preferred: ReturnType<typeof querySignal>) {
+    const { pods, keys } = facts;
     const gpuKeys = keys.filter((_, i) => (pods[i]?.gpuUnits ?? 0) > 0);
-    const measurement = await measurePods(this.deps, gpuKeys, nowSeconds, measureWindowSeconds, preferred);
+    const measurement = await measurePods(this.deps, gpuKeys, window.endSeconds, window.lookBackSeconds, preferred);
     this.lastMeasurement = {
       available: measurement.status.available,
       reason: measurement.status.reason,
-      windowStartMs: cycleStartSeconds * 1000,
-      windowEndMs: nowSeconds * 1000,
+      windowStartMs: window.startSeconds * 1000,
+      windowEndMs: window.endSeconds * 1000,
       pods: measurement.pods,
       unknown: measurement.unknown,
     };
-    // The facts are the accountant's own (factsOf), so utilization joins them in place rather than in copies.
     pods.forEach((p, i) => {
       const u = p.gpuUnits > 0 ? measurement.pods.get(keys[i] ?? '') : undefined;
       if (u) p.utilization = { mean: u.mean, idleRatio: u.idleRatio } satisfies GpuUtilization;
     });
+    return measurement;
+  }
 
-    // Then what utilization decides: idle GPU-seconds and the displayed utilization.
-    const measuredAtMs = clock.now();
-    const plan = finishAccounting(draft);
-    this.recorder.record(plan, pricing.currency);
+  /** The plan's ledgers are the accountant's from now on, offered to the annotation writer or not. */
+  private keep(plan: AccountingPlan): void {
+    for (const [uid, u] of plan.pods) this.ledgers.pods.set(uid, u.ledger);
+    for (const [key, u] of plan.workloads) this.ledgers.workloads.set(key, u.ledger);
+    for (const [namespace, u] of plan.namespaces) this.ledgers.namespaces.set(namespace, u.ledger);
+  }
 
-    // 4. Annotations.
-    const plannedAtMs = clock.now();
+  /** Offers the annotations of live GPU pods, cached workloads and namespaces; returns the writes scheduled. */
+  private offerAll(plan: AccountingPlan, facts: CycleFacts): number {
+    const { cache } = this.deps;
     let writes = 0;
-    for (let i = 0; i < pods.length; i++) {
-      const pod = pods[i] as PodFacts;
-      const u = live[i] ? plan.pods.get(pod.uid) : undefined;
+    for (let i = 0; i < facts.pods.length; i++) {
+      const pod = facts.pods[i] as PodFacts;
+      const u = facts.live[i] && pod.gpuUnits > 0 ? plan.pods.get(pod.uid) : undefined;
       if (u)
         writes += this.offer({ kind: 'Pod', namespace: pod.namespace, name: pod.name, uid: pod.uid, id: pod.uid }, u);
     }
@@ -249,91 +334,7 @@ export class Accountant {
       if (cache.namespaces.store.has(namespace))
         writes += this.offer({ kind: 'Namespace', namespace: '', name: namespace, uid: '', id: namespace }, u);
     }
-
-    this.lastCycleEndSeconds = nowSeconds;
-    for (const [uid, t] of this.tombstones) if ((t.endedAtSeconds ?? 0) <= nowSeconds) this.tombstones.delete(uid);
-    await this.unpricedNodes.update(unpriced);
-    metrics.lastCycle.set(nowSeconds);
-    const report: CycleReport = {
-      atSeconds: nowSeconds,
-      pods: pods.length,
-      nodes: nodes.length,
-      unpricedNodes: unpriced,
-      measurement: measurement.status,
-      writesQueued: writes,
-      durationMs: clock.now() - startedMs,
-      workloadCostPerHour: rates(plan.workloads),
-      podCostPerHour: rates(plan.pods),
-    };
-    metrics.cycleDuration.observe(report.durationMs / 1000);
-    this.lastReport = report;
-    log.info(
-      {
-        at: report.atSeconds,
-        pods: report.pods,
-        nodes: report.nodes,
-        unpriced: unpriced.length,
-        measured: report.measurement.measuredPods,
-        unknown: report.measurement.unknownPods,
-        writesQueued: writes,
-        durationMs: report.durationMs,
-        // Where the time went: cache to facts and ledgers, then the money (both while Prometheus computes), the
-        // rest of the wait for Prometheus with parsing its answer, utilization's part of the plan with the
-        // metrics, the annotation offers.
-        phasesMs: {
-          facts: factsAtMs - startedMs,
-          draft: draftedAtMs - factsAtMs,
-          measure: measuredAtMs - draftedAtMs,
-          plan: plannedAtMs - measuredAtMs,
-          annotate: report.durationMs - (plannedAtMs - startedMs),
-        },
-      },
-      'accounting cycle done',
-    );
-    if (unpriced.length > 0)
-      log.warn(
-        { unpriced: unpriced.slice(0, 10) },
-        'GPU nodes without a price: their pods have no cost until a price is configured',
-      );
-    return report;
-  }
-
-  /**
-   * Adopts the ledgers in the annotations where they are ahead of memory: after a start or a leader change
-   * (memory is empty) and for objects new to this replica. A ledger already at the cycle's start was written
-   * by this replica last cycle, and no other replica writes while it holds the lease, so the annotations are
-   * not read again for it.
-   */
-  private seedLedgers(pods: readonly PodFacts[], keys: readonly string[], cycleStartSeconds: number): void {
-    const { cache } = this.deps;
-    const behind = (map: Map<string, Ledger>, id: string) => (map.get(id)?.accountedUntil ?? -1) < cycleStartSeconds;
-    const adopt = (map: Map<string, Ledger>, id: string, fromAnnotations: Ledger | undefined) => {
-      const mine = map.get(id);
-      if (fromAnnotations && (!mine || fromAnnotations.accountedUntil > mine.accountedUntil))
-        map.set(id, fromAnnotations);
-    };
-    const { pods: podLedgers, workloads, namespaces } = this.ledgers;
-    const seen = new Set<string>();
-    const seenNamespaces = new Set<string>();
-    for (let i = 0; i < pods.length; i++) {
-      const pod = pods[i] as PodFacts;
-      if (behind(podLedgers, pod.uid)) adopt(podLedgers, pod.uid, cache.pods.store.get(keys[i] ?? '')?.ledger);
-      const key = workloadKey(pod.workload);
-      if (!seen.has(key)) {
-        seen.add(key);
-        if (behind(workloads, key))
-          adopt(
-            workloads,
-            key,
-            this.workloadRecord(pod.workload.kind, `${pod.namespace}/${pod.workload.name}`)?.ledger,
-          );
-      }
-      if (!seenNamespaces.has(pod.namespace)) {
-        seenNamespaces.add(pod.namespace);
-        if (behind(namespaces, pod.namespace))
-          adopt(namespaces, pod.namespace, cache.namespaces.store.get(pod.namespace)?.ledger);
-      }
-    }
+    return writes;
   }
 
   /** A node's price and facts, reused while its projection and the pricing (a new object on reload) are. */
@@ -369,23 +370,11 @@ export class Accountant {
     return workloadRecordOf(this.deps.cache, kind, key);
   }
 
-  private ledgerMap(target: WriteTarget): Map<string, Ledger> {
-    if (target.kind === 'Pod') return this.ledgers.pods;
-    if (target.kind === 'Namespace') return this.ledgers.namespaces;
-    return this.ledgers.workloads;
-  }
-
   private offer(target: WriteTarget, update: TargetUpdate): number {
-    this.ledgerMap(target).set(target.id, update.ledger);
     return this.deps.writer.offer(target, displayKey(update.ledger, update.display), () =>
       renderAnnotations(update.ledger, update.display),
     )
       ? 1
       : 0;
   }
-}
-
-/** The current hourly rates of a plan's targets, read through the plan rather than copied out of it. */
-function rates(updates: ReadonlyMap<string, TargetUpdate>): HourlyRates {
-  return { get: (key) => updates.get(key)?.display.costPerHour };
 }

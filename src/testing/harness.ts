@@ -18,7 +18,10 @@ import { createPricingProvider } from '../pricing/provider.ts';
 import type { CustomPricing } from '../pricing/custom-pricing.ts';
 import { SpotAdmission } from '../reconcilers/spot-admission.ts';
 import { buildOperator } from '../operator.ts';
+import type { ObjectSink } from '../ledger/sink.ts';
+import { LedgerStore } from '../ledger/store.ts';
 import type { FakeKube } from './fake-kube.ts';
+import { MemorySink } from './memory-sink.ts';
 
 const log = pino({ level: 'silent' });
 
@@ -119,6 +122,14 @@ export async function startSpotAdmission(
   };
 }
 
+/** The ledger an operator of the harness writes: by default a new one in memory, so every start is a first. */
+export interface HarnessLedger {
+  readonly sink?: ObjectSink;
+  readonly clusterId?: string;
+  readonly windowMs?: number;
+  readonly intervalMs?: number;
+}
+
 export async function startOperator(
   api: FakeKube,
   clock: FakeClock,
@@ -126,8 +137,10 @@ export async function startOperator(
   labelKeys: readonly string[] = ['team'],
   defaultMode: 'Audit' | 'Enforce' = 'Audit',
   custom?: CustomPricing,
+  ledgerOptions: HarnessLedger = {},
 ) {
   const metrics = createMetrics(labelKeys, 100);
+  const store = new LedgerStore(ledgerOptions.sink ?? new MemorySink());
   const fixed = createPricingProvider(custom);
   const pricing: PricingSource = { current: () => fixed, refresh: () => Promise.resolve(undefined) };
   // The same graph src/main.ts builds; the tests drive the cycles themselves rather than start the manager.
@@ -138,9 +151,10 @@ export async function startOperator(
     clock,
     log,
     metrics,
+    ledger: { store, clusterId: ledgerOptions.clusterId ?? 'test-cluster' },
     options: {
       labelKeys,
-      intervalMs: 60_000,
+      intervalMs: ledgerOptions.intervalMs ?? 60_000,
       idleThreshold: 0.05,
       minCoverage: 0.6,
       scrapeIntervalMs: 15_000,
@@ -149,9 +163,10 @@ export async function startOperator(
       writeBurst: 100,
       namespace: 'aicost-system',
       defaultMode,
+      ledgerWindowMs: ledgerOptions.windowMs ?? 3_600_000,
     },
   });
-  const { cache, policies, spotDenials, accountant, policyController, writer, writeQueue: queue } = operator;
+  const { cache, policies, spotDenials, accountant, policyController, writer, writeQueue: queue, ledger } = operator;
   await policies.start();
   await cache.start();
   await spotDenials.start();
@@ -160,13 +175,18 @@ export async function startOperator(
     accountant,
     policyController,
     metrics,
+    ledger,
+    store,
     /** One accounting cycle, then the policy cycle, then let the writers finish. */
     async cycle() {
       await accountant.runCycle();
+      await ledger.flush();
       await policyController.runCycle();
       await clock.advance(1000);
     },
+    /** Stops the caches and queues, as a process exits; `kill` is left to the sink (MemorySink.kill). */
     async stop() {
+      await ledger.flush();
       queue.shutdown();
       cache.stop();
       policies.stop();

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { jobRow } from '../testing/ledger-rows.ts';
+import { LedgerAccrual, type Observation, type RowDescriptor } from './accrual.ts';
+import { ZERO, type Cumulative } from './cumulative.ts';
+
+const HOUR = 3600;
+const T = Date.UTC(2026, 10, 1, 13) / 1000; // a window start
+const describe_: RowDescriptor = (({ clusterId: _c, windowStartMs: _s, windowEndMs: _e, imported: _i, ...rest }) => {
+  const {
+    cost: _1,
+    gpuHours: _2,
+    idleGpuHours: _3,
+    idleGpuCost: _4,
+    spotSavings: _5,
+    onDemandEquivalent: _6,
+    utilization: _7,
+    ...d
+  } = rest;
+  return d;
+})(jobRow());
+
+const at = (until: number, cost: bigint, gpuHours = 0n): Cumulative => ({
+  ...ZERO,
+  cost,
+  gpuHours,
+  accountedUntil: until,
+});
+const obs = (until: number, cost: bigint, podCount = 1): Observation => ({
+  id: 'Job/ml/train',
+  cumulative: at(until, cost),
+  describe: { ...describe_, podCount },
+});
+
+describe('ledger accrual', () => {
+  it('splits the cycle over a boundary pro rata, finishes the window, and opens the next at the split', () => {
+    const accrual = new LedgerAccrual('prod-1', HOUR);
+    // A new target: its first cumulative (catch-up included) lands in the cycle's window.
+    let out = accrual.observe(T + HOUR - 120, T + HOUR - 60, [obs(T + HOUR - 60, 5_000n)]);
+    expect(out.finished).toEqual([]);
+    expect(out.current.rows.map((r) => [r.windowStartMs / 1000 - T, r.cost])).toEqual([[0, 5_000n]]);
+    // [T+3540, T+3610): 60 s before the boundary, 10 s after; 700 accrued: 600 before, 100 after.
+    out = accrual.observe(T + HOUR - 60, T + HOUR + 10, [obs(T + HOUR + 10, 5_701n, 3)]);
+    expect(
+      out.finished.map(({ window }) => window.rows.map((r) => [r.cost, r.podCount, r.windowEndMs / 1000 - T])),
+    ).toEqual([
+      [[5_600n, 3, HOUR]], // floor(701 × 60 / 70) = 600, plus the 5,000 before it
+    ]);
+    expect(out.finished[0]?.snapshot).toMatchObject({ throughMs: (T + HOUR) * 1000 });
+    expect(out.finished[0]?.snapshot.targets.get('Job/ml/train')).toMatchObject({
+      cost: 5_600n,
+      accountedUntil: T + HOUR,
+    });
+    expect(out.current.rows.map((r) => [r.windowStartMs / 1000 - T, r.cost, r.podCount])).toEqual([[HOUR, 101n, 3]]);
+    expect(out.current.targets[0]).toMatchObject({ opening: { cost: 5_600n }, closing: { cost: 5_701n } });
+    // Writing the window again after a restart from these cumulatives gives the same rows: closing − opening.
+    const again = new LedgerAccrual('prod-1', HOUR);
+    again.seed(
+      T + HOUR,
+      new Map([
+        [
+          'Job/ml/train',
+          { opening: at(T + HOUR, 5_600n), closing: at(T + HOUR + 10, 5_701n), row: out.current.rows[0] },
+        ],
+      ]),
+    );
+    const resumed = again.observe(T + HOUR + 10, T + HOUR + 70, [obs(T + HOUR + 70, 5_801n)]);
+    expect(resumed.current.rows.map((r) => [r.cost, r.podCount])).toEqual([[201n, 3]]);
+  });
+
+  it('spreads a catch-up over the windows it crosses, never into a closed one', () => {
+    const accrual = new LedgerAccrual('prod-1', HOUR);
+    accrual.seed(T, new Map([['Job/ml/train', { opening: at(T - HOUR, 0n), closing: at(T - 30, 1_000n) }]]));
+    // Down from T-30 (in a closed window) to T+2h+30: the span is taken from T, the open window's start, and
+    // its 7,230 s accrue 1 a second.
+    const out = accrual.observe(T + 2 * HOUR - 30, T + 2 * HOUR + 30, [obs(T + 2 * HOUR + 30, 1_000n + 7_230n)]);
+    expect(out.finished.map(({ window }) => window.rows.map((r) => r.cost))).toEqual([[1_000n + 3_600n], [3_600n]]);
+    expect(out.current.rows.map((r) => r.cost)).toEqual([30n]);
+  });
+
+  it('flags the row of an imported opening balance, in its first window only', () => {
+    const accrual = new LedgerAccrual('prod-1', HOUR);
+    accrual.importOpening('Job/ml/train', at(T + HOUR - 100, 9_000n));
+    let out = accrual.observe(T + HOUR - 60, T + HOUR - 0, [obs(T + HOUR, 9_100n)]);
+    expect(out.finished.map(({ window }) => window.rows.map((r) => [r.cost, r.imported]))).toEqual([[[9_100n, true]]]);
+    out = accrual.observe(T + HOUR, T + HOUR + 60, [obs(T + HOUR + 60, 9_160n)]);
+    expect(out.current.rows.map((r) => [r.cost, r.imported])).toEqual([[60n, false]]);
+  });
+});

@@ -1,0 +1,223 @@
+/**
+ * The ledger's rows from the accountant's cumulatives, window by window (issue #15). Each cycle hands in every
+ * target's closing cumulative (a workload, a bare pod, a node's idle capacity); a window's row is
+ * closing − opening, where the opening is the target's cumulative at the window's start. A cycle that
+ * straddles a window boundary is split pro rata by seconds (cumulativeAt); a window that ends is finished
+ * (its final rows, and every target's cumulative at its end for the state snapshot).
+ *
+ * Nothing here adds a cycle's delta to a stored sum: a window's rows are always recomputed from two
+ * cumulatives, so writing them again (after a retry, a restart or a leader change) replaces and never adds.
+ * Windows before the open one are closed: a span that reaches back before it (a restart after a long
+ * outage, a workload back after a pause) is split from the open window's start.
+ */
+import { cumulativeAt, windowFigures, ZERO, type Cumulative } from './cumulative.ts';
+import type { LedgerRow } from './row.ts';
+import { windowStartOf } from './window-split.ts';
+
+/** A row's fields besides its cluster, window, figures and import flag. */
+export type RowDescriptor = Omit<
+  LedgerRow,
+  | 'clusterId'
+  | 'windowStartMs'
+  | 'windowEndMs'
+  | 'cost'
+  | 'gpuHours'
+  | 'idleGpuHours'
+  | 'idleGpuCost'
+  | 'spotSavings'
+  | 'onDemandEquivalent'
+  | 'utilization'
+  | 'imported'
+>;
+
+/** A target as one cycle saw it: its id ("Job/ns/name", "Pod/<uid>", "Node/<name>"), cumulative and row fields. */
+export interface Observation {
+  readonly id: string;
+  readonly cumulative: Cumulative;
+  readonly describe: RowDescriptor;
+}
+
+/** A target's two cumulatives in one window, kept in the window's file so that a restart can resume. */
+export interface StoredTarget {
+  readonly id: string;
+  readonly opening: Cumulative;
+  readonly closing: Cumulative;
+  readonly imported: boolean;
+}
+
+export interface WindowOutput {
+  readonly windowStartMs: number;
+  readonly rows: LedgerRow[];
+  readonly targets: StoredTarget[];
+}
+
+/** Every target's cumulative at the end of a window (the state snapshot). */
+export interface Snapshot {
+  readonly throughMs: number;
+  readonly targets: ReadonlyMap<string, Cumulative>;
+}
+
+export interface AccrualOutput {
+  /** Windows that ended, oldest first, each with the snapshot to write after it. */
+  readonly finished: readonly { readonly window: WindowOutput; readonly snapshot: Snapshot }[];
+  /** The open window so far. */
+  readonly current: WindowOutput;
+}
+
+/** What a restart resumes from (durable.ts reads it). */
+export interface SeedTarget {
+  readonly opening: Cumulative;
+  readonly closing: Cumulative;
+  /** The open window's row, when it has one. */
+  readonly row?: LedgerRow | undefined;
+}
+
+interface TargetState {
+  describe: RowDescriptor | undefined;
+  opening: Cumulative;
+  closing: Cumulative;
+  /** Has a row in the open window. */
+  seen: boolean;
+  imported: boolean;
+}
+
+interface Span {
+  readonly from: Cumulative;
+  readonly obs: Observation;
+}
+
+/** Bare pods and nodes not seen for this long leave the state (a pod's uid never comes back). */
+const FORGET_AFTER_SECONDS = 86_400;
+
+export class LedgerAccrual {
+  private openStart: number | undefined;
+  private readonly targets = new Map<string, TargetState>();
+  private readonly clusterId: string;
+  private readonly windowSeconds: number;
+
+  constructor(clusterId: string, windowSeconds: number) {
+    this.clusterId = clusterId;
+    this.windowSeconds = windowSeconds;
+  }
+
+  /** Resumes from the durable ledger: the open window's start and each target's cumulatives. */
+  seed(openWindowStartSeconds: number | undefined, targets: ReadonlyMap<string, SeedTarget>): void {
+    this.openStart =
+      openWindowStartSeconds === undefined ? undefined : windowStartOf(openWindowStartSeconds, this.windowSeconds);
+    this.targets.clear();
+    for (const [id, t] of targets) {
+      const { row } = t;
+      this.targets.set(id, {
+        describe: row,
+        opening: t.opening,
+        closing: t.closing,
+        seen: row !== undefined,
+        imported: row?.imported ?? false,
+      });
+    }
+  }
+
+  closing(id: string): Cumulative | undefined {
+    return this.targets.get(id)?.closing;
+  }
+
+  /** The target's last row fields (for a workload gone from the cache). */
+  described(id: string): RowDescriptor | undefined {
+    return this.targets.get(id)?.describe;
+  }
+
+  /** An opening balance imported from annotations: its window's row holds all of it, flagged imported. */
+  importOpening(id: string, balance: Cumulative): void {
+    this.targets.set(id, { describe: undefined, opening: ZERO, closing: balance, seen: false, imported: true });
+  }
+
+  /** One cycle [cycleStart, now): every observed target's new cumulative. */
+  observe(cycleStartSeconds: number, nowSeconds: number, observations: readonly Observation[]): AccrualOutput {
+    const openStart = this.openStart ?? windowStartOf(Math.min(cycleStartSeconds, nowSeconds), this.windowSeconds);
+    this.openStart = openStart;
+    const spans = new Map<string, Span>();
+    for (const obs of observations) {
+      let state = this.targets.get(obs.id);
+      if (!state) {
+        const startedAt = Math.max(openStart, Math.min(cycleStartSeconds, obs.cumulative.accountedUntil));
+        state = {
+          describe: undefined,
+          opening: ZERO,
+          closing: { ...ZERO, accountedUntil: startedAt },
+          seen: false,
+          imported: false,
+        };
+        this.targets.set(obs.id, state);
+      }
+      // Clamped into the open window: the windows before it are written and closed.
+      const t0 = Math.min(Math.max(state.closing.accountedUntil, openStart), obs.cumulative.accountedUntil);
+      spans.set(obs.id, { from: { ...state.closing, accountedUntil: t0 }, obs });
+    }
+    const finished: { window: WindowOutput; snapshot: Snapshot }[] = [];
+    while (this.openStart + this.windowSeconds <= nowSeconds) finished.push(this.finishWindow(spans));
+    for (const [id, { obs }] of spans) {
+      const state = this.targets.get(id);
+      if (!state) continue;
+      state.describe = merged(state, obs.describe);
+      state.closing = obs.cumulative;
+      if (obs.cumulative.accountedUntil > this.openStart) state.seen = true;
+    }
+    return { finished, current: this.output(this.openStart, (s) => s.closing) };
+  }
+
+  /** Ends the open window: every target's cumulative at its end is its final row and the next window's opening. */
+  private finishWindow(spans: ReadonlyMap<string, Span>): { window: WindowOutput; snapshot: Snapshot } {
+    const start = this.openStart ?? 0;
+    const end = start + this.windowSeconds;
+    const atEnd = new Map<string, Cumulative>();
+    for (const [id, state] of this.targets) {
+      const span = spans.get(id);
+      atEnd.set(id, span ? cumulativeAt(span.from, span.obs.cumulative, end) : state.closing);
+      if (span && span.from.accountedUntil < end) {
+        state.describe = merged(state, span.obs.describe);
+        state.seen = true;
+      }
+    }
+    const window = this.output(start, (_s, id) => atEnd.get(id) ?? ZERO);
+    for (const [id, state] of this.targets) {
+      const value = atEnd.get(id) ?? state.closing;
+      state.opening = value;
+      if (!spans.has(id)) state.closing = value;
+      state.seen = false;
+      state.imported = false;
+      const forgettable = id.startsWith('Pod/') || id.startsWith('Node/');
+      if (forgettable && !spans.has(id) && value.accountedUntil < end - FORGET_AFTER_SECONDS) this.targets.delete(id);
+    }
+    this.openStart = end;
+    const snapshot = new Map<string, Cumulative>();
+    for (const [id, state] of this.targets) snapshot.set(id, state.opening);
+    return { window, snapshot: { throughMs: end * 1000, targets: snapshot } };
+  }
+
+  /** The rows and stored cumulatives of a window, closing each seen target at `closingOf`. */
+  private output(startSeconds: number, closingOf: (s: TargetState, id: string) => Cumulative): WindowOutput {
+    const rows: LedgerRow[] = [];
+    const targets: StoredTarget[] = [];
+    const windowStartMs = startSeconds * 1000;
+    for (const [id, state] of this.targets) {
+      if (!state.seen || !state.describe) continue;
+      const closing = closingOf(state, id);
+      rows.push({
+        ...state.describe,
+        ...windowFigures(state.opening, closing),
+        clusterId: this.clusterId,
+        windowStartMs,
+        windowEndMs: windowStartMs + this.windowSeconds * 1000,
+        imported: state.imported,
+      });
+      targets.push({ id, opening: state.opening, closing, imported: state.imported });
+    }
+    return { windowStartMs, rows, targets };
+  }
+}
+
+/** The latest row fields, with the most pods the target had at once in the window. */
+function merged(state: TargetState, latest: RowDescriptor): RowDescriptor {
+  const before = state.seen ? (state.describe?.podCount ?? 0) : 0;
+  return before > latest.podCount ? { ...latest, podCount: before } : latest;
+}

@@ -1,0 +1,166 @@
+/**
+ * The writer's cumulatives on the sink, and reading them back on a start or a leader change.
+ *
+ * - Every window file and piece carries, in its Parquet key-value metadata under CUMULATIVE_KEY, the opening
+ *   and closing cumulative of each target with a row in it (about 200 bytes a target).
+ * - At each rollover the state snapshot (layout.ts stateKey) holds every target's cumulative at the end of the
+ *   window just written, so a start reads one file and the windows written after it, not the whole history.
+ *
+ * loadLedger resumes from the latest snapshot, then the window files after it, then the pieces of windows
+ * without a file: per target, the cumulative with the greatest accountedUntil wins. The open window is the
+ * latest one that has only a piece; older pieces (a rollover that never completed) are compacted as they are.
+ */
+import { cumulativeFromJson, cumulativeToJson, type Cumulative } from './cumulative.ts';
+import type { SeedTarget, Snapshot, StoredTarget } from './accrual.ts';
+import type { LedgerRow } from './row.ts';
+import type { LedgerStore, StoredWindow } from './store.ts';
+
+export const CUMULATIVE_KEY = 'aicost.ledger.cumulative';
+const STATE_FORMAT = 1;
+
+/** The metadata of a window file or piece with these targets. */
+export function storedTargetsMetadata(targets: readonly StoredTarget[]): Record<string, string> {
+  const entries = targets.map((t) => [
+    t.id,
+    cumulativeToJson(t.opening),
+    cumulativeToJson(t.closing),
+    t.imported ? 1 : 0,
+  ]);
+  return { [CUMULATIVE_KEY]: JSON.stringify({ v: STATE_FORMAT, targets: entries }) };
+}
+
+export function parseStoredTargets(metadata: Readonly<Record<string, string>>): StoredTarget[] {
+  const text = metadata[CUMULATIVE_KEY];
+  if (text === undefined) return [];
+  const parsed = JSON.parse(text) as { v?: unknown; targets?: unknown };
+  if (parsed.v !== STATE_FORMAT || !Array.isArray(parsed.targets))
+    throw new Error(`${CUMULATIVE_KEY} is not of format ${STATE_FORMAT}`);
+  return parsed.targets.map((entry: unknown) => {
+    if (!Array.isArray(entry) || typeof entry[0] !== 'string') throw new Error(`${CUMULATIVE_KEY} has a bad entry`);
+    return {
+      id: entry[0],
+      opening: cumulativeFromJson(entry[1]),
+      closing: cumulativeFromJson(entry[2]),
+      imported: entry[3] === 1,
+    };
+  });
+}
+
+export function snapshotJson(clusterId: string, snapshot: Snapshot): string {
+  const targets: Record<string, unknown> = {};
+  for (const [id, c] of snapshot.targets) targets[id] = cumulativeToJson(c);
+  return JSON.stringify({ format: STATE_FORMAT, clusterId, throughMs: snapshot.throughMs, targets });
+}
+
+export function parseSnapshot(text: string): Snapshot {
+  const parsed = JSON.parse(text) as { format?: unknown; throughMs?: unknown; targets?: unknown };
+  if (parsed.format !== STATE_FORMAT) throw new Error(`the state snapshot is not of format ${STATE_FORMAT}`);
+  if (typeof parsed.throughMs !== 'number' || !Number.isSafeInteger(parsed.throughMs))
+    throw new Error('the state snapshot has no throughMs');
+  if (typeof parsed.targets !== 'object' || parsed.targets === null)
+    throw new Error('the state snapshot has no targets');
+  const targets = new Map<string, Cumulative>();
+  for (const [id, json] of Object.entries(parsed.targets)) targets.set(id, cumulativeFromJson(json));
+  return { throughMs: parsed.throughMs, targets };
+}
+
+export interface LoadedLedger {
+  /** Nothing at all for this cluster: a first start (annotations may be imported once). */
+  readonly empty: boolean;
+  readonly openWindowStartSeconds: number | undefined;
+  readonly targets: ReadonlyMap<string, SeedTarget>;
+  /** Windows left as pieces under a later window's piece: to be written as files, as they are. */
+  readonly compactLater: readonly { readonly windowStartMs: number; readonly rows: LedgerRow[] }[];
+}
+
+/** Reads what a restart resumes from (see the file comment). `nowMs` bounds the listing of date partitions. */
+export async function loadLedger(
+  store: LedgerStore,
+  clusterId: string,
+  windowSeconds: number,
+  nowMs: number,
+): Promise<LoadedLedger> {
+  const stateText = await store.readState(clusterId);
+  const snapshot = stateText === undefined ? undefined : parseSnapshot(stateText);
+  const listed = snapshot
+    ? await store.windowsFrom(clusterId, snapshot.throughMs, Math.max(nowMs, snapshot.throughMs) + 1)
+    : await store.windows(clusterId);
+  const best = new Map<string, Cumulative>(snapshot?.targets);
+  const take = (id: string, c: Cumulative) => {
+    const known = best.get(id);
+    if (!known || c.accountedUntil > known.accountedUntil) best.set(id, c);
+  };
+  const files = listed.filter((w) => w.pieceId === undefined);
+  const compacted = new Set(files.map((w) => w.windowStartMs));
+  let openStartMs = snapshot?.throughMs;
+  for (const file of files) {
+    const metadata = await store.readMetadata(file.key);
+    for (const t of parseStoredTargets(metadata ?? {})) take(t.id, t.closing);
+  }
+  const pieces = listed.filter((w) => w.pieceId !== undefined && !compacted.has(w.windowStartMs));
+  const openPieces = latestWindowPieces(pieces);
+  const compactLater: { windowStartMs: number; rows: LedgerRow[] }[] = [];
+  for (const piece of pieces.filter((p) => !openPieces.includes(p))) {
+    const read = await store.readFile(piece.key);
+    if (!read) continue;
+    for (const t of parseStoredTargets(read.metadata)) take(t.id, t.closing);
+    compactLater.push({ windowStartMs: piece.windowStartMs, rows: read.rows });
+  }
+  const openings = new Map<string, Cumulative>();
+  const rows = new Map<string, LedgerRow>();
+  for (const piece of openPieces) {
+    openStartMs = piece.windowStartMs;
+    const read = await store.readFile(piece.key);
+    if (!read) continue;
+    const byId = new Map(read.rows.map((r) => [targetIdOfRow(r), r]));
+    for (const t of parseStoredTargets(read.metadata)) {
+      take(t.id, t.closing);
+      openings.set(t.id, t.opening);
+      const row = byId.get(t.id);
+      if (row) rows.set(t.id, row);
+    }
+  }
+  const lastFile = files.at(-1);
+  if (openPieces.length === 0 && lastFile)
+    openStartMs = Math.max(openStartMs ?? 0, lastFile.windowStartMs + windowSeconds * 1000);
+  const targets = new Map<string, SeedTarget>();
+  for (const [id, closing] of best)
+    targets.set(id, { opening: openings.get(id) ?? closing, closing, row: rows.get(id) });
+  return {
+    empty: snapshot === undefined && listed.length === 0,
+    openWindowStartSeconds: openStartMs === undefined ? undefined : openStartMs / 1000,
+    targets,
+    compactLater: mergeCompactions(compactLater),
+  };
+}
+
+/** The pieces of the latest window among them. */
+function latestWindowPieces(pieces: readonly StoredWindow[]): StoredWindow[] {
+  const latest = Math.max(...pieces.map((p) => p.windowStartMs));
+  return pieces.filter((p) => p.windowStartMs === latest);
+}
+
+/** Several pieces of one old window (writers with other ids): the rows of each target once, the latest. */
+function mergeCompactions(
+  items: readonly { windowStartMs: number; rows: LedgerRow[] }[],
+): { windowStartMs: number; rows: LedgerRow[] }[] {
+  const byWindow = new Map<number, Map<string, LedgerRow>>();
+  for (const { windowStartMs, rows } of items) {
+    let map = byWindow.get(windowStartMs);
+    if (!map) byWindow.set(windowStartMs, (map = new Map<string, LedgerRow>()));
+    for (const row of rows) map.set(row.workloadUid, row);
+  }
+  return [...byWindow].map(([windowStartMs, map]) => ({ windowStartMs, rows: [...map.values()] }));
+}
+
+/**
+ * The target a row belongs to: a workload by kind and name (its ledger outlives a re-created object's uid, as
+ * the accountant's does), a bare pod by uid, a node by name.
+ */
+export function targetIdOfRow(
+  row: Pick<LedgerRow, 'workloadKind' | 'namespace' | 'workloadName' | 'workloadUid'>,
+): string {
+  if (row.workloadKind === 'Node') return `Node/${row.workloadName}`;
+  if (row.workloadKind === 'Pod') return `Pod/${row.workloadUid}`;
+  return `${row.workloadKind}/${row.namespace}/${row.workloadName}`;
+}

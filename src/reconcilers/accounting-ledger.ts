@@ -1,0 +1,259 @@
+/**
+ * The accountant's side of the durable ledger (issue #15; docs/ledger.md):
+ * - on a start or a leader change it reads the ledger's cumulatives back (ledger/durable.ts) and seeds the
+ *   accountant's ledgers of workloads and bare pods with them: the ledger, not the annotations, is where
+ *   accrual resumes. Only on a first start with an empty ledger are opening balances imported, once, from
+ *   validated annotations, and their rows flagged imported;
+ * - each cycle it turns the plan into observations (one per workload, bare pod and GPU node), lets the
+ *   accrual compute the window rows, and queues them for the writer, off the cycle's critical path.
+ *
+ * Target ids: a Job, Deployment or StatefulSet by the accountant's workload key "Kind/namespace/name", a pod
+ * of no workload by "Pod/<uid>", a node's idle capacity by "Node/<name>".
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../controller/clock.ts';
+import type { ClusterCache } from '../controller/cluster-cache.ts';
+import type { Metrics } from '../controller/metrics.ts';
+import { attributeInterval } from '../cost/engine.ts';
+import type { Ledger } from '../cost/ledger.ts';
+import { divRoundHalfUp } from '../cost/money.ts';
+import { workloadKey } from '../cost/rollup.ts';
+import type { NodeCost, PodFacts } from '../cost/types.ts';
+import { LedgerAccrual, type Observation } from '../ledger/accrual.ts';
+import { fromLedger, nanoHours, toLedger, toSeconds, type Cumulative } from '../ledger/cumulative.ts';
+import { loadLedger } from '../ledger/durable.ts';
+import { LedgerWriter } from '../ledger/ledger-writer.ts';
+import type { LedgerStore } from '../ledger/store.ts';
+import { ofNoWorkload, type AccountingPlan, type Ledgers } from './accounting-plan.ts';
+import { describeNode, describeWorkload, type DescribeContext, type PricedNode } from './ledger-describe.ts';
+
+export interface AccountingLedgerDeps {
+  readonly store: LedgerStore;
+  readonly clusterId: string;
+  readonly windowSeconds: number;
+  readonly cache: ClusterCache;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+}
+
+/** What one cycle hands the ledger. */
+export interface LedgerCycle {
+  readonly cycleStartSeconds: number;
+  readonly nowSeconds: number;
+  readonly catalogDate: string;
+  readonly currency: string;
+  readonly pods: readonly PodFacts[];
+  readonly plan: AccountingPlan;
+  readonly nodes: ReadonlyMap<string, PricedNode>;
+}
+
+/** The piece id of the open window: one for every leader (see ledger-writer.ts). */
+const PIECE_ID = 'accountant';
+
+type MutableLedgers = { readonly [K in keyof Ledgers]: Map<string, Ledger> };
+
+export class AccountingLedger {
+  private readonly accrual: LedgerAccrual;
+  private readonly writer: LedgerWriter;
+  private loaded = false;
+  private importing = false;
+  /**
+   * Each node's idle GPU-seconds as the engine counts them (fractions of a second included): converted to
+   * nano-hours whole each cycle, as a workload's are, so that their rounding never adds up.
+   */
+  private readonly nodeIdleSeconds = new Map<string, number>();
+  private readonly deps: AccountingLedgerDeps;
+
+  constructor(deps: AccountingLedgerDeps) {
+    this.deps = deps;
+    this.accrual = new LedgerAccrual(deps.clusterId, deps.windowSeconds);
+    this.writer = new LedgerWriter({
+      store: deps.store,
+      clusterId: deps.clusterId,
+      pieceId: PIECE_ID,
+      log: deps.log,
+      onError: () => deps.metrics.ledgerWriteErrors.inc(),
+      onWindowWritten: (startSeconds) => deps.metrics.ledgerLastWindow.set(startSeconds),
+    });
+  }
+
+  /** True on a first start with an empty ledger, until its first cycle is recorded: annotations may be imported. */
+  get importsAnnotations(): boolean {
+    return this.importing;
+  }
+
+  /**
+   * Reads the ledger back once after a start or reset() and seeds `ledgers` with it. Throws when the sink
+   * cannot be read: accounting must not resume from anything else (it would count twice).
+   */
+  async ready(ledgers: MutableLedgers, currency: string): Promise<void> {
+    if (this.loaded) return;
+    const { store, clusterId, windowSeconds, clock, log } = this.deps;
+    const loaded = await loadLedger(store, clusterId, windowSeconds, clock.now());
+    this.accrual.seed(loaded.openWindowStartSeconds, loaded.targets);
+    for (const { windowStartMs, rows } of loaded.compactLater) this.writer.compact(windowStartMs, rows);
+    for (const [id, { closing }] of loaded.targets) {
+      if (id.startsWith('Node/')) continue;
+      if (id.startsWith('Pod/')) ledgers.pods.set(id.slice('Pod/'.length), toLedger(closing, currency));
+      else ledgers.workloads.set(id, toLedger(closing, currency));
+    }
+    this.importing = loaded.empty;
+    this.loaded = true;
+    log.info(
+      { sink: store.url, clusterId, targets: loaded.targets.size, openWindow: loaded.openWindowStartSeconds },
+      loaded.empty ? 'ledger is empty: importing opening balances from annotations' : 'resumed from the ledger',
+    );
+  }
+
+  /** An opening balance from a workload's or bare pod's annotations (validated by the caller). */
+  importBalance(id: string, ledger: Ledger): void {
+    this.accrual.importOpening(id, fromLedger(ledger, undefined));
+  }
+
+  /** Turns the cycle's plan into window rows and queues their writes. */
+  record(cycle: LedgerCycle): void {
+    const ctx = { ...cycle, cache: this.deps.cache };
+    const observations: Observation[] = [];
+    const byTarget = groupByTarget(cycle.pods);
+    for (const [key, update] of cycle.plan.workloads) {
+      const [kind = '', namespace = '', name = ''] = key.split('/');
+      const pods = byTarget.get(key) ?? [];
+      const describe = describeWorkload(ctx, kind as 'Job', namespace, name, pods, this.accrual.described(key));
+      const cumulative = fromLedger(
+        update.ledger,
+        this.accrual.closing(key),
+        update.measuredGpuSeconds,
+        update.busyGpuSeconds,
+      );
+      observations.push({ id: key, cumulative, describe });
+    }
+    for (const [uid, update] of cycle.plan.pods) {
+      const id = `Pod/${uid}`;
+      const pod = byTarget.get(id)?.[0];
+      if (!pod) continue;
+      const previous = this.accrual.closing(id);
+      const describe = describeWorkload(ctx, 'Pod', pod.namespace, pod.name, [pod], undefined);
+      const cumulative = fromLedger(update.ledger, previous, update.measuredGpuSeconds, update.busyGpuSeconds);
+      observations.push({ id, cumulative, describe });
+    }
+    const byNode = groupByNode(cycle.pods);
+    for (const nc of cycle.plan.main.nodes) {
+      const node = cycle.nodes.get(nc.node.name);
+      if (node) observations.push(this.nodeObservation(ctx, nc, node, byNode.get(nc.node.name) ?? []));
+    }
+    this.writer.enqueue(this.accrual.observe(cycle.cycleStartSeconds, cycle.nowSeconds, observations));
+    this.importing = false;
+  }
+
+  /** Forgets the state: the next cycle reads the ledger again (a leader change). */
+  reset(): void {
+    this.loaded = false;
+    this.importing = false;
+    this.nodeIdleSeconds.clear();
+    this.writer.clear();
+  }
+
+  /** Waits for the queued writes (tests, and a clean stop). */
+  flush(): Promise<void> {
+    return this.writer.flush();
+  }
+
+  /**
+   * A node's idle cumulative: its last one, plus the capacity no pod requested since then. The main segment's
+   * idle comes from the plan; a span before it (after a restart) is attributed to the node alone with its
+   * current pods, as the accountant attributes its targets' catch-up spans.
+   */
+  private nodeObservation(
+    cycle: DescribeContext & LedgerCycle,
+    nc: NodeCost,
+    node: PricedNode,
+    onNode: readonly PodFacts[],
+  ): Observation {
+    const id = `Node/${node.record.name}`;
+    const previous = this.accrual.closing(id);
+    let idle = idleOf(nc);
+    if (previous && previous.accountedUntil < cycle.cycleStartSeconds) {
+      const span = { start: previous.accountedUntil, end: cycle.cycleStartSeconds };
+      const unmeasured = onNode.map((p) => ({ ...p, utilization: undefined }));
+      const [gap] = attributeInterval(span, [nc.node], unmeasured).nodes;
+      if (gap) idle = addIdle(idle, idleOf(gap));
+    }
+    const pods = onNode.filter((p) => (p.until ?? Infinity) > cycle.cycleStartSeconds);
+    const base = previous ?? { ...zeroNode, accountedUntil: cycle.cycleStartSeconds };
+    const seconds = (this.nodeIdleSeconds.get(id) ?? toSeconds(base.gpuHours)) + idle.gpuSeconds;
+    this.nodeIdleSeconds.set(id, seconds);
+    const cumulative: Cumulative = {
+      cost: base.cost + idle.cost,
+      gpuHours: nanoHours(seconds),
+      idleGpuHours: nanoHours(seconds),
+      idleGpuCost: (base.idleGpuCost ?? 0n) + idle.gpuCost,
+      spotSavings: (base.spotSavings ?? 0n) + idle.onDemand - idle.cost,
+      measuredGpuHours: 0n,
+      busyGpuHours: 0n,
+      accountedUntil: cycle.nowSeconds,
+    };
+    return { id, cumulative, describe: describeNode(cycle, node, pods.length) };
+  }
+}
+
+const zeroNode: Cumulative = {
+  cost: 0n,
+  gpuHours: 0n,
+  idleGpuHours: 0n,
+  idleGpuCost: 0n,
+  spotSavings: 0n,
+  measuredGpuHours: 0n,
+  busyGpuHours: 0n,
+  accountedUntil: 0,
+};
+
+interface Idle {
+  readonly cost: bigint;
+  readonly gpuCost: bigint;
+  readonly gpuSeconds: number;
+  readonly onDemand: bigint;
+}
+
+/** A node's unrequested capacity in one attribution: its cost (0 when unpriced), GPU-hours and on-demand value. */
+function idleOf(nc: NodeCost): Idle {
+  const cost = nc.idle?.total ?? 0n;
+  const price = nc.node.perHour?.total;
+  const onDemandPerHour = nc.node.onDemandPerHour;
+  const onDemand =
+    price && onDemandPerHour !== undefined && onDemandPerHour !== price
+      ? divRoundHalfUp(cost * onDemandPerHour, price)
+      : cost;
+  return { cost, gpuCost: nc.idle?.gpu ?? 0n, gpuSeconds: nc.idleGpuSeconds, onDemand };
+}
+
+function addIdle(a: Idle, b: Idle): Idle {
+  return {
+    cost: a.cost + b.cost,
+    gpuCost: a.gpuCost + b.gpuCost,
+    gpuSeconds: a.gpuSeconds + b.gpuSeconds,
+    onDemand: a.onDemand + b.onDemand,
+  };
+}
+
+function groupByNode(pods: readonly PodFacts[]): Map<string, PodFacts[]> {
+  const out = new Map<string, PodFacts[]>();
+  for (const pod of pods) {
+    let list = out.get(pod.nodeName);
+    if (!list) out.set(pod.nodeName, (list = []));
+    list.push(pod);
+  }
+  return out;
+}
+
+/** The cycle's pods by ledger target: a workload's under its key, a pod of no workload under "Pod/<uid>". */
+function groupByTarget(pods: readonly PodFacts[]): Map<string, PodFacts[]> {
+  const out = new Map<string, PodFacts[]>();
+  for (const pod of pods) {
+    const id = ofNoWorkload(pod) ? `Pod/${pod.uid}` : workloadKey(pod.workload);
+    let list = out.get(id);
+    if (!list) out.set(id, (list = []));
+    list.push(pod);
+  }
+  return out;
+}

@@ -1,0 +1,120 @@
+/**
+ * The row fields of a ledger target (everything but its window and figures), from the cycle's facts and the
+ * cache: the workload's identity and outcome, its roll-up labels, and the node and price it ran on.
+ */
+import type { ClusterCache } from '../controller/cluster-cache.ts';
+import type { NodeRecord } from '../controller/projections.ts';
+import type { NodeFacts, PodFacts } from '../cost/types.ts';
+import type { RowDescriptor } from '../ledger/accrual.ts';
+import { rollupColumns, type WorkloadKind } from '../ledger/row.ts';
+import { LABEL } from '../pricing/capacity-type.ts';
+import type { NodePrice } from '../pricing/provider.ts';
+import { workloadRecordOf } from './node-facts.ts';
+
+/** A GPU node as the cycle priced it. */
+export interface PricedNode {
+  readonly record: NodeRecord;
+  readonly price: NodePrice;
+  readonly facts: NodeFacts;
+}
+
+/** The node pool label of each platform, first match wins. */
+const NODE_POOL_LABELS = [
+  'karpenter.sh/nodepool',
+  'eks.amazonaws.com/nodegroup',
+  'cloud.google.com/gke-nodepool',
+  'kubernetes.azure.com/agentpool',
+];
+
+type NodeColumns = Pick<
+  RowDescriptor,
+  'nodePool' | 'instanceType' | 'region' | 'zone' | 'capacityType' | 'gpuModel' | 'pricingSource' | 'estimate'
+>;
+
+const NO_NODE: NodeColumns = {
+  nodePool: '',
+  instanceType: '',
+  region: '',
+  zone: '',
+  capacityType: '',
+  gpuModel: '',
+  pricingSource: '',
+  estimate: false,
+};
+
+/** A node's columns: where its labels say it is, and where its price came from ("catalog:<date>", "unpriced"). */
+export function nodeColumns(node: PricedNode | undefined, catalogDate: string): NodeColumns {
+  if (!node) return NO_NODE;
+  const labels = node.record.labels;
+  const { price } = node;
+  return {
+    nodePool: NODE_POOL_LABELS.map((k) => labels[k]).find((v) => v !== undefined) ?? '',
+    instanceType: labels[LABEL.instanceType] ?? labels[LABEL.instanceTypeBeta] ?? '',
+    region: labels[LABEL.region] ?? '',
+    zone: labels[LABEL.zone] ?? '',
+    capacityType: node.facts.capacityType,
+    gpuModel: labels[LABEL.gpuProduct] ?? labels[LABEL.gkeAccelerator] ?? '',
+    pricingSource: !price.priced ? 'unpriced' : price.source === 'catalog' ? `catalog:${catalogDate}` : price.source,
+    estimate: price.priced && price.estimated,
+  };
+}
+
+export interface DescribeContext {
+  readonly cache: ClusterCache;
+  readonly nodes: ReadonlyMap<string, PricedNode>;
+  readonly catalogDate: string;
+  readonly currency: string;
+  readonly cycleStartSeconds: number;
+}
+
+/**
+ * A workload's (or a bare pod's) row fields from its pods this cycle. Labels: the first pod's over the
+ * workload's over the namespace's; the node is the first pod's. A workload gone from the cache keeps the uid
+ * and outcome of its last row (`previous`); one never seen falls back to its kind and name, and a Job's
+ * outcome to running.
+ */
+export function describeWorkload(
+  ctx: DescribeContext,
+  kind: Exclude<WorkloadKind, 'Node'>,
+  namespace: string,
+  name: string,
+  pods: readonly PodFacts[],
+  previous: RowDescriptor | undefined,
+): RowDescriptor {
+  const first = pods[0];
+  const record = kind === 'Pod' ? undefined : workloadRecordOf(ctx.cache, kind, `${namespace}/${name}`);
+  const namespaceLabels = ctx.cache.namespaces.store.get(namespace)?.labels;
+  const podLabels = first?.labels ?? {};
+  const uid = kind === 'Pod' ? (first?.uid ?? '') : record?.uid;
+  return {
+    namespace,
+    workloadKind: kind,
+    workloadName: name,
+    workloadUid: uid || previous?.workloadUid || `${kind}/${namespace}/${name}`,
+    ...rollupColumns(podLabels, record?.labels, namespaceLabels),
+    labels: { ...namespaceLabels, ...record?.labels, ...podLabels },
+    ...nodeColumns(first ? ctx.nodes.get(first.nodeName) : undefined, ctx.catalogDate),
+    podCount: pods.filter((p) => p.until === undefined || p.until > ctx.cycleStartSeconds).length,
+    jobOutcome: kind === 'Job' ? (record?.outcome ?? (previous?.jobOutcome || 'running')) : '',
+    currency: ctx.currency,
+  };
+}
+
+/** A node's idle row fields. */
+export function describeNode(ctx: DescribeContext, node: PricedNode, pods: number): RowDescriptor {
+  return {
+    namespace: '',
+    workloadKind: 'Node',
+    workloadName: node.record.name,
+    workloadUid: node.record.uid || node.record.name,
+    team: '',
+    project: '',
+    experiment: '',
+    model: '',
+    labels: {},
+    ...nodeColumns(node, ctx.catalogDate),
+    podCount: pods,
+    jobOutcome: '',
+    currency: ctx.currency,
+  };
+}
