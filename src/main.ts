@@ -8,7 +8,8 @@ import { pino, type Logger } from 'pino';
 import { loadBuildInfo, type BuildInfo } from './build-info.ts';
 import { buildOperator, type Operator } from './operator.ts';
 import { parseWebhookCertArgs, route, versionOutput } from './cli.ts';
-import { ConfigError, kubeEnvironment, loadConfig, type Config } from './config/config.ts';
+import { ConfigError, loadConfig, type Config } from './config/config.ts';
+import { kubeEnvironment } from './config/kube-environment.ts';
 import { systemClock, type Clock } from './controller/clock.ts';
 import { startHttpServers } from './controller/http-server.ts';
 import { createKubeClient, type KubeClient } from './controller/kube-client.ts';
@@ -43,7 +44,7 @@ export async function run(
   const pricing = await createPricingSource(config.pricingFile, config.currency, log);
   const prometheus = createPrometheusClient(config.prometheusUrl, config.prometheusTimeoutMs);
   const ledger = {
-    store: new LedgerStore(await openSink(config.ledger)),
+    store: new LedgerStore(await openSink(config.ledger, config.ledgerS3)),
     clusterId: await clusterIdOf(config, client),
   };
   log.info({ ledger: ledger.store.url, clusterId: ledger.clusterId }, 'ledger');

@@ -26,7 +26,19 @@ describe('configuration', () => {
       'h',
     );
     expect(c).toMatchObject({ ledger: '/var/lib/aicost', ledgerWindowMs: 900_000, clusterId: 'prod-eu-1' });
-    expect(parseConfig([], { AICOST_LEDGER: 's3://bucket/prefix' }, 'h').ledger).toBe('s3://bucket/prefix');
+    const aws = {
+      AWS_ACCESS_KEY_ID: 'AKID',
+      AWS_SECRET_ACCESS_KEY: 'secret',
+      AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:8333',
+    };
+    expect(parseConfig([], { AICOST_LEDGER: 's3://bucket/prefix', ...aws }, 'h')).toMatchObject({
+      ledger: 's3://bucket/prefix',
+      ledgerS3: { endpoint: 'http://127.0.0.1:8333', region: 'us-east-1', accessKeyId: 'AKID' },
+    });
+    expect(() => parseConfig([], { AICOST_LEDGER: 's3://bucket/prefix' }, 'h')).toThrow(
+      '--ledger s3://bucket/prefix: an s3:// ledger needs credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY not set',
+    );
+    expect(parseConfig([], {}, 'h').ledgerS3).toBeUndefined();
   });
 
   it.each([

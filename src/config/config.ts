@@ -3,6 +3,7 @@
  * variables (a flag beats its variable), validated with zod, frozen, and passed down. Nothing else reads
  * process.env. An error names the flag (or the variable) it came from and quotes the bad value.
  */
+import { s3SettingsFor, type S3Settings } from '../ledger/s3-settings.ts';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import type { LeaderElectionOptions } from '../controller/leader-election.ts';
@@ -250,6 +251,8 @@ export interface Config {
   readonly spotConventions: 'all' | 'observed';
   /** A directory or s3://bucket/prefix (src/ledger/open-sink.ts). */
   readonly ledger: string;
+  /** For an s3:// ledger: endpoint, region and credentials from the AWS_* variables (src/ledger/s3-settings.ts). */
+  readonly ledgerS3: S3Settings | undefined;
   readonly ledgerWindowMs: number;
   /** Undefined: the kube-system namespace's uid, read once at start. */
   readonly clusterId: string | undefined;
@@ -336,10 +339,19 @@ export function parseConfig(
   const p = result.data as Parsed;
   const problems = crossChecks(p, raw, origin);
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
-  return toConfig(p, hostname);
+  return toConfig(p, hostname, env);
 }
 
-function toConfig(p: Parsed, hostname: string): Config {
+/** The AWS_* settings of an s3:// ledger, read once here; undefined for a directory. */
+function ledgerS3Settings(ledger: string, env: Readonly<Record<string, string | undefined>>): S3Settings | undefined {
+  try {
+    return s3SettingsFor(ledger, env);
+  } catch (error) {
+    throw new ConfigError(`--ledger ${ledger}: ${(error as Error).message}`);
+  }
+}
+
+function toConfig(p: Parsed, hostname: string, env: Readonly<Record<string, string | undefined>>): Config {
   return Object.freeze({
     prometheusUrl: p['prometheus-url'],
     prometheusTimeoutMs: p['prometheus-timeout'],
@@ -373,6 +385,7 @@ function toConfig(p: Parsed, hostname: string): Config {
       p['webhook-port'] > 0 ? Object.freeze({ port: p['webhook-port'], certDir: p['webhook-cert-dir'] }) : undefined,
     spotConventions: p['spot-conventions'],
     ledger: p.ledger,
+    ledgerS3: ledgerS3Settings(p.ledger, env),
     ledgerWindowMs: p['ledger-window'],
     clusterId: p['cluster-id'] || undefined,
   });
@@ -381,10 +394,4 @@ function toConfig(p: Parsed, hostname: string): Config {
 /** Reads the process's arguments and environment: the only place the operator touches process.env. */
 export function loadConfig(argv: readonly string[], hostname: string): Config {
   return parseConfig(argv, process.env, hostname);
-}
-
-/** The variables that locate the API server: KUBECONFIG, and the in-cluster service host and port. */
-export function kubeEnvironment(): NodeJS.ProcessEnv {
-  const { KUBECONFIG, KUBERNETES_SERVICE_HOST, KUBERNETES_SERVICE_PORT } = process.env;
-  return { KUBECONFIG, KUBERNETES_SERVICE_HOST, KUBERNETES_SERVICE_PORT };
 }

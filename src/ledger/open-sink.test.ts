@@ -17,7 +17,15 @@ describe('openSink', () => {
   });
 
   it('says the S3 sink is not here yet, and refuses other URLs', async () => {
-    await expect(openSink('s3://bucket/prefix')).rejects.toThrow(/S3 sink lands with/);
+    await expect(openSink('s3://bucket/prefix')).rejects.toThrow(/needs its AWS_\* settings/);
+    const s3 = {
+      endpoint: 'http://127.0.0.1:1',
+      region: 'us-east-1',
+      accessKeyId: 'k',
+      secretAccessKey: 's',
+      sessionToken: undefined,
+    };
+    expect((await openSink('s3://bucket/prefix', s3)).url).toBe('s3://bucket/prefix');
     await expect(openSink('gs://bucket')).rejects.toThrow(/not a directory or an s3:\/\/ URL/);
   });
 });

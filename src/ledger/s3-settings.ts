@@ -87,3 +87,10 @@ export function parseS3Url(url: string): S3Location {
   if (segments.some((s) => s === '.' || s === '..')) throw new Error(`the prefix of "${url}" has a . or .. segment`);
   return { bucket, prefix: segments.map((s) => `${s}/`).join('') };
 }
+
+/** For an s3:// ledger, its settings from `env` (after checking the URL); undefined for anything else. */
+export function s3SettingsFor(ledger: string, env: Env): S3Settings | undefined {
+  if (!/^s3:\/\//i.test(ledger)) return undefined;
+  parseS3Url(ledger);
+  return s3SettingsFromEnv(env);
+}
