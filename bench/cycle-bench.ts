@@ -90,6 +90,8 @@ const ledger = new AccountingLedger({
   store: new LedgerStore(new MemorySink()),
   clusterId: 'bench',
   windowSeconds: 3600,
+  // The default --ledger-flush-interval: the open window's piece every 60 s, every sixth cycle here.
+  flushSeconds: 60,
   cache,
   clock,
   log,

@@ -41,6 +41,7 @@ describe('buildOperator under the manager', () => {
         namespace: 'aicost-system',
         defaultMode: 'Audit',
         ledgerWindowMs: 3_600_000,
+        ledgerFlushMs: 0,
       },
       ledger: { store: new LedgerStore(new MemorySink()), clusterId: 'test-cluster' },
     });

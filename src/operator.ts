@@ -48,6 +48,7 @@ export type OperatorOptions = Pick<
   | 'namespace'
   | 'defaultMode'
   | 'ledgerWindowMs'
+  | 'ledgerFlushMs'
 >;
 
 export interface OperatorDeps {
@@ -168,6 +169,7 @@ function buildAccounting(deps: OperatorDeps, cache: ClusterCache, events: EventR
     store: deps.ledger.store,
     clusterId: deps.ledger.clusterId,
     windowSeconds: options.ledgerWindowMs / 1000,
+    flushSeconds: options.ledgerFlushMs / 1000,
     cache,
     clock,
     log: log.child({ controller: 'ledger' }),

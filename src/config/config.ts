@@ -4,9 +4,9 @@
  * process.env. An error names the flag (or the variable) it came from and quotes the bad value.
  */
 import { s3SettingsFor, type S3Settings } from '../ledger/s3-settings.ts';
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import type { LeaderElectionOptions } from '../controller/leader-election.ts';
+import { readFlags } from './read-flags.ts';
 import {
   bool,
   clusterId,
@@ -205,6 +205,12 @@ export const OPTIONS = {
     default: '1h',
     schema: dayDivisor(60_000, 86_400_000),
   },
+  'ledger-flush-interval': {
+    help: "how often the open window's rows are written to the ledger (and at each window's end); a kill loses at most this much measured utilization, never cost",
+    env: 'AICOST_LEDGER_FLUSH_INTERVAL',
+    default: '60s',
+    schema: duration(0, 3_600_000),
+  },
   'cluster-id': {
     help: "this cluster's id in the ledger (default: the kube-system namespace's uid)",
     env: 'AICOST_CLUSTER_ID',
@@ -254,6 +260,8 @@ export interface Config {
   /** For an s3:// ledger: endpoint, region and credentials from the AWS_* variables (src/ledger/s3-settings.ts). */
   readonly ledgerS3: S3Settings | undefined;
   readonly ledgerWindowMs: number;
+  /** 0: every cycle. */
+  readonly ledgerFlushMs: number;
   /** Undefined: the kube-system namespace's uid, read once at start. */
   readonly clusterId: string | undefined;
 }
@@ -263,34 +271,6 @@ export class ConfigError extends Error {
 }
 
 type Name = keyof Options;
-
-/** The flags given, and every problem with the arguments themselves: unknown options, stray words. */
-function readFlags(argv: readonly string[]): { values: Partial<Record<Name, string>>; problems: string[] } {
-  const { tokens } = parseArgs({
-    args: [...argv],
-    options: Object.fromEntries(Object.keys(OPTIONS).map((name) => [name, { type: 'string' as const }])),
-    strict: false,
-    allowPositionals: true,
-    tokens: true,
-  });
-  const values: Partial<Record<Name, string>> = {};
-  const problems: string[] = [];
-  let unknownBefore = false; // the word after an unknown option is most likely its value: one line for both
-  for (const token of tokens) {
-    const follows = unknownBefore;
-    unknownBefore = false;
-    if (token.kind === 'option-terminator') continue;
-    if (token.kind === 'positional') {
-      if (!follows)
-        problems.push(`${quote(token.value)}: not an option; write options as --name value or --name=value`);
-    } else if (!Object.hasOwn(OPTIONS, token.name)) {
-      problems.push(`${token.rawName}: no such option; "aicost run --help" lists them`);
-      unknownBefore = token.inlineValue === undefined;
-    } else if (token.value === undefined) problems.push(`${token.rawName}: needs a value`);
-    else values[token.name as Name] = token.value;
-  }
-  return { values, problems };
-}
 
 /** The checks between options, once each has parsed; each problem is named by the option to change. */
 function crossChecks(p: Parsed, raw: Record<Name, string>, origin: Record<Name, string>): string[] {
@@ -317,7 +297,7 @@ export function parseConfig(
   env: Readonly<Record<string, string | undefined>>,
   hostname: string,
 ): Config {
-  const flags = readFlags(argv);
+  const flags = readFlags<Name>(argv, Object.keys(OPTIONS) as Name[]);
   if (flags.problems.length > 0) throw new ConfigError(flags.problems.join('\n'));
   const raw = {} as Record<Name, string>;
   const origin = {} as Record<Name, string>;
@@ -387,6 +367,7 @@ function toConfig(p: Parsed, hostname: string, env: Readonly<Record<string, stri
     ledger: p.ledger,
     ledgerS3: ledgerS3Settings(p.ledger, env),
     ledgerWindowMs: p['ledger-window'],
+    ledgerFlushMs: p['ledger-flush-interval'],
     clusterId: p['cluster-id'] || undefined,
   });
 }

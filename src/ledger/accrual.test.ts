@@ -37,7 +37,7 @@ describe('ledger accrual', () => {
     // A new target: its first cumulative (catch-up included) lands in the cycle's window.
     let out = accrual.observe(T + HOUR - 120, T + HOUR - 60, [obs(T + HOUR - 60, 5_000n)]);
     expect(out.finished).toEqual([]);
-    expect(out.current.rows.map((r) => [r.windowStartMs / 1000 - T, r.cost])).toEqual([[0, 5_000n]]);
+    expect(out.current?.rows.map((r) => [r.windowStartMs / 1000 - T, r.cost])).toEqual([[0, 5_000n]]);
     // [T+3540, T+3610): 60 s before the boundary, 10 s after; 700 accrued: 600 before, 100 after.
     out = accrual.observe(T + HOUR - 60, T + HOUR + 10, [obs(T + HOUR + 10, 5_701n, 3)]);
     expect(
@@ -50,8 +50,8 @@ describe('ledger accrual', () => {
       cost: 5_600n,
       accountedUntil: T + HOUR,
     });
-    expect(out.current.rows.map((r) => [r.windowStartMs / 1000 - T, r.cost, r.podCount])).toEqual([[HOUR, 101n, 3]]);
-    expect(out.current.targets[0]).toMatchObject({ opening: { cost: 5_600n }, closing: { cost: 5_701n } });
+    expect(out.current?.rows.map((r) => [r.windowStartMs / 1000 - T, r.cost, r.podCount])).toEqual([[HOUR, 101n, 3]]);
+    expect(out.current?.targets[0]).toMatchObject({ opening: { cost: 5_600n }, closing: { cost: 5_701n } });
     // Writing the window again after a restart from these cumulatives gives the same rows: closing − opening.
     const again = new LedgerAccrual('prod-1', HOUR);
     again.seed(
@@ -59,12 +59,12 @@ describe('ledger accrual', () => {
       new Map([
         [
           'Job/ml/train',
-          { opening: at(T + HOUR, 5_600n), closing: at(T + HOUR + 10, 5_701n), row: out.current.rows[0] },
+          { opening: at(T + HOUR, 5_600n), closing: at(T + HOUR + 10, 5_701n), row: out.current?.rows[0] },
         ],
       ]),
     );
     const resumed = again.observe(T + HOUR + 10, T + HOUR + 70, [obs(T + HOUR + 70, 5_801n)]);
-    expect(resumed.current.rows.map((r) => [r.cost, r.podCount])).toEqual([[201n, 3]]);
+    expect(resumed.current?.rows.map((r) => [r.cost, r.podCount])).toEqual([[201n, 3]]);
   });
 
   it('spreads a catch-up over the windows it crosses, never into a closed one', () => {
@@ -74,7 +74,7 @@ describe('ledger accrual', () => {
     // its 7,230 s accrue 1 a second.
     const out = accrual.observe(T + 2 * HOUR - 30, T + 2 * HOUR + 30, [obs(T + 2 * HOUR + 30, 1_000n + 7_230n)]);
     expect(out.finished.map(({ window }) => window.rows.map((r) => r.cost))).toEqual([[1_000n + 3_600n], [3_600n]]);
-    expect(out.current.rows.map((r) => r.cost)).toEqual([30n]);
+    expect(out.current?.rows.map((r) => r.cost)).toEqual([30n]);
   });
 
   it('flags the row of an imported opening balance, in its first window only', () => {
@@ -83,6 +83,6 @@ describe('ledger accrual', () => {
     let out = accrual.observe(T + HOUR - 60, T + HOUR - 0, [obs(T + HOUR, 9_100n)]);
     expect(out.finished.map(({ window }) => window.rows.map((r) => [r.cost, r.imported]))).toEqual([[[9_100n, true]]]);
     out = accrual.observe(T + HOUR, T + HOUR + 60, [obs(T + HOUR + 60, 9_160n)]);
-    expect(out.current.rows.map((r) => [r.cost, r.imported])).toEqual([[60n, false]]);
+    expect(out.current?.rows.map((r) => [r.cost, r.imported])).toEqual([[60n, false]]);
   });
 });

@@ -60,8 +60,8 @@ export interface Snapshot {
 export interface AccrualOutput {
   /** Windows that ended, oldest first, each with the snapshot to write after it. */
   readonly finished: readonly { readonly window: WindowOutput; readonly snapshot: Snapshot }[];
-  /** The open window so far. */
-  readonly current: WindowOutput;
+  /** The open window so far; undefined when the caller did not ask for it (no piece due this cycle). */
+  readonly current: WindowOutput | undefined;
 }
 
 /** What a restart resumes from (durable.ts reads it). */
@@ -132,7 +132,12 @@ export class LedgerAccrual {
   }
 
   /** One cycle [cycleStart, now): every observed target's new cumulative. */
-  observe(cycleStartSeconds: number, nowSeconds: number, observations: readonly Observation[]): AccrualOutput {
+  observe(
+    cycleStartSeconds: number,
+    nowSeconds: number,
+    observations: readonly Observation[],
+    withCurrent = true,
+  ): AccrualOutput {
     const openStart = this.openStart ?? windowStartOf(Math.min(cycleStartSeconds, nowSeconds), this.windowSeconds);
     this.openStart = openStart;
     const spans = new Map<string, Span>();
@@ -162,7 +167,7 @@ export class LedgerAccrual {
       state.closing = obs.cumulative;
       if (obs.cumulative.accountedUntil > this.openStart) state.seen = true;
     }
-    return { finished, current: this.output(this.openStart, (s) => s.closing) };
+    return { finished, current: withCurrent ? this.output(this.openStart, (s) => s.closing) : undefined };
   }
 
   /** Ends the open window: every target's cumulative at its end is its final row and the next window's opening. */

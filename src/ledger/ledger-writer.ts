@@ -48,7 +48,7 @@ export class LedgerWriter {
     for (const { window, snapshot } of output.finished) {
       this.queue.push({ kind: 'window', window }, { kind: 'snapshot', snapshot });
     }
-    this.piece = output.current;
+    if (output.current) this.piece = output.current;
     this.kick();
   }
 

@@ -115,55 +115,75 @@ describe('the durable ledger', () => {
     }
   });
 
-  it('loses at most one interval, and counts nothing twice, when killed at arbitrary points', async () => {
-    const end = T0 + 200 * 60_000 + 25_000;
-    const reference = new MemorySink();
-    const refApi = new FakeKube();
-    seed(refApi);
-    // Cycles end 24 s past the minute: the cycle over each window boundary is split.
-    const refOp = await runUntil(refApi, new FakeClock(T0 + 25_000), reference, end);
-    await refOp.stop();
-    const expected = sum(await allRows(reference));
+  it.each([
+    ['every cycle', 0],
+    ['every 5 minutes (--ledger-flush-interval 5m)', 300_000],
+  ])(
+    'loses at most one interval of cost, and counts nothing twice, when killed at arbitrary points: pieces %s',
+    async (_name, flushMs) => {
+      const end = T0 + 200 * 60_000 + 25_000;
+      const reference = new MemorySink();
+      const refApi = new FakeKube();
+      seed(refApi);
+      // Cycles end 24 s past the minute: the cycle over each window boundary is split.
+      const refOp = await runUntil(refApi, new FakeClock(T0 + 25_000), reference, end);
+      await refOp.stop();
+      const expected = sum(await allRows(reference));
 
-    const api = new FakeKube();
-    seed(api);
-    const clock = new FakeClock(T0 + 25_000);
-    let sink = new MemorySink();
-    // Kill points: after a cycle's writes landed, or before (its writes lost), around the window boundaries.
-    const kills: [number, 'after' | 'before'][] = [
-      [7, 'before'],
-      [59, 'after'],
-      [60, 'before'],
-      [61, 'before'],
-      [119, 'before'],
-      [150, 'after'],
-    ];
-    let op = await startOperator(api, clock, prometheus(), ['team'], 'Audit', undefined, { sink });
-    for (let minute = 1; clock.now() + 60_000 <= end; minute++) {
-      await clock.advance(59_000);
-      const kill = kills.find(([at]) => at === minute);
-      if (kill?.[1] === 'before') {
-        await op.accountant.runCycle();
-        sink.kill(); // the queued writes of this cycle fail, as with kill -9 before they landed
-      } else await op.cycle();
-      if (kill) {
-        await op.stop();
-        if (kill[1] === 'before') await clock.advance(1000);
-        sink = sink.reopen();
-        op = await startOperator(api, clock, prometheus(), ['team'], 'Audit', undefined, { sink });
+      const api = new FakeKube();
+      seed(api);
+      const clock = new FakeClock(T0 + 25_000);
+      let sink = new MemorySink();
+      // Kill points: after a cycle's writes landed, or before (its writes lost), around the window boundaries.
+      const kills: [number, 'after' | 'before'][] = [
+        [7, 'before'],
+        [59, 'after'],
+        [60, 'before'],
+        [61, 'before'],
+        [119, 'before'],
+        [150, 'after'],
+      ];
+      let op = await startOperator(api, clock, prometheus(), ['team'], 'Audit', undefined, { sink, flushMs });
+      for (let minute = 1; clock.now() + 60_000 <= end; minute++) {
+        await clock.advance(59_000);
+        const kill = kills.find(([at]) => at === minute);
+        if (kill?.[1] === 'before') {
+          await op.accountant.runCycle();
+          sink.kill(); // the queued writes of this cycle fail, as with kill -9 before they landed
+        } else await op.cycle();
+        if (kill) {
+          await op.stop();
+          if (kill[1] === 'before') await clock.advance(1000);
+          sink = sink.reopen();
+          op = await startOperator(api, clock, prometheus(), ['team'], 'Audit', undefined, { sink, flushMs });
+        }
       }
+      await op.stop();
+      const rows = await allRows(sink);
+      const total = sum(rows);
+      // Catch-up spans are priced in one piece where the reference priced minute by minute: a few nanos of
+      // rounding per restart either way, and never a whole interval more.
+      const rounding = BigInt(kills.length) * 10n;
+      expect(total).toBeLessThanOrEqual(expected + rounding);
+      expect(total).toBeGreaterThanOrEqual(expected - NODE_CYCLE_NANOS - rounding);
+      // One row per target and window: nothing was written twice.
+      const keys = rows.map((r) => `${r.workloadUid}@${r.windowStartMs}`);
+      expect(new Set(keys).size).toBe(keys.length);
+    },
+  );
+
+  it('writes the open window every --ledger-flush-interval, and at its end', async () => {
+    const { api, clock, sink } = world();
+    const op = await startOperator(api, clock, prometheus(), ['team'], 'Audit', undefined, { sink, flushMs: 300_000 });
+    for (let minute = 1; minute <= 66; minute++) {
+      await clock.advance(59_000);
+      await op.cycle();
     }
     await op.stop();
-    const rows = await allRows(sink);
-    const total = sum(rows);
-    // Catch-up spans are priced in one piece where the reference priced minute by minute: a few nanos of
-    // rounding per restart either way, and never a whole interval more.
-    const rounding = BigInt(kills.length) * 10n;
-    expect(total).toBeLessThanOrEqual(expected + rounding);
-    expect(total).toBeGreaterThanOrEqual(expected - NODE_CYCLE_NANOS - rounding);
-    // One row per target and window: nothing was written twice.
-    const keys = rows.map((r) => `${r.workloadUid}@${r.windowStartMs}`);
-    expect(new Set(keys).size).toBe(keys.length);
+    const pieces = sink.puts.filter((k) => k.endsWith('.piece'));
+    // Minutes 1, 6, ..., 56 of the first window (12), then the first cycle of the next window and minute 66.
+    expect(pieces).toHaveLength(14);
+    expect(sink.puts.filter((k) => k.endsWith('.parquet'))).toHaveLength(1);
   });
 
   it("ignores a tenant's edited annotations on restart and rewrites them from the ledger", async () => {

@@ -25,12 +25,14 @@ import { loadLedger } from '../ledger/durable.ts';
 import { LedgerWriter } from '../ledger/ledger-writer.ts';
 import type { LedgerStore } from '../ledger/store.ts';
 import { ofNoWorkload, type AccountingPlan, type Ledgers } from './accounting-plan.ts';
-import { describeNode, describeWorkload, type DescribeContext, type PricedNode } from './ledger-describe.ts';
+import { describeNode, WorkloadDescriptions, type DescribeContext, type PricedNode } from './ledger-describe.ts';
 
 export interface AccountingLedgerDeps {
   readonly store: LedgerStore;
   readonly clusterId: string;
   readonly windowSeconds: number;
+  /** The open window's piece is written at most this often (and at each window's end); 0: every cycle. */
+  readonly flushSeconds: number;
   readonly cache: ClusterCache;
   readonly clock: Clock;
   readonly log: Logger;
@@ -57,6 +59,9 @@ export class AccountingLedger {
   private readonly accrual: LedgerAccrual;
   private readonly writer: LedgerWriter;
   private loaded = false;
+  private readonly descriptions = new WorkloadDescriptions();
+  /** When the open window's piece was last queued; undefined after a start or reset (the first cycle writes). */
+  private pieceAtSeconds: number | undefined;
   private importing = false;
   /**
    * Each node's idle GPU-seconds as the engine counts them (fractions of a second included): converted to
@@ -119,7 +124,8 @@ export class AccountingLedger {
     for (const [key, update] of cycle.plan.workloads) {
       const [kind = '', namespace = '', name = ''] = key.split('/');
       const pods = byTarget.get(key) ?? [];
-      const describe = describeWorkload(ctx, kind as 'Job', namespace, name, pods, this.accrual.described(key));
+      const target = { kind: kind as 'Job', namespace, name };
+      const describe = this.descriptions.describe(ctx, key, target, pods, this.accrual.described(key));
       const cumulative = fromLedger(
         update.ledger,
         this.accrual.closing(key),
@@ -133,7 +139,8 @@ export class AccountingLedger {
       const pod = byTarget.get(id)?.[0];
       if (!pod) continue;
       const previous = this.accrual.closing(id);
-      const describe = describeWorkload(ctx, 'Pod', pod.namespace, pod.name, [pod], undefined);
+      const target = { kind: 'Pod' as const, namespace: pod.namespace, name: pod.name };
+      const describe = this.descriptions.describe(ctx, id, target, [pod], undefined);
       const cumulative = fromLedger(update.ledger, previous, update.measuredGpuSeconds, update.busyGpuSeconds);
       observations.push({ id, cumulative, describe });
     }
@@ -142,12 +149,29 @@ export class AccountingLedger {
       const node = cycle.nodes.get(nc.node.name);
       if (node) observations.push(this.nodeObservation(ctx, nc, node, byNode.get(nc.node.name) ?? []));
     }
-    this.writer.enqueue(this.accrual.observe(cycle.cycleStartSeconds, cycle.nowSeconds, observations));
+    const due = this.pieceDue(cycle.nowSeconds);
+    if (due) this.pieceAtSeconds = cycle.nowSeconds;
+    this.writer.enqueue(this.accrual.observe(cycle.cycleStartSeconds, cycle.nowSeconds, observations, due));
+    this.descriptions.endCycle();
     this.importing = false;
+  }
+
+  /**
+   * Whether this cycle writes the open window's piece: every --ledger-flush-interval, and on the first cycle
+   * of a window (the window that ended is written whole anyway). Between pieces a kill loses the measured
+   * utilization of the cycles since the last one, never cost: accrual resumes from the piece's cumulatives
+   * and the span after it is attributed again, as after any restart.
+   */
+  private pieceDue(nowSeconds: number): boolean {
+    const last = this.pieceAtSeconds;
+    if (last === undefined || nowSeconds - last >= this.deps.flushSeconds) return true;
+    const window = this.deps.windowSeconds;
+    return Math.floor(nowSeconds / window) !== Math.floor(last / window);
   }
 
   /** Forgets the state: the next cycle reads the ledger again (a leader change). */
   reset(): void {
+    this.pieceAtSeconds = undefined;
     this.loaded = false;
     this.importing = false;
     this.nodeIdleSeconds.clear();

@@ -128,6 +128,8 @@ export interface HarnessLedger {
   readonly clusterId?: string;
   readonly windowMs?: number;
   readonly intervalMs?: number;
+  /** --ledger-flush-interval; 0 (every cycle) by default. */
+  readonly flushMs?: number;
 }
 
 export async function startOperator(
@@ -164,6 +166,7 @@ export async function startOperator(
       namespace: 'aicost-system',
       defaultMode,
       ledgerWindowMs: ledgerOptions.windowMs ?? 3_600_000,
+      ledgerFlushMs: ledgerOptions.flushMs ?? 0,
     },
   });
   const { cache, policies, spotDenials, accountant, policyController, writer, writeQueue: queue, ledger } = operator;

@@ -7,6 +7,8 @@ import { checkKey, type ObjectSink } from '../ledger/sink.ts';
 export class MemorySink implements ObjectSink {
   readonly url = 'memory://ledger';
   readonly objects: Map<string, Uint8Array>;
+  /** Every key put, in order (a key written twice appears twice). */
+  readonly puts: string[] = [];
   private killed = false;
 
   constructor(objects = new Map<string, Uint8Array>()) {
@@ -23,7 +25,10 @@ export class MemorySink implements ObjectSink {
   }
 
   put(key: string, body: Uint8Array): Promise<void> {
-    return this.run(() => void this.objects.set(checkKey(key), new Uint8Array(body)));
+    return this.run(() => {
+      this.puts.push(key);
+      this.objects.set(checkKey(key), new Uint8Array(body));
+    });
   }
 
   get(key: string): Promise<Uint8Array | undefined> {
