@@ -107,7 +107,14 @@ const accountant = new Accountant({
   clock,
   log,
   metrics,
-  options: { intervalMs: 10_000, idleThreshold: 0.05, minCoverage: 0.6, scrapeIntervalMs: 5_000, labelKeys },
+  options: {
+    intervalMs: 10_000,
+    idleThreshold: 0.05,
+    minCoverage: 0.6,
+    scrapeIntervalMs: 5_000,
+    labelKeys,
+    dcgmSelector: '',
+  },
 });
 
 const session = new Session();

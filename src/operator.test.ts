@@ -42,6 +42,7 @@ describe('buildOperator under the manager', () => {
         defaultMode: 'Audit',
         ledgerWindowMs: 3_600_000,
         ledgerFlushMs: 0,
+        dcgmSelector: '',
       },
       ledger: { store: new LedgerStore(new MemorySink()), clusterId: 'test-cluster' },
     });

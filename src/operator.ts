@@ -48,6 +48,7 @@ export type OperatorOptions = Pick<
   | 'namespace'
   | 'defaultMode'
   | 'ledgerWindowMs'
+  | 'dcgmSelector'
   | 'ledgerFlushMs'
 >;
 

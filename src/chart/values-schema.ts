@@ -4,6 +4,7 @@
  * unknown key or a bad duration with a message naming the value. Defaults live in values.yaml (documented line
  * by line); a test checks that values.yaml itself passes this schema.
  */
+import { SERIES_SELECTOR } from '../config/option-schemas.ts';
 import { z } from 'zod';
 
 const duration = z
@@ -25,7 +26,14 @@ export const chartValuesSchema = z.strictObject({
   nameOverride: z.string(),
   fullnameOverride: z.string(),
   replicaCount: z.int().min(1).max(10),
-  prometheus: z.strictObject({ url: z.url() }),
+  prometheus: z.strictObject({
+    url: z.url(),
+    dcgmSelector: z
+      .string()
+      .regex(SERIES_SELECTOR)
+      .or(z.literal(''))
+      .meta({ description: 'PromQL label matchers of the trusted DCGM exporter series (--dcgm-selector).' }),
+  }),
   accounting: z.strictObject({
     interval: duration,
     labelKeys: z.array(labelKey).max(10),

@@ -42,6 +42,20 @@ describe('configuration', () => {
   });
 
   it.each([
+    ['job="dcgm-exporter"', true],
+    ['job=~"dcgm.*", namespace!="kube-system"', true],
+    ['job="a\\"b"', true],
+    ['job="x"} or vector(1) or {a="', false],
+    ['job=dcgm', false],
+    ['{job="x"}', false],
+    ['job="x",', false],
+  ])('--dcgm-selector %j accepted: %s', (selector, ok) => {
+    const parse = () => parseConfig(['--dcgm-selector', selector], {}, 'h');
+    if (ok) expect(parse().dcgmSelector).toBe(selector);
+    else expect(parse).toThrow('is not a list of PromQL label matchers such as job="dcgm-exporter"');
+  });
+
+  it.each([
     [['--ledger-window', '7m'], '--ledger-window: "7m" does not divide a day (e.g. 15m, 1h, 6h)'],
     [['--ledger-window', '2d'], '--ledger-window: "2d" is above the maximum of 24h'],
     [['--cluster-id', 'Prod'], '--cluster-id: "Prod" is not a cluster id'],

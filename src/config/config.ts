@@ -14,6 +14,7 @@ import {
   dayDivisor,
   duration,
   httpUrl,
+  seriesSelector,
   labelKeys,
   oneOf,
   quote,
@@ -34,6 +35,12 @@ export const OPTIONS = {
     env: 'AICOST_PROMETHEUS_TIMEOUT',
     default: '10s',
     schema: duration(100, 300_000),
+  },
+  'dcgm-selector': {
+    help: 'PromQL label matchers the DCGM series must carry, e.g. job="dcgm-exporter": only those targets are trusted for utilization (empty: any series of the metric)',
+    env: 'AICOST_DCGM_SELECTOR',
+    default: '',
+    schema: seriesSelector,
   },
   interval: {
     help: 'accounting interval: cost accrues and utilization is measured once per interval',
@@ -229,6 +236,8 @@ type Options = typeof OPTIONS;
 type Parsed = { readonly [K in keyof Options]: z.output<Options[K]['schema']> };
 
 export interface Config {
+  /** PromQL label matchers every DCGM query carries; '' for none. */
+  readonly dcgmSelector: string;
   readonly prometheusUrl: string;
   readonly prometheusTimeoutMs: number;
   readonly intervalMs: number;
@@ -334,6 +343,7 @@ function ledgerS3Settings(ledger: string, env: Readonly<Record<string, string | 
 function toConfig(p: Parsed, hostname: string, env: Readonly<Record<string, string | undefined>>): Config {
   return Object.freeze({
     prometheusUrl: p['prometheus-url'],
+    dcgmSelector: p['dcgm-selector'],
     prometheusTimeoutMs: p['prometheus-timeout'],
     intervalMs: p.interval,
     labelKeys: Object.freeze([...p['label-keys']]),

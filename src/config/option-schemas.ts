@@ -80,6 +80,17 @@ export const httpUrl = z.string().superRefine((value, ctx) => {
   if (!isHttpUrl(value)) fail(ctx, `${quote(value)} is not an http(s) URL such as http://prometheus:9090`);
 });
 
+/**
+ * PromQL label matchers, comma-separated (`job="dcgm-exporter"`, `job=~"dcgm.*",namespace="gpu-operator"`), or
+ * empty: what goes between the braces of each DCGM query, so nothing else can be injected into it.
+ */
+export const SERIES_SELECTOR =
+  /^\s*[a-zA-Z_][a-zA-Z0-9_]*\s*(=|!=|=~|!~)\s*"(?:[^"\\\n]|\\.)*"\s*(,\s*[a-zA-Z_][a-zA-Z0-9_]*\s*(=|!=|=~|!~)\s*"(?:[^"\\\n]|\\.)*"\s*)*$/;
+export const seriesSelector = z.string().superRefine((value, ctx) => {
+  if (value !== '' && !SERIES_SELECTOR.test(value))
+    fail(ctx, `${quote(value)} is not a list of PromQL label matchers such as job="dcgm-exporter"`);
+});
+
 /** Empty (none), or an ISO 4217 code the pricing knows. */
 export const currency = z.string().superRefine((value, ctx) => {
   if (value !== '' && !currencySchema.safeParse(value).success)

@@ -19,7 +19,13 @@ export interface MeasureDeps {
   readonly prometheus: PrometheusClient;
   readonly metrics: Metrics;
   readonly log: Logger;
-  readonly options: { readonly idleThreshold: number; readonly minCoverage: number; readonly scrapeIntervalMs: number };
+  readonly options: {
+    readonly idleThreshold: number;
+    readonly minCoverage: number;
+    readonly scrapeIntervalMs: number;
+    /** PromQL label matchers every query carries (--dcgm-selector); '' for none. */
+    readonly dcgmSelector: string;
+  };
 }
 
 export interface MeasurementStatus {
@@ -48,7 +54,8 @@ export async function querySignal(
   const signal = SIGNALS[signalIndex] ?? SIGNALS[0];
   const end = metrics.promLatency.startTimer({ signal: signal.metric });
   try {
-    const series = await prometheus.queryMatrix(`${signal.metric}[${windowSeconds}s]`, nowSeconds);
+    const selector = options.dcgmSelector === '' ? '' : `{${options.dcgmSelector}}`;
+    const series = await prometheus.queryMatrix(`${signal.metric}${selector}[${windowSeconds}s]`, nowSeconds);
     return summarizeSignal(series, signal.scale, signal.metric, {
       windowSeconds,
       idleThreshold: options.idleThreshold,

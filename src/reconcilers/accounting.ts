@@ -45,6 +45,8 @@ export interface AccountingOptions {
   readonly minCoverage: number;
   readonly scrapeIntervalMs: number;
   readonly labelKeys: readonly string[];
+  /** --dcgm-selector. */
+  readonly dcgmSelector: string;
 }
 
 /** What the last cycle measured, for the policy controller. */

@@ -167,6 +167,7 @@ export async function startOperator(
       defaultMode,
       ledgerWindowMs: ledgerOptions.windowMs ?? 3_600_000,
       ledgerFlushMs: ledgerOptions.flushMs ?? 0,
+      dcgmSelector: '',
     },
   });
   const { cache, policies, spotDenials, accountant, policyController, writer, writeQueue: queue, ledger } = operator;
