@@ -9,6 +9,8 @@ import { loadBuildInfo, type BuildInfo } from './build-info.ts';
 import { buildOperator } from './operator.ts';
 import { parseWebhookCertArgs, route, versionOutput } from './cli.ts';
 import { ConfigError, kubeEnvironment, loadConfig, type Config } from './config/config.ts';
+import { resolveLedger } from './config/ledger-location.ts';
+import { exportCommand, reportCommand, runsCommand, type CommandIo, type ExitCode } from './report/commands.ts';
 import { systemClock, type Clock } from './controller/clock.ts';
 import { startHttpServers } from './controller/http-server.ts';
 import { createKubeClient } from './controller/kube-client.ts';
@@ -155,6 +157,36 @@ async function main(argv: readonly string[]): Promise<void> {
     case 'run':
       await runCommand(invocation.args, build());
       return;
+    case 'report': {
+      const [first, ...rest] = invocation.args;
+      await reportingCommand(() => (first === 'runs' ? runsCommand(rest, io()) : reportCommand(invocation.args, io())));
+      return;
+    }
+    case 'export':
+      await reportingCommand(() => exportCommand(invocation.args, io()));
+      return;
+  }
+}
+
+/** What the report commands get from the composition root: the time, the ledger's location, the streams. */
+function io(): CommandIo {
+  return {
+    nowMs: Date.now(),
+    ledger: (flag) => resolveLedger(flag),
+    out: (text) => console.log(text),
+    err: (text) => console.error(text),
+  };
+}
+
+/** Runs a report command; a failure is one line on stderr (with its causes) and exit code 1, not a stack. */
+async function reportingCommand(command: () => Promise<ExitCode>): Promise<void> {
+  try {
+    process.exitCode = await command();
+  } catch (error) {
+    const causes: string[] = [];
+    for (let e: unknown = error; e instanceof Error; e = e.cause) causes.push(e.message);
+    console.error(`aicost: ${causes.join(': ') || String(error)}`);
+    process.exitCode = 1;
   }
 }
 
