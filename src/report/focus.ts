@@ -112,6 +112,8 @@ export const FOCUS_COLUMNS: readonly FocusColumn[] = [
   dec('ContractedCost', (r) => r.onDemandEquivalent),
   dec('EffectiveCost', (r) => r.cost),
   str('HostProviderName', (_, o) => o.hostProvider),
+  // Internal chargeback: no invoice carries these rows (FOCUS: null when not associated with an invoice).
+  str('InvoiceId', () => null, true),
   str('InvoiceIssuerName', (_, o) => o.provider),
   dec('ListCost', (r) => r.onDemandEquivalent),
   str('PricingCategory', (r) => (r.capacityType === 'spot' ? 'Dynamic' : 'Standard')),
@@ -125,6 +127,7 @@ export const FOCUS_COLUMNS: readonly FocusColumn[] = [
   str('ServiceCategory', () => 'Compute'),
   str('ServiceName', () => 'Kubernetes'),
   str('ServiceProviderName', (_, o) => o.provider),
+  str('ServiceSubcategory', () => 'Containers'),
   str('SkuId', sku),
   str('SkuPriceId', (r) => `${r.pricingSource || 'unknown'}:${sku(r)}:${capacity(r)}`),
   { name: 'Tags', kind: 'json', nullable: true, value: tags },
