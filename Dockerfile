@@ -22,7 +22,9 @@ FROM ${BASE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 ARG NODE_EXTRA_CA_CERTS=
-RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts
+# --omit=optional leaves DuckDB (about 70 MB of native code) out: only `aicost report` uses it, and it streams
+# the ledger in JavaScript without it (docs/benchmarks.md has both figures).
+RUN npm ci --omit=dev --omit=optional --no-audit --no-fund --ignore-scripts
 
 FROM ${BASE_IMAGE}
 ENV NODE_ENV=production \

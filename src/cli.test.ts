@@ -14,6 +14,10 @@ describe('command line', () => {
     expect(text).toMatch(/^Usage: aicost <command> \[options\]\n/);
     expect(text).toContain('\n  run            run the operator\n');
     expect(text).toContain('\n  webhook-cert   write a self-signed webhook certificate');
+    expect(text).toContain('\n  report         what each team, project, experiment or workload cost, from the ledger');
+    expect(text).toContain(
+      '\n  export         write the ledger as FinOps FOCUS 1.3 cost and usage rows (Parquet or CSV)\n',
+    );
     expect(text).toContain('\n  version        print the version, the git commit and the Node.js version\n');
     expect(text).not.toContain('--prometheus-url');
   });
@@ -34,6 +38,37 @@ describe('command line', () => {
     expect(text).toContain(line);
   });
 
+  it.each([
+    [['report', '--help'], /^Usage: aicost report --by KEY\[,KEY\.\.\.\] /, '--idle MODE'],
+    [['report', '--by', 'team', '-h'], /^Usage: aicost report --by/, 'env AICOST_LEDGER, default .aicost/ledger'],
+    [['report', 'runs', '--help'], /^Usage: aicost report runs /, 'cost per successful run'],
+    [['export', 'focus', '--help'], /^Usage: aicost export focus --out FILE /, 'docs/focus.md'],
+    [['export', '--help'], /^Usage: aicost export focus --out FILE /, 'DECIMAL(18,9)'],
+  ])('%j prints the report help it asks for', (argv, usage, line) => {
+    const { text, exitCode } = printed(argv);
+    expect(exitCode).toBe(0);
+    expect(text).toMatch(usage);
+    expect(text).toContain(line);
+  });
+
+  it('runs help is not the report help, and the other way round', () => {
+    expect(printed(['report', 'runs', '--help']).text).not.toContain('--idle');
+    expect(printed(['report', '--help']).text).not.toContain('cost per successful run');
+  });
+
+  it('hands the report commands their arguments, subcommand first', () => {
+    expect(route(['report', 'runs', '--format', 'json'])).toEqual({
+      kind: 'command',
+      command: 'report',
+      args: ['runs', '--format', 'json'],
+    });
+    expect(route(['export', 'focus', '--out', 'cost.csv'])).toEqual({
+      kind: 'command',
+      command: 'export',
+      args: ['focus', '--out', 'cost.csv'],
+    });
+  });
+
   it("webhook-cert's help is not run's", () => {
     expect(printed(['webhook-cert', '--help']).text).not.toContain('--prometheus-url');
     expect(printed(['run', '--help']).text).not.toContain('--hosts');
@@ -41,12 +76,12 @@ describe('command line', () => {
 
   it.each([
     [
-      'report',
-      'aicost: unknown command "report"\nCommands: run, webhook-cert, version ("aicost --help" says what each does)',
+      'reports',
+      'aicost: unknown command "reports"\nCommands: run, webhook-cert, report, export, version ("aicost --help" says what each does)',
     ],
     [
       '--interval',
-      'aicost: unknown command "--interval"\nCommands: run, webhook-cert, version ("aicost --help" says what each does)',
+      'aicost: unknown command "--interval"\nCommands: run, webhook-cert, report, export, version ("aicost --help" says what each does)',
     ],
   ])('an unknown command %j gets two lines and exit code 2', (command, text) => {
     expect(printed([command, '--help'])).toEqual({ kind: 'print', text, exitCode: 2 });

@@ -5,12 +5,14 @@
 import { parseArgs } from 'node:util';
 import type { BuildInfo } from './build-info.ts';
 import { OPTIONS } from './config/config.ts';
+import { DEFAULT_LEDGER, LEDGER_ENV } from './config/ledger-location.ts';
+import { EXPORT_USAGE, REPORT_USAGE, RUNS_USAGE } from './report/options.ts';
 
 interface Command {
   /** One line for `aicost --help`. */
   readonly summary: string;
-  /** `aicost <command> --help`. */
-  help(): string;
+  /** `aicost <command> --help`, given the arguments before and after --help (a subcommand has its own). */
+  help(args: readonly string[]): string;
 }
 
 const COMMANDS = {
@@ -19,6 +21,11 @@ const COMMANDS = {
     summary: 'write a self-signed webhook certificate (tls.crt, tls.key, ca.crt) for local runs',
     help: webhookCertHelp,
   },
+  report: {
+    summary: 'what each team, project, experiment or workload cost, from the ledger; "report runs" lists training runs',
+    help: (args: readonly string[]) => (args[0] === 'runs' ? runsHelp() : reportHelp()),
+  },
+  export: { summary: 'write the ledger as FinOps FOCUS 1.3 cost and usage rows (Parquet or CSV)', help: exportHelp },
   version: { summary: 'print the version, the git commit and the Node.js version', help: versionHelp },
 } as const satisfies Record<string, Command>;
 
@@ -45,7 +52,7 @@ export function route(argv: readonly string[]): Invocation {
     };
   }
   const command = first as CommandName;
-  if (rest.some((arg) => HELP.has(arg))) return { kind: 'print', text: COMMANDS[command].help(), exitCode: 0 };
+  if (rest.some((arg) => HELP.has(arg))) return { kind: 'print', text: COMMANDS[command].help(rest), exitCode: 0 };
   return { kind: 'command', command, args: rest };
 }
 
@@ -113,6 +120,75 @@ export function parseWebhookCertArgs(
     .map((h) => h.trim())
     .filter(Boolean);
   return { dir: values.dir, hosts };
+}
+
+const LEDGER_LINE = `  --ledger DIR       the ledger: a directory or s3://bucket/prefix (env ${LEDGER_ENV}, default ${DEFAULT_LEDGER})`;
+const RANGE_LINES = [
+  '  --from T           first window start to include: a date (00:00 UTC) or an RFC 3339 time;',
+  '                     default 00:00 UTC on the first day of the month of --to',
+  '  --to T             windows starting at or after T are left out (exclusive); default now, so the',
+  '                     current, not yet compacted window is included',
+  '  --cluster ID       one cluster only (default: every cluster in the ledger)',
+];
+
+function reportHelp(): string {
+  return [
+    REPORT_USAGE,
+    '',
+    'Sums the cost in the ledger by the given keys over the windows that start in [--from, --to). A key is',
+    'team, project, experiment or model (the roll-up labels, from pod, then workload, then namespace),',
+    'namespace, workload (namespace/Kind/name), cluster, or any other label key. Deleted workloads are there:',
+    'the ledger keeps them. Amounts are exact decimals, so the rows add up to the total of "aicost export focus"',
+    'over the same range.',
+    '',
+    'Options:',
+    '  --by KEYS          comma-separated keys, e.g. team or team,project (required)',
+    ...RANGE_LINES,
+    '  --namespace NS     workloads of one namespace only (leaves idle capacity out: it has no namespace)',
+    '  --format F         table (default), csv, or json: an array of {"<key>": "...", "cost": "12.34", "currency": "USD"}',
+    '  --idle MODE        separate (default): capacity no workload requested is an "__idle__" row;',
+    "                     share: each cluster's idle cost goes to its keys in proportion to their cost",
+    '  --engine E         auto (default: DuckDB for a local ledger when installed, else JavaScript), duckdb, js',
+    LEDGER_LINE,
+    '',
+    'Subcommand: "aicost report runs" lists every training run (Job); "aicost report runs --help".',
+  ].join('\n');
+}
+
+function runsHelp(): string {
+  return [
+    RUNS_USAGE,
+    '',
+    'Lists every training run (Job) with windows in [--from, --to), deleted Jobs included: its team,',
+    'experiment, GPU-hours, utilization (mean weighted by GPU-hours where measured), idle GPU cost, cost and',
+    'outcome; then per team and experiment the cost per successful run: the cost of all runs (failed and',
+    'running ones too) over the number that succeeded.',
+    '',
+    'Options:',
+    ...RANGE_LINES,
+    '  --namespace NS     Jobs of one namespace only',
+    '  --format F         table (default), csv (the runs only), or json ({"runs": [...], "summary": [...]})',
+    LEDGER_LINE,
+  ].join('\n');
+}
+
+function exportHelp(): string {
+  return [
+    EXPORT_USAGE,
+    '',
+    'Writes the ledger rows of the windows that start in [--from, --to) as FinOps FOCUS 1.3 Cost and Usage rows:',
+    'EffectiveCost is the allocated cost, workloads are split-allocation rows (AllocatedResourceId), idle',
+    'capacity the unallocated part, GPU-hours ConsumedQuantity, labels Tags. Money is DECIMAL(18,9) in',
+    'Parquet. docs/focus.md has the column mapping.',
+    '',
+    'Options:',
+    '  --out FILE         the file to write (required); replaced when it exists',
+    '  --format F         parquet or csv (default: csv when FILE ends in .csv, else parquet)',
+    ...RANGE_LINES,
+    '  --provider NAME    ServiceProviderName and InvoiceIssuerName: who runs the cluster (default Kubernetes)',
+    '  --host-provider N  HostProviderName: who hosts the nodes, e.g. AWS (default: --provider)',
+    LEDGER_LINE,
+  ].join('\n');
 }
 
 function versionHelp(): string {

@@ -10,6 +10,8 @@ import { buildOperator, type Operator } from './operator.ts';
 import { parseWebhookCertArgs, route, versionOutput } from './cli.ts';
 import { ConfigError, loadConfig, type Config } from './config/config.ts';
 import { kubeEnvironment } from './config/kube-environment.ts';
+import { ledgerS3, resolveLedger } from './config/ledger-location.ts';
+import { exportCommand, reportCommand, runsCommand, type CommandIo, type ExitCode } from './report/commands.ts';
 import { systemClock, type Clock } from './controller/clock.ts';
 import { startHttpServers } from './controller/http-server.ts';
 import { createKubeClient, type KubeClient } from './controller/kube-client.ts';
@@ -187,6 +189,37 @@ async function main(argv: readonly string[]): Promise<void> {
     case 'run':
       await runCommand(invocation.args, build());
       return;
+    case 'report': {
+      const [first, ...rest] = invocation.args;
+      await reportingCommand(() => (first === 'runs' ? runsCommand(rest, io()) : reportCommand(invocation.args, io())));
+      return;
+    }
+    case 'export':
+      await reportingCommand(() => exportCommand(invocation.args, io()));
+      return;
+  }
+}
+
+/** What the report commands get from the composition root: the time, the ledger's location, the streams. */
+function io(): CommandIo {
+  return {
+    nowMs: Date.now(),
+    ledger: (flag) => resolveLedger(flag),
+    s3: (location) => ledgerS3(location),
+    out: (text) => console.log(text),
+    err: (text) => console.error(text),
+  };
+}
+
+/** Runs a report command; a failure is one line on stderr (with its causes) and exit code 1, not a stack. */
+async function reportingCommand(command: () => Promise<ExitCode>): Promise<void> {
+  try {
+    process.exitCode = await command();
+  } catch (error) {
+    const causes: string[] = [];
+    for (let e: unknown = error; e instanceof Error; e = e.cause) causes.push(e.message);
+    console.error(`aicost: ${causes.join(': ') || String(error)}`);
+    process.exitCode = 1;
   }
 }
 

@@ -137,6 +137,23 @@ export class LedgerStore {
     }
   }
 
+  /**
+   * The keys readRange would read, without reading them: for each window in the range its file, or its
+   * pieces while it has no file. For readers that open the objects themselves (DuckDB over a directory); a
+   * window compacted after this listing has lost its pieces, so such a reader lists again when one is gone.
+   */
+  async keysInRange(range: LedgerRange): Promise<string[]> {
+    const { fromMs, toMs, clusterId } = range;
+    if (clusterId !== undefined && !isClusterId(clusterId)) throw new Error(`"${clusterId}" is not a cluster id`);
+    const stored = clusterId === undefined ? await this.windows() : await this.listDates(clusterId, fromMs, toMs);
+    const keys: string[] = [];
+    for (const group of groupByWindow(stored.filter((w) => w.windowStartMs >= fromMs && w.windowStartMs < toMs))) {
+      const file = group.find((w) => w.pieceId === undefined);
+      keys.push(...(file ? [file.key] : group.map((w) => w.key)));
+    }
+    return keys;
+  }
+
   private async listDates(clusterId: string, fromMs: number, toMs: number): Promise<StoredWindow[]> {
     const keys: string[] = [];
     for (const date of datesInRange(fromMs, toMs)) keys.push(...(await this.sink.list(datePrefix(clusterId, date))));

@@ -16,11 +16,11 @@ function aicost(...args: string[]): { status: number | null; stdout: string; std
 
 describe('aicost', () => {
   it('names an unknown command and the ones there are, on stderr, with exit code 2', () => {
-    expect(aicost('report')).toEqual({
+    expect(aicost('reports')).toEqual({
       status: 2,
       stdout: '',
       stderr:
-        'aicost: unknown command "report"\nCommands: run, webhook-cert, version ("aicost --help" says what each does)\n',
+        'aicost: unknown command "reports"\nCommands: run, webhook-cert, report, export, version ("aicost --help" says what each does)\n',
     });
   });
 

@@ -1,0 +1,192 @@
+/**
+ * `aicost report`'s arithmetic, on plain data: ledger rows are summed into groups (one per cluster, currency,
+ * idle or not, and value of each --by key), and the groups become report rows, with idle cost either a row of
+ * its own or shared out. Both engines (engine-js.ts, engine-duckdb.ts) produce the same groups, so everything
+ * after the sums is this one tested code.
+ *
+ * Money stays bigint nano-units throughout; a report row's cost is exact, and the rows add up to the ledger's
+ * total to the nano-unit (idle included, whichever --idle).
+ */
+import type { LedgerRow } from '../ledger/row.ts';
+import type { IdleMode } from './options.ts';
+
+/** The key value of idle rows: the name OpenCost uses, so dashboards that know one know the other. */
+export const IDLE = '__idle__';
+
+/** The sum of one group of rows. */
+export interface Group {
+  readonly clusterId: string;
+  readonly currency: string;
+  /** True for the Node rows: capacity that no workload requested. */
+  readonly idle: boolean;
+  /** One value per --by key, in order; '' where a workload has no such label. */
+  readonly keys: readonly string[];
+  readonly cost: bigint;
+}
+
+export interface ReportRow {
+  readonly keys: readonly string[];
+  readonly cost: bigint;
+  readonly currency: string;
+  readonly idle: boolean;
+}
+
+/** A workload's name in reports: unique in a cluster at any moment, readable, and stable across windows. */
+export function workloadName(row: Pick<LedgerRow, 'namespace' | 'workloadKind' | 'workloadName'>): string {
+  return `${row.namespace}/${row.workloadKind}/${row.workloadName}`;
+}
+
+/** The value of one --by key for a workload row. */
+export function keyValue(row: LedgerRow, key: string): string {
+  switch (key) {
+    case 'team':
+      return row.team;
+    case 'project':
+      return row.project;
+    case 'experiment':
+      return row.experiment;
+    case 'model':
+      return row.model;
+    case 'namespace':
+      return row.namespace;
+    case 'workload':
+      return workloadName(row);
+    case 'cluster':
+      return row.clusterId;
+    default:
+      return row.labels[key] ?? '';
+  }
+}
+
+/**
+ * The key values of a row. A Node row (idle capacity) belongs to no team or namespace: every key is `__idle__`
+ * except the cluster, which a node does have.
+ */
+export function rowKeys(row: LedgerRow, by: readonly string[]): string[] {
+  if (row.workloadKind === 'Node') return by.map((key) => (key === 'cluster' ? row.clusterId : IDLE));
+  return by.map((key) => keyValue(row, key));
+}
+
+/** Sums rows into groups; add rows one window at a time, read the groups at the end. */
+export class GroupSums {
+  private readonly by: readonly string[];
+  private readonly namespace: string | undefined;
+  private readonly sums = new Map<string, { group: Omit<Group, 'cost'>; cost: bigint }>();
+
+  /** With a namespace, only that namespace's workloads count (idle capacity belongs to no namespace). */
+  constructor(by: readonly string[], namespace?: string) {
+    this.by = by;
+    this.namespace = namespace;
+  }
+
+  add(rows: Iterable<LedgerRow>): void {
+    for (const row of rows) {
+      if (this.namespace !== undefined && row.namespace !== this.namespace) continue;
+      const idle = row.workloadKind === 'Node';
+      const keys = rowKeys(row, this.by);
+      const id = JSON.stringify([row.clusterId, row.currency, idle, keys]);
+      const sum = this.sums.get(id);
+      if (sum) sum.cost += row.cost;
+      else
+        this.sums.set(id, { group: { clusterId: row.clusterId, currency: row.currency, idle, keys }, cost: row.cost });
+    }
+  }
+
+  groups(): Group[] {
+    return [...this.sums.values()].map(({ group, cost }) => ({ ...group, cost }));
+  }
+}
+
+/**
+ * Report rows from groups. `separate`: idle groups form `__idle__` rows. `share`: each cluster's idle cost is
+ * spread over that cluster's keys in proportion to their allocated cost in the range, by largest remainder
+ * (shareIdle), so the parts add up to the idle cost exactly; a cluster with idle cost but no allocated cost
+ * keeps its `__idle__` row. Rows are merged across clusters unless `cluster` is a key. Currencies never mix.
+ * Order: by cost, highest first, then by keys; idle rows last.
+ */
+export function reportRows(groups: readonly Group[], mode: IdleMode): ReportRow[] {
+  const shared = mode === 'share' ? shareIdle(groups) : groups;
+  const merged = new Map<string, { row: Omit<ReportRow, 'cost'>; cost: bigint }>();
+  for (const g of shared) {
+    const id = JSON.stringify([g.currency, g.idle, g.keys]);
+    const sum = merged.get(id);
+    if (sum) sum.cost += g.cost;
+    else merged.set(id, { row: { keys: g.keys, currency: g.currency, idle: g.idle }, cost: g.cost });
+  }
+  return [...merged.values()]
+    .map(({ row, cost }) => ({ ...row, cost }))
+    .sort(
+      (a, b) =>
+        Number(a.idle) - Number(b.idle) ||
+        (a.cost > b.cost ? -1 : a.cost < b.cost ? 1 : 0) ||
+        compareKeys(a.keys, b.keys) ||
+        compare(a.currency, b.currency),
+    );
+}
+
+/** The groups with each cluster's idle cost (per currency) shared out to its allocated groups. */
+export function shareIdle(groups: readonly Group[]): Group[] {
+  const byCluster = new Map<string, Group[]>();
+  for (const g of groups) {
+    const id = JSON.stringify([g.clusterId, g.currency]);
+    const list = byCluster.get(id);
+    if (list) list.push(g);
+    else byCluster.set(id, [g]);
+  }
+  const out: Group[] = [];
+  for (const list of byCluster.values()) {
+    const idle = list.filter((g) => g.idle);
+    // Sorted, so the remainders' ties go the same way whatever order the engine returned the groups in.
+    const allocated = list.filter((g) => !g.idle).sort((a, b) => compareKeys(a.keys, b.keys));
+    const idleCost = idle.reduce((sum, g) => sum + g.cost, 0n);
+    const weights = allocated.map((g) => g.cost);
+    if (idleCost === 0n || weights.every((w) => w === 0n)) {
+      out.push(...allocated, ...idle);
+      continue;
+    }
+    const parts = apportionBig(idleCost, weights);
+    allocated.forEach((g, i) => out.push({ ...g, cost: g.cost + (parts[i] ?? 0n) }));
+  }
+  return out;
+}
+
+/**
+ * `total` split in proportion to non-negative weights (at least one positive), exactly: each part is
+ * floor(total × weight / sum), and the units left over go one each to the largest remainders, the earlier
+ * party first on ties. bigint throughout: a month of a cluster's cost in nano-units passes 2^53.
+ */
+export function apportionBig(total: bigint, weights: readonly bigint[]): bigint[] {
+  const sum = weights.reduce((s, w) => s + w, 0n);
+  if (total < 0n || sum <= 0n || weights.some((w) => w < 0n))
+    throw new RangeError('apportionBig needs a non-negative total and non-negative weights with a positive sum');
+  const parts = weights.map((w) => (total * w) / sum);
+  let left = total - parts.reduce((s, p) => s + p, 0n);
+  const order = weights
+    .map((w, i) => ({ i, remainder: (total * w) % sum }))
+    .sort((a, b) => (a.remainder > b.remainder ? -1 : a.remainder < b.remainder ? 1 : a.i - b.i));
+  for (const { i } of order) {
+    if (left === 0n) break;
+    parts[i] = (parts[i] ?? 0n) + 1n;
+    left -= 1n;
+  }
+  return parts;
+}
+
+/** Totals per currency, for the table's last lines and for checks. */
+export function totals(rows: readonly { readonly cost: bigint; readonly currency: string }[]): Map<string, bigint> {
+  const sums = new Map<string, bigint>();
+  for (const row of rows) sums.set(row.currency, (sums.get(row.currency) ?? 0n) + row.cost);
+  return sums;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function compareKeys(a: readonly string[], b: readonly string[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const c = compare(a[i] ?? '', b[i] ?? '');
+    if (c !== 0) return c;
+  }
+  return 0;
+}

@@ -1,0 +1,72 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HOUR_MS } from '../testing/ledger-rows.ts';
+import { T0, writeReportLedger } from '../testing/report-ledger.ts';
+import type { LedgerStore } from '../ledger/store.ts';
+import { reportRows, type Group } from './aggregate.ts';
+import { groupsDuckDb, loadDuckDb, runsDuckDb } from './engine-duckdb.ts';
+import { groupsJs, runsJs, type Scope } from './engine-js.ts';
+import { toRuns } from './runs.ts';
+
+let dir = '';
+let store: LedgerStore;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'aicost-engine-'));
+  store = await writeReportLedger(dir);
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const sorted = (groups: Group[]) => groups.map((g) => JSON.stringify({ ...g, cost: String(g.cost) })).sort();
+
+const duckdb = await loadDuckDb();
+if (!duckdb) throw new Error('the tests need @duckdb/node-api');
+
+const ALL: Scope = { fromMs: T0, toMs: T0 + 3 * HOUR_MS };
+
+describe('the DuckDB engine sums what the JavaScript engine sums', () => {
+  it.each<[string, Scope, string[]]>([
+    ['by team', ALL, ['team']],
+    ['by cluster and team', ALL, ['cluster', 'team']],
+    ['by workload', ALL, ['workload']],
+    ['by namespace, model and a label', ALL, ['namespace', 'model', 'environment']],
+    ['one cluster', { ...ALL, clusterId: 'prod-2' }, ['team']],
+    ['one namespace', { ...ALL, namespace: 'ml-alpha' }, ['experiment']],
+    [
+      'the current window only (pieces, not yet compacted)',
+      { fromMs: T0 + 2 * HOUR_MS, toMs: T0 + 3 * HOUR_MS },
+      ['team'],
+    ],
+    ['from inclusive, to exclusive', { fromMs: T0 + HOUR_MS, toMs: T0 + 2 * HOUR_MS }, ['team']],
+    ['an empty range', { fromMs: T0 + 5 * HOUR_MS, toMs: T0 + 6 * HOUR_MS }, ['team']],
+  ])('%s', async (_, scope, by) => {
+    const js = await groupsJs(store, scope, by);
+    const db = await groupsDuckDb(duckdb, store, dir, scope, by);
+    expect(sorted(db)).toEqual(sorted(js));
+    expect(reportRows(db, 'share')).toEqual(reportRows(js, 'share'));
+  });
+
+  it('the current window counts: the range that ends after it has its cost', async () => {
+    const before = await groupsJs(store, { fromMs: T0, toMs: T0 + 2 * HOUR_MS }, ['cluster']);
+    const after = await groupsJs(store, ALL, ['cluster']);
+    const cost = (gs: Group[]) => gs.reduce((s, g) => s + g.cost, 0n);
+    // prod-1's third window: 1.000000001 + 0.333333333 + 0.1 + 0.7 idle.
+    expect(cost(after) - cost(before)).toBe(2_133_333_334n);
+  });
+
+  it('runs, the deleted Job included', async () => {
+    const js = toRuns(await runsJs(store, ALL));
+    const db = toRuns(await runsDuckDb(duckdb, store, dir, ALL));
+    const exact = (runs: typeof js) => runs.map(({ utilization: _u, ...rest }) => rest);
+    expect(exact(db)).toEqual(exact(js));
+    db.forEach((run, i) => {
+      const other = js[i]?.utilization ?? null;
+      if (other === null) expect(run.utilization).toBeNull();
+      else expect(run.utilization).toBeCloseTo(other, 12);
+    });
+    expect(db.map((r) => r.name)).toEqual(['train-a', 'train-b', 'train-c']);
+  });
+});

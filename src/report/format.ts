@@ -1,0 +1,175 @@
+/**
+ * Report rows as text: an aligned table for people, CSV (RFC 4180) and JSON for programs. Amounts are exact
+ * decimal strings of the nano-unit sums (trailing zeros trimmed, at least two decimals), so the rows of any
+ * format add up to the total to the nano-unit; no format rounds.
+ */
+import { totals, type ReportRow } from './aggregate.ts';
+import type { ReportFormat } from './options.ts';
+import { summarizeRuns, type Run } from './runs.ts';
+
+/** Nano-units as an exact decimal: 12345678000n -> "12.345678", 5n -> "0.000000005", 0n -> "0.00". */
+export function decimal(nanos: bigint): string {
+  const negative = nanos < 0n;
+  const abs = negative ? -nanos : nanos;
+  const whole = abs / 1_000_000_000n;
+  const fraction = (abs % 1_000_000_000n).toString().padStart(9, '0').replace(/0+$/, '').padEnd(2, '0');
+  return `${negative ? '-' : ''}${whole}.${fraction}`;
+}
+
+export function formatReport(rows: readonly ReportRow[], by: readonly string[], format: ReportFormat): string {
+  switch (format) {
+    case 'json':
+      return JSON.stringify(
+        rows.map((row) => ({
+          ...Object.fromEntries(by.map((key, i) => [key, row.keys[i] ?? ''])),
+          cost: decimal(row.cost),
+          currency: row.currency,
+        })),
+        null,
+        2,
+      );
+    case 'csv':
+      return csv([[...by, 'cost', 'currency'], ...rows.map((r) => [...r.keys, decimal(r.cost), r.currency])]);
+    case 'table': {
+      const body = rows.map((r) => [...r.keys.map((k) => (k === '' ? '(none)' : k)), decimal(r.cost), r.currency]);
+      const sums = [...totals(rows)].map(([currency, cost]) => [
+        'TOTAL',
+        ...by.slice(1).map(() => ''),
+        decimal(cost),
+        currency,
+      ]);
+      return table([...by.map((k) => k.toUpperCase()), 'COST', 'CURRENCY'], body, sums, [by.length]);
+    }
+  }
+}
+
+const RUN_COLUMNS = [
+  'cluster',
+  'namespace',
+  'job',
+  'team',
+  'experiment',
+  'start',
+  'end',
+  'outcome',
+  'gpuHours',
+  'utilization',
+  'idleGpuCost',
+  'cost',
+  'currency',
+] as const;
+
+function runFields(run: Run): string[] {
+  return [
+    run.clusterId,
+    run.namespace,
+    run.name,
+    run.team,
+    run.experiment,
+    new Date(run.firstStartMs).toISOString(),
+    new Date(run.lastEndMs).toISOString(),
+    run.outcome,
+    decimal(run.gpuHours),
+    run.utilization === null ? '' : run.utilization.toFixed(4),
+    decimal(run.idleGpuCost),
+    decimal(run.cost),
+    run.currency,
+  ];
+}
+
+/**
+ * The runs, then (table and JSON) the summary per team and experiment. CSV holds only the runs, one per line,
+ * so it loads into a spreadsheet as one table; the summary is a sum over it.
+ */
+export function formatRuns(runs: readonly Run[], format: ReportFormat): string {
+  const summary = summarizeRuns(runs);
+  switch (format) {
+    case 'json':
+      return JSON.stringify(
+        {
+          runs: runs.map((run) => ({
+            cluster: run.clusterId,
+            namespace: run.namespace,
+            job: run.name,
+            uid: run.uid,
+            team: run.team,
+            experiment: run.experiment,
+            start: new Date(run.firstStartMs).toISOString(),
+            end: new Date(run.lastEndMs).toISOString(),
+            outcome: run.outcome,
+            gpuHours: decimal(run.gpuHours),
+            utilization: run.utilization,
+            idleGpuCost: decimal(run.idleGpuCost),
+            cost: decimal(run.cost),
+            currency: run.currency,
+          })),
+          summary: summary.map((s) => ({
+            team: s.team,
+            experiment: s.experiment,
+            runs: s.runs,
+            succeeded: s.succeeded,
+            failed: s.failed,
+            running: s.running,
+            cost: decimal(s.cost),
+            costPerSuccessfulRun: s.costPerSuccessfulRun === null ? null : decimal(s.costPerSuccessfulRun),
+            currency: s.currency,
+          })),
+        },
+        null,
+        2,
+      );
+    case 'csv':
+      return csv([[...RUN_COLUMNS], ...runs.map(runFields)]);
+    case 'table': {
+      const none = (v: string) => (v === '' ? '-' : v);
+      const runTable = table(
+        RUN_COLUMNS.map((c) => c.toUpperCase()),
+        runs.map((run) => runFields(run).map(none)),
+        [],
+        [8, 9, 10, 11],
+      );
+      const summaryTable = table(
+        ['TEAM', 'EXPERIMENT', 'RUNS', 'SUCCEEDED', 'FAILED', 'RUNNING', 'COST', 'COST/SUCCESSFUL RUN', 'CURRENCY'],
+        summary.map((s) => [
+          none(s.team),
+          none(s.experiment),
+          String(s.runs),
+          String(s.succeeded),
+          String(s.failed),
+          String(s.running),
+          decimal(s.cost),
+          s.costPerSuccessfulRun === null ? '-' : decimal(s.costPerSuccessfulRun),
+          s.currency,
+        ]),
+        [],
+        [2, 3, 4, 5, 6, 7],
+      );
+      return `${runTable}\n\n${summaryTable}`;
+    }
+  }
+}
+
+/** RFC 4180: fields with a comma, quote or line break are quoted, quotes doubled; lines end in CRLF. */
+export function csv(lines: readonly (readonly string[])[]): string {
+  const field = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
+  return lines.map((line) => line.map(field).join(',')).join('\r\n');
+}
+
+/** Columns padded to their widest cell; the columns of numbers are aligned right. */
+function table(
+  header: readonly string[],
+  body: readonly (readonly string[])[],
+  footer: readonly (readonly string[])[],
+  numberColumns: readonly number[],
+): string {
+  const all = [header, ...body, ...footer];
+  const widths = header.map((_, i) => Math.max(...all.map((line) => (line[i] ?? '').length)));
+  const render = (line: readonly string[]) =>
+    line
+      .map((cell, i) => (numberColumns.includes(i) ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  const lines = [render(header), ...body.map(render)];
+  if (footer.length > 0) lines.push(widths.map((w) => '-'.repeat(w)).join('  '), ...footer.map(render));
+  return lines.join('\n');
+}

@@ -1,0 +1,226 @@
+/**
+ * The arguments of `aicost report`, `aicost report runs` and `aicost export focus`, parsed without side effects:
+ * the current time and the environment's ledger come in as arguments. Every problem is one line that names
+ * the flag and quotes the value.
+ */
+import { parseArgs } from 'node:util';
+import { isClusterId } from '../ledger/layout.ts';
+
+export type ReportFormat = 'table' | 'csv' | 'json';
+export type IdleMode = 'separate' | 'share';
+export type Engine = 'auto' | 'duckdb' | 'js';
+
+/** Windows whose start is in [fromMs, toMs), as LedgerStore.readRange takes them. */
+export interface TimeRange {
+  readonly fromMs: number;
+  readonly toMs: number;
+}
+
+interface Common extends TimeRange {
+  /** Undefined: --ledger was not given (the caller falls back to AICOST_LEDGER, then the default). */
+  readonly ledger: string | undefined;
+  readonly cluster: string | undefined;
+}
+
+export interface ReportOptions extends Common {
+  readonly by: readonly string[];
+  readonly namespace: string | undefined;
+  readonly format: ReportFormat;
+  readonly idle: IdleMode;
+  readonly engine: Engine;
+}
+
+export interface RunsOptions extends Common {
+  readonly namespace: string | undefined;
+  readonly format: ReportFormat;
+}
+
+export interface ExportOptions extends Common {
+  readonly out: string;
+  readonly format: 'parquet' | 'csv';
+  readonly provider: string;
+  readonly hostProvider: string;
+}
+
+export type Parsed<T> = T | { readonly error: string };
+
+/** Keys with a column of their own in the ledger, or computed from columns; any other key is a label. */
+export const BUILTIN_KEYS = ['team', 'project', 'experiment', 'model', 'namespace', 'workload', 'cluster'] as const;
+/** A Kubernetes label key: an optional DNS prefix and '/', then a name. */
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,3})?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/**
+ * An RFC 3339 time, or a date meaning 00:00 UTC that day, to epoch milliseconds; undefined when it is
+ * neither (or names a day that does not exist, such as 2026-02-30).
+ */
+export function parseInstant(text: string): number | undefined {
+  const date = DATE.exec(text) ?? DATE_TIME.exec(text);
+  if (!date) return undefined;
+  const [, y, m, d] = date.map(Number);
+  if (y === undefined || m === undefined || d === undefined) return undefined;
+  const day = new Date(Date.UTC(y, m - 1, d));
+  if (day.getUTCFullYear() !== y || day.getUTCMonth() !== m - 1 || day.getUTCDate() !== d) return undefined;
+  if (DATE.test(text)) return day.getTime();
+  const [, , , , hh = '', mm = '', ss = ''] = date;
+  if (Number(hh) > 23 || Number(mm) > 59 || Number(ss) > 59) return undefined;
+  const ms = Date.parse(text.toUpperCase());
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+/** 00:00 UTC on the first day of the month of an instant. */
+export function monthStart(ms: number): number {
+  const d = new Date(ms);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+}
+
+const quote = (text: string) => JSON.stringify(text);
+
+type Values = Record<string, string | undefined>;
+
+function readArgs(
+  command: string,
+  usage: string,
+  args: readonly string[],
+  names: readonly string[],
+): { values: Values } | { error: string } {
+  try {
+    const { values } = parseArgs({
+      args: [...args],
+      options: Object.fromEntries(names.map((n) => [n, { type: 'string' as const }])),
+      strict: true,
+      allowPositionals: false,
+    });
+    return { values: values };
+  } catch (error) {
+    const first = (error as Error).message.split('\n')[0] ?? '';
+    return { error: `${command}: ${first}\n${usage}` };
+  }
+}
+
+/** --from and --to (default: this month so far), --ledger and --cluster, with their problems. */
+function common(values: Values, nowMs: number, problems: string[]): Common {
+  const instant = (flag: 'from' | 'to', fallback: number): number => {
+    const text = values[flag];
+    if (text === undefined) return fallback;
+    const ms = parseInstant(text);
+    if (ms === undefined)
+      problems.push(`--${flag}: ${quote(text)} is not a date (2026-11-01) or an RFC 3339 time (2026-11-01T13:00:00Z)`);
+    return ms ?? fallback;
+  };
+  const toMs = instant('to', nowMs);
+  const fromMs = instant('from', monthStart(values.to === undefined ? nowMs : toMs - 1));
+  if (fromMs >= toMs && problems.length === 0)
+    problems.push(
+      `--from: ${quote(new Date(fromMs).toISOString())} is not before --to, ${quote(new Date(toMs).toISOString())}`,
+    );
+  const cluster = values.cluster;
+  if (cluster !== undefined && !isClusterId(cluster))
+    problems.push(`--cluster: ${quote(cluster)} is not a cluster id (lower case letters, digits, '.', '_', '-')`);
+  const ledger = values.ledger;
+  if (ledger === '') problems.push('--ledger: "" is empty');
+  return { fromMs, toMs, ledger, cluster };
+}
+
+function oneOf<T extends string>(flag: string, text: string | undefined, values: readonly T[], problems: string[]): T {
+  const fallback = values[0] as T;
+  if (text === undefined) return fallback;
+  if ((values as readonly string[]).includes(text)) return text as T;
+  problems.push(`--${flag}: ${quote(text)} is not one of ${values.join(', ')}`);
+  return fallback;
+}
+
+export const REPORT_USAGE =
+  'Usage: aicost report --by KEY[,KEY...] [--from T] [--to T] [--ledger DIR] [--cluster ID] [--namespace NS]\n' +
+  '                     [--format table|csv|json] [--idle separate|share]';
+
+export function parseReportArgs(args: readonly string[], nowMs: number): Parsed<ReportOptions> {
+  const read = readArgs('aicost report', REPORT_USAGE, args, [
+    'by',
+    'from',
+    'to',
+    'ledger',
+    'cluster',
+    'namespace',
+    'format',
+    'idle',
+    'engine',
+  ]);
+  if ('error' in read) return read;
+  const { values } = read;
+  const problems: string[] = [];
+  const base = common(values, nowMs, problems);
+  const by = (values.by ?? '').split(',').map((k) => k.trim());
+  if (values.by === undefined) problems.push('--by: is required, e.g. --by team or --by team,project');
+  else
+    for (const key of by)
+      if (!LABEL_KEY.test(key))
+        problems.push(`--by: ${quote(key)} is not a label key (team, project, namespace, workload, cluster, ...)`);
+  if (new Set(by).size !== by.length) problems.push(`--by: ${quote(values.by ?? '')} names a key twice`);
+  for (const key of by.filter((k) => k === 'cost' || k === 'currency'))
+    problems.push(`--by: ${quote(key)} is the name of a report column, not a key`);
+  const format = oneOf('format', values.format, ['table', 'csv', 'json'] as const, problems);
+  const idle = oneOf('idle', values.idle, ['separate', 'share'] as const, problems);
+  const engine = oneOf('engine', values.engine, ['auto', 'duckdb', 'js'] as const, problems);
+  const namespace = values.namespace;
+  if (namespace === '') problems.push('--namespace: "" is empty');
+  if (problems.length > 0) return { error: `aicost report: ${problems.join('\naicost report: ')}\n${REPORT_USAGE}` };
+  return { ...base, by, namespace, format, idle, engine };
+}
+
+export const RUNS_USAGE =
+  'Usage: aicost report runs [--from T] [--to T] [--ledger DIR] [--cluster ID] [--namespace NS] [--format table|csv|json]';
+
+export function parseRunsArgs(args: readonly string[], nowMs: number): Parsed<RunsOptions> {
+  const read = readArgs('aicost report runs', RUNS_USAGE, args, [
+    'from',
+    'to',
+    'ledger',
+    'cluster',
+    'namespace',
+    'format',
+  ]);
+  if ('error' in read) return read;
+  const problems: string[] = [];
+  const base = common(read.values, nowMs, problems);
+  const format = oneOf('format', read.values.format, ['table', 'csv', 'json'] as const, problems);
+  const namespace = read.values.namespace;
+  if (namespace === '') problems.push('--namespace: "" is empty');
+  if (problems.length > 0)
+    return { error: `aicost report runs: ${problems.join('\naicost report runs: ')}\n${RUNS_USAGE}` };
+  return { ...base, namespace, format };
+}
+
+export const EXPORT_USAGE =
+  'Usage: aicost export focus --out FILE [--from T] [--to T] [--ledger DIR] [--cluster ID] [--format parquet|csv]\n' +
+  '                          [--provider NAME] [--host-provider NAME]';
+
+export function parseExportArgs(args: readonly string[], nowMs: number): Parsed<ExportOptions> {
+  const read = readArgs('aicost export focus', EXPORT_USAGE, args, [
+    'from',
+    'to',
+    'ledger',
+    'cluster',
+    'out',
+    'format',
+    'provider',
+    'host-provider',
+  ]);
+  if ('error' in read) return read;
+  const { values } = read;
+  const problems: string[] = [];
+  const base = common(values, nowMs, problems);
+  const out = values.out ?? '';
+  if (out === '') problems.push('--out: is required (a .parquet or .csv file)');
+  // The extension decides when --format is not given: cost.csv is CSV, anything else Parquet.
+  const inferred = out.toLowerCase().endsWith('.csv') ? 'csv' : 'parquet';
+  const format = oneOf('format', values.format ?? inferred, ['parquet', 'csv'] as const, problems);
+  const provider = values.provider ?? 'Kubernetes';
+  const hostProvider = values['host-provider'] ?? provider;
+  if (provider === '') problems.push('--provider: "" is empty');
+  if (hostProvider === '') problems.push('--host-provider: "" is empty');
+  if (problems.length > 0)
+    return { error: `aicost export focus: ${problems.join('\naicost export focus: ')}\n${EXPORT_USAGE}` };
+  return { ...base, out, format, provider, hostProvider };
+}

@@ -1,0 +1,117 @@
+/**
+ * A small ledger for the report tests, with figures simple enough to add up by hand:
+ *
+ * cluster prod-1, windows 2026-11-01T00:00Z and 01:00Z (compacted) and 02:00Z (only pieces: the current window):
+ *   Job train-a (team alpha, exp-1)       1.000000001 per window, succeeded in its last window (01:00)
+ *   Job train-b (team alpha, exp-1)       2.5 per window, failed at 00:00, then deleted: no later rows
+ *   Deployment serve (team beta, label environment=prod)   0.333333333 per window
+ *   Pod scratch (no team label)           0.1 per window
+ *   Node gpu-1 idle                       0.7 per window
+ * cluster prod-2, window 2026-11-01T00:00Z:
+ *   Job train-c (team beta, exp-2)        4 (running)
+ *   Node gpu-9 idle                       1
+ */
+import { LocalSink } from '../ledger/local-sink.ts';
+import type { LedgerRow } from '../ledger/row.ts';
+import { LedgerStore } from '../ledger/store.ts';
+import { HOUR_MS, jobRow, nodeRow } from './ledger-rows.ts';
+
+export const T0 = Date.UTC(2026, 10, 1); // 2026-11-01T00:00:00Z
+
+const at = (clusterId: string, startMs: number) => ({
+  clusterId,
+  windowStartMs: startMs,
+  windowEndMs: startMs + HOUR_MS,
+});
+
+function workload(name: string, overrides: Partial<LedgerRow>): Partial<LedgerRow> {
+  return { workloadName: name, workloadUid: `uid-${name}`, ...overrides };
+}
+
+export function prod1Rows(startMs: number): LedgerRow[] {
+  const w = at('prod-1', startMs);
+  const rows: LedgerRow[] = [
+    jobRow({
+      ...w,
+      ...workload('train-a', { team: 'alpha', experiment: 'exp-1', labels: { team: 'alpha' } }),
+      cost: 1_000_000_001n,
+      gpuHours: 1_000_000_000n,
+      idleGpuCost: 100_000_000n,
+      utilization: startMs === T0 ? 0.5 : 1,
+      jobOutcome: startMs === T0 + HOUR_MS ? 'succeeded' : 'running',
+    }),
+  ];
+  if (startMs === T0)
+    rows.push(
+      jobRow({
+        ...w,
+        ...workload('train-b', { team: 'alpha', experiment: 'exp-1', labels: { team: 'alpha' } }),
+        cost: 2_500_000_000n,
+        gpuHours: 2_000_000_000n,
+        idleGpuCost: 0n,
+        utilization: null,
+        jobOutcome: 'failed',
+      }),
+    );
+  rows.push(
+    jobRow({
+      ...w,
+      ...workload('serve', {
+        workloadKind: 'Deployment',
+        namespace: 'serving',
+        team: 'beta',
+        project: '',
+        experiment: '',
+        labels: { team: 'beta', environment: 'prod' },
+        jobOutcome: '',
+      }),
+      cost: 333_333_333n,
+    }),
+    jobRow({
+      ...w,
+      ...workload('scratch', {
+        workloadKind: 'Pod',
+        namespace: 'sandbox',
+        team: '',
+        project: '',
+        experiment: '',
+        model: '',
+        labels: {},
+        jobOutcome: '',
+      }),
+      cost: 100_000_000n,
+    }),
+    nodeRow({ ...w, workloadName: 'gpu-1', workloadUid: 'node-gpu-1', cost: 700_000_000n }),
+  );
+  return rows;
+}
+
+export function prod2Rows(startMs: number): LedgerRow[] {
+  const w = at('prod-2', startMs);
+  return [
+    jobRow({
+      ...w,
+      ...workload('train-c', { team: 'beta', experiment: 'exp-2', labels: { team: 'beta' } }),
+      cost: 4_000_000_000n,
+      jobOutcome: 'running',
+    }),
+    nodeRow({ ...w, workloadName: 'gpu-9', workloadUid: 'node-gpu-9', cost: 1_000_000_000n }),
+  ];
+}
+
+/** Every row of the ledger, for totals. */
+export function allRows(): LedgerRow[] {
+  return [...prod1Rows(T0), ...prod1Rows(T0 + HOUR_MS), ...prod1Rows(T0 + 2 * HOUR_MS), ...prod2Rows(T0)];
+}
+
+/** Writes the ledger into `dir`: two compacted windows and one in pieces for prod-1, one window for prod-2. */
+export async function writeReportLedger(dir: string): Promise<LedgerStore> {
+  const store = new LedgerStore(await LocalSink.open(dir));
+  await store.writeWindow('prod-1', T0, prod1Rows(T0));
+  await store.writeWindow('prod-1', T0 + HOUR_MS, prod1Rows(T0 + HOUR_MS));
+  const current = prod1Rows(T0 + 2 * HOUR_MS);
+  await store.writePiece('prod-1', T0 + 2 * HOUR_MS, 'a', current.slice(0, 2));
+  await store.writePiece('prod-1', T0 + 2 * HOUR_MS, 'b', current.slice(2));
+  await store.writeWindow('prod-2', T0, prod2Rows(T0));
+  return store;
+}

@@ -1,0 +1,197 @@
+/**
+ * `aicost report`, `aicost report runs` and `aicost export focus` as a user runs them, over the ledger of
+ * src/testing/report-ledger.ts; the FOCUS file is checked with DuckDB, an independent reader, and the report's
+ * rows are checked to add up to its EffectiveCost total to the nano-unit.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { duckdb, sqlString } from '../../src/testing/duckdb.ts';
+import { writeReportLedger } from '../../src/testing/report-ledger.ts';
+import { MANDATORY_COLUMNS } from '../../src/report/focus.ts';
+import { parseMoney } from '../../src/cost/money.ts';
+
+const MAIN = resolve(import.meta.dirname, '../../src/main.ts');
+const RANGE = ['--from', '2026-11-01', '--to', '2026-11-02'];
+
+let dir = '';
+let ledger = '';
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'aicost-report-cli-'));
+  ledger = join(dir, 'ledger');
+  await writeReportLedger(ledger);
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function aicost(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [MAIN, ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, ...env },
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const sumNanos = (rows: { cost: string }[]) => rows.reduce((s, r) => s + parseMoney(r.cost), 0n);
+
+describe('aicost report', () => {
+  it('prints the rows as JSON, the ledger from AICOST_LEDGER', () => {
+    const r = aicost(['report', '--by', 'team', ...RANGE, '--format', 'json'], { AICOST_LEDGER: ledger });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([
+      { team: 'alpha', cost: '5.500000003', currency: 'USD' },
+      { team: 'beta', cost: '4.999999999', currency: 'USD' },
+      { team: '', cost: '0.30', currency: 'USD' },
+      { team: '__idle__', cost: '3.10', currency: 'USD' },
+    ]);
+  });
+
+  it.each([['js'], ['duckdb']])('engine %s: the same rows', (engine) => {
+    const r = aicost([
+      'report',
+      '--ledger',
+      ledger,
+      '--by',
+      'cluster,team',
+      ...RANGE,
+      '--format',
+      'csv',
+      '--engine',
+      engine,
+    ]);
+    expect(r.status).toBe(0);
+    expect(r.stdout.split('\r\n')).toEqual([
+      'cluster,team,cost,currency',
+      'prod-1,alpha,5.500000003,USD',
+      'prod-2,beta,4.00,USD',
+      'prod-1,beta,0.999999999,USD',
+      'prod-1,,0.30,USD',
+      'prod-1,__idle__,2.10,USD',
+      'prod-2,__idle__,1.00,USD\n',
+    ]);
+  });
+
+  it('lists the runs, the deleted Job too', () => {
+    const r = aicost(['report', 'runs', '--ledger', ledger, ...RANGE, '--format', 'json']);
+    expect(r.status).toBe(0);
+    const { runs } = JSON.parse(r.stdout) as { runs: { job: string; outcome: string; cost: string }[] };
+    expect(runs.map((run) => [run.job, run.outcome, run.cost])).toEqual([
+      ['train-a', 'running', '3.000000003'],
+      ['train-b', 'failed', '2.50'],
+      ['train-c', 'running', '4.00'],
+    ]);
+  });
+
+  it('says what is wrong, with exit code 2 for arguments and 1 for a ledger it cannot open', () => {
+    const usage = aicost(['report', '--ledger', ledger, '--by', 'team', '--idle', 'hide']);
+    expect([usage.status, usage.stdout]).toEqual([2, '']);
+    expect(usage.stderr).toMatch(/^aicost report: --idle: "hide" is not one of separate, share\nUsage: /);
+    const s3 = aicost(['report', '--ledger', 's3://bucket/ledger', '--by', 'team'], {
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+    });
+    expect([s3.status, s3.stdout]).toEqual([1, '']);
+    // No AWS_* credentials here: the variables are named, never a value.
+    expect(s3.stderr).toMatch(
+      /^aicost: an s3:\/\/ ledger needs credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY not set/,
+    );
+  });
+});
+
+describe('aicost export focus', () => {
+  let parquet = '';
+  beforeAll(() => {
+    parquet = join(dir, 'cost.parquet');
+    const r = aicost(['export', 'focus', '--ledger', ledger, ...RANGE, '--out', parquet, '--host-provider', 'AWS']);
+    expect(r).toEqual({
+      status: 0,
+      stdout: '',
+      stderr: `wrote 15 FOCUS rows to ${parquet}; EffectiveCost 13.900000002 USD\n`,
+    });
+  });
+
+  it('writes every mandatory FOCUS 1.3 column with the spec types: DECIMAL money, UTC times, JSON tags', async () => {
+    const { types } = await duckdb(`select * from ${sqlString(parquet)}`);
+    for (const column of MANDATORY_COLUMNS) expect(Object.keys(types)).toContain(column);
+    expect(types).toMatchObject({
+      BilledCost: 'DECIMAL(18,9)',
+      EffectiveCost: 'DECIMAL(18,9)',
+      ListCost: 'DECIMAL(18,9)',
+      ContractedCost: 'DECIMAL(18,9)',
+      PricingQuantity: 'DECIMAL(18,9)',
+      ConsumedQuantity: 'DECIMAL(18,9)',
+      BillingPeriodStart: 'TIMESTAMP WITH TIME ZONE',
+      ChargePeriodStart: 'TIMESTAMP WITH TIME ZONE',
+      ChargePeriodEnd: 'TIMESTAMP WITH TIME ZONE',
+      BillingCurrency: 'VARCHAR',
+      AllocatedMethodId: 'VARCHAR',
+      AllocatedResourceId: 'VARCHAR',
+    });
+    // The one DOUBLE is x_Utilization, a measured ratio; no FOCUS column is a float.
+    expect(Object.entries(types).filter(([, type]) => type === 'DOUBLE' || type === 'FLOAT')).toEqual([
+      ['x_Utilization', 'DOUBLE'],
+    ]);
+    // Key-value columns carry Parquet's JSON logical type, which DuckDB reads as its JSON type.
+    const json = await duckdb(
+      `select name, logical_type from parquet_schema(${sqlString(parquet)}) where name in ('Tags', 'AllocatedTags') order by name`,
+    );
+    expect(json.rows).toEqual([
+      { name: 'AllocatedTags', logical_type: 'JsonType()' },
+      { name: 'Tags', logical_type: 'JsonType()' },
+    ]);
+    const typed = await duckdb(`select distinct typeof(Tags) as t from ${sqlString(parquet)}`);
+    expect(typed.rows).toEqual([{ t: 'JSON' }]);
+  });
+
+  it("sums to the ledger's total, to the nano-unit, and so do the report's rows", async () => {
+    const { rows } = await duckdb(
+      `select sum(EffectiveCost)::VARCHAR as total, count(*) as n, count(AllocatedResourceId) as allocated from ${sqlString(parquet)}`,
+    );
+    expect(rows).toEqual([{ total: '13.900000002', n: '15', allocated: '11' }]);
+    for (const idle of ['separate', 'share'])
+      for (const by of ['team', 'cluster,team', 'workload', 'model,namespace']) {
+        const r = aicost(['report', '--ledger', ledger, '--by', by, ...RANGE, '--format', 'json', '--idle', idle]);
+        expect(sumNanos(JSON.parse(r.stdout) as { cost: string }[])).toBe(parseMoney('13.900000002'));
+      }
+  }, 60_000);
+
+  it('splits the cost: workloads are allocated charges, idle capacity the unallocated part', async () => {
+    const { rows } = await duckdb(
+      `select AllocatedResourceName as name, AllocatedMethodId as method, Tags::VARCHAR as tags, ` +
+        `EffectiveCost::VARCHAR as cost, ConsumedQuantity::VARCHAR as gpu_hours, ConsumedUnit as unit, ` +
+        `HostProviderName as host, ServiceProviderName as provider, x_WorkloadKind as kind ` +
+        `from ${sqlString(parquet)} where ChargePeriodStart = '2026-11-01T00:00:00Z' and x_ClusterId = 'prod-1' ` +
+        `order by x_WorkloadName`,
+    );
+    const common = { method: 'aicost-requests-share-v1', host: 'AWS', provider: 'Kubernetes', unit: 'GPU-Hours' };
+    expect(rows).toEqual([
+      { ...common, name: null, tags: null, cost: '0.700000000', gpu_hours: '8.000000000', kind: 'Node' },
+      {
+        ...common,
+        name: 'sandbox/Pod/scratch',
+        tags: null,
+        cost: '0.100000000',
+        gpu_hours: '8.000000000',
+        kind: 'Pod',
+      },
+      expect.objectContaining({ name: 'serving/Deployment/serve', tags: '{"environment":"prod","team":"beta"}' }),
+      expect.objectContaining({ name: 'ml-alpha/Job/train-a', cost: '1.000000001', gpu_hours: '1.000000000' }),
+      expect.objectContaining({ name: 'ml-alpha/Job/train-b', cost: '2.500000000' }),
+    ]);
+  });
+
+  it('writes CSV when the file ends in .csv, with the same total', async () => {
+    const csvFile = join(dir, 'cost.csv');
+    expect(aicost(['export', 'focus', '--ledger', ledger, ...RANGE, '--out', csvFile]).status).toBe(0);
+    const { rows } = await duckdb(
+      `select sum(EffectiveCost)::VARCHAR as total, min(ChargePeriodStart)::VARCHAR as first ` +
+        `from read_csv(${sqlString(csvFile)}, header = true, types = {'EffectiveCost': 'DECIMAL(18,9)', 'ChargePeriodStart': 'TIMESTAMPTZ'})`,
+    );
+    expect(rows).toEqual([{ total: '13.900000002', first: '2026-11-01 00:00:00+00' }]);
+  });
+});
