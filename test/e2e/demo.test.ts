@@ -37,6 +37,10 @@ describe.skipIf(process.env.AICOST_E2E_EXISTING_CLUSTER === '1')('npm run demo',
     const tenThousandths = (v: string | undefined) => Math.round(Number(v) * 10_000);
     const sum = [...rows.values()].reduce((a, v) => a + tenThousandths(v), 0);
     expect(Math.abs(sum - tenThousandths(spend?.[2]))).toBeLessThanOrEqual(rows.size);
+    // The same spend from the durable ledger (aicost report --by team): the teams and the idle row.
+    const report = last.slice(last.indexOf('From the ledger (aicost report --by team'));
+    expect(report, last).toMatch(/^From the ledger \(aicost report --by team/);
+    for (const team of ['research', 'serving', '__idle__']) expect(report).toContain(team);
     // The spot saving llama-finetune forgoes on demand is a would-be saving, apart from what is realized.
     expect(last).toMatch(
       /Policy training-on-spot \(Enforce\): \d+ actions, saving \$\d+\.\d{4}\/h \(\$\d+\.\d{2}\/month\), would-be \$[1-9]\d*\.\d{4}\/h/,
