@@ -235,7 +235,7 @@ async function table(): Promise<boolean> {
   console.log(line(header));
   for (const r of rows) console.log(line(r));
   console.log(`\n${await spendByTeam()}`);
-  console.log(`\n${ledgerReport()}`);
+  console.log(`\n${ledgerReport()}\n`);
   const policies = JSON.parse(kubectl(['get', 'acp', '-o', 'json'])) as {
     items: {
       metadata: { name: string };
