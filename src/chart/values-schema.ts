@@ -89,6 +89,14 @@ export const chartValuesSchema = z.strictObject({
       .array(passThrough)
       .meta({ description: 'NetworkPolicy peers allowed to scrape /metrics; empty: any.' }),
   }),
+  ledger: z.strictObject({
+    s3: z.strictObject({
+      bucketUrl: z.union([z.literal(''), z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/)]),
+      endpoint: z.union([z.literal(''), z.url({ protocol: /^https?$/ })]),
+      region: z.string(),
+      credentialsSecret: z.string(),
+    }),
+  }),
   operatorKeysPolicy: z.strictObject({
     enabled: z
       .boolean()

@@ -73,6 +73,44 @@ describe('helm chart', () => {
     await expect(stable(r.out)).toMatchFileSnapshot('__snapshots__/helm-default.yaml');
   });
 
+  it('ledger.s3: the operator writes to the bucket, with the credentials from the Secret', () => {
+    const d = find(
+      render(
+        '--set',
+        'ledger.s3.bucketUrl=s3://aicost-ledger/prod',
+        '--set',
+        'ledger.s3.endpoint=http://minio.storage:9000',
+        '--set',
+        'ledger.s3.credentialsSecret=aicost-s3',
+      ),
+      'Deployment',
+    ) as Obj & {
+      spec: {
+        template: {
+          spec: {
+            containers: {
+              args: string[];
+              env: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+            }[];
+          };
+        };
+      };
+    };
+    const container = d.spec.template.spec.containers[0];
+    const [, ...args] = container?.args ?? [];
+    // The kubelet resolves the Secret's keys into the environment; here they stand in for it.
+    const env: Record<string, string> = { AWS_ACCESS_KEY_ID: 'AKID', AWS_SECRET_ACCESS_KEY: 'secret' };
+    for (const e of container?.env ?? []) if (e.value !== undefined) env[e.name] = e.value;
+    const config = parseConfig(args, env, 'host');
+    expect(config.ledger).toBe('s3://aicost-ledger/prod');
+    expect(config.ledgerS3).toMatchObject({ endpoint: 'http://minio.storage:9000', accessKeyId: 'AKID' });
+    expect(container?.env.filter((e) => e.valueFrom?.secretKeyRef?.name === 'aicost-s3').map((e) => e.name)).toEqual([
+      'AWS_ACCESS_KEY_ID',
+      'AWS_SECRET_ACCESS_KEY',
+      'AWS_SESSION_TOKEN',
+    ]);
+  });
+
   it('renders every feature as in the snapshot', async () => {
     const r = helm(['template', 'aicost', CHART, '--namespace', 'aicost-system', '-f', FULL]);
     expect(r.status, r.err).toBe(0);
@@ -87,6 +125,11 @@ describe('helm chart', () => {
     [['--set', 'policy.defaultMode=Sometimes'], "at '/policy/defaultMode'"],
     [['--set', 'webhook.timeoutSeconds=60'], "at '/webhook/timeoutSeconds'"],
     [['--set', 'webhook.certificate.source=secret'], 'webhook.certificate.secretName is required'],
+    [
+      ['--set', 'ledger.s3.bucketUrl=s3://ledger/prod'],
+      'ledger.s3.credentialsSecret is required with ledger.s3.bucketUrl',
+    ],
+    [['--set', 'ledger.s3.bucketUrl=/var/ledger'], "at '/ledger/s3/bucketUrl'"],
   ])('rejects %j with a message naming the value', (args, message) => {
     const r = helm(['template', 'aicost', CHART, ...args]);
     expect(r.status).not.toBe(0);
