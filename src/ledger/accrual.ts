@@ -126,6 +126,19 @@ export class LedgerAccrual {
     return this.targets.get(id)?.describe;
   }
 
+  /**
+   * Keeps a target's state under another id (`${id}#${suffix}`): the name now belongs to another object (a Job
+   * deleted and created again), whose cumulative starts afresh under `id` while the old one's row for the open
+   * window stays. False when there is nothing under `id`.
+   */
+  retire(id: string, suffix: string): boolean {
+    const state = this.targets.get(id);
+    if (!state) return false;
+    this.targets.delete(id);
+    this.targets.set(`${id}#${suffix}`, state);
+    return true;
+  }
+
   /** An opening balance imported from annotations: its window's row holds all of it, flagged imported. */
   importOpening(id: string, balance: Cumulative): void {
     this.targets.set(id, { describe: undefined, opening: ZERO, closing: balance, seen: false, imported: true });

@@ -112,8 +112,9 @@ export async function loadLedger(
     openStartMs = piece.windowStartMs;
     const read = await store.readFile(piece.key);
     if (!read) continue;
-    const byId = new Map(read.rows.map((r) => [targetIdOfRow(r), r]));
-    for (const t of parseStoredTargets(read.metadata)) {
+    const stored = parseStoredTargets(read.metadata);
+    const byId = rowsByTarget(read.rows, new Set(stored.map((t) => t.id)));
+    for (const t of stored) {
       take(t.id, t.closing);
       openings.set(t.id, t.opening);
       const row = byId.get(t.id);
@@ -132,6 +133,21 @@ export async function loadLedger(
     targets,
     compactLater: mergeCompactions(compactLater),
   };
+}
+
+/**
+ * Each stored target's row. A workload retired under its uid (`Kind/namespace/name#uid`, a name that now
+ * belongs to another object: accrual.ts retire) has the row of that uid; the live target of the name has the
+ * other one.
+ */
+function rowsByTarget(rows: readonly LedgerRow[], ids: ReadonlySet<string>): Map<string, LedgerRow> {
+  const byId = new Map<string, LedgerRow>();
+  for (const row of rows) {
+    const id = targetIdOfRow(row);
+    const retired = `${id}#${row.workloadUid}`;
+    byId.set(ids.has(retired) ? retired : id, row);
+  }
+  return byId;
 }
 
 /** The pieces of the latest window among them. */

@@ -237,6 +237,49 @@ describe('the durable ledger', () => {
     expect(stored.filter((w) => w.windowStartMs === T0).map((w) => w.pieceId)).toEqual([undefined]);
   });
 
+  it('a Job deleted and created again under its name starts afresh; the old one keeps its rows', async () => {
+    const { api, clock, sink } = world();
+    const cycleUntil = async (op: Awaited<ReturnType<typeof runUntil>>, untilMs: number) => {
+      while (clock.now() + 60_000 <= untilMs) {
+        await clock.advance(59_000);
+        await op.cycle();
+      }
+    };
+    const first = await runUntil(api, clock, sink, T0 + 20 * 60_000);
+    api.remove('/api/v1/namespaces/ml/pods', 'train-0');
+    api.remove('/apis/batch/v1/namespaces/ml/jobs', 'train');
+    await cycleUntil(first, T0 + 25 * 60_000);
+    // What the deleted Job cost, its last span included.
+    const oldCost = first.accountant.cumulative.workloads.get('Job/ml/train')?.cost ?? 0n;
+    expect(oldCost).toBeGreaterThan(0n);
+    api.put('/apis/batch/v1/namespaces/ml/jobs', { metadata: { name: 'train', namespace: 'ml', uid: 'job-uid-2' } });
+    api.put('/api/v1/namespaces/ml/pods', {
+      metadata: {
+        name: 'train-again',
+        namespace: 'ml',
+        uid: 'train-again-uid',
+        ownerReferences: [{ kind: 'Job', name: 'train', controller: true }],
+      },
+      spec: { nodeName: 'gpu-1', containers: [{ resources: { limits: { 'nvidia.com/gpu': '1' } } }] },
+      status: { phase: 'Running', startTime: new Date(T0 + 25 * 60_000).toISOString() },
+    });
+    await cycleUntil(first, T0 + 40 * 60_000);
+    await first.stop();
+    // A restart in between: the retired Job and the new one both come back from the ledger.
+    const second = await runUntil(api, clock, sink.reopen(), T0 + 50 * 60_000);
+    await second.stop();
+    const rows = of(await allRows(sink), 'Job', 'train');
+    const byUid = new Map(rows.map((r) => [r.workloadUid, r.cost]));
+    expect([...byUid.keys()].sort()).toEqual(['job-uid', 'job-uid-2']);
+    expect(byUid.get('job-uid')).toBe(oldCost);
+    // The new Job's cumulative (what its annotations show) is its own cost only: one GPU from its start at
+    // minute 25 to the last cycle's end (24 s past minute 49).
+    const fresh = second.accountant.cumulative.workloads.get('Job/ml/train');
+    expect(fresh?.cost).toBe(byUid.get('job-uid-2'));
+    expect(fresh?.gpuSeconds).toBe((second.accountant.report?.atSeconds ?? 0) - (T0 + 25 * 60_000) / 1000);
+    expect(fresh?.gpuSeconds).toBe(24 * 60 + 24);
+  });
+
   it('rolls a window over: its file, the state snapshot, its piece deleted, the boundary cycle split exactly', async () => {
     const { api, clock, sink } = world();
     const op = await runUntil(api, clock, sink, T0 + 61 * 60_000);

@@ -111,6 +111,22 @@ export class AccountingLedger {
     );
   }
 
+  /**
+   * Workloads whose name now belongs to another object (deleted and created again under the same name, so
+   * another uid): the old one's cumulative is retired under its uid (its rows stay, as a deleted workload's do)
+   * and the new one starts from nothing. Returns their keys, whose ledgers in memory the caller drops.
+   */
+  retireReplaced(uids: ReadonlyMap<string, string>): string[] {
+    const retired: string[] = [];
+    for (const [key, uid] of uids) {
+      const was = this.accrual.described(key)?.workloadUid;
+      // A uid of "Kind/namespace/name" is the fallback for a workload never seen in the cache: no uid to compare.
+      if (!uid || !was || was === uid || was.includes('/')) continue;
+      if (this.accrual.retire(key, was)) retired.push(key);
+    }
+    return retired;
+  }
+
   /** An opening balance from a workload's or bare pod's annotations (validated by the caller). */
   importBalance(id: string, ledger: Ledger): void {
     this.accrual.importOpening(id, fromLedger(ledger, undefined));

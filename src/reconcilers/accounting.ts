@@ -19,6 +19,7 @@ import type { PodUtilization } from '../measure/gpu-utilization.ts';
 import type { PrometheusClient } from '../measure/prometheus-client.ts';
 import type { PricingSource } from '../pricing/pricing-source.ts';
 import type { NodePrice, PricingProvider } from '../pricing/provider.ts';
+import { workloadKey } from '../cost/rollup.ts';
 import { renderAnnotations, type Ledger } from '../cost/ledger.ts';
 import { displayKey } from './annotations.ts';
 import { initMeasureMetrics, measurePods, querySignal } from './accounting-measure.ts';
@@ -166,6 +167,18 @@ export class Accountant {
     this.deps.ledger.reset();
   }
 
+  /** The uid each Job, Deployment and StatefulSet of this cycle's pods has in the cache. */
+  private workloadUids(pods: readonly PodFacts[]): Map<string, string> {
+    const uids = new Map<string, string>();
+    for (const pod of pods) {
+      const key = workloadKey(pod.workload);
+      if (uids.has(key)) continue;
+      const uid = workloadRecordOf(this.deps.cache, pod.workload.kind, `${pod.namespace}/${pod.workload.name}`)?.uid;
+      if (uid) uids.set(key, uid);
+    }
+    return uids;
+  }
+
   async runCycle(): Promise<CycleReport> {
     const { clock } = this.deps;
     const span = this.cycleSpan();
@@ -180,6 +193,8 @@ export class Accountant {
     // Ledgers: the durable ledger's after a start or a leader change (it throws when unreadable: resuming
     // from anything else could count twice), else in memory; annotations only where the ledger allows.
     await this.deps.ledger.ready(this.ledgers, facts.pricing.currency);
+    for (const key of this.deps.ledger.retireReplaced(this.workloadUids(facts.pods)))
+      this.ledgers.workloads.delete(key);
     adoptAnnotationLedgers({
       ...this.deps,
       ledgers: this.ledgers,
