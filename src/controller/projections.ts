@@ -35,9 +35,11 @@ export interface NodeRecord {
   readonly taints: readonly { readonly key: string; readonly effect: string }[];
 }
 
+/** A pod's controller reference; uid is '' when the reference carries none (see resolveOwner in node-facts.ts). */
 export interface OwnerRef {
   readonly kind: string;
   readonly name: string;
+  readonly uid: string;
 }
 
 export interface PodRecord {
@@ -64,7 +66,11 @@ export interface PodRecord {
 }
 
 export interface ReplicaSetRecord {
+  /** The ReplicaSet's own uid, which its pods' references must name ('' if the object had none). */
+  readonly uid: string;
   readonly deployment: string | undefined;
+  /** The uid its Deployment reference names ('' without a reference or a uid on it). */
+  readonly deploymentUid: string;
 }
 
 /** The cached projection of a Job, Deployment or StatefulSet. */
@@ -232,7 +238,10 @@ export function projectPod(pod: RawPod, labelKeys: { has(key: string): boolean }
     cpuMillis: requestsMilli.cpu ?? 0,
     memoryBytes: Math.ceil((requestsMilli.memory ?? 0) / 1000),
     labels: pick(meta.labels, (k) => labelKeys.has(k)),
-    owner: controller?.kind && controller.name ? { kind: controller.kind, name: controller.name } : undefined,
+    owner:
+      controller?.kind && controller.name
+        ? { kind: controller.kind, name: controller.name, uid: controller.uid ?? '' }
+        : undefined,
     ledger: parseLedger(meta.annotations),
     annotations: ownAnnotations(meta.annotations),
   };
@@ -240,7 +249,7 @@ export function projectPod(pod: RawPod, labelKeys: { has(key: string): boolean }
 
 export function projectReplicaSet(rs: { metadata?: Meta }): ReplicaSetRecord | undefined {
   const owner = rs.metadata?.ownerReferences?.find((o) => o.controller && o.kind === 'Deployment');
-  return { deployment: owner?.name };
+  return { uid: rs.metadata?.uid ?? '', deployment: owner?.name, deploymentUid: owner?.uid ?? '' };
 }
 
 interface RawWorkload {

@@ -113,14 +113,18 @@ export class Accountant {
   private readonly recorder: AccountingMetrics;
   private readonly unpricedNodes: UnpricedNodes;
   /** Facts by cached pod projection (see factsOf); entries go with their projection. */
-  private readonly facts = new WeakMap<PodRecord, { node: NodeRecord; replicaSets: number; facts: MutablePodFacts }>();
+  private readonly facts = new WeakMap<PodRecord, { node: NodeRecord; owners: number; facts: MutablePodFacts }>();
   /** Node prices and facts by cached node projection (see pricedNode). */
   private readonly nodeFacts = new WeakMap<
     NodeRecord,
     { pricing: PricingProvider; price: NodePrice; facts: NodeFacts }
   >();
-  /** Counts ReplicaSet changes: a Deployment pod's workload is resolved through its ReplicaSet. */
-  private replicaSetChanges = 0;
+  /**
+   * Counts changes of the owners' identities (an owner added, deleted, or its uid or Deployment link
+   * changed): a pod's workload is resolved through them by uid (workloadOf). Other changes, such as the
+   * annotations the operator writes each cycle, leave every pod's workload as it was.
+   */
+  private ownerChanges = 0;
   private lastMeasurement: Measurement | undefined;
   private readonly deps: AccountantDeps;
 
@@ -133,7 +137,12 @@ export class Accountant {
       cache: deps.cache,
     });
     this.unpricedNodes = new UnpricedNodes(deps.metrics, deps.events);
-    deps.cache.replicaSets.onChange(() => this.replicaSetChanges++);
+    // A ReplicaSet's projection is all identity (its uid and its Deployment's name and uid).
+    deps.cache.replicaSets.onChange(() => this.ownerChanges++);
+    for (const owners of [deps.cache.jobs, deps.cache.deployments, deps.cache.statefulSets])
+      owners.onChange((_key, current, previous) => {
+        if (current?.uid !== previous?.uid) this.ownerChanges++;
+      });
     deps.cache.pods.onChange((_key, current, previous) => {
       if (current === undefined && previous !== undefined) {
         const endedAtSeconds =
@@ -365,21 +374,19 @@ export class Accountant {
   }
 
   /**
-   * A pod's facts, reused from the last cycle while its projection, its node's and (for a Deployment's pod)
-   * the ReplicaSets are unchanged: most of a fleet's pods are, and rebuilding 10,000 facts a cycle was a
+   * A pod's facts, reused from the last cycle while its projection, its node's and (for an owned pod) the
+   * owners' identities are unchanged: most of a fleet's pods are, and rebuilding 10,000 facts a cycle was a
    * large share of the cycle's garbage. The utilization is cleared: this cycle's measurement sets it.
    */
   private factsOf(record: PodRecord, node: NodeRecord): MutablePodFacts | undefined {
     const cached = this.facts.get(record);
-    const viaReplicaSet = record.owner?.kind === 'ReplicaSet';
-    if (cached?.node === node && (!viaReplicaSet || cached.replicaSets === this.replicaSetChanges)) {
+    if (cached?.node === node && (record.owner === undefined || cached.owners === this.ownerChanges)) {
       cached.facts.utilization = undefined;
       return cached.facts;
     }
     // podFacts builds a new object: this cycle may set its utilization.
-    const facts = podFacts(record, node, workloadOf(record, this.deps.cache.replicaSets.store)) as
-      MutablePodFacts | undefined;
-    if (facts) this.facts.set(record, { node, replicaSets: this.replicaSetChanges, facts });
+    const facts = podFacts(record, node, workloadOf(record, this.deps.cache)) as MutablePodFacts | undefined;
+    if (facts) this.facts.set(record, { node, owners: this.ownerChanges, facts });
     return facts;
   }
 

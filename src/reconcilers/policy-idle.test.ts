@@ -8,7 +8,7 @@ const POLICIES = '/apis/aicost.dev/v1alpha1/aicostpolicies';
 const PODS = '/api/v1/namespaces/dev/pods';
 
 /** A g5.xlarge and, on it, an idle one-GPU pod `name` controlled by `owner` (none: a bare pod). */
-function seed(api: FakeKube, name: string, owner?: { kind: string; name: string }) {
+function seed(api: FakeKube, name: string, owner?: { kind: string; name: string; uid?: string }) {
   api.put('/api/v1/nodes', {
     metadata: { name: 'g5', labels: { 'node.kubernetes.io/instance-type': 'g5.xlarge' } },
     status: { allocatable: { cpu: '4', memory: '16Gi', 'nvidia.com/gpu': '1' } },
@@ -118,5 +118,32 @@ describe('idleGPU in Enforce', () => {
     idlePolicy(api);
     await runIdle(api, 'db-0', minutes);
     expect(replicas(api, STATEFULSET)).toBe(expected);
+  });
+  // Issue #19: an ownerReference is taken only when its uid is the cached owner's (workloadOf).
+  it('never suspends a Job a bare pod names with a forged uid: the pod bills to itself and is evicted', async () => {
+    const JOB = '/apis/batch/v1/namespaces/dev/jobs/train';
+    const api = new FakeKube();
+    seed(api, 'intruder', { kind: 'Job', name: 'train', uid: 'forged-uid' });
+    api.put('/apis/batch/v1/namespaces/dev/jobs', { metadata: { name: 'train', namespace: 'dev' }, spec: {} });
+    expect(api.object(JOB)?.metadata.uid).not.toBe('forged-uid');
+    idlePolicy(api);
+    const prometheus = new FakePrometheus();
+    prometheus.utilization.set('dev/intruder', 0);
+    const { op, clock } = await runOperatorFor(api, prometheus, 2, T0);
+    const report = op.accountant.report;
+    expect(report?.podCostPerHour.get('uid-intruder')).toBeGreaterThan(0n);
+    expect(report?.workloadCostPerHour.get('Job/dev/train')).toBeUndefined();
+    expect(api.object(`${PODS}/intruder`)?.metadata.annotations?.['aicost.dev/cost']).toBeDefined();
+    for (let i = 0; i < 4; i++) {
+      await clock.advance(59_000);
+      await op.cycle();
+    }
+    await op.stop();
+    const job = api.object(JOB);
+    expect((job?.spec as { suspend?: boolean }).suspend).toBeUndefined();
+    expect(api.requests.filter((r) => r.path.startsWith(JOB) && r.verb === 'patch')).toEqual([]);
+    expect(job?.metadata.annotations ?? {}).not.toHaveProperty('aicost.dev/cost');
+    expect(reasons(api)).toContain('Evicted');
+    expect(api.object(`${PODS}/intruder`)).toBeUndefined();
   });
 });

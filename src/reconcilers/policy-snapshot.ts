@@ -46,7 +46,7 @@ export function governedWorkloads(cache: ClusterCache, report: CycleReport | und
   const stores = { Deployment: cache.deployments, StatefulSet: cache.statefulSets, Job: cache.jobs } as const;
   for (const pod of cache.pods.store.values()) {
     if (Object.keys(pod.gpuRequests).length === 0 || pod.endedAtSeconds !== undefined) continue;
-    const ref = workloadOf(pod, cache.replicaSets.store);
+    const ref = workloadOf(pod, cache);
     if (ref.kind === 'Pod') add('Pod', pod.namespace, pod.name, undefined, pod);
     else if (ref.kind === 'Deployment' || ref.kind === 'StatefulSet' || ref.kind === 'Job')
       add(ref.kind, ref.namespace, ref.name, stores[ref.kind].store.get(`${ref.namespace}/${ref.name}`), pod);

@@ -72,6 +72,21 @@ describe('SpotAdmission', () => {
     s.stop();
   });
 
+  // Issue #19: the Job's labels count only for a pod whose reference names the Job's uid.
+  it("a pod naming the Job with a forged uid gets neither the Job's labels nor its Event", async () => {
+    const s = await setup('Enforce');
+    const forged = jobPod(CHECKPOINTED);
+    forged.metadata.ownerReferences = [
+      { apiVersion: 'batch/v1', kind: 'Job', name: 'train', uid: 'forged-uid', controller: true },
+    ];
+    const r = s.admission.review(podCreateReview(forged));
+    expect(r.response).toMatchObject({ uid: 'req-1', allowed: true });
+    expect(r.response.patch).toBeUndefined();
+    await Promise.resolve();
+    expect(s.api.objectsUnder('/api/v1/namespaces/ml/events')).toEqual([]);
+    s.stop();
+  });
+
   it('uses the default mode when the policy sets none: Audit admits unchanged with a warning', async () => {
     const s = await setup('Audit');
     const r = s.admission.review(podCreateReview(jobPod()));

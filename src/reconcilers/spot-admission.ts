@@ -22,6 +22,7 @@ import {
   type SpotConvention,
 } from '../policy/spot.ts';
 import { SPOT_DENIED } from '../policy/spot-denials.ts';
+import { resolveOwner } from './node-facts.ts';
 
 export interface AdmissionRequest {
   uid: string;
@@ -179,7 +180,13 @@ export class SpotAdmission {
     return this.observed;
   }
 
-  /** The workload that owns the pod, resolved through its ReplicaSet to a Deployment, with its labels. */
+  /**
+   * The workload that owns the pod, resolved by uid through its ReplicaSet to a Deployment (resolveOwner),
+   * with its labels; undefined for a bare pod, and for one whose reference names a cached object of another
+   * uid (forged): it gets neither that workload's labels nor its Events. An owner not yet cached (a pod is
+   * admitted as its owner is created, so the cache may well lag here) is taken by name without labels, as
+   * the pod's own claim: it decides nothing for another object.
+   */
   private owner(
     namespace: string,
     pod: NonNullable<AdmissionRequest['object']>,
@@ -188,29 +195,18 @@ export class SpotAdmission {
     | undefined {
     const ref = pod.metadata?.ownerReferences?.find((o) => o.controller) ?? pod.metadata?.ownerReferences?.[0];
     if (!ref?.kind || !ref.name) return undefined;
-    const { cache } = this.deps;
-    const key = `${namespace}/${ref.name}`;
-    if (ref.kind === 'ReplicaSet') {
-      const deployment = cache.replicaSets.store.get(key)?.deployment;
-      if (deployment) {
-        const record = cache.deployments.store.get(`${namespace}/${deployment}`);
-        return {
-          kind: 'Deployment',
-          name: deployment,
-          apiVersion: API_VERSION.Deployment,
-          uid: record?.uid,
-          labels: { ...record?.labels },
-        };
-      }
+    const owner = resolveOwner(namespace, { kind: ref.kind, name: ref.name, uid: ref.uid ?? '' }, this.deps.cache);
+    if (!owner) return undefined;
+    if (owner.record) {
+      const { kind, name, uid, labels } = owner.record;
+      return { kind, name, apiVersion: API_VERSION[kind], uid, labels: { ...labels } };
     }
-    const store = ref.kind === 'Job' ? cache.jobs : ref.kind === 'StatefulSet' ? cache.statefulSets : undefined;
-    const record = store?.store.get(key);
     return {
       kind: ref.kind,
       name: ref.name,
       apiVersion: ref.apiVersion ?? API_VERSION[ref.kind as keyof typeof API_VERSION],
       uid: ref.uid,
-      labels: { ...record?.labels },
+      labels: {},
     };
   }
 }
