@@ -19,7 +19,6 @@ import type { PodUtilization } from '../measure/gpu-utilization.ts';
 import type { PrometheusClient } from '../measure/prometheus-client.ts';
 import type { PricingSource } from '../pricing/pricing-source.ts';
 import type { NodePrice, PricingProvider } from '../pricing/provider.ts';
-import { workloadKey } from '../cost/rollup.ts';
 import { renderAnnotations, type Ledger } from '../cost/ledger.ts';
 import { displayKey } from './annotations.ts';
 import { initMeasureMetrics, measurePods, querySignal } from './accounting-measure.ts';
@@ -38,7 +37,7 @@ import { reportCycle, type CycleReport } from './accounting-report.ts';
 import type { PricedNode } from './ledger-describe.ts';
 import type { AnnotationWriter, WriteTarget } from './annotation-writer.ts';
 import { UnpricedNodes } from './unpriced-nodes.ts';
-import { isGpuNode, nodeFacts, podFacts, priceOf, workloadOf, workloadRecordOf } from './node-facts.ts';
+import { isGpuNode, nodeFacts, podFacts, priceOf, workloadOf, workloadRecordOf, workloadUids } from './node-facts.ts';
 
 export interface AccountingOptions {
   readonly intervalMs: number;
@@ -176,18 +175,6 @@ export class Accountant {
     this.deps.ledger.reset();
   }
 
-  /** The uid each Job, Deployment and StatefulSet of this cycle's pods has in the cache. */
-  private workloadUids(pods: readonly PodFacts[]): Map<string, string> {
-    const uids = new Map<string, string>();
-    for (const pod of pods) {
-      const key = workloadKey(pod.workload);
-      if (uids.has(key)) continue;
-      const uid = workloadRecordOf(this.deps.cache, pod.workload.kind, `${pod.namespace}/${pod.workload.name}`)?.uid;
-      if (uid) uids.set(key, uid);
-    }
-    return uids;
-  }
-
   async runCycle(): Promise<CycleReport> {
     const { clock } = this.deps;
     const span = this.cycleSpan();
@@ -202,7 +189,7 @@ export class Accountant {
     // Ledgers: the durable ledger's after a start or a leader change (it throws when unreadable: resuming
     // from anything else could count twice), else in memory; annotations only where the ledger allows.
     await this.deps.ledger.ready(this.ledgers, facts.pricing.currency);
-    for (const key of this.deps.ledger.retireReplaced(this.workloadUids(facts.pods)))
+    for (const key of this.deps.ledger.retireReplaced(workloadUids(this.deps.cache, facts.pods)))
       this.ledgers.workloads.delete(key);
     adoptAnnotationLedgers({
       ...this.deps,

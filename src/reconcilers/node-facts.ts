@@ -1,4 +1,5 @@
 /** Turns a cached node and the pricing provider's answer into the cost engine's node facts. */
+import { workloadKey } from '../cost/rollup.ts';
 import { gpuUnitsOf, replicasOf, GPU_RESOURCE } from '../cost/gpu-units.ts';
 import type { NodeFacts, PodFacts, WorkloadRef } from '../cost/types.ts';
 import type { ClusterCache } from '../controller/cluster-cache.ts';
@@ -138,4 +139,16 @@ export function podFacts(pod: PodRecord, node: NodeRecord, workload: WorkloadRef
     labels: pod.labels,
     workload,
   };
+}
+
+/** The uid each Job, Deployment and StatefulSet of these pods has in the cache, by workload key. */
+export function workloadUids(cache: ClusterCache, pods: readonly PodFacts[]): Map<string, string> {
+  const uids = new Map<string, string>();
+  for (const pod of pods) {
+    const key = workloadKey(pod.workload);
+    if (uids.has(key)) continue;
+    const uid = workloadRecordOf(cache, pod.workload.kind, `${pod.namespace}/${pod.workload.name}`)?.uid;
+    if (uid) uids.set(key, uid);
+  }
+  return uids;
 }
