@@ -8,7 +8,8 @@ export function parseDuration(text: string): number | undefined {
   let total = 0;
   for (const [, amount, unit] of trimmed.matchAll(/(\d+)(ms|s|m|h|d)/g))
     total += Number(amount) * (UNIT_MS[unit ?? ''] ?? 0);
-  return total;
+  // Digits enough to overflow ("1000…0d", an annotation a tenant writes) are not a duration.
+  return Number.isSafeInteger(total) ? total : undefined;
 }
 
 export function formatDuration(ms: number): string {

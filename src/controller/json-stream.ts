@@ -46,6 +46,8 @@ export class JsonArrayStream {
   private escaped = false;
   /** -1: outside the array; 0: in the array between elements; 1: reading an element. */
   private arrayState = -1;
+  /** Between elements, what was last read: the array's "[" (0), an element (1) or a comma (2). */
+  private between = 0;
   private depth = 0;
   /** Where the current run (skeleton, key or element) began in the chunk being written. */
   private runStart = 0;
@@ -69,6 +71,7 @@ export class JsonArrayStream {
         this.emit();
         this.runStart = separatorAt;
         this.arrayState = 0;
+        this.between = 1;
         i = separatorAt; // the separator is handled as "between elements"
       } else if (this.inString) i = this.readSkeletonStringByte(chunk, i);
       else if (this.arrayState === 0) i = this.readBetweenElementsByte(chunk, i);
@@ -107,6 +110,21 @@ export class JsonArrayStream {
     } catch {
       frame.key = undefined;
     }
+    // JSON.parse keeps the last of duplicate keys, but the elements of the first array were handed over already.
+    if (this.found && this.onPath()) {
+      throw new JsonStreamError(`malformed JSON: the key "${String(frame.key)}" of the streamed array repeats`);
+    }
+  }
+
+  /** Whether every object frame, down to the top one, holds the key of the path at its depth. */
+  private onPath(): boolean {
+    const depth = this.stack.length;
+    if (depth > this.path.length) return false;
+    for (let i = 0; i < depth; i++) {
+      const frame = this.stack[i];
+      if (frame?.object !== true || frame.key !== this.path[i]) return false;
+    }
+    return true;
   }
 
   private atPath(): boolean {
@@ -170,13 +188,21 @@ export class JsonArrayStream {
   private readBetweenElementsByte(chunk: Uint8Array, i: number): number {
     const c = chunk[i] as number;
     if (c === CLOSE_ARRAY) {
+      if (this.between === 2)
+        throw new JsonStreamError(`malformed JSON: a comma before "]" after element ${this.count}`);
       this.arrayState = -1;
       this.stack.pop();
       this.skeleton.push(new Uint8Array([CLOSE_ARRAY]));
       this.runStart = i + 1;
       return i + 1;
     }
-    if (c === COMMA || c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
+    if (c === COMMA) {
+      if (this.between !== 1) throw new JsonStreamError(`malformed JSON: a comma with no element before it`);
+      this.between = 2;
+      this.runStart = i + 1;
+      return i + 1;
+    }
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
       this.runStart = i + 1;
       return i + 1;
     }
@@ -204,6 +230,7 @@ export class JsonArrayStream {
       if (!this.found && this.atPath()) {
         this.found = true;
         this.arrayState = 0;
+        this.between = 0;
         this.skeleton.push(chunk.subarray(this.runStart, i + 1));
         this.runStart = i + 1;
       }

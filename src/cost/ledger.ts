@@ -92,14 +92,11 @@ export function parseLedger(annotations: Readonly<Record<string, string>> | unde
     return undefined;
   }
   if (nanos < 0n) return undefined;
-  const gpuHours = Number(annotations?.[ANNOTATION.gpuHours] ?? '0');
   const idleText = annotations?.[ANNOTATION.idleGpuHours];
-  const idleHours = idleText === undefined || idleText === UNKNOWN ? undefined : Number(idleText);
-  const idleGpuSeconds =
-    idleHours !== undefined && Number.isFinite(idleHours) && idleHours >= 0 ? idleHours * 3600 : undefined;
+  const idleGpuSeconds = idleText === UNKNOWN ? undefined : parseSeconds(idleText);
   return {
     cost: nanos,
-    gpuSeconds: Number.isFinite(gpuHours) && gpuHours >= 0 ? gpuHours * 3600 : 0,
+    gpuSeconds: parseSeconds(annotations?.[ANNOTATION.gpuHours] ?? '0') ?? 0,
     idleGpuSeconds,
     // Known only with the idle GPU-hours it prices: an object written before this annotation existed starts
     // it at the next measurement.
@@ -108,6 +105,14 @@ export function parseLedger(annotations: Readonly<Record<string, string>> | unde
     currency: annotations?.[ANNOTATION.currency] ?? 'USD',
     spotSavings: parseAmount(annotations?.[ANNOTATION.spotSavings]),
   };
+}
+
+/**
+ * Hours written as a non-negative decimal ("12.3456"), in seconds; undefined when absent or malformed. Number()
+ * alone would read "" and " " as 0, "0x10" as 16 and "1e308" as a number whose seconds are Infinity.
+ */
+function parseSeconds(text: string | undefined): number | undefined {
+  return text !== undefined && parseAmount(text) !== undefined ? Number(text) * 3600 : undefined;
 }
 
 /** A non-negative decimal amount; undefined when absent or malformed. */

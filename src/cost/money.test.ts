@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { fuzzRuns, numberLikeText } from '../testing/fuzz.ts';
 import {
   apportion,
   costForSeconds,
@@ -125,6 +126,35 @@ describe('apportion', () => {
           }
         },
       ),
+    );
+  });
+});
+
+describe('parseMoney on untrusted text (properties)', () => {
+  it('returns an amount it formats back exactly, or throws an Error naming the text', () => {
+    fc.assert(
+      fc.property(numberLikeText, (text) => {
+        let nanos: bigint;
+        try {
+          nanos = parseMoney(text);
+        } catch (error) {
+          expect(error).toBeInstanceOf(Error);
+          expect((error as Error).message).toContain('is not a decimal amount');
+          return;
+        }
+        expect(parseMoney(formatMoney(nanos, 9))).toBe(nanos);
+      }),
+      fuzzRuns(1000),
+    );
+  });
+
+  it('reads back every amount of up to 15 whole digits that formatMoney writes with 9 decimals', () => {
+    const max = 10n ** 24n - 1n;
+    fc.assert(
+      fc.property(fc.bigInt({ min: -max, max }), (nanos) => {
+        expect(parseMoney(formatMoney(nanos, 9))).toBe(nanos);
+      }),
+      fuzzRuns(1000),
     );
   });
 });

@@ -29,7 +29,8 @@ export function parseMilli(text: string | undefined): number | undefined {
   const [, number = '0', exponent, suffix = ''] = match;
   const base = Number(number);
   const factor = exponent ? 10 ** Number(exponent.slice(1)) : (SUFFIX[suffix] ?? 1);
-  const milli = Math.ceil(base * factor * 1000 - 1e-6);
+  // "+ 0" turns the -0 that Math.ceil gives for "0" (and "-0.0000001") into 0.
+  const milli = Math.ceil(base * factor * 1000 - 1e-6) + 0;
   return Number.isFinite(milli) && milli >= 0 ? milli : undefined;
 }
 

@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { fuzzRuns } from '../testing/fuzz.ts';
 import { combineSignals, coverageOf, summarizeSignal, type MatrixSeries } from './gpu-utilization.ts';
 
 const options = { windowSeconds: 60, idleThreshold: 0.1, scrapeIntervalSeconds: 15 };
@@ -84,5 +86,92 @@ describe('GPU utilization from DCGM series', () => {
     expect(pods.get('n/a')?.mean).toBeCloseTo(0.3, 12);
     expect(pods.get('n/b')?.signal).toBe('UTIL');
     expect(pods.get('n/b')?.mean).toBeCloseTo(0.4, 12);
+  });
+
+  it('reads empty, null, false, padded, hex and infinite samples as malformed, never as 0 % (idle)', () => {
+    const bad: unknown[] = ['', ' ', null, false, true, 0, '0x0', ' 0', '0 ', 'NaN', '+Inf', '-Inf', 'Infinity', []];
+    for (const value of bad) {
+      const values = [
+        [0, '0.5'],
+        [15, value],
+        [30, '0.5'],
+        [45, '0.5'],
+      ] as unknown as MatrixSeries['values'];
+      const summary = summarizeSignal([{ metric: { pod: 'p', namespace: 'n' }, values }], 1, 'GR', options);
+      expect(summary.pods.size, JSON.stringify(value)).toBe(0);
+      expect([...summary.malformed]).toEqual(['n/p']);
+    }
+    const badTime = [
+      [0, '0'],
+      [null, '0'],
+      [30, '0'],
+      [45, '0'],
+    ] as unknown as MatrixSeries['values'];
+    expect(
+      summarizeSignal([{ metric: { pod: 'p', namespace: 'n' }, values: badTime }], 1, 'GR', options).malformed,
+    ).toEqual(new Set(['n/p']));
+    // What Prometheus does write.
+    const good = [
+      [0, '0'],
+      [15, '1e-05'],
+      [30, '0.25'],
+      [45, '1'],
+    ] as const;
+    expect(summarizeSignal([{ metric: { pod: 'p', namespace: 'n' }, values: good }], 1, 'GR', options).pods.size).toBe(
+      1,
+    );
+  });
+
+  it('fails the minimum with a NaN coverage', () => {
+    const u = { mean: 0, idleRatio: 1, max: 0, coverage: NaN, gpus: 1, signal: 'GR' };
+    const { pods, unknown } = combineSignals([{ pods: new Map([['n/p', u]]), malformed: new Set() }], 0.8);
+    expect(pods.size).toBe(0);
+    expect(unknown.has('n/p')).toBe(true);
+    const fine = { ...u, coverage: 1 };
+    expect(combineSignals([{ pods: new Map([['n/p', fine]]), malformed: new Set() }], NaN).pods.size).toBe(0);
+  });
+
+  it('never makes a pod with a malformed sample look idle, and keeps readings in 0..1 (property)', () => {
+    // Each sample is tagged: a value Prometheus could write, or one it never does.
+    const good = fc.oneof(
+      fc.double({ min: 0, max: 1, noNaN: true }).map((v) => String(v)),
+      fc.double({ min: 0, max: 1, noNaN: true }).map((v) => v.toExponential()),
+      fc.integer({ min: 0, max: 100 }).map((v) => `${v}.0`),
+    );
+    const bad = fc.oneof(
+      fc.constantFrom<unknown>('', ' ', null, false, true, 0, 'NaN', '+Inf', '-Inf', '0x0', ' 0', '1,5', 'idle', []),
+      fc.double({ min: 1.01, max: 1e9, noNaN: true }).map(String),
+      fc.double({ max: -1e-3, noNaN: true }).map(String),
+      fc.anything().filter((v) => typeof v !== 'string'),
+    );
+    const sample = fc.oneof(
+      { weight: 8, arbitrary: good.map((v) => ({ ok: true, v })) },
+      { weight: 1, arbitrary: bad.map((v) => ({ ok: false, v })) },
+    );
+    const series = fc.record({
+      pod: fc.constantFrom('a', 'b', 'c'),
+      samples: fc.array(sample, { minLength: 1, maxLength: 6 }),
+    });
+    fc.assert(
+      fc.property(fc.array(series, { maxLength: 6 }), fc.double({ min: 0, max: 1 }), (all, minCoverage) => {
+        const input: MatrixSeries[] = all.map((s) => ({
+          metric: { pod: s.pod, namespace: 'n' },
+          values: s.samples.map((x, i) => [i * 15, x.v]) as unknown as MatrixSeries['values'],
+        }));
+        const { pods, unknown } = combineSignals([summarizeSignal(input, 1, 'GR', options)], minCoverage);
+        for (const s of all) {
+          const key = `n/${s.pod}`;
+          if (s.samples.some((x) => !x.ok)) {
+            expect(pods.has(key)).toBe(false);
+            expect(unknown.get(key)).toBe('malformed DCGM samples');
+          }
+        }
+        for (const u of pods.values()) {
+          for (const v of [u.mean, u.idleRatio, u.max, u.coverage]) expect(v >= 0 && v <= 1).toBe(true);
+          expect(u.coverage + 1e-9 >= minCoverage).toBe(true);
+        }
+      }),
+      fuzzRuns(300),
+    );
   });
 });

@@ -61,6 +61,20 @@ export function podKeyOf(labels: Readonly<Record<string, string>>): string | und
   return `${namespace}/${pod}`;
 }
 
+/**
+ * A sample's value as Prometheus writes it: a decimal string such as "0.25" or "1e-05". Number() alone would
+ * read "", " ", null and false as 0 (an idle GPU), and "0x1" or " 1 " as numbers; "NaN" and "+Inf" are not
+ * numbers of a range.
+ */
+const SAMPLE_VALUE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** The sample's value divided by `scale`, or NaN unless it is `[finite time, decimal string]`. */
+function sampleValue(sample: unknown, scale: number): number {
+  if (!Array.isArray(sample) || !Number.isFinite(sample[0])) return NaN;
+  const text: unknown = sample[1];
+  return typeof text === 'string' && SAMPLE_VALUE.test(text) ? Number(text) / scale : NaN;
+}
+
 export function summarizeSignal(
   series: readonly MatrixSeries[],
   scale: number,
@@ -75,13 +89,14 @@ export function summarizeSignal(
   for (const s of series) {
     const key = podKeyOf(s.metric);
     if (key === undefined) continue;
-    const samples = s.values;
+    // The series come from the network: every sample is checked, whatever the type says.
+    const samples = Array.isArray(s.values) ? s.values : [];
     let sum = 0;
     let idle = 0;
     let max = 0;
     let bad = false;
-    for (const [, text] of samples) {
-      const v = Number(text) / scale;
+    for (const sample of samples) {
+      const v = sampleValue(sample, scale);
       if (!Number.isFinite(v) || v < 0 || v > 1.0001) {
         bad = true;
         break;
@@ -176,7 +191,8 @@ export function combineSignals(
     for (const [key, u] of summary.pods) {
       if (decided.has(key)) continue;
       decided.add(key);
-      if (u.coverage + 1e-9 < minCoverage) {
+      // Negated so that a NaN coverage (or minimum) fails it.
+      if (!(u.coverage + 1e-9 >= minCoverage)) {
         unknown.set(key, `metric coverage ${Math.round(u.coverage * 100)}% is under ${Math.round(minCoverage * 100)}%`);
       } else {
         pods.set(key, u);

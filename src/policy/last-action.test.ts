@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { fuzzRuns } from '../testing/fuzz.ts';
 import { actionStamp, pastRfc3339Ms, recordedSince } from './last-action.ts';
 
 const SINCE = Date.UTC(2026, 10, 23, 9, 0, 0, 400);
@@ -50,5 +52,36 @@ describe('pastRfc3339Ms', () => {
     ['now exactly', '2026-11-23T09:06:00Z', NOW],
   ])('%s', (_name, text, expected) => {
     expect(pastRfc3339Ms(text, NOW)).toBe(expected);
+  });
+});
+
+describe('pastRfc3339Ms on untrusted text', () => {
+  it.each(['2024-02-31T00:00:00Z', '2026-02-29T10:00:00Z', '2024-01-01T24:00:00Z', '2024-04-31T00:00:00.5Z'])(
+    'refuses %s, a date Date.parse rolls over',
+    (text) => {
+      expect(pastRfc3339Ms(text, NOW)).toBeUndefined();
+    },
+  );
+
+  it('gives undefined or a past time that reads back as the text, and reads back every past second (property)', () => {
+    const stamp = fc.stringMatching(/^\d{4}-[01]\d-[0-3]\dT[0-2]\d:[0-6]\d:[0-6]\d(\.\d{1,3})?Z$/);
+    fc.assert(
+      fc.property(fc.oneof(stamp, fc.string({ maxLength: 30 })), (text) => {
+        const ms = pastRfc3339Ms(text, NOW);
+        if (ms === undefined) return;
+        expect(ms).toBeLessThanOrEqual(NOW);
+        expect(new Date(ms).toISOString().slice(0, 19)).toBe(text.slice(0, 19));
+      }),
+      fuzzRuns(1000),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: Date.UTC(1000, 0, 1), max: NOW }), (ms) => {
+        const text = new Date(ms).toISOString();
+        expect(pastRfc3339Ms(text, NOW)).toBe(ms);
+        expect(pastRfc3339Ms(text.replace(/\.\d+Z$/, 'Z'), NOW)).toBe(Math.floor(ms / 1000) * 1000);
+        expect(pastRfc3339Ms(text, ms - 1)).toBeUndefined();
+      }),
+      fuzzRuns(500),
+    );
   });
 });

@@ -21,7 +21,9 @@ const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 export function pastRfc3339Ms(text: string | undefined, nowMs: number): number | undefined {
   if (text === undefined || !RFC3339_UTC.test(text)) return undefined;
   const ms = Date.parse(text);
-  return Number.isFinite(ms) && ms <= nowMs ? ms : undefined;
+  if (!Number.isFinite(ms) || ms > nowMs) return undefined;
+  // Date.parse rolls "02-31" over into March and "24:00:00" into the next day: a real date reads back the same.
+  return new Date(ms).toISOString().slice(0, 19) === text.slice(0, 19) ? ms : undefined;
 }
 
 /**

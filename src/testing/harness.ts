@@ -2,7 +2,7 @@
  * Builds the operator's reconcilers on an in-memory API and a fake clock, as src/main.ts wires them on
  * the real ones: for reconcile unit tests.
  */
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { collectionPath } from '../controller/api-paths.ts';
 import { FakeClock } from '../controller/clock.ts';
 import { createClusterCache } from '../controller/cluster-cache.ts';
@@ -95,6 +95,8 @@ export async function startSpotAdmission(
     conventions?: 'all' | 'observed';
     /** Defaults to a recorder that writes Events to the in-memory API. */
     events?: EventRecorder;
+    /** Defaults to a silent logger. */
+    log?: Logger;
   } = {},
 ) {
   const metrics = createMetrics(['team'], 100);
@@ -107,7 +109,7 @@ export async function startSpotAdmission(
     policies,
     events: options.events ?? createEventRecorder(api, clock, log),
     metrics,
-    log,
+    log: options.log ?? log,
     protectedNamespaces: new Set(['kube-system', 'aicost-system']),
     defaultMode: options.defaultMode ?? 'Audit',
     conventions: options.conventions ?? 'all',
