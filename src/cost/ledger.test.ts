@@ -115,3 +115,19 @@ describe('ledger annotations a tenant wrote (properties)', () => {
     );
   });
 });
+
+describe('parseLedger reads accounted-until strictly', () => {
+  it.each([
+    ['2026-11-23T09:00:00Z', Date.UTC(2026, 10, 23, 9) / 1000],
+    ['2026-11-23T09:00:00.5Z', Date.UTC(2026, 10, 23, 9) / 1000],
+    ['3000', undefined],
+    ['2026-02-31T00:00:00Z', undefined],
+    ['2026-11-23T24:00:00Z', undefined],
+    ['2026-11-23 09:00:00Z', undefined],
+    ['2026-11-23T09:00:00+01:00', undefined],
+    ['soon', undefined],
+  ])('accounted-until %j gives %s', (until, seconds) => {
+    const ledger = parseLedger({ 'aicost.dev/cost': '1.5', 'aicost.dev/accounted-until': until });
+    expect(ledger?.accountedUntil).toBe(seconds);
+  });
+});

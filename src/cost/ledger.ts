@@ -58,6 +58,19 @@ export function formatUtilization(ratio: number | undefined): string {
   return ratio === undefined ? UNKNOWN : String(Math.round(Math.min(1, Math.max(0, ratio)) * 100));
 }
 
+const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+
+/**
+ * A time as the operator writes it, RFC 3339 in UTC (fractions accepted), in epoch milliseconds; undefined for
+ * anything else, "3000" and rolled-over dates included (Date.parse takes both: "02-31" becomes March 3rd).
+ */
+export function parseRfc3339Ms(text: string | undefined): number | undefined {
+  if (text === undefined || !RFC3339_UTC.test(text)) return undefined;
+  const ms = Date.parse(text);
+  if (!Number.isFinite(ms)) return undefined;
+  return new Date(ms).toISOString().slice(0, 19) === text.slice(0, 19) ? ms : undefined;
+}
+
 export function toRfc3339(epochSeconds: number): string {
   return new Date(epochSeconds * 1000).toISOString().replace('.000Z', 'Z');
 }
@@ -83,8 +96,9 @@ export function parseLedger(annotations: Readonly<Record<string, string>> | unde
   const cost = annotations?.[ANNOTATION.cost];
   const until = annotations?.[ANNOTATION.accountedUntil];
   if (cost === undefined || until === undefined) return undefined;
-  const untilMs = Date.parse(until);
-  if (!Number.isFinite(untilMs)) return undefined;
+  // Strict: the annotation is the operator's own format; anything else ("3000", a rolled-over date) is not.
+  const untilMs = parseRfc3339Ms(until);
+  if (untilMs === undefined) return undefined;
   let nanos: Nanos;
   try {
     nanos = parseMoney(cost);

@@ -3,6 +3,7 @@
  * (<rule>) at <RFC 3339>". Written on the workload with each action (Enforce) or would-be action (Audit), it
  * survives a restart, so an episode the previous process already recorded is not recorded again.
  */
+import { parseRfc3339Ms } from '../cost/ledger.ts';
 
 const STAMP = / by policy (\S+) \((\w+)\) at (\S+)$/;
 
@@ -10,20 +11,14 @@ export function actionStamp(what: string, policy: string, rule: string, atRfc333
   return `${what} by policy ${policy} (${rule}) at ${atRfc3339}`;
 }
 
-/** What the operator writes: RFC 3339 in UTC to the second (fractions accepted). */
-const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
-
 /**
  * A time the operator wrote in an annotation, read back as untrusted input: the tenant who owns the workload
  * can edit it. Undefined (as if absent) unless it is RFC 3339 in UTC and not after `nowMs`: garbage must not
  * start an idle episode at once, and a future time must not hold one off or make a record look current.
  */
 export function pastRfc3339Ms(text: string | undefined, nowMs: number): number | undefined {
-  if (text === undefined || !RFC3339_UTC.test(text)) return undefined;
-  const ms = Date.parse(text);
-  if (!Number.isFinite(ms) || ms > nowMs) return undefined;
-  // Date.parse rolls "02-31" over into March and "24:00:00" into the next day: a real date reads back the same.
-  return new Date(ms).toISOString().slice(0, 19) === text.slice(0, 19) ? ms : undefined;
+  const ms = parseRfc3339Ms(text);
+  return ms !== undefined && ms <= nowMs ? ms : undefined;
 }
 
 /**
