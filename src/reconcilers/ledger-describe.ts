@@ -137,11 +137,14 @@ export class WorkloadDescriptions {
   ): RowDescriptor {
     const { kind, namespace, name } = target;
     const first = pods[0];
+    const node = first ? ctx.nodes.get(first.nodeName) : undefined;
     const inputs: readonly unknown[] = [
       kind === 'Pod' ? undefined : workloadRecordOf(ctx.cache, kind, `${namespace}/${name}`),
       ctx.cache.namespaces.store.get(namespace),
       first,
-      first ? ctx.nodes.get(first.nodeName) : undefined,
+      // The node's projection and price, not the PricedNode around them: that one is made anew every cycle.
+      node?.record,
+      node?.price,
       ctx.catalogDate,
       ctx.currency,
       pods.filter((p) => p.until === undefined || p.until > ctx.cycleStartSeconds).length,
