@@ -6,7 +6,7 @@ import { createMetrics } from './controller/metrics.ts';
 import { createPricingProvider } from './pricing/provider.ts';
 import { buildOperator } from './operator.ts';
 import { FakeKube } from './testing/fake-kube.ts';
-import { FakePrometheus } from './testing/harness.ts';
+import { FakePrometheus, harnessOptions } from './testing/harness.ts';
 import { LedgerStore } from './ledger/store.ts';
 import { MemorySink } from './testing/memory-sink.ts';
 
@@ -29,21 +29,7 @@ describe('buildOperator under the manager', () => {
       clock,
       log: pino({ level: 'silent' }),
       metrics: createMetrics(['team'], 100),
-      options: {
-        labelKeys: ['team'],
-        intervalMs: 60_000,
-        idleThreshold: 0.05,
-        minCoverage: 0.6,
-        scrapeIntervalMs: 15_000,
-        annotateIntervalMs: 0,
-        writeQps: 100,
-        writeBurst: 100,
-        namespace: 'aicost-system',
-        defaultMode: 'Audit',
-        ledgerWindowMs: 3_600_000,
-        ledgerFlushMs: 0,
-        dcgmSelector: '',
-      },
+      options: harnessOptions(),
       ledger: { store: new LedgerStore(new MemorySink()), clusterId: 'test-cluster' },
     });
     op.manager.start();

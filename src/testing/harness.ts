@@ -17,7 +17,7 @@ import type { PricingSource } from '../pricing/pricing-source.ts';
 import { createPricingProvider } from '../pricing/provider.ts';
 import type { CustomPricing } from '../pricing/custom-pricing.ts';
 import { SpotAdmission } from '../reconcilers/spot-admission.ts';
-import { buildOperator } from '../operator.ts';
+import { buildOperator, type OperatorOptions } from '../operator.ts';
 import type { ObjectSink } from '../ledger/sink.ts';
 import { LedgerStore } from '../ledger/store.ts';
 import type { FakeKube } from './fake-kube.ts';
@@ -134,6 +134,26 @@ export interface HarnessLedger {
   readonly flushMs?: number;
 }
 
+/** The operator's options in the reconcile tests: a minute's interval, every write at once, Audit. */
+export function harnessOptions(over: Partial<OperatorOptions> = {}): OperatorOptions {
+  return {
+    labelKeys: ['team'],
+    intervalMs: 60_000,
+    idleThreshold: 0.05,
+    minCoverage: 0.6,
+    scrapeIntervalMs: 15_000,
+    annotateIntervalMs: 0,
+    writeQps: 100,
+    writeBurst: 100,
+    namespace: 'aicost-system',
+    defaultMode: 'Audit',
+    ledgerWindowMs: 3_600_000,
+    ledgerFlushMs: 0,
+    dcgmSelector: '',
+    ...over,
+  };
+}
+
 export async function startOperator(
   api: FakeKube,
   clock: FakeClock,
@@ -156,21 +176,13 @@ export async function startOperator(
     log,
     metrics,
     ledger: { store, clusterId: ledgerOptions.clusterId ?? 'test-cluster' },
-    options: {
+    options: harnessOptions({
       labelKeys,
-      intervalMs: ledgerOptions.intervalMs ?? 60_000,
-      idleThreshold: 0.05,
-      minCoverage: 0.6,
-      scrapeIntervalMs: 15_000,
-      annotateIntervalMs: 0,
-      writeQps: 100,
-      writeBurst: 100,
-      namespace: 'aicost-system',
       defaultMode,
+      intervalMs: ledgerOptions.intervalMs ?? 60_000,
       ledgerWindowMs: ledgerOptions.windowMs ?? 3_600_000,
       ledgerFlushMs: ledgerOptions.flushMs ?? 0,
-      dcgmSelector: '',
-    },
+    }),
   });
   const { cache, policies, spotDenials, accountant, policyController, writer, writeQueue: queue, ledger } = operator;
   await policies.start();
