@@ -100,6 +100,17 @@ function readArgs(
 }
 
 /** --from and --to (default: this month so far), --ledger and --cluster, with their problems. */
+/** --namespace: absent, or a name (an empty one is a problem). */
+function namespaceOf(values: Values, problems: string[]): string | undefined {
+  if (values.namespace === '') problems.push('--namespace: "" is empty');
+  return values.namespace;
+}
+
+/** One line per problem, each naming the command, then the usage. */
+function refused(command: string, usage: string, problems: readonly string[]): { error: string } {
+  return { error: `${command}: ${problems.join(`\n${command}: `)}\n${usage}` };
+}
+
 function common(values: Values, nowMs: number, problems: string[]): Common {
   const instant = (flag: 'from' | 'to', fallback: number): number => {
     const text = values[flag];
@@ -163,9 +174,8 @@ export function parseReportArgs(args: readonly string[], nowMs: number): Parsed<
   const format = oneOf('format', values.format, ['table', 'csv', 'json'] as const, problems);
   const idle = oneOf('idle', values.idle, ['separate', 'share'] as const, problems);
   const engine = oneOf('engine', values.engine, ['auto', 'duckdb', 'js'] as const, problems);
-  const namespace = values.namespace;
-  if (namespace === '') problems.push('--namespace: "" is empty');
-  if (problems.length > 0) return { error: `aicost report: ${problems.join('\naicost report: ')}\n${REPORT_USAGE}` };
+  const namespace = namespaceOf(values, problems);
+  if (problems.length > 0) return refused('aicost report', REPORT_USAGE, problems);
   return { ...base, by, namespace, format, idle, engine };
 }
 
@@ -185,10 +195,8 @@ export function parseRunsArgs(args: readonly string[], nowMs: number): Parsed<Ru
   const problems: string[] = [];
   const base = common(read.values, nowMs, problems);
   const format = oneOf('format', read.values.format, ['table', 'csv', 'json'] as const, problems);
-  const namespace = read.values.namespace;
-  if (namespace === '') problems.push('--namespace: "" is empty');
-  if (problems.length > 0)
-    return { error: `aicost report runs: ${problems.join('\naicost report runs: ')}\n${RUNS_USAGE}` };
+  const namespace = namespaceOf(read.values, problems);
+  if (problems.length > 0) return refused('aicost report runs', RUNS_USAGE, problems);
   return { ...base, namespace, format };
 }
 
@@ -220,7 +228,6 @@ export function parseExportArgs(args: readonly string[], nowMs: number): Parsed<
   const hostProvider = values['host-provider'] ?? provider;
   if (provider === '') problems.push('--provider: "" is empty');
   if (hostProvider === '') problems.push('--host-provider: "" is empty');
-  if (problems.length > 0)
-    return { error: `aicost export focus: ${problems.join('\naicost export focus: ')}\n${EXPORT_USAGE}` };
+  if (problems.length > 0) return refused('aicost export focus', EXPORT_USAGE, problems);
   return { ...base, out, format, provider, hostProvider };
 }
