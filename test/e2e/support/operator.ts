@@ -18,6 +18,8 @@ export interface OperatorOptions {
   readonly nodeOptions?: readonly string[];
   /** `built` runs dist/main.js (npm run build), as the image does; the default runs the TypeScript source. */
   readonly entry?: 'source' | 'built';
+  /** Extra environment variables, e.g. the AWS_* settings of an s3:// ledger. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export class OperatorProcess {
@@ -55,7 +57,7 @@ export class OperatorProcess {
       ],
       {
         cwd: ROOT,
-        env: { ...process.env, KUBECONFIG: options.kubeconfig },
+        env: { ...process.env, ...options.env, KUBECONFIG: options.kubeconfig },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
