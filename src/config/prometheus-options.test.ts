@@ -120,6 +120,12 @@ describe('Prometheus options', () => {
       '--prometheus-header: "Authorization" may not be set here: use --prometheus-bearer-token-file or --prometheus-password-file, which keep it out of the pod spec',
     ],
     [
+      'a cookie',
+      ['--prometheus-header', 'Cookie: session=abc'],
+      {},
+      '--prometheus-header: "Cookie" may not be set here: credentials are not passed as headers',
+    ],
+    [
       'not a header',
       ['--prometheus-header', 'X-Scope-OrgID=tenant'],
       {},
