@@ -69,9 +69,10 @@ function overview(): string {
 }
 
 function runHelp(): string {
+  const width = Math.max(...Object.keys(OPTIONS).map((name) => name.length));
   const rows = Object.entries(OPTIONS).map(
     ([name, o]) =>
-      `  --${name.padEnd(27)} ${o.help}\n  ${''.padEnd(29)} env ${o.env}, default ${o.default || '(none)'}`,
+      `  --${name.padEnd(width)} ${o.help}\n  ${''.padEnd(width + 2)} env ${o.env}, default ${o.default || '(none)'}`,
   );
   return [
     'Usage: aicost run [options]',

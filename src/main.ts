@@ -4,7 +4,7 @@
  * every component from explicit dependencies (clock, clients, cache, pricing, metrics, logger).
  */
 import { hostname } from 'node:os';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { loadBuildInfo, type BuildInfo } from './build-info.ts';
 import { buildOperator, type Operator } from './operator.ts';
 import { parseWebhookCertArgs, route, versionOutput } from './cli.ts';
@@ -15,6 +15,8 @@ import { exportCommand, reportCommand, runsCommand, type CommandIo, type ExitCod
 import { systemClock, type Clock } from './controller/clock.ts';
 import { startHttpServers } from './controller/http-server.ts';
 import { createKubeClient, type KubeClient } from './controller/kube-client.ts';
+import { displayUrl } from './controller/display-url.ts';
+import { createLogger } from './controller/logger.ts';
 import { isClusterId } from './ledger/layout.ts';
 import { openSink } from './ledger/open-sink.ts';
 import { LedgerStore } from './ledger/store.ts';
@@ -23,7 +25,7 @@ import { LeaderElector } from './controller/leader-election.ts';
 import { createMetrics, type Metrics } from './controller/metrics.ts';
 import { readiness } from './controller/readiness.ts';
 import { errorSummary } from './controller/errors.ts';
-import { createPrometheusClient } from './measure/prometheus-client.ts';
+import { createPrometheusClient, type PrometheusClient } from './measure/prometheus-client.ts';
 import { createPricingSource } from './pricing/pricing-source.ts';
 import { SpotAdmission } from './reconcilers/spot-admission.ts';
 import { startWebhookServer, type WebhookServer } from './controller/webhook-server.ts';
@@ -44,7 +46,7 @@ export async function run(
     onRequest: (verb) => metrics.apiRequests.inc({ verb }),
   });
   const pricing = await createPricingSource(config.pricingFile, config.currency, log);
-  const prometheus = createPrometheusClient(config.prometheusUrl, config.prometheusTimeoutMs);
+  const prometheus = prometheusClient(config.prometheus, log);
   const ledger = {
     store: new LedgerStore(await openSink(config.ledger, config.ledgerS3)),
     clusterId: await clusterIdOf(config, client),
@@ -121,6 +123,16 @@ export async function run(
     await webhook?.close();
     await Promise.all(servers.servers.map((s) => new Promise((r) => s.close(r))));
   };
+}
+
+/** The Prometheus client, and a line saying where it goes and how it authenticates (never with what). */
+function prometheusClient(settings: Config['prometheus'], log: Logger): PrometheusClient {
+  const tls = Object.entries(settings.tls).flatMap(([name, file]) => (file ? [name] : []));
+  log.info(
+    { url: displayUrl(settings.url), auth: settings.auth.kind, tls, headers: settings.headers.map(([name]) => name) },
+    'prometheus',
+  );
+  return createPrometheusClient(settings);
 }
 
 /** The spot admission webhook on the operator's caches. */
@@ -235,7 +247,7 @@ async function runCommand(rest: readonly string[], build: BuildInfo): Promise<vo
     }
     throw error;
   }
-  const log = pino({ level: config.logLevel, base: { identity: config.leaderElection.identity } });
+  const log = createLogger({ level: config.logLevel, identity: config.leaderElection.identity });
   log.info({ version: build.version, commit: build.commit, node: build.nodeVersion }, 'starting');
   let kube: KubeConnection;
   try {

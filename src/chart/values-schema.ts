@@ -13,6 +13,14 @@ const duration = z
   .meta({ description: 'A duration such as 30s, 5m or 1h.' });
 const labelKey = z.string().regex(/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/);
 const strings = z.record(z.string(), z.string());
+/** The name of a Secret or ConfigMap in the release namespace, or empty for none. */
+const resourceName = z.union([
+  z.literal(''),
+  z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/)
+    .max(253),
+]);
 /** Kubernetes objects the chart passes through as they are (affinity, resources, securityContext...). */
 const passThrough = z.record(z.string(), z.unknown());
 
@@ -27,12 +35,26 @@ export const chartValuesSchema = z.strictObject({
   fullnameOverride: z.string(),
   replicaCount: z.int().min(1).max(10),
   prometheus: z.strictObject({
-    url: z.url(),
+    url: z
+      .url({ protocol: /^https?$/ })
+      .regex(/^https?:\/\/[^/?#@]*([/?#].*)?$/)
+      .meta({ description: 'An http(s) URL without user info (use basicAuth: the URL is in the pod spec).' }),
     dcgmSelector: z
       .string()
       .regex(SERIES_SELECTOR)
       .or(z.literal(''))
       .meta({ description: 'PromQL label matchers of the trusted DCGM exporter series (--dcgm-selector).' }),
+    headers: z
+      // eslint-disable-next-line no-control-regex -- control characters are what is refused (\x: Go's regexp, which Helm uses, has no \u)
+      .record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/), z.string().regex(/^[^\x00-\x1f\x7f]*$/))
+      .meta({ description: 'Headers sent with every query, e.g. X-Scope-OrgID (--prometheus-header).' }),
+    basicAuth: z.strictObject({ username: z.string(), passwordSecret: resourceName }),
+    bearerToken: z.strictObject({ secret: resourceName, serviceAccountAudience: z.string() }),
+    tls: z.strictObject({ caConfigMap: resourceName, caSecret: resourceName, clientCertSecret: resourceName }),
+    sigv4: z.strictObject({
+      region: z.union([z.literal(''), z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/)]),
+      credentialsSecret: resourceName,
+    }),
   }),
   accounting: z.strictObject({
     interval: duration,

@@ -79,7 +79,7 @@ describe('configuration', () => {
     );
     expect(c.intervalMs).toBe(5000);
     expect(c.labelKeys).toEqual(['team', 'model']);
-    expect(c.prometheusUrl).toBe('http://prom:9090');
+    expect(c.prometheus.url).toBe('http://prom:9090');
     expect(c.currency).toBe('EUR');
   });
 
@@ -101,7 +101,7 @@ describe('configuration', () => {
     expect([
       c.intervalMs,
       c.idleThreshold,
-      c.prometheusUrl,
+      c.prometheus.url,
       c.currency,
       c.labelKeys.length,
       c.annotateIntervalMs,

@@ -6,14 +6,16 @@
 import { s3SettingsFor, type S3Settings } from '../ledger/s3-settings.ts';
 import { z } from 'zod';
 import type { LeaderElectionOptions } from '../controller/leader-election.ts';
+import { displayUrl } from '../controller/display-url.ts';
+import type { PrometheusSettings } from '../measure/prometheus-connection.ts';
 import { readFlags } from './read-flags.ts';
+import { PROMETHEUS_OPTIONS, prometheusSettings, REPEATABLE_OPTIONS } from './prometheus-options.ts';
 import {
   bool,
   clusterId,
   currency,
   dayDivisor,
   duration,
-  httpUrl,
   seriesSelector,
   labelKeys,
   oneOf,
@@ -24,18 +26,7 @@ import {
 
 /** Every option: flag name, environment variable, default, and schema. The README's table is this list. */
 export const OPTIONS = {
-  'prometheus-url': {
-    help: 'Prometheus server with the dcgm-exporter series',
-    env: 'AICOST_PROMETHEUS_URL',
-    default: 'http://127.0.0.1:9090',
-    schema: httpUrl,
-  },
-  'prometheus-timeout': {
-    help: 'timeout of one Prometheus query',
-    env: 'AICOST_PROMETHEUS_TIMEOUT',
-    default: '10s',
-    schema: duration(100, 300_000),
-  },
+  ...PROMETHEUS_OPTIONS,
   'dcgm-selector': {
     help: 'PromQL label matchers the DCGM series must carry, e.g. job="dcgm-exporter": only those targets are trusted for utilization (empty: any series of the metric)',
     env: 'AICOST_DCGM_SELECTOR',
@@ -238,8 +229,8 @@ type Parsed = { readonly [K in keyof Options]: z.output<Options[K]['schema']> };
 export interface Config {
   /** PromQL label matchers every DCGM query carries; '' for none. */
   readonly dcgmSelector: string;
-  readonly prometheusUrl: string;
-  readonly prometheusTimeoutMs: number;
+  /** Where Prometheus is and how to reach it (credentials, TLS files, headers); its URL has no user info. */
+  readonly prometheus: PrometheusSettings;
   readonly intervalMs: number;
   readonly labelKeys: readonly string[];
   readonly pricingFile: string | undefined;
@@ -306,7 +297,7 @@ export function parseConfig(
   env: Readonly<Record<string, string | undefined>>,
   hostname: string,
 ): Config {
-  const flags = readFlags<Name>(argv, Object.keys(OPTIONS) as Name[]);
+  const flags = readFlags<Name>(argv, Object.keys(OPTIONS) as Name[], REPEATABLE_OPTIONS);
   if (flags.problems.length > 0) throw new ConfigError(flags.problems.join('\n'));
   const raw = {} as Record<Name, string>;
   const origin = {} as Record<Name, string>;
@@ -326,9 +317,10 @@ export function parseConfig(
     throw new ConfigError(lines.join('\n'), { cause: result.error });
   }
   const p = result.data as Parsed;
-  const problems = crossChecks(p, raw, origin);
+  const prometheus = prometheusSettings(p, origin, env);
+  const problems = [...crossChecks(p, raw, origin), ...prometheus.problems];
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
-  return toConfig(p, hostname, env);
+  return toConfig(p, hostname, env, prometheus.settings);
 }
 
 /** The AWS_* settings of an s3:// ledger, read once here; undefined for a directory. */
@@ -336,15 +328,19 @@ function ledgerS3Settings(ledger: string, env: Readonly<Record<string, string | 
   try {
     return s3SettingsFor(ledger, env);
   } catch (error) {
-    throw new ConfigError(`--ledger ${ledger}: ${(error as Error).message}`);
+    throw new ConfigError(`--ledger ${displayUrl(ledger)}: ${(error as Error).message}`);
   }
 }
 
-function toConfig(p: Parsed, hostname: string, env: Readonly<Record<string, string | undefined>>): Config {
+function toConfig(
+  p: Parsed,
+  hostname: string,
+  env: Readonly<Record<string, string | undefined>>,
+  prometheus: PrometheusSettings,
+): Config {
   return Object.freeze({
-    prometheusUrl: p['prometheus-url'],
+    prometheus,
     dcgmSelector: p['dcgm-selector'],
-    prometheusTimeoutMs: p['prometheus-timeout'],
     intervalMs: p.interval,
     labelKeys: Object.freeze([...p['label-keys']]),
     pricingFile: p['pricing-file'] || undefined,

@@ -36,6 +36,15 @@ function render(...args: string[]): Obj[] {
     .filter((d): d is Obj => d !== null);
 }
 
+interface PodSpec {
+  containers: {
+    args: string[];
+    env: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+    volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[];
+  }[];
+  volumes: { name: string; projected?: { sources: unknown[] } }[];
+}
+
 const find = (objs: Obj[], kind: string, name?: string) =>
   objs.find((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
 
@@ -111,6 +120,84 @@ describe('helm chart', () => {
     ]);
   });
 
+  it('prometheus: credentials and TLS files mounted from Secrets and a ConfigMap, flags the operator accepts', () => {
+    const d = find(
+      render(
+        '--set',
+        'prometheus.url=https://mimir.example:8443/prometheus',
+        '--set',
+        'prometheus.headers.X-Scope-OrgID=tenant-a',
+        '--set',
+        'prometheus.basicAuth.username=aicost',
+        '--set',
+        'prometheus.basicAuth.passwordSecret=prom-password',
+        '--set',
+        'prometheus.tls.caConfigMap=prom-ca',
+        '--set',
+        'prometheus.tls.clientCertSecret=prom-client',
+      ),
+      'Deployment',
+    ) as Obj & { spec: { template: { spec: PodSpec } } };
+    const pod = d.spec.template.spec;
+    const [, ...args] = pod.containers[0]?.args ?? [];
+    expect(parseConfig(args, {}, 'host').prometheus).toEqual({
+      url: 'https://mimir.example:8443/prometheus',
+      timeoutMs: 10_000,
+      auth: { kind: 'basic-file', username: 'aicost', passwordFile: '/etc/aicost/prometheus/password' },
+      tls: {
+        caFile: '/etc/aicost/prometheus/ca.crt',
+        certFile: '/etc/aicost/prometheus/client.crt',
+        keyFile: '/etc/aicost/prometheus/client.key',
+      },
+      headers: [['X-Scope-OrgID', 'tenant-a']],
+    });
+    expect(pod.containers[0]?.volumeMounts).toContainEqual({
+      name: 'prometheus-credentials',
+      mountPath: '/etc/aicost/prometheus',
+      readOnly: true,
+    });
+    expect(pod.volumes.find((v) => v.name === 'prometheus-credentials')?.projected?.sources).toEqual([
+      { secret: { name: 'prom-password', items: [{ key: 'password', path: 'password' }] } },
+      { configMap: { name: 'prom-ca', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+      {
+        secret: {
+          name: 'prom-client',
+          items: [
+            { key: 'tls.crt', path: 'client.crt' },
+            { key: 'tls.key', path: 'client.key' },
+          ],
+        },
+      },
+    ]);
+    // Without credentials or TLS files there is no volume.
+    const plain = find(render(), 'Deployment') as Obj & { spec: { template: { spec: PodSpec } } };
+    expect(plain.spec.template.spec.volumes.map((v) => v.name)).not.toContain('prometheus-credentials');
+  });
+
+  it('prometheus.sigv4: Amazon Managed Prometheus, with the credentials from the Secret', () => {
+    const d = find(
+      render(
+        '--set',
+        'prometheus.url=https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-1',
+        '--set',
+        'prometheus.sigv4.region=eu-west-1',
+        '--set',
+        'prometheus.sigv4.credentialsSecret=aicost-aws',
+      ),
+      'Deployment',
+    ) as Obj & { spec: { template: { spec: PodSpec } } };
+    const container = d.spec.template.spec.containers[0];
+    const [, ...args] = container?.args ?? [];
+    // The kubelet resolves the Secret's keys into the environment; here they stand in for it.
+    const config = parseConfig(args, { AWS_ACCESS_KEY_ID: 'AKID', AWS_SECRET_ACCESS_KEY: 'secret' }, 'host');
+    expect(config.prometheus.auth).toMatchObject({ kind: 'sigv4', region: 'eu-west-1' });
+    expect(container?.env.filter((e) => e.valueFrom?.secretKeyRef?.name === 'aicost-aws').map((e) => e.name)).toEqual([
+      'AWS_ACCESS_KEY_ID',
+      'AWS_SECRET_ACCESS_KEY',
+      'AWS_SESSION_TOKEN',
+    ]);
+  });
+
   it('renders every feature as in the snapshot', async () => {
     const r = helm(['template', 'aicost', CHART, '--namespace', 'aicost-system', '-f', FULL]);
     expect(r.status, r.err).toBe(0);
@@ -130,6 +217,43 @@ describe('helm chart', () => {
       'ledger.s3.credentialsSecret is required with ledger.s3.bucketUrl',
     ],
     [['--set', 'ledger.s3.bucketUrl=/var/ledger'], "at '/ledger/s3/bucketUrl'"],
+    [['--set', 'prometheus.url=http://alice:pw@prom:9090'], "at '/prometheus/url'"],
+    [['--set', 'prometheus.headers.X-A=a\tb'], "at '/prometheus/headers/X-A'"],
+    [
+      [
+        '--set',
+        'prometheus.basicAuth.username=a',
+        '--set',
+        'prometheus.basicAuth.passwordSecret=p',
+        '--set',
+        'prometheus.bearerToken.secret=t',
+      ],
+      'prometheus: basicAuth and bearerToken are 2 ways to authenticate, give one',
+    ],
+    [
+      ['--set', 'prometheus.basicAuth.username=a'],
+      'prometheus.basicAuth.username and prometheus.basicAuth.passwordSecret go together',
+    ],
+    [['--set', 'prometheus.tls.caSecret=ca'], 'prometheus.tls and prometheus.sigv4 need an https:// prometheus.url'],
+    [
+      ['--set', 'prometheus.url=https://aps', '--set', 'prometheus.sigv4.region=us-east-1'],
+      'prometheus.sigv4.credentialsSecret is required with prometheus.sigv4.region',
+    ],
+    [
+      [
+        '--set',
+        'prometheus.url=https://aps',
+        '--set',
+        'prometheus.sigv4.region=us-east-1',
+        '--set',
+        'prometheus.sigv4.credentialsSecret=a',
+        '--set',
+        'ledger.s3.bucketUrl=s3://ledger/prod',
+        '--set',
+        'ledger.s3.credentialsSecret=b',
+      ],
+      'prometheus.sigv4.credentialsSecret and ledger.s3.credentialsSecret are both read as AWS_*: name the same Secret',
+    ],
   ])('rejects %j with a message naming the value', (args, message) => {
     const r = helm(['template', 'aicost', CHART, ...args]);
     expect(r.status).not.toBe(0);
