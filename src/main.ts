@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
 import { loadBuildInfo, type BuildInfo } from './build-info.ts';
 import { buildOperator, type Operator } from './operator.ts';
+import { leadership } from './leadership.ts';
 import { parseWebhookCertArgs, route, versionOutput } from './cli.ts';
 import { ConfigError, loadConfig, type Config } from './config/config.ts';
 import { kubeEnvironment } from './config/kube-environment.ts';
@@ -63,23 +64,17 @@ export async function run(
   const { cache, policies, spotDenials, writeQueue, accountant, manager } = operator;
 
   let stopping = false;
-  const startLeading = async () => {
-    if (stopping) return;
-    metrics.leader.set(1);
+  // A replica that loses its lease exits (src/leadership.ts says why); its Deployment restarts it as a standby.
+  const lead = leadership({
+    operator,
+    metrics,
+    log,
     // A function, not the flag: it changes while startLeading awaits.
-    await operator.startLeading(() => stopping);
-  };
-
+    stopping: () => stopping,
+    exit: (code) => process.exit(code),
+  });
   const elector = config.leaderElection.enabled
-    ? new LeaderElector(config.leaderElection, client, clock, log, {
-        onStartedLeading: () => void startLeading(),
-        onStoppedLeading: () => {
-          // As controller-runtime does: a replica that lost its lease exits, so it can never write as a
-          // stale leader; its Deployment restarts it as a standby.
-          log.fatal('lost the leader lease: exiting');
-          process.exit(1);
-        },
-      })
+    ? new LeaderElector(config.leaderElection, client, clock, log, lead)
     : undefined;
 
   const servers = await startHttpServers({
@@ -106,7 +101,7 @@ export async function run(
   await cache.start();
   log.info('caches started');
   if (elector) elector.start();
-  else await startLeading();
+  else await lead.startLeading();
 
   return async () => {
     stopping = true;
