@@ -22,7 +22,7 @@ import { LedgerStore } from './ledger/store.ts';
 import { loadDefaultConnection, type KubeConnection } from './controller/kube-connection.ts';
 import { LeaderElector } from './controller/leader-election.ts';
 import { createMetrics, type Metrics } from './controller/metrics.ts';
-import { readiness } from './controller/readiness.ts';
+import { readiness, unsyncedCaches } from './controller/readiness.ts';
 import { errorSummary } from './controller/errors.ts';
 import { createPrometheusClient } from './measure/prometheus-client.ts';
 import { createPricingSource } from './pricing/pricing-source.ts';
@@ -85,7 +85,7 @@ export async function run(
     healthy: () => ({ ready: true, detail: 'running' }),
     ready: () =>
       readiness({
-        unsynced: [...cache.all, ...(config.webhook ? [policies] : [])].filter((r) => !r.synced).map((r) => r.name),
+        unsynced: unsyncedCaches([...cache.all, ...(config.webhook ? [policies] : [])]),
         electionProblem: elector?.problem,
         role: !config.leaderElection.enabled || elector?.isLeader ? 'leader' : 'standby',
         gpuMetrics: accountant.report ? accountant.report.measurement.reason : 'no cycle yet',

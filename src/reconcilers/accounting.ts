@@ -144,8 +144,10 @@ export class Accountant {
       });
     deps.cache.pods.onChange((_key, current, previous) => {
       if (current === undefined && previous !== undefined) {
-        const endedAtSeconds =
-          previous.endedAtSeconds ?? previous.deletingAtSeconds ?? Math.floor(deps.clock.now() / 1000);
+        // A pod a relist finds gone was deleted while no watch saw it: it accrues up to when the watch was lost,
+        // the last moment it was known to run, not through the outage.
+        const seenUntilMs = deps.cache.pods.unwatchedSinceMs ?? deps.clock.now();
+        const endedAtSeconds = previous.endedAtSeconds ?? previous.deletingAtSeconds ?? Math.floor(seenUntilMs / 1000);
         this.tombstones.set(previous.uid, { ...previous, endedAtSeconds });
       }
     });

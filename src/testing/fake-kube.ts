@@ -55,6 +55,7 @@ export class FakeKube implements KubeClient {
   private readonly watchers: Watcher[] = [];
   private readonly faults: Fault[] = [];
   private readonly hangs: Hang[] = [];
+  private readonly expiries: { pathIncludes: string; remaining: number }[] = [];
   readonly requests: { verb: string; path: string }[] = [];
 
   /**
@@ -77,6 +78,14 @@ export class FakeKube implements KubeClient {
    */
   hang(verb: 'get' | 'create' | 'update', pathIncludes: string, count = Infinity, ignoresAbort = false): void {
     this.hangs.push({ verb, pathIncludes, remaining: count, ignoresAbort });
+  }
+
+  /**
+   * Answers the next `count` watches whose path contains `pathIncludes` as the API server answers a watch from a
+   * compacted resourceVersion: the watch opens, then an ERROR event with a 410 Gone Status ends it.
+   */
+  expireWatches(pathIncludes: string, count = Infinity): void {
+    this.expiries.push({ pathIncludes, remaining: count });
   }
 
   /** Ends every open watch with an error, as a dropped connection would. */
@@ -274,6 +283,22 @@ export class FakeKube implements KubeClient {
     }
     const w: Watcher = { collection: path, onEvent, onDone, open: true };
     this.watchers.push(w);
+    const expiry = this.expiries.find((e) => path.includes(e.pathIncludes) && e.remaining > 0);
+    if (expiry) {
+      expiry.remaining--;
+      // After the answer's headers, as the server sends it; a macrotask, so a client that rewatches at once
+      // without a timer spins through the event loop rather than hanging it.
+      setImmediate(() => {
+        if (!w.open) return;
+        onEvent('ERROR', { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version' });
+        const i = this.watchers.indexOf(w);
+        if (i < 0) return; // the client aborted it
+        // Then the server ends the answer.
+        w.open = false;
+        this.watchers.splice(i, 1);
+        onDone(null);
+      });
+    }
     return Promise.resolve({
       abort: () => {
         w.open = false;
