@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { loadBuildInfo, type BuildInfo } from './build-info.ts';
 import { buildOperator, type Operator } from './operator.ts';
+import { leadership } from './leadership.ts';
 import { parseWebhookCertArgs, route, versionOutput } from './cli.ts';
 import { ConfigError, loadConfig, type Config } from './config/config.ts';
 import { kubeEnvironment } from './config/kube-environment.ts';
@@ -23,7 +24,7 @@ import { LedgerStore } from './ledger/store.ts';
 import { loadDefaultConnection, type KubeConnection } from './controller/kube-connection.ts';
 import { LeaderElector } from './controller/leader-election.ts';
 import { createMetrics, type Metrics } from './controller/metrics.ts';
-import { readiness } from './controller/readiness.ts';
+import { readiness, unsyncedCaches } from './controller/readiness.ts';
 import { errorSummary } from './controller/errors.ts';
 import { createPrometheusClient, type PrometheusClient } from './measure/prometheus-client.ts';
 import { createPricingSource } from './pricing/pricing-source.ts';
@@ -65,23 +66,17 @@ export async function run(
   const { cache, policies, spotDenials, writeQueue, accountant, manager } = operator;
 
   let stopping = false;
-  const startLeading = async () => {
-    if (stopping) return;
-    metrics.leader.set(1);
+  // A replica that loses its lease exits (src/leadership.ts says why); its Deployment restarts it as a standby.
+  const lead = leadership({
+    operator,
+    metrics,
+    log,
     // A function, not the flag: it changes while startLeading awaits.
-    await operator.startLeading(() => stopping);
-  };
-
+    stopping: () => stopping,
+    exit: (code) => process.exit(code),
+  });
   const elector = config.leaderElection.enabled
-    ? new LeaderElector(config.leaderElection, client, clock, log, {
-        onStartedLeading: () => void startLeading(),
-        onStoppedLeading: () => {
-          // As controller-runtime does: a replica that lost its lease exits, so it can never write as a
-          // stale leader; its Deployment restarts it as a standby.
-          log.fatal('lost the leader lease: exiting');
-          process.exit(1);
-        },
-      })
+    ? new LeaderElector(config.leaderElection, client, clock, log, lead)
     : undefined;
 
   const servers = await startHttpServers({
@@ -92,7 +87,7 @@ export async function run(
     healthy: () => ({ ready: true, detail: 'running' }),
     ready: () =>
       readiness({
-        unsynced: [...cache.all, ...(config.webhook ? [policies] : [])].filter((r) => !r.synced).map((r) => r.name),
+        unsynced: unsyncedCaches([...cache.all, ...(config.webhook ? [policies] : [])]),
         electionProblem: elector?.problem,
         role: !config.leaderElection.enabled || elector?.isLeader ? 'leader' : 'standby',
         gpuMetrics: accountant.report ? accountant.report.measurement.reason : 'no cycle yet',
@@ -108,7 +103,7 @@ export async function run(
   await cache.start();
   log.info('caches started');
   if (elector) elector.start();
-  else await startLeading();
+  else await lead.startLeading();
 
   return async () => {
     stopping = true;

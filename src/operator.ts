@@ -8,7 +8,12 @@ import type { Logger } from 'pino';
 import type { Config } from './config/config.ts';
 import { collectionPath } from './controller/api-paths.ts';
 import type { Clock } from './controller/clock.ts';
-import { createClusterCache, createOwnEventReflector, type ClusterCache } from './controller/cluster-cache.ts';
+import {
+  createClusterCache,
+  createOwnEventReflector,
+  reflectorHooks,
+  type ClusterCache,
+} from './controller/cluster-cache.ts';
 import { errorSummary } from './controller/errors.ts';
 import { createEventRecorder, type EventRecorder } from './controller/events.ts';
 import type { KubeClient } from './controller/kube-client.ts';
@@ -136,6 +141,14 @@ export function buildOperator(deps: OperatorDeps) {
       writer.reset();
       manager.start();
     },
+    /**
+     * This replica no longer leads: its queues take no more keys, so no reconcile starts. What is under way is
+     * not waited for: the process exits next (src/leadership.ts), which ends it.
+     */
+    stopLeading(): void {
+      writeQueue.shutdown();
+      void manager.stop(0);
+    },
   };
 }
 
@@ -146,10 +159,7 @@ function policyReflector({ client, clock, log, metrics }: OperatorDeps): Reflect
     client,
     clock,
     log,
-    {
-      onError: (name) => metrics.watchRestarts.inc({ resource: name }),
-      onRelist: (name) => metrics.synced.set({ resource: name }, 1),
-    },
+    reflectorHooks(metrics),
   );
 }
 

@@ -194,18 +194,6 @@ describe('configuration', () => {
       `--leader-election-id: "${'x'.repeat(64)}" is longer than 63 characters`,
     ],
     [
-      'renew after the lease',
-      ['--renew-deadline', '20s'],
-      {},
-      '--renew-deadline: "20s" is not shorter than --lease-duration, "15s"',
-    ],
-    [
-      'renew after the lease, from variables',
-      [],
-      { AICOST_RENEW_DEADLINE: '15s', AICOST_LEASE_DURATION: '15s' },
-      'AICOST_RENEW_DEADLINE: "15s" is not shorter than AICOST_LEASE_DURATION, "15s"',
-    ],
-    [
       'a webhook without certificates',
       ['--webhook-port', '9443'],
       {},
@@ -227,6 +215,52 @@ describe('configuration', () => {
     ['a stray word', ['5m'], {}, '"5m": not an option; write options as --name value or --name=value'],
   ])('names the option and quotes the value: %s', (_name, argv, env, message) => {
     expect(problem(argv, env)).toBe(message);
+  });
+
+  // A leader steps down after the renew deadline, before a standby may take the Lease after the lease duration.
+  it.each<[string, readonly string[], Record<string, string>, string | undefined]>([
+    ['the defaults: 2s < 10s < 15s', [], {}, undefined],
+    ['longer, in order', ['--retry-period', '5s', '--renew-deadline', '20s', '--lease-duration', '30s'], {}, undefined],
+    [
+      'a 60 s retry with a 15 s lease',
+      ['--retry-period', '60s'],
+      {},
+      '--retry-period: "60s" is not shorter than --renew-deadline, "10s" ' +
+        '(leader election needs --retry-period < --renew-deadline < --lease-duration)',
+    ],
+    [
+      'a retry as long as the renew deadline',
+      ['--retry-period', '10s'],
+      {},
+      '--retry-period: "10s" is not shorter than --renew-deadline, "10s" ' +
+        '(leader election needs --retry-period < --renew-deadline < --lease-duration)',
+    ],
+    [
+      'renew after the lease',
+      ['--renew-deadline', '20s'],
+      {},
+      '--renew-deadline: "20s" is not shorter than --lease-duration, "15s" ' +
+        '(leader election needs --retry-period < --renew-deadline < --lease-duration)',
+    ],
+    [
+      'renew as long as the lease, from variables',
+      [],
+      { AICOST_RENEW_DEADLINE: '15s', AICOST_LEASE_DURATION: '15s' },
+      'AICOST_RENEW_DEADLINE: "15s" is not shorter than AICOST_LEASE_DURATION, "15s" ' +
+        '(leader election needs --retry-period < AICOST_RENEW_DEADLINE < AICOST_LEASE_DURATION)',
+    ],
+    [
+      'both out of order, a line each',
+      ['--retry-period', '30s', '--renew-deadline', '20s'],
+      {},
+      '--retry-period: "30s" is not shorter than --renew-deadline, "20s" ' +
+        '(leader election needs --retry-period < --renew-deadline < --lease-duration)\n' +
+        '--renew-deadline: "20s" is not shorter than --lease-duration, "15s" ' +
+        '(leader election needs --retry-period < --renew-deadline < --lease-duration)',
+    ],
+  ])('orders the lease timings: %s', (_name, argv, env, message) => {
+    if (message === undefined) expect(() => parseConfig(argv, env, 'h')).not.toThrow();
+    else expect(problem(argv, env)).toBe(message);
   });
 
   it.each([

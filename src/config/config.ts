@@ -272,14 +272,21 @@ export class ConfigError extends Error {
 
 type Name = keyof Options;
 
+/**
+ * Retry period < renew deadline < lease duration: a leader steps down after the renew deadline, which must come
+ * before a standby may take the Lease, and it must get more than one try at renewing before then.
+ */
+function leaseOrder(p: Parsed, raw: Record<Name, string>, origin: Record<Name, string>): string[] {
+  const order: readonly Name[] = ['retry-period', 'renew-deadline', 'lease-duration'];
+  const needs = `leader election needs ${order.map((name) => origin[name]).join(' < ')}`;
+  return ([order.slice(0, 2), order.slice(1, 3)] as [Name, Name][])
+    .filter(([shorter, longer]) => p[shorter] >= p[longer])
+    .map(([a, b]) => `${origin[a]}: ${quote(raw[a])} is not shorter than ${origin[b]}, ${quote(raw[b])} (${needs})`);
+}
+
 /** The checks between options, once each has parsed; each problem is named by the option to change. */
 function crossChecks(p: Parsed, raw: Record<Name, string>, origin: Record<Name, string>): string[] {
-  const problems: string[] = [];
-  if (p['renew-deadline'] >= p['lease-duration'])
-    problems.push(
-      `${origin['renew-deadline']}: ${quote(raw['renew-deadline'])} is not shorter than ` +
-        `${origin['lease-duration']}, ${quote(raw['lease-duration'])}`,
-    );
+  const problems = leaseOrder(p, raw, origin);
   if (p['webhook-port'] > 0 && p['webhook-cert-dir'] === '')
     problems.push(
       `${origin['webhook-port']}: ${quote(raw['webhook-port'])} turns the webhook on, which needs ` +

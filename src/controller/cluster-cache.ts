@@ -23,7 +23,7 @@ import {
   type WorkloadRecord,
 } from './projections.ts';
 import { PodLabelKeys } from './pod-label-keys.ts';
-import { Reflector, type ReflectorOptions } from './reflector.ts';
+import { Reflector, type ReflectorHooks, type ReflectorOptions } from './reflector.ts';
 
 export interface ClusterCache {
   readonly nodes: Reflector<NodeRecord>;
@@ -48,10 +48,7 @@ export function createClusterCache(
   metrics: Metrics,
   options: { labelKeys: readonly string[]; relistIntervalMs?: number },
 ): ClusterCache {
-  const hooks = {
-    onError: (name: string) => metrics.watchRestarts.inc({ resource: name }),
-    onRelist: (name: string) => metrics.synced.set({ resource: name }, 1),
-  };
+  const hooks = reflectorHooks(metrics);
   const make = <P>(o: ReflectorOptions<P>) =>
     new Reflector<P>({ relistIntervalMs: options.relistIntervalMs, ...o }, client, clock, log, hooks);
   const nodes = make({ name: 'nodes', path: collectionPath('Node'), project: projectNode });
@@ -120,9 +117,14 @@ export function createOwnEventReflector(
     client,
     clock,
     log,
-    {
-      onError: (name: string) => metrics.watchRestarts.inc({ resource: name }),
-      onRelist: (name: string) => metrics.synced.set({ resource: name }, 1),
-    },
+    reflectorHooks(metrics),
   );
+}
+
+/** Every reflector's metrics: its restarts, and whether its store is synced (0 while its lists fail). */
+export function reflectorHooks(metrics: Metrics): ReflectorHooks {
+  return {
+    onError: (name) => metrics.watchRestarts.inc({ resource: name }),
+    onSynced: (name, synced) => metrics.synced.set({ resource: name }, synced ? 1 : 0),
+  };
 }

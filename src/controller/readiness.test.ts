@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readiness, type ReadinessFacts } from './readiness.ts';
+import { readiness, unsyncedCaches, type ReadinessFacts } from './readiness.ts';
 
 const ok: ReadinessFacts = { unsynced: [], electionProblem: undefined, role: 'leader', gpuMetrics: 'ok' };
 
@@ -14,6 +14,12 @@ describe('readiness', () => {
     ],
     ['caches still syncing', { unsynced: ['pods', 'nodes'] }, false, 'caches not synced: pods, nodes'],
     [
+      'a cache whose relists fail',
+      { unsynced: ['pods (list failed: 500 InternalError)'] },
+      false,
+      'caches not synced: pods (list failed: 500 InternalError)',
+    ],
+    [
       "the Lease's namespace missing",
       { electionProblem: 'namespace "aicost-system" not found', role: 'standby' },
       false,
@@ -27,5 +33,17 @@ describe('readiness', () => {
     ],
   ])('%s', (_name, facts, ready, detail) => {
     expect(readiness({ ...ok, ...facts })).toEqual({ ready, detail });
+  });
+});
+
+describe('unsyncedCaches', () => {
+  it('names the caches not synced, with the reason a failed list gave', () => {
+    expect(
+      unsyncedCaches([
+        { name: 'nodes', synced: true, problem: undefined },
+        { name: 'jobs', synced: false, problem: undefined },
+        { name: 'pods', synced: false, problem: 'list failed: 500 InternalError' },
+      ]),
+    ).toEqual(['jobs', 'pods (list failed: 500 InternalError)']);
   });
 });

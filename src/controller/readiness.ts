@@ -1,6 +1,6 @@
 /** What /readyz answers, from what the composition root knows: a pure function, so its wording is tested. */
 export interface ReadinessFacts {
-  /** Caches that have not synced yet, by resource name. */
+  /** Caches not synced, by resource name, each with its reason when it has one (unsyncedCaches). */
   readonly unsynced: readonly string[];
   /** Why leader election cannot run at all (e.g. its namespace is missing); undefined while it can, or when off. */
   readonly electionProblem: string | undefined;
@@ -16,4 +16,11 @@ export function readiness(facts: ReadinessFacts): { ready: boolean; detail: stri
   if (facts.unsynced.length > 0) reasons.push(`caches not synced: ${facts.unsynced.join(', ')}`);
   if (reasons.length > 0) return { ready: false, detail: reasons.join('; ') };
   return { ready: true, detail: `role: ${facts.role}; gpu metrics: ${facts.gpuMetrics}` };
+}
+
+/** The caches that are not synced, as readiness names them: "pods", or "pods (list failed: 500 InternalError)". */
+export function unsyncedCaches(
+  caches: readonly { readonly name: string; readonly synced: boolean; readonly problem: string | undefined }[],
+): string[] {
+  return caches.filter((c) => !c.synced).map((c) => (c.problem === undefined ? c.name : `${c.name} (${c.problem})`));
 }

@@ -143,9 +143,15 @@ export class Accountant {
       owners.onChange((_key, current, previous) => {
         if (current?.uid !== previous?.uid) this.ownerChanges++;
       });
-    deps.cache.pods.onChange((_key, current, previous) =>
-      this.departures.onPodChange(current, previous, deps.cache, Math.floor(deps.clock.now() / 1000)),
-    );
+    deps.cache.pods.onChange((_key, current, previous) => {
+      // A pod a relist finds gone was deleted while no watch saw it: it accrues up to when the watch was lost,
+      // the last moment it was known to run, not through the outage.
+      const seenUntilMs = deps.cache.pods.unwatchedSinceMs ?? deps.clock.now();
+      this.departures.onPodChange(current, previous, deps.cache, {
+        nowSeconds: Math.floor(deps.clock.now() / 1000),
+        seenUntilSeconds: Math.floor(seenUntilMs / 1000),
+      });
+    });
   }
 
   get report(): CycleReport | undefined {

@@ -147,9 +147,9 @@ describe('PodDepartures', () => {
 
   it('keeps a deleted pod until a cycle accrues past its end, and forgets its owner then', () => {
     const d = new PodDepartures();
-    d.onPodChange(gone('a', 100), undefined, stores, 100);
-    d.onPodChange(undefined, gone('a', 100), stores, 101);
-    d.onPodChange(undefined, gone('b', 130), stores, 131);
+    d.onPodChange(gone('a', 100), undefined, stores, { nowSeconds: 100 });
+    d.onPodChange(undefined, gone('a', 100), stores, { nowSeconds: 101 });
+    d.onPodChange(undefined, gone('b', 130), stores, { nowSeconds: 131 });
     expect([...d.tombstones.keys()]).toEqual(['a', 'b']);
     d.settle(120);
     expect([...d.tombstones.keys()]).toEqual(['b']);
@@ -158,14 +158,16 @@ describe('PodDepartures', () => {
 
   it('a pod gone before its grace period ended: it ended when it went, not at the deadline', () => {
     const d = new PodDepartures();
-    d.onPodChange(undefined, { ...gone('a', 0), endedAtSeconds: undefined, deletingAtSeconds: 130 }, stores, 101);
+    d.onPodChange(undefined, { ...gone('a', 0), endedAtSeconds: undefined, deletingAtSeconds: 130 }, stores, {
+      nowSeconds: 101,
+    });
     expect(d.tombstones.get('a')?.endedAtSeconds).toBe(101);
   });
 
   it('on a replica that does not cycle, drops deleted pods older than ten minutes as others go', () => {
     const d = new PodDepartures();
-    for (let i = 0; i < 5; i++) d.onPodChange(undefined, gone(`old-${i}`, 1000 + i), stores, 1000 + i);
-    d.onPodChange(undefined, gone('new', 1700), stores, 1700);
+    for (let i = 0; i < 5; i++) d.onPodChange(undefined, gone(`old-${i}`, 1000 + i), stores, { nowSeconds: 1000 + i });
+    d.onPodChange(undefined, gone('new', 1700), stores, { nowSeconds: 1700 });
     expect([...d.tombstones.keys()]).toEqual(['new']);
   });
 });

@@ -55,18 +55,22 @@ export class PodDepartures {
     return this.departed;
   }
 
-  /** A pod watch event: `current` undefined is a deletion. */
+  /**
+   * A pod watch event: `current` undefined is a deletion, seen at `nowSeconds`; the pod was last known to run
+   * at `seenUntilSeconds` (earlier when the watch was lost before, and a relist found it gone).
+   */
   onPodChange(
     current: PodRecord | undefined,
     previous: PodRecord | undefined,
     stores: OwnerStores,
-    nowSeconds: number,
-  ) {
+    { nowSeconds, seenUntilSeconds = nowSeconds }: { nowSeconds: number; seenUntilSeconds?: number },
+  ): void {
     const pod = current ?? previous;
     if (pod) this.owners.workloadOf(pod, stores);
     if (current !== undefined || previous === undefined) return;
     // A deletion timestamp is the grace period's deadline: a pod gone from the API before it has stopped.
-    const endedAtSeconds = previous.endedAtSeconds ?? Math.min(previous.deletingAtSeconds ?? nowSeconds, nowSeconds);
+    const endedAtSeconds =
+      previous.endedAtSeconds ?? Math.min(previous.deletingAtSeconds ?? seenUntilSeconds, seenUntilSeconds);
     this.departed.set(previous.uid, { ...previous, endedAtSeconds });
     // Insertion order is about deletion order: drop from the front while it is stale.
     for (const [uid, t] of this.departed) {

@@ -5,6 +5,7 @@
  */
 import { asError, KubeApiError } from '../controller/errors.ts';
 import {
+  type CallOptions,
   type KubeClient,
   type ListMetadata,
   type ListQuery,
@@ -33,6 +34,13 @@ interface Fault {
   remaining: number;
 }
 
+interface Hang {
+  verb: string;
+  pathIncludes: string;
+  remaining: number;
+  ignoresAbort: boolean;
+}
+
 interface Watcher {
   collection: string;
   onEvent: (type: WatchEventType, object: unknown) => void;
@@ -46,6 +54,8 @@ export class FakeKube implements KubeClient {
   private readonly objects = new Map<string, Stored>(); // full object path -> object
   private readonly watchers: Watcher[] = [];
   private readonly faults: Fault[] = [];
+  private readonly hangs: Hang[] = [];
+  private readonly expiries: { pathIncludes: string; remaining: number }[] = [];
   readonly requests: { verb: string; path: string }[] = [];
 
   /**
@@ -59,6 +69,23 @@ export class FakeKube implements KubeClient {
   /** Makes the next `count` requests of `verb` whose path contains `pathIncludes` fail with `code`. */
   fail(verb: string, pathIncludes: string, code: number, count = 1): void {
     this.faults.push({ verb, pathIncludes, code, remaining: count });
+  }
+
+  /**
+   * Makes the next `count` gets, creates or updates (`verb`) whose path contains `pathIncludes` hang: they never
+   * answer. A call given a signal rejects when it aborts, as the real client's does, unless `ignoresAbort`: a
+   * call stuck where no signal reaches (an exec credential plugin, a client bug).
+   */
+  hang(verb: 'get' | 'create' | 'update', pathIncludes: string, count = Infinity, ignoresAbort = false): void {
+    this.hangs.push({ verb, pathIncludes, remaining: count, ignoresAbort });
+  }
+
+  /**
+   * Answers the next `count` watches whose path contains `pathIncludes` as the API server answers a watch from a
+   * compacted resourceVersion: the watch opens, then an ERROR event with a 410 Gone Status ends it.
+   */
+  expireWatches(pathIncludes: string, count = Infinity): void {
+    this.expiries.push({ pathIncludes, remaining: count });
   }
 
   /** Ends every open watch with an error, as a dropped connection would. */
@@ -116,7 +143,24 @@ export class FakeKube implements KubeClient {
     }
   }
 
-  get<T>(path: string): Promise<T> {
+  /** The never-settling answer of a request hang() holds, else undefined. */
+  private held(verb: string, path: string, signal: AbortSignal | undefined): Promise<never> | undefined {
+    const hang = this.hangs.find((h) => h.verb === verb && path.includes(h.pathIncludes) && h.remaining > 0);
+    if (!hang) return undefined;
+    hang.remaining--;
+    this.requests.push({ verb, path });
+    return new Promise<never>((_resolve, reject) => {
+      if (hang.ignoresAbort || !signal) return;
+      const abort = () =>
+        reject(new KubeApiError(0, 'TransportError', `${verb} ${path}: aborted`, { cause: signal.reason }));
+      if (signal.aborted) abort();
+      else signal.addEventListener('abort', abort, { once: true });
+    });
+  }
+
+  get<T>(path: string, options?: CallOptions): Promise<T> {
+    const held = this.held('get', path, options?.signal);
+    if (held) return held;
     try {
       this.check('get', path);
       const o = this.objects.get(path);
@@ -145,7 +189,9 @@ export class FakeKube implements KubeClient {
     return page.metadata;
   }
 
-  create<T>(path: string, body: unknown): Promise<T> {
+  create<T>(path: string, body: unknown, options?: CallOptions): Promise<T> {
+    const held = this.held('create', path, options?.signal);
+    if (held) return held;
     try {
       this.check('create', path);
       // The eviction subresource deletes the pod (this fake has no PodDisruptionBudgets).
@@ -169,7 +215,9 @@ export class FakeKube implements KubeClient {
     }
   }
 
-  replace<T>(path: string, body: unknown): Promise<T> {
+  replace<T>(path: string, body: unknown, options?: CallOptions): Promise<T> {
+    const held = this.held('update', path, options?.signal);
+    if (held) return held;
     try {
       this.check('update', path);
       const current = this.objects.get(path);
@@ -235,6 +283,22 @@ export class FakeKube implements KubeClient {
     }
     const w: Watcher = { collection: path, onEvent, onDone, open: true };
     this.watchers.push(w);
+    const expiry = this.expiries.find((e) => path.includes(e.pathIncludes) && e.remaining > 0);
+    if (expiry) {
+      expiry.remaining--;
+      // After the answer's headers, as the server sends it; a macrotask, so a client that rewatches at once
+      // without a timer spins through the event loop rather than hanging it.
+      setImmediate(() => {
+        if (!w.open) return;
+        onEvent('ERROR', { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version' });
+        const i = this.watchers.indexOf(w);
+        if (i < 0) return; // the client aborted it
+        // Then the server ends the answer.
+        w.open = false;
+        this.watchers.splice(i, 1);
+        onDone(null);
+      });
+    }
     return Promise.resolve({
       abort: () => {
         w.open = false;
