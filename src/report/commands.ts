@@ -7,12 +7,15 @@ import { localDirectory, openSink } from '../ledger/open-sink.ts';
 import { LedgerStore } from '../ledger/store.ts';
 import type { S3Settings } from '../ledger/s3-settings.ts';
 import { reportRows, type Group } from './aggregate.ts';
-import { groupsDuckDb, loadDuckDb, runsDuckDb } from './engine-duckdb.ts';
-import { groupsJs, runsJs, type Scope } from './engine-js.ts';
+import { groupsDuckDb, loadDuckDb, runsDuckDb, timelineDuckDb } from './engine-duckdb.ts';
+import { groupsJs, runsJs, timelineJs, type Scope } from './engine-js.ts';
 import { exportFocus } from './focus-writer.ts';
 import { decimal, formatReport, formatRuns } from './format.ts';
+import { buildHtmlModel } from './html-model.ts';
+import { renderHtmlReport } from './html-page.ts';
 import { parseExportArgs, parseReportArgs, parseRunsArgs, type Engine } from './options.ts';
 import { toRuns, type RunSum } from './runs.ts';
+import { bucketingFor, type TimelineSums } from './timeline.ts';
 
 export interface CommandIo {
   readonly nowMs: number;
@@ -64,6 +67,18 @@ export async function reportCommand(args: readonly string[], io: CommandIo): Pro
   const { store, directory } = await openStore(io.ledger(options.ledger), io);
   const scope: Scope = options;
   const scoped = { ...scope, clusterId: options.cluster };
+  if (options.format === 'html') {
+    const bucketing = bucketingFor(options);
+    const sums: TimelineSums = await withEngine(
+      options.engine,
+      store,
+      directory,
+      (duckdb, dir) => timelineDuckDb(duckdb, store, dir, scoped, options.by, bucketing),
+      () => timelineJs(store, scoped, options.by, bucketing),
+    );
+    io.out(renderHtmlReport(buildHtmlModel({ ...options, bucketing, nowMs: io.nowMs, sums })));
+    return 0;
+  }
   const groups: Group[] = await withEngine(
     options.engine,
     store,

@@ -98,7 +98,7 @@ describe('aicost report arguments', () => {
       ['--by', 'team', '--from', '2026-11-02', '--to', '2026-11-01'],
       'aicost report: --from: "2026-11-02T00:00:00.000Z" is not before --to, "2026-11-01T00:00:00.000Z"',
     ],
-    [['--by', 'team', '--format', 'yaml'], 'aicost report: --format: "yaml" is not one of table, csv, json'],
+    [['--by', 'team', '--format', 'yaml'], 'aicost report: --format: "yaml" is not one of table, csv, json, html'],
     [['--by', 'team', '--idle', 'hide'], 'aicost report: --idle: "hide" is not one of separate, share'],
     [
       ['--by', 'team', '--cluster', 'Prod'],
@@ -108,6 +108,16 @@ describe('aicost report arguments', () => {
   ])('%j: %s', (args, message) => {
     const parsed = parseReportArgs(args, NOW);
     expect('error' in parsed && parsed.error.split('\n')[0]).toBe(message);
+  });
+});
+
+describe('aicost report --format html', () => {
+  it('html is a format of the report, not of the runs', () => {
+    expect(parseReportArgs(['--by', 'team', '--format', 'html'], NOW)).toMatchObject({ format: 'html' });
+    const runs = parseRunsArgs(['--format', 'html'], NOW);
+    expect('error' in runs && runs.error.split('\n')[0]).toBe(
+      'aicost report runs: --format: "html" is not one of table, csv, json',
+    );
   });
 });
 

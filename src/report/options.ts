@@ -6,7 +6,9 @@
 import { parseArgs } from 'node:util';
 import { isClusterId } from '../ledger/layout.ts';
 
-export type ReportFormat = 'table' | 'csv' | 'json';
+/** The formats of text every command prints; `aicost report` also writes an HTML page. */
+export type TextFormat = 'table' | 'csv' | 'json';
+export type ReportFormat = TextFormat | 'html';
 export type IdleMode = 'separate' | 'share';
 export type Engine = 'auto' | 'duckdb' | 'js';
 
@@ -32,7 +34,7 @@ export interface ReportOptions extends Common {
 
 export interface RunsOptions extends Common {
   readonly namespace: string | undefined;
-  readonly format: ReportFormat;
+  readonly format: TextFormat;
 }
 
 export interface ExportOptions extends Common {
@@ -144,7 +146,7 @@ function oneOf<T extends string>(flag: string, text: string | undefined, values:
 
 export const REPORT_USAGE =
   'Usage: aicost report --by KEY[,KEY...] [--from T] [--to T] [--ledger DIR] [--cluster ID] [--namespace NS]\n' +
-  '                     [--format table|csv|json] [--idle separate|share]';
+  '                     [--format table|csv|json|html] [--idle separate|share]';
 
 export function parseReportArgs(args: readonly string[], nowMs: number): Parsed<ReportOptions> {
   const read = readArgs('aicost report', REPORT_USAGE, args, [
@@ -171,7 +173,7 @@ export function parseReportArgs(args: readonly string[], nowMs: number): Parsed<
   if (new Set(by).size !== by.length) problems.push(`--by: ${quote(values.by ?? '')} names a key twice`);
   for (const key of by.filter((k) => k === 'cost' || k === 'currency'))
     problems.push(`--by: ${quote(key)} is the name of a report column, not a key`);
-  const format = oneOf('format', values.format, ['table', 'csv', 'json'] as const, problems);
+  const format = oneOf('format', values.format, ['table', 'csv', 'json', 'html'] as const, problems);
   const idle = oneOf('idle', values.idle, ['separate', 'share'] as const, problems);
   const engine = oneOf('engine', values.engine, ['auto', 'duckdb', 'js'] as const, problems);
   const namespace = namespaceOf(values, problems);
