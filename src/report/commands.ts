@@ -19,6 +19,8 @@ import { bucketingFor, type TimelineSums } from './timeline.ts';
 
 export interface CommandIo {
   readonly nowMs: number;
+  /** The name the user typed, `aicost` or `kubectl aicost` (src/program-name.ts), for usage messages. */
+  readonly program: string;
   /** The ledger when --ledger is not given: AICOST_LEDGER or the default (src/config/ledger-location.ts). */
   readonly ledger: (flag: string | undefined) => string;
   /** For an s3:// ledger, its AWS_* settings (src/config/ledger-location.ts); undefined for a directory. */
@@ -59,7 +61,7 @@ async function withEngine<T>(
 }
 
 export async function reportCommand(args: readonly string[], io: CommandIo): Promise<ExitCode> {
-  const options = parseReportArgs(args, io.nowMs);
+  const options = parseReportArgs(args, io.nowMs, io.program);
   if ('error' in options) {
     io.err(options.error);
     return 2;
@@ -91,7 +93,7 @@ export async function reportCommand(args: readonly string[], io: CommandIo): Pro
 }
 
 export async function runsCommand(args: readonly string[], io: CommandIo): Promise<ExitCode> {
-  const options = parseRunsArgs(args, io.nowMs);
+  const options = parseRunsArgs(args, io.nowMs, io.program);
   if ('error' in options) {
     io.err(options.error);
     return 2;
@@ -113,12 +115,12 @@ export async function exportCommand(args: readonly string[], io: CommandIo): Pro
   const [what, ...rest] = args;
   if (what !== 'focus') {
     io.err(
-      `aicost export: ${what === undefined ? 'name a format' : `unknown format "${what}"`}: ` +
-        'the one there is is "focus" (aicost export focus --help)',
+      `${io.program} export: ${what === undefined ? 'name a format' : `unknown format "${what}"`}: ` +
+        `the one there is is "focus" (${io.program} export focus --help)`,
     );
     return 2;
   }
-  const options = parseExportArgs(rest, io.nowMs);
+  const options = parseExportArgs(rest, io.nowMs, io.program);
   if ('error' in options) {
     io.err(options.error);
     return 2;

@@ -111,13 +111,25 @@ describe('aicost report arguments', () => {
   });
 });
 
-describe('aicost report --format html', () => {
+describe('aicost report --format html, and the name the user typed', () => {
   it('html is a format of the report, not of the runs', () => {
     expect(parseReportArgs(['--by', 'team', '--format', 'html'], NOW)).toMatchObject({ format: 'html' });
     const runs = parseRunsArgs(['--format', 'html'], NOW);
     expect('error' in runs && runs.error.split('\n')[0]).toBe(
       'aicost report runs: --format: "html" is not one of table, csv, json',
     );
+  });
+
+  it.each([
+    [() => parseReportArgs(['--by', 'a b'], NOW, 'kubectl aicost'), 'kubectl aicost report: --by: '],
+    [() => parseRunsArgs(['--x'], NOW, 'kubectl aicost'), 'kubectl aicost report runs: '],
+    [() => parseExportArgs([], NOW, 'kubectl aicost'), 'kubectl aicost export focus: --out'],
+  ])('as kubectl aicost, the messages and the usage say so (%#)', (parse, start) => {
+    const parsed = parse();
+    const error = 'error' in parsed ? parsed.error : '';
+    expect(error.startsWith(start)).toBe(true);
+    expect(error).toMatch(/\nUsage: kubectl aicost (report|export)/);
+    expect(error).not.toMatch(/(^|Usage: )aicost/m);
   });
 });
 
