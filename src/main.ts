@@ -9,6 +9,7 @@ import { loadBuildInfo, type BuildInfo } from './build-info.ts';
 import { buildOperator, type Operator } from './operator.ts';
 import { leadership } from './leadership.ts';
 import { parseWebhookCertArgs, route, versionOutput } from './cli.ts';
+import { programName } from './program-name.ts';
 import { ConfigError, loadConfig, type Config } from './config/config.ts';
 import { kubeEnvironment } from './config/kube-environment.ts';
 import { ledgerS3, resolveLedger } from './config/ledger-location.ts';
@@ -178,8 +179,8 @@ function print({ text, exitCode }: { text: string; exitCode: 0 | 2 }): void {
   process.exitCode = exitCode;
 }
 
-async function main(argv: readonly string[]): Promise<void> {
-  const invocation = route(argv);
+async function main(argv: readonly string[], program: string): Promise<void> {
+  const invocation = route(argv, program);
   if (invocation.kind === 'print') {
     print(invocation);
     return;
@@ -188,29 +189,32 @@ async function main(argv: readonly string[]): Promise<void> {
   const build = () => loadBuildInfo(import.meta.dirname, process.version);
   switch (invocation.command) {
     case 'webhook-cert':
-      webhookCert(invocation.args);
+      webhookCert(invocation.args, program);
       return;
     case 'version':
-      print(versionOutput(invocation.args, build()));
+      print(versionOutput(invocation.args, build(), program));
       return;
     case 'run':
       await runCommand(invocation.args, build());
       return;
     case 'report': {
       const [first, ...rest] = invocation.args;
-      await reportingCommand(() => (first === 'runs' ? runsCommand(rest, io()) : reportCommand(invocation.args, io())));
+      await reportingCommand(program, () =>
+        first === 'runs' ? runsCommand(rest, io(program)) : reportCommand(invocation.args, io(program)),
+      );
       return;
     }
     case 'export':
-      await reportingCommand(() => exportCommand(invocation.args, io()));
+      await reportingCommand(program, () => exportCommand(invocation.args, io(program)));
       return;
   }
 }
 
 /** What the report commands get from the composition root: the time, the ledger's location, the streams. */
-function io(): CommandIo {
+function io(program: string): CommandIo {
   return {
     nowMs: Date.now(),
+    program,
     ledger: (flag) => resolveLedger(flag),
     s3: (location) => ledgerS3(location),
     out: (text) => console.log(text),
@@ -219,13 +223,13 @@ function io(): CommandIo {
 }
 
 /** Runs a report command; a failure is one line on stderr (with its causes) and exit code 1, not a stack. */
-async function reportingCommand(command: () => Promise<ExitCode>): Promise<void> {
+async function reportingCommand(program: string, command: () => Promise<ExitCode>): Promise<void> {
   try {
     process.exitCode = await command();
   } catch (error) {
     const causes: string[] = [];
     for (let e: unknown = error; e instanceof Error; e = e.cause) causes.push(e.message);
-    console.error(`aicost: ${causes.join(': ') || String(error)}`);
+    console.error(`${program}: ${causes.join(': ') || String(error)}`);
     process.exitCode = 1;
   }
 }
@@ -281,8 +285,8 @@ async function runCommand(rest: readonly string[], build: BuildInfo): Promise<vo
 }
 
 /** Writes a self-signed certificate for a webhook run outside a cluster (see `aicost webhook-cert --help`). */
-function webhookCert(args: readonly string[]): void {
-  const parsed = parseWebhookCertArgs(args);
+function webhookCert(args: readonly string[], program: string): void {
+  const parsed = parseWebhookCertArgs(args, program);
   if ('error' in parsed) {
     console.error(parsed.error);
     process.exitCode = 2;
@@ -298,5 +302,6 @@ function webhookCert(args: readonly string[]): void {
 }
 
 if (import.meta.main) {
-  await main(process.argv.slice(2));
+  // kubectl runs the plugin as kubectl-aicost (a link to this file): the name is the script's, not the target's.
+  await main(process.argv.slice(2), programName(process.argv[1]));
 }

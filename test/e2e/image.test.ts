@@ -268,6 +268,13 @@ describe('the image under the chart', () => {
       { encoding: 'utf8' },
     );
     expect(version).toContain(`commit: ${head}`);
+    // kubectl's plugin name is on PATH in the image, and the program knows it is called so.
+    const plugin = execFileSync(
+      'podman',
+      ['run', '--rm', '--runtime', 'runc', '--entrypoint', 'kubectl-aicost', image, 'report', '--help'],
+      { encoding: 'utf8' },
+    );
+    expect(plugin).toMatch(/^Usage: kubectl aicost report --by /);
     const size = execFileSync('podman', ['image', 'inspect', image, '--format', '{{.Size}}'], { encoding: 'utf8' });
     console.log(`image ${image}: ${(Number(size) / 1e6).toFixed(0)} MB; ready ${readyMs} ms after podman run`);
 
