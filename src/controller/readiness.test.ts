@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readiness, type ReadinessFacts } from './readiness.ts';
+import { gpuMetricsState, readiness, type ReadinessFacts } from './readiness.ts';
 
 const ok: ReadinessFacts = { unsynced: [], electionProblem: undefined, role: 'leader', gpuMetrics: 'ok' };
 
@@ -27,5 +27,16 @@ describe('readiness', () => {
     ],
   ])('%s', (_name, facts, ready, detail) => {
     expect(readiness({ ...ok, ...facts })).toEqual({ ready, detail });
+  });
+});
+
+describe('gpuMetricsState', () => {
+  it.each([
+    [undefined, 'no cycle yet'],
+    [{ available: false, measuredPods: 0, unknownPods: 3 }, 'Prometheus query failed (the log says why)'],
+    [{ available: true, measuredPods: 1, unknownPods: 2 }, '2 of 3 GPU pods have no or too little DCGM data'],
+    [{ available: true, measuredPods: 3, unknownPods: 0 }, 'all GPU pods measured'],
+  ])('%j reads %j: counts, never an error text that could quote a URL', (measurement, text) => {
+    expect(gpuMetricsState(measurement)).toBe(text);
   });
 });

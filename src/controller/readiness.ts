@@ -1,11 +1,15 @@
-/** What /readyz answers, from what the composition root knows: a pure function, so its wording is tested. */
+/**
+ * What /readyz answers, from what the composition root knows: a pure function, so its wording is tested. The
+ * probe port is plain HTTP and unauthenticated (the kubelet calls it), so the body says states, never text from
+ * elsewhere: not a Prometheus error (which can quote its URL), not a cost.
+ */
 export interface ReadinessFacts {
   /** Caches that have not synced yet, by resource name. */
   readonly unsynced: readonly string[];
   /** Why leader election cannot run at all (e.g. its namespace is missing); undefined while it can, or when off. */
   readonly electionProblem: string | undefined;
   readonly role: 'leader' | 'standby';
-  /** The last accounting cycle's word on the GPU metrics. */
+  /** The last accounting cycle's word on the GPU metrics (gpuMetricsState). */
   readonly gpuMetrics: string;
 }
 
@@ -16,4 +20,16 @@ export function readiness(facts: ReadinessFacts): { ready: boolean; detail: stri
   if (facts.unsynced.length > 0) reasons.push(`caches not synced: ${facts.unsynced.join(', ')}`);
   if (reasons.length > 0) return { ready: false, detail: reasons.join('; ') };
   return { ready: true, detail: `role: ${facts.role}; gpu metrics: ${facts.gpuMetrics}` };
+}
+
+/** The GPU metrics in counts only; why a query failed is in the log and the policies' MetricsAvailable condition. */
+export function gpuMetricsState(
+  measurement: { readonly available: boolean; readonly measuredPods: number; readonly unknownPods: number } | undefined,
+): string {
+  if (measurement === undefined) return 'no cycle yet';
+  if (!measurement.available) return 'Prometheus query failed (the log says why)';
+  const gpuPods = measurement.measuredPods + measurement.unknownPods;
+  if (measurement.unknownPods > 0)
+    return `${measurement.unknownPods} of ${gpuPods} GPU pods have no or too little DCGM data`;
+  return 'all GPU pods measured';
 }
