@@ -15,7 +15,7 @@ import { kubeEnvironment } from './config/kube-environment.ts';
 import { ledgerS3, resolveLedger } from './config/ledger-location.ts';
 import { exportCommand, reportCommand, runsCommand, type CommandIo, type ExitCode } from './report/commands.ts';
 import { systemClock, type Clock } from './controller/clock.ts';
-import { startHttpServers } from './controller/http-server.ts';
+import { startHttpServers, type HttpServers, type SecureMetricsOptions } from './controller/http-server.ts';
 import { createKubeClient, type KubeClient } from './controller/kube-client.ts';
 import { displayUrl } from './controller/display-url.ts';
 import { createLogger } from './controller/logger.ts';
@@ -25,7 +25,8 @@ import { LedgerStore } from './ledger/store.ts';
 import { loadDefaultConnection, type KubeConnection } from './controller/kube-connection.ts';
 import { LeaderElector } from './controller/leader-election.ts';
 import { createMetrics, type Metrics } from './controller/metrics.ts';
-import { readiness, unsyncedCaches } from './controller/readiness.ts';
+import { gpuMetricsState, readiness, unsyncedCaches } from './controller/readiness.ts';
+import { createMetricsAuthorizer } from './controller/metrics-auth.ts';
 import { errorSummary } from './controller/errors.ts';
 import { createPrometheusClient, type PrometheusClient } from './measure/prometheus-client.ts';
 import { createPricingSource } from './pricing/pricing-source.ts';
@@ -64,7 +65,7 @@ export async function run(
     options: config,
     ledger,
   });
-  const { cache, policies, spotDenials, writeQueue, accountant, manager } = operator;
+  const { cache, policies, spotDenials, writeQueue, manager } = operator;
 
   let stopping = false;
   // A replica that loses its lease exits (src/leadership.ts says why); its Deployment restarts it as a standby.
@@ -80,21 +81,7 @@ export async function run(
     ? new LeaderElector(config.leaderElection, client, clock, log, lead)
     : undefined;
 
-  const servers = await startHttpServers({
-    bindAddress: config.bindAddress,
-    metricsPort: config.metricsPort,
-    healthPort: config.healthPort,
-    registry: metrics.registry,
-    healthy: () => ({ ready: true, detail: 'running' }),
-    ready: () =>
-      readiness({
-        unsynced: unsyncedCaches([...cache.all, ...(config.webhook ? [policies] : [])]),
-        electionProblem: elector?.problem,
-        role: !config.leaderElection.enabled || elector?.isLeader ? 'leader' : 'standby',
-        gpuMetrics: accountant.report ? accountant.report.measurement.reason : 'no cycle yet',
-      }),
-  });
-  log.info({ metricsPort: servers.metricsPort, healthPort: servers.healthPort }, 'serving metrics and probes');
+  const servers = await serveMetricsAndProbes(config, { client, clock, log, metrics, operator, elector });
 
   // Every replica serves the webhook, leader or not: a review only reads the caches.
   const webhook = config.webhook ? await startSpotWebhook(config, config.webhook, operator, metrics, log) : undefined;
@@ -117,7 +104,71 @@ export async function run(
     policies.stop();
     spotDenials.stop();
     await webhook?.close();
-    await Promise.all(servers.servers.map((s) => new Promise((r) => s.close(r))));
+    await servers.close();
+  };
+}
+
+/** /metrics (secure or plain), /healthz and /readyz (what the caches, the election and the last cycle say). */
+async function serveMetricsAndProbes(
+  config: Config,
+  deps: {
+    client: KubeClient;
+    clock: Clock;
+    log: Logger;
+    metrics: Metrics;
+    operator: Operator;
+    elector: LeaderElector | undefined;
+  },
+): Promise<HttpServers> {
+  const { cache, policies, accountant } = deps.operator;
+  const { elector, log } = deps;
+  const servers = await startHttpServers({
+    bindAddress: config.bindAddress,
+    metricsPort: config.metricsPort,
+    healthPort: config.healthPort,
+    registry: deps.metrics.registry,
+    secure: config.metricsSecure && secureMetrics(config.metricsSecure.certDir, deps.client, deps.clock, log),
+    healthy: () => ({ ready: true, detail: 'running' }),
+    ready: () =>
+      readiness({
+        unsynced: unsyncedCaches([...cache.all, ...(config.webhook ? [policies] : [])]),
+        electionProblem: elector?.problem,
+        role: !config.leaderElection.enabled || elector?.isLeader ? 'leader' : 'standby',
+        gpuMetrics: gpuMetricsState(accountant.report?.measurement),
+      }),
+  });
+  const metricsSecure = config.metricsSecure !== undefined;
+  log.info(
+    { metricsPort: servers.metricsPort, healthPort: servers.healthPort, metricsSecure },
+    'serving metrics and probes',
+  );
+  return servers;
+}
+
+/**
+ * /metrics behind the API server's TokenReview and SubjectAccessReview, over TLS: the certificate from certDir,
+ * else a self-signed one made now (Prometheus then skips verification, as with controller-runtime's default).
+ */
+function secureMetrics(
+  certDir: string | undefined,
+  client: KubeClient,
+  clock: Clock,
+  log: Logger,
+): SecureMetricsOptions {
+  return {
+    certDir,
+    selfSigned: () => {
+      const pair = generateSelfSigned(
+        ['localhost', '127.0.0.1'],
+        new Date(clock.now()),
+        365,
+        ['serverAuth'],
+        'aicost-operator metrics',
+      );
+      return { cert: Buffer.from(pair.cert), key: Buffer.from(pair.key) };
+    },
+    authorize: createMetricsAuthorizer({ client, clock, log }),
+    log: log.child({ component: 'metrics' }),
   };
 }
 

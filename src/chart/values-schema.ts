@@ -21,6 +21,11 @@ const resourceName = z.union([
     .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/)
     .max(253),
 ]);
+/** An RBAC subject: a ServiceAccount (with its namespace), a User or a Group. */
+const rbacSubject = z.union([
+  z.strictObject({ kind: z.literal('ServiceAccount'), name: z.string().min(1), namespace: z.string().min(1) }),
+  z.strictObject({ kind: z.enum(['User', 'Group']), name: z.string().min(1), apiGroup: z.string().optional() }),
+]);
 /** Kubernetes objects the chart passes through as they are (affinity, resources, securityContext...). */
 const passThrough = z.record(z.string(), z.unknown());
 
@@ -104,12 +109,29 @@ export const chartValuesSchema = z.strictObject({
   priorityClassName: z.string(),
   topologySpread: z.strictObject({ enabled: z.boolean() }),
   podDisruptionBudget: z.strictObject({ enabled: z.boolean() }),
-  serviceMonitor: z.strictObject({ enabled: z.boolean(), interval: duration, labels: strings }),
+  metrics: z.strictObject({
+    secure: z
+      .boolean()
+      .meta({ description: '/metrics over HTTPS behind TokenReview and SubjectAccessReview (--metrics-secure).' }),
+    certSecret: z.string().meta({ description: 'A kubernetes.io/tls Secret; empty: self-signed at start.' }),
+    readerSubjects: z.array(rbacSubject).meta({ description: 'Subjects bound to the metrics-reader ClusterRole.' }),
+  }),
+  serviceMonitor: z.strictObject({
+    enabled: z.boolean(),
+    interval: duration,
+    labels: strings,
+    authorizationSecret: z.union([
+      z.strictObject({}),
+      z.strictObject({ name: z.string().min(1), key: z.string().min(1) }),
+    ]),
+    tlsConfig: passThrough.meta({ description: 'The scrape TLS settings with metrics.secure (SafeTLSConfig).' }),
+  }),
   networkPolicy: z.strictObject({
     enabled: z.boolean(),
     metricsFrom: z
-      .array(passThrough)
-      .meta({ description: 'NetworkPolicy peers allowed to scrape /metrics; empty: any.' }),
+      .strictObject({ namespaceSelector: passThrough, podSelector: passThrough })
+      .meta({ description: 'The pods (and their namespaces) allowed to reach the metrics port.' }),
+    probesFromAnywhere: z.boolean(),
   }),
   ledger: z.strictObject({
     s3: z.strictObject({
@@ -123,6 +145,11 @@ export const chartValuesSchema = z.strictObject({
     enabled: z
       .boolean()
       .meta({ description: 'A ValidatingAdmissionPolicy: only the operator writes its aicost.dev/ annotations.' }),
+  }),
+  operatorWritesPolicy: z.strictObject({
+    enabled: z.boolean().meta({
+      description: "A ValidatingAdmissionPolicy: the operator's service account may change only what it needs to.",
+    }),
   }),
   grafanaDashboard: z.strictObject({
     enabled: z.boolean(),

@@ -71,6 +71,24 @@ describe('configuration', () => {
     expect(parseConfig([], { AICOST_LEADER_ELECT: 'false' }, 'h').leaderElection.enabled).toBe(false);
   });
 
+  it('serves /metrics plain unless --metrics-secure, which needs its own port and may name a certificate', () => {
+    expect(parseConfig([], {}, 'h').metricsSecure).toBeUndefined();
+    expect(parseConfig(['--metrics-secure', 'true'], {}, 'h').metricsSecure).toEqual({ certDir: undefined });
+    expect(
+      parseConfig([], { AICOST_METRICS_SECURE: 'true', AICOST_METRICS_CERT_DIR: '/etc/aicost/metrics-certs' }, 'h')
+        .metricsSecure,
+    ).toEqual({ certDir: '/etc/aicost/metrics-certs' });
+    expect(() => parseConfig(['--metrics-secure', 'true', '--health-port', '8080'], {}, 'h')).toThrow(
+      '--metrics-secure: secure /metrics needs a port of its own, but --metrics-port and --health-port are both 8080 (the probes stay plain HTTP)',
+    );
+    expect(() => parseConfig(['--metrics-cert-dir', '/certs'], {}, 'h')).toThrow(
+      '--metrics-cert-dir: has no effect without --metrics-secure true',
+    );
+    expect(() => parseConfig(['--metrics-secure', 'yes'], {}, 'h')).toThrow(
+      '--metrics-secure: "yes" is not one of true, false',
+    );
+  });
+
   it('takes flags over AICOST_ variables', () => {
     const c = parseConfig(
       ['--interval', '5s', '--label-keys', 'team, model'],

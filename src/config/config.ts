@@ -10,6 +10,7 @@ import { displayUrl } from '../controller/display-url.ts';
 import type { PrometheusSettings } from '../measure/prometheus-connection.ts';
 import { readFlags } from './read-flags.ts';
 import { PROMETHEUS_OPTIONS, prometheusSettings, REPEATABLE_OPTIONS } from './prometheus-options.ts';
+import { SERVING_OPTIONS } from './serving-options.ts';
 import {
   bool,
   clusterId,
@@ -93,24 +94,7 @@ export const OPTIONS = {
     default: '50',
     schema: wholeNumber(1, 10_000),
   },
-  'metrics-port': {
-    help: 'port of /metrics',
-    env: 'AICOST_METRICS_PORT',
-    default: '8080',
-    schema: wholeNumber(0, 65535),
-  },
-  'health-port': {
-    help: 'port of /healthz and /readyz',
-    env: 'AICOST_HEALTH_PORT',
-    default: '8081',
-    schema: wholeNumber(0, 65535),
-  },
-  'bind-address': {
-    help: 'address the HTTP servers listen on',
-    env: 'AICOST_BIND_ADDRESS',
-    default: '0.0.0.0',
-    schema: text(253),
-  },
+  ...SERVING_OPTIONS,
   'leader-elect': {
     // Off by default, as in controller-runtime: a run outside the cluster should not wait for a Lease in a
     // namespace it may not have. The chart turns it on.
@@ -245,6 +229,8 @@ export interface Config {
   readonly writeQps: number;
   readonly writeBurst: number;
   readonly metricsPort: number;
+  /** Undefined: /metrics is plain HTTP, open to anyone who reaches the port. */
+  readonly metricsSecure: { readonly certDir: string | undefined } | undefined;
   readonly healthPort: number;
   readonly bindAddress: string;
   readonly leaderElection: LeaderElectionOptions & { readonly enabled: boolean };
@@ -287,6 +273,13 @@ function leaseOrder(p: Parsed, raw: Record<Name, string>, origin: Record<Name, s
 /** The checks between options, once each has parsed; each problem is named by the option to change. */
 function crossChecks(p: Parsed, raw: Record<Name, string>, origin: Record<Name, string>): string[] {
   const problems = leaseOrder(p, raw, origin);
+  if (p['metrics-secure'] && p['metrics-port'] === p['health-port'] && p['metrics-port'] !== 0)
+    problems.push(
+      `${origin['metrics-secure']}: secure /metrics needs a port of its own, but ${origin['metrics-port']} and ` +
+        `${origin['health-port']} are both ${p['metrics-port']} (the probes stay plain HTTP)`,
+    );
+  if (!p['metrics-secure'] && p['metrics-cert-dir'] !== '')
+    problems.push(`${origin['metrics-cert-dir']}: has no effect without --metrics-secure true`);
   if (p['webhook-port'] > 0 && p['webhook-cert-dir'] === '')
     problems.push(
       `${origin['webhook-port']}: ${quote(raw['webhook-port'])} turns the webhook on, which needs ` +
@@ -359,6 +352,7 @@ function toConfig(
     writeQps: p['write-qps'],
     writeBurst: p['write-burst'],
     metricsPort: p['metrics-port'],
+    metricsSecure: p['metrics-secure'] ? Object.freeze({ certDir: p['metrics-cert-dir'] || undefined }) : undefined,
     healthPort: p['health-port'],
     bindAddress: p['bind-address'],
     leaderElection: Object.freeze({

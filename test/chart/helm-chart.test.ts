@@ -260,38 +260,179 @@ describe('helm chart', () => {
     expect(r.err).toContain(message);
   });
 
-  it('grants least privilege: exactly the rules the operator uses, no Secrets, CRDs or webhook configurations', () => {
+  it('grants least privilege: exactly the verbs the operator uses, no Secrets, CRDs or webhook configurations', () => {
     const objs = render();
-    const role = find(objs, 'ClusterRole') as Obj & {
+    const role = find(objs, 'ClusterRole', 'aicost-aicost-operator') as Obj & {
       rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[];
     };
     const grants = role.rules.flatMap((r) =>
       r.apiGroups.flatMap((g) => r.resources.map((res) => `${g || 'core'}/${res}: ${[...r.verbs].sort().join(',')}`)),
     );
+    // Every verb here is one the code calls (docs/security.md, "RBAC"): no get where it lists and watches, no
+    // update where it patches.
     expect(grants.sort()).toEqual(
       [
-        'core/nodes: get,list,watch',
+        'core/nodes: list,watch',
         'core/namespaces: get,list,patch,watch',
-        'core/pods: get,list,patch,watch',
+        'core/pods: list,patch,watch',
         'core/pods/eviction: create',
-        'core/events: create,patch',
-        'core/events: list,watch',
-        'events.k8s.io/events: create,patch',
-        'apps/deployments: get,list,patch,watch',
-        'apps/statefulsets: get,list,patch,watch',
-        'apps/replicasets: get,list,watch',
-        'apps/deployments/scale: get,patch,update',
-        'apps/statefulsets/scale: get,patch,update',
-        'batch/jobs: get,list,patch,watch',
-        'keda.sh/scaledobjects: get,list,patch',
-        'aicost.dev/aicostpolicies: get,list,watch',
-        'aicost.dev/aicostpolicies/status: get,patch,update',
+        'core/events: create,list,patch,watch',
+        'apps/deployments: list,patch,watch',
+        'apps/statefulsets: list,patch,watch',
+        'apps/replicasets: list,watch',
+        'apps/deployments/scale: patch',
+        'apps/statefulsets/scale: patch',
+        'batch/jobs: list,patch,watch',
+        'keda.sh/scaledobjects: list,patch',
+        'aicost.dev/aicostpolicies: list,watch',
+        'aicost.dev/aicostpolicies/status: patch',
+        'authentication.k8s.io/tokenreviews: create',
+        'authorization.k8s.io/subjectaccessreviews: create',
       ].sort(),
     );
     expect(JSON.stringify(role.rules)).not.toMatch(/secrets|customresourcedefinitions|webhookconfigurations|"\*"/);
-    const lease = find(objs, 'Role') as Obj & { rules: { resources: string[] }[] };
+    const lease = find(objs, 'Role') as Obj & { rules: { resources: string[]; verbs: string[] }[] };
     expect(lease.metadata.namespace).toBe('aicost-system');
-    expect(lease.rules.map((r) => r.resources)).toEqual([['leases']]);
+    expect(lease.rules).toEqual([
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
+    ]);
+    // Plain metrics review no tokens: the operator needs no review rights then.
+    const plain = find(render('--set', 'metrics.secure=false'), 'ClusterRole', 'aicost-aicost-operator');
+    expect(JSON.stringify(plain)).not.toMatch(/tokenreviews|subjectaccessreviews/);
+  });
+
+  it('metrics.secure (the default): HTTPS behind the API server, a reader role, a ServiceMonitor that authenticates', () => {
+    const objs = render('--set', 'serviceMonitor.enabled=true');
+    const d = find(objs, 'Deployment') as Obj & {
+      spec: { template: { spec: { containers: { args: string[]; ports: { name: string }[] }[] } } };
+    };
+    const container = d.spec.template.spec.containers[0];
+    const [, ...args] = container?.args ?? [];
+    expect(parseConfig(args, {}, 'h').metricsSecure).toEqual({ certDir: undefined });
+    expect(container?.ports.map((p) => p.name)).toContain('https-metrics');
+    expect(find(objs, 'ClusterRole', 'aicost-aicost-operator-metrics-reader')).toMatchObject({
+      rules: [{ nonResourceURLs: ['/metrics'], verbs: ['get'] }],
+    });
+    expect(find(objs, 'ClusterRoleBinding', 'aicost-aicost-operator-metrics-reader')).toBeUndefined();
+    expect(find(objs, 'ServiceMonitor')).toMatchObject({
+      spec: {
+        endpoints: [
+          {
+            port: 'https-metrics',
+            scheme: 'https',
+            bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+            tlsConfig: { insecureSkipVerify: true },
+          },
+        ],
+      },
+    });
+    expect(find(objs, 'Service', 'aicost-aicost-operator-metrics')).toMatchObject({
+      spec: { ports: [{ name: 'https-metrics', port: 8080, targetPort: 'https-metrics' }] },
+    });
+  });
+
+  it('metrics: a certificate Secret, reader subjects, a token Secret and a CA for the ServiceMonitor', () => {
+    const objs = render('-f', FULL);
+    const d = find(objs, 'Deployment') as Obj & {
+      spec: {
+        template: {
+          spec: {
+            containers: { args: string[]; volumeMounts: { name: string; mountPath: string }[] }[];
+            volumes: { name: string; secret?: { secretName: string } }[];
+          };
+        };
+      };
+    };
+    const pod = d.spec.template.spec;
+    const [, ...args] = pod.containers[0]?.args ?? [];
+    expect(parseConfig(args, {}, 'h').metricsSecure).toEqual({ certDir: '/etc/aicost/metrics-certs' });
+    expect(pod.containers[0]?.volumeMounts).toContainEqual(
+      expect.objectContaining({ name: 'metrics-certs', mountPath: '/etc/aicost/metrics-certs' }),
+    );
+    expect(pod.volumes).toContainEqual({ name: 'metrics-certs', secret: { secretName: 'aicost-metrics-cert' } });
+    expect(find(objs, 'ClusterRoleBinding', 'aicost-aicost-operator-metrics-reader')).toMatchObject({
+      roleRef: { name: 'aicost-aicost-operator-metrics-reader' },
+      subjects: [{ kind: 'ServiceAccount', name: 'prometheus-k8s', namespace: 'monitoring' }],
+    });
+    const endpoint = (find(objs, 'ServiceMonitor') as Obj & { spec: { endpoints: Record<string, unknown>[] } }).spec
+      .endpoints[0];
+    expect(endpoint).toMatchObject({
+      scheme: 'https',
+      authorization: { type: 'Bearer', credentials: { name: 'prometheus-scrape-token', key: 'token' } },
+      tlsConfig: { ca: { secret: { name: 'aicost-metrics-cert', key: 'ca.crt' } } },
+    });
+    expect(endpoint).not.toHaveProperty('bearerTokenFile');
+    expect(JSON.stringify(endpoint)).not.toContain('insecureSkipVerify');
+  });
+
+  it('metrics.secure=false: plain HTTP, no reader role, a plain ServiceMonitor; a certificate needs secure', () => {
+    const objs = render('--set', 'metrics.secure=false', '--set', 'serviceMonitor.enabled=true');
+    expect(JSON.stringify(find(objs, 'Deployment'))).not.toContain('--metrics-secure');
+    expect(find(objs, 'ClusterRole', 'aicost-aicost-operator-metrics-reader')).toBeUndefined();
+    const endpoint = (find(objs, 'ServiceMonitor') as Obj & { spec: { endpoints: Record<string, unknown>[] } }).spec
+      .endpoints[0];
+    expect(endpoint).toEqual({ port: 'http-metrics', path: '/metrics', interval: '30s' });
+    const r = helm(['template', 'aicost', CHART, '--set', 'metrics.secure=false', '--set', 'metrics.certSecret=x']);
+    expect(r.status).not.toBe(0);
+    expect(r.err).toContain('metrics.certSecret needs metrics.secure=true');
+  });
+
+  it('networkPolicy (on by default): metrics from the monitoring namespace, the webhook from anywhere, no probe port', () => {
+    type Policy = Obj & { spec: { ingress: { ports: { port: number }[]; from?: unknown[] }[] } };
+    const ingress = (...args: string[]) =>
+      (find(render(...args), 'NetworkPolicy') as Policy | undefined)?.spec.ingress.map((rule) => ({
+        port: rule.ports.map((p) => p.port).join(','),
+        from: rule.from,
+      }));
+    expect(ingress()).toEqual([
+      {
+        port: '8080',
+        from: [
+          { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: {} },
+        ],
+      },
+      { port: '9443', from: undefined },
+    ]);
+    expect(ingress('-f', FULL)?.map((r) => r.port)).toEqual(['8080', '8081', '9443']);
+    expect(ingress('--set', 'webhook.enabled=false')?.map((r) => r.port)).toEqual(['8080']);
+    expect(ingress('--set', 'networkPolicy.enabled=false')).toBeUndefined();
+  });
+
+  it("operatorWritesPolicy (on by default): a ValidatingAdmissionPolicy on the operator's own updates", () => {
+    const objs = render();
+    const policy = find(objs, 'ValidatingAdmissionPolicy', 'aicost-aicost-operator-operator-writes') as Obj & {
+      spec: {
+        failurePolicy: string;
+        matchConstraints: { resourceRules: { apiGroups: string[]; resources: string[]; operations: string[] }[] };
+        matchConditions: { expression: string }[];
+      };
+    };
+    expect(policy.spec.failurePolicy).toBe('Fail');
+    expect(policy.spec.matchConditions).toEqual([
+      {
+        name: 'operator',
+        expression: "request.userInfo.username == 'system:serviceaccount:aicost-system:aicost-aicost-operator'",
+      },
+    ]);
+    // Exactly the kinds the operator's RBAC lets it patch (the scale subresource aside: a Scale has only replicas).
+    const matched = policy.spec.matchConstraints.resourceRules.flatMap((r) =>
+      r.apiGroups.flatMap((g) => r.resources.map((res) => `${g || 'core'}/${res} ${r.operations.join(',')}`)),
+    );
+    expect(matched.sort()).toEqual(
+      [
+        'core/pods UPDATE',
+        'core/namespaces UPDATE',
+        'apps/deployments UPDATE',
+        'apps/statefulsets UPDATE',
+        'batch/jobs UPDATE',
+        'keda.sh/scaledobjects UPDATE',
+      ].sort(),
+    );
+    expect(find(objs, 'ValidatingAdmissionPolicyBinding', 'aicost-aicost-operator-operator-writes')).toMatchObject({
+      spec: { policyName: 'aicost-aicost-operator-operator-writes', validationActions: ['Deny'] },
+    });
+    const off = render('--set', 'operatorWritesPolicy.enabled=false');
+    expect(off.filter((o) => o.metadata.name.endsWith('operator-writes'))).toEqual([]);
   });
 
   it('runs the operator non-root, read-only, without capabilities, with RuntimeDefault seccomp', () => {

@@ -81,6 +81,10 @@ beforeAll(() => {
         // The DCGM simulator is scraped every 5 s, not at the 15 s the operator assumes by default.
         '--set',
         'extraArgs={--scrape-interval=5s}',
+        // The local cluster's Prometheus scrapes port 8080 in plain HTTP without a token (the same job scrapes
+        // npm start and the demo); secure /metrics is tested with the chart's RBAC in helm.test.ts.
+        '--set',
+        'metrics.secure=false',
         '--set-json',
         'pricing.custom={"spot":{"discounts":[{"provider":"aws","percent":"65"}]}}',
       ],

@@ -49,3 +49,8 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- printf "%s-webhook-cert" (include "aicost.fullname" .) -}}
 {{- end -}}
 {{- end -}}
+
+{{/* The metrics port's name says its scheme, for the Service, the ServiceMonitor and service meshes. */}}
+{{- define "aicost.metricsPortName" -}}
+{{- if .Values.metrics.secure -}}https-metrics{{- else -}}http-metrics{{- end -}}
+{{- end -}}
