@@ -62,7 +62,7 @@ describe('helm chart: the ledger', () => {
       namespace: 'aicost-system',
       annotations: { 'helm.sh/resource-policy': 'keep' },
     });
-    expect(pvc?.spec).toEqual({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '10Gi' } } });
+    expect(pvc?.spec).toEqual({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '20Gi' } } });
     // One replica: a PodDisruptionBudget with minAvailable 1 would block every node drain, so there is none.
     expect(find(objs, 'PodDisruptionBudget')).toBeUndefined();
   });
