@@ -275,7 +275,18 @@ describe('the image under the chart', () => {
     // kubectl's plugin name is on PATH in the image, and the program knows it is called so.
     const plugin = execFileSync(
       'podman',
-      ['run', '--rm', '--runtime', 'runc', '--entrypoint', 'kubectl-aicost', image, 'report', '--help'],
+      [
+        'run',
+        '--rm',
+        '--runtime',
+        'runc',
+        ...args.slice(args.indexOf('--ulimit'), args.indexOf('--ulimit') + 4),
+        '--entrypoint',
+        'kubectl-aicost',
+        image,
+        'report',
+        '--help',
+      ],
       { encoding: 'utf8' },
     );
     expect(plugin).toMatch(/^Usage: kubectl aicost report --by /);
