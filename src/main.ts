@@ -146,8 +146,10 @@ function startSpotWebhook(
     port: webhookConfig.port,
     certDir: webhookConfig.certDir,
     log,
+    limits: webhookConfig.limits,
     handle: (_path, body) => admission.review(body),
     onLatency: (seconds) => metrics.webhookLatency.observe(seconds),
+    onRefused: (reason) => metrics.webhookRefused.inc({ reason }),
   });
 }
 

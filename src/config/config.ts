@@ -7,6 +7,7 @@ import { s3SettingsFor, type S3Settings } from '../ledger/s3-settings.ts';
 import { z } from 'zod';
 import type { LeaderElectionOptions } from '../controller/leader-election.ts';
 import { readFlags } from './read-flags.ts';
+import { WEBHOOK_OPTIONS, webhookChecks, webhookConfig, type WebhookConfig } from './webhook-options.ts';
 import {
   bool,
   clusterId,
@@ -182,24 +183,7 @@ export const OPTIONS = {
     default: 'Audit',
     schema: oneOf(['Audit', 'Enforce']),
   },
-  'webhook-port': {
-    help: 'port of the spot admission webhook (HTTPS); 0 turns the webhook off',
-    env: 'AICOST_WEBHOOK_PORT',
-    default: '0',
-    schema: wholeNumber(0, 65535),
-  },
-  'webhook-cert-dir': {
-    help: 'directory with the webhook serving certificate tls.crt and key tls.key (re-read when they change)',
-    env: 'AICOST_WEBHOOK_CERT_DIR',
-    default: '',
-    schema: z.string(),
-  },
-  'spot-conventions': {
-    help: "spot labels the webhook steers by: all (every cloud's) or observed (those on the cluster's nodes)",
-    env: 'AICOST_SPOT_CONVENTIONS',
-    default: 'all',
-    schema: oneOf(['all', 'observed']),
-  },
+  ...WEBHOOK_OPTIONS,
   ledger: {
     help: 'where the durable cost ledger is written: a directory (created if missing) or s3://bucket/prefix',
     env: 'AICOST_LEDGER',
@@ -261,8 +245,10 @@ export interface Config {
   readonly metricsCardinalityLimit: number;
   readonly logLevel: string;
   readonly defaultMode: 'Audit' | 'Enforce';
+  /** What the process runs: the whole operator (`aicost run`), or only the admission webhook (`aicost webhook`). */
+  readonly role: Role;
   /** Undefined when the webhook is off. */
-  readonly webhook: { readonly port: number; readonly certDir: string } | undefined;
+  readonly webhook: WebhookConfig | undefined;
   readonly spotConventions: 'all' | 'observed';
   /** A directory or s3://bucket/prefix (src/ledger/open-sink.ts). */
   readonly ledger: string;
@@ -280,20 +266,17 @@ export class ConfigError extends Error {
 }
 
 type Name = keyof Options;
+export type Role = 'operator' | 'webhook';
 
 /** The checks between options, once each has parsed; each problem is named by the option to change. */
-function crossChecks(p: Parsed, raw: Record<Name, string>, origin: Record<Name, string>): string[] {
+function crossChecks(p: Parsed, raw: Record<Name, string>, origin: Record<Name, string>, role: Role): string[] {
   const problems: string[] = [];
   if (p['renew-deadline'] >= p['lease-duration'])
     problems.push(
       `${origin['renew-deadline']}: ${quote(raw['renew-deadline'])} is not shorter than ` +
         `${origin['lease-duration']}, ${quote(raw['lease-duration'])}`,
     );
-  if (p['webhook-port'] > 0 && p['webhook-cert-dir'] === '')
-    problems.push(
-      `${origin['webhook-port']}: ${quote(raw['webhook-port'])} turns the webhook on, which needs ` +
-        `${origin['webhook-cert-dir']} (make one with "aicost webhook-cert --dir DIR")`,
-    );
+  problems.push(...webhookChecks(p, raw, origin, role));
   return problems;
 }
 
@@ -305,6 +288,7 @@ export function parseConfig(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
   hostname: string,
+  role: Role = 'operator',
 ): Config {
   const flags = readFlags<Name>(argv, Object.keys(OPTIONS) as Name[]);
   if (flags.problems.length > 0) throw new ConfigError(flags.problems.join('\n'));
@@ -326,9 +310,9 @@ export function parseConfig(
     throw new ConfigError(lines.join('\n'), { cause: result.error });
   }
   const p = result.data as Parsed;
-  const problems = crossChecks(p, raw, origin);
+  const problems = crossChecks(p, raw, origin, role);
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
-  return toConfig(p, hostname, env);
+  return toConfig(p, hostname, env, role);
 }
 
 /** The AWS_* settings of an s3:// ledger, read once here; undefined for a directory. */
@@ -340,8 +324,9 @@ function ledgerS3Settings(ledger: string, env: Readonly<Record<string, string | 
   }
 }
 
-function toConfig(p: Parsed, hostname: string, env: Readonly<Record<string, string | undefined>>): Config {
+function toConfig(p: Parsed, hostname: string, env: Readonly<Record<string, string | undefined>>, role: Role): Config {
   return Object.freeze({
+    role,
     prometheusUrl: p['prometheus-url'],
     dcgmSelector: p['dcgm-selector'],
     prometheusTimeoutMs: p['prometheus-timeout'],
@@ -371,8 +356,7 @@ function toConfig(p: Parsed, hostname: string, env: Readonly<Record<string, stri
     metricsCardinalityLimit: p['metrics-cardinality-limit'],
     logLevel: p['log-level'],
     defaultMode: p['default-mode'],
-    webhook:
-      p['webhook-port'] > 0 ? Object.freeze({ port: p['webhook-port'], certDir: p['webhook-cert-dir'] }) : undefined,
+    webhook: webhookConfig(p),
     spotConventions: p['spot-conventions'],
     ledger: p.ledger,
     ledgerS3: ledgerS3Settings(p.ledger, env),
@@ -383,6 +367,6 @@ function toConfig(p: Parsed, hostname: string, env: Readonly<Record<string, stri
 }
 
 /** Reads the process's arguments and environment: the only place the operator touches process.env. */
-export function loadConfig(argv: readonly string[], hostname: string): Config {
-  return parseConfig(argv, process.env, hostname);
+export function loadConfig(argv: readonly string[], hostname: string, role: Role = 'operator'): Config {
+  return parseConfig(argv, process.env, hostname, role);
 }

@@ -10,6 +10,7 @@ import { FakeClock, flushPromises } from '../controller/clock.ts';
 import { startWebhookServer, WEBHOOK_PATH, type WebhookServer } from '../controller/webhook-server.ts';
 import { FakeKube } from '../testing/fake-kube.ts';
 import { podCreateReview, startSpotAdmission } from '../testing/harness.ts';
+import { defaultWebhookLimits } from '../testing/webhook-tls.ts';
 import { generateSelfSigned } from '../webhook/self-signed.ts';
 import type { AdmissionReview } from './spot-admission.ts';
 
@@ -209,6 +210,7 @@ describe('webhook server', () => {
       certDir: dir,
       log,
       reloadMs: 100,
+      limits: defaultWebhookLimits(),
       handle: (_p, body) => s.admission.review(body),
     });
     const ok = await post(server.port, first.cert, JSON.stringify(podCreateReview(jobPod(CHECKPOINTED))));
@@ -235,7 +237,14 @@ describe('webhook server', () => {
 
   it('fails to start with a clear message when the certificate is missing', async () => {
     await expect(
-      startWebhookServer({ bindAddress: '127.0.0.1', port: 0, certDir: '/nonexistent', log, handle: () => ({}) }),
+      startWebhookServer({
+        bindAddress: '127.0.0.1',
+        port: 0,
+        certDir: '/nonexistent',
+        log,
+        limits: defaultWebhookLimits(),
+        handle: () => ({}),
+      }),
     ).rejects.toThrow(/cannot read the webhook certificate from \/nonexistent/);
   });
 

@@ -207,9 +207,25 @@ describe('helm chart', () => {
       // The pod's environment gives the namespace and identity (downward API).
       const config = parseConfig(args, { AICOST_NAMESPACE: 'aicost-system', AICOST_IDENTITY: 'pod-0' }, 'host');
       expect(config.leaderElection).toMatchObject({ enabled: true, namespace: 'aicost-system', identity: 'pod-0' });
-      expect(config.webhook).toEqual({ port: 9443, certDir: '/etc/aicost/webhook-certs' });
+      expect(config.webhook).toMatchObject({ port: 9443, certDir: '/etc/aicost/webhook-certs' });
     }
   });
+
+  it.each([
+    [1, 500],
+    [2, 1500],
+    [3, 2000],
+    [30, 2000],
+  ])(
+    'webhook.timeoutSeconds=%i: the webhook reads a request within %i ms, before the API server gives up',
+    (seconds, ms) => {
+      const d = find(render('--set', `webhook.timeoutSeconds=${String(seconds)}`), 'Deployment') as Obj & {
+        spec: { template: { spec: { containers: { args: string[] }[] } } };
+      };
+      const [, ...args] = d.spec.template.spec.containers[0]?.args ?? [];
+      expect(parseConfig(args, {}, 'host').webhook?.limits.readTimeoutMs).toBe(ms);
+    },
+  );
 
   it('crds.enabled and crds.keep control the CRD; it equals deploy/crds apart from the wrapper', () => {
     const crd = find(render(), 'CustomResourceDefinition');
