@@ -10,7 +10,7 @@ import { FakeClock, flushPromises } from '../controller/clock.ts';
 import { startWebhookServer, WEBHOOK_PATH, type WebhookServer } from '../controller/webhook-server.ts';
 import { FakeKube } from '../testing/fake-kube.ts';
 import { podCreateReview, startSpotAdmission } from '../testing/harness.ts';
-import { defaultWebhookLimits } from '../testing/webhook-tls.ts';
+import { defaultWebhookLimits, postReview, serveWebhook } from '../testing/webhook-tls.ts';
 import { generateSelfSigned } from '../webhook/self-signed.ts';
 import type { AdmissionReview } from './spot-admission.ts';
 
@@ -30,6 +30,10 @@ async function setup(defaultMode: 'Audit' | 'Enforce' = 'Audit', conventions: 'a
   api.put(POLICIES, {
     metadata: { name: 'training-spot', generation: 1 },
     spec: { selector: { matchLabels: { workload: 'training' } }, rules: { spot: { placement: 'Preferred' } } },
+  });
+  api.put(POLICIES, {
+    metadata: { name: 'serving-on-demand', generation: 1 },
+    spec: { selector: { matchLabels: { workload: 'serving' } }, rules: { spot: { placement: 'Forbidden' } } },
   });
   return { api, ...(await startSpotAdmission(api, clock, { defaultMode, conventions })) };
 }
@@ -124,6 +128,37 @@ describe('SpotAdmission', () => {
     expect(events.map((e) => [e.reason, e.involvedObject.name, e.count, e.metadata.annotations])).toEqual([
       ['SpotDenied', 'train', 1, { 'aicost.dev/spot-policy': 'training-spot' }],
     ]);
+    s.stop();
+  });
+
+  // Issue #19: an internal error admitted the pod unchanged, so a Forbidden rule's pod could land on spot.
+  it('refuses the pod with an InternalError answer when the review fails inside, over TLS too', async () => {
+    const s = await setup('Enforce');
+    const serving = {
+      metadata: { name: 'web', namespace: 'ml', labels: { workload: 'serving' } },
+      spec: { containers: [{ name: 'main' }], nodeSelector: { 'karpenter.sh/capacity-type': 'spot' } },
+    };
+    const body = podCreateReview(serving);
+    expect(s.admission.review(body).response).toMatchObject({ allowed: false, status: { code: 403 } });
+    const fault = () =>
+      vi.spyOn(s.metrics.webhookAdmissions, 'inc').mockImplementationOnce(() => {
+        throw new Error('injected fault');
+      });
+    fault();
+    const failed = s.admission.review(body).response;
+    expect(failed).toMatchObject({ uid: 'req-1', allowed: false, status: { code: 500, reason: 'InternalError' } });
+    expect(failed.status?.message).toContain('injected fault');
+    expect(failed.patch).toBeUndefined();
+    // The API server reads the same refusal from the server (an answer, so no failurePolicy applies).
+    const hook = await serveWebhook((_p, b) => s.admission.review(b));
+    fault();
+    const answer = await postReview(hook.server.port, hook.cert, JSON.stringify(body));
+    expect(answer.status).toBe(200);
+    expect((JSON.parse(answer.body) as AdmissionReview).response).toMatchObject({
+      allowed: false,
+      status: { code: 500 },
+    });
+    await hook.server.close();
     s.stop();
   });
 

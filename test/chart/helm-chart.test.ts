@@ -246,7 +246,7 @@ describe('helm chart', () => {
     expect(JSON.stringify(find(objs, 'Deployment'))).not.toContain('webhook');
   });
 
-  it('the webhook never sees kube-system or the release namespace, and fails open by default', () => {
+  it('the webhook never sees kube-system or the release namespace, and fails closed by default', () => {
     const hook = find(render(), 'MutatingWebhookConfiguration') as Obj & {
       webhooks: {
         failurePolicy: string;
@@ -256,7 +256,7 @@ describe('helm chart', () => {
       }[];
     };
     expect(hook.webhooks[0]).toMatchObject({
-      failurePolicy: 'Ignore',
+      failurePolicy: 'Fail',
       timeoutSeconds: 3,
       namespaceSelector: {
         matchExpressions: [

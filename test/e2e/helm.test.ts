@@ -140,7 +140,7 @@ describe('Helm chart on the local cluster', () => {
     ) as {
       webhooks: { failurePolicy: string; clientConfig: { caBundle?: string }; namespaceSelector: unknown }[];
     };
-    expect(live.webhooks[0]?.failurePolicy).toBe('Ignore');
+    expect(live.webhooks[0]?.failurePolicy).toBe('Fail');
     expect(live.webhooks[0]?.clientConfig.caBundle?.length ?? 0).toBeGreaterThan(100);
     expect(JSON.stringify(live.webhooks[0]?.namespaceSelector)).toContain(NS);
     expect(JSON.stringify(live.webhooks[0]?.namespaceSelector)).toContain('kube-system');
