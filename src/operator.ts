@@ -6,18 +6,22 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from './config/config.ts';
-import { collectionPath } from './controller/api-paths.ts';
 import type { Clock } from './controller/clock.ts';
-import { createClusterCache, createOwnEventReflector, type ClusterCache } from './controller/cluster-cache.ts';
+import {
+  createClusterCache,
+  createOwnEventReflector,
+  createPolicyReflector,
+  type ClusterCache,
+} from './controller/cluster-cache.ts';
 import { errorSummary } from './controller/errors.ts';
 import { createEventRecorder, type EventRecorder } from './controller/events.ts';
 import type { KubeClient } from './controller/kube-client.ts';
 import { Manager } from './controller/manager.ts';
 import type { Metrics } from './controller/metrics.ts';
 import { followPolicySelectors } from './controller/pod-label-keys.ts';
-import { Reflector } from './controller/reflector.ts';
+import type { Reflector } from './controller/reflector.ts';
 import { WorkQueue } from './controller/workqueue.ts';
-import { projectPolicy, type PolicyRecord } from './crds/policy-record.ts';
+import type { PolicyRecord } from './crds/policy-record.ts';
 import type { PrometheusClient } from './measure/prometheus-client.ts';
 import { SPOT_DENIED } from './policy/spot-denials.ts';
 import type { PricingSource } from './pricing/pricing-source.ts';
@@ -74,7 +78,7 @@ export function buildOperator(deps: OperatorDeps) {
     depth: (name: string, depth: number) => metrics.queueDepth.set({ name }, depth),
     retries: (name: string) => metrics.queueRetries.inc({ name }),
   };
-  const policies = policyReflector(deps);
+  const policies = createPolicyReflector(client, clock, log, metrics);
   // A policy selecting bare pods by a label must find it in the pod cache, which keeps only the labels it reads.
   followPolicySelectors(policies, cache.podLabelKeys, cache.pods, log);
   const events = createEventRecorder(client, clock, log);
@@ -137,20 +141,6 @@ export function buildOperator(deps: OperatorDeps) {
       manager.start();
     },
   };
-}
-
-/** Policies have their own reflector: accounting must not wait for the CRD to be installed. */
-function policyReflector({ client, clock, log, metrics }: OperatorDeps): Reflector<PolicyRecord> {
-  return new Reflector<PolicyRecord>(
-    { name: 'aicostpolicies', path: collectionPath('AICostPolicy'), project: projectPolicy },
-    client,
-    clock,
-    log,
-    {
-      onError: (name) => metrics.watchRestarts.inc({ resource: name }),
-      onRelist: (name) => metrics.synced.set({ resource: name }, 1),
-    },
-  );
 }
 
 /** The annotation writer, the durable ledger and the accountant that feeds both. */

@@ -57,7 +57,8 @@ export interface AdmissionReview {
 }
 
 export interface SpotAdmissionDeps {
-  readonly cache: ClusterCache;
+  /** What a review reads: no pods, so the webhook-only role keeps none (createAdmissionCache). */
+  readonly cache: Pick<ClusterCache, 'nodes' | 'namespaces' | 'replicaSets' | 'jobs' | 'deployments' | 'statefulSets'>;
   readonly policies: Reflector<PolicyRecord>;
   readonly events: EventRecorder;
   readonly metrics: Metrics;
