@@ -141,3 +141,33 @@ describe('command line', () => {
     });
   });
 });
+
+describe('as kubectl aicost', () => {
+  const plugin = (argv: string[]) => {
+    const r = route(argv, 'kubectl aicost');
+    if (r.kind !== 'print') throw new Error(`${JSON.stringify(argv)} runs ${r.command}`);
+    return r.text;
+  };
+
+  it('the help says the command the user types: kubectl aicost', () => {
+    expect(plugin(['--help'])).toMatch(/^Usage: kubectl aicost <command> \[options\]\n/);
+    expect(plugin(['--help'])).toContain('\n"kubectl aicost <command> --help" shows the options of a command.');
+    expect(plugin(['report', '--help'])).toMatch(/^Usage: kubectl aicost report --by KEY/);
+    expect(plugin(['report', '--help'])).toContain('Subcommand: "kubectl aicost report runs" lists every training run');
+    expect(plugin(['export', '--help'])).toMatch(/^Usage: kubectl aicost export focus --out FILE /);
+    expect(plugin(['version', '--help'])).toContain('aicost_build_info');
+    expect(plugin(['reports'])).toBe(
+      'kubectl aicost: unknown command "reports"\nCommands: run, webhook, webhook-cert, report, export, version ("kubectl aicost --help" says what each does)',
+    );
+  });
+
+  it('so do the usage lines of argument errors', () => {
+    expect(parseWebhookCertArgs([], 'kubectl aicost')).toEqual({
+      error:
+        'kubectl aicost webhook-cert: --dir is required\nUsage: kubectl aicost webhook-cert --dir DIR [--hosts localhost,127.0.0.1]',
+    });
+    expect(versionOutput(['x'], { version: '0.1.0', commit: 'c', nodeVersion: 'v24' }, 'kubectl aicost').text).toBe(
+      'kubectl aicost version: takes no arguments, got "x"\nUsage: kubectl aicost version',
+    );
+  });
+});

@@ -4,26 +4,31 @@
  * every component from explicit dependencies (clock, clients, cache, pricing, metrics, logger).
  */
 import { hostname } from 'node:os';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { loadBuildInfo, type BuildInfo } from './build-info.ts';
 import { buildOperator, type Operator } from './operator.ts';
+import { leadership } from './leadership.ts';
 import { parseWebhookCertArgs, route, versionOutput } from './cli.ts';
+import { programName } from './program-name.ts';
 import { ConfigError, loadConfig, type Config, type Role } from './config/config.ts';
 import { kubeEnvironment } from './config/kube-environment.ts';
 import { ledgerS3, resolveLedger } from './config/ledger-location.ts';
 import { exportCommand, reportCommand, runsCommand, type CommandIo, type ExitCode } from './report/commands.ts';
 import { systemClock, type Clock } from './controller/clock.ts';
-import { startHttpServers } from './controller/http-server.ts';
+import { startHttpServers, type HttpServers, type SecureMetricsOptions } from './controller/http-server.ts';
 import { createKubeClient, type KubeClient } from './controller/kube-client.ts';
+import { displayUrl } from './controller/display-url.ts';
+import { createLogger } from './controller/logger.ts';
 import { isClusterId } from './ledger/layout.ts';
 import { openSink } from './ledger/open-sink.ts';
 import { LedgerStore } from './ledger/store.ts';
 import { loadDefaultConnection, type KubeConnection } from './controller/kube-connection.ts';
 import { LeaderElector } from './controller/leader-election.ts';
 import { createMetrics, type Metrics } from './controller/metrics.ts';
-import { readiness } from './controller/readiness.ts';
+import { gpuMetricsState, readiness, unsyncedCaches } from './controller/readiness.ts';
+import { createMetricsAuthorizer } from './controller/metrics-auth.ts';
 import { errorSummary } from './controller/errors.ts';
-import { createPrometheusClient } from './measure/prometheus-client.ts';
+import { createPrometheusClient, type PrometheusClient } from './measure/prometheus-client.ts';
 import { createPricingSource } from './pricing/pricing-source.ts';
 import type { WebhookServer } from './controller/webhook-server.ts';
 import { serveSpotWebhook, spotAdmission, startWebhookRole } from './spot-webhook.ts';
@@ -50,7 +55,7 @@ export async function run(
 ): Promise<() => Promise<void>> {
   const { metrics, client } = metricsAndClient(config, kube, build);
   const pricing = await createPricingSource(config.pricingFile, config.currency, log);
-  const prometheus = createPrometheusClient(config.prometheusUrl, config.prometheusTimeoutMs);
+  const prometheus = prometheusClient(config.prometheus, log);
   const ledger = {
     store: new LedgerStore(await openSink(config.ledger, config.ledgerS3)),
     clusterId: await clusterIdOf(config, client),
@@ -66,43 +71,23 @@ export async function run(
     options: config,
     ledger,
   });
-  const { cache, policies, spotDenials, writeQueue, accountant, manager } = operator;
+  const { cache, policies, spotDenials, writeQueue, manager } = operator;
 
   let stopping = false;
-  const startLeading = async () => {
-    if (stopping) return;
-    metrics.leader.set(1);
+  // A replica that loses its lease exits (src/leadership.ts says why); its Deployment restarts it as a standby.
+  const lead = leadership({
+    operator,
+    metrics,
+    log,
     // A function, not the flag: it changes while startLeading awaits.
-    await operator.startLeading(() => stopping);
-  };
-
+    stopping: () => stopping,
+    exit: (code) => process.exit(code),
+  });
   const elector = config.leaderElection.enabled
-    ? new LeaderElector(config.leaderElection, client, clock, log, {
-        onStartedLeading: () => void startLeading(),
-        onStoppedLeading: () => {
-          // As controller-runtime does: a replica that lost its lease exits, so it can never write as a
-          // stale leader; its Deployment restarts it as a standby.
-          log.fatal('lost the leader lease: exiting');
-          process.exit(1);
-        },
-      })
+    ? new LeaderElector(config.leaderElection, client, clock, log, lead)
     : undefined;
 
-  const servers = await startHttpServers({
-    bindAddress: config.bindAddress,
-    metricsPort: config.metricsPort,
-    healthPort: config.healthPort,
-    registry: metrics.registry,
-    healthy: () => ({ ready: true, detail: 'running' }),
-    ready: () =>
-      readiness({
-        unsynced: [...cache.all, ...(config.webhook ? [policies] : [])].filter((r) => !r.synced).map((r) => r.name),
-        electionProblem: elector?.problem,
-        role: !config.leaderElection.enabled || elector?.isLeader ? 'leader' : 'standby',
-        gpuMetrics: accountant.report ? accountant.report.measurement.reason : 'no cycle yet',
-      }),
-  });
-  log.info({ metricsPort: servers.metricsPort, healthPort: servers.healthPort }, 'serving metrics and probes');
+  const servers = await serveMetricsAndProbes(config, { client, clock, log, metrics, operator, elector });
 
   // Every replica serves the webhook, leader or not: a review only reads the caches.
   const webhook = config.webhook ? await startSpotWebhook(config, config.webhook, operator, metrics, log) : undefined;
@@ -112,7 +97,7 @@ export async function run(
   await cache.start();
   log.info('caches started');
   if (elector) elector.start();
-  else await startLeading();
+  else await lead.startLeading();
 
   return async () => {
     stopping = true;
@@ -125,8 +110,82 @@ export async function run(
     policies.stop();
     spotDenials.stop();
     await webhook?.close();
-    await Promise.all(servers.servers.map((s) => new Promise((r) => s.close(r))));
+    await servers.close();
   };
+}
+
+/** /metrics (secure or plain), /healthz and /readyz (what the caches, the election and the last cycle say). */
+async function serveMetricsAndProbes(
+  config: Config,
+  deps: {
+    client: KubeClient;
+    clock: Clock;
+    log: Logger;
+    metrics: Metrics;
+    operator: Operator;
+    elector: LeaderElector | undefined;
+  },
+): Promise<HttpServers> {
+  const { cache, policies, accountant } = deps.operator;
+  const { elector, log } = deps;
+  const servers = await startHttpServers({
+    bindAddress: config.bindAddress,
+    metricsPort: config.metricsPort,
+    healthPort: config.healthPort,
+    registry: deps.metrics.registry,
+    secure: config.metricsSecure && secureMetrics(config.metricsSecure.certDir, deps.client, deps.clock, log),
+    healthy: () => ({ ready: true, detail: 'running' }),
+    ready: () =>
+      readiness({
+        unsynced: unsyncedCaches([...cache.all, ...(config.webhook ? [policies] : [])]),
+        electionProblem: elector?.problem,
+        role: !config.leaderElection.enabled || elector?.isLeader ? 'leader' : 'standby',
+        gpuMetrics: gpuMetricsState(accountant.report?.measurement),
+      }),
+  });
+  const metricsSecure = config.metricsSecure !== undefined;
+  log.info(
+    { metricsPort: servers.metricsPort, healthPort: servers.healthPort, metricsSecure },
+    'serving metrics and probes',
+  );
+  return servers;
+}
+
+/**
+ * /metrics behind the API server's TokenReview and SubjectAccessReview, over TLS: the certificate from certDir,
+ * else a self-signed one made now (Prometheus then skips verification, as with controller-runtime's default).
+ */
+function secureMetrics(
+  certDir: string | undefined,
+  client: KubeClient,
+  clock: Clock,
+  log: Logger,
+): SecureMetricsOptions {
+  return {
+    certDir,
+    selfSigned: () => {
+      const pair = generateSelfSigned(
+        ['localhost', '127.0.0.1'],
+        new Date(clock.now()),
+        365,
+        ['serverAuth'],
+        'aicost-operator metrics',
+      );
+      return { cert: Buffer.from(pair.cert), key: Buffer.from(pair.key) };
+    },
+    authorize: createMetricsAuthorizer({ client, clock, log }),
+    log: log.child({ component: 'metrics' }),
+  };
+}
+
+/** The Prometheus client, and a line saying where it goes and how it authenticates (never with what). */
+function prometheusClient(settings: Config['prometheus'], log: Logger): PrometheusClient {
+  const tls = Object.entries(settings.tls).flatMap(([name, file]) => (file ? [name] : []));
+  log.info(
+    { url: displayUrl(settings.url), auth: settings.auth.kind, tls, headers: settings.headers.map(([name]) => name) },
+    'prometheus',
+  );
+  return createPrometheusClient(settings);
 }
 
 /** The spot admission webhook on the operator's caches. */
@@ -150,19 +209,21 @@ export const runWebhookOnly: typeof run = async (config, log, kube, build, clock
   const webhook = config.webhook;
   if (!webhook) throw new Error('the webhook command needs --webhook-port (the configuration checks it)');
   const { metrics, client } = metricsAndClient(config, kube, build);
-  const role = await startWebhookRole({ client, clock: clock ?? systemClock, log, metrics, options: config, webhook });
+  const now = clock ?? systemClock;
+  const role = await startWebhookRole({ client, clock: now, log, metrics, options: config, webhook });
   const servers = await startHttpServers({
     bindAddress: config.bindAddress,
     metricsPort: config.metricsPort,
     healthPort: config.healthPort,
     registry: metrics.registry,
+    secure: config.metricsSecure && secureMetrics(config.metricsSecure.certDir, client, now, log),
     healthy: () => ({ ready: true, detail: 'running' }),
     ready: () => role.ready(),
   });
   log.info({ metricsPort: servers.metricsPort, healthPort: servers.healthPort }, 'serving metrics and probes');
   return async () => {
     await role.stop();
-    await Promise.all(servers.servers.map((s) => new Promise((r) => s.close(r))));
+    await servers.close();
   };
 };
 
@@ -186,8 +247,8 @@ function print({ text, exitCode }: { text: string; exitCode: 0 | 2 }): void {
   process.exitCode = exitCode;
 }
 
-async function main(argv: readonly string[]): Promise<void> {
-  const invocation = route(argv);
+async function main(argv: readonly string[], program: string): Promise<void> {
+  const invocation = route(argv, program);
   if (invocation.kind === 'print') {
     print(invocation);
     return;
@@ -196,10 +257,10 @@ async function main(argv: readonly string[]): Promise<void> {
   const build = () => loadBuildInfo(import.meta.dirname, process.version);
   switch (invocation.command) {
     case 'webhook-cert':
-      webhookCert(invocation.args);
+      webhookCert(invocation.args, program);
       return;
     case 'version':
-      print(versionOutput(invocation.args, build()));
+      print(versionOutput(invocation.args, build(), program));
       return;
     case 'run':
       await runCommand(invocation.args, build(), 'operator');
@@ -209,19 +270,22 @@ async function main(argv: readonly string[]): Promise<void> {
       return;
     case 'report': {
       const [first, ...rest] = invocation.args;
-      await reportingCommand(() => (first === 'runs' ? runsCommand(rest, io()) : reportCommand(invocation.args, io())));
+      await reportingCommand(program, () =>
+        first === 'runs' ? runsCommand(rest, io(program)) : reportCommand(invocation.args, io(program)),
+      );
       return;
     }
     case 'export':
-      await reportingCommand(() => exportCommand(invocation.args, io()));
+      await reportingCommand(program, () => exportCommand(invocation.args, io(program)));
       return;
   }
 }
 
 /** What the report commands get from the composition root: the time, the ledger's location, the streams. */
-function io(): CommandIo {
+function io(program: string): CommandIo {
   return {
     nowMs: Date.now(),
+    program,
     ledger: (flag) => resolveLedger(flag),
     s3: (location) => ledgerS3(location),
     out: (text) => console.log(text),
@@ -230,13 +294,13 @@ function io(): CommandIo {
 }
 
 /** Runs a report command; a failure is one line on stderr (with its causes) and exit code 1, not a stack. */
-async function reportingCommand(command: () => Promise<ExitCode>): Promise<void> {
+async function reportingCommand(program: string, command: () => Promise<ExitCode>): Promise<void> {
   try {
     process.exitCode = await command();
   } catch (error) {
     const causes: string[] = [];
     for (let e: unknown = error; e instanceof Error; e = e.cause) causes.push(e.message);
-    console.error(`aicost: ${causes.join(': ') || String(error)}`);
+    console.error(`${program}: ${causes.join(': ') || String(error)}`);
     process.exitCode = 1;
   }
 }
@@ -253,7 +317,7 @@ async function runCommand(rest: readonly string[], build: BuildInfo, role: Role)
     }
     throw error;
   }
-  const log = pino({ level: config.logLevel, base: { identity: config.leaderElection.identity } });
+  const log = createLogger({ level: config.logLevel, identity: config.leaderElection.identity });
   log.info({ version: build.version, commit: build.commit, node: build.nodeVersion }, 'starting');
   let kube: KubeConnection;
   try {
@@ -292,8 +356,8 @@ async function runCommand(rest: readonly string[], build: BuildInfo, role: Role)
 }
 
 /** Writes a self-signed certificate for a webhook run outside a cluster (see `aicost webhook-cert --help`). */
-function webhookCert(args: readonly string[]): void {
-  const parsed = parseWebhookCertArgs(args);
+function webhookCert(args: readonly string[], program: string): void {
+  const parsed = parseWebhookCertArgs(args, program);
   if ('error' in parsed) {
     console.error(parsed.error);
     process.exitCode = 2;
@@ -309,5 +373,6 @@ function webhookCert(args: readonly string[]): void {
 }
 
 if (import.meta.main) {
-  await main(process.argv.slice(2));
+  // kubectl runs the plugin as kubectl-aicost (a link to this file): the name is the script's, not the target's.
+  await main(process.argv.slice(2), programName(process.argv[1]));
 }

@@ -140,6 +140,14 @@ export function buildOperator(deps: OperatorDeps) {
       writer.reset();
       manager.start();
     },
+    /**
+     * This replica no longer leads: its queues take no more keys, so no reconcile starts. What is under way is
+     * not waited for: the process exits next (src/leadership.ts), which ends it.
+     */
+    stopLeading(): void {
+      writeQueue.shutdown();
+      void manager.stop(0);
+    },
   };
 }
 

@@ -13,7 +13,7 @@ import { createAdmissionCache, createPolicyReflector } from './controller/cluste
 import { createEventRecorder } from './controller/events.ts';
 import type { KubeClient } from './controller/kube-client.ts';
 import type { Metrics } from './controller/metrics.ts';
-import { readiness } from './controller/readiness.ts';
+import { readiness, unsyncedCaches } from './controller/readiness.ts';
 import { startWebhookServer, type WebhookServer } from './controller/webhook-server.ts';
 import { SpotAdmission, type SpotAdmissionDeps } from './reconcilers/spot-admission.ts';
 
@@ -83,7 +83,7 @@ export async function startWebhookRole(deps: WebhookRoleDeps): Promise<WebhookRo
     server,
     ready: () =>
       readiness({
-        unsynced: [...cache.all, policies].filter((r) => !r.synced).map((r) => r.name),
+        unsynced: unsyncedCaches([...cache.all, policies]),
         electionProblem: undefined,
         role: 'webhook',
         gpuMetrics: undefined,

@@ -13,6 +13,19 @@ const duration = z
   .meta({ description: 'A duration such as 30s, 5m or 1h.' });
 const labelKey = z.string().regex(/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/);
 const strings = z.record(z.string(), z.string());
+/** The name of a Secret or ConfigMap in the release namespace, or empty for none. */
+const resourceName = z.union([
+  z.literal(''),
+  z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/)
+    .max(253),
+]);
+/** An RBAC subject: a ServiceAccount (with its namespace), a User or a Group. */
+const rbacSubject = z.union([
+  z.strictObject({ kind: z.literal('ServiceAccount'), name: z.string().min(1), namespace: z.string().min(1) }),
+  z.strictObject({ kind: z.enum(['User', 'Group']), name: z.string().min(1), apiGroup: z.string().optional() }),
+]);
 /** Kubernetes objects the chart passes through as they are (affinity, resources, securityContext...). */
 const passThrough = z.record(z.string(), z.unknown());
 
@@ -27,12 +40,26 @@ export const chartValuesSchema = z.strictObject({
   fullnameOverride: z.string(),
   replicaCount: z.int().min(1).max(10),
   prometheus: z.strictObject({
-    url: z.url(),
+    url: z
+      .url({ protocol: /^https?$/ })
+      .regex(/^https?:\/\/[^/?#@]*([/?#].*)?$/)
+      .meta({ description: 'An http(s) URL without user info (use basicAuth: the URL is in the pod spec).' }),
     dcgmSelector: z
       .string()
       .regex(SERIES_SELECTOR)
       .or(z.literal(''))
       .meta({ description: 'PromQL label matchers of the trusted DCGM exporter series (--dcgm-selector).' }),
+    headers: z
+      // eslint-disable-next-line no-control-regex -- control characters are what is refused (\x: Go's regexp, which Helm uses, has no \u)
+      .record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/), z.string().regex(/^[^\x00-\x1f\x7f]*$/))
+      .meta({ description: 'Headers sent with every query, e.g. X-Scope-OrgID (--prometheus-header).' }),
+    basicAuth: z.strictObject({ username: z.string(), passwordSecret: resourceName }),
+    bearerToken: z.strictObject({ secret: resourceName, serviceAccountAudience: z.string() }),
+    tls: z.strictObject({ caConfigMap: resourceName, caSecret: resourceName, clientCertSecret: resourceName }),
+    sigv4: z.strictObject({
+      region: z.union([z.literal(''), z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/)]),
+      credentialsSecret: resourceName,
+    }),
   }),
   accounting: z.strictObject({
     interval: duration,
@@ -87,12 +114,29 @@ export const chartValuesSchema = z.strictObject({
   priorityClassName: z.string(),
   topologySpread: z.strictObject({ enabled: z.boolean() }),
   podDisruptionBudget: z.strictObject({ enabled: z.boolean() }),
-  serviceMonitor: z.strictObject({ enabled: z.boolean(), interval: duration, labels: strings }),
+  metrics: z.strictObject({
+    secure: z
+      .boolean()
+      .meta({ description: '/metrics over HTTPS behind TokenReview and SubjectAccessReview (--metrics-secure).' }),
+    certSecret: z.string().meta({ description: 'A kubernetes.io/tls Secret; empty: self-signed at start.' }),
+    readerSubjects: z.array(rbacSubject).meta({ description: 'Subjects bound to the metrics-reader ClusterRole.' }),
+  }),
+  serviceMonitor: z.strictObject({
+    enabled: z.boolean(),
+    interval: duration,
+    labels: strings,
+    authorizationSecret: z.union([
+      z.strictObject({}),
+      z.strictObject({ name: z.string().min(1), key: z.string().min(1) }),
+    ]),
+    tlsConfig: passThrough.meta({ description: 'The scrape TLS settings with metrics.secure (SafeTLSConfig).' }),
+  }),
   networkPolicy: z.strictObject({
     enabled: z.boolean(),
     metricsFrom: z
-      .array(passThrough)
-      .meta({ description: 'NetworkPolicy peers allowed to scrape /metrics; empty: any.' }),
+      .strictObject({ namespaceSelector: passThrough, podSelector: passThrough })
+      .meta({ description: 'The pods (and their namespaces) allowed to reach the metrics port.' }),
+    probesFromAnywhere: z.boolean(),
   }),
   ledger: z.strictObject({
     s3: z.strictObject({
@@ -106,6 +150,11 @@ export const chartValuesSchema = z.strictObject({
     enabled: z
       .boolean()
       .meta({ description: 'A ValidatingAdmissionPolicy: only the operator writes its aicost.dev/ annotations.' }),
+  }),
+  operatorWritesPolicy: z.strictObject({
+    enabled: z.boolean().meta({
+      description: "A ValidatingAdmissionPolicy: the operator's service account may change only what it needs to.",
+    }),
   }),
   grafanaDashboard: z.strictObject({
     enabled: z.boolean(),

@@ -71,6 +71,24 @@ describe('configuration', () => {
     expect(parseConfig([], { AICOST_LEADER_ELECT: 'false' }, 'h').leaderElection.enabled).toBe(false);
   });
 
+  it('serves /metrics plain unless --metrics-secure, which needs its own port and may name a certificate', () => {
+    expect(parseConfig([], {}, 'h').metricsSecure).toBeUndefined();
+    expect(parseConfig(['--metrics-secure', 'true'], {}, 'h').metricsSecure).toEqual({ certDir: undefined });
+    expect(
+      parseConfig([], { AICOST_METRICS_SECURE: 'true', AICOST_METRICS_CERT_DIR: '/etc/aicost/metrics-certs' }, 'h')
+        .metricsSecure,
+    ).toEqual({ certDir: '/etc/aicost/metrics-certs' });
+    expect(() => parseConfig(['--metrics-secure', 'true', '--health-port', '8080'], {}, 'h')).toThrow(
+      '--metrics-secure: secure /metrics needs a port of its own, but --metrics-port and --health-port are both 8080 (the probes stay plain HTTP)',
+    );
+    expect(() => parseConfig(['--metrics-cert-dir', '/certs'], {}, 'h')).toThrow(
+      '--metrics-cert-dir: has no effect without --metrics-secure true',
+    );
+    expect(() => parseConfig(['--metrics-secure', 'yes'], {}, 'h')).toThrow(
+      '--metrics-secure: "yes" is not one of true, false',
+    );
+  });
+
   it('takes flags over AICOST_ variables', () => {
     const c = parseConfig(
       ['--interval', '5s', '--label-keys', 'team, model'],
@@ -79,7 +97,7 @@ describe('configuration', () => {
     );
     expect(c.intervalMs).toBe(5000);
     expect(c.labelKeys).toEqual(['team', 'model']);
-    expect(c.prometheusUrl).toBe('http://prom:9090');
+    expect(c.prometheus.url).toBe('http://prom:9090');
     expect(c.currency).toBe('EUR');
   });
 
@@ -101,7 +119,7 @@ describe('configuration', () => {
     expect([
       c.intervalMs,
       c.idleThreshold,
-      c.prometheusUrl,
+      c.prometheus.url,
       c.currency,
       c.labelKeys.length,
       c.annotateIntervalMs,
@@ -194,18 +212,6 @@ describe('configuration', () => {
       `--leader-election-id: "${'x'.repeat(64)}" is longer than 63 characters`,
     ],
     [
-      'renew after the lease',
-      ['--renew-deadline', '20s'],
-      {},
-      '--renew-deadline: "20s" is not shorter than --lease-duration, "15s"',
-    ],
-    [
-      'renew after the lease, from variables',
-      [],
-      { AICOST_RENEW_DEADLINE: '15s', AICOST_LEASE_DURATION: '15s' },
-      'AICOST_RENEW_DEADLINE: "15s" is not shorter than AICOST_LEASE_DURATION, "15s"',
-    ],
-    [
       'a webhook without certificates',
       ['--webhook-port', '9443'],
       {},
@@ -285,6 +291,52 @@ describe('configuration', () => {
     );
     const c = parseConfig([], { AICOST_WEBHOOK_PORT: '9443', AICOST_WEBHOOK_CERT_DIR: '/c' }, 'h', 'webhook');
     expect(c).toMatchObject({ role: 'webhook', webhook: { port: 9443, certDir: '/c' } });
+  });
+
+  // A leader steps down after the renew deadline, before a standby may take the Lease after the lease duration.
+  it.each<[string, readonly string[], Record<string, string>, string | undefined]>([
+    ['the defaults: 2s < 10s < 15s', [], {}, undefined],
+    ['longer, in order', ['--retry-period', '5s', '--renew-deadline', '20s', '--lease-duration', '30s'], {}, undefined],
+    [
+      'a 60 s retry with a 15 s lease',
+      ['--retry-period', '60s'],
+      {},
+      '--retry-period: "60s" is not shorter than --renew-deadline, "10s" ' +
+        '(leader election needs --retry-period < --renew-deadline < --lease-duration)',
+    ],
+    [
+      'a retry as long as the renew deadline',
+      ['--retry-period', '10s'],
+      {},
+      '--retry-period: "10s" is not shorter than --renew-deadline, "10s" ' +
+        '(leader election needs --retry-period < --renew-deadline < --lease-duration)',
+    ],
+    [
+      'renew after the lease',
+      ['--renew-deadline', '20s'],
+      {},
+      '--renew-deadline: "20s" is not shorter than --lease-duration, "15s" ' +
+        '(leader election needs --retry-period < --renew-deadline < --lease-duration)',
+    ],
+    [
+      'renew as long as the lease, from variables',
+      [],
+      { AICOST_RENEW_DEADLINE: '15s', AICOST_LEASE_DURATION: '15s' },
+      'AICOST_RENEW_DEADLINE: "15s" is not shorter than AICOST_LEASE_DURATION, "15s" ' +
+        '(leader election needs --retry-period < AICOST_RENEW_DEADLINE < AICOST_LEASE_DURATION)',
+    ],
+    [
+      'both out of order, a line each',
+      ['--retry-period', '30s', '--renew-deadline', '20s'],
+      {},
+      '--retry-period: "30s" is not shorter than --renew-deadline, "20s" ' +
+        '(leader election needs --retry-period < --renew-deadline < --lease-duration)\n' +
+        '--renew-deadline: "20s" is not shorter than --lease-duration, "15s" ' +
+        '(leader election needs --retry-period < --renew-deadline < --lease-duration)',
+    ],
+  ])('orders the lease timings: %s', (_name, argv, env, message) => {
+    if (message === undefined) expect(() => parseConfig(argv, env, 'h')).not.toThrow();
+    else expect(problem(argv, env)).toBe(message);
   });
 
   it.each([

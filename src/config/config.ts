@@ -6,7 +6,11 @@
 import { s3SettingsFor, type S3Settings } from '../ledger/s3-settings.ts';
 import { z } from 'zod';
 import type { LeaderElectionOptions } from '../controller/leader-election.ts';
+import { displayUrl } from '../controller/display-url.ts';
+import type { PrometheusSettings } from '../measure/prometheus-connection.ts';
 import { readFlags } from './read-flags.ts';
+import { PROMETHEUS_OPTIONS, prometheusSettings, REPEATABLE_OPTIONS } from './prometheus-options.ts';
+import { SERVING_OPTIONS } from './serving-options.ts';
 import { WEBHOOK_OPTIONS, webhookChecks, webhookConfig, type WebhookConfig } from './webhook-options.ts';
 import {
   bool,
@@ -14,7 +18,6 @@ import {
   currency,
   dayDivisor,
   duration,
-  httpUrl,
   seriesSelector,
   labelKeys,
   oneOf,
@@ -25,18 +28,7 @@ import {
 
 /** Every option: flag name, environment variable, default, and schema. The README's table is this list. */
 export const OPTIONS = {
-  'prometheus-url': {
-    help: 'Prometheus server with the dcgm-exporter series',
-    env: 'AICOST_PROMETHEUS_URL',
-    default: 'http://127.0.0.1:9090',
-    schema: httpUrl,
-  },
-  'prometheus-timeout': {
-    help: 'timeout of one Prometheus query',
-    env: 'AICOST_PROMETHEUS_TIMEOUT',
-    default: '10s',
-    schema: duration(100, 300_000),
-  },
+  ...PROMETHEUS_OPTIONS,
   'dcgm-selector': {
     help: 'PromQL label matchers the DCGM series must carry, e.g. job="dcgm-exporter": only those targets are trusted for utilization (empty: any series of the metric)',
     env: 'AICOST_DCGM_SELECTOR',
@@ -103,24 +95,7 @@ export const OPTIONS = {
     default: '50',
     schema: wholeNumber(1, 10_000),
   },
-  'metrics-port': {
-    help: 'port of /metrics',
-    env: 'AICOST_METRICS_PORT',
-    default: '8080',
-    schema: wholeNumber(0, 65535),
-  },
-  'health-port': {
-    help: 'port of /healthz and /readyz',
-    env: 'AICOST_HEALTH_PORT',
-    default: '8081',
-    schema: wholeNumber(0, 65535),
-  },
-  'bind-address': {
-    help: 'address the HTTP servers listen on',
-    env: 'AICOST_BIND_ADDRESS',
-    default: '0.0.0.0',
-    schema: text(253),
-  },
+  ...SERVING_OPTIONS,
   'leader-elect': {
     // Off by default, as in controller-runtime: a run outside the cluster should not wait for a Lease in a
     // namespace it may not have. The chart turns it on.
@@ -222,8 +197,8 @@ type Parsed = { readonly [K in keyof Options]: z.output<Options[K]['schema']> };
 export interface Config {
   /** PromQL label matchers every DCGM query carries; '' for none. */
   readonly dcgmSelector: string;
-  readonly prometheusUrl: string;
-  readonly prometheusTimeoutMs: number;
+  /** Where Prometheus is and how to reach it (credentials, TLS files, headers); its URL has no user info. */
+  readonly prometheus: PrometheusSettings;
   readonly intervalMs: number;
   readonly labelKeys: readonly string[];
   readonly pricingFile: string | undefined;
@@ -238,6 +213,8 @@ export interface Config {
   readonly writeQps: number;
   readonly writeBurst: number;
   readonly metricsPort: number;
+  /** Undefined: /metrics is plain HTTP, open to anyone who reaches the port. */
+  readonly metricsSecure: { readonly certDir: string | undefined } | undefined;
   readonly healthPort: number;
   readonly bindAddress: string;
   readonly leaderElection: LeaderElectionOptions & { readonly enabled: boolean };
@@ -268,14 +245,28 @@ export class ConfigError extends Error {
 type Name = keyof Options;
 export type Role = 'operator' | 'webhook';
 
+/**
+ * Retry period < renew deadline < lease duration: a leader steps down after the renew deadline, which must come
+ * before a standby may take the Lease, and it must get more than one try at renewing before then.
+ */
+function leaseOrder(p: Parsed, raw: Record<Name, string>, origin: Record<Name, string>): string[] {
+  const order: readonly Name[] = ['retry-period', 'renew-deadline', 'lease-duration'];
+  const needs = `leader election needs ${order.map((name) => origin[name]).join(' < ')}`;
+  return ([order.slice(0, 2), order.slice(1, 3)] as [Name, Name][])
+    .filter(([shorter, longer]) => p[shorter] >= p[longer])
+    .map(([a, b]) => `${origin[a]}: ${quote(raw[a])} is not shorter than ${origin[b]}, ${quote(raw[b])} (${needs})`);
+}
+
 /** The checks between options, once each has parsed; each problem is named by the option to change. */
 function crossChecks(p: Parsed, raw: Record<Name, string>, origin: Record<Name, string>, role: Role): string[] {
-  const problems: string[] = [];
-  if (p['renew-deadline'] >= p['lease-duration'])
+  const problems = leaseOrder(p, raw, origin);
+  if (p['metrics-secure'] && p['metrics-port'] === p['health-port'] && p['metrics-port'] !== 0)
     problems.push(
-      `${origin['renew-deadline']}: ${quote(raw['renew-deadline'])} is not shorter than ` +
-        `${origin['lease-duration']}, ${quote(raw['lease-duration'])}`,
+      `${origin['metrics-secure']}: secure /metrics needs a port of its own, but ${origin['metrics-port']} and ` +
+        `${origin['health-port']} are both ${p['metrics-port']} (the probes stay plain HTTP)`,
     );
+  if (!p['metrics-secure'] && p['metrics-cert-dir'] !== '')
+    problems.push(`${origin['metrics-cert-dir']}: has no effect without --metrics-secure true`);
   problems.push(...webhookChecks(p, raw, origin, role));
   return problems;
 }
@@ -290,7 +281,7 @@ export function parseConfig(
   hostname: string,
   role: Role = 'operator',
 ): Config {
-  const flags = readFlags<Name>(argv, Object.keys(OPTIONS) as Name[]);
+  const flags = readFlags<Name>(argv, Object.keys(OPTIONS) as Name[], REPEATABLE_OPTIONS);
   if (flags.problems.length > 0) throw new ConfigError(flags.problems.join('\n'));
   const raw = {} as Record<Name, string>;
   const origin = {} as Record<Name, string>;
@@ -310,9 +301,10 @@ export function parseConfig(
     throw new ConfigError(lines.join('\n'), { cause: result.error });
   }
   const p = result.data as Parsed;
-  const problems = crossChecks(p, raw, origin, role);
+  const prometheus = prometheusSettings(p, origin, env);
+  const problems = [...crossChecks(p, raw, origin, role), ...prometheus.problems];
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
-  return toConfig(p, hostname, env, role);
+  return toConfig(p, hostname, env, prometheus.settings, role);
 }
 
 /** The AWS_* settings of an s3:// ledger, read once here; undefined for a directory. */
@@ -320,16 +312,21 @@ function ledgerS3Settings(ledger: string, env: Readonly<Record<string, string | 
   try {
     return s3SettingsFor(ledger, env);
   } catch (error) {
-    throw new ConfigError(`--ledger ${ledger}: ${(error as Error).message}`);
+    throw new ConfigError(`--ledger ${displayUrl(ledger)}: ${(error as Error).message}`);
   }
 }
 
-function toConfig(p: Parsed, hostname: string, env: Readonly<Record<string, string | undefined>>, role: Role): Config {
+function toConfig(
+  p: Parsed,
+  hostname: string,
+  env: Readonly<Record<string, string | undefined>>,
+  prometheus: PrometheusSettings,
+  role: Role,
+): Config {
   return Object.freeze({
     role,
-    prometheusUrl: p['prometheus-url'],
+    prometheus,
     dcgmSelector: p['dcgm-selector'],
-    prometheusTimeoutMs: p['prometheus-timeout'],
     intervalMs: p.interval,
     labelKeys: Object.freeze([...p['label-keys']]),
     pricingFile: p['pricing-file'] || undefined,
@@ -341,6 +338,7 @@ function toConfig(p: Parsed, hostname: string, env: Readonly<Record<string, stri
     writeQps: p['write-qps'],
     writeBurst: p['write-burst'],
     metricsPort: p['metrics-port'],
+    metricsSecure: p['metrics-secure'] ? Object.freeze({ certDir: p['metrics-cert-dir'] || undefined }) : undefined,
     healthPort: p['health-port'],
     bindAddress: p['bind-address'],
     leaderElection: Object.freeze({

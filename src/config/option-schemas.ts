@@ -4,6 +4,7 @@
  * front, so the name appears once: `--interval: "5 minutes" is not a duration such as 30s, 15m or 1h`.
  */
 import { z } from 'zod';
+import { displayUrl } from '../controller/display-url.ts';
 import { currencySchema } from '../pricing/custom-pricing.ts';
 import { isClusterId } from '../ledger/layout.ts';
 import { parseUnits } from '../cost/quantity.ts';
@@ -97,7 +98,7 @@ function isHttpUrl(value: string): boolean {
 }
 
 export const httpUrl = z.string().superRefine((value, ctx) => {
-  if (!isHttpUrl(value)) fail(ctx, `${quote(value)} is not an http(s) URL such as http://prometheus:9090`);
+  if (!isHttpUrl(value)) fail(ctx, `${quote(displayUrl(value))} is not an http(s) URL such as http://prometheus:9090`);
 });
 
 /**

@@ -2,10 +2,14 @@
 import { parseArgs } from 'node:util';
 import { quote } from './option-schemas.ts';
 
-/** The flags given, and every problem with the arguments themselves: unknown options, stray words. */
+/**
+ * The flags given, and every problem with the arguments themselves: unknown options, stray words. A flag
+ * given twice keeps its last value, except a `repeatable` one, whose values are joined one per line.
+ */
 export function readFlags<Name extends string>(
   argv: readonly string[],
   names: readonly Name[],
+  repeatable: readonly Name[] = [],
 ): { values: Partial<Record<Name, string>>; problems: string[] } {
   const { tokens } = parseArgs({
     args: [...argv],
@@ -28,7 +32,11 @@ export function readFlags<Name extends string>(
       problems.push(`${token.rawName}: no such option; "aicost run --help" lists them`);
       unknownBefore = token.inlineValue === undefined;
     } else if (token.value === undefined) problems.push(`${token.rawName}: needs a value`);
-    else values[token.name as Name] = token.value;
+    else {
+      const name = token.name as Name;
+      const before = values[name];
+      values[name] = before !== undefined && repeatable.includes(name) ? `${before}\n${token.value}` : token.value;
+    }
   }
   return { values, problems };
 }

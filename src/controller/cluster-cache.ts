@@ -24,7 +24,7 @@ import {
   type WorkloadRecord,
 } from './projections.ts';
 import { PodLabelKeys } from './pod-label-keys.ts';
-import { Reflector, type ReflectorOptions } from './reflector.ts';
+import { Reflector, type ReflectorHooks, type ReflectorOptions } from './reflector.ts';
 
 export interface ClusterCache {
   readonly nodes: Reflector<NodeRecord>;
@@ -58,12 +58,6 @@ export type AdmissionCache = Pick<
 >;
 
 type MakeReflector = <P>(o: ReflectorOptions<P>) => Reflector<P>;
-
-/** Every reflector's restarts and relists in the metrics. */
-const reflectorHooks = (metrics: Metrics) => ({
-  onError: (name: string) => metrics.watchRestarts.inc({ resource: name }),
-  onRelist: (name: string) => metrics.synced.set({ resource: name }, 1),
-});
 
 function reflectorMaker(
   client: KubeClient,
@@ -179,4 +173,12 @@ export function createPolicyReflector(
     log,
     reflectorHooks(metrics),
   );
+}
+
+/** Every reflector's metrics: its restarts, and whether its store is synced (0 while its lists fail). */
+export function reflectorHooks(metrics: Metrics): ReflectorHooks {
+  return {
+    onError: (name) => metrics.watchRestarts.inc({ resource: name }),
+    onSynced: (name, synced) => metrics.synced.set({ resource: name }, synced ? 1 : 0),
+  };
 }

@@ -30,16 +30,25 @@ export interface WatchHandle {
 
 export type ListQuery = Record<string, string | number | boolean | undefined>;
 
+/** What a caller may add to one call of the client. */
+export interface CallOptions {
+  /**
+   * Cuts the call off before the client's own timeout: a caller with a deadline of its own (the Lease's renew
+   * deadline) must not wait for a hung call beyond it.
+   */
+  readonly signal?: AbortSignal | undefined;
+}
+
 export interface KubeClient {
-  get<T>(path: string): Promise<T>;
+  get<T>(path: string, options?: CallOptions): Promise<T>;
   list<T>(path: string, query?: ListQuery): Promise<ListResult<T>>;
   /**
    * One page of a list, item by item as it arrives: the page is never held whole (the reflector projects
    * each item and drops it). Returns the page's metadata (resourceVersion, continue).
    */
   listEach(path: string, query: ListQuery, onItem: (item: unknown) => void): Promise<ListMetadata>;
-  create<T>(path: string, body: unknown): Promise<T>;
-  replace<T>(path: string, body: unknown): Promise<T>;
+  create<T>(path: string, body: unknown, options?: CallOptions): Promise<T>;
+  replace<T>(path: string, body: unknown, options?: CallOptions): Promise<T>;
   /** The patched object is not returned: no caller needs it, and its body is discarded unread. */
   patch(path: string, body: unknown, type: PatchType, query?: Record<string, string>): Promise<void>;
   delete(path: string): Promise<void>;
@@ -108,7 +117,16 @@ type Read =
   | { readonly mode: 'json' }
   | { readonly mode: 'items'; readonly onItem: (item: unknown) => void }
   | { readonly mode: 'discard' };
-const JSON_BODY: Read = { mode: 'json' };
+
+/** One request's parts besides its method and path. */
+interface RequestParts extends CallOptions {
+  readonly query?: ListQuery | undefined;
+  readonly body?: unknown;
+  readonly contentType?: string;
+  /** The verb counted by onRequest; by default the method's. */
+  readonly verb?: string;
+  readonly read?: Read;
+}
 
 export function createKubeClient(
   source: KubeConnection | ClientNodeConfig,
@@ -122,19 +140,17 @@ export function createKubeClient(
     onRequest: options.onRequest,
   };
   return {
-    get: (path) => request(ctx, 'GET', path),
-    list: (path, query) => request(ctx, 'GET', path, query, undefined, undefined, 'list'),
+    get: (path, options) => request(ctx, 'GET', path, { signal: options?.signal }),
+    list: (path, query) => request(ctx, 'GET', path, { query, verb: 'list' }),
     listEach: async (path, query, onItem) => {
-      const page = await request<{ metadata?: ListMetadata }>(ctx, 'GET', path, query, undefined, undefined, 'list', {
-        mode: 'items',
-        onItem,
-      });
+      const read: Read = { mode: 'items', onItem };
+      const page = await request<{ metadata?: ListMetadata }>(ctx, 'GET', path, { query, verb: 'list', read });
       return page.metadata ?? {};
     },
-    create: (path, body) => request(ctx, 'POST', path, undefined, body),
-    replace: (path, body) => request(ctx, 'PUT', path, undefined, body),
+    create: (path, body, options) => request(ctx, 'POST', path, { body, signal: options?.signal }),
+    replace: (path, body, options) => request(ctx, 'PUT', path, { body, signal: options?.signal }),
     patch: (path, body, type, query) =>
-      request(ctx, 'PATCH', path, query, body, CONTENT_TYPE[type], 'patch', { mode: 'discard' }),
+      request(ctx, 'PATCH', path, { query, body, contentType: CONTENT_TYPE[type], read: { mode: 'discard' } }),
     delete: async (path) => {
       await request(ctx, 'DELETE', path);
     },
@@ -142,17 +158,9 @@ export function createKubeClient(
   };
 }
 
-async function request<T>(
-  ctx: ClientContext,
-  method: Method,
-  path: string,
-  query?: ListQuery,
-  body?: unknown,
-  contentType = 'application/json',
-  verb = VERB[method] ?? method.toLowerCase(),
-  read: Read = JSON_BODY,
-): Promise<T> {
-  ctx.onRequest?.(verb);
+async function request<T>(ctx: ClientContext, method: Method, path: string, parts: RequestParts = {}): Promise<T> {
+  const { query, body, read = { mode: 'json' } } = parts;
+  ctx.onRequest?.(parts.verb ?? VERB[method] ?? method.toLowerCase());
   const url = new URL(ctx.connection.server + path);
   for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
   const { headers: authHeaders, agent } = await ctx.connection.credentials();
@@ -161,18 +169,22 @@ async function request<T>(
     accept: 'application/json',
     'user-agent': ctx.userAgent,
   };
-  if (body !== undefined) headers['content-type'] = contentType;
+  if (body !== undefined) headers['content-type'] = parts.contentType ?? 'application/json';
+  // The client's timeout holds for every request; a caller's signal can only end it sooner.
+  const timeout = AbortSignal.timeout(ctx.timeoutMs);
+  const signal = parts.signal ? AbortSignal.any([timeout, parts.signal]) : timeout;
   const transportError = (cause: unknown) =>
     new KubeApiError(0, 'TransportError', `${method} ${path}: ${(cause as Error).message}`, { cause });
   let response: IncomingMessage;
   let text: string;
   try {
+    signal.throwIfAborted(); // the caller's deadline may have passed while the credentials were read
     response = await send(url, {
       method,
       headers,
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       agent,
-      signal: AbortSignal.timeout(ctx.timeoutMs),
+      signal,
     });
     if (isOk(response) && read.mode === 'discard') {
       await discard(response);

@@ -170,6 +170,19 @@ describe('the client against a local API server', () => {
     expect(isNamespaceNotFound(create, 'other')).toBe(false);
   });
 
+  it("ends a call that hangs at the caller's signal, long before the client's own timeout", async () => {
+    let held = 0;
+    const conn = await serve(() => held++); // reads the request, never answers
+    const client = createKubeClient(conn, { requestTimeoutMs: 30_000 });
+    const startedMs = Date.now();
+    const put = await client
+      .replace('/apis/coordination.k8s.io/v1/namespaces/ns/leases/l', {}, { signal: AbortSignal.timeout(50) })
+      .catch((e: unknown) => e);
+    expect(put).toMatchObject({ code: 0, reason: 'TransportError' });
+    expect(Date.now() - startedMs).toBeLessThan(5000);
+    expect(held).toBe(1);
+  });
+
   it('cuts a stalled watch and says so; an aborted watch reports nothing', async () => {
     const conn = await serve((_req, res) => {
       res.writeHead(200);

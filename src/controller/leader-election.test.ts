@@ -2,21 +2,15 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { FakeKube } from '../testing/fake-kube.ts';
 import { FakeClock } from './clock.ts';
-import { LeaderElector, type LeaderElectionOptions } from './leader-election.ts';
+import { TEST_ELECTION } from '../testing/election.ts';
+import { LeaderElector } from './leader-election.ts';
 
-const OPTIONS: LeaderElectionOptions = {
-  namespace: 'aicost-system',
-  name: 'aicost-operator',
-  identity: 'replica-a',
-  leaseDurationMs: 15_000,
-  renewDeadlineMs: 10_000,
-  retryPeriodMs: 2000,
-};
+const OPTIONS = TEST_ELECTION;
 const LEASES = '/apis/coordination.k8s.io/v1/namespaces/aicost-system/leases';
 const NAMESPACES = '/api/v1/namespaces';
 
 /** An elector on the in-memory API, with its log lines kept as parsed JSON. */
-function elector(api: FakeKube, clock: FakeClock) {
+function elector(api: FakeKube, clock: FakeClock, identity = OPTIONS.identity) {
   const lines: { level: number; msg: string }[] = [];
   const log = pino(
     { level: 'info' },
@@ -24,7 +18,7 @@ function elector(api: FakeKube, clock: FakeClock) {
   );
   const started: number[] = [];
   const stopped: number[] = [];
-  const e = new LeaderElector(OPTIONS, api, clock, log, {
+  const e = new LeaderElector({ ...OPTIONS, identity }, api, clock, log, {
     onStartedLeading: () => started.push(clock.now()),
     onStoppedLeading: () => stopped.push(clock.now()),
   });
@@ -95,12 +89,75 @@ describe('leader election', () => {
     expect([e.isLeader, started]).toEqual([true, [renewedAt]]);
     // Every renewal from now on fails; retries come every 2 s.
     api.fail('get', 'leases', 500, 1000);
-    await clock.advance(OPTIONS.renewDeadlineMs);
+    await clock.advance(OPTIONS.renewDeadlineMs - 1);
     expect([e.isLeader, stopped]).toEqual([true, []]);
-    // The first retry past the 10 s deadline gives up.
-    await clock.advance(OPTIONS.retryPeriodMs);
-    expect([e.isLeader, stopped]).toEqual([false, [renewedAt + 12_000]]);
+    // At the 10 s deadline it steps down.
+    await clock.advance(1);
+    expect([e.isLeader, stopped]).toEqual([false, [renewedAt + OPTIONS.renewDeadlineMs]]);
     expect(errors()).toEqual(['lost leadership']);
     await e.stop();
+  });
+
+  // The client's 30 s timeout outlived the 15 s lease: a leader whose renewal hung led on while a standby took over.
+  it.each([
+    ['a hung Lease update that its signal cuts off', false],
+    ['a hung Lease update deaf to its signal', true],
+  ])('steps down at the renew deadline on %s, before a standby can take the Lease', async (_name, deaf) => {
+    const api = new FakeKube();
+    const clock = new FakeClock();
+    const a = elector(api, clock);
+    a.e.start();
+    await clock.advance(0);
+    const renewedAt = clock.now();
+    const b = elector(api, clock, 'replica-b');
+    b.e.start();
+    await clock.advance(0);
+    expect([a.e.isLeader, b.e.isLeader]).toEqual([true, false]);
+
+    api.hang('update', 'leases', 1, deaf); // A's next renewal, at +2 s, never answers
+    await clock.advance(OPTIONS.renewDeadlineMs);
+    expect([a.e.isLeader, a.stopped]).toEqual([false, [renewedAt + OPTIONS.renewDeadlineMs]]);
+    expect(a.errors()).toEqual(['lost leadership']);
+    // The replica exits on stepping down (src/leadership.ts): its elector stops with it.
+    await a.e.stop();
+
+    await clock.advance(OPTIONS.leaseDurationMs);
+    expect(b.e.isLeader).toBe(true);
+    const [bStartedAt = 0] = b.started;
+    expect(bStartedAt).toBeGreaterThanOrEqual(renewedAt + OPTIONS.leaseDurationMs);
+    expect(bStartedAt).toBeGreaterThan(a.stopped[0] ?? Infinity);
+    await b.e.stop();
+  });
+
+  it('cuts off every Lease call of a candidate at the renew deadline and tries again', async () => {
+    const api = new FakeKube();
+    const clock = new FakeClock();
+    const { e, started, warnings } = elector(api, clock);
+    api.hang('get', 'leases', 1);
+    e.start();
+    await clock.advance(OPTIONS.renewDeadlineMs);
+    expect([e.isLeader, warnings()]).toEqual([false, ['lease update failed']]);
+    await clock.advance(OPTIONS.retryPeriodMs);
+    expect([e.isLeader, started]).toEqual([true, [clock.now()]]);
+    await e.stop();
+  });
+
+  it('releases the Lease on stop, and a hung release does not hold the shutdown past the renew deadline', async () => {
+    const api = new FakeKube();
+    const clock = new FakeClock();
+    const { e } = elector(api, clock);
+    e.start();
+    await clock.advance(0);
+    api.hang('get', 'leases', 1, true);
+    let stopped = false;
+    void e.stop().then(() => (stopped = true));
+    await clock.advance(OPTIONS.renewDeadlineMs);
+    expect(stopped).toBe(true);
+
+    const { e: again } = elector(api, clock);
+    again.start();
+    await clock.advance(0);
+    await again.stop();
+    expect(api.object(`${LEASES}/aicost-operator`)?.spec).toMatchObject({ holderIdentity: null });
   });
 });

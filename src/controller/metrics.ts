@@ -273,7 +273,7 @@ function runtimeMetrics(registry: Registry) {
     leader: new Gauge({ name: 'aicost_leader', help: '1 while this replica is the leader', registers: [registry] }),
     synced: new Gauge({
       name: 'aicost_informer_synced',
-      help: '1 once the resource cache has synced',
+      help: '1 while the resource cache is synced: listed, and its last list succeeded',
       labelNames: ['resource'],
       registers: [registry],
     }),

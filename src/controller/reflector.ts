@@ -4,12 +4,15 @@
  * operator needs), and it heals itself:
  * 1. list in pages, replace the store, report deletions that happened while not watching;
  * 2. watch from the list's resourceVersion with bookmarks; every event updates the store;
- * 3. on a closed watch, watch again from the last resourceVersion; on 410 Gone, relist; on any other error,
- *    back off (1 s doubling to 30 s) and relist;
+ * 3. on a watch the server ended, watch again from the last resourceVersion; on 410 Gone or any other error,
+ *    relist after a backoff (backoff.ts: 1 s doubling to 60 s with jitter, reset once a watch has stayed up);
  * 4. a watch with no data for the inactivity timeout is cut by the client (stall detection), and the store
  *    is relisted on a period anyway, so a lost event cannot live longer than that period.
+ * A failed list makes the store not synced, with the reason, until a list succeeds: a store that cannot be
+ * listed may hold objects long deleted, and every decision waits for synced stores (the synced gate).
  */
 import type { Logger } from 'pino';
+import { Backoff, type BackoffOptions } from './backoff.ts';
 import type { Clock } from './clock.ts';
 import { errorSummary, KubeApiError } from './errors.ts';
 import type { KubeClient, WatchEventType, WatchHandle } from './kube-client.ts';
@@ -36,12 +39,18 @@ export interface ReflectorOptions<P> {
   readonly pageSize?: number;
   readonly relistIntervalMs?: number | undefined;
   readonly watchTimeoutSeconds?: number;
+  /** The backoff after a failure; WATCH_BACKOFF unless a test fixes its jitter. */
+  readonly backoff?: BackoffOptions;
 }
 
 export interface ReflectorHooks {
   onError?(name: string, error: unknown): void;
-  onRelist?(name: string): void;
+  /** After every list: whether the store is synced now (the list succeeded) or not (it failed). */
+  onSynced?(name: string, synced: boolean): void;
 }
+
+/** A watch the server ends this soon without a single event counts as a failure, not as a normal end. */
+const SHORT_WATCH_MS = 1000;
 
 export function objectKey(object: KubeObject): string {
   const ns = object.metadata?.namespace;
@@ -52,13 +61,15 @@ export function objectKey(object: KubeObject): string {
 export class Reflector<P> {
   readonly store = new Map<string, P>();
   private readonly handlers: ChangeHandler<P>[] = [];
-  private hasSynced = false;
+  private listed = false;
+  private listProblem: string | undefined;
   private stopped = true;
   private resourceVersion = '';
   private watchHandle: WatchHandle | undefined;
+  private unwatchedSince: number | undefined;
   private relistTimer: unknown;
   private retryTimer: unknown;
-  private backoffMs = 0;
+  private readonly backoff: Backoff;
   private readonly options: ReflectorOptions<P>;
   private readonly client: KubeClient;
   private readonly clock: Clock;
@@ -72,14 +83,29 @@ export class Reflector<P> {
     this.clock = clock;
     this.log = log.child({ reflector: options.name });
     this.hooks = hooks;
+    this.backoff = new Backoff(clock, options.backoff);
   }
 
   get name(): string {
     return this.options.name;
   }
 
+  /** Listed at least once, and the last list succeeded. */
   get synced(): boolean {
-    return this.hasSynced;
+    return this.listed && this.listProblem === undefined;
+  }
+
+  /** Why the store is not synced though it was listed before (its last list failed); else undefined. */
+  get problem(): string | undefined {
+    return this.listProblem;
+  }
+
+  /**
+   * Since when no watch has kept the store current; undefined while one does. An object a relist finds gone
+   * was last known to exist then, so a change handler can date its deletion no later than that.
+   */
+  get unwatchedSinceMs(): number | undefined {
+    return this.unwatchedSince;
   }
 
   onChange(handler: ChangeHandler<P>): void {
@@ -110,40 +136,56 @@ export class Reflector<P> {
     const generation = ++this.generation;
     this.watchHandle?.abort();
     this.watchHandle = undefined;
+    this.unwatchedSince ??= this.clock.now();
     this.clock.clearTimeout(this.relistTimer);
+    this.clock.clearTimeout(this.retryTimer);
+    let listed: { fresh: Map<string, P>; resourceVersion: string };
     try {
-      const fresh = new Map<string, P>();
-      let continueToken: string | undefined;
-      let resourceVersion = '';
-      do {
-        // Each item is projected as it arrives: a page is never held whole.
-        const page = await this.client.listEach(
-          this.options.path,
-          {
-            limit: this.options.pageSize ?? 500,
-            continue: continueToken,
-            labelSelector: this.options.labelSelector,
-            fieldSelector: this.options.fieldSelector,
-          },
-          (item) => {
-            const projected = this.options.project(item as never);
-            if (projected !== undefined) fresh.set(objectKey(item as KubeObject), projected);
-          },
-        );
-        continueToken = page.continue || undefined;
-        resourceVersion = page.resourceVersion ?? '';
-      } while (continueToken);
+      listed = await this.list();
+    } catch (error) {
       if (generation !== this.generation) return;
-      this.replace(fresh);
-      this.resourceVersion = resourceVersion;
-      this.hasSynced = true;
-      this.backoffMs = 0;
-      this.hooks.onRelist?.(this.options.name);
-      this.relistTimer = this.clock.setTimeout(() => void this.relist(), this.options.relistIntervalMs ?? 10 * 60_000);
+      this.listProblem = `list failed: ${problemOf(error)}`;
+      this.hooks.onSynced?.(this.options.name, false);
+      this.retry(generation, error);
+      return;
+    }
+    if (generation !== this.generation) return;
+    this.replace(listed.fresh);
+    this.resourceVersion = listed.resourceVersion;
+    this.listed = true;
+    this.listProblem = undefined;
+    this.hooks.onSynced?.(this.options.name, true);
+    this.relistTimer = this.clock.setTimeout(() => void this.relist(), this.options.relistIntervalMs ?? 10 * 60_000);
+    try {
       await this.watch(generation);
     } catch (error) {
       this.retry(generation, error);
     }
+  }
+
+  /** Every page of the collection, each item projected as it arrives: a page is never held whole. */
+  private async list(): Promise<{ fresh: Map<string, P>; resourceVersion: string }> {
+    const fresh = new Map<string, P>();
+    let continueToken: string | undefined;
+    let resourceVersion = '';
+    do {
+      const page = await this.client.listEach(
+        this.options.path,
+        {
+          limit: this.options.pageSize ?? 500,
+          continue: continueToken,
+          labelSelector: this.options.labelSelector,
+          fieldSelector: this.options.fieldSelector,
+        },
+        (item) => {
+          const projected = this.options.project(item as never);
+          if (projected !== undefined) fresh.set(objectKey(item as KubeObject), projected);
+        },
+      );
+      continueToken = page.continue || undefined;
+      resourceVersion = page.resourceVersion ?? '';
+    } while (continueToken);
+    return { fresh, resourceVersion };
   }
 
   private replace(fresh: Map<string, P>): void {
@@ -162,7 +204,9 @@ export class Reflector<P> {
 
   private async watch(generation: number): Promise<void> {
     if (this.stopped || generation !== this.generation) return;
-    this.watchHandle = await this.client.watch(
+    const openedAtMs = this.clock.now();
+    let events = 0;
+    const handle = await this.client.watch(
       this.options.path,
       {
         resourceVersion: this.resourceVersion,
@@ -172,32 +216,40 @@ export class Reflector<P> {
         fieldSelector: this.options.fieldSelector,
       },
       (type, object) => {
-        if (generation === this.generation) this.handleEvent(type, object as KubeObject);
+        if (generation !== this.generation) return;
+        events++;
+        this.handleEvent(type, object as KubeObject);
       },
       (error) => {
         if (generation !== this.generation || this.stopped) return;
-        if (error === null || error === undefined) {
-          void this.watch(generation); // the server ended the watch normally: resume from the last version
-        } else {
-          this.retry(generation, error);
-        }
+        if (error !== null && error !== undefined) this.retry(generation, error);
+        // Ended by the server at once, with nothing: watching again at once would spin, so back off and relist.
+        else if (events === 0 && this.clock.now() - openedAtMs < SHORT_WATCH_MS)
+          this.retry(generation, new Error('the watch ended at once without an event'));
+        // Ended normally (its timeout): resume from the last version.
+        else void this.watch(generation);
       },
     );
+    if (generation !== this.generation) {
+      handle.abort(); // it failed as it opened, and a retry is under way
+      return;
+    }
+    this.watchHandle = handle;
+    this.unwatchedSince = undefined;
+    this.backoff.healthy();
   }
 
   private handleEvent(type: WatchEventType, object: KubeObject): void {
     if (type === 'ERROR') {
+      // 410 Gone (our resourceVersion is too old) or another error: relist, after the backoff. Relisting at once
+      // on a 410 gave thousands of lists a second against a server that answers every watch with it.
       const status = object as { code?: number; reason?: string; message?: string };
-      // 410 Gone: our resourceVersion is too old; relist right away.
-      this.generation++;
-      this.watchHandle?.abort();
       const error = new KubeApiError(
         status.code ?? 0,
         status.reason ?? 'WatchError',
         status.message ?? 'watch error event',
       );
-      if (status.code === 410) void this.relist();
-      else this.retry(this.generation, error);
+      this.retry(this.generation, error);
       return;
     }
     const rv = object.metadata?.resourceVersion;
@@ -228,21 +280,22 @@ export class Reflector<P> {
     if (this.stopped || generation !== this.generation) return;
     this.generation++;
     this.watchHandle?.abort();
+    this.watchHandle = undefined;
+    this.unwatchedSince ??= this.clock.now();
     this.hooks.onError?.(this.options.name, error);
-    this.backoffMs = Math.min(30_000, this.backoffMs === 0 ? 1000 : this.backoffMs * 2);
+    const retryInMs = this.backoff.next();
     const code = error instanceof KubeApiError ? error.code : undefined;
     if (code === 404) {
       // The resource is not served (a CRD not installed yet): say so once, keep retrying quietly.
-      if (this.backoffMs === 1000)
+      if (this.backoff.failures === 1)
         this.log.info({ path: this.options.path }, 'resource not served by the API server; retrying until it is');
+    } else if (code === 410) {
+      this.log.info({ retryInMs }, 'watch expired (410 Gone); relisting after backoff');
     } else {
-      this.log.warn(
-        { err: errorSummary(error), code, retryInMs: this.backoffMs },
-        'list/watch failed; relisting after backoff',
-      );
+      this.log.warn({ err: errorSummary(error), code, retryInMs }, 'list/watch failed; relisting after backoff');
     }
     this.clock.clearTimeout(this.retryTimer);
-    this.retryTimer = this.clock.setTimeout(() => void this.relist(), this.backoffMs);
+    this.retryTimer = this.clock.setTimeout(() => void this.relist(), retryInMs);
   }
 
   private emit(key: string, current: P | undefined, previous: P | undefined): void {
@@ -254,4 +307,10 @@ export class Reflector<P> {
       }
     }
   }
+}
+
+/** A failed list in a few words for /readyz: the API server's code and reason, else the error's message. */
+function problemOf(error: unknown): string {
+  if (error instanceof KubeApiError && error.code > 0) return `${String(error.code)} ${error.reason}`;
+  return (error instanceof Error ? error.message : String(error)).slice(0, 200);
 }

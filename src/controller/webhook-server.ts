@@ -1,26 +1,22 @@
 /**
- * The HTTPS server of the admission webhook. The certificate comes from a directory (tls.crt, tls.key), as
- * controller-runtime expects it: a mounted Secret that cert-manager or the chart keeps current. The files are
- * checked every few seconds and a changed pair is loaded without a restart; a pair that does not load keeps
- * the previous one.
+ * The HTTPS server of the admission webhook. The certificate comes from a directory (tls.crt, tls.key) and is
+ * reloaded when it is renewed (tls-files.ts).
  *
  * Its port is reachable by whatever the network lets through (the API server has no stable address to allow
  * alone), so what a caller can make it hold is bounded (WebhookLimits): connections, bytes of bodies being
  * read (webhook-body.ts), and time: a TLS handshake, the headers and the body must each arrive within the read
  * timeout, and an idle keep-alive connection is closed after the idle timeout. Every refusal is counted.
  */
-import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
-import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import { loadPair, reloadRenewedCertificates } from './tls-files.ts';
 import { InFlightBytes, readBody, type BodyCaps, type Refusal } from './webhook-body.ts';
 
 export type { Refusal } from './webhook-body.ts';
 
 export const WEBHOOK_PATH = '/mutate-v1-pod';
-const RELOAD_MS = 10_000;
 
 /** What one caller, or all together, can make the server hold. */
 export interface WebhookLimits {
@@ -43,13 +39,6 @@ export interface WebhookServer {
   /** Bytes of bodies being read now. */
   readonly inFlightBytes: number;
   close(): Promise<void>;
-}
-
-async function loadPair(dir: string): Promise<{ cert: Buffer; key: Buffer }> {
-  // Contents, not modification times: a mounted Secret is updated through a symlink swap, and two
-  // writes within a clock tick share a time.
-  const [cert, key] = await Promise.all([readFile(join(dir, 'tls.crt')), readFile(join(dir, 'tls.key'))]);
-  return { cert, key };
 }
 
 export interface WebhookServerOptions {
@@ -101,7 +90,12 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
-  const timer = reloadRenewedCertificates(server, pair, options);
+  const timer = reloadRenewedCertificates(server, pair, {
+    certDir: options.certDir,
+    log,
+    what: 'webhook',
+    reloadMs: options.reloadMs,
+  });
   log.info({ port, path: WEBHOOK_PATH, limits }, 'serving the spot admission webhook');
   return {
     port,
@@ -175,30 +169,4 @@ function answerReview(
     res.writeHead(200, { 'content-type': 'application/json' }).end(answer);
     options.onLatency?.(Number(process.hrtime.bigint() - startedNs) / 1e9);
   });
-}
-
-/** Checks the certificate files every reloadMs and gives the server a changed pair; returns the timer. */
-function reloadRenewedCertificates(
-  server: Server,
-  loaded: { cert: Buffer; key: Buffer },
-  options: Pick<WebhookServerOptions, 'certDir' | 'log' | 'reloadMs'>,
-): NodeJS.Timeout {
-  let pair = loaded;
-  const timer = setInterval(() => {
-    loadPair(options.certDir)
-      .then((next) => {
-        if (next.cert.equals(pair.cert) && next.key.equals(pair.key)) return;
-        server.setSecureContext({ cert: next.cert, key: next.key });
-        pair = next;
-        options.log.info({ certDir: options.certDir }, 'webhook certificate reloaded');
-      })
-      .catch((error: unknown) => {
-        options.log.warn(
-          { err: (error as Error).message },
-          'could not reload the webhook certificate; keeping the current one',
-        );
-      });
-  }, options.reloadMs ?? RELOAD_MS);
-  timer.unref();
-  return timer;
 }

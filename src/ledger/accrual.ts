@@ -35,6 +35,11 @@ export interface Observation {
   readonly id: string;
   readonly cumulative: Cumulative;
   readonly describe: RowDescriptor;
+  /**
+   * For a target the ledger does not hold yet: what of `cumulative` it already accrued under another target,
+   * so not its own (a pod billed to its workload until now). Undefined: nothing, it starts from zero.
+   */
+  readonly billedElsewhere?: Cumulative | undefined;
 }
 
 /** A target's two cumulatives in one window, kept in the window's file so that a restart can resume. */
@@ -158,10 +163,11 @@ export class LedgerAccrual {
       let state = this.targets.get(obs.id);
       if (!state) {
         const startedAt = Math.max(openStart, Math.min(cycleStartSeconds, obs.cumulative.accountedUntil));
+        const before = obs.billedElsewhere;
         state = {
           describe: undefined,
-          opening: ZERO,
-          closing: { ...ZERO, accountedUntil: startedAt },
+          opening: before ?? ZERO,
+          closing: before ?? { ...ZERO, accountedUntil: startedAt },
           seen: false,
           imported: false,
         };

@@ -4,6 +4,7 @@
  * AWS_* variables (s3-settings.ts).
  */
 import { fileURLToPath } from 'node:url';
+import { displayUrl } from '../controller/display-url.ts';
 import { LocalSink } from './local-sink.ts';
 import type { S3Settings } from './s3-settings.ts';
 import { createS3Sink } from './s3-sink.ts';
@@ -20,7 +21,7 @@ export async function openSink(urlOrDir: string, s3?: S3Settings): Promise<Objec
     if (!s3) throw new Error(`--ledger ${urlOrDir}: an s3:// ledger needs its AWS_* settings`);
     return createS3Sink({ url: urlOrDir, ...s3 });
   }
-  throw new Error(`${urlOrDir}: a ledger is a directory or an s3://bucket/prefix URL, not ${scheme}://`);
+  throw new Error(`${displayUrl(urlOrDir)}: a ledger is a directory or an s3://bucket/prefix URL, not ${scheme}://`);
 }
 
 /** The directory of a sink on the local file system, for readers that open its files directly (DuckDB). */

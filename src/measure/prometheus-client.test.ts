@@ -8,11 +8,13 @@ const answers: Record<string, { status: number; body: string; delayMs?: number }
 let server: Server;
 let base = '';
 let lastEncoding: string | undefined;
+let lastAuthorization: string | undefined;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
     const query = new URL(req.url ?? '/', 'http://x').searchParams.get('query') ?? '';
     lastEncoding = req.headers['accept-encoding'];
+    lastAuthorization = req.headers.authorization;
     const answer = answers[query] ?? { status: 404, body: 'not found' };
     setTimeout(() => {
       res.writeHead(answer.status, { 'content-type': 'application/json' });
@@ -59,7 +61,7 @@ describe('createPrometheusClient', () => {
         },
       }),
     };
-    const series = await createPrometheusClient(base, 5000).queryMatrix('ok', 1700000010);
+    const series = await createPrometheusClient({ url: base, timeoutMs: 5000 }).queryMatrix('ok', 1700000010);
     expect(series).toEqual([
       {
         metric: {
@@ -83,13 +85,13 @@ describe('createPrometheusClient', () => {
       status: 400,
       body: JSON.stringify({ status: 'error', errorType: 'bad_data', error: 'parse error at char 3' }),
     };
-    await expect(createPrometheusClient(base, 5000).queryMatrix('bad', 1)).rejects.toThrow(
+    await expect(createPrometheusClient({ url: base, timeoutMs: 5000 }).queryMatrix('bad', 1)).rejects.toThrow(
       'query failed (400): parse error at char 3',
     );
   });
 
   it('rejects a result that is not a matrix, a truncated answer and a timeout', async () => {
-    const client = createPrometheusClient(base, 300);
+    const client = createPrometheusClient({ url: base, timeoutMs: 300 });
     answers.vector = {
       status: 200,
       body: JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [] } }),
@@ -99,5 +101,24 @@ describe('createPrometheusClient', () => {
     await expect(client.queryMatrix('cut', 1)).rejects.toThrow(PrometheusError);
     answers.slow = { status: 200, body: '{}', delayMs: 2000 };
     await expect(client.queryMatrix('slow', 1)).rejects.toThrow(/did not answer/);
+  });
+});
+
+describe('credentials in the URL', () => {
+  it('are sent as basic auth and never shown: the error names the server without them', async () => {
+    answers.fails = { status: 503, body: 'unavailable' };
+    const withUser = base.replace('http://', 'http://alice:s3cr%40t@');
+    const client = createPrometheusClient({ url: withUser, timeoutMs: 5000 });
+    await expect(client.queryMatrix('fails', 1)).rejects.toThrow('query failed (503): unavailable');
+    expect(lastAuthorization).toBe(`Basic ${Buffer.from('alice:s3cr@t').toString('base64')}`);
+    const refused = createPrometheusClient({ url: 'http://alice:s3cr%40t@127.0.0.1:1', timeoutMs: 5000 });
+    const error = await refused.queryMatrix('up', 1).then(
+      () => 'answered',
+      (e: unknown) => `${(e as Error).name}: ${(e as Error).message}`,
+    );
+    expect(error).toMatch(
+      /^PrometheusError: Prometheus at http:\/\/127\.0\.0\.1:1 did not answer: connect ECONNREFUSED/,
+    );
+    expect(error).not.toContain('s3cr');
   });
 });

@@ -41,7 +41,7 @@ function world() {
   return { api, clock: new FakeClock(T0 + 25_000), sink: new MemorySink() };
 }
 
-describe('the durable ledger', () => {
+describe('the durable ledger', { timeout: 30_000 }, () => {
   it('writes rows whose sums are the cumulative ledgers to the nano, and allocated + idle = node cost per window', async () => {
     const api = new FakeKube();
     seed(api);
@@ -235,6 +235,60 @@ describe('the durable ledger', () => {
     // It is in the window's own file, written at the rollover, not only in a piece.
     const stored = await new LedgerStore(sink).windows('test-cluster');
     expect(stored.filter((w) => w.windowStartMs === T0).map((w) => w.pieceId)).toEqual([undefined]);
+  });
+
+  // Found on the local cluster: a Job deleted (in the background or the foreground) leaves the cache before its
+  // pods do; those pods used to open a Pod target of their own with their whole life in it, a second time.
+  it("a Job that leaves the cache before its pod: the pod stays the Job's, nothing is counted twice", async () => {
+    const { api, clock, sink } = world();
+    const op = await runUntil(api, clock, sink, T0 + 20 * 60_000);
+    api.remove('/apis/batch/v1/namespaces/ml/jobs', 'train');
+    while (clock.now() + 60_000 <= T0 + 25 * 60_000) {
+      await clock.advance(59_000);
+      await op.cycle();
+    }
+    api.remove('/api/v1/namespaces/ml/pods', 'train-0');
+    await clock.advance(59_000);
+    await op.cycle();
+    await op.stop();
+    const rows = await allRows(sink);
+    expect(rows.filter((r) => r.workloadKind === 'Pod').map((r) => r.workloadName)).toEqual(['notebook']);
+    // One GPU of the 10 $/h node for the 25 minutes the pod ran, to the nano-dollar.
+    expect(sum(of(rows, 'Job', 'train'))).toBe(op.accountant.cumulative.pods.get('train-0-uid')?.cost);
+  });
+
+  it("a restart while a deleted Job's pod lingers: the pod bills only what follows, not its life again", async () => {
+    const { api, clock, sink } = world();
+    const first = await runUntil(api, clock, sink, T0 + 20 * 60_000);
+    await first.stop();
+    api.remove('/apis/batch/v1/namespaces/ml/jobs', 'train');
+    const second = await runUntil(api, clock, sink, T0 + 25 * 60_000);
+    api.remove('/api/v1/namespaces/ml/pods', 'train-0');
+    await clock.advance(59_000);
+    await second.cycle();
+    await second.stop();
+    const rows = await allRows(sink);
+    const job = sum(of(rows, 'Job', 'train'));
+    const pod = sum(rows.filter((r) => r.workloadKind === 'Pod' && r.workloadName === 'train-0'));
+    expect(pod).toBeGreaterThan(0n);
+    expect(pod).toBeLessThan(job);
+    expect(job + pod).toBe(second.accountant.cumulative.pods.get('train-0-uid')?.cost);
+  });
+
+  it("a standby that takes over after a Job and its pod went: the pod stays the Job's", async () => {
+    const { api, clock, sink } = world();
+    const standby = await startOperator(api, clock, prometheus(), ['team'], 'Audit', undefined, { sink });
+    const first = await runUntil(api, clock, sink, T0 + 20 * 60_000);
+    await first.stop();
+    // A foreground deletion: the pod goes first, then the Job, before the standby's first cycle.
+    api.remove('/api/v1/namespaces/ml/pods', 'train-0');
+    api.remove('/apis/batch/v1/namespaces/ml/jobs', 'train');
+    await clock.advance(59_000);
+    await standby.cycle();
+    await standby.stop();
+    const rows = await allRows(sink);
+    expect(rows.filter((r) => r.workloadKind === 'Pod').map((r) => r.workloadName)).toEqual(['notebook']);
+    expect(sum(of(rows, 'Job', 'train'))).toBe(standby.accountant.cumulative.workloads.get('Job/ml/train')?.cost);
   });
 
   it('a Job deleted and created again under its name starts afresh; the old one keeps its rows', async () => {

@@ -48,6 +48,8 @@ export interface LedgerCycle {
   readonly pods: readonly PodFacts[];
   readonly plan: AccountingPlan;
   readonly nodes: ReadonlyMap<string, PricedNode>;
+  /** Every pod's ledger as it was before this cycle (the accountant's, before it keeps the plan's). */
+  readonly podLedgersBefore: ReadonlyMap<string, Ledger>;
 }
 
 /** The piece id of the open window: one for every leader (see ledger-writer.ts). */
@@ -158,7 +160,11 @@ export class AccountingLedger {
       const target = { kind: 'Pod' as const, namespace: pod.namespace, name: pod.name };
       const describe = this.descriptions.describe(ctx, id, target, [pod], undefined);
       const cumulative = fromLedger(update.ledger, previous, update.measuredGpuSeconds, update.busyGpuSeconds);
-      observations.push({ id, cumulative, describe });
+      // A pod new to the ledger that was accounted before went into its workload's row until now (its owner
+      // left the cache first, or a restart lost which it was: pod-owners.ts): only what follows is its own.
+      const before = previous ? undefined : cycle.podLedgersBefore.get(uid);
+      const billedElsewhere = before && fromLedger(before, undefined);
+      observations.push({ id, cumulative, describe, billedElsewhere });
     }
     const byNode = groupByNode(cycle.pods);
     for (const nc of cycle.plan.main.nodes) {

@@ -3,6 +3,7 @@
  */
 import type { Logger } from 'pino';
 import type { ClusterCache } from '../controller/cluster-cache.ts';
+import type { PodRecord } from '../controller/projections.ts';
 import type { Ledger } from '../cost/ledger.ts';
 import { workloadKey } from '../cost/rollup.ts';
 import type { PodFacts } from '../cost/types.ts';
@@ -25,6 +26,8 @@ export interface AdoptInput {
   /** The cycle's pods, with their cache keys ("namespace/name") at the same index. */
   readonly pods: readonly PodFacts[];
   readonly keys: readonly string[];
+  /** Pods deleted since the last cycle, by uid: their last record, annotations included. */
+  readonly tombstones: ReadonlyMap<string, PodRecord>;
   readonly currency: string;
   readonly cycleStartSeconds: number;
   readonly nowSeconds: number;
@@ -59,7 +62,12 @@ export function adoptAnnotationLedgers(input: AdoptInput): void {
   for (let i = 0; i < input.pods.length; i++) {
     const pod = input.pods[i] as PodFacts;
     const bare = ofNoWorkload(pod);
-    adopt(podLedgers, pod.uid, cache.pods.store.get(input.keys[i] ?? ''), bare ? `Pod/${pod.uid}` : undefined);
+    const record = cache.pods.store.get(input.keys[i] ?? '') ?? input.tombstones.get(pod.uid);
+    // A bare pod that names an owner and is not in the ledger yet was most likely its owner's until the owner
+    // left the cache: what its annotations show went into the owner's rows, and only tells its new Pod target
+    // where to start (accounting-ledger.ts billedElsewhere), never an amount of its own.
+    const lingering = bare && !importing && record?.owner !== undefined && !podLedgers.has(pod.uid);
+    adopt(podLedgers, pod.uid, record, bare && !lingering ? `Pod/${pod.uid}` : undefined);
     const key = workloadKey(pod.workload);
     if (!bare && !seen.has(key)) {
       seen.add(key);

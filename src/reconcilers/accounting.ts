@@ -37,7 +37,8 @@ import { reportCycle, type CycleReport } from './accounting-report.ts';
 import type { PricedNode } from './ledger-describe.ts';
 import type { AnnotationWriter, WriteTarget } from './annotation-writer.ts';
 import { UnpricedNodes } from './unpriced-nodes.ts';
-import { isGpuNode, nodeFacts, podFacts, priceOf, workloadOf, workloadRecordOf, workloadUids } from './node-facts.ts';
+import { isGpuNode, nodeFacts, podFacts, priceOf, workloadRecordOf, workloadUids } from './node-facts.ts';
+import { PodDepartures } from './pod-owners.ts';
 
 export interface AccountingOptions {
   readonly intervalMs: number;
@@ -106,8 +107,8 @@ export class Accountant {
     workloads: new Map<string, Ledger>(),
     namespaces: new Map<string, Ledger>(),
   };
-  /** Pods deleted since the last cycle, kept until their final span is accrued. */
-  private readonly tombstones = new Map<string, PodRecord>();
+  /** Pods deleted since the last cycle, and every pod's verified owner (pod-owners.ts). */
+  private readonly departures = new PodDepartures();
   private lastReport: CycleReport | undefined;
   private readonly recorder: AccountingMetrics;
   private readonly unpricedNodes: UnpricedNodes;
@@ -143,11 +144,13 @@ export class Accountant {
         if (current?.uid !== previous?.uid) this.ownerChanges++;
       });
     deps.cache.pods.onChange((_key, current, previous) => {
-      if (current === undefined && previous !== undefined) {
-        const endedAtSeconds =
-          previous.endedAtSeconds ?? previous.deletingAtSeconds ?? Math.floor(deps.clock.now() / 1000);
-        this.tombstones.set(previous.uid, { ...previous, endedAtSeconds });
-      }
+      // A pod a relist finds gone was deleted while no watch saw it: it accrues up to when the watch was lost,
+      // the last moment it was known to run, not through the outage.
+      const seenUntilMs = deps.cache.pods.unwatchedSinceMs ?? deps.clock.now();
+      this.departures.onPodChange(current, previous, deps.cache, {
+        nowSeconds: Math.floor(deps.clock.now() / 1000),
+        seenUntilSeconds: Math.floor(seenUntilMs / 1000),
+      });
     });
   }
 
@@ -196,6 +199,7 @@ export class Accountant {
       ledgers: this.ledgers,
       pods: facts.pods,
       keys: facts.keys,
+      tombstones: this.departures.tombstones,
       currency: facts.pricing.currency,
       cycleStartSeconds: span.startSeconds,
       nowSeconds: span.endSeconds,
@@ -227,6 +231,7 @@ export class Accountant {
       pods: facts.pods,
       plan,
       nodes: facts.priced,
+      podLedgersBefore: this.ledgers.pods,
     });
     this.keep(plan);
 
@@ -235,7 +240,7 @@ export class Accountant {
     const writes = this.offerAll(plan, facts);
 
     this.lastCycleEndSeconds = span.endSeconds;
-    for (const [uid, t] of this.tombstones) if ((t.endedAtSeconds ?? 0) <= span.endSeconds) this.tombstones.delete(uid);
+    this.departures.settle(span.endSeconds);
     await this.unpricedNodes.update(facts.unpriced);
     const phasesMs = {
       facts: factsAtMs - span.startedMs,
@@ -294,7 +299,7 @@ export class Accountant {
       facts.live.push(isLive);
     };
     for (const [key, record] of cache.pods.store) add(key, record, true);
-    for (const t of this.tombstones.values()) {
+    for (const t of this.departures.tombstones.values()) {
       const key = `${t.namespace}/${t.name}`;
       if (!cache.pods.store.has(key)) add(key, t, false);
     }
@@ -372,7 +377,8 @@ export class Accountant {
       return cached.facts;
     }
     // podFacts builds a new object: this cycle may set its utilization.
-    const facts = podFacts(record, node, workloadOf(record, this.deps.cache)) as MutablePodFacts | undefined;
+    const facts = podFacts(record, node, this.departures.owners.workloadOf(record, this.deps.cache)) as
+      MutablePodFacts | undefined;
     if (facts) this.facts.set(record, { node, owners: this.ownerChanges, facts });
     return facts;
   }

@@ -1,4 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { startHttpServers } from '../controller/http-server.ts';
+import { createMetrics } from '../controller/metrics.ts';
+import { gpuMetricsState, readiness } from '../controller/readiness.ts';
+import { createPrometheusClient } from '../measure/prometheus-client.ts';
 import { FakeKube } from '../testing/fake-kube.ts';
 import { FakePrometheus, runOperatorFor } from '../testing/harness.ts';
 
@@ -250,6 +254,43 @@ describe('policy controller against an in-memory API', () => {
     expect(conditions(api).MetricsAvailable).toBe('False/MetricsUnavailable');
     expect(reasons(api)).not.toContain('ScaledToZero');
     await op.stop();
+  });
+
+  it('keeps the Prometheus password out of the policy status (cluster-scoped) and the /readyz body', async () => {
+    const api = new FakeKube();
+    seed(api);
+    policy(api, 'Enforce');
+    // Nothing listens on port 1: every query fails, with the URL in its message.
+    const prometheus = createPrometheusClient({ url: 'http://alice:s3cret-pw@127.0.0.1:1', timeoutMs: 2000 });
+    const { op } = await runOperatorFor(api, prometheus, 1, T0);
+    expect(conditions(api).MetricsAvailable).toBe('False/MetricsUnavailable');
+    const statusText = JSON.stringify(status(api));
+    expect(statusText).toContain('Prometheus at http://127.0.0.1:1 did not answer');
+    expect(statusText).not.toContain('s3cret-pw');
+    expect(statusText).not.toContain('alice');
+    // /readyz as src/main.ts serves it: the last cycle's word on the GPU metrics.
+    const servers = await startHttpServers({
+      bindAddress: '127.0.0.1',
+      metricsPort: 0,
+      healthPort: 0,
+      registry: createMetrics([], 10).registry,
+      healthy: () => ({ ready: true, detail: 'running' }),
+      ready: () =>
+        readiness({
+          unsynced: [],
+          electionProblem: undefined,
+          role: 'leader',
+          gpuMetrics: gpuMetricsState(op.accountant.report?.measurement),
+        }),
+    });
+    try {
+      const body = await (await fetch(`http://127.0.0.1:${servers.healthPort}/readyz`)).text();
+      expect(body).toContain('gpu metrics: Prometheus query failed (the log says why)');
+      expect(body).not.toContain('s3cret-pw');
+    } finally {
+      await servers.close();
+      await op.stop();
+    }
   });
 
   it.each([

@@ -1,10 +1,12 @@
 /**
  * An in-memory Kubernetes API for reconcile unit tests: objects by collection path, resourceVersions,
- * list, watch, merge patch, and fault injection (status codes on chosen requests, dropped watches).
+ * list, watch, merge patch, TokenReviews and SubjectAccessReviews of non-resource URLs, and fault injection
+ * (status codes on chosen requests, dropped watches).
  * It stands in for the API server only in unit tests; the e2e suite runs against a real one.
  */
 import { asError, KubeApiError } from '../controller/errors.ts';
 import {
+  type CallOptions,
   type KubeClient,
   type ListMetadata,
   type ListQuery,
@@ -26,11 +28,30 @@ interface Stored {
   [k: string]: unknown;
 }
 
+export interface ReviewedUser {
+  readonly username: string;
+  readonly uid?: string;
+  readonly groups?: readonly string[];
+}
+
+interface AccessReviewSpec {
+  readonly user?: string;
+  readonly groups?: readonly string[];
+  readonly nonResourceAttributes?: { readonly path?: string; readonly verb?: string };
+}
+
 interface Fault {
   verb: string;
   pathIncludes: string;
   code: number;
   remaining: number;
+}
+
+interface Hang {
+  verb: string;
+  pathIncludes: string;
+  remaining: number;
+  ignoresAbort: boolean;
 }
 
 interface Watcher {
@@ -46,7 +67,13 @@ export class FakeKube implements KubeClient {
   private readonly objects = new Map<string, Stored>(); // full object path -> object
   private readonly watchers: Watcher[] = [];
   private readonly faults: Fault[] = [];
+  private readonly hangs: Hang[] = [];
+  private readonly expiries: { pathIncludes: string; remaining: number }[] = [];
   readonly requests: { verb: string; path: string }[] = [];
+  /** The bearer tokens TokenReview authenticates, and the user each one is. */
+  readonly tokens = new Map<string, ReviewedUser>();
+  /** What SubjectAccessReview allows on non-resource URLs: `<user> <verb> <path>`, or `group:<name> <verb> <path>`. */
+  readonly nonResourceGrants = new Set<string>();
 
   /**
    * With `namespacesMustExist`, a create in a namespace that has no Namespace object fails as the API server
@@ -59,6 +86,23 @@ export class FakeKube implements KubeClient {
   /** Makes the next `count` requests of `verb` whose path contains `pathIncludes` fail with `code`. */
   fail(verb: string, pathIncludes: string, code: number, count = 1): void {
     this.faults.push({ verb, pathIncludes, code, remaining: count });
+  }
+
+  /**
+   * Makes the next `count` gets, creates or updates (`verb`) whose path contains `pathIncludes` hang: they never
+   * answer. A call given a signal rejects when it aborts, as the real client's does, unless `ignoresAbort`: a
+   * call stuck where no signal reaches (an exec credential plugin, a client bug).
+   */
+  hang(verb: 'get' | 'create' | 'update', pathIncludes: string, count = Infinity, ignoresAbort = false): void {
+    this.hangs.push({ verb, pathIncludes, remaining: count, ignoresAbort });
+  }
+
+  /**
+   * Answers the next `count` watches whose path contains `pathIncludes` as the API server answers a watch from a
+   * compacted resourceVersion: the watch opens, then an ERROR event with a 410 Gone Status ends it.
+   */
+  expireWatches(pathIncludes: string, count = Infinity): void {
+    this.expiries.push({ pathIncludes, remaining: count });
   }
 
   /** Ends every open watch with an error, as a dropped connection would. */
@@ -116,7 +160,24 @@ export class FakeKube implements KubeClient {
     }
   }
 
-  get<T>(path: string): Promise<T> {
+  /** The never-settling answer of a request hang() holds, else undefined. */
+  private held(verb: string, path: string, signal: AbortSignal | undefined): Promise<never> | undefined {
+    const hang = this.hangs.find((h) => h.verb === verb && path.includes(h.pathIncludes) && h.remaining > 0);
+    if (!hang) return undefined;
+    hang.remaining--;
+    this.requests.push({ verb, path });
+    return new Promise<never>((_resolve, reject) => {
+      if (hang.ignoresAbort || !signal) return;
+      const abort = () =>
+        reject(new KubeApiError(0, 'TransportError', `${verb} ${path}: aborted`, { cause: signal.reason }));
+      if (signal.aborted) abort();
+      else signal.addEventListener('abort', abort, { once: true });
+    });
+  }
+
+  get<T>(path: string, options?: CallOptions): Promise<T> {
+    const held = this.held('get', path, options?.signal);
+    if (held) return held;
     try {
       this.check('get', path);
       const o = this.objects.get(path);
@@ -145,9 +206,13 @@ export class FakeKube implements KubeClient {
     return page.metadata;
   }
 
-  create<T>(path: string, body: unknown): Promise<T> {
+  create<T>(path: string, body: unknown, options?: CallOptions): Promise<T> {
+    const held = this.held('create', path, options?.signal);
+    if (held) return held;
     try {
       this.check('create', path);
+      const review = this.review(path, body);
+      if (review !== undefined) return Promise.resolve(review as T);
       // The eviction subresource deletes the pod (this fake has no PodDisruptionBudgets).
       const eviction = /^(.*)\/eviction$/.exec(path);
       if (eviction) {
@@ -169,7 +234,28 @@ export class FakeKube implements KubeClient {
     }
   }
 
-  replace<T>(path: string, body: unknown): Promise<T> {
+  /** A TokenReview or SubjectAccessReview answered, as the API server answers them (never stored); else undefined. */
+  private review(path: string, body: unknown): unknown {
+    if (path === '/apis/authentication.k8s.io/v1/tokenreviews') {
+      const user = this.tokens.get((body as { spec?: { token?: string } }).spec?.token ?? '');
+      const status = user ? { authenticated: true, user } : { authenticated: false, error: 'invalid bearer token' };
+      return { ...(body as object), status };
+    }
+    if (path === '/apis/authorization.k8s.io/v1/subjectaccessreviews') {
+      const spec = (body as { spec?: AccessReviewSpec }).spec ?? {};
+      const attributes = spec.nonResourceAttributes;
+      const subjects = [spec.user ?? '', ...(spec.groups ?? []).map((g) => `group:${g}`)];
+      const allowed =
+        attributes !== undefined &&
+        subjects.some((s) => this.nonResourceGrants.has(`${s} ${attributes.verb ?? ''} ${attributes.path ?? ''}`));
+      return { ...(body as object), status: { allowed } };
+    }
+    return undefined;
+  }
+
+  replace<T>(path: string, body: unknown, options?: CallOptions): Promise<T> {
+    const held = this.held('update', path, options?.signal);
+    if (held) return held;
     try {
       this.check('update', path);
       const current = this.objects.get(path);
@@ -235,6 +321,22 @@ export class FakeKube implements KubeClient {
     }
     const w: Watcher = { collection: path, onEvent, onDone, open: true };
     this.watchers.push(w);
+    const expiry = this.expiries.find((e) => path.includes(e.pathIncludes) && e.remaining > 0);
+    if (expiry) {
+      expiry.remaining--;
+      // After the answer's headers, as the server sends it; a macrotask, so a client that rewatches at once
+      // without a timer spins through the event loop rather than hanging it.
+      setImmediate(() => {
+        if (!w.open) return;
+        onEvent('ERROR', { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version' });
+        const i = this.watchers.indexOf(w);
+        if (i < 0) return; // the client aborted it
+        // Then the server ends the answer.
+        w.open = false;
+        this.watchers.splice(i, 1);
+        onDone(null);
+      });
+    }
     return Promise.resolve({
       abort: () => {
         w.open = false;

@@ -154,6 +154,34 @@ export function harnessOptions(over: Partial<OperatorOptions> = {}): OperatorOpt
   };
 }
 
+/** A g5.xlarge GPU node (priced by the built-in catalog) named g5. */
+export function putG5Node(api: FakeKube): void {
+  api.put('/api/v1/nodes', {
+    metadata: { name: 'g5', labels: { 'node.kubernetes.io/instance-type': 'g5.xlarge' } },
+    status: { allocatable: { cpu: '4', memory: '16Gi', 'nvidia.com/gpu': '1' } },
+  });
+}
+
+/**
+ * The operator's graph on the in-memory API with the harness's options and a ledger in memory, nothing started:
+ * for the tests that run it as src/main.ts does, under the manager and leader election.
+ */
+export function buildFakeOperator(api: FakeKube, clock: FakeClock, prometheus: PrometheusClient) {
+  const metrics = createMetrics(['team'], 100);
+  const fixed = createPricingProvider();
+  const operator = buildOperator({
+    client: api,
+    prometheus,
+    pricing: { current: () => fixed, refresh: () => Promise.resolve(undefined) },
+    clock,
+    log,
+    metrics,
+    options: harnessOptions(),
+    ledger: { store: new LedgerStore(new MemorySink()), clusterId: 'test-cluster' },
+  });
+  return { operator, metrics };
+}
+
 export async function startOperator(
   api: FakeKube,
   clock: FakeClock,

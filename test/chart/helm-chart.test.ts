@@ -50,6 +50,15 @@ function render(...args: string[]): Obj[] {
     .filter((d): d is Obj => d !== null);
 }
 
+interface PodSpec {
+  containers: {
+    args: string[];
+    env: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+    volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[];
+  }[];
+  volumes: { name: string; projected?: { sources: unknown[] } }[];
+}
+
 const find = (objs: Obj[], kind: string, name?: string) =>
   objs.find((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
 
@@ -139,6 +148,84 @@ describe('helm chart', () => {
     ]);
   });
 
+  it('prometheus: credentials and TLS files mounted from Secrets and a ConfigMap, flags the operator accepts', () => {
+    const d = find(
+      render(
+        '--set',
+        'prometheus.url=https://mimir.example:8443/prometheus',
+        '--set',
+        'prometheus.headers.X-Scope-OrgID=tenant-a',
+        '--set',
+        'prometheus.basicAuth.username=aicost',
+        '--set',
+        'prometheus.basicAuth.passwordSecret=prom-password',
+        '--set',
+        'prometheus.tls.caConfigMap=prom-ca',
+        '--set',
+        'prometheus.tls.clientCertSecret=prom-client',
+      ),
+      'Deployment',
+    ) as Obj & { spec: { template: { spec: PodSpec } } };
+    const pod = d.spec.template.spec;
+    const [, ...args] = pod.containers[0]?.args ?? [];
+    expect(parseConfig(args, {}, 'host').prometheus).toEqual({
+      url: 'https://mimir.example:8443/prometheus',
+      timeoutMs: 10_000,
+      auth: { kind: 'basic-file', username: 'aicost', passwordFile: '/etc/aicost/prometheus/password' },
+      tls: {
+        caFile: '/etc/aicost/prometheus/ca.crt',
+        certFile: '/etc/aicost/prometheus/client.crt',
+        keyFile: '/etc/aicost/prometheus/client.key',
+      },
+      headers: [['X-Scope-OrgID', 'tenant-a']],
+    });
+    expect(pod.containers[0]?.volumeMounts).toContainEqual({
+      name: 'prometheus-credentials',
+      mountPath: '/etc/aicost/prometheus',
+      readOnly: true,
+    });
+    expect(pod.volumes.find((v) => v.name === 'prometheus-credentials')?.projected?.sources).toEqual([
+      { secret: { name: 'prom-password', items: [{ key: 'password', path: 'password' }] } },
+      { configMap: { name: 'prom-ca', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+      {
+        secret: {
+          name: 'prom-client',
+          items: [
+            { key: 'tls.crt', path: 'client.crt' },
+            { key: 'tls.key', path: 'client.key' },
+          ],
+        },
+      },
+    ]);
+    // Without credentials or TLS files there is no volume.
+    const plain = find(render(), 'Deployment') as Obj & { spec: { template: { spec: PodSpec } } };
+    expect(plain.spec.template.spec.volumes.map((v) => v.name)).not.toContain('prometheus-credentials');
+  });
+
+  it('prometheus.sigv4: Amazon Managed Prometheus, with the credentials from the Secret', () => {
+    const d = find(
+      render(
+        '--set',
+        'prometheus.url=https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-1',
+        '--set',
+        'prometheus.sigv4.region=eu-west-1',
+        '--set',
+        'prometheus.sigv4.credentialsSecret=aicost-aws',
+      ),
+      'Deployment',
+    ) as Obj & { spec: { template: { spec: PodSpec } } };
+    const container = d.spec.template.spec.containers[0];
+    const [, ...args] = container?.args ?? [];
+    // The kubelet resolves the Secret's keys into the environment; here they stand in for it.
+    const config = parseConfig(args, { AWS_ACCESS_KEY_ID: 'AKID', AWS_SECRET_ACCESS_KEY: 'secret' }, 'host');
+    expect(config.prometheus.auth).toMatchObject({ kind: 'sigv4', region: 'eu-west-1' });
+    expect(container?.env.filter((e) => e.valueFrom?.secretKeyRef?.name === 'aicost-aws').map((e) => e.name)).toEqual([
+      'AWS_ACCESS_KEY_ID',
+      'AWS_SECRET_ACCESS_KEY',
+      'AWS_SESSION_TOKEN',
+    ]);
+  });
+
   it('renders every feature as in the snapshot', async () => {
     const r = helm(['template', 'aicost', CHART, '--namespace', 'aicost-system', '-f', FULL]);
     expect(r.status, r.err).toBe(0);
@@ -160,39 +247,218 @@ describe('helm chart', () => {
       'ledger.s3.credentialsSecret is required with ledger.s3.bucketUrl',
     ],
     [['--set', 'ledger.s3.bucketUrl=/var/ledger'], "at '/ledger/s3/bucketUrl'"],
+    [['--set', 'prometheus.url=http://alice:pw@prom:9090'], "at '/prometheus/url'"],
+    [['--set', 'prometheus.headers.X-A=a\tb'], "at '/prometheus/headers/X-A'"],
+    [
+      [
+        '--set',
+        'prometheus.basicAuth.username=a',
+        '--set',
+        'prometheus.basicAuth.passwordSecret=p',
+        '--set',
+        'prometheus.bearerToken.secret=t',
+      ],
+      'prometheus: basicAuth and bearerToken are 2 ways to authenticate, give one',
+    ],
+    [
+      ['--set', 'prometheus.basicAuth.username=a'],
+      'prometheus.basicAuth.username and prometheus.basicAuth.passwordSecret go together',
+    ],
+    [['--set', 'prometheus.tls.caSecret=ca'], 'prometheus.tls and prometheus.sigv4 need an https:// prometheus.url'],
+    [
+      ['--set', 'prometheus.url=https://aps', '--set', 'prometheus.sigv4.region=us-east-1'],
+      'prometheus.sigv4.credentialsSecret is required with prometheus.sigv4.region',
+    ],
+    [
+      [
+        '--set',
+        'prometheus.url=https://aps',
+        '--set',
+        'prometheus.sigv4.region=us-east-1',
+        '--set',
+        'prometheus.sigv4.credentialsSecret=a',
+        '--set',
+        'ledger.s3.bucketUrl=s3://ledger/prod',
+        '--set',
+        'ledger.s3.credentialsSecret=b',
+      ],
+      'prometheus.sigv4.credentialsSecret and ledger.s3.credentialsSecret are both read as AWS_*: name the same Secret',
+    ],
   ])('rejects %j with a message naming the value', (args, message) => {
     const r = helm(['template', 'aicost', CHART, ...args]);
     expect(r.status).not.toBe(0);
     expect(r.err).toContain(message);
   });
 
-  it('grants least privilege: exactly the rules the operator uses, no Secrets, CRDs or webhook configurations', () => {
+  it('grants least privilege: exactly the verbs the operator uses, no Secrets, CRDs or webhook configurations', () => {
     const objs = render();
-    const role = find(objs, 'ClusterRole') as Obj & { rules: Rule[] };
+    const role = find(objs, 'ClusterRole', 'aicost-aicost-operator') as Obj & { rules: Rule[] };
+    // Every verb here is one the code calls (docs/security.md, "RBAC"): no get where it lists and watches, no
+    // update where it patches.
     expect(grantsOf(role.rules)).toEqual(
       [
-        'core/nodes: get,list,watch',
+        'core/nodes: list,watch',
         'core/namespaces: get,list,patch,watch',
-        'core/pods: get,list,patch,watch',
+        'core/pods: list,patch,watch',
         'core/pods/eviction: create',
-        'core/events: create,patch',
-        'core/events: list,watch',
-        'events.k8s.io/events: create,patch',
-        'apps/deployments: get,list,patch,watch',
-        'apps/statefulsets: get,list,patch,watch',
-        'apps/replicasets: get,list,watch',
-        'apps/deployments/scale: get,patch,update',
-        'apps/statefulsets/scale: get,patch,update',
-        'batch/jobs: get,list,patch,watch',
-        'keda.sh/scaledobjects: get,list,patch',
-        'aicost.dev/aicostpolicies: get,list,watch',
-        'aicost.dev/aicostpolicies/status: get,patch,update',
+        'core/events: create,list,patch,watch',
+        'apps/deployments: list,patch,watch',
+        'apps/statefulsets: list,patch,watch',
+        'apps/replicasets: list,watch',
+        'apps/deployments/scale: patch',
+        'apps/statefulsets/scale: patch',
+        'batch/jobs: list,patch,watch',
+        'keda.sh/scaledobjects: list,patch',
+        'aicost.dev/aicostpolicies: list,watch',
+        'aicost.dev/aicostpolicies/status: patch',
+        'authentication.k8s.io/tokenreviews: create',
+        'authorization.k8s.io/subjectaccessreviews: create',
       ].sort(),
     );
     expect(JSON.stringify(role.rules)).not.toMatch(/secrets|customresourcedefinitions|webhookconfigurations|"\*"/);
-    const lease = find(objs, 'Role') as Obj & { rules: { resources: string[] }[] };
+    const lease = find(objs, 'Role') as Obj & { rules: { resources: string[]; verbs: string[] }[] };
     expect(lease.metadata.namespace).toBe('aicost-system');
-    expect(lease.rules.map((r) => r.resources)).toEqual([['leases']]);
+    expect(lease.rules).toEqual([
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
+    ]);
+    // Plain metrics review no tokens: the operator needs no review rights then.
+    const plain = find(render('--set', 'metrics.secure=false'), 'ClusterRole', 'aicost-aicost-operator');
+    expect(JSON.stringify(plain)).not.toMatch(/tokenreviews|subjectaccessreviews/);
+  });
+
+  it('metrics.secure (the default): HTTPS behind the API server, a reader role, a ServiceMonitor that authenticates', () => {
+    const objs = render('--set', 'serviceMonitor.enabled=true');
+    const d = find(objs, 'Deployment') as Obj & {
+      spec: { template: { spec: { containers: { args: string[]; ports: { name: string }[] }[] } } };
+    };
+    const container = d.spec.template.spec.containers[0];
+    const [, ...args] = container?.args ?? [];
+    expect(parseConfig(args, {}, 'h').metricsSecure).toEqual({ certDir: undefined });
+    expect(container?.ports.map((p) => p.name)).toContain('https-metrics');
+    expect(find(objs, 'ClusterRole', 'aicost-aicost-operator-metrics-reader')).toMatchObject({
+      rules: [{ nonResourceURLs: ['/metrics'], verbs: ['get'] }],
+    });
+    expect(find(objs, 'ClusterRoleBinding', 'aicost-aicost-operator-metrics-reader')).toBeUndefined();
+    expect(find(objs, 'ServiceMonitor')).toMatchObject({
+      spec: {
+        endpoints: [
+          {
+            port: 'https-metrics',
+            scheme: 'https',
+            bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+            tlsConfig: { insecureSkipVerify: true },
+          },
+        ],
+      },
+    });
+    expect(find(objs, 'Service', 'aicost-aicost-operator-metrics')).toMatchObject({
+      spec: { ports: [{ name: 'https-metrics', port: 8080, targetPort: 'https-metrics' }] },
+    });
+  });
+
+  it('metrics: a certificate Secret, reader subjects, a token Secret and a CA for the ServiceMonitor', () => {
+    const objs = render('-f', FULL);
+    const d = find(objs, 'Deployment') as Obj & {
+      spec: {
+        template: {
+          spec: {
+            containers: { args: string[]; volumeMounts: { name: string; mountPath: string }[] }[];
+            volumes: { name: string; secret?: { secretName: string } }[];
+          };
+        };
+      };
+    };
+    const pod = d.spec.template.spec;
+    const [, ...args] = pod.containers[0]?.args ?? [];
+    expect(parseConfig(args, {}, 'h').metricsSecure).toEqual({ certDir: '/etc/aicost/metrics-certs' });
+    expect(pod.containers[0]?.volumeMounts).toContainEqual(
+      expect.objectContaining({ name: 'metrics-certs', mountPath: '/etc/aicost/metrics-certs' }),
+    );
+    expect(pod.volumes).toContainEqual({ name: 'metrics-certs', secret: { secretName: 'aicost-metrics-cert' } });
+    expect(find(objs, 'ClusterRoleBinding', 'aicost-aicost-operator-metrics-reader')).toMatchObject({
+      roleRef: { name: 'aicost-aicost-operator-metrics-reader' },
+      subjects: [{ kind: 'ServiceAccount', name: 'prometheus-k8s', namespace: 'monitoring' }],
+    });
+    const endpoint = (find(objs, 'ServiceMonitor') as Obj & { spec: { endpoints: Record<string, unknown>[] } }).spec
+      .endpoints[0];
+    expect(endpoint).toMatchObject({
+      scheme: 'https',
+      authorization: { type: 'Bearer', credentials: { name: 'prometheus-scrape-token', key: 'token' } },
+      tlsConfig: { ca: { secret: { name: 'aicost-metrics-cert', key: 'ca.crt' } } },
+    });
+    expect(endpoint).not.toHaveProperty('bearerTokenFile');
+    expect(JSON.stringify(endpoint)).not.toContain('insecureSkipVerify');
+  });
+
+  it('metrics.secure=false: plain HTTP, no reader role, a plain ServiceMonitor; a certificate needs secure', () => {
+    const objs = render('--set', 'metrics.secure=false', '--set', 'serviceMonitor.enabled=true');
+    expect(JSON.stringify(find(objs, 'Deployment'))).not.toContain('--metrics-secure');
+    expect(find(objs, 'ClusterRole', 'aicost-aicost-operator-metrics-reader')).toBeUndefined();
+    const endpoint = (find(objs, 'ServiceMonitor') as Obj & { spec: { endpoints: Record<string, unknown>[] } }).spec
+      .endpoints[0];
+    expect(endpoint).toEqual({ port: 'http-metrics', path: '/metrics', interval: '30s' });
+    const r = helm(['template', 'aicost', CHART, '--set', 'metrics.secure=false', '--set', 'metrics.certSecret=x']);
+    expect(r.status).not.toBe(0);
+    expect(r.err).toContain('metrics.certSecret needs metrics.secure=true');
+  });
+
+  it('networkPolicy (on by default): metrics from the monitoring namespace, the webhook from anywhere, no probe port', () => {
+    type Policy = Obj & { spec: { ingress: { ports: { port: number }[]; from?: unknown[] }[] } };
+    const ingress = (...args: string[]) =>
+      (find(render(...args), 'NetworkPolicy') as Policy | undefined)?.spec.ingress.map((rule) => ({
+        port: rule.ports.map((p) => p.port).join(','),
+        from: rule.from,
+      }));
+    expect(ingress()).toEqual([
+      {
+        port: '8080',
+        from: [
+          { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: {} },
+        ],
+      },
+      { port: '9443', from: undefined },
+    ]);
+    // The full values serve the webhook from a Deployment of its own, whose pods have a NetworkPolicy of their own.
+    expect(ingress('-f', FULL)?.map((r) => r.port)).toEqual(['8080', '8081']);
+    expect(ingress('--set', 'webhook.enabled=false')?.map((r) => r.port)).toEqual(['8080']);
+    expect(ingress('--set', 'networkPolicy.enabled=false')).toBeUndefined();
+  });
+
+  it("operatorWritesPolicy (on by default): a ValidatingAdmissionPolicy on the operator's own updates", () => {
+    const objs = render();
+    const policy = find(objs, 'ValidatingAdmissionPolicy', 'aicost-aicost-operator-operator-writes') as Obj & {
+      spec: {
+        failurePolicy: string;
+        matchConstraints: { resourceRules: { apiGroups: string[]; resources: string[]; operations: string[] }[] };
+        matchConditions: { expression: string }[];
+      };
+    };
+    expect(policy.spec.failurePolicy).toBe('Fail');
+    expect(policy.spec.matchConditions).toEqual([
+      {
+        name: 'operator',
+        expression: "request.userInfo.username == 'system:serviceaccount:aicost-system:aicost-aicost-operator'",
+      },
+    ]);
+    // Exactly the kinds the operator's RBAC lets it patch (the scale subresource aside: a Scale has only replicas).
+    const matched = policy.spec.matchConstraints.resourceRules.flatMap((r) =>
+      r.apiGroups.flatMap((g) => r.resources.map((res) => `${g || 'core'}/${res} ${r.operations.join(',')}`)),
+    );
+    expect(matched.sort()).toEqual(
+      [
+        'core/pods UPDATE',
+        'core/namespaces UPDATE',
+        'apps/deployments UPDATE',
+        'apps/statefulsets UPDATE',
+        'batch/jobs UPDATE',
+        'keda.sh/scaledobjects UPDATE',
+      ].sort(),
+    );
+    expect(find(objs, 'ValidatingAdmissionPolicyBinding', 'aicost-aicost-operator-operator-writes')).toMatchObject({
+      spec: { policyName: 'aicost-aicost-operator-operator-writes', validationActions: ['Deny'] },
+    });
+    const off = render('--set', 'operatorWritesPolicy.enabled=false');
+    expect(off.filter((o) => o.metadata.name.endsWith('operator-writes'))).toEqual([]);
   });
 
   it('runs the operator non-root, read-only, without capabilities, with RuntimeDefault seccomp', () => {
@@ -241,7 +507,7 @@ describe('helm chart', () => {
   });
 
   it('webhook.separateDeployment: a Deployment of its own serves admission (aicost webhook); the operator does not', () => {
-    const objs = render('--set', 'webhook.separateDeployment=true', '--set', 'networkPolicy.enabled=true');
+    const objs = render('--set', 'webhook.separateDeployment=true');
     const [operator, webhook] = objs.filter((o) => o.kind === 'Deployment') as Deployment[];
     expect([operator?.metadata.name, webhook?.metadata.name]).toEqual([
       'aicost-aicost-operator',
@@ -291,8 +557,8 @@ describe('helm chart', () => {
       (
         find(objs, 'NetworkPolicy', name) as Obj & { spec: { ingress: { ports: { port: number }[] }[] } }
       ).spec.ingress.flatMap((r) => r.ports.map((p) => p.port));
-    expect(ports('aicost-aicost-operator')).toEqual([8080, 8081]);
-    expect(ports('aicost-aicost-operator-webhook')).toEqual([8080, 8081, 9443]);
+    expect(ports('aicost-aicost-operator')).toEqual([8080]);
+    expect(ports('aicost-aicost-operator-webhook')).toEqual([8080, 9443]);
   });
 
   it("the webhook's own ServiceAccount may read what a review needs and record Events: no pods, no Lease, no writes", () => {
@@ -313,6 +579,9 @@ describe('helm chart', () => {
         'aicost.dev/aicostpolicies: list,watch',
         'core/events: create,patch',
         'events.k8s.io/events: create,patch',
+        // Its /metrics is secure (metrics.secure, the default) as the operator's.
+        'authentication.k8s.io/tokenreviews: create',
+        'authorization.k8s.io/subjectaccessreviews: create',
       ].sort(),
     );
     const bound = (kind: string) =>

@@ -204,6 +204,10 @@ describe('Helm chart on the local cluster', () => {
       ['update', 'aicostpolicies.aicost.dev'],
       ['update', 'pods/status'],
       ['create', 'pods/exec'],
+      // Verbs the operator never calls are not granted (docs/security.md, "RBAC").
+      ['get', 'pods'],
+      ['update', 'deployments.apps/scale'],
+      ['update', 'aicostpolicies.aicost.dev/status'],
     ] as const)
       expect(`${verb} ${resource}: ${asSa(verb, resource, 'default')}`).toBe(`${verb} ${resource}: no`);
     for (const [verb, resource] of [
@@ -214,12 +218,17 @@ describe('Helm chart on the local cluster', () => {
       ['create', 'events'],
       ['list', 'events'],
       ['patch', 'aicostpolicies.aicost.dev/status'],
+      // Secure /metrics: the operator asks the API server who a caller is and whether it may get /metrics.
+      ['create', 'tokenreviews.authentication.k8s.io'],
+      ['create', 'subjectaccessreviews.authorization.k8s.io'],
     ] as const)
       expect(`${verb} ${resource}: ${asSa(verb, resource, 'default')}`).toBe(`${verb} ${resource}: yes`);
     expect(asSa('update', 'leases.coordination.k8s.io', NS)).toBe('yes');
+    expect(asSa('patch', 'leases.coordination.k8s.io', NS)).toBe('no');
     expect(asSa('update', 'leases.coordination.k8s.io', 'default')).toBe('no');
 
-    // The operator's whole job with that token: accounting annotations, the Lease, idle actions, status, Events.
+    // The operator's whole job with that token: accounting annotations, the Lease, idle actions, status, Events,
+    // under the chart's operator-writes admission policy (on by default), which must let every one of them through.
     work = await createTestNamespace(client, 'helm');
     const gpuPod = (utilization: string) => ({
       metadata: { labels: { team: 'helm' }, annotations: { 'dcgm-sim.aicost.dev/utilization': utilization } },
@@ -270,6 +279,8 @@ describe('Helm chart on the local cluster', () => {
         'true',
         '--leader-election-id',
         `helm-e2e-${work.name}`,
+        '--metrics-secure',
+        'true',
       ],
     });
     const wns = work.name;
@@ -304,6 +315,30 @@ describe('Helm chart on the local cluster', () => {
     expect(lease.spec.holderIdentity).toBe(`helm-sa-${wns}`);
     const denied = op.logs().filter((l) => JSON.stringify(l).match(/forbidden|\b403\b/i));
     expect(denied).toEqual([]);
+
+    // Secure /metrics, reviewed with the chart's RBAC: only a user bound to the metrics-reader ClusterRole reads it.
+    const reader = manifest().find((o) => o.kind === 'ClusterRole' && o.metadata.name.endsWith('-metrics-reader'));
+    expect(reader).toBeDefined();
+    kubectl(['create', 'serviceaccount', 'scraper', '-n', NS]);
+    kubectl(['create', 'serviceaccount', 'stranger', '-n', NS]);
+    kubectl([
+      'create',
+      'clusterrolebinding',
+      `helm-e2e-scraper-${wns}`,
+      `--clusterrole=${reader?.metadata.name ?? ''}`,
+      `--serviceaccount=${NS}:scraper`,
+    ]);
+    try {
+      const tokenOf = (name: string) => kubectl(['create', 'token', name, '-n', NS, '--duration', '10m']).trim();
+      expect((await op.secureMetrics()).status).toBe(401);
+      expect((await op.secureMetrics('not-a-token')).status).toBe(401);
+      expect((await op.secureMetrics(tokenOf('stranger'))).status).toBe(403);
+      const scrape = await op.secureMetrics(tokenOf('scraper'));
+      expect(scrape.status).toBe(200);
+      expect(scrape.body).toContain('aicost_namespace_cost_total');
+    } finally {
+      spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'delete', 'clusterrolebinding', `helm-e2e-scraper-${wns}`]);
+    }
     await op.stop('SIGTERM');
   });
 

@@ -50,6 +50,11 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 {{- end -}}
 
+{{/* The metrics port's name says its scheme, for the Service, the ServiceMonitor and service meshes. */}}
+{{- define "aicost.metricsPortName" -}}
+{{- if .Values.metrics.secure -}}https-metrics{{- else -}}http-metrics{{- end -}}
+{{- end -}}
+
 {{/*
 The pods of the webhook's own Deployment (webhook.separateDeployment): a name of their own, so that the
 operator's selector, metrics Service, PodDisruptionBudget and NetworkPolicy never match them.
@@ -131,21 +136,37 @@ affinity:
 {{- end }}
 {{- end -}}
 
-{{/* A NetworkPolicy's ingress: metrics (from metricsFrom), probes, and the webhook's port when "webhook". */}}
+{{/* A NetworkPolicy's ingress: metrics (from metricsFrom), probes if asked, the webhook's port when "webhook". */}}
 {{- define "aicost.ingressRules" -}}
+{{- $np := .root.Values.networkPolicy -}}
 - ports:
     - port: 8080
       protocol: TCP
-  {{- with .root.Values.networkPolicy.metricsFrom }}
   from:
-    {{- toYaml . | nindent 4 }}
-  {{- end }}
+    - namespaceSelector:
+        {{- toYaml $np.metricsFrom.namespaceSelector | nindent 8 }}
+      podSelector:
+        {{- toYaml $np.metricsFrom.podSelector | nindent 8 }}
+{{- if $np.probesFromAnywhere }}
 - ports:
     - port: 8081
       protocol: TCP
+{{- end }}
 {{- if .webhook }}
 - ports:
     - port: 9443
       protocol: TCP
+{{- end }}
+{{- end -}}
+
+{{/* The metrics port's flags, in either Deployment: secure /metrics when metrics.secure (docs/security.md). */}}
+{{- define "aicost.metricsArgs" -}}
+- --metrics-port=8080
+{{- if .Values.metrics.secure }}
+# /metrics over HTTPS, for callers the API server authenticates and authorizes (docs/security.md).
+- --metrics-secure=true
+{{- if .Values.metrics.certSecret }}
+- --metrics-cert-dir=/etc/aicost/metrics-certs
+{{- end }}
 {{- end }}
 {{- end -}}
