@@ -25,6 +25,7 @@ import type { PolicyRecord } from './crds/policy-record.ts';
 import type { PrometheusClient } from './measure/prometheus-client.ts';
 import { SPOT_DENIED } from './policy/spot-denials.ts';
 import type { PricingSource } from './pricing/pricing-source.ts';
+import { LedgerRetention } from './ledger/retention.ts';
 import type { LedgerStore } from './ledger/store.ts';
 import { Accountant } from './reconcilers/accounting.ts';
 import { AccountingLedger } from './reconcilers/accounting-ledger.ts';
@@ -34,6 +35,7 @@ import { PolicyController } from './reconcilers/policy-controller.ts';
 /** The singleton keys of the accounting and policy controllers: each passes over the whole cluster. */
 const ACCOUNTING_KEY = 'cycle';
 const POLICY_KEY = 'all';
+const RETENTION_KEY = 'partitions';
 /** A timer longer than 2^31 ms fires at once, and accounting enqueues a policy pass every interval anyway. */
 const SCHEDULE_REQUEUE_CAP_MS = 3_600_000;
 const NOT_SYNCED = { requeueAfterMs: 1000 };
@@ -54,6 +56,7 @@ export type OperatorOptions = Pick<
   | 'ledgerWindowMs'
   | 'dcgmSelector'
   | 'ledgerFlushMs'
+  | 'ledgerRetentionMs'
 >;
 
 export interface OperatorDeps {
@@ -112,6 +115,7 @@ export function buildOperator(deps: OperatorDeps) {
     },
   });
   registerControllers(deps, { manager, cache, policies, accountant, policyController, writer, writeQueue });
+  registerRetention(deps, manager);
 
   return {
     cache,
@@ -187,6 +191,26 @@ function buildAccounting(deps: OperatorDeps, cache: ClusterCache, events: EventR
     options,
   });
   return { writer, ledger, accountant };
+}
+
+/**
+ * The ledger's retention (--ledger-retention, 0: none): a controller of its own, so it runs only on the leader
+ * and never beside itself; it asks again when the next daily pass is due. A failure backs off on the queue.
+ */
+function registerRetention({ ledger, options, clock, log }: OperatorDeps, manager: Manager): void {
+  if (options.ledgerRetentionMs <= 0) return;
+  const retention = new LedgerRetention({
+    store: ledger.store,
+    clusterId: ledger.clusterId,
+    retentionMs: options.ledgerRetentionMs,
+    now: () => clock.now(),
+    log: log.child({ controller: 'ledger-retention' }),
+  });
+  manager.register({
+    name: 'ledger-retention',
+    initialKeys: [RETENTION_KEY],
+    reconcile: async () => ({ requeueAfterMs: await retention.run() }),
+  });
 }
 
 /** Every loop is a controller on the manager's keyed queues; workers run only while this replica leads. */

@@ -41,6 +41,16 @@ describe('configuration', () => {
     expect(parseConfig([], {}, 'h').ledgerS3).toBeUndefined();
   });
 
+  it('keeps the ledger 400 days unless told: a duration of at least a day, or 0 for ever', () => {
+    const retention = (argv: string[], env: Record<string, string> = {}) =>
+      parseConfig(argv, env, 'h').ledgerRetentionMs;
+    expect(retention([])).toBe(400 * 86_400_000);
+    expect(retention(['--ledger-retention', '0'])).toBe(0);
+    expect(retention(['--ledger-retention=0d'])).toBe(0);
+    expect(retention([], { AICOST_LEDGER_RETENTION: '24h' })).toBe(86_400_000);
+    expect(retention(['--ledger-retention', '36500d'])).toBe(36_500 * 86_400_000);
+  });
+
   it.each([
     ['job="dcgm-exporter"', true],
     ['job=~"dcgm.*", namespace!="kube-system"', true],
@@ -60,6 +70,9 @@ describe('configuration', () => {
     [['--ledger-window', '2d'], '--ledger-window: "2d" is above the maximum of 24h'],
     [['--cluster-id', 'Prod'], '--cluster-id: "Prod" is not a cluster id'],
     [['--ledger', ''], '--ledger: "" is empty'],
+    [['--ledger-retention', '12h'], '--ledger-retention: "12h" is below the minimum of 1d'],
+    [['--ledger-retention', '36501d'], '--ledger-retention: "36501d" is above the maximum of 36500d'],
+    [['--ledger-retention', '13 months'], '--ledger-retention: "13 months" is not a duration such as 400d'],
   ])('refuses ledger options %j', (argv, message) => {
     expect(() => parseConfig(argv, {}, 'h')).toThrow(message);
   });

@@ -22,6 +22,7 @@ import {
   labelKeys,
   oneOf,
   quote,
+  retention,
   text,
   wholeNumber,
 } from './option-schemas.ts';
@@ -177,6 +178,12 @@ export const OPTIONS = {
     default: '60s',
     schema: duration(0, 3_600_000),
   },
+  'ledger-retention': {
+    help: "date partitions of this cluster's ledger older than this are deleted (by the leader, once a day); 0 keeps them forever",
+    env: 'AICOST_LEDGER_RETENTION',
+    default: '400d',
+    schema: retention(36_500),
+  },
   'cluster-id': {
     help: "this cluster's id in the ledger (default: the kube-system namespace's uid)",
     env: 'AICOST_CLUSTER_ID',
@@ -234,6 +241,8 @@ export interface Config {
   readonly ledgerWindowMs: number;
   /** 0: every cycle. */
   readonly ledgerFlushMs: number;
+  /** 0: keep the ledger forever. */
+  readonly ledgerRetentionMs: number;
   /** Undefined: the kube-system namespace's uid, read once at start. */
   readonly clusterId: string | undefined;
 }
@@ -360,6 +369,7 @@ function toConfig(
     ledgerS3: ledgerS3Settings(p.ledger, env),
     ledgerWindowMs: p['ledger-window'],
     ledgerFlushMs: p['ledger-flush-interval'],
+    ledgerRetentionMs: p['ledger-retention'],
     clusterId: p['cluster-id'] || undefined,
   });
 }

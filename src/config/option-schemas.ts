@@ -40,6 +40,19 @@ export const dayDivisor = (minMs: number, maxMs: number) =>
     if (86_400_000 % ms !== 0) fail(ctx, `${quote(formatDuration(ms))} does not divide a day (e.g. 15m, 1h, 6h)`);
   });
 
+const DAY_MS = 86_400_000;
+
+/**
+ * How long the ledger keeps a date partition: 0 (forever), or from a day (partitions are whole UTC days) to
+ * `maxDays`, written as a duration such as 400d. Milliseconds; 0 for forever.
+ */
+export const retention = (maxDays: number) =>
+  z.string().transform((text, ctx) => {
+    const ms = text.trim() === '0' ? 0 : parseDuration(text);
+    if (ms === undefined) return fail(ctx, `${quote(text)} is not a duration such as 400d, or 0 to keep everything`);
+    return ms === 0 ? 0 : inRange(ctx, text, ms, DAY_MS, maxDays * DAY_MS, (n) => `${n / DAY_MS}d`);
+  });
+
 /** Empty (the default), or a ledger cluster id (lower case letters, digits, '.', '_', '-'; at most 63). */
 export const clusterId = z.string().superRefine((value, ctx) => {
   if (value !== '' && !isClusterId(value))

@@ -3,23 +3,15 @@
  * rejected by values.schema.json with a message naming the value, and the properties a platform team checks:
  * least-privilege RBAC, the pod's security settings, the CRD switches, the webhook switch.
  */
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse, parseAllDocuments } from 'yaml';
+import { parse } from 'yaml';
 import { chartValuesSchema } from '../../src/chart/values-schema.ts';
 import { parseConfig } from '../../src/config/config.ts';
-import { helmBinary } from '../support/binaries.ts';
+import { CHART, find, helm, render, ROOT, type Obj } from './helm.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const CHART = resolve(ROOT, 'deploy/helm/aicost-operator');
 const FULL = resolve(ROOT, 'test/chart/fixtures/helm/full.yaml');
-
-function helm(args: string[]): { status: number | null; out: string; err: string } {
-  const r = spawnSync(helmBinary(), args, { encoding: 'utf8' });
-  return { status: r.status, out: r.stdout, err: r.stderr };
-}
 
 interface Deployment extends Obj {
   spec: {
@@ -35,21 +27,6 @@ interface Deployment extends Obj {
   };
 }
 
-interface Obj {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; annotations?: Record<string, string>; labels?: Record<string, string> };
-  [k: string]: unknown;
-}
-
-function render(...args: string[]): Obj[] {
-  const r = helm(['template', 'aicost', CHART, '--namespace', 'aicost-system', ...args]);
-  if (r.status !== 0) throw new Error(r.err);
-  return parseAllDocuments(r.out)
-    .map((d) => d.toJS() as Obj | null)
-    .filter((d): d is Obj => d !== null);
-}
-
 interface PodSpec {
   containers: {
     args: string[];
@@ -58,9 +35,6 @@ interface PodSpec {
   }[];
   volumes: { name: string; projected?: { sources: unknown[] } }[];
 }
-
-const find = (objs: Obj[], kind: string, name?: string) =>
-  objs.find((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
 
 interface Rule {
   apiGroups: string[];

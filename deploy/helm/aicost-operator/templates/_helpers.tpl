@@ -170,3 +170,26 @@ affinity:
 {{- end }}
 {{- end }}
 {{- end -}}
+
+{{/* The ledger's PersistentVolumeClaim: the existing one named in the values, else the chart's. */}}
+{{- define "aicost.ledgerClaim" -}}
+{{- default (printf "%s-ledger" (include "aicost.fullname" .)) .Values.ledger.persistence.existingClaim -}}
+{{- end -}}
+
+{{/*
+One writer on the ledger's volume. values.schema.json refuses the same values first; these messages say why
+when the schema is skipped (helm --skip-schema-validation).
+*/}}
+{{- define "aicost.checkLedger" -}}
+{{- if .Values.ledger.persistence.enabled -}}
+{{- if .Values.ledger.s3.bucketUrl -}}
+{{- fail "ledger.persistence.enabled and ledger.s3.bucketUrl are exclusive: the ledger is written to one sink" -}}
+{{- end -}}
+{{- if ne (int .Values.replicaCount) 1 -}}
+{{- fail (printf "ledger.persistence.enabled needs replicaCount: 1 (one writer on the volume), not %v" .Values.replicaCount) -}}
+{{- end -}}
+{{- if ne .Values.strategy.type "Recreate" -}}
+{{- fail (printf "ledger.persistence.enabled needs strategy.type: Recreate, not %s (a rolling update starts the new pod while the old one holds the volume)" .Values.strategy.type) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
