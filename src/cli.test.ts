@@ -14,6 +14,9 @@ describe('command line', () => {
     expect(text).toMatch(/^Usage: aicost <command> \[options\]\n/);
     expect(text).toContain('\n  run            run the operator\n');
     expect(text).toContain('\n  webhook-cert   write a self-signed webhook certificate');
+    expect(text).toContain(
+      '\n  webhook        serve only the spot admission webhook: no leader election, no controllers',
+    );
     expect(text).toContain('\n  report         what each team, project, experiment or workload cost, from the ledger');
     expect(text).toContain(
       '\n  export         write the ledger as FinOps FOCUS 1.3 cost and usage rows (Parquet or CSV)\n',
@@ -69,6 +72,19 @@ describe('command line', () => {
     });
   });
 
+  it("webhook's help names the options it uses, not the operator's", () => {
+    const { text } = printed(['webhook', '--help']);
+    expect(text).toMatch(/^Usage: aicost webhook --webhook-port PORT --webhook-cert-dir DIR \[options\]\n/);
+    expect(text).toContain('--webhook-max-in-flight');
+    expect(text).not.toContain('--prometheus-url');
+    expect(text).not.toContain('--leader-elect');
+    expect(route(['webhook', '--webhook-port=9443'])).toEqual({
+      kind: 'command',
+      command: 'webhook',
+      args: ['--webhook-port=9443'],
+    });
+  });
+
   it("webhook-cert's help is not run's", () => {
     expect(printed(['webhook-cert', '--help']).text).not.toContain('--prometheus-url');
     expect(printed(['run', '--help']).text).not.toContain('--hosts');
@@ -77,11 +93,11 @@ describe('command line', () => {
   it.each([
     [
       'reports',
-      'aicost: unknown command "reports"\nCommands: run, webhook-cert, report, export, version ("aicost --help" says what each does)',
+      'aicost: unknown command "reports"\nCommands: run, webhook, webhook-cert, report, export, version ("aicost --help" says what each does)',
     ],
     [
       '--interval',
-      'aicost: unknown command "--interval"\nCommands: run, webhook-cert, report, export, version ("aicost --help" says what each does)',
+      'aicost: unknown command "--interval"\nCommands: run, webhook, webhook-cert, report, export, version ("aicost --help" says what each does)',
     ],
   ])('an unknown command %j gets two lines and exit code 2', (command, text) => {
     expect(printed([command, '--help'])).toEqual({ kind: 'print', text, exitCode: 2 });
@@ -141,7 +157,7 @@ describe('as kubectl aicost', () => {
     expect(plugin(['export', '--help'])).toMatch(/^Usage: kubectl aicost export focus --out FILE /);
     expect(plugin(['version', '--help'])).toContain('aicost_build_info');
     expect(plugin(['reports'])).toBe(
-      'kubectl aicost: unknown command "reports"\nCommands: run, webhook-cert, report, export, version ("kubectl aicost --help" says what each does)',
+      'kubectl aicost: unknown command "reports"\nCommands: run, webhook, webhook-cert, report, export, version ("kubectl aicost --help" says what each does)',
     );
   });
 

@@ -18,6 +18,10 @@ interface Command {
 
 const COMMANDS = {
   run: { summary: 'run the operator', help: runHelp },
+  webhook: {
+    summary: 'serve only the spot admission webhook: no leader election, no controllers (a Deployment of its own)',
+    help: webhookHelp,
+  },
   'webhook-cert': {
     summary: 'write a self-signed webhook certificate (tls.crt, tls.key, ca.crt) for local runs',
     help: webhookCertHelp,
@@ -72,12 +76,51 @@ function overview(): string {
   ].join('\n');
 }
 
+/** The help lines of the given options, each with its variable and default. */
+function optionRows(names: readonly (keyof typeof OPTIONS)[]): string[] {
+  const width = Math.max(...names.map((name) => name.length));
+  return names.map((name) => {
+    const o = OPTIONS[name];
+    return `  --${name.padEnd(width)} ${o.help}\n  ${''.padEnd(width + 2)} env ${o.env}, default ${o.default || '(none)'}`;
+  });
+}
+
+/** The options the webhook command uses; it accepts the others (one argument list serves both roles). */
+const WEBHOOK_ROLE_OPTIONS = [
+  'webhook-port',
+  'webhook-cert-dir',
+  'spot-conventions',
+  'webhook-max-body',
+  'webhook-max-in-flight',
+  'webhook-read-timeout',
+  'webhook-idle-timeout',
+  'webhook-max-connections',
+  'default-mode',
+  'namespace',
+  'metrics-port',
+  'health-port',
+  'bind-address',
+  'identity',
+  'log-level',
+] as const satisfies readonly (keyof typeof OPTIONS)[];
+
+function webhookHelp(): string {
+  return [
+    'Usage: aicost webhook --webhook-port PORT --webhook-cert-dir DIR [options]',
+    '',
+    'Serves only the spot admission webhook, with /metrics and the probes: the Helm chart runs it as a',
+    'Deployment of its own with webhook.separateDeployment. It reads what a review needs (namespaces, nodes,',
+    'the workloads a pod can name, the AICostPolicies) and nothing else: no pods, no Lease, no controllers,',
+    'no ledger, no Prometheus. It takes the options of "aicost run" and ignores those it does not use;',
+    'these are the ones it uses:',
+    '',
+    'Options:',
+    ...optionRows(WEBHOOK_ROLE_OPTIONS),
+  ].join('\n');
+}
+
 function runHelp(): string {
-  const width = Math.max(...Object.keys(OPTIONS).map((name) => name.length));
-  const rows = Object.entries(OPTIONS).map(
-    ([name, o]) =>
-      `  --${name.padEnd(width)} ${o.help}\n  ${''.padEnd(width + 2)} env ${o.env}, default ${o.default || '(none)'}`,
-  );
+  const rows = optionRows(Object.keys(OPTIONS) as (keyof typeof OPTIONS)[]);
   return [
     'Usage: aicost run [options]',
     '',

@@ -10,7 +10,7 @@ import { buildOperator, type Operator } from './operator.ts';
 import { leadership } from './leadership.ts';
 import { parseWebhookCertArgs, route, versionOutput } from './cli.ts';
 import { programName } from './program-name.ts';
-import { ConfigError, loadConfig, type Config } from './config/config.ts';
+import { ConfigError, loadConfig, type Config, type Role } from './config/config.ts';
 import { kubeEnvironment } from './config/kube-environment.ts';
 import { ledgerS3, resolveLedger } from './config/ledger-location.ts';
 import { exportCommand, reportCommand, runsCommand, type CommandIo, type ExitCode } from './report/commands.ts';
@@ -30,11 +30,21 @@ import { createMetricsAuthorizer } from './controller/metrics-auth.ts';
 import { errorSummary } from './controller/errors.ts';
 import { createPrometheusClient, type PrometheusClient } from './measure/prometheus-client.ts';
 import { createPricingSource } from './pricing/pricing-source.ts';
-import { SpotAdmission } from './reconcilers/spot-admission.ts';
-import { startWebhookServer, type WebhookServer } from './controller/webhook-server.ts';
+import type { WebhookServer } from './controller/webhook-server.ts';
+import { serveSpotWebhook, spotAdmission, startWebhookRole } from './spot-webhook.ts';
 import { generateSelfSigned } from './webhook/self-signed.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+
+/** The metrics and the API server's client, which counts its requests in them; either role starts here. */
+function metricsAndClient(config: Config, kube: KubeConnection, build: BuildInfo) {
+  const metrics = createMetrics(config.labelKeys, config.metricsCardinalityLimit, build);
+  const client = createKubeClient(kube, {
+    userAgent: `aicost-operator${config.role === 'webhook' ? '-webhook' : ''}/${config.leaderElection.identity}`,
+    onRequest: (verb) => metrics.apiRequests.inc({ verb }),
+  });
+  return { metrics, client };
+}
 
 export async function run(
   config: Config,
@@ -43,11 +53,7 @@ export async function run(
   build: BuildInfo,
   clock: Clock = systemClock,
 ): Promise<() => Promise<void>> {
-  const metrics = createMetrics(config.labelKeys, config.metricsCardinalityLimit, build);
-  const client = createKubeClient(kube, {
-    userAgent: `aicost-operator/${config.leaderElection.identity}`,
-    onRequest: (verb) => metrics.apiRequests.inc({ verb }),
-  });
+  const { metrics, client } = metricsAndClient(config, kube, build);
   const pricing = await createPricingSource(config.pricingFile, config.currency, log);
   const prometheus = prometheusClient(config.prometheus, log);
   const ledger = {
@@ -190,25 +196,36 @@ function startSpotWebhook(
   metrics: Metrics,
   log: Logger,
 ): Promise<WebhookServer> {
-  const admission = new SpotAdmission({
-    cache: operator.cache,
-    policies: operator.policies,
-    events: operator.events,
-    metrics,
-    log: log.child({ controller: 'spot-webhook' }),
-    protectedNamespaces: operator.protectedNamespaces,
-    defaultMode: config.defaultMode,
-    conventions: config.spotConventions,
-  });
-  return startWebhookServer({
-    bindAddress: config.bindAddress,
-    port: webhookConfig.port,
-    certDir: webhookConfig.certDir,
-    log,
-    handle: (_path, body) => admission.review(body),
-    onLatency: (seconds) => metrics.webhookLatency.observe(seconds),
-  });
+  const { cache, policies, events } = operator;
+  const admission = spotAdmission({ cache, policies, events, metrics, log }, config);
+  return serveSpotWebhook(admission, webhookConfig, { options: config, metrics, log });
 }
+
+/**
+ * `aicost webhook`: the admission webhook alone (src/spot-webhook.ts), with /metrics and the probes; no leader
+ * election, no controllers, no ledger, no Prometheus.
+ */
+export const runWebhookOnly: typeof run = async (config, log, kube, build, clock) => {
+  const webhook = config.webhook;
+  if (!webhook) throw new Error('the webhook command needs --webhook-port (the configuration checks it)');
+  const { metrics, client } = metricsAndClient(config, kube, build);
+  const now = clock ?? systemClock;
+  const role = await startWebhookRole({ client, clock: now, log, metrics, options: config, webhook });
+  const servers = await startHttpServers({
+    bindAddress: config.bindAddress,
+    metricsPort: config.metricsPort,
+    healthPort: config.healthPort,
+    registry: metrics.registry,
+    secure: config.metricsSecure && secureMetrics(config.metricsSecure.certDir, client, now, log),
+    healthy: () => ({ ready: true, detail: 'running' }),
+    ready: () => role.ready(),
+  });
+  log.info({ metricsPort: servers.metricsPort, healthPort: servers.healthPort }, 'serving metrics and probes');
+  return async () => {
+    await role.stop();
+    await servers.close();
+  };
+};
 
 /**
  * --cluster-id, else the kube-system namespace's uid: stable for the cluster's life, and read once at start.
@@ -246,7 +263,10 @@ async function main(argv: readonly string[], program: string): Promise<void> {
       print(versionOutput(invocation.args, build(), program));
       return;
     case 'run':
-      await runCommand(invocation.args, build());
+      await runCommand(invocation.args, build(), 'operator');
+      return;
+    case 'webhook':
+      await runCommand(invocation.args, build(), 'webhook');
       return;
     case 'report': {
       const [first, ...rest] = invocation.args;
@@ -285,10 +305,10 @@ async function reportingCommand(program: string, command: () => Promise<ExitCode
   }
 }
 
-async function runCommand(rest: readonly string[], build: BuildInfo): Promise<void> {
+async function runCommand(rest: readonly string[], build: BuildInfo, role: Role): Promise<void> {
   let config: Config;
   try {
-    config = loadConfig(rest, hostname());
+    config = loadConfig(rest, hostname(), role);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
@@ -311,7 +331,7 @@ async function runCommand(rest: readonly string[], build: BuildInfo): Promise<vo
   }
   let stop: () => Promise<void>;
   try {
-    stop = await run(config, log, kube, build);
+    stop = await (role === 'webhook' ? runWebhookOnly : run)(config, log, kube, build);
   } catch (error) {
     log.fatal({ err: errorSummary(error) }, 'start-up failed');
     process.exit(1);

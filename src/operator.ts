@@ -6,12 +6,11 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from './config/config.ts';
-import { collectionPath } from './controller/api-paths.ts';
 import type { Clock } from './controller/clock.ts';
 import {
   createClusterCache,
   createOwnEventReflector,
-  reflectorHooks,
+  createPolicyReflector,
   type ClusterCache,
 } from './controller/cluster-cache.ts';
 import { errorSummary } from './controller/errors.ts';
@@ -20,9 +19,9 @@ import type { KubeClient } from './controller/kube-client.ts';
 import { Manager } from './controller/manager.ts';
 import type { Metrics } from './controller/metrics.ts';
 import { followPolicySelectors } from './controller/pod-label-keys.ts';
-import { Reflector } from './controller/reflector.ts';
+import type { Reflector } from './controller/reflector.ts';
 import { WorkQueue } from './controller/workqueue.ts';
-import { projectPolicy, type PolicyRecord } from './crds/policy-record.ts';
+import type { PolicyRecord } from './crds/policy-record.ts';
 import type { PrometheusClient } from './measure/prometheus-client.ts';
 import { SPOT_DENIED } from './policy/spot-denials.ts';
 import type { PricingSource } from './pricing/pricing-source.ts';
@@ -82,7 +81,7 @@ export function buildOperator(deps: OperatorDeps) {
     depth: (name: string, depth: number) => metrics.queueDepth.set({ name }, depth),
     retries: (name: string) => metrics.queueRetries.inc({ name }),
   };
-  const policies = policyReflector(deps);
+  const policies = createPolicyReflector(client, clock, log, metrics);
   // A policy selecting bare pods by a label must find it in the pod cache, which keeps only the labels it reads.
   followPolicySelectors(policies, cache.podLabelKeys, cache.pods, log);
   const events = createEventRecorder(client, clock, log);
@@ -154,17 +153,6 @@ export function buildOperator(deps: OperatorDeps) {
       void manager.stop(0);
     },
   };
-}
-
-/** Policies have their own reflector: accounting must not wait for the CRD to be installed. */
-function policyReflector({ client, clock, log, metrics }: OperatorDeps): Reflector<PolicyRecord> {
-  return new Reflector<PolicyRecord>(
-    { name: 'aicostpolicies', path: collectionPath('AICostPolicy'), project: projectPolicy },
-    client,
-    clock,
-    log,
-    reflectorHooks(metrics),
-  );
 }
 
 /** The annotation writer, the durable ledger and the accountant that feeds both. */

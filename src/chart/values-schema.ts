@@ -100,6 +100,11 @@ export const chartValuesSchema = z.strictObject({
     failurePolicy: z.enum(['Ignore', 'Fail']),
     timeoutSeconds: z.int().min(1).max(30),
     spotConventions: z.enum(['all', 'observed']),
+    separateDeployment: z
+      .boolean()
+      .meta({ description: 'Serve admission from a Deployment of its own (aicost webhook), not the operator.' }),
+    replicaCount: z.int().min(1).max(10),
+    resources: passThrough,
     excludeNamespaces: z.array(z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)),
     certificate: z.strictObject({
       source: z.enum(['generated', 'certManager', 'secret']),

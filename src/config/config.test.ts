@@ -231,6 +231,24 @@ describe('configuration', () => {
       '--webhook-port: "9443" turns the webhook on, which needs --webhook-cert-dir (make one with "aicost webhook-cert --dir DIR")',
     ],
     [
+      'a webhook that could never read a body of the largest size',
+      ['--webhook-max-body', '4Mi', '--webhook-max-in-flight', '2Mi'],
+      {},
+      '--webhook-max-in-flight: "2Mi" is less than --webhook-max-body, "4Mi": a body of that size could never be read',
+    ],
+    [
+      'a size without its unit',
+      ['--webhook-max-body', '3 MB'],
+      {},
+      '--webhook-max-body: "3 MB" is not a size such as 3Mi, 512Ki or 1048576',
+    ],
+    [
+      'a body cap over its bound',
+      ['--webhook-max-body', '1Gi'],
+      {},
+      '--webhook-max-body: "1Gi" is above the maximum of 64Mi',
+    ],
+    [
       'every problem, a line each',
       ['--interval', 'x', '--write-qps', '0'],
       {},
@@ -246,6 +264,46 @@ describe('configuration', () => {
     ['a stray word', ['5m'], {}, '"5m": not an option; write options as --name value or --name=value'],
   ])('names the option and quotes the value: %s', (_name, argv, env, message) => {
     expect(problem(argv, env)).toBe(message);
+  });
+
+  it("bounds the webhook's server by default: 3Mi bodies, 32Mi in flight, 2s to read, 120s idle, 256 connections", () => {
+    const on = ['--webhook-port', '9443', '--webhook-cert-dir', '/certs'];
+    expect(parseConfig([], {}, 'h').webhook).toBeUndefined();
+    expect(parseConfig(on, {}, 'h').webhook).toEqual({
+      port: 9443,
+      certDir: '/certs',
+      limits: {
+        maxBodyBytes: 3 * 2 ** 20,
+        maxInFlightBytes: 32 * 2 ** 20,
+        readTimeoutMs: 2000,
+        idleTimeoutMs: 120_000,
+        maxConnections: 256,
+      },
+    });
+    const set = [
+      ...on,
+      '--webhook-max-body=512Ki',
+      '--webhook-max-in-flight=1048576',
+      '--webhook-read-timeout=500ms',
+      '--webhook-idle-timeout=5s',
+      '--webhook-max-connections=16',
+    ];
+    expect(parseConfig(set, {}, 'h').webhook?.limits).toEqual({
+      maxBodyBytes: 512 * 1024,
+      maxInFlightBytes: 2 ** 20,
+      readTimeoutMs: 500,
+      idleTimeoutMs: 5000,
+      maxConnections: 16,
+    });
+  });
+
+  it('the webhook role needs the webhook on; the operator role does not', () => {
+    expect(parseConfig([], {}, 'h').role).toBe('operator');
+    expect(() => parseConfig([], {}, 'h', 'webhook')).toThrow(
+      '--webhook-port: "0" turns the webhook off, and the webhook command serves nothing else: give it a port (the chart uses 9443)',
+    );
+    const c = parseConfig([], { AICOST_WEBHOOK_PORT: '9443', AICOST_WEBHOOK_CERT_DIR: '/c' }, 'h', 'webhook');
+    expect(c).toMatchObject({ role: 'webhook', webhook: { port: 9443, certDir: '/c' } });
   });
 
   // A leader steps down after the renew deadline, before a standby may take the Lease after the lease duration.

@@ -11,6 +11,7 @@ import type { PrometheusSettings } from '../measure/prometheus-connection.ts';
 import { readFlags } from './read-flags.ts';
 import { PROMETHEUS_OPTIONS, prometheusSettings, REPEATABLE_OPTIONS } from './prometheus-options.ts';
 import { SERVING_OPTIONS } from './serving-options.ts';
+import { WEBHOOK_OPTIONS, webhookChecks, webhookConfig, type WebhookConfig } from './webhook-options.ts';
 import {
   bool,
   clusterId,
@@ -158,24 +159,7 @@ export const OPTIONS = {
     default: 'Audit',
     schema: oneOf(['Audit', 'Enforce']),
   },
-  'webhook-port': {
-    help: 'port of the spot admission webhook (HTTPS); 0 turns the webhook off',
-    env: 'AICOST_WEBHOOK_PORT',
-    default: '0',
-    schema: wholeNumber(0, 65535),
-  },
-  'webhook-cert-dir': {
-    help: 'directory with the webhook serving certificate tls.crt and key tls.key (re-read when they change)',
-    env: 'AICOST_WEBHOOK_CERT_DIR',
-    default: '',
-    schema: z.string(),
-  },
-  'spot-conventions': {
-    help: "spot labels the webhook steers by: all (every cloud's) or observed (those on the cluster's nodes)",
-    env: 'AICOST_SPOT_CONVENTIONS',
-    default: 'all',
-    schema: oneOf(['all', 'observed']),
-  },
+  ...WEBHOOK_OPTIONS,
   ledger: {
     help: 'where the durable cost ledger is written: a directory (created if missing) or s3://bucket/prefix',
     env: 'AICOST_LEDGER',
@@ -245,8 +229,10 @@ export interface Config {
   readonly metricsCardinalityLimit: number;
   readonly logLevel: string;
   readonly defaultMode: 'Audit' | 'Enforce';
+  /** What the process runs: the whole operator (`aicost run`), or only the admission webhook (`aicost webhook`). */
+  readonly role: Role;
   /** Undefined when the webhook is off. */
-  readonly webhook: { readonly port: number; readonly certDir: string } | undefined;
+  readonly webhook: WebhookConfig | undefined;
   readonly spotConventions: 'all' | 'observed';
   /** A directory or s3://bucket/prefix (src/ledger/open-sink.ts). */
   readonly ledger: string;
@@ -266,6 +252,7 @@ export class ConfigError extends Error {
 }
 
 type Name = keyof Options;
+export type Role = 'operator' | 'webhook';
 
 /**
  * Retry period < renew deadline < lease duration: a leader steps down after the renew deadline, which must come
@@ -280,7 +267,7 @@ function leaseOrder(p: Parsed, raw: Record<Name, string>, origin: Record<Name, s
 }
 
 /** The checks between options, once each has parsed; each problem is named by the option to change. */
-function crossChecks(p: Parsed, raw: Record<Name, string>, origin: Record<Name, string>): string[] {
+function crossChecks(p: Parsed, raw: Record<Name, string>, origin: Record<Name, string>, role: Role): string[] {
   const problems = leaseOrder(p, raw, origin);
   if (p['metrics-secure'] && p['metrics-port'] === p['health-port'] && p['metrics-port'] !== 0)
     problems.push(
@@ -289,11 +276,7 @@ function crossChecks(p: Parsed, raw: Record<Name, string>, origin: Record<Name, 
     );
   if (!p['metrics-secure'] && p['metrics-cert-dir'] !== '')
     problems.push(`${origin['metrics-cert-dir']}: has no effect without --metrics-secure true`);
-  if (p['webhook-port'] > 0 && p['webhook-cert-dir'] === '')
-    problems.push(
-      `${origin['webhook-port']}: ${quote(raw['webhook-port'])} turns the webhook on, which needs ` +
-        `${origin['webhook-cert-dir']} (make one with "aicost webhook-cert --dir DIR")`,
-    );
+  problems.push(...webhookChecks(p, raw, origin, role));
   return problems;
 }
 
@@ -305,6 +288,7 @@ export function parseConfig(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
   hostname: string,
+  role: Role = 'operator',
 ): Config {
   const flags = readFlags<Name>(argv, Object.keys(OPTIONS) as Name[], REPEATABLE_OPTIONS);
   if (flags.problems.length > 0) throw new ConfigError(flags.problems.join('\n'));
@@ -327,9 +311,9 @@ export function parseConfig(
   }
   const p = result.data as Parsed;
   const prometheus = prometheusSettings(p, origin, env);
-  const problems = [...crossChecks(p, raw, origin), ...prometheus.problems];
+  const problems = [...crossChecks(p, raw, origin, role), ...prometheus.problems];
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
-  return toConfig(p, hostname, env, prometheus.settings);
+  return toConfig(p, hostname, env, prometheus.settings, role);
 }
 
 /** The AWS_* settings of an s3:// ledger, read once here; undefined for a directory. */
@@ -346,8 +330,10 @@ function toConfig(
   hostname: string,
   env: Readonly<Record<string, string | undefined>>,
   prometheus: PrometheusSettings,
+  role: Role,
 ): Config {
   return Object.freeze({
+    role,
     prometheus,
     dcgmSelector: p['dcgm-selector'],
     intervalMs: p.interval,
@@ -377,8 +363,7 @@ function toConfig(
     metricsCardinalityLimit: p['metrics-cardinality-limit'],
     logLevel: p['log-level'],
     defaultMode: p['default-mode'],
-    webhook:
-      p['webhook-port'] > 0 ? Object.freeze({ port: p['webhook-port'], certDir: p['webhook-cert-dir'] }) : undefined,
+    webhook: webhookConfig(p),
     spotConventions: p['spot-conventions'],
     ledger: p.ledger,
     ledgerS3: ledgerS3Settings(p.ledger, env),
@@ -390,6 +375,6 @@ function toConfig(
 }
 
 /** Reads the process's arguments and environment: the only place the operator touches process.env. */
-export function loadConfig(argv: readonly string[], hostname: string): Config {
-  return parseConfig(argv, process.env, hostname);
+export function loadConfig(argv: readonly string[], hostname: string, role: Role = 'operator'): Config {
+  return parseConfig(argv, process.env, hostname, role);
 }

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { displayUrl } from '../controller/display-url.ts';
 import { currencySchema } from '../pricing/custom-pricing.ts';
 import { isClusterId } from '../ledger/layout.ts';
+import { parseUnits } from '../cost/quantity.ts';
 import { formatDuration, parseDuration } from './duration.ts';
 
 /** A value as the user wrote it, quoted (and escaped, so spaces and quotes inside stay visible). */
@@ -60,6 +61,25 @@ export const clusterId = z.string().superRefine((value, ctx) => {
       `${quote(value)} is not a cluster id (lower case letters, digits, '.', '_' and '-', starting with a letter or digit, at most 63)`,
     );
 });
+
+/** Bytes as the largest binary unit that divides them: 3145728 -> 3Mi. */
+export function formatBytes(bytes: number): string {
+  for (const [suffix, size] of [
+    ['Gi', 2 ** 30],
+    ['Mi', 2 ** 20],
+    ['Ki', 2 ** 10],
+  ] as const)
+    if (bytes % size === 0 && bytes >= size) return `${bytes / size}${suffix}`;
+  return String(bytes);
+}
+
+/** A size in bytes written as a Kubernetes quantity (3Mi, 512Ki, 1048576), within [minBytes, maxBytes]. */
+export const byteSize = (minBytes: number, maxBytes: number) =>
+  z.string().transform((text, ctx) => {
+    const bytes = /^\d+(\.\d+)?(Ki|Mi|Gi|k|M|G)?$/.test(text) ? parseUnits(text) : undefined;
+    if (bytes === undefined) return fail(ctx, `${quote(text)} is not a size such as 3Mi, 512Ki or 1048576`);
+    return inRange(ctx, text, bytes, minBytes, maxBytes, formatBytes);
+  });
 
 /** A whole number within [min, max]. */
 export const wholeNumber = (min: number, max: number) =>

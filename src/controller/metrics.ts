@@ -241,6 +241,12 @@ function webhookMetrics(registry: Registry) {
       labelNames: ['policy', 'action', 'mode', 'verdict'],
       registers: [registry],
     }),
+    webhookRefused: new Counter({
+      name: 'aicost_webhook_refused_total',
+      help: 'Requests and connections the webhook refused, by reason: body_too_large, in_flight_bytes, read_timeout, connections, tls, bad_request',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
     webhookLatency: new Histogram({
       name: 'aicost_webhook_duration_seconds',
       help: 'Time to answer one admission review',

@@ -12,6 +12,7 @@ describe('readiness', () => {
       true,
       'role: standby; gpu metrics: no cycle yet',
     ],
+    ['the webhook-only role, synced', { role: 'webhook', gpuMetrics: undefined }, true, 'role: webhook'],
     ['caches still syncing', { unsynced: ['pods', 'nodes'] }, false, 'caches not synced: pods, nodes'],
     [
       'a cache whose relists fail',

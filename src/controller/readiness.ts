@@ -8,9 +8,10 @@ export interface ReadinessFacts {
   readonly unsynced: readonly string[];
   /** Why leader election cannot run at all (e.g. its namespace is missing); undefined while it can, or when off. */
   readonly electionProblem: string | undefined;
-  readonly role: 'leader' | 'standby';
-  /** The last accounting cycle's word on the GPU metrics (gpuMetricsState). */
-  readonly gpuMetrics: string;
+  /** 'webhook': the webhook-only role (`aicost webhook`), which neither elects nor accounts. */
+  readonly role: 'leader' | 'standby' | 'webhook';
+  /** The last accounting cycle's word on the GPU metrics (gpuMetricsState); undefined where nothing is accounted. */
+  readonly gpuMetrics: string | undefined;
 }
 
 /** Not ready while any reason holds, and the body names every one; once ready, the body says the role. */
@@ -19,7 +20,8 @@ export function readiness(facts: ReadinessFacts): { ready: boolean; detail: stri
   if (facts.electionProblem !== undefined) reasons.push(`leader election: ${facts.electionProblem}`);
   if (facts.unsynced.length > 0) reasons.push(`caches not synced: ${facts.unsynced.join(', ')}`);
   if (reasons.length > 0) return { ready: false, detail: reasons.join('; ') };
-  return { ready: true, detail: `role: ${facts.role}; gpu metrics: ${facts.gpuMetrics}` };
+  const gpu = facts.gpuMetrics === undefined ? '' : `; gpu metrics: ${facts.gpuMetrics}`;
+  return { ready: true, detail: `role: ${facts.role}${gpu}` };
 }
 
 /** The caches that are not synced, as readiness names them: "pods", or "pods (list failed: 500 InternalError)". */

@@ -13,6 +13,20 @@ import { CHART, find, helm, render, ROOT, type Obj } from './helm.ts';
 
 const FULL = resolve(ROOT, 'test/chart/fixtures/helm/full.yaml');
 
+interface Deployment extends Obj {
+  spec: {
+    replicas: number;
+    selector: { matchLabels: Record<string, string> };
+    template: {
+      metadata: { labels: Record<string, string> };
+      spec: {
+        serviceAccountName: string;
+        containers: { args: string[]; resources: unknown }[];
+      };
+    };
+  };
+}
+
 interface PodSpec {
   containers: {
     args: string[];
@@ -21,6 +35,20 @@ interface PodSpec {
   }[];
   volumes: { name: string; projected?: { sources: unknown[] } }[];
 }
+
+interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+
+/** A role's rules as sorted lines "group/resource: verbs", to compare with the list of what is needed. */
+const grantsOf = (rules: Rule[]) =>
+  rules
+    .flatMap((r) =>
+      r.apiGroups.flatMap((g) => r.resources.map((res) => `${g || 'core'}/${res}: ${[...r.verbs].sort().join(',')}`)),
+    )
+    .sort();
 
 /** Generated certificates differ on every render: a placeholder keeps the snapshot stable. */
 function stable(text: string): string {
@@ -185,6 +213,8 @@ describe('helm chart', () => {
     [['--set', 'webhook.nope=1'], "at '/webhook': additional properties 'nope' not allowed"],
     [['--set', 'policy.defaultMode=Sometimes'], "at '/policy/defaultMode'"],
     [['--set', 'webhook.timeoutSeconds=60'], "at '/webhook/timeoutSeconds'"],
+    [['--set', 'webhook.replicaCount=0'], "at '/webhook/replicaCount'"],
+    [['--set', 'webhook.separateDeployment=yes'], "at '/webhook/separateDeployment'"],
     [['--set', 'webhook.certificate.source=secret'], 'webhook.certificate.secretName is required'],
     [
       ['--set', 'ledger.s3.bucketUrl=s3://ledger/prod'],
@@ -236,15 +266,10 @@ describe('helm chart', () => {
 
   it('grants least privilege: exactly the verbs the operator uses, no Secrets, CRDs or webhook configurations', () => {
     const objs = render();
-    const role = find(objs, 'ClusterRole', 'aicost-aicost-operator') as Obj & {
-      rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[];
-    };
-    const grants = role.rules.flatMap((r) =>
-      r.apiGroups.flatMap((g) => r.resources.map((res) => `${g || 'core'}/${res}: ${[...r.verbs].sort().join(',')}`)),
-    );
+    const role = find(objs, 'ClusterRole', 'aicost-aicost-operator') as Obj & { rules: Rule[] };
     // Every verb here is one the code calls (docs/security.md, "RBAC"): no get where it lists and watches, no
     // update where it patches.
-    expect(grants.sort()).toEqual(
+    expect(grantsOf(role.rules)).toEqual(
       [
         'core/nodes: list,watch',
         'core/namespaces: get,list,patch,watch',
@@ -367,7 +392,8 @@ describe('helm chart', () => {
       },
       { port: '9443', from: undefined },
     ]);
-    expect(ingress('-f', FULL)?.map((r) => r.port)).toEqual(['8080', '8081', '9443']);
+    // The full values serve the webhook from a Deployment of its own, whose pods have a NetworkPolicy of their own.
+    expect(ingress('-f', FULL)?.map((r) => r.port)).toEqual(['8080', '8081']);
     expect(ingress('--set', 'webhook.enabled=false')?.map((r) => r.port)).toEqual(['8080']);
     expect(ingress('--set', 'networkPolicy.enabled=false')).toBeUndefined();
   });
@@ -437,18 +463,127 @@ describe('helm chart', () => {
   });
 
   it('passes only flags the operator accepts, with valid values (default and full-featured values)', () => {
+    // The pod's environment gives the namespace and identity (downward API).
+    const env = { AICOST_NAMESPACE: 'aicost-system', AICOST_IDENTITY: 'pod-0' };
     for (const extra of [[], ['-f', FULL]]) {
-      const d = find(render(...extra), 'Deployment') as Obj & {
-        spec: { template: { spec: { containers: { args: string[] }[] } } };
-      };
-      const [command, ...args] = d.spec.template.spec.containers[0]?.args ?? [];
+      const [d, w] = render(...extra).filter((o) => o.kind === 'Deployment') as Deployment[];
+      const [command, ...args] = d?.spec.template.spec.containers[0]?.args ?? [];
       expect(command).toBe('run');
-      // The pod's environment gives the namespace and identity (downward API).
-      const config = parseConfig(args, { AICOST_NAMESPACE: 'aicost-system', AICOST_IDENTITY: 'pod-0' }, 'host');
+      const config = parseConfig(args, env, 'host');
       expect(config.leaderElection).toMatchObject({ enabled: true, namespace: 'aicost-system', identity: 'pod-0' });
-      expect(config.webhook).toEqual({ port: 9443, certDir: '/etc/aicost/webhook-certs' });
+      // The full values serve the webhook from a Deployment of its own, the defaults from the operator's.
+      const server = w
+        ? parseConfig(w.spec.template.spec.containers[0]?.args.slice(1) ?? [], env, 'h', 'webhook')
+        : config;
+      expect(server.webhook).toMatchObject({ port: 9443, certDir: '/etc/aicost/webhook-certs' });
+      expect(extra.length > 0 ? config.webhook : undefined).toBeUndefined();
     }
   });
+
+  it('webhook.separateDeployment: a Deployment of its own serves admission (aicost webhook); the operator does not', () => {
+    const objs = render('--set', 'webhook.separateDeployment=true');
+    const [operator, webhook] = objs.filter((o) => o.kind === 'Deployment') as Deployment[];
+    expect([operator?.metadata.name, webhook?.metadata.name]).toEqual([
+      'aicost-aicost-operator',
+      'aicost-aicost-operator-webhook',
+    ]);
+    expect(JSON.stringify(operator)).not.toContain('webhook');
+    const container = webhook?.spec.template.spec.containers[0];
+    const [command, ...args] = container?.args ?? [];
+    expect(command).toBe('webhook');
+    const config = parseConfig(args, {}, 'host', 'webhook');
+    expect(config).toMatchObject({ role: 'webhook', webhook: { port: 9443, certDir: '/etc/aicost/webhook-certs' } });
+    expect(config.leaderElection.enabled).toBe(false);
+    expect(webhook?.spec.replicas).toBe(2);
+    expect(container?.resources).toEqual({ requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '384Mi' } });
+    // Selectors: the webhook Service, PodDisruptionBudget and NetworkPolicy pick the webhook's pods, the
+    // operator's pick only the operator's.
+    const podsOf = (d: Deployment | undefined) => d?.spec.template.metadata.labels ?? {};
+    const picks = (selector: Record<string, string> | undefined, labels: Record<string, string>) =>
+      Object.entries(selector ?? {}).every(([k, v]) => labels[k] === v);
+    const selectors = objs.map((o) => {
+      const spec = (o.spec ?? {}) as {
+        selector?: { matchLabels?: Record<string, string> } & Record<string, string>;
+        podSelector?: { matchLabels: Record<string, string> };
+      };
+      const selector =
+        o.kind === 'Service' ? spec.selector : (spec.selector?.matchLabels ?? spec.podSelector?.matchLabels);
+      return [`${o.kind}/${o.metadata.name}`, selector] as const;
+    });
+    const picked = (d: Deployment | undefined) =>
+      selectors
+        .filter(([, s]) => s && picks(s, podsOf(d)))
+        .map(([name]) => name)
+        .sort();
+    expect(picked(webhook)).toEqual([
+      'Deployment/aicost-aicost-operator-webhook',
+      'NetworkPolicy/aicost-aicost-operator-webhook',
+      'PodDisruptionBudget/aicost-aicost-operator-webhook',
+      'Service/aicost-aicost-operator-webhook',
+    ]);
+    expect(picked(operator)).toEqual([
+      'Deployment/aicost-aicost-operator',
+      'NetworkPolicy/aicost-aicost-operator',
+      'PodDisruptionBudget/aicost-aicost-operator',
+      'Service/aicost-aicost-operator-metrics',
+    ]);
+    const ports = (name: string) =>
+      (
+        find(objs, 'NetworkPolicy', name) as Obj & { spec: { ingress: { ports: { port: number }[] }[] } }
+      ).spec.ingress.flatMap((r) => r.ports.map((p) => p.port));
+    expect(ports('aicost-aicost-operator')).toEqual([8080]);
+    expect(ports('aicost-aicost-operator-webhook')).toEqual([8080, 9443]);
+  });
+
+  it("the webhook's own ServiceAccount may read what a review needs and record Events: no pods, no Lease, no writes", () => {
+    const objs = render('--set', 'webhook.separateDeployment=true');
+    const webhook = objs.filter((o) => o.kind === 'Deployment')[1] as Deployment;
+    const account = webhook.spec.template.spec.serviceAccountName;
+    expect(account).toBe('aicost-aicost-operator-webhook');
+    expect(find(objs, 'ServiceAccount', account)).toBeDefined();
+    const role = find(objs, 'ClusterRole', 'aicost-aicost-operator-webhook') as Obj & { rules: Rule[] };
+    expect(grantsOf(role.rules)).toEqual(
+      [
+        'core/nodes: list,watch',
+        'core/namespaces: list,watch',
+        'apps/replicasets: list,watch',
+        'apps/deployments: list,watch',
+        'apps/statefulsets: list,watch',
+        'batch/jobs: list,watch',
+        'aicost.dev/aicostpolicies: list,watch',
+        'core/events: create,patch',
+        'events.k8s.io/events: create,patch',
+        // Its /metrics is secure (metrics.secure, the default) as the operator's.
+        'authentication.k8s.io/tokenreviews: create',
+        'authorization.k8s.io/subjectaccessreviews: create',
+      ].sort(),
+    );
+    const bound = (kind: string) =>
+      objs
+        .filter((o) => o.kind === kind)
+        .flatMap((b) =>
+          (b as Obj & { subjects: { name: string }[] }).subjects.map((s) => `${b.metadata.name}:${s.name}`),
+        );
+    expect(bound('ClusterRoleBinding')).toContain(`aicost-aicost-operator-webhook:${account}`);
+    expect(bound('ClusterRoleBinding').filter((b) => b.endsWith(`:${account}`))).toHaveLength(1);
+    expect(bound('RoleBinding').filter((b) => b.endsWith(`:${account}`))).toEqual([]);
+  });
+
+  it.each([
+    [1, 500],
+    [2, 1500],
+    [3, 2000],
+    [30, 2000],
+  ])(
+    'webhook.timeoutSeconds=%i: the webhook reads a request within %i ms, before the API server gives up',
+    (seconds, ms) => {
+      const d = find(render('--set', `webhook.timeoutSeconds=${String(seconds)}`), 'Deployment') as Obj & {
+        spec: { template: { spec: { containers: { args: string[] }[] } } };
+      };
+      const [, ...args] = d.spec.template.spec.containers[0]?.args ?? [];
+      expect(parseConfig(args, {}, 'host').webhook?.limits.readTimeoutMs).toBe(ms);
+    },
+  );
 
   it('crds.enabled and crds.keep control the CRD; it equals deploy/crds apart from the wrapper', () => {
     const crd = find(render(), 'CustomResourceDefinition');
@@ -469,7 +604,7 @@ describe('helm chart', () => {
     expect(JSON.stringify(find(objs, 'Deployment'))).not.toContain('webhook');
   });
 
-  it('the webhook never sees kube-system or the release namespace, and fails open by default', () => {
+  it('the webhook never sees kube-system or the release namespace, and fails closed by default', () => {
     const hook = find(render(), 'MutatingWebhookConfiguration') as Obj & {
       webhooks: {
         failurePolicy: string;
@@ -479,7 +614,7 @@ describe('helm chart', () => {
       }[];
     };
     expect(hook.webhooks[0]).toMatchObject({
-      failurePolicy: 'Ignore',
+      failurePolicy: 'Fail',
       timeoutSeconds: 3,
       namespaceSelector: {
         matchExpressions: [

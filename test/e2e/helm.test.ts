@@ -27,11 +27,18 @@ const run = (cmd: string, args: string[], input?: string) => {
 };
 const kubectl = (args: string[], input?: string) => run('kubectl', ['--kubeconfig', kubeconfig, ...args], input);
 const helm = (args: string[]) => run(helmBinary(), ['--kubeconfig', kubeconfig, '--namespace', NS, ...args]);
+/** `helm upgrade` keeping the values, with one more set, until the rollout is done. */
+const upgrade = (set: string) =>
+  helm(['upgrade', RELEASE, CHART, '--reuse-values', '--set', set, '--wait', '--timeout', '180s']);
 
 // Every in-cluster feature that needs no third-party CRD (a ServiceMonitor needs prometheus-operator's).
 const INSTALL = [
   '--set',
   'webhook.enabled=true',
+  // The chart's pods are kwok-simulated: nothing answers at the webhook's address, and the default failurePolicy
+  // (Fail) would refuse every pod this suite creates. The default itself is checked in test/chart.
+  '--set',
+  'webhook.failurePolicy=Ignore',
   '--set',
   'networkPolicy.enabled=true',
   '--set',
@@ -403,17 +410,7 @@ describe('Helm chart on the local cluster', () => {
         'jsonpath={.items[*].data.tls\\.crt}',
       ]);
     const before = secretOf();
-    helm([
-      'upgrade',
-      RELEASE,
-      CHART,
-      '--reuse-values',
-      '--set',
-      'accounting.interval=30s',
-      '--wait',
-      '--timeout',
-      '180s',
-    ]);
+    upgrade('accounting.interval=30s');
     const args = kubectl([
       'get',
       'deployment',
@@ -427,6 +424,30 @@ describe('Helm chart on the local cluster', () => {
     expect(args).toContain('--interval=30s');
     expect(secretOf()).toBe(before);
     expect(helm(['history', RELEASE, '-o', 'json'])).toContain('"revision":2');
+  });
+
+  it('webhook.separateDeployment: the webhook moves to a Deployment of its own, and the Service follows it', async () => {
+    upgrade('webhook.separateDeployment=true');
+    const name = `${RELEASE}-aicost-operator-webhook`;
+    const webhook = JSON.parse(kubectl(['get', 'deployment', '-n', NS, name, '-o', 'json'])) as {
+      spec: { template: { spec: { containers: { args: string[] }[] } } };
+      status: { availableReplicas?: number };
+    };
+    expect(webhook.status.availableReplicas).toBe(2);
+    expect(webhook.spec.template.spec.containers[0]?.args[0]).toBe('webhook');
+    const operator = kubectl(['get', 'deployment', '-n', NS, `${RELEASE}-aicost-operator`, '-o', 'json']);
+    expect(operator).not.toContain('--webhook-port');
+    // The webhook Service's endpoints become the webhook's pods, and only them.
+    await waitFor(
+      () => {
+        const slices = JSON.parse(
+          kubectl(['get', 'endpointslices', '-n', NS, '-l', `kubernetes.io/service-name=${name}`, '-o', 'json']),
+        ) as { items: { endpoints?: { targetRef?: { name: string } }[] }[] };
+        const pods = slices.items.flatMap((s) => (s.endpoints ?? []).map((e) => e.targetRef?.name ?? ''));
+        return pods.length === 2 && pods.every((p) => p.startsWith(`${name}-`)) ? pods : undefined;
+      },
+      { timeoutMs: 60_000, description: "the webhook Service's endpoints to be the webhook Deployment's pods" },
+    );
   });
 
   it('uninstalls, and the CRD (and so every policy) stays', () => {
