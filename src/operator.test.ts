@@ -102,5 +102,6 @@ describe('buildOperator under the manager', () => {
     await clock.advance(HOUR_MS);
     expect(runs()).toBe(2);
     await op.manager.stop();
-  });
+    // A simulated day of 10 s cycles takes seconds of real time, more on a loaded machine.
+  }, 30_000);
 });
