@@ -19,7 +19,7 @@ import type { Ledger } from '../cost/ledger.ts';
 import { divRoundHalfUp } from '../cost/money.ts';
 import { workloadKey } from '../cost/rollup.ts';
 import type { NodeCost, PodFacts } from '../cost/types.ts';
-import { LedgerAccrual, type Observation } from '../ledger/accrual.ts';
+import { LedgerAccrual, type Observation, type RecentWindows } from '../ledger/accrual.ts';
 import { fromLedger, nanoHours, toLedger, toSeconds, type Cumulative } from '../ledger/cumulative.ts';
 import { loadLedger } from '../ledger/durable.ts';
 import { LedgerWriter } from '../ledger/ledger-writer.ts';
@@ -189,6 +189,11 @@ export class AccountingLedger {
     if (last === undefined || nowSeconds - last >= this.deps.flushSeconds) return true;
     const window = this.deps.windowSeconds;
     return Math.floor(nowSeconds / window) !== Math.floor(last / window);
+  }
+
+  /** The windows accrued in memory, for budgets; undefined until this leader's first cycle has read the ledger. */
+  recentWindows(): RecentWindows | undefined {
+    return this.loaded ? this.accrual.recent() : undefined;
   }
 
   /** Forgets the state: the next cycle reads the ledger again (a leader change). */
