@@ -34,6 +34,11 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY package.json ./
+# The two names package.json's bins give the program, as npm would link them: `aicost`, and `kubectl-aicost`
+# for kubectl, which runs any kubectl-<name> on PATH as `kubectl <name>` (the help then says `kubectl aicost`).
+RUN chmod 0755 dist/main.js \
+ && ln -s /app/dist/main.js /usr/local/bin/aicost \
+ && ln -s /app/dist/main.js /usr/local/bin/kubectl-aicost
 USER 65532:65532
 EXPOSE 8080 8081 9443
 # The command is the first argument: the chart's args start with `run`, and `docker run IMAGE version` works.

@@ -19,6 +19,11 @@ export default defineConfig({
         test: { name: 's3', include: ['test/s3/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 1_800_000 },
       },
       {
+        // The HTML report rendered by a real headless browser, Debian's chromium, which the tier installs once
+        // with apt-get when it is missing (test/browser/install-chromium.sh; as root).
+        test: { name: 'browser', include: ['test/browser/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 900_000 },
+      },
+      {
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],

@@ -8,18 +8,10 @@
  * Target (issue #15): a month of such a cluster reported in seconds.
  */
 import { spawnSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { ensureLedger, type LedgerShape } from './report-ledger.ts';
+import { resolve } from 'node:path';
+import { benchLedger, ensureLedger } from './report-ledger.ts';
 
-const shape: LedgerShape = {
-  nodes: Number(process.env.BENCH_NODES ?? 1000),
-  pods: Number(process.env.BENCH_PODS ?? 20_000),
-  windows: Number(process.env.BENCH_WINDOWS ?? 720),
-  fromMs: Date.UTC(2026, 10, 1),
-  clusterId: 'bench',
-};
-const dir = process.env.BENCH_DIR ?? join(tmpdir(), 'aicost-report-bench');
+const { shape, dir } = benchLedger();
 const runs = Number(process.env.BENCH_RUNS ?? 5);
 const MAIN = resolve(import.meta.dirname, '../src/main.ts');
 const to = new Date(shape.fromMs + shape.windows * 3_600_000).toISOString();

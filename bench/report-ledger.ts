@@ -6,6 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalSink } from '../src/ledger/local-sink.ts';
 import type { LedgerRow, WorkloadKind } from '../src/ledger/row.ts';
@@ -17,6 +18,21 @@ export interface LedgerShape {
   readonly fromMs: number;
   readonly windows: number;
   readonly clusterId: string;
+}
+
+/**
+ * The month the report bench reads: BENCH_NODES, BENCH_PODS, BENCH_WINDOWS change it; BENCH_DIR (default
+ * <tmp>/aicost-report-bench) is where it is generated once and reused.
+ */
+export function benchLedger(env: NodeJS.ProcessEnv = process.env): { shape: LedgerShape; dir: string } {
+  const shape: LedgerShape = {
+    nodes: Number(env.BENCH_NODES ?? 1000),
+    pods: Number(env.BENCH_PODS ?? 20_000),
+    windows: Number(env.BENCH_WINDOWS ?? 720),
+    fromMs: Date.UTC(2026, 10, 1),
+    clusterId: 'bench',
+  };
+  return { shape, dir: env.BENCH_DIR ?? join(tmpdir(), 'aicost-report-bench') };
 }
 
 const HOUR_MS = 3_600_000;
@@ -108,7 +124,12 @@ export function windowRows(shape: LedgerShape, windowStartMs: number): LedgerRow
 }
 
 /** Writes the ledger into `dir` unless a previous run wrote the same shape there. Returns the seconds spent. */
-export async function ensureLedger(dir: string, shape: LedgerShape, log = console.log): Promise<number> {
+export async function ensureLedger(
+  dir: string,
+  shape: LedgerShape,
+  log = console.log,
+  rowsOf: (shape: LedgerShape, windowStartMs: number) => LedgerRow[] = windowRows,
+): Promise<number> {
   const marker = join(dir, '.generated.json');
   const wanted = JSON.stringify(shape);
   if (existsSync(marker) && (await readFile(marker, 'utf8')) === wanted) return 0;
@@ -116,7 +137,7 @@ export async function ensureLedger(dir: string, shape: LedgerShape, log = consol
   const store = new LedgerStore(await LocalSink.open(dir));
   for (let w = 0; w < shape.windows; w++) {
     const startMs = shape.fromMs + w * HOUR_MS;
-    await store.writeWindow(shape.clusterId, startMs, windowRows(shape, startMs));
+    await store.writeWindow(shape.clusterId, startMs, rowsOf(shape, startMs));
     if (w % 24 === 23) log(`  generated ${w + 1}/${shape.windows} windows`);
   }
   await writeFile(marker, wanted);

@@ -14,6 +14,9 @@ describe('command line', () => {
     expect(text).toMatch(/^Usage: aicost <command> \[options\]\n/);
     expect(text).toContain('\n  run            run the operator\n');
     expect(text).toContain('\n  webhook-cert   write a self-signed webhook certificate');
+    expect(text).toContain(
+      '\n  webhook        serve only the spot admission webhook: no leader election, no controllers',
+    );
     expect(text).toContain('\n  report         what each team, project, experiment or workload cost, from the ledger');
     expect(text).toContain(
       '\n  export         write the ledger as FinOps FOCUS 1.3 cost and usage rows (Parquet or CSV)\n',
@@ -69,6 +72,19 @@ describe('command line', () => {
     });
   });
 
+  it("webhook's help names the options it uses, not the operator's", () => {
+    const { text } = printed(['webhook', '--help']);
+    expect(text).toMatch(/^Usage: aicost webhook --webhook-port PORT --webhook-cert-dir DIR \[options\]\n/);
+    expect(text).toContain('--webhook-max-in-flight');
+    expect(text).not.toContain('--prometheus-url');
+    expect(text).not.toContain('--leader-elect');
+    expect(route(['webhook', '--webhook-port=9443'])).toEqual({
+      kind: 'command',
+      command: 'webhook',
+      args: ['--webhook-port=9443'],
+    });
+  });
+
   it("webhook-cert's help is not run's", () => {
     expect(printed(['webhook-cert', '--help']).text).not.toContain('--prometheus-url');
     expect(printed(['run', '--help']).text).not.toContain('--hosts');
@@ -77,11 +93,11 @@ describe('command line', () => {
   it.each([
     [
       'reports',
-      'aicost: unknown command "reports"\nCommands: run, webhook-cert, report, export, version ("aicost --help" says what each does)',
+      'aicost: unknown command "reports"\nCommands: run, webhook, webhook-cert, report, export, version ("aicost --help" says what each does)',
     ],
     [
       '--interval',
-      'aicost: unknown command "--interval"\nCommands: run, webhook-cert, report, export, version ("aicost --help" says what each does)',
+      'aicost: unknown command "--interval"\nCommands: run, webhook, webhook-cert, report, export, version ("aicost --help" says what each does)',
     ],
   ])('an unknown command %j gets two lines and exit code 2', (command, text) => {
     expect(printed([command, '--help'])).toEqual({ kind: 'print', text, exitCode: 2 });
@@ -123,5 +139,35 @@ describe('command line', () => {
       text: 'aicost version: takes no arguments, got "--short"\nUsage: aicost version',
       exitCode: 2,
     });
+  });
+});
+
+describe('as kubectl aicost', () => {
+  const plugin = (argv: string[]) => {
+    const r = route(argv, 'kubectl aicost');
+    if (r.kind !== 'print') throw new Error(`${JSON.stringify(argv)} runs ${r.command}`);
+    return r.text;
+  };
+
+  it('the help says the command the user types: kubectl aicost', () => {
+    expect(plugin(['--help'])).toMatch(/^Usage: kubectl aicost <command> \[options\]\n/);
+    expect(plugin(['--help'])).toContain('\n"kubectl aicost <command> --help" shows the options of a command.');
+    expect(plugin(['report', '--help'])).toMatch(/^Usage: kubectl aicost report --by KEY/);
+    expect(plugin(['report', '--help'])).toContain('Subcommand: "kubectl aicost report runs" lists every training run');
+    expect(plugin(['export', '--help'])).toMatch(/^Usage: kubectl aicost export focus --out FILE /);
+    expect(plugin(['version', '--help'])).toContain('aicost_build_info');
+    expect(plugin(['reports'])).toBe(
+      'kubectl aicost: unknown command "reports"\nCommands: run, webhook, webhook-cert, report, export, version ("kubectl aicost --help" says what each does)',
+    );
+  });
+
+  it('so do the usage lines of argument errors', () => {
+    expect(parseWebhookCertArgs([], 'kubectl aicost')).toEqual({
+      error:
+        'kubectl aicost webhook-cert: --dir is required\nUsage: kubectl aicost webhook-cert --dir DIR [--hosts localhost,127.0.0.1]',
+    });
+    expect(versionOutput(['x'], { version: '0.1.0', commit: 'c', nodeVersion: 'v24' }, 'kubectl aicost').text).toBe(
+      'kubectl aicost version: takes no arguments, got "x"\nUsage: kubectl aicost version',
+    );
   });
 });

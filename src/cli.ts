@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import type { BuildInfo } from './build-info.ts';
 import { OPTIONS } from './config/config.ts';
 import { DEFAULT_LEDGER, LEDGER_ENV } from './config/ledger-location.ts';
+import { forProgram, PROGRAM } from './program-name.ts';
 import { EXPORT_USAGE, REPORT_USAGE, RUNS_USAGE } from './report/options.ts';
 
 interface Command {
@@ -17,6 +18,10 @@ interface Command {
 
 const COMMANDS = {
   run: { summary: 'run the operator', help: runHelp },
+  webhook: {
+    summary: 'serve only the spot admission webhook: no leader election, no controllers (a Deployment of its own)',
+    help: webhookHelp,
+  },
   'webhook-cert': {
     summary: 'write a self-signed webhook certificate (tls.crt, tls.key, ca.crt) for local runs',
     help: webhookCertHelp,
@@ -38,21 +43,24 @@ export type Invocation =
 
 const HELP = new Set(['--help', '-h']);
 
-export function route(argv: readonly string[]): Invocation {
+/** `program`: the name the user typed (program-name.ts), which usage and help show. */
+export function route(argv: readonly string[], program = PROGRAM): Invocation {
   const [first, ...rest] = argv;
-  if (first === undefined || HELP.has(first)) return { kind: 'print', text: overview(), exitCode: 0 };
+  if (first === undefined || HELP.has(first))
+    return { kind: 'print', text: forProgram(overview(), program), exitCode: 0 };
   if (first === '--version') return { kind: 'command', command: 'version', args: rest };
   if (!Object.hasOwn(COMMANDS, first)) {
     // Short: the user typed a command, most likely one from another version; a page of options hides the point.
     const names = Object.keys(COMMANDS).join(', ');
     return {
       kind: 'print',
-      text: `aicost: unknown command "${first}"\nCommands: ${names} ("aicost --help" says what each does)`,
+      text: `${program}: unknown command "${first}"\nCommands: ${names} ("${program} --help" says what each does)`,
       exitCode: 2,
     };
   }
   const command = first as CommandName;
-  if (rest.some((arg) => HELP.has(arg))) return { kind: 'print', text: COMMANDS[command].help(rest), exitCode: 0 };
+  if (rest.some((arg) => HELP.has(arg)))
+    return { kind: 'print', text: forProgram(COMMANDS[command].help(rest), program), exitCode: 0 };
   return { kind: 'command', command, args: rest };
 }
 
@@ -68,12 +76,51 @@ function overview(): string {
   ].join('\n');
 }
 
+/** The help lines of the given options, each with its variable and default. */
+function optionRows(names: readonly (keyof typeof OPTIONS)[]): string[] {
+  const width = Math.max(...names.map((name) => name.length));
+  return names.map((name) => {
+    const o = OPTIONS[name];
+    return `  --${name.padEnd(width)} ${o.help}\n  ${''.padEnd(width + 2)} env ${o.env}, default ${o.default || '(none)'}`;
+  });
+}
+
+/** The options the webhook command uses; it accepts the others (one argument list serves both roles). */
+const WEBHOOK_ROLE_OPTIONS = [
+  'webhook-port',
+  'webhook-cert-dir',
+  'spot-conventions',
+  'webhook-max-body',
+  'webhook-max-in-flight',
+  'webhook-read-timeout',
+  'webhook-idle-timeout',
+  'webhook-max-connections',
+  'default-mode',
+  'namespace',
+  'metrics-port',
+  'health-port',
+  'bind-address',
+  'identity',
+  'log-level',
+] as const satisfies readonly (keyof typeof OPTIONS)[];
+
+function webhookHelp(): string {
+  return [
+    'Usage: aicost webhook --webhook-port PORT --webhook-cert-dir DIR [options]',
+    '',
+    'Serves only the spot admission webhook, with /metrics and the probes: the Helm chart runs it as a',
+    'Deployment of its own with webhook.separateDeployment. It reads what a review needs (namespaces, nodes,',
+    'the workloads a pod can name, the AICostPolicies) and nothing else: no pods, no Lease, no controllers,',
+    'no ledger, no Prometheus. It takes the options of "aicost run" and ignores those it does not use;',
+    'these are the ones it uses:',
+    '',
+    'Options:',
+    ...optionRows(WEBHOOK_ROLE_OPTIONS),
+  ].join('\n');
+}
+
 function runHelp(): string {
-  const width = Math.max(...Object.keys(OPTIONS).map((name) => name.length));
-  const rows = Object.entries(OPTIONS).map(
-    ([name, o]) =>
-      `  --${name.padEnd(width)} ${o.help}\n  ${''.padEnd(width + 2)} env ${o.env}, default ${o.default || '(none)'}`,
-  );
+  const rows = optionRows(Object.keys(OPTIONS) as (keyof typeof OPTIONS)[]);
   return [
     'Usage: aicost run [options]',
     '',
@@ -104,7 +151,9 @@ function webhookCertHelp(): string {
 /** `aicost webhook-cert`'s arguments, or what is wrong with them (with the usage line). */
 export function parseWebhookCertArgs(
   args: readonly string[],
+  program = PROGRAM,
 ): { readonly dir: string; readonly hosts: readonly string[] } | { readonly error: string } {
+  const usage = forProgram(WEBHOOK_CERT_USAGE, program);
   let values: { dir?: string | undefined; hosts: string };
   try {
     values = parseArgs({
@@ -113,9 +162,9 @@ export function parseWebhookCertArgs(
       strict: true,
     }).values;
   } catch (error) {
-    return { error: `aicost webhook-cert: ${(error as Error).message.split('\n')[0] ?? ''}\n${WEBHOOK_CERT_USAGE}` };
+    return { error: `${program} webhook-cert: ${(error as Error).message.split('\n')[0] ?? ''}\n${usage}` };
   }
-  if (!values.dir) return { error: `aicost webhook-cert: --dir is required\n${WEBHOOK_CERT_USAGE}` };
+  if (!values.dir) return { error: `${program} webhook-cert: --dir is required\n${usage}` };
   const hosts = values.hosts
     .split(',')
     .map((h) => h.trim())
@@ -146,7 +195,9 @@ function reportHelp(): string {
     '  --by KEYS          comma-separated keys, e.g. team or team,project (required)',
     ...RANGE_LINES,
     '  --namespace NS     workloads of one namespace only (leaves idle capacity out: it has no namespace)',
-    '  --format F         table (default), csv, or json: an array of {"<key>": "...", "cost": "12.34", "currency": "USD"}',
+    '  --format F         table (default), csv, json: an array of {"<key>": "...", "cost": "12.34", "currency": "USD"},',
+    '                     or html: one self-contained page (spend per day, or per window under two days, by the',
+    '                     keys; the rows; the top workloads; the idle share), e.g. > spend.html',
     '  --idle MODE        separate (default): capacity no workload requested is an "__idle__" row;',
     "                     share: each cluster's idle cost goes to its keys in proportion to their cost",
     '  --engine E         auto (default: DuckDB for a local ledger when installed, else JavaScript), duckdb, js',
@@ -203,8 +254,15 @@ function versionHelp(): string {
 }
 
 /** `aicost version` (or `aicost --version`): takes no arguments. */
-export function versionOutput(args: readonly string[], info: BuildInfo): { text: string; exitCode: 0 | 2 } {
+export function versionOutput(
+  args: readonly string[],
+  info: BuildInfo,
+  program = PROGRAM,
+): { text: string; exitCode: 0 | 2 } {
   if (args.length > 0)
-    return { text: `aicost version: takes no arguments, got "${args.join(' ')}"\nUsage: aicost version`, exitCode: 2 };
+    return {
+      text: `${program} version: takes no arguments, got "${args.join(' ')}"\nUsage: ${program} version`,
+      exitCode: 2,
+    };
   return { text: `version: ${info.version}\ncommit: ${info.commit}\nnode: ${info.nodeVersion}`, exitCode: 0 };
 }

@@ -9,12 +9,13 @@ import { loadBuildInfo, type BuildInfo } from './build-info.ts';
 import { buildOperator, type Operator } from './operator.ts';
 import { leadership } from './leadership.ts';
 import { parseWebhookCertArgs, route, versionOutput } from './cli.ts';
-import { ConfigError, loadConfig, type Config } from './config/config.ts';
+import { programName } from './program-name.ts';
+import { ConfigError, loadConfig, type Config, type Role } from './config/config.ts';
 import { kubeEnvironment } from './config/kube-environment.ts';
 import { ledgerS3, resolveLedger } from './config/ledger-location.ts';
 import { exportCommand, reportCommand, runsCommand, type CommandIo, type ExitCode } from './report/commands.ts';
 import { systemClock, type Clock } from './controller/clock.ts';
-import { startHttpServers } from './controller/http-server.ts';
+import { startHttpServers, type HttpServers, type SecureMetricsOptions } from './controller/http-server.ts';
 import { createKubeClient, type KubeClient } from './controller/kube-client.ts';
 import { displayUrl } from './controller/display-url.ts';
 import { createLogger } from './controller/logger.ts';
@@ -24,15 +25,26 @@ import { LedgerStore } from './ledger/store.ts';
 import { loadDefaultConnection, type KubeConnection } from './controller/kube-connection.ts';
 import { LeaderElector } from './controller/leader-election.ts';
 import { createMetrics, type Metrics } from './controller/metrics.ts';
-import { readiness, unsyncedCaches } from './controller/readiness.ts';
+import { gpuMetricsState, readiness, unsyncedCaches } from './controller/readiness.ts';
+import { createMetricsAuthorizer } from './controller/metrics-auth.ts';
 import { errorSummary } from './controller/errors.ts';
 import { createPrometheusClient, type PrometheusClient } from './measure/prometheus-client.ts';
 import { createPricingSource } from './pricing/pricing-source.ts';
-import { SpotAdmission } from './reconcilers/spot-admission.ts';
-import { startWebhookServer, type WebhookServer } from './controller/webhook-server.ts';
+import type { WebhookServer } from './controller/webhook-server.ts';
+import { serveSpotWebhook, spotAdmission, startWebhookRole } from './spot-webhook.ts';
 import { generateSelfSigned } from './webhook/self-signed.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+
+/** The metrics and the API server's client, which counts its requests in them; either role starts here. */
+function metricsAndClient(config: Config, kube: KubeConnection, build: BuildInfo) {
+  const metrics = createMetrics(config.labelKeys, config.metricsCardinalityLimit, build);
+  const client = createKubeClient(kube, {
+    userAgent: `aicost-operator${config.role === 'webhook' ? '-webhook' : ''}/${config.leaderElection.identity}`,
+    onRequest: (verb) => metrics.apiRequests.inc({ verb }),
+  });
+  return { metrics, client };
+}
 
 export async function run(
   config: Config,
@@ -41,11 +53,7 @@ export async function run(
   build: BuildInfo,
   clock: Clock = systemClock,
 ): Promise<() => Promise<void>> {
-  const metrics = createMetrics(config.labelKeys, config.metricsCardinalityLimit, build);
-  const client = createKubeClient(kube, {
-    userAgent: `aicost-operator/${config.leaderElection.identity}`,
-    onRequest: (verb) => metrics.apiRequests.inc({ verb }),
-  });
+  const { metrics, client } = metricsAndClient(config, kube, build);
   const pricing = await createPricingSource(config.pricingFile, config.currency, log);
   const prometheus = prometheusClient(config.prometheus, log);
   const ledger = {
@@ -63,7 +71,7 @@ export async function run(
     options: config,
     ledger,
   });
-  const { cache, policies, spotDenials, writeQueue, accountant, manager } = operator;
+  const { cache, policies, spotDenials, writeQueue, manager } = operator;
 
   let stopping = false;
   // A replica that loses its lease exits (src/leadership.ts says why); its Deployment restarts it as a standby.
@@ -79,21 +87,7 @@ export async function run(
     ? new LeaderElector(config.leaderElection, client, clock, log, lead)
     : undefined;
 
-  const servers = await startHttpServers({
-    bindAddress: config.bindAddress,
-    metricsPort: config.metricsPort,
-    healthPort: config.healthPort,
-    registry: metrics.registry,
-    healthy: () => ({ ready: true, detail: 'running' }),
-    ready: () =>
-      readiness({
-        unsynced: unsyncedCaches([...cache.all, ...(config.webhook ? [policies] : [])]),
-        electionProblem: elector?.problem,
-        role: !config.leaderElection.enabled || elector?.isLeader ? 'leader' : 'standby',
-        gpuMetrics: accountant.report ? accountant.report.measurement.reason : 'no cycle yet',
-      }),
-  });
-  log.info({ metricsPort: servers.metricsPort, healthPort: servers.healthPort }, 'serving metrics and probes');
+  const servers = await serveMetricsAndProbes(config, { client, clock, log, metrics, operator, elector });
 
   // Every replica serves the webhook, leader or not: a review only reads the caches.
   const webhook = config.webhook ? await startSpotWebhook(config, config.webhook, operator, metrics, log) : undefined;
@@ -116,7 +110,71 @@ export async function run(
     policies.stop();
     spotDenials.stop();
     await webhook?.close();
-    await Promise.all(servers.servers.map((s) => new Promise((r) => s.close(r))));
+    await servers.close();
+  };
+}
+
+/** /metrics (secure or plain), /healthz and /readyz (what the caches, the election and the last cycle say). */
+async function serveMetricsAndProbes(
+  config: Config,
+  deps: {
+    client: KubeClient;
+    clock: Clock;
+    log: Logger;
+    metrics: Metrics;
+    operator: Operator;
+    elector: LeaderElector | undefined;
+  },
+): Promise<HttpServers> {
+  const { cache, policies, accountant } = deps.operator;
+  const { elector, log } = deps;
+  const servers = await startHttpServers({
+    bindAddress: config.bindAddress,
+    metricsPort: config.metricsPort,
+    healthPort: config.healthPort,
+    registry: deps.metrics.registry,
+    secure: config.metricsSecure && secureMetrics(config.metricsSecure.certDir, deps.client, deps.clock, log),
+    healthy: () => ({ ready: true, detail: 'running' }),
+    ready: () =>
+      readiness({
+        unsynced: unsyncedCaches([...cache.all, ...(config.webhook ? [policies] : [])]),
+        electionProblem: elector?.problem,
+        role: !config.leaderElection.enabled || elector?.isLeader ? 'leader' : 'standby',
+        gpuMetrics: gpuMetricsState(accountant.report?.measurement),
+      }),
+  });
+  const metricsSecure = config.metricsSecure !== undefined;
+  log.info(
+    { metricsPort: servers.metricsPort, healthPort: servers.healthPort, metricsSecure },
+    'serving metrics and probes',
+  );
+  return servers;
+}
+
+/**
+ * /metrics behind the API server's TokenReview and SubjectAccessReview, over TLS: the certificate from certDir,
+ * else a self-signed one made now (Prometheus then skips verification, as with controller-runtime's default).
+ */
+function secureMetrics(
+  certDir: string | undefined,
+  client: KubeClient,
+  clock: Clock,
+  log: Logger,
+): SecureMetricsOptions {
+  return {
+    certDir,
+    selfSigned: () => {
+      const pair = generateSelfSigned(
+        ['localhost', '127.0.0.1'],
+        new Date(clock.now()),
+        365,
+        ['serverAuth'],
+        'aicost-operator metrics',
+      );
+      return { cert: Buffer.from(pair.cert), key: Buffer.from(pair.key) };
+    },
+    authorize: createMetricsAuthorizer({ client, clock, log }),
+    log: log.child({ component: 'metrics' }),
   };
 }
 
@@ -138,25 +196,36 @@ function startSpotWebhook(
   metrics: Metrics,
   log: Logger,
 ): Promise<WebhookServer> {
-  const admission = new SpotAdmission({
-    cache: operator.cache,
-    policies: operator.policies,
-    events: operator.events,
-    metrics,
-    log: log.child({ controller: 'spot-webhook' }),
-    protectedNamespaces: operator.protectedNamespaces,
-    defaultMode: config.defaultMode,
-    conventions: config.spotConventions,
-  });
-  return startWebhookServer({
-    bindAddress: config.bindAddress,
-    port: webhookConfig.port,
-    certDir: webhookConfig.certDir,
-    log,
-    handle: (_path, body) => admission.review(body),
-    onLatency: (seconds) => metrics.webhookLatency.observe(seconds),
-  });
+  const { cache, policies, events } = operator;
+  const admission = spotAdmission({ cache, policies, events, metrics, log }, config);
+  return serveSpotWebhook(admission, webhookConfig, { options: config, metrics, log });
 }
+
+/**
+ * `aicost webhook`: the admission webhook alone (src/spot-webhook.ts), with /metrics and the probes; no leader
+ * election, no controllers, no ledger, no Prometheus.
+ */
+export const runWebhookOnly: typeof run = async (config, log, kube, build, clock) => {
+  const webhook = config.webhook;
+  if (!webhook) throw new Error('the webhook command needs --webhook-port (the configuration checks it)');
+  const { metrics, client } = metricsAndClient(config, kube, build);
+  const now = clock ?? systemClock;
+  const role = await startWebhookRole({ client, clock: now, log, metrics, options: config, webhook });
+  const servers = await startHttpServers({
+    bindAddress: config.bindAddress,
+    metricsPort: config.metricsPort,
+    healthPort: config.healthPort,
+    registry: metrics.registry,
+    secure: config.metricsSecure && secureMetrics(config.metricsSecure.certDir, client, now, log),
+    healthy: () => ({ ready: true, detail: 'running' }),
+    ready: () => role.ready(),
+  });
+  log.info({ metricsPort: servers.metricsPort, healthPort: servers.healthPort }, 'serving metrics and probes');
+  return async () => {
+    await role.stop();
+    await servers.close();
+  };
+};
 
 /**
  * --cluster-id, else the kube-system namespace's uid: stable for the cluster's life, and read once at start.
@@ -178,8 +247,8 @@ function print({ text, exitCode }: { text: string; exitCode: 0 | 2 }): void {
   process.exitCode = exitCode;
 }
 
-async function main(argv: readonly string[]): Promise<void> {
-  const invocation = route(argv);
+async function main(argv: readonly string[], program: string): Promise<void> {
+  const invocation = route(argv, program);
   if (invocation.kind === 'print') {
     print(invocation);
     return;
@@ -188,29 +257,35 @@ async function main(argv: readonly string[]): Promise<void> {
   const build = () => loadBuildInfo(import.meta.dirname, process.version);
   switch (invocation.command) {
     case 'webhook-cert':
-      webhookCert(invocation.args);
+      webhookCert(invocation.args, program);
       return;
     case 'version':
-      print(versionOutput(invocation.args, build()));
+      print(versionOutput(invocation.args, build(), program));
       return;
     case 'run':
-      await runCommand(invocation.args, build());
+      await runCommand(invocation.args, build(), 'operator');
+      return;
+    case 'webhook':
+      await runCommand(invocation.args, build(), 'webhook');
       return;
     case 'report': {
       const [first, ...rest] = invocation.args;
-      await reportingCommand(() => (first === 'runs' ? runsCommand(rest, io()) : reportCommand(invocation.args, io())));
+      await reportingCommand(program, () =>
+        first === 'runs' ? runsCommand(rest, io(program)) : reportCommand(invocation.args, io(program)),
+      );
       return;
     }
     case 'export':
-      await reportingCommand(() => exportCommand(invocation.args, io()));
+      await reportingCommand(program, () => exportCommand(invocation.args, io(program)));
       return;
   }
 }
 
 /** What the report commands get from the composition root: the time, the ledger's location, the streams. */
-function io(): CommandIo {
+function io(program: string): CommandIo {
   return {
     nowMs: Date.now(),
+    program,
     ledger: (flag) => resolveLedger(flag),
     s3: (location) => ledgerS3(location),
     out: (text) => console.log(text),
@@ -219,21 +294,21 @@ function io(): CommandIo {
 }
 
 /** Runs a report command; a failure is one line on stderr (with its causes) and exit code 1, not a stack. */
-async function reportingCommand(command: () => Promise<ExitCode>): Promise<void> {
+async function reportingCommand(program: string, command: () => Promise<ExitCode>): Promise<void> {
   try {
     process.exitCode = await command();
   } catch (error) {
     const causes: string[] = [];
     for (let e: unknown = error; e instanceof Error; e = e.cause) causes.push(e.message);
-    console.error(`aicost: ${causes.join(': ') || String(error)}`);
+    console.error(`${program}: ${causes.join(': ') || String(error)}`);
     process.exitCode = 1;
   }
 }
 
-async function runCommand(rest: readonly string[], build: BuildInfo): Promise<void> {
+async function runCommand(rest: readonly string[], build: BuildInfo, role: Role): Promise<void> {
   let config: Config;
   try {
-    config = loadConfig(rest, hostname());
+    config = loadConfig(rest, hostname(), role);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
@@ -256,7 +331,7 @@ async function runCommand(rest: readonly string[], build: BuildInfo): Promise<vo
   }
   let stop: () => Promise<void>;
   try {
-    stop = await run(config, log, kube, build);
+    stop = await (role === 'webhook' ? runWebhookOnly : run)(config, log, kube, build);
   } catch (error) {
     log.fatal({ err: errorSummary(error) }, 'start-up failed');
     process.exit(1);
@@ -281,8 +356,8 @@ async function runCommand(rest: readonly string[], build: BuildInfo): Promise<vo
 }
 
 /** Writes a self-signed certificate for a webhook run outside a cluster (see `aicost webhook-cert --help`). */
-function webhookCert(args: readonly string[]): void {
-  const parsed = parseWebhookCertArgs(args);
+function webhookCert(args: readonly string[], program: string): void {
+  const parsed = parseWebhookCertArgs(args, program);
   if ('error' in parsed) {
     console.error(parsed.error);
     process.exitCode = 2;
@@ -298,5 +373,6 @@ function webhookCert(args: readonly string[]): void {
 }
 
 if (import.meta.main) {
-  await main(process.argv.slice(2));
+  // kubectl runs the plugin as kubectl-aicost (a link to this file): the name is the script's, not the target's.
+  await main(process.argv.slice(2), programName(process.argv[1]));
 }

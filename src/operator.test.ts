@@ -4,6 +4,10 @@ import { FakeClock } from './controller/clock.ts';
 import { readiness, unsyncedCaches } from './controller/readiness.ts';
 import { FakeKube } from './testing/fake-kube.ts';
 import { buildFakeOperator, FakePrometheus, putG5Node } from './testing/harness.ts';
+import { LedgerStore } from './ledger/store.ts';
+import { MemorySink } from './testing/memory-sink.ts';
+import { snapshotJson } from './ledger/durable.ts';
+import { HOUR_MS, jobRow } from './testing/ledger-rows.ts';
 
 const T0 = Date.UTC(2026, 10, 23, 9, 0, 0);
 
@@ -72,5 +76,31 @@ describe('buildOperator under the manager', () => {
     await op.manager.stop();
     op.cache.stop();
     op.policies.stop();
+  });
+
+  it('runs the ledger retention on the leader, then once a day', async () => {
+    const sink = new MemorySink();
+    const store = new LedgerStore(sink);
+    const old = T0 - 500 * 24 * HOUR_MS;
+    for (const start of [old, T0 - HOUR_MS]) {
+      const at = { clusterId: 'test-cluster', windowStartMs: start, windowEndMs: start + HOUR_MS };
+      await store.writeWindow('test-cluster', start, [jobRow(at)]);
+    }
+    await store.writeState('test-cluster', snapshotJson('test-cluster', { throughMs: T0, targets: new Map() }));
+    const clock = new FakeClock(T0);
+    const { operator: op } = buildFakeOperator(new FakeKube(), clock, new FakePrometheus(), {
+      store,
+      options: { ledgerRetentionMs: 400 * 24 * HOUR_MS },
+    });
+    op.manager.start();
+    await clock.advance(1_000);
+    expect((await store.windows('test-cluster')).map((w) => w.windowStartMs)).toEqual([T0 - HOUR_MS]);
+    const runs = () => sink.puts.filter((k) => k.endsWith('retention.json')).length;
+    expect(runs()).toBe(1);
+    await clock.advance(23 * HOUR_MS);
+    expect(runs()).toBe(1);
+    await clock.advance(HOUR_MS);
+    expect(runs()).toBe(2);
+    await op.manager.stop();
   });
 });

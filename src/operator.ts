@@ -6,12 +6,11 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from './config/config.ts';
-import { collectionPath } from './controller/api-paths.ts';
 import type { Clock } from './controller/clock.ts';
 import {
   createClusterCache,
   createOwnEventReflector,
-  reflectorHooks,
+  createPolicyReflector,
   type ClusterCache,
 } from './controller/cluster-cache.ts';
 import { errorSummary } from './controller/errors.ts';
@@ -20,12 +19,13 @@ import type { KubeClient } from './controller/kube-client.ts';
 import { Manager } from './controller/manager.ts';
 import type { Metrics } from './controller/metrics.ts';
 import { followPolicySelectors } from './controller/pod-label-keys.ts';
-import { Reflector } from './controller/reflector.ts';
+import type { Reflector } from './controller/reflector.ts';
 import { WorkQueue } from './controller/workqueue.ts';
-import { projectPolicy, type PolicyRecord } from './crds/policy-record.ts';
+import type { PolicyRecord } from './crds/policy-record.ts';
 import type { PrometheusClient } from './measure/prometheus-client.ts';
 import { SPOT_DENIED } from './policy/spot-denials.ts';
 import type { PricingSource } from './pricing/pricing-source.ts';
+import { LedgerRetention } from './ledger/retention.ts';
 import type { LedgerStore } from './ledger/store.ts';
 import { Accountant } from './reconcilers/accounting.ts';
 import { AccountingLedger } from './reconcilers/accounting-ledger.ts';
@@ -37,6 +37,7 @@ import { PolicyController } from './reconcilers/policy-controller.ts';
 /** The singleton keys of the accounting and policy controllers: each passes over the whole cluster. */
 const ACCOUNTING_KEY = 'cycle';
 const POLICY_KEY = 'all';
+const RETENTION_KEY = 'partitions';
 /** A timer longer than 2^31 ms fires at once, and accounting enqueues a policy pass every interval anyway. */
 const SCHEDULE_REQUEUE_CAP_MS = 3_600_000;
 const NOT_SYNCED = { requeueAfterMs: 1000 };
@@ -57,6 +58,7 @@ export type OperatorOptions = Pick<
   | 'ledgerWindowMs'
   | 'dcgmSelector'
   | 'ledgerFlushMs'
+  | 'ledgerRetentionMs'
 >;
 
 export interface OperatorDeps {
@@ -81,7 +83,7 @@ export function buildOperator(deps: OperatorDeps) {
     depth: (name: string, depth: number) => metrics.queueDepth.set({ name }, depth),
     retries: (name: string) => metrics.queueRetries.inc({ name }),
   };
-  const policies = policyReflector(deps);
+  const policies = createPolicyReflector(client, clock, log, metrics);
   // A policy selecting bare pods by a label must find it in the pod cache, which keeps only the labels it reads.
   followPolicySelectors(policies, cache.podLabelKeys, cache.pods, log);
   const events = createEventRecorder(client, clock, log);
@@ -116,6 +118,7 @@ export function buildOperator(deps: OperatorDeps) {
     },
   });
   registerControllers(deps, { manager, cache, policies, accountant, policyController, writer, writeQueue });
+  registerRetention(deps, manager);
 
   return {
     cache,
@@ -153,17 +156,6 @@ export function buildOperator(deps: OperatorDeps) {
       void manager.stop(0);
     },
   };
-}
-
-/** Policies have their own reflector: accounting must not wait for the CRD to be installed. */
-function policyReflector({ client, clock, log, metrics }: OperatorDeps): Reflector<PolicyRecord> {
-  return new Reflector<PolicyRecord>(
-    { name: 'aicostpolicies', path: collectionPath('AICostPolicy'), project: projectPolicy },
-    client,
-    clock,
-    log,
-    reflectorHooks(metrics),
-  );
 }
 
 /** The annotation writer, the durable ledger and the accountant that feeds both. */
@@ -215,6 +207,26 @@ function buildBudgets(deps: OperatorDeps, ledger: AccountingLedger, protectedNam
     log,
   });
   return new PolicyBudgets({ spend, recent: () => ledger.recentWindows(), log, metrics: deps.metrics });
+}
+
+/**
+ * The ledger's retention (--ledger-retention, 0: none): a controller of its own, so it runs only on the leader
+ * and never beside itself; it asks again when the next daily pass is due. A failure backs off on the queue.
+ */
+function registerRetention({ ledger, options, clock, log }: OperatorDeps, manager: Manager): void {
+  if (options.ledgerRetentionMs <= 0) return;
+  const retention = new LedgerRetention({
+    store: ledger.store,
+    clusterId: ledger.clusterId,
+    retentionMs: options.ledgerRetentionMs,
+    now: () => clock.now(),
+    log: log.child({ controller: 'ledger-retention' }),
+  });
+  manager.register({
+    name: 'ledger-retention',
+    initialKeys: [RETENTION_KEY],
+    reconcile: async () => ({ requeueAfterMs: await retention.run() }),
+  });
 }
 
 /** Every loop is a controller on the manager's keyed queues; workers run only while this replica leads. */

@@ -21,8 +21,30 @@ const resourceName = z.union([
     .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/)
     .max(253),
 ]);
+/** An RBAC subject: a ServiceAccount (with its namespace), a User or a Group. */
+const rbacSubject = z.union([
+  z.strictObject({ kind: z.literal('ServiceAccount'), name: z.string().min(1), namespace: z.string().min(1) }),
+  z.strictObject({ kind: z.enum(['User', 'Group']), name: z.string().min(1), apiGroup: z.string().optional() }),
+]);
 /** Kubernetes objects the chart passes through as they are (affinity, resources, securityContext...). */
 const passThrough = z.record(z.string(), z.unknown());
+/** A DNS-1123 subdomain: the name of a PersistentVolumeClaim or a StorageClass. */
+const objectName = z
+  .string()
+  .max(253)
+  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
+
+const ledgerPersistence = z.strictObject({
+  enabled: z.boolean(),
+  existingClaim: z.union([z.literal(''), objectName]),
+  storageClassName: z.union([z.literal(''), z.literal('-'), objectName]),
+  accessModes: z.array(z.enum(['ReadWriteOnce', 'ReadWriteOncePod', 'ReadWriteMany'])).min(1),
+  size: z
+    .string()
+    .regex(/^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$/)
+    .meta({ description: 'A storage quantity such as 10Gi.' }),
+  keep: z.boolean().meta({ description: 'Keep the claim on helm uninstall (helm.sh/resource-policy: keep).' }),
+});
 
 export const chartValuesSchema = z.strictObject({
   image: z.strictObject({
@@ -34,6 +56,13 @@ export const chartValuesSchema = z.strictObject({
   nameOverride: z.string(),
   fullnameOverride: z.string(),
   replicaCount: z.int().min(1).max(10),
+  strategy: z.strictObject({
+    type: z.enum(['RollingUpdate', 'Recreate']),
+    rollingUpdate: z
+      .strictObject({ maxSurge: z.union([z.int(), z.string()]), maxUnavailable: z.union([z.int(), z.string()]) })
+      .partial()
+      .optional(),
+  }),
   prometheus: z.strictObject({
     url: z
       .url({ protocol: /^https?$/ })
@@ -71,6 +100,11 @@ export const chartValuesSchema = z.strictObject({
     failurePolicy: z.enum(['Ignore', 'Fail']),
     timeoutSeconds: z.int().min(1).max(30),
     spotConventions: z.enum(['all', 'observed']),
+    separateDeployment: z
+      .boolean()
+      .meta({ description: 'Serve admission from a Deployment of its own (aicost webhook), not the operator.' }),
+    replicaCount: z.int().min(1).max(10),
+    resources: passThrough,
     excludeNamespaces: z.array(z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)),
     certificate: z.strictObject({
       source: z.enum(['generated', 'certManager', 'secret']),
@@ -104,14 +138,35 @@ export const chartValuesSchema = z.strictObject({
   priorityClassName: z.string(),
   topologySpread: z.strictObject({ enabled: z.boolean() }),
   podDisruptionBudget: z.strictObject({ enabled: z.boolean() }),
-  serviceMonitor: z.strictObject({ enabled: z.boolean(), interval: duration, labels: strings }),
+  metrics: z.strictObject({
+    secure: z
+      .boolean()
+      .meta({ description: '/metrics over HTTPS behind TokenReview and SubjectAccessReview (--metrics-secure).' }),
+    certSecret: z.string().meta({ description: 'A kubernetes.io/tls Secret; empty: self-signed at start.' }),
+    readerSubjects: z.array(rbacSubject).meta({ description: 'Subjects bound to the metrics-reader ClusterRole.' }),
+  }),
+  serviceMonitor: z.strictObject({
+    enabled: z.boolean(),
+    interval: duration,
+    labels: strings,
+    authorizationSecret: z.union([
+      z.strictObject({}),
+      z.strictObject({ name: z.string().min(1), key: z.string().min(1) }),
+    ]),
+    tlsConfig: passThrough.meta({ description: 'The scrape TLS settings with metrics.secure (SafeTLSConfig).' }),
+  }),
   networkPolicy: z.strictObject({
     enabled: z.boolean(),
     metricsFrom: z
-      .array(passThrough)
-      .meta({ description: 'NetworkPolicy peers allowed to scrape /metrics; empty: any.' }),
+      .strictObject({ namespaceSelector: passThrough, podSelector: passThrough })
+      .meta({ description: 'The pods (and their namespaces) allowed to reach the metrics port.' }),
+    probesFromAnywhere: z.boolean(),
   }),
   ledger: z.strictObject({
+    retention: z
+      .union([z.literal(0), z.string().regex(/^(0|[1-9][0-9]*d)$/)])
+      .meta({ description: 'Whole days such as 400d, or 0 to keep the ledger forever (--ledger-retention).' }),
+    persistence: ledgerPersistence,
     s3: z.strictObject({
       bucketUrl: z.union([z.literal(''), z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/)]),
       endpoint: z.union([z.literal(''), z.url({ protocol: /^https?$/ })]),
@@ -124,6 +179,11 @@ export const chartValuesSchema = z.strictObject({
       .boolean()
       .meta({ description: 'A ValidatingAdmissionPolicy: only the operator writes its aicost.dev/ annotations.' }),
   }),
+  operatorWritesPolicy: z.strictObject({
+    enabled: z.boolean().meta({
+      description: "A ValidatingAdmissionPolicy: the operator's service account may change only what it needs to.",
+    }),
+  }),
   grafanaDashboard: z.strictObject({
     enabled: z.boolean(),
     labelKey: z.string().min(1),
@@ -134,8 +194,32 @@ export const chartValuesSchema = z.strictObject({
 
 export type ChartValues = z.output<typeof chartValuesSchema>;
 
+/**
+ * Rules between values, in JSON Schema (if/then) because that is what Helm checks. A ledger on a
+ * PersistentVolumeClaim has one writer: one replica, replaced by Recreate (a rolling update would start the new
+ * pod while the old one still holds the volume), and no bucket beside it. Helm names each value to change:
+ * `at '/replicaCount': value must be 1`, `at '/strategy/type': value must be 'Recreate'`.
+ */
+export const CROSS_RULES: readonly Record<string, unknown>[] = [
+  {
+    if: path(['ledger', 'persistence', 'enabled'], { const: true }),
+    then: {
+      properties: {
+        replicaCount: { const: 1 },
+        strategy: { properties: { type: { const: 'Recreate' } } },
+        ledger: { properties: { s3: { properties: { bucketUrl: { const: '' } } } } },
+      },
+    },
+  },
+];
+
+/** A schema that holds when the value at `keys` is present and satisfies `leaf`. */
+function path(keys: readonly string[], leaf: Record<string, unknown>): Record<string, unknown> {
+  return keys.reduceRight((inner, key) => ({ required: [key], properties: { [key]: inner } }), leaf);
+}
+
 /** JSON Schema (draft-07, which Helm 3 validates) of the values. */
 export function renderValuesSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(chartValuesSchema, { target: 'draft-7', io: 'input', unrepresentable: 'throw' });
-  return { ...schema, title: 'aicost-operator chart values' };
+  return { ...schema, allOf: CROSS_RULES, title: 'aicost-operator chart values' };
 }

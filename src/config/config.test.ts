@@ -41,6 +41,16 @@ describe('configuration', () => {
     expect(parseConfig([], {}, 'h').ledgerS3).toBeUndefined();
   });
 
+  it('keeps the ledger 400 days unless told: a duration of at least a day, or 0 for ever', () => {
+    const retention = (argv: string[], env: Record<string, string> = {}) =>
+      parseConfig(argv, env, 'h').ledgerRetentionMs;
+    expect(retention([])).toBe(400 * 86_400_000);
+    expect(retention(['--ledger-retention', '0'])).toBe(0);
+    expect(retention(['--ledger-retention=0d'])).toBe(0);
+    expect(retention([], { AICOST_LEDGER_RETENTION: '24h' })).toBe(86_400_000);
+    expect(retention(['--ledger-retention', '36500d'])).toBe(36_500 * 86_400_000);
+  });
+
   it.each([
     ['job="dcgm-exporter"', true],
     ['job=~"dcgm.*", namespace!="kube-system"', true],
@@ -60,6 +70,9 @@ describe('configuration', () => {
     [['--ledger-window', '2d'], '--ledger-window: "2d" is above the maximum of 24h'],
     [['--cluster-id', 'Prod'], '--cluster-id: "Prod" is not a cluster id'],
     [['--ledger', ''], '--ledger: "" is empty'],
+    [['--ledger-retention', '12h'], '--ledger-retention: "12h" is below the minimum of 1d'],
+    [['--ledger-retention', '36501d'], '--ledger-retention: "36501d" is above the maximum of 36500d'],
+    [['--ledger-retention', '13 months'], '--ledger-retention: "13 months" is not a duration such as 400d'],
   ])('refuses ledger options %j', (argv, message) => {
     expect(() => parseConfig(argv, {}, 'h')).toThrow(message);
   });
@@ -69,6 +82,24 @@ describe('configuration', () => {
     expect(parseConfig(['--leader-elect=true'], {}, 'h').leaderElection.enabled).toBe(true);
     expect(parseConfig([], { AICOST_LEADER_ELECT: 'true' }, 'h').leaderElection.enabled).toBe(true);
     expect(parseConfig([], { AICOST_LEADER_ELECT: 'false' }, 'h').leaderElection.enabled).toBe(false);
+  });
+
+  it('serves /metrics plain unless --metrics-secure, which needs its own port and may name a certificate', () => {
+    expect(parseConfig([], {}, 'h').metricsSecure).toBeUndefined();
+    expect(parseConfig(['--metrics-secure', 'true'], {}, 'h').metricsSecure).toEqual({ certDir: undefined });
+    expect(
+      parseConfig([], { AICOST_METRICS_SECURE: 'true', AICOST_METRICS_CERT_DIR: '/etc/aicost/metrics-certs' }, 'h')
+        .metricsSecure,
+    ).toEqual({ certDir: '/etc/aicost/metrics-certs' });
+    expect(() => parseConfig(['--metrics-secure', 'true', '--health-port', '8080'], {}, 'h')).toThrow(
+      '--metrics-secure: secure /metrics needs a port of its own, but --metrics-port and --health-port are both 8080 (the probes stay plain HTTP)',
+    );
+    expect(() => parseConfig(['--metrics-cert-dir', '/certs'], {}, 'h')).toThrow(
+      '--metrics-cert-dir: has no effect without --metrics-secure true',
+    );
+    expect(() => parseConfig(['--metrics-secure', 'yes'], {}, 'h')).toThrow(
+      '--metrics-secure: "yes" is not one of true, false',
+    );
   });
 
   it('takes flags over AICOST_ variables', () => {
@@ -200,6 +231,24 @@ describe('configuration', () => {
       '--webhook-port: "9443" turns the webhook on, which needs --webhook-cert-dir (make one with "aicost webhook-cert --dir DIR")',
     ],
     [
+      'a webhook that could never read a body of the largest size',
+      ['--webhook-max-body', '4Mi', '--webhook-max-in-flight', '2Mi'],
+      {},
+      '--webhook-max-in-flight: "2Mi" is less than --webhook-max-body, "4Mi": a body of that size could never be read',
+    ],
+    [
+      'a size without its unit',
+      ['--webhook-max-body', '3 MB'],
+      {},
+      '--webhook-max-body: "3 MB" is not a size such as 3Mi, 512Ki or 1048576',
+    ],
+    [
+      'a body cap over its bound',
+      ['--webhook-max-body', '1Gi'],
+      {},
+      '--webhook-max-body: "1Gi" is above the maximum of 64Mi',
+    ],
+    [
       'every problem, a line each',
       ['--interval', 'x', '--write-qps', '0'],
       {},
@@ -215,6 +264,46 @@ describe('configuration', () => {
     ['a stray word', ['5m'], {}, '"5m": not an option; write options as --name value or --name=value'],
   ])('names the option and quotes the value: %s', (_name, argv, env, message) => {
     expect(problem(argv, env)).toBe(message);
+  });
+
+  it("bounds the webhook's server by default: 3Mi bodies, 32Mi in flight, 2s to read, 120s idle, 256 connections", () => {
+    const on = ['--webhook-port', '9443', '--webhook-cert-dir', '/certs'];
+    expect(parseConfig([], {}, 'h').webhook).toBeUndefined();
+    expect(parseConfig(on, {}, 'h').webhook).toEqual({
+      port: 9443,
+      certDir: '/certs',
+      limits: {
+        maxBodyBytes: 3 * 2 ** 20,
+        maxInFlightBytes: 32 * 2 ** 20,
+        readTimeoutMs: 2000,
+        idleTimeoutMs: 120_000,
+        maxConnections: 256,
+      },
+    });
+    const set = [
+      ...on,
+      '--webhook-max-body=512Ki',
+      '--webhook-max-in-flight=1048576',
+      '--webhook-read-timeout=500ms',
+      '--webhook-idle-timeout=5s',
+      '--webhook-max-connections=16',
+    ];
+    expect(parseConfig(set, {}, 'h').webhook?.limits).toEqual({
+      maxBodyBytes: 512 * 1024,
+      maxInFlightBytes: 2 ** 20,
+      readTimeoutMs: 500,
+      idleTimeoutMs: 5000,
+      maxConnections: 16,
+    });
+  });
+
+  it('the webhook role needs the webhook on; the operator role does not', () => {
+    expect(parseConfig([], {}, 'h').role).toBe('operator');
+    expect(() => parseConfig([], {}, 'h', 'webhook')).toThrow(
+      '--webhook-port: "0" turns the webhook off, and the webhook command serves nothing else: give it a port (the chart uses 9443)',
+    );
+    const c = parseConfig([], { AICOST_WEBHOOK_PORT: '9443', AICOST_WEBHOOK_CERT_DIR: '/c' }, 'h', 'webhook');
+    expect(c).toMatchObject({ role: 'webhook', webhook: { port: 9443, certDir: '/c' } });
   });
 
   // A leader steps down after the renew deadline, before a standby may take the Lease after the lease duration.

@@ -10,6 +10,8 @@ import { displayUrl } from '../controller/display-url.ts';
 import type { PrometheusSettings } from '../measure/prometheus-connection.ts';
 import { readFlags } from './read-flags.ts';
 import { PROMETHEUS_OPTIONS, prometheusSettings, REPEATABLE_OPTIONS } from './prometheus-options.ts';
+import { SERVING_OPTIONS } from './serving-options.ts';
+import { WEBHOOK_OPTIONS, webhookChecks, webhookConfig, type WebhookConfig } from './webhook-options.ts';
 import {
   bool,
   clusterId,
@@ -20,6 +22,7 @@ import {
   labelKeys,
   oneOf,
   quote,
+  retention,
   text,
   wholeNumber,
 } from './option-schemas.ts';
@@ -93,24 +96,7 @@ export const OPTIONS = {
     default: '50',
     schema: wholeNumber(1, 10_000),
   },
-  'metrics-port': {
-    help: 'port of /metrics',
-    env: 'AICOST_METRICS_PORT',
-    default: '8080',
-    schema: wholeNumber(0, 65535),
-  },
-  'health-port': {
-    help: 'port of /healthz and /readyz',
-    env: 'AICOST_HEALTH_PORT',
-    default: '8081',
-    schema: wholeNumber(0, 65535),
-  },
-  'bind-address': {
-    help: 'address the HTTP servers listen on',
-    env: 'AICOST_BIND_ADDRESS',
-    default: '0.0.0.0',
-    schema: text(253),
-  },
+  ...SERVING_OPTIONS,
   'leader-elect': {
     // Off by default, as in controller-runtime: a run outside the cluster should not wait for a Lease in a
     // namespace it may not have. The chart turns it on.
@@ -173,24 +159,7 @@ export const OPTIONS = {
     default: 'Audit',
     schema: oneOf(['Audit', 'Enforce']),
   },
-  'webhook-port': {
-    help: 'port of the spot admission webhook (HTTPS); 0 turns the webhook off',
-    env: 'AICOST_WEBHOOK_PORT',
-    default: '0',
-    schema: wholeNumber(0, 65535),
-  },
-  'webhook-cert-dir': {
-    help: 'directory with the webhook serving certificate tls.crt and key tls.key (re-read when they change)',
-    env: 'AICOST_WEBHOOK_CERT_DIR',
-    default: '',
-    schema: z.string(),
-  },
-  'spot-conventions': {
-    help: "spot labels the webhook steers by: all (every cloud's) or observed (those on the cluster's nodes)",
-    env: 'AICOST_SPOT_CONVENTIONS',
-    default: 'all',
-    schema: oneOf(['all', 'observed']),
-  },
+  ...WEBHOOK_OPTIONS,
   ledger: {
     help: 'where the durable cost ledger is written: a directory (created if missing) or s3://bucket/prefix',
     env: 'AICOST_LEDGER',
@@ -208,6 +177,12 @@ export const OPTIONS = {
     env: 'AICOST_LEDGER_FLUSH_INTERVAL',
     default: '60s',
     schema: duration(0, 3_600_000),
+  },
+  'ledger-retention': {
+    help: "date partitions of this cluster's ledger older than this are deleted (by the leader, once a day); 0 keeps them forever",
+    env: 'AICOST_LEDGER_RETENTION',
+    default: '400d',
+    schema: retention(36_500),
   },
   'cluster-id': {
     help: "this cluster's id in the ledger (default: the kube-system namespace's uid)",
@@ -245,6 +220,8 @@ export interface Config {
   readonly writeQps: number;
   readonly writeBurst: number;
   readonly metricsPort: number;
+  /** Undefined: /metrics is plain HTTP, open to anyone who reaches the port. */
+  readonly metricsSecure: { readonly certDir: string | undefined } | undefined;
   readonly healthPort: number;
   readonly bindAddress: string;
   readonly leaderElection: LeaderElectionOptions & { readonly enabled: boolean };
@@ -252,8 +229,10 @@ export interface Config {
   readonly metricsCardinalityLimit: number;
   readonly logLevel: string;
   readonly defaultMode: 'Audit' | 'Enforce';
+  /** What the process runs: the whole operator (`aicost run`), or only the admission webhook (`aicost webhook`). */
+  readonly role: Role;
   /** Undefined when the webhook is off. */
-  readonly webhook: { readonly port: number; readonly certDir: string } | undefined;
+  readonly webhook: WebhookConfig | undefined;
   readonly spotConventions: 'all' | 'observed';
   /** A directory or s3://bucket/prefix (src/ledger/open-sink.ts). */
   readonly ledger: string;
@@ -262,6 +241,8 @@ export interface Config {
   readonly ledgerWindowMs: number;
   /** 0: every cycle. */
   readonly ledgerFlushMs: number;
+  /** 0: keep the ledger forever. */
+  readonly ledgerRetentionMs: number;
   /** Undefined: the kube-system namespace's uid, read once at start. */
   readonly clusterId: string | undefined;
 }
@@ -271,6 +252,7 @@ export class ConfigError extends Error {
 }
 
 type Name = keyof Options;
+export type Role = 'operator' | 'webhook';
 
 /**
  * Retry period < renew deadline < lease duration: a leader steps down after the renew deadline, which must come
@@ -285,13 +267,16 @@ function leaseOrder(p: Parsed, raw: Record<Name, string>, origin: Record<Name, s
 }
 
 /** The checks between options, once each has parsed; each problem is named by the option to change. */
-function crossChecks(p: Parsed, raw: Record<Name, string>, origin: Record<Name, string>): string[] {
+function crossChecks(p: Parsed, raw: Record<Name, string>, origin: Record<Name, string>, role: Role): string[] {
   const problems = leaseOrder(p, raw, origin);
-  if (p['webhook-port'] > 0 && p['webhook-cert-dir'] === '')
+  if (p['metrics-secure'] && p['metrics-port'] === p['health-port'] && p['metrics-port'] !== 0)
     problems.push(
-      `${origin['webhook-port']}: ${quote(raw['webhook-port'])} turns the webhook on, which needs ` +
-        `${origin['webhook-cert-dir']} (make one with "aicost webhook-cert --dir DIR")`,
+      `${origin['metrics-secure']}: secure /metrics needs a port of its own, but ${origin['metrics-port']} and ` +
+        `${origin['health-port']} are both ${p['metrics-port']} (the probes stay plain HTTP)`,
     );
+  if (!p['metrics-secure'] && p['metrics-cert-dir'] !== '')
+    problems.push(`${origin['metrics-cert-dir']}: has no effect without --metrics-secure true`);
+  problems.push(...webhookChecks(p, raw, origin, role));
   return problems;
 }
 
@@ -303,6 +288,7 @@ export function parseConfig(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
   hostname: string,
+  role: Role = 'operator',
 ): Config {
   const flags = readFlags<Name>(argv, Object.keys(OPTIONS) as Name[], REPEATABLE_OPTIONS);
   if (flags.problems.length > 0) throw new ConfigError(flags.problems.join('\n'));
@@ -325,9 +311,9 @@ export function parseConfig(
   }
   const p = result.data as Parsed;
   const prometheus = prometheusSettings(p, origin, env);
-  const problems = [...crossChecks(p, raw, origin), ...prometheus.problems];
+  const problems = [...crossChecks(p, raw, origin, role), ...prometheus.problems];
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
-  return toConfig(p, hostname, env, prometheus.settings);
+  return toConfig(p, hostname, env, prometheus.settings, role);
 }
 
 /** The AWS_* settings of an s3:// ledger, read once here; undefined for a directory. */
@@ -344,8 +330,10 @@ function toConfig(
   hostname: string,
   env: Readonly<Record<string, string | undefined>>,
   prometheus: PrometheusSettings,
+  role: Role,
 ): Config {
   return Object.freeze({
+    role,
     prometheus,
     dcgmSelector: p['dcgm-selector'],
     intervalMs: p.interval,
@@ -359,6 +347,7 @@ function toConfig(
     writeQps: p['write-qps'],
     writeBurst: p['write-burst'],
     metricsPort: p['metrics-port'],
+    metricsSecure: p['metrics-secure'] ? Object.freeze({ certDir: p['metrics-cert-dir'] || undefined }) : undefined,
     healthPort: p['health-port'],
     bindAddress: p['bind-address'],
     leaderElection: Object.freeze({
@@ -374,18 +363,18 @@ function toConfig(
     metricsCardinalityLimit: p['metrics-cardinality-limit'],
     logLevel: p['log-level'],
     defaultMode: p['default-mode'],
-    webhook:
-      p['webhook-port'] > 0 ? Object.freeze({ port: p['webhook-port'], certDir: p['webhook-cert-dir'] }) : undefined,
+    webhook: webhookConfig(p),
     spotConventions: p['spot-conventions'],
     ledger: p.ledger,
     ledgerS3: ledgerS3Settings(p.ledger, env),
     ledgerWindowMs: p['ledger-window'],
     ledgerFlushMs: p['ledger-flush-interval'],
+    ledgerRetentionMs: p['ledger-retention'],
     clusterId: p['cluster-id'] || undefined,
   });
 }
 
 /** Reads the process's arguments and environment: the only place the operator touches process.env. */
-export function loadConfig(argv: readonly string[], hostname: string): Config {
-  return parseConfig(argv, process.env, hostname);
+export function loadConfig(argv: readonly string[], hostname: string, role: Role = 'operator'): Config {
+  return parseConfig(argv, process.env, hostname, role);
 }

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { displayUrl } from '../controller/display-url.ts';
 import { currencySchema } from '../pricing/custom-pricing.ts';
 import { isClusterId } from '../ledger/layout.ts';
+import { parseUnits } from '../cost/quantity.ts';
 import { formatDuration, parseDuration } from './duration.ts';
 
 /** A value as the user wrote it, quoted (and escaped, so spaces and quotes inside stay visible). */
@@ -39,6 +40,19 @@ export const dayDivisor = (minMs: number, maxMs: number) =>
     if (86_400_000 % ms !== 0) fail(ctx, `${quote(formatDuration(ms))} does not divide a day (e.g. 15m, 1h, 6h)`);
   });
 
+const DAY_MS = 86_400_000;
+
+/**
+ * How long the ledger keeps a date partition: 0 (forever), or from a day (partitions are whole UTC days) to
+ * `maxDays`, written as a duration such as 400d. Milliseconds; 0 for forever.
+ */
+export const retention = (maxDays: number) =>
+  z.string().transform((text, ctx) => {
+    const ms = text.trim() === '0' ? 0 : parseDuration(text);
+    if (ms === undefined) return fail(ctx, `${quote(text)} is not a duration such as 400d, or 0 to keep everything`);
+    return ms === 0 ? 0 : inRange(ctx, text, ms, DAY_MS, maxDays * DAY_MS, (n) => `${n / DAY_MS}d`);
+  });
+
 /** Empty (the default), or a ledger cluster id (lower case letters, digits, '.', '_', '-'; at most 63). */
 export const clusterId = z.string().superRefine((value, ctx) => {
   if (value !== '' && !isClusterId(value))
@@ -47,6 +61,25 @@ export const clusterId = z.string().superRefine((value, ctx) => {
       `${quote(value)} is not a cluster id (lower case letters, digits, '.', '_' and '-', starting with a letter or digit, at most 63)`,
     );
 });
+
+/** Bytes as the largest binary unit that divides them: 3145728 -> 3Mi. */
+export function formatBytes(bytes: number): string {
+  for (const [suffix, size] of [
+    ['Gi', 2 ** 30],
+    ['Mi', 2 ** 20],
+    ['Ki', 2 ** 10],
+  ] as const)
+    if (bytes % size === 0 && bytes >= size) return `${bytes / size}${suffix}`;
+  return String(bytes);
+}
+
+/** A size in bytes written as a Kubernetes quantity (3Mi, 512Ki, 1048576), within [minBytes, maxBytes]. */
+export const byteSize = (minBytes: number, maxBytes: number) =>
+  z.string().transform((text, ctx) => {
+    const bytes = /^\d+(\.\d+)?(Ki|Mi|Gi|k|M|G)?$/.test(text) ? parseUnits(text) : undefined;
+    if (bytes === undefined) return fail(ctx, `${quote(text)} is not a size such as 3Mi, 512Ki or 1048576`);
+    return inRange(ctx, text, bytes, minBytes, maxBytes, formatBytes);
+  });
 
 /** A whole number within [min, max]. */
 export const wholeNumber = (min: number, max: number) =>

@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import { collectionPath } from './api-paths.ts';
 import type { Clock } from './clock.ts';
+import { projectPolicy, type PolicyRecord } from '../crds/policy-record.ts';
 import { COMPONENT } from './events.ts';
 import type { KubeClient } from './kube-client.ts';
 import type { Metrics } from './metrics.ts';
@@ -41,48 +42,57 @@ export interface ClusterCache {
   stop(): void;
 }
 
-export function createClusterCache(
+/** The reflectors a spot admission review reads: no pods (the webhook-only role keeps none). */
+export type AdmissionCache = Pick<
+  ClusterCache,
+  | 'nodes'
+  | 'replicaSets'
+  | 'jobs'
+  | 'deployments'
+  | 'statefulSets'
+  | 'namespaces'
+  | 'all'
+  | 'hasSynced'
+  | 'start'
+  | 'stop'
+>;
+
+type MakeReflector = <P>(o: ReflectorOptions<P>) => Reflector<P>;
+
+function reflectorMaker(
   client: KubeClient,
   clock: Clock,
   log: Logger,
   metrics: Metrics,
-  options: { labelKeys: readonly string[]; relistIntervalMs?: number },
-): ClusterCache {
+  relistIntervalMs: number | undefined,
+): MakeReflector {
   const hooks = reflectorHooks(metrics);
-  const make = <P>(o: ReflectorOptions<P>) =>
-    new Reflector<P>({ relistIntervalMs: options.relistIntervalMs, ...o }, client, clock, log, hooks);
-  const nodes = make({ name: 'nodes', path: collectionPath('Node'), project: projectNode });
-  const podLabelKeys = new PodLabelKeys(options.labelKeys);
-  // Only pods bound to a node hold resources; the field selector keeps pending ones out of the cache.
-  const pods = make({
-    name: 'pods',
-    path: collectionPath('Pod'),
-    fieldSelector: 'spec.nodeName!=',
-    project: (pod: Parameters<typeof projectPod>[0]) => projectPod(pod, podLabelKeys),
-  });
-  const replicaSets = make({ name: 'replicasets', path: collectionPath('ReplicaSet'), project: projectReplicaSet });
-  const jobs = make({ name: 'jobs', path: collectionPath('Job'), project: projectWorkload('Job') });
-  const deployments = make({
-    name: 'deployments',
-    path: collectionPath('Deployment'),
-    project: projectWorkload('Deployment'),
-  });
-  const statefulSets = make({
-    name: 'statefulsets',
-    path: collectionPath('StatefulSet'),
-    project: projectWorkload('StatefulSet'),
-  });
-  const namespaces = make({ name: 'namespaces', path: collectionPath('Namespace'), project: projectNamespace });
-  const all = [nodes, pods, replicaSets, jobs, deployments, statefulSets, namespaces] as Reflector<unknown>[];
+  return <P>(o: ReflectorOptions<P>) => new Reflector<P>({ relistIntervalMs, ...o }, client, clock, log, hooks);
+}
+
+/** Every reflector but the pods': the nodes, the namespaces and the owners a pod can name. */
+function ownerReflectors(make: MakeReflector) {
   return {
-    nodes,
-    pods,
-    replicaSets,
-    jobs,
-    deployments,
-    statefulSets,
-    namespaces,
-    podLabelKeys,
+    nodes: make({ name: 'nodes', path: collectionPath('Node'), project: projectNode }),
+    replicaSets: make({ name: 'replicasets', path: collectionPath('ReplicaSet'), project: projectReplicaSet }),
+    jobs: make({ name: 'jobs', path: collectionPath('Job'), project: projectWorkload('Job') }),
+    deployments: make({
+      name: 'deployments',
+      path: collectionPath('Deployment'),
+      project: projectWorkload('Deployment'),
+    }),
+    statefulSets: make({
+      name: 'statefulsets',
+      path: collectionPath('StatefulSet'),
+      project: projectWorkload('StatefulSet'),
+    }),
+    namespaces: make({ name: 'namespaces', path: collectionPath('Namespace'), project: projectNamespace }),
+  };
+}
+
+/** Starting, stopping and the synced check over a list of reflectors. */
+function lifecycle(all: readonly Reflector<unknown>[]) {
+  return {
     all,
     hasSynced: () => all.every((r) => r.synced),
     // A failed first list is retried by the reflector itself; start() resolves either way.
@@ -93,6 +103,34 @@ export function createClusterCache(
       for (const r of all) r.stop();
     },
   };
+}
+
+export function createClusterCache(
+  client: KubeClient,
+  clock: Clock,
+  log: Logger,
+  metrics: Metrics,
+  options: { labelKeys: readonly string[]; relistIntervalMs?: number },
+): ClusterCache {
+  const make = reflectorMaker(client, clock, log, metrics, options.relistIntervalMs);
+  const owners = ownerReflectors(make);
+  const podLabelKeys = new PodLabelKeys(options.labelKeys);
+  // Only pods bound to a node hold resources; the field selector keeps pending ones out of the cache.
+  const pods = make({
+    name: 'pods',
+    path: collectionPath('Pod'),
+    fieldSelector: 'spec.nodeName!=',
+    project: (pod: Parameters<typeof projectPod>[0]) => projectPod(pod, podLabelKeys),
+  });
+  const { nodes, replicaSets, jobs, deployments, statefulSets, namespaces } = owners;
+  const all = [nodes, pods, replicaSets, jobs, deployments, statefulSets, namespaces] as Reflector<unknown>[];
+  return { ...owners, pods, podLabelKeys, ...lifecycle(all) };
+}
+
+/** The caches of the webhook-only role (`aicost webhook`): what a review reads, never the pods. */
+export function createAdmissionCache(client: KubeClient, clock: Clock, log: Logger, metrics: Metrics): AdmissionCache {
+  const owners = ownerReflectors(reflectorMaker(client, clock, log, metrics, undefined));
+  return { ...owners, ...lifecycle(Object.values(owners) as Reflector<unknown>[]) };
 }
 
 /**
@@ -114,6 +152,22 @@ export function createOwnEventReflector(
       fieldSelector: `reason=${reason},reportingComponent=${COMPONENT}`,
       project: projectOwnEvent(reason, COMPONENT),
     },
+    client,
+    clock,
+    log,
+    reflectorHooks(metrics),
+  );
+}
+
+/** The AICostPolicies, apart from the cluster cache: accounting must not wait for the CRD to be installed. */
+export function createPolicyReflector(
+  client: KubeClient,
+  clock: Clock,
+  log: Logger,
+  metrics: Metrics,
+): Reflector<PolicyRecord> {
+  return new Reflector<PolicyRecord>(
+    { name: 'aicostpolicies', path: collectionPath('AICostPolicy'), project: projectPolicy },
     client,
     clock,
     log,

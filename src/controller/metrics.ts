@@ -137,6 +137,24 @@ function accountingCycleMetrics(registry: Registry) {
       labelNames: ['node', 'reason'],
       registers: [registry],
     }),
+    nodesSkipped: new Gauge({
+      name: 'aicost_nodes_skipped',
+      help: 'GPU nodes the cost engine left out of the last cycle (their pods with them), by reason; the Node has an AccountingSkipped Event',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    podsSkipped: new Gauge({
+      name: 'aicost_pods_skipped',
+      help: 'Pods the cost engine left out of the last cycle for their own requests, by reason; the Pod has an AccountingSkipped Event',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    trackedObjects: new Gauge({
+      name: 'aicost_tracked_objects',
+      help: 'Entries the accountant, the ledger and the annotation writer keep in memory, by kind: objects live or gone whose final ledger rows are not yet written',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
     utilizationUnknownPods: new Gauge({
       name: 'aicost_utilization_unknown_pods',
       help: 'GPU pods whose utilization was unknown in the last cycle',
@@ -233,6 +251,12 @@ function webhookMetrics(registry: Registry) {
       name: 'aicost_webhook_admissions_total',
       help: 'Pods the spot admission webhook reviewed, by policy, action (PreferSpot, RequireSpot, AvoidSpot, DenySpot, None), mode and verdict',
       labelNames: ['policy', 'action', 'mode', 'verdict'],
+      registers: [registry],
+    }),
+    webhookRefused: new Counter({
+      name: 'aicost_webhook_refused_total',
+      help: 'Requests and connections the webhook refused, by reason: body_too_large, in_flight_bytes, read_timeout, connections, tls, bad_request',
+      labelNames: ['reason'],
       registers: [registry],
     }),
     webhookLatency: new Histogram({

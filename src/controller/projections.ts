@@ -3,7 +3,7 @@
  * policies and the annotations need. At 20,000 pods a projection is a few hundred bytes, against tens
  * of kilobytes for a whole Pod object.
  */
-import { parseMilli, parseUnits } from '../cost/quantity.ts';
+import { parseMilli, parseUnits, QuantityError } from '../cost/quantity.ts';
 import { isGpuResource } from '../cost/gpu-units.ts';
 import type { WorkloadRef } from '../cost/types.ts';
 import { parseLedger, type Ledger } from '../cost/ledger.ts';
@@ -27,10 +27,15 @@ export interface NodeRecord {
   readonly uid: string;
   readonly labels: Dict;
   readonly priceAnnotation: string | undefined;
-  /** Allocatable GPU resources (nvidia.com/gpu and MIG profiles) by name, in whole units. */
+  /**
+   * Allocatable GPU resources (nvidia.com/gpu and MIG profiles) by name, in whole units; 0 for one whose
+   * quantity is too large (see quantityProblem), so that the node still counts as a GPU node and is reported.
+   */
   readonly gpuResources: Readonly<Record<string, number>>;
   readonly cpuMillis: number;
   readonly memoryBytes: number;
+  /** Why a quantity could not be read exactly (it reads as 0): the node is left out of accounting, with this. */
+  readonly quantityProblem?: string | undefined;
   readonly createdAtSeconds: number;
   readonly taints: readonly { readonly key: string; readonly effect: string }[];
 }
@@ -57,6 +62,8 @@ export interface PodRecord {
   readonly gpuRequests: Readonly<Record<string, number>>;
   readonly cpuMillis: number;
   readonly memoryBytes: number;
+  /** Why a request could not be read exactly (it reads as 0): the pod is left out of accounting, with this. */
+  readonly quantityProblem?: string | undefined;
   /** Only the label keys the operator reads: the roll-up keys and those policy selectors name (pod-label-keys.ts). */
   readonly labels: Dict;
   readonly owner: OwnerRef | undefined;
@@ -140,21 +147,26 @@ export function projectNode(node: RawNode): NodeRecord | undefined {
   const meta = node.metadata;
   if (!meta?.name) return undefined;
   const allocatable = node.status?.allocatable ?? node.status?.capacity ?? {};
+  const problems: string[] = [];
   const gpuResources: Record<string, number> = {};
   for (const [name, quantity] of Object.entries(allocatable)) {
     if (isGpuResource(name)) {
-      const units = parseUnits(quantity);
-      if (units !== undefined && units > 0) gpuResources[name] = units;
+      const units = readQuantity(parseUnits, quantity, `allocatable ${name}`, problems);
+      if (units === null) gpuResources[name] = 0;
+      else if (units !== undefined && units > 0) gpuResources[name] = units;
     }
   }
+  const cpuMillis = readQuantity(parseMilli, allocatable.cpu, 'allocatable cpu', problems) ?? 0;
+  const memoryBytes = readQuantity(parseUnits, allocatable.memory, 'allocatable memory', problems) ?? 0;
   return {
     name: meta.name,
     uid: meta.uid ?? '',
     labels: pick(meta.labels, (k) => NODE_LABEL_PREFIXES.some((p) => k.startsWith(p))),
     priceAnnotation: meta.annotations?.['aicost.dev/price-per-hour'],
     gpuResources,
-    cpuMillis: parseMilli(allocatable.cpu) ?? 0,
-    memoryBytes: parseUnits(allocatable.memory) ?? 0,
+    cpuMillis,
+    memoryBytes,
+    quantityProblem: problems.length > 0 ? problems.join('; ') : undefined,
     createdAtSeconds: epochSeconds(meta.creationTimestamp) ?? 0,
     taints: (node.spec?.taints ?? []).map((t) => ({ key: t.key ?? '', effect: t.effect ?? '' })),
   };
@@ -179,13 +191,36 @@ interface RawPod {
   };
 }
 
-/** Effective requests as the scheduler counts them: max(sum of containers, largest init container) + overhead. */
-function effectiveRequests(spec: NonNullable<RawPod['spec']>): Record<string, number> {
+/**
+ * A quantity read exactly (see parseMilli): the value, undefined when the text is no quantity, or null when it
+ * is one too large to hold exactly, with the problem added to `problems`.
+ */
+function readQuantity(
+  read: (text: string | undefined) => number | undefined,
+  text: string | undefined,
+  what: string,
+  problems: string[],
+): number | undefined | null {
+  try {
+    return read(text);
+  } catch (error) {
+    if (!(error instanceof QuantityError)) throw error;
+    problems.push(`${what}: ${error.message}`);
+    return null;
+  }
+}
+
+/**
+ * Effective requests as the scheduler counts them: max(sum of containers, largest init container) + overhead;
+ * CPU in milli-units, memory and GPUs in whole units (so that a 16 TiB request stays exact); nothing else.
+ */
+function effectiveRequests(spec: NonNullable<RawPod['spec']>, problems: string[]): Record<string, number> {
   const sum: Record<string, number> = {};
   const add = (target: Record<string, number>, resources: Record<string, string> | undefined) => {
     for (const [name, q] of Object.entries(resources ?? {})) {
-      const v = parseMilli(q);
-      if (v !== undefined) target[name] = (target[name] ?? 0) + v;
+      if (name !== 'cpu' && name !== 'memory' && !isGpuResource(name)) continue; // nothing else is read
+      const v = readQuantity(name === 'cpu' ? parseMilli : parseUnits, q, `request ${name}`, problems);
+      if (typeof v === 'number') target[name] = (target[name] ?? 0) + v;
     }
   };
   const requestsOf = (c: RawContainer) => ({ ...pickNumeric(c.resources?.limits), ...c.resources?.requests });
@@ -198,6 +233,8 @@ function effectiveRequests(spec: NonNullable<RawPod['spec']>): Record<string, nu
     for (const [name, v] of Object.entries(one)) if (v > (sum[name] ?? 0)) sum[name] = v;
   }
   add(sum, spec.overhead);
+  for (const [name, v] of Object.entries(sum))
+    if (!Number.isSafeInteger(v)) problems.push(`requests of ${name} add up beyond exact integers`);
   return sum;
 }
 
@@ -210,10 +247,11 @@ export function projectPod(pod: RawPod, labelKeys: { has(key: string): boolean }
   const meta = pod.metadata;
   const spec = pod.spec;
   if (!meta?.name || !meta.namespace || !meta.uid || !spec?.nodeName) return undefined;
-  const requestsMilli = effectiveRequests(spec);
+  const problems: string[] = [];
+  const requests = effectiveRequests(spec, problems);
   const gpuRequests: Record<string, number> = {};
-  for (const [name, milli] of Object.entries(requestsMilli)) {
-    if (isGpuResource(name) && milli > 0) gpuRequests[name] = Math.ceil(milli / 1000);
+  for (const [name, units] of Object.entries(requests)) {
+    if (isGpuResource(name) && units > 0) gpuRequests[name] = units;
   }
   const phase = pod.status?.phase ?? 'Pending';
   let endedAtSeconds: number | undefined;
@@ -235,8 +273,9 @@ export function projectPod(pod: RawPod, labelKeys: { has(key: string): boolean }
     endedAtSeconds,
     deletingAtSeconds: epochSeconds(meta.deletionTimestamp),
     gpuRequests,
-    cpuMillis: requestsMilli.cpu ?? 0,
-    memoryBytes: Math.ceil((requestsMilli.memory ?? 0) / 1000),
+    cpuMillis: requests.cpu ?? 0,
+    memoryBytes: requests.memory ?? 0,
+    quantityProblem: problems.length > 0 ? problems.join('; ') : undefined,
     labels: pick(meta.labels, (k) => labelKeys.has(k)),
     owner:
       controller?.kind && controller.name

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readiness, unsyncedCaches, type ReadinessFacts } from './readiness.ts';
+import { gpuMetricsState, readiness, unsyncedCaches, type ReadinessFacts } from './readiness.ts';
 
 const ok: ReadinessFacts = { unsynced: [], electionProblem: undefined, role: 'leader', gpuMetrics: 'ok' };
 
@@ -12,6 +12,7 @@ describe('readiness', () => {
       true,
       'role: standby; gpu metrics: no cycle yet',
     ],
+    ['the webhook-only role, synced', { role: 'webhook', gpuMetrics: undefined }, true, 'role: webhook'],
     ['caches still syncing', { unsynced: ['pods', 'nodes'] }, false, 'caches not synced: pods, nodes'],
     [
       'a cache whose relists fail',
@@ -45,5 +46,16 @@ describe('unsyncedCaches', () => {
         { name: 'pods', synced: false, problem: 'list failed: 500 InternalError' },
       ]),
     ).toEqual(['jobs', 'pods (list failed: 500 InternalError)']);
+  });
+});
+
+describe('gpuMetricsState', () => {
+  it.each([
+    [undefined, 'no cycle yet'],
+    [{ available: false, measuredPods: 0, unknownPods: 3 }, 'Prometheus query failed (the log says why)'],
+    [{ available: true, measuredPods: 1, unknownPods: 2 }, '2 of 3 GPU pods have no or too little DCGM data'],
+    [{ available: true, measuredPods: 3, unknownPods: 0 }, 'all GPU pods measured'],
+  ])('%j reads %j: counts, never an error text that could quote a URL', (measurement, text) => {
+    expect(gpuMetricsState(measurement)).toBe(text);
   });
 });

@@ -3,11 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { createPricingProvider } from '../pricing/provider.ts';
 import { parseCustomPricing } from '../pricing/custom-pricing.ts';
 import { planAccounting } from '../reconcilers/accounting-plan.ts';
+import { podFacts } from '../testing/cost-fixtures.ts';
 import { attributeInterval } from './engine.ts';
 import { gpuUnitsFor } from './gpu-units.ts';
 import { formatMoney, parseMoney } from './money.ts';
 import { byLabels, byNamespace, byWorkload, clusterTotals, IDLE, UNSET, utilizationOf } from './rollup.ts';
-import { GPU_UNITS_PER_GPU, type NodeFacts, type PodFacts } from './types.ts';
+import { GPU_UNITS_PER_GPU, type NodeFacts } from './types.ts';
 
 const GiB = 2 ** 30;
 const fmt = (n: bigint | undefined) => (n === undefined ? 'unknown' : formatMoney(n, 9));
@@ -47,21 +48,7 @@ nodes: { g5-at-0.1264: "0.1264", g5-at-0.538777231: "0.538777231" }
   };
 }
 
-function pod(name: string, nodeName: string, over: Partial<PodFacts> = {}): PodFacts {
-  return {
-    uid: `uid-${name}`,
-    namespace: 'ml',
-    name,
-    nodeName,
-    gpuUnits: 0,
-    cpuMillis: 0,
-    memoryBytes: 0,
-    from: 0,
-    labels: {},
-    workload: { kind: 'Pod', namespace: 'ml', name },
-    ...over,
-  };
-}
+const pod = podFacts;
 
 const p4d = node('p4d-1', 'p4d.24xlarge', { 'topology.kubernetes.io/region': 'us-east-1' }, 8, 96, 1152);
 

@@ -9,10 +9,17 @@
  *    so allocations + idle = node cost exactly, and nothing is negative.
  * 3. Measured utilization turns each pod's GPU-seconds into used and idle GPU-seconds, and prices the
  *    idle ones. Unknown utilization leaves those figures unknown.
+ *
+ * A bad object costs only itself: a node whose facts the engine cannot account exactly (a problem found before,
+ * sizes whose products with the span leave the exact integers, an unexpected error) is skipped with the reason,
+ * its pods with it; a pod whose own facts are bad is skipped alone. Every other node is accounted as if the bad
+ * object were not there.
  */
 import { apportion, costForSeconds, divRoundHalfUp, mulDivRoundHalfUp, type Nanos } from './money.ts';
+import { nodeProblem, overflow, podProblem, problemOf } from './facts-check.ts';
 import {
   GPU_UNITS_PER_GPU,
+  type FactsProblem,
   type Interval,
   type IntervalCost,
   type NodeCost,
@@ -20,6 +27,7 @@ import {
   type PodCost,
   type PodFacts,
   type ResourceSplit,
+  type Unattributed,
 } from './types.ts';
 
 const MiB = 2 ** 20;
@@ -41,37 +49,75 @@ export function attributeInterval(
     if (!list) podsByNode.set(pod.nodeName, (list = []));
     list.push(pod);
   }
-  const podCosts: PodCost[] = [];
-  const nodeCosts: NodeCost[] = [];
+  const out: Out = { pods: [], nodes: [], unattributed: [] };
   for (const node of nodes) {
     const onNode = podsByNode.get(node.name) ?? [];
     podsByNode.delete(node.name);
-    attributeNode(interval, node, onNode, podCosts, nodeCosts);
+    attributeNodeAlone(interval, node, onNode, out);
   }
-  const unattributed: IntervalCost['unattributed'][number][] = [];
   for (const [nodeName, list] of podsByNode) {
     for (const pod of list) {
       if (overlap(interval, pod.from, pod.until) > 0) {
-        unattributed.push({ pod, reason: `node ${nodeName || '(none)'} is not known to the cost engine` });
+        out.unattributed.push({ pod, reason: `node ${nodeName || '(none)'} is not known to the cost engine` });
       }
     }
   }
-  return { interval, pods: podCosts, nodes: nodeCosts, unattributed };
+  return { interval, pods: out.pods, nodes: out.nodes, unattributed: out.unattributed };
 }
 
-function attributeNode(
+interface Out {
+  readonly pods: PodCost[];
+  readonly nodes: NodeCost[];
+  readonly unattributed: Unattributed[];
+}
+
+/** One node, isolated: when it cannot be accounted, it is skipped with its pods and nothing else changes. */
+function attributeNodeAlone(interval: Interval, node: NodeFacts, pods: readonly PodFacts[], out: Out): void {
+  const problem = node.problem ?? nodeProblem(node, interval);
+  if (problem) {
+    skipNode(interval, node, pods, problem, out);
+    return;
+  }
+  const marks = [out.pods.length, out.nodes.length, out.unattributed.length] as const;
+  try {
+    attributeNode(interval, node, pods, out);
+  } catch (error) {
+    // Whatever the node pushed before it failed goes: it is skipped whole, never half accounted.
+    out.pods.length = marks[0];
+    out.nodes.length = marks[1];
+    out.unattributed.length = marks[2];
+    skipNode(interval, node, pods, problemOf(error), out);
+  }
+}
+
+function skipNode(
   interval: Interval,
   node: NodeFacts,
   pods: readonly PodFacts[],
-  podOut: PodCost[],
-  nodeOut: NodeCost[],
+  problem: FactsProblem,
+  out: Out,
 ): void {
-  const nodeFrom = Math.max(interval.start, node.from ?? interval.start);
-  const nodeUntil = Math.min(interval.end, node.until ?? interval.end);
-  const nodeSeconds = Math.max(0, nodeUntil - nodeFrom);
-  const window: Interval = { start: nodeFrom, end: Math.max(nodeFrom, nodeUntil) };
+  const reason = `node ${node.name} is skipped: ${problem.message}`;
+  for (const pod of pods) {
+    if (overlap(interval, pod.from, pod.until) > 0)
+      out.unattributed.push({ pod, reason, skipped: { by: 'node', problem } });
+  }
+  out.nodes.push({
+    node,
+    seconds: 0,
+    cost: undefined,
+    allocated: 0n,
+    idle: undefined,
+    idleGpuSeconds: 0,
+    skipped: problem,
+  });
+}
 
-  const { held, heldSeconds } = podsHeldIn(window, pods);
+function attributeNode(interval: Interval, node: NodeFacts, pods: readonly PodFacts[], out: Out): void {
+  const { pods: podOut, nodes: nodeOut } = out;
+  const window = nodeWindow(interval, node);
+  const nodeSeconds = window.end - window.start;
+  const { held, heldSeconds } = podsHeldIn(window, pods, out.unattributed);
 
   const price = node.perHour;
   const gpuWeights = weights(held, heldSeconds, 'gpuUnits', node.gpuUnits, nodeSeconds);
@@ -123,17 +169,35 @@ function attributeNode(
   nodeOut.push({ node, seconds: nodeSeconds, cost, allocated, idle, idleGpuSeconds });
 }
 
-/** The pods that held the node in its window, with the seconds each held it. */
-function podsHeldIn(window: Interval, pods: readonly PodFacts[]): { held: PodFacts[]; heldSeconds: number[] } {
+/** The seconds of the interval the node existed in, as an interval. */
+export function nodeWindow(interval: Interval, node: NodeFacts): Interval {
+  const nodeFrom = Math.max(interval.start, node.from ?? interval.start);
+  const nodeUntil = Math.min(interval.end, node.until ?? interval.end);
+  return { start: nodeFrom, end: Math.max(nodeFrom, nodeUntil) };
+}
+
+/**
+ * The pods that held the node in its window, with the seconds each held it; a pod whose own facts the engine
+ * cannot weigh goes to `skipped` instead, and the others share the node as they would without it.
+ */
+function podsHeldIn(
+  window: Interval,
+  pods: readonly PodFacts[],
+  skipped: Unattributed[],
+): { held: PodFacts[]; heldSeconds: number[] } {
   // Parallel arrays rather than an object per pod: this loop runs for every pod of a 20,000-pod cluster.
   const held: PodFacts[] = [];
   const heldSeconds: number[] = [];
   for (const pod of pods) {
     const seconds = overlap(window, pod.from, pod.until);
-    if (seconds > 0) {
-      held.push(pod);
-      heldSeconds.push(seconds);
+    if (!(seconds > 0)) continue;
+    const problem = pod.problem ?? podProblem(pod, seconds);
+    if (problem) {
+      skipped.push({ pod, reason: `pod skipped: ${problem.message}`, skipped: { by: 'pod', problem } });
+      continue;
     }
+    held.push(pod);
+    heldSeconds.push(seconds);
   }
   return { held, heldSeconds };
 }
@@ -197,6 +261,9 @@ function weights(
     out[i] = w;
     used += w;
   }
+  // Each product is checked (facts-check.ts); their sum is checked here, where it is made.
+  if (!Number.isSafeInteger(used))
+    throw overflow(`its pods' ${resource} requests × seconds add up beyond exact integers`);
   const available = Math.max(0, Math.round(capacity)) * nodeSeconds;
   out[held.length] = available > used ? available - used : 0;
   return out;

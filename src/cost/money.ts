@@ -108,7 +108,7 @@ export function costForSeconds(nanosPerHour: Nanos, seconds: number): Nanos {
  * Splits `total` among parties in proportion to their non-negative integer weights so that the parts add up
  * to `total` exactly (largest-remainder method; ties go to the earlier party, which keeps results deterministic).
  * With all weights zero, everything goes to the last party: callers put the idle bucket last.
- * Weights are safe integers; when total × sum of weights stays below 2^53 the arithmetic runs on exact
+ * Weights are safe integers adding up to one; when total × sum of weights stays below 2^53 the arithmetic runs on exact
  * integer Numbers, which is several times faster than bigint, and falls back to bigint otherwise.
  */
 export function apportion(total: Nanos, weights: readonly number[]): Nanos[] {
@@ -124,6 +124,8 @@ export function apportion(total: Nanos, weights: readonly number[]): Nanos[] {
     sum += w;
     divisor = gcd(divisor, w);
   }
+  // Past 2^53 the sum is no longer exact, and neither would the shares be.
+  if (!Number.isSafeInteger(sum)) throw new RangeError('weights must add up to a safe integer');
   const parts = new Array<bigint>(n);
   if (sum === 0) {
     parts.fill(0n);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fuzzRuns, numberLikeText } from '../testing/fuzz.ts';
-import { parseMilli, parseUnits } from './quantity.ts';
+import { parseMilli, parseUnits, QuantityError } from './quantity.ts';
 
 describe('Kubernetes quantities', () => {
   it.each([
@@ -17,8 +17,30 @@ describe('Kubernetes quantities', () => {
     expect(parseMilli(text)).toBe(milli);
   });
 
-  it.each(['', 'abc', '1Q', '--1', '1.2.3'])('%j is not a quantity', (text) => {
+  it.each(['', 'abc', '1Q', '--1', '1.2.3', '5.', '.', '-1', '-1e999', 'e3'])('%j is not a quantity', (text) => {
     expect(parseMilli(text)).toBeUndefined();
+  });
+
+  it('reads exactly, with no binary float on the way', () => {
+    expect(parseMilli('0.1Gi')).toBe(107_374_182_400); // 0.1 × 2^30 × 1000, exactly
+    expect(parseUnits('0.1Gi')).toBe(107_374_183); // 107374182.4 bytes, rounded up
+    expect(parseMilli('1.000000001')).toBe(1001);
+    expect(parseMilli('1e-70')).toBe(1);
+    expect(parseUnits('24Ti')).toBe(24 * 2 ** 40);
+    expect(parseUnits('4Pi')).toBe(4 * 2 ** 50);
+    expect(parseMilli('9007199254740991m')).toBe(Number.MAX_SAFE_INTEGER);
+  });
+
+  it.each([
+    ['1e30', 'units'],
+    ['9007199254740992m', 'milli-units'],
+    ['8Ei', 'units'],
+    ['1'.padEnd(40, '0'), 'units'],
+    ['1e99999999999', 'units'],
+  ])('%s is too large to hold exactly: an error that says so, never a rounded float', (text, unit) => {
+    const read = unit === 'units' ? parseUnits : parseMilli;
+    expect(() => read(text)).toThrow(QuantityError);
+    expect(() => read(text)).toThrow(/beyond exact integers/);
   });
 
   it('rounds whole units up', () => {
@@ -33,12 +55,18 @@ describe('Kubernetes quantities (properties)', () => {
     for (const text of ['0', '0m', '-0', '-0.0000001', '0Gi']) expect(Object.is(parseMilli(text), 0), text).toBe(true);
   });
 
-  it('read any text as a finite non-negative integer of milli-units or as nothing', () => {
+  it('read any text as an exact non-negative integer of milli-units, as nothing, or as a QuantityError', () => {
     fc.assert(
       fc.property(numberLikeText, (text) => {
-        const milli = parseMilli(text);
+        let milli: number | undefined;
+        try {
+          milli = parseMilli(text);
+        } catch (error) {
+          expect(error).toBeInstanceOf(QuantityError);
+          return;
+        }
         if (milli === undefined) return;
-        expect(Number.isInteger(milli) && milli >= 0).toBe(true);
+        expect(Number.isSafeInteger(milli) && milli >= 0).toBe(true);
         expect(parseUnits(text)).toBe(Math.ceil(milli / 1000));
       }),
       fuzzRuns(1000),

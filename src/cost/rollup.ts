@@ -115,6 +115,7 @@ export interface ClusterTotals {
   idleGpu: Nanos;
   /** GPU-seconds of capacity no pod requested. */
   idleCapacityGpuSeconds: number;
+  /** Nodes with no cost: unpriced, or skipped by the engine. */
   unpricedNodes: { name: string; reason: string }[];
 }
 
@@ -131,7 +132,8 @@ export function clusterTotals(result: IntervalCost): ClusterTotals {
   for (const nc of result.nodes) {
     totals.idleCapacityGpuSeconds += nc.idleGpuSeconds;
     if (!nc.cost || !nc.idle) {
-      totals.unpricedNodes.push({ name: nc.node.name, reason: nc.node.unpricedReason ?? 'unpriced' });
+      const reason = nc.skipped ? `skipped: ${nc.skipped.message}` : (nc.node.unpricedReason ?? 'unpriced');
+      totals.unpricedNodes.push({ name: nc.node.name, reason });
       continue;
     }
     totals.nodeCost += nc.cost.total;

@@ -23,6 +23,18 @@ export interface ResourceSplit {
   readonly memory: Nanos;
 }
 
+/**
+ * Why the engine leaves a node or a pod out of an interval, as a metric label (a few fixed values) and a
+ * sentence: a quantity too large to read exactly, a size beyond the limits (limits.ts), a product of a size and a
+ * span beyond exact integers, facts that are not whole non-negative numbers, or an unexpected error.
+ */
+export type SkipReason = 'quantity' | 'size' | 'overflow' | 'invalid' | 'error';
+
+export interface FactsProblem {
+  readonly reason: SkipReason;
+  readonly message: string;
+}
+
 export interface NodeFacts {
   readonly name: string;
   /** Hourly price split into parts; undefined when the node could not be priced (see unpricedReason). */
@@ -39,6 +51,8 @@ export interface NodeFacts {
   /** When the node existed, if it appeared or went away inside the interval. */
   readonly from?: EpochSeconds | undefined;
   readonly until?: EpochSeconds | undefined;
+  /** Known before the engine runs (e.g. a quantity too large): the node and its pods are skipped. */
+  readonly problem?: FactsProblem | undefined;
 }
 
 export type OwnerKind = 'Job' | 'Deployment' | 'StatefulSet' | 'Pod' | 'Other';
@@ -76,6 +90,8 @@ export interface PodFacts {
   readonly labels: Labels;
   readonly workload: WorkloadRef;
   readonly utilization?: GpuUtilization | undefined;
+  /** Known before the engine runs (e.g. a request too large): the pod is skipped, its node's other pods are not. */
+  readonly problem?: FactsProblem | undefined;
 }
 
 export interface PodCost {
@@ -100,12 +116,22 @@ export interface NodeCost {
   readonly allocated: Nanos;
   readonly idle: ResourceSplit | undefined;
   readonly idleGpuSeconds: number;
+  /** Set when the engine could not account the node: it has no cost, its pods none either (see unattributed). */
+  readonly skipped?: FactsProblem | undefined;
+}
+
+/** A pod the engine gave no share: on a node it does not know, or skipped (its own facts, or its node's). */
+export interface Unattributed {
+  readonly pod: PodFacts;
+  readonly reason: string;
+  /** Whose facts it was skipped for; undefined when its node is not known to the engine. */
+  readonly skipped?: { readonly by: 'pod' | 'node'; readonly problem: FactsProblem } | undefined;
 }
 
 export interface IntervalCost {
   readonly interval: Interval;
   readonly pods: readonly PodCost[];
   readonly nodes: readonly NodeCost[];
-  /** Pods that name a node the engine was not given: reported, never silently dropped. */
-  readonly unattributed: readonly { readonly pod: PodFacts; readonly reason: string }[];
+  /** Pods that name a node the engine was not given, or that it skipped: reported, never silently dropped. */
+  readonly unattributed: readonly Unattributed[];
 }

@@ -103,4 +103,22 @@ describe('ledger accrual', () => {
     out = accrual.observe(T + HOUR, T + HOUR + 60, [obs(T + HOUR + 60, 9_160n)]);
     expect(out.current?.rows.map((r) => [r.cost, r.imported])).toEqual([[60n, false]]);
   });
+
+  it('is settled for a target only once its last row is in a window written, and then forgets it', () => {
+    const accrual = new LedgerAccrual('prod-1', HOUR);
+    accrual.observe(T, T + 60, [obs(T + 60, 1_000n)]);
+    // Its row is in the open window: not settled, whatever was written before.
+    expect(accrual.settled('Job/ml/train', T)).toBe(false);
+    // The window ends without it (gone): its final row is in the window just finished.
+    const out = accrual.observe(T + HOUR - 60, T + HOUR + 60, []);
+    expect(out.finished[0]?.window.rows.map((r) => r.cost)).toEqual([1_000n]);
+    expect(accrual.settled('Job/ml/train', T)).toBe(false); // that window is not written yet
+    expect(accrual.settled('Job/ml/train', T + HOUR)).toBe(true);
+    expect(accrual.settled('Job/ml/other', undefined)).toBe(true); // nothing kept: nothing to write
+    accrual.forget('Job/ml/train');
+    expect(accrual.size).toBe(0);
+    // The next snapshot leaves it out.
+    const next = accrual.observe(T + 2 * HOUR - 60, T + 2 * HOUR + 60, []);
+    expect([...(next.finished[0]?.snapshot.targets.keys() ?? [])]).toEqual([]);
+  });
 });

@@ -139,6 +139,34 @@ export class LedgerAccrual {
     return this.targets.get(id)?.closing;
   }
 
+  /** How many targets are kept (a gauge for tests and aicost_tracked_objects). */
+  get size(): number {
+    return this.targets.size;
+  }
+
+  /** Every target's id. */
+  ids(): IterableIterator<string> {
+    return this.targets.keys();
+  }
+
+  /**
+   * Whether everything the target accrued is in windows written through `writtenThroughSeconds` (the end of the
+   * last window whose file the sink confirmed): no row in the open window, and nothing accrued after that end.
+   * Only then may a target whose object is gone be forgotten (forget): its rows are durable, and a restart
+   * would have nothing of it to resume.
+   */
+  settled(id: string, writtenThroughSeconds: number | undefined): boolean {
+    const state = this.targets.get(id);
+    if (!state) return true;
+    if (state.seen || writtenThroughSeconds === undefined) return false;
+    return state.closing.accountedUntil <= writtenThroughSeconds;
+  }
+
+  /** Drops a target's state: the next snapshot leaves it out (see settled). */
+  forget(id: string): void {
+    this.targets.delete(id);
+  }
+
   /** The target's last row fields (for a workload gone from the cache). */
   described(id: string): RowDescriptor | undefined {
     return this.targets.get(id)?.describe;

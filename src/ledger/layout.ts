@@ -4,6 +4,7 @@
  *   cluster=<id>/date=<YYYY-MM-DD>/window-<YYYYMMDDTHHMMSSZ>.parquet               one file per window
  *   cluster=<id>/date=<YYYY-MM-DD>/window-<YYYYMMDDTHHMMSSZ>.<piece>.piece          in-progress pieces
  *   state/cluster=<id>/cumulative.json                                               the writer's state snapshot
+ *   state/cluster=<id>/retention.json                                                the last retention pass
  *
  * The key is a function of the cluster and the window start (and the piece id), so writing a window again
  * replaces it and never adds a second copy. The date is the window start's UTC date. Pieces end in `.piece`,
@@ -54,6 +55,11 @@ export function windowKey(clusterId: string, windowStartMs: number): string {
  */
 export function stateKey(clusterId: string): string {
   return `state/${clusterPrefix(clusterId)}cumulative.json`;
+}
+
+/** When the retention pass last ran (retention.ts), so that a new leader does not run it again the same day. */
+export function retentionKey(clusterId: string): string {
+  return `state/${clusterPrefix(clusterId)}retention.json`;
 }
 
 export function pieceKey(clusterId: string, windowStartMs: number, pieceId: string): string {

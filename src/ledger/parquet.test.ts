@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parquetMetadata } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { duckdb, sqlString } from '../testing/duckdb.ts';
 import { HOUR_MS, jobRow, nodeRow } from '../testing/ledger-rows.ts';
@@ -14,6 +15,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
+
+const toArrayBuffer = (body: Uint8Array): ArrayBuffer => new Uint8Array(body).buffer;
 
 async function written(name: string, body: Uint8Array): Promise<string> {
   const path = join(dir, name);
@@ -41,6 +44,17 @@ describe('ledger Parquet', () => {
     const larger = Buffer.alloc(body.length + 16);
     larger.set(body, 8);
     expect(await decodeRows(larger.subarray(8, 8 + body.length))).toEqual(rows);
+  });
+
+  it('compresses with ZSTD, which DuckDB reads, and still reads the Snappy files written before', async () => {
+    const body = encodeRows(rows);
+    const codecs = parquetMetadata(toArrayBuffer(body)).row_groups.flatMap((g) =>
+      g.columns.map((c) => c.meta_data?.codec),
+    );
+    expect(new Set(codecs)).toEqual(new Set(['ZSTD']));
+    const { rows: read } = await duckdb(`select count(*)::INT as n from ${await written('zstd.parquet', body)}`);
+    expect(read).toEqual([{ n: 3 }]);
+    expect(await decodeRows(encodeRows(rows, {}, 'SNAPPY'))).toEqual(rows);
   });
 
   it('stores labels as a JSON object with sorted keys', async () => {

@@ -15,6 +15,7 @@ import {
   isClusterId,
   parseKey,
   pieceKey,
+  retentionKey,
   stateKey,
   windowKey,
 } from './layout.ts';
@@ -112,6 +113,29 @@ export class LedgerStore {
   async readState(clusterId: string): Promise<string | undefined> {
     const body = await this.sink.get(stateKey(clusterId));
     return body === undefined ? undefined : new TextDecoder().decode(body);
+  }
+
+  /** The record of the last retention pass (retention.ts); undefined when none ran. */
+  async readRetention(clusterId: string): Promise<string | undefined> {
+    const body = await this.sink.get(retentionKey(clusterId));
+    return body === undefined ? undefined : new TextDecoder().decode(body);
+  }
+
+  async writeRetention(clusterId: string, json: string): Promise<void> {
+    await this.sink.put(retentionKey(clusterId), new TextEncoder().encode(json));
+  }
+
+  /**
+   * Deletes the window files and pieces of one date partition of a cluster (pieces first, so no reader sees a
+   * window's pieces stand in for its deleted file); other objects there are not the ledger's and stay.
+   * Returns how many were deleted.
+   */
+  async deleteDate(clusterId: string, date: string): Promise<number> {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new Error(`"${date}" is not a date partition (YYYY-MM-DD)`);
+    const stored = parsed(await this.sink.list(datePrefix(clusterId, date)));
+    const keys = [...stored.filter((w) => w.pieceId !== undefined), ...stored.filter((w) => w.pieceId === undefined)];
+    for (const { key } of keys) await this.sink.delete(key);
+    return keys.length;
   }
 
   /** Every window file and piece of one cluster or of all, ordered by cluster and window start. */

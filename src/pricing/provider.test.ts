@@ -230,6 +230,38 @@ gpuModels: { NVIDIA-A100-SXM4-40GB: "1.5", NVIDIA-H100-80GB-HBM3: "4" }
     if (!price.priced) expect(price.reason).toMatch(/not a decimal amount/);
   });
 
+  it.each([
+    [
+      'an annotation of 10^15 an hour',
+      { 'aicost.dev/price-per-hour': '999999999999999' },
+      /999999999999999\.00 USD per hour \(node annotation aicost\.dev\/price-per-hour\) is above the limit of 10000000 per node-hour/,
+    ],
+    ['a price just over the limit', { 'aicost.dev/price-per-hour': '10000000.000000001' }, /above the limit/],
+  ])(
+    'leaves a node unpriced, with the reason, for %s: a mistake, and no ledger row could hold it',
+    (_what, annotations, reason) => {
+      const price = createPricingProvider().priceNode({ ...p4d, annotations });
+      expect(price.priced).toBe(false);
+      if (!price.priced) expect(price.reason).toMatch(reason);
+      expect(
+        priced(createPricingProvider().priceNode({ ...p4d, annotations: { 'aicost.dev/price-per-hour': '10000000' } }))
+          .perHour.total,
+      ).toBe(10n ** 16n);
+    },
+  );
+
+  it('splits the price of a node of any size exactly, in bigint (10^9 vCPUs threw)', () => {
+    const price = priced(createPricingProvider().priceNode({ ...p4d, vcpu: 1e9, memoryGiB: 1e12 }));
+    const { total, gpu, cpu, memory } = price.perHour;
+    expect(gpu + cpu + memory).toBe(total);
+    expect(gpu).toBe(0n); // the CPU and memory values exceed the node price: capped at it
+    // CPU and memory in proportion to their values: 1e9 × 0.0316 against 1e12 × 0.0042, rounded half up.
+    expect(cpu).toBe(
+      (total * 31_600_000n * 10n ** 9n * 2n + (31_600_000n * 10n ** 9n + 4_200_000n * 10n ** 12n)) /
+        ((31_600_000n * 10n ** 9n + 4_200_000n * 10n ** 12n) * 2n),
+    );
+  });
+
   it('converts catalog prices with the configured exchange rate, and refuses without one', () => {
     const eur = createPricingProvider(parseCustomPricing('currency: EUR\nexchangeRateFromUSD: "0.5"'));
     expect(eur.currency).toBe('EUR');

@@ -9,7 +9,8 @@
  * capacity type or the most specific discount. A GPU node that none of these price is "unpriced", with
  * the reason, and is never costed at zero.
  */
-import { apportion, divRoundHalfUp, NANOS_PER_UNIT, parseMoney, percentOf, type Nanos } from '../cost/money.ts';
+import { MAX_PRICE_PER_HOUR } from '../cost/limits.ts';
+import { divRoundHalfUp, formatMoney, NANOS_PER_UNIT, parseMoney, percentOf, type Nanos } from '../cost/money.ts';
 import {
   capacityTypeOf,
   instanceFamilyOf,
@@ -144,6 +145,13 @@ function priceNode(tables: PriceTables, node: NodePriceInput): NodePrice {
     return { priced: false, capacityType: place.capacityType, instanceType, reason: chosen };
   }
   const { base, onDemand } = chosen;
+  // A price this high is a mistake (a misplaced decimal point, a price per month): the node stays unpriced with
+  // the reason rather than filling the ledger with rows it cannot store.
+  const highest = base.total > onDemand ? base.total : onDemand;
+  if (highest > MAX_PRICE_PER_HOUR) {
+    const reason = `price ${formatMoney(highest, 2)} ${tables.currency} per hour (${base.detail}) is above the limit of ${formatMoney(MAX_PRICE_PER_HOUR, 0)} per node-hour`;
+    return { priced: false, capacityType: place.capacityType, instanceType, reason };
+  }
   // A discount (spot, reserved, a lower explicit price) applies to every part of the node: value its vCPU
   // and memory at the resource rates scaled by the same ratio, or a deep discount would leave the GPUs free.
   const rates = resourceValue(tables, node);
@@ -326,9 +334,9 @@ export function splitPrice(
   const nonGpuValue = value.cpu + value.memory;
   const nonGpu = node.gpuCount > 0 ? (nonGpuValue < total ? nonGpuValue : total) : total;
   const gpu = total - nonGpu;
-  const [cpu = 0n, memory = 0n] =
-    nonGpuValue === 0n ? [nonGpu, 0n] : apportion(nonGpu, [Number(value.cpu), Number(value.memory)]);
-  return { total, gpu, cpu, memory };
+  // In bigint, whatever the sizes: the largest remainder of two parties is the CPU share rounded half up.
+  const cpu = nonGpuValue === 0n ? nonGpu : divRoundHalfUp(nonGpu * value.cpu, nonGpuValue);
+  return { total, gpu, cpu, memory: nonGpu - cpu };
 }
 
 function mostSpecificDiscount(

@@ -70,6 +70,11 @@ export class AccountingLedger {
    * nano-hours whole each cycle, as a workload's are, so that their rounding never adds up.
    */
   private readonly nodeIdleSeconds = new Map<string, number>();
+  /**
+   * The end of the last window the sink confirmed written whole (windows are written in order); at a load,
+   * the open window's start. A gone object's target is forgotten only once its rows are in such windows.
+   */
+  private writtenThroughSeconds: number | undefined;
   private readonly deps: AccountingLedgerDeps;
 
   constructor(deps: AccountingLedgerDeps) {
@@ -81,7 +86,12 @@ export class AccountingLedger {
       pieceId: PIECE_ID,
       log: deps.log,
       onError: () => deps.metrics.ledgerWriteErrors.inc(),
-      onWindowWritten: (startSeconds) => deps.metrics.ledgerLastWindow.set(startSeconds),
+      onWindowWritten: (startSeconds) => {
+        deps.metrics.ledgerLastWindow.set(startSeconds);
+        const end = startSeconds + deps.windowSeconds;
+        if (this.writtenThroughSeconds === undefined || end > this.writtenThroughSeconds)
+          this.writtenThroughSeconds = end;
+      },
     });
   }
 
@@ -106,6 +116,8 @@ export class AccountingLedger {
       else ledgers.workloads.set(id, toLedger(closing, currency));
     }
     this.importing = loaded.empty;
+    // Everything before the open window is in the sink already (window files, or pieces to compact as they are).
+    this.writtenThroughSeconds = loaded.openWindowStartSeconds;
     this.loaded = true;
     log.info(
       { sink: store.url, clusterId, targets: loaded.targets.size, openWindow: loaded.openWindowStartSeconds },
@@ -196,8 +208,43 @@ export class AccountingLedger {
     return this.loaded ? this.accrual.recent() : undefined;
   }
 
+  /**
+   * Whether a target's rows are all written (LedgerAccrual.settled): the accountant may then forget the
+   * object's ledger when the object is gone.
+   */
+  settled(id: string): boolean {
+    return this.accrual.settled(id, this.writtenThroughSeconds);
+  }
+
+  /**
+   * Forgets the targets whose objects are gone (`gone`) and whose rows are all written: without this, every
+   * Job a cluster ever ran would stay in memory and in each state snapshot. Returns how many gone targets wait
+   * for their last window to be written.
+   */
+  forgetGone(gone: (id: string) => boolean): number {
+    let waiting = 0;
+    for (const id of [...this.accrual.ids()]) {
+      if (!gone(id)) continue;
+      if (!this.settled(id)) {
+        waiting++;
+        continue;
+      }
+      this.accrual.forget(id);
+      this.nodeIdleSeconds.delete(id);
+    }
+    // A node's target may have left the accrual before (LedgerAccrual forgets nodes unseen for a day).
+    for (const id of this.nodeIdleSeconds.keys()) if (gone(id) && this.settled(id)) this.nodeIdleSeconds.delete(id);
+    return waiting;
+  }
+
+  /** What the ledger keeps in memory, by kind (tests, aicost_tracked_objects). */
+  sizes(): { ledgerTargets: number; nodeIdle: number } {
+    return { ledgerTargets: this.accrual.size, nodeIdle: this.nodeIdleSeconds.size };
+  }
+
   /** Forgets the state: the next cycle reads the ledger again (a leader change). */
   reset(): void {
+    this.writtenThroughSeconds = undefined;
     this.pieceAtSeconds = undefined;
     this.loaded = false;
     this.importing = false;

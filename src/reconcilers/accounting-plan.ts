@@ -168,6 +168,9 @@ class PodCosts {
     this.cycleStartSeconds = input.cycleStartSeconds;
     this.nodesByName = new Map(input.nodes.map((n) => [n.name, n]));
     for (const pc of main.pods) this.rows.set(pc.pod.uid, { main: pc, span: undefined, rate: undefined });
+    // A pod the engine skipped (for its facts or its node's) has no cost this cycle, and no rate either.
+    for (const u of main.unattributed)
+      if (u.skipped) this.rows.set(u.pod.uid, { main: undefined, span: undefined, rate: 0n });
   }
 
   /**

@@ -13,12 +13,11 @@ import type { Clock } from '../controller/clock.ts';
 import type { ClusterCache } from '../controller/cluster-cache.ts';
 import type { EventRecorder } from '../controller/events.ts';
 import type { Metrics } from '../controller/metrics.ts';
-import type { NodeRecord, PodRecord, WorkloadRecord } from '../controller/projections.ts';
-import type { GpuUtilization, NodeFacts, PodFacts } from '../cost/types.ts';
+import type { WorkloadRecord } from '../controller/projections.ts';
+import type { GpuUtilization, PodFacts } from '../cost/types.ts';
 import type { PodUtilization } from '../measure/gpu-utilization.ts';
 import type { PrometheusClient } from '../measure/prometheus-client.ts';
 import type { PricingSource } from '../pricing/pricing-source.ts';
-import type { NodePrice, PricingProvider } from '../pricing/provider.ts';
 import { renderAnnotations, type Ledger } from '../cost/ledger.ts';
 import { displayKey } from './annotations.ts';
 import { initMeasureMetrics, measurePods, querySignal } from './accounting-measure.ts';
@@ -28,16 +27,17 @@ import {
   finishAccounting,
   type AccountingPlan,
   type Ledgers,
-  type Mutable,
   type TargetUpdate,
 } from './accounting-plan.ts';
 import type { AccountingLedger } from './accounting-ledger.ts';
 import { adoptAnnotationLedgers } from './accounting-seed.ts';
 import { reportCycle, type CycleReport } from './accounting-report.ts';
-import type { PricedNode } from './ledger-describe.ts';
 import type { AnnotationWriter, WriteTarget } from './annotation-writer.ts';
+import { FactsGatherer, type CycleFacts } from './cycle-facts.ts';
+import { forgetDeparted } from './departed.ts';
+import { skippedIn, SkippedObjects } from './skipped-objects.ts';
 import { UnpricedNodes } from './unpriced-nodes.ts';
-import { isGpuNode, nodeFacts, podFacts, priceOf, workloadRecordOf, workloadUids } from './node-facts.ts';
+import { workloadRecordOf, workloadUids } from './node-facts.ts';
 import { PodDepartures } from './pod-owners.ts';
 
 export interface AccountingOptions {
@@ -67,7 +67,7 @@ export interface AccountantDeps {
   readonly pricing: PricingSource;
   readonly prometheus: PrometheusClient;
   readonly writer: AnnotationWriter;
-  /** For the Events on unpriced nodes. */
+  /** For the Events on unpriced nodes and on the nodes and pods the engine skips. */
   readonly events: EventRecorder;
   readonly clock: Clock;
   readonly log: Logger;
@@ -75,17 +75,6 @@ export interface AccountantDeps {
   readonly options: AccountingOptions;
   /** The durable ledger: where accrual resumes, and where each cycle's rows go. */
   readonly ledger: AccountingLedger;
-}
-
-/** One cycle's facts (gatherFacts): GPU nodes priced, by name too, and the pods on them with their cache keys. */
-interface CycleFacts {
-  readonly pricing: PricingProvider;
-  readonly nodes: NodeFacts[];
-  readonly unpriced: { name: string; reason: string }[];
-  readonly priced: Map<string, PricedNode>;
-  readonly pods: MutablePodFacts[];
-  readonly keys: string[];
-  readonly live: boolean[];
 }
 
 export type { CycleReport, HourlyRates } from './accounting-report.ts';
@@ -97,8 +86,22 @@ interface CycleSpan {
   readonly lookBackSeconds: number;
 }
 
-/** Pod facts kept by the accountant (factsOf), which take each cycle's utilization once it is measured. */
-type MutablePodFacts = Mutable<PodFacts>;
+/** What the accountant, its ledger and its annotation writer keep in memory, by kind (aicost_tracked_objects). */
+export type TrackedSizes = Readonly<{
+  podLedgers: number;
+  workloadLedgers: number;
+  namespaceLedgers: number;
+  tombstones: number;
+  ledgerTargets: number;
+  nodeIdle: number;
+  writerStates: number;
+  podOwners: number;
+}>;
+/**
+ * How often, at most, gone objects are looked for: a look goes over every object kept (tens of milliseconds at
+ * 10,000 pods), and what it frees can wait a few minutes.
+ */
+const FORGET_EVERY_SECONDS = 300;
 
 export class Accountant {
   private lastCycleEndSeconds: number | undefined;
@@ -112,19 +115,11 @@ export class Accountant {
   private lastReport: CycleReport | undefined;
   private readonly recorder: AccountingMetrics;
   private readonly unpricedNodes: UnpricedNodes;
-  /** Facts by cached pod projection (see factsOf); entries go with their projection. */
-  private readonly facts = new WeakMap<PodRecord, { node: NodeRecord; owners: number; facts: MutablePodFacts }>();
-  /** Node prices and facts by cached node projection (see pricedNode). */
-  private readonly nodeFacts = new WeakMap<
-    NodeRecord,
-    { pricing: PricingProvider; price: NodePrice; facts: NodeFacts }
-  >();
-  /**
-   * Counts changes of the owners' identities (an owner added, deleted, or its uid or Deployment link
-   * changed): a pod's workload is resolved through them by uid (workloadOf). Other changes, such as the
-   * annotations the operator writes each cycle, leave every pod's workload as it was.
-   */
-  private ownerChanges = 0;
+  private readonly skipped: SkippedObjects;
+  private readonly gatherer: FactsGatherer;
+  /** Something was deleted (or reloaded) since the last forgetDeparted, or it left entries waiting. */
+  private lookForGone = true;
+  private forgotAtSeconds: number | undefined;
   private lastMeasurement: Measurement | undefined;
   private readonly deps: AccountantDeps;
 
@@ -137,21 +132,22 @@ export class Accountant {
       cache: deps.cache,
     });
     this.unpricedNodes = new UnpricedNodes(deps.metrics, deps.events);
-    // A ReplicaSet's projection is all identity (its uid and its Deployment's name and uid).
-    deps.cache.replicaSets.onChange(() => this.ownerChanges++);
-    for (const owners of [deps.cache.jobs, deps.cache.deployments, deps.cache.statefulSets])
-      owners.onChange((_key, current, previous) => {
-        if (current?.uid !== previous?.uid) this.ownerChanges++;
-      });
-    deps.cache.pods.onChange((_key, current, previous) => {
+    this.skipped = new SkippedObjects(deps.metrics, deps.events);
+    this.gatherer = new FactsGatherer(deps.cache, this.departures.owners);
+    const { cache, clock } = deps;
+    cache.pods.onChange((_key, current, previous) => {
       // A pod a relist finds gone was deleted while no watch saw it: it accrues up to when the watch was lost,
       // the last moment it was known to run, not through the outage.
-      const seenUntilMs = deps.cache.pods.unwatchedSinceMs ?? deps.clock.now();
-      this.departures.onPodChange(current, previous, deps.cache, {
-        nowSeconds: Math.floor(deps.clock.now() / 1000),
+      const seenUntilMs = cache.pods.unwatchedSinceMs ?? clock.now();
+      this.departures.onPodChange(current, previous, cache, {
+        nowSeconds: Math.floor(clock.now() / 1000),
         seenUntilSeconds: Math.floor(seenUntilMs / 1000),
       });
     });
+    for (const kind of [cache.pods, cache.jobs, cache.deployments, cache.statefulSets, cache.namespaces, cache.nodes])
+      kind.onChange((_key, current) => {
+        if (current === undefined) this.lookForGone = true;
+      });
   }
 
   get report(): CycleReport | undefined {
@@ -176,6 +172,22 @@ export class Accountant {
     this.lastCycleEndSeconds = undefined;
     for (const map of Object.values(this.ledgers)) map.clear();
     this.deps.ledger.reset();
+    // The ledger's targets come back from the sink, those of objects deleted meanwhile too.
+    this.lookForGone = true;
+    this.forgotAtSeconds = undefined;
+  }
+
+  /** What is kept in memory per object, by kind: each follows the live objects (see departed.ts). */
+  sizes(): TrackedSizes {
+    return {
+      podLedgers: this.ledgers.pods.size,
+      workloadLedgers: this.ledgers.workloads.size,
+      namespaceLedgers: this.ledgers.namespaces.size,
+      tombstones: this.departures.tombstones.size,
+      ...this.deps.ledger.sizes(),
+      writerStates: this.deps.writer.size,
+      podOwners: this.departures.owners.size,
+    };
   }
 
   async runCycle(): Promise<CycleReport> {
@@ -188,12 +200,14 @@ export class Accountant {
     await new Promise<void>((resolve) => setImmediate(resolve));
 
     // 1-2. Facts: GPU nodes, priced; pods on them, with their workloads.
-    const facts = this.gatherFacts();
+    const facts = this.gatherer.gather(this.deps.pricing.current(), this.departures.tombstones.values());
     // Ledgers: the durable ledger's after a start or a leader change (it throws when unreadable: resuming
     // from anything else could count twice), else in memory; annotations only where the ledger allows.
     await this.deps.ledger.ready(this.ledgers, facts.pricing.currency);
-    for (const key of this.deps.ledger.retireReplaced(workloadUids(this.deps.cache, facts.pods)))
+    for (const key of this.deps.ledger.retireReplaced(workloadUids(this.deps.cache, facts.pods))) {
       this.ledgers.workloads.delete(key);
+      this.lookForGone = true; // the retired target is to be forgotten once written
+    }
     adoptAnnotationLedgers({
       ...this.deps,
       ledgers: this.ledgers,
@@ -240,8 +254,9 @@ export class Accountant {
     const writes = this.offerAll(plan, facts);
 
     this.lastCycleEndSeconds = span.endSeconds;
-    this.departures.settle(span.endSeconds);
+    this.forgetDeparted(plan, span.endSeconds);
     await this.unpricedNodes.update(facts.unpriced);
+    await this.skipped.update(skippedIn(plan.main));
     const phasesMs = {
       facts: factsAtMs - span.startedMs,
       draft: draftedAtMs - factsAtMs,
@@ -274,36 +289,6 @@ export class Accountant {
     const scrapeSeconds = Math.ceil((2 * options.scrapeIntervalMs) / 1000);
     const lookBackSeconds = Math.max(1, endSeconds - startSeconds, scrapeSeconds);
     return { startedMs, startSeconds, endSeconds, lookBackSeconds };
-  }
-
-  /** The GPU nodes, priced, and the pods on them (and pods deleted since the last cycle), with their keys. */
-  private gatherFacts(): CycleFacts {
-    const { cache } = this.deps;
-    const pricing = this.deps.pricing.current();
-    const facts: CycleFacts = { pricing, nodes: [], unpriced: [], priced: new Map(), pods: [], keys: [], live: [] };
-    for (const node of cache.nodes.store.values()) {
-      if (!isGpuNode(node)) continue;
-      const priced = this.pricedNode(node, pricing);
-      if (!priced.price.priced) facts.unpriced.push({ name: node.name, reason: priced.price.reason });
-      facts.nodes.push(priced.facts);
-      facts.priced.set(node.name, { record: node, price: priced.price, facts: priced.facts });
-    }
-    // Pods with their cache keys ("namespace/name"), built once: measuring, seeding and annotating all join
-    // on the key, and a fleet has 10,000 pods a cycle. Tombstones are pods deleted since the last cycle.
-    const add = (key: string, record: PodRecord, isLive: boolean) => {
-      const node = facts.priced.get(record.nodeName)?.record;
-      const pod = node ? this.factsOf(record, node) : undefined;
-      if (!pod) return;
-      facts.pods.push(pod);
-      facts.keys.push(key);
-      facts.live.push(isLive);
-    };
-    for (const [key, record] of cache.pods.store) add(key, record, true);
-    for (const t of this.departures.tombstones.values()) {
-      const key = `${t.namespace}/${t.name}`;
-      if (!cache.pods.store.has(key)) add(key, t, false);
-    }
-    return facts;
   }
 
   /** Waits for the utilization and sets it on the GPU pods' facts (the accountant's own, so in place). */
@@ -355,32 +340,26 @@ export class Accountant {
     return writes;
   }
 
-  /** A node's price and facts, reused while its projection and the pricing (a new object on reload) are. */
-  private pricedNode(node: NodeRecord, pricing: PricingProvider): { price: NodePrice; facts: NodeFacts } {
-    const cached = this.nodeFacts.get(node);
-    if (cached?.pricing === pricing) return cached;
-    const price = priceOf(node, pricing);
-    const entry = { pricing, price, facts: nodeFacts(node, price) };
-    this.nodeFacts.set(node, entry);
-    return entry;
-  }
-
   /**
-   * A pod's facts, reused from the last cycle while its projection, its node's and (for an owned pod) the
-   * owners' identities are unchanged: most of a fleet's pods are, and rebuilding 10,000 facts a cycle was a
-   * large share of the cycle's garbage. The utilization is cleared: this cycle's measurement sets it.
+   * Retires the tombstones whose final span is accrued and forgets the objects gone since (departed.ts); sets
+   * aicost_tracked_objects. A retired tombstone's objects are gone only from the next cycle (this one accrued
+   * their last span), so they make it look again then.
    */
-  private factsOf(record: PodRecord, node: NodeRecord): MutablePodFacts | undefined {
-    const cached = this.facts.get(record);
-    if (cached?.node === node && (record.owner === undefined || cached.owners === this.ownerChanges)) {
-      cached.facts.utilization = undefined;
-      return cached.facts;
+  private forgetDeparted(plan: AccountingPlan, endSeconds: number): void {
+    const before = this.departures.tombstones.size;
+    this.departures.settle(endSeconds);
+    const retired = before - this.departures.tombstones.size;
+    const due = this.forgotAtSeconds === undefined || endSeconds - this.forgotAtSeconds >= FORGET_EVERY_SECONDS;
+    if (this.lookForGone && due) {
+      this.forgotAtSeconds = endSeconds;
+      const { cache, ledger, writer } = this.deps;
+      const tombstones = this.departures.tombstones;
+      const waiting = forgetDeparted({ cache, ledger, writer, ledgers: this.ledgers, tombstones, plan });
+      this.lookForGone = waiting > 0;
     }
-    // podFacts builds a new object: this cycle may set its utilization.
-    const facts = podFacts(record, node, this.departures.owners.workloadOf(record, this.deps.cache)) as
-      MutablePodFacts | undefined;
-    if (facts) this.facts.set(record, { node, owners: this.ownerChanges, facts });
-    return facts;
+    if (retired > 0) this.lookForGone = true;
+    const sizes: Readonly<Record<string, number>> = this.sizes();
+    for (const [kind, size] of Object.entries(sizes)) this.deps.metrics.trackedObjects.set({ kind }, size);
   }
 
   private workloadRecord(kind: string, key: string): WorkloadRecord | undefined {

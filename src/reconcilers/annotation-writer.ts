@@ -85,6 +85,25 @@ export class AnnotationWriter {
     this.states.clear();
   }
 
+  /**
+   * Forgets the objects that are gone (`live` says no): a write to them would find nothing, and their state
+   * would stay for as long as the process runs. Returns how many were forgotten.
+   */
+  forgetGone(live: (target: WriteTarget) => boolean): number {
+    let forgotten = 0;
+    for (const [key, state] of this.states) {
+      if (live(state.target)) continue;
+      this.states.delete(key);
+      forgotten++;
+    }
+    return forgotten;
+  }
+
+  /** How many objects the writer keeps a state for (tests, aicost_tracked_objects). */
+  get size(): number {
+    return this.states.size;
+  }
+
   async reconcile(key: string): Promise<ReconcileResult | undefined> {
     const state = this.states.get(key);
     if (!state) return undefined;

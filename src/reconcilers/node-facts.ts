@@ -1,7 +1,8 @@
 /** Turns a cached node and the pricing provider's answer into the cost engine's node facts. */
 import { workloadKey } from '../cost/rollup.ts';
 import { gpuUnitsOf, replicasOf, GPU_RESOURCE } from '../cost/gpu-units.ts';
-import type { NodeFacts, PodFacts, WorkloadRef } from '../cost/types.ts';
+import { sizeProblem } from '../cost/limits.ts';
+import type { FactsProblem, NodeFacts, PodFacts, WorkloadRef } from '../cost/types.ts';
 import type { ClusterCache } from '../controller/cluster-cache.ts';
 import type { NodeRecord, OwnerRef, PodRecord, ReplicaSetRecord, WorkloadRecord } from '../controller/projections.ts';
 import type { NodePrice, PricingProvider } from '../pricing/provider.ts';
@@ -29,19 +30,31 @@ export function priceOf(node: NodeRecord, pricing: PricingProvider): NodePrice {
   });
 }
 
+/**
+ * The engine's facts of a node. A quantity too large to read, or a node larger than any the operator accounts
+ * (limits.ts), is its problem: the engine skips it, and the accountant says why.
+ */
 export function nodeFacts(node: NodeRecord, price: NodePrice): NodeFacts {
+  const resources = {
+    gpuUnits: gpuUnitsOf(node.gpuResources, replicasOf(node.labels)),
+    cpuMillis: node.cpuMillis,
+    memoryBytes: node.memoryBytes,
+  };
   return {
     name: node.name,
     perHour: price.priced ? price.perHour : undefined,
     unpricedReason: price.priced ? undefined : price.reason,
     onDemandPerHour: price.priced ? price.onDemandPerHour : undefined,
     capacityType: price.capacityType,
-    gpuUnits: gpuUnitsOf(node.gpuResources, replicasOf(node.labels)),
-    cpuMillis: node.cpuMillis,
-    memoryBytes: node.memoryBytes,
+    ...resources,
     labels: node.labels,
     from: node.createdAtSeconds || undefined,
+    problem: quantityProblem(node.quantityProblem) ?? sizeProblem('node', resources),
   };
+}
+
+function quantityProblem(message: string | undefined): FactsProblem | undefined {
+  return message === undefined ? undefined : { reason: 'quantity', message };
 }
 
 /** The cached stores a pod's owner is resolved through; a ClusterCache is one. */
@@ -124,16 +137,21 @@ export function workloadRecordOf(cache: ClusterCache, kind: string, key: string)
   return undefined;
 }
 
+/** The engine's facts of a pod that started; with a problem, as a node's (nodeFacts), when its requests have one. */
 export function podFacts(pod: PodRecord, node: NodeRecord, workload: WorkloadRef): PodFacts | undefined {
   if (pod.startedAtSeconds === undefined) return undefined;
+  const resources = {
+    gpuUnits: gpuUnitsOf(pod.gpuRequests, replicasOf(node.labels)),
+    cpuMillis: pod.cpuMillis,
+    memoryBytes: pod.memoryBytes,
+  };
   return {
     uid: pod.uid,
     namespace: pod.namespace,
     name: pod.name,
     nodeName: pod.nodeName,
-    gpuUnits: gpuUnitsOf(pod.gpuRequests, replicasOf(node.labels)),
-    cpuMillis: pod.cpuMillis,
-    memoryBytes: pod.memoryBytes,
+    ...resources,
+    problem: quantityProblem(pod.quantityProblem) ?? sizeProblem('pod', resources),
     from: pod.startedAtSeconds,
     until: pod.endedAtSeconds ?? pod.deletingAtSeconds,
     labels: pod.labels,

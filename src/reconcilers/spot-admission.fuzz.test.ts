@@ -1,8 +1,8 @@
 /**
  * The spot webhook's reviewer on arbitrary requests (fast-check): tenants write the pods it reads, so whatever
  * the AdmissionReview holds, it answers the request's uid and never throws, and a pod of the Pod type (any
- * labels, annotations, owners, node selector, affinity, tolerations) gets a decision, never the fail-open
- * error path, with a JSON patch that applies to it and leaves no operator key the creator set.
+ * labels, annotations, owners, node selector, affinity, tolerations) gets a decision, never the error path
+ * (which refuses the pod), with a JSON patch that applies to it and leaves no operator key the creator set.
  */
 import fc from 'fast-check';
 import { pino } from 'pino';
@@ -203,7 +203,12 @@ describe('SpotAdmission on arbitrary requests (properties)', () => {
   it('hears the error path (the canary of the next property): ownerReferences not a list, which the API server never sends', () => {
     errors.length = 0;
     const review = s.admission.review(podCreateReview({ metadata: { ownerReferences: 5 }, spec: {} }));
-    expect(review.response).toEqual({ uid: 'req-1', allowed: true });
+    // The error path refuses the pod (#19): it used to admit it unchanged, skipping any spot rule.
+    expect(review.response).toMatchObject({
+      uid: 'req-1',
+      allowed: false,
+      status: { code: 500, reason: 'InternalError' },
+    });
     expect(errors.join('')).toContain('admission review failed');
   });
 

@@ -10,6 +10,7 @@ import { FakeClock, flushPromises } from '../controller/clock.ts';
 import { startWebhookServer, WEBHOOK_PATH, type WebhookServer } from '../controller/webhook-server.ts';
 import { FakeKube } from '../testing/fake-kube.ts';
 import { podCreateReview, startSpotAdmission } from '../testing/harness.ts';
+import { defaultWebhookLimits, postReview, serveWebhook } from '../testing/webhook-tls.ts';
 import { generateSelfSigned } from '../webhook/self-signed.ts';
 import type { AdmissionReview } from './spot-admission.ts';
 
@@ -29,6 +30,10 @@ async function setup(defaultMode: 'Audit' | 'Enforce' = 'Audit', conventions: 'a
   api.put(POLICIES, {
     metadata: { name: 'training-spot', generation: 1 },
     spec: { selector: { matchLabels: { workload: 'training' } }, rules: { spot: { placement: 'Preferred' } } },
+  });
+  api.put(POLICIES, {
+    metadata: { name: 'serving-on-demand', generation: 1 },
+    spec: { selector: { matchLabels: { workload: 'serving' } }, rules: { spot: { placement: 'Forbidden' } } },
   });
   return { api, ...(await startSpotAdmission(api, clock, { defaultMode, conventions })) };
 }
@@ -126,6 +131,37 @@ describe('SpotAdmission', () => {
     s.stop();
   });
 
+  // Issue #19: an internal error admitted the pod unchanged, so a Forbidden rule's pod could land on spot.
+  it('refuses the pod with an InternalError answer when the review fails inside, over TLS too', async () => {
+    const s = await setup('Enforce');
+    const serving = {
+      metadata: { name: 'web', namespace: 'ml', labels: { workload: 'serving' } },
+      spec: { containers: [{ name: 'main' }], nodeSelector: { 'karpenter.sh/capacity-type': 'spot' } },
+    };
+    const body = podCreateReview(serving);
+    expect(s.admission.review(body).response).toMatchObject({ allowed: false, status: { code: 403 } });
+    const fault = () =>
+      vi.spyOn(s.metrics.webhookAdmissions, 'inc').mockImplementationOnce(() => {
+        throw new Error('injected fault');
+      });
+    fault();
+    const failed = s.admission.review(body).response;
+    expect(failed).toMatchObject({ uid: 'req-1', allowed: false, status: { code: 500, reason: 'InternalError' } });
+    expect(failed.status?.message).toContain('injected fault');
+    expect(failed.patch).toBeUndefined();
+    // The API server reads the same refusal from the server (an answer, so no failurePolicy applies).
+    const hook = await serveWebhook((_p, b) => s.admission.review(b));
+    fault();
+    const answer = await postReview(hook.server.port, hook.cert, JSON.stringify(body));
+    expect(answer.status).toBe(200);
+    expect((JSON.parse(answer.body) as AdmissionReview).response).toMatchObject({
+      allowed: false,
+      status: { code: 500 },
+    });
+    await hook.server.close();
+    s.stop();
+  });
+
   it('observed conventions: only the labels the nodes carry, seen again when a node changes', async () => {
     const s = await setup('Enforce', 'observed');
     const preferredKeys = () => {
@@ -209,6 +245,7 @@ describe('webhook server', () => {
       certDir: dir,
       log,
       reloadMs: 100,
+      limits: defaultWebhookLimits(),
       handle: (_p, body) => s.admission.review(body),
     });
     const ok = await post(server.port, first.cert, JSON.stringify(podCreateReview(jobPod(CHECKPOINTED))));
@@ -235,7 +272,14 @@ describe('webhook server', () => {
 
   it('fails to start with a clear message when the certificate is missing', async () => {
     await expect(
-      startWebhookServer({ bindAddress: '127.0.0.1', port: 0, certDir: '/nonexistent', log, handle: () => ({}) }),
+      startWebhookServer({
+        bindAddress: '127.0.0.1',
+        port: 0,
+        certDir: '/nonexistent',
+        log,
+        limits: defaultWebhookLimits(),
+        handle: () => ({}),
+      }),
     ).rejects.toThrow(/cannot read the webhook certificate from \/nonexistent/);
   });
 

@@ -2,11 +2,14 @@
  * The spot admission webhook's handler: reads an AdmissionReview for a Pod CREATE, finds the policy whose
  * spot rule governs the pod (the same precedence as every other rule), and answers with the decision of
  * policy/spot.ts. Every replica answers (not only the leader): a review reads the caches and writes nothing
- * but an Event. Anything unexpected admits the pod unchanged, as failurePolicy Ignore would.
+ * but an Event. An internal error refuses the pod (code 500, as controller-runtime's admission.Errored does),
+ * whatever the failurePolicy: admitting it unchanged would skip a Required or Forbidden spot rule, and the
+ * pod's controller creates it again.
  */
 import type { Logger } from 'pino';
 import type { ClusterCache } from '../controller/cluster-cache.ts';
 import type { EventRecorder, ObjectRef } from '../controller/events.ts';
+import { errorSummary } from '../controller/errors.ts';
 import type { Metrics } from '../controller/metrics.ts';
 import type { Reflector } from '../controller/reflector.ts';
 import type { PolicyRecord } from '../crds/policy-record.ts';
@@ -54,7 +57,8 @@ export interface AdmissionReview {
 }
 
 export interface SpotAdmissionDeps {
-  readonly cache: ClusterCache;
+  /** What a review reads: no pods, so the webhook-only role keeps none (createAdmissionCache). */
+  readonly cache: Pick<ClusterCache, 'nodes' | 'namespaces' | 'replicaSets' | 'jobs' | 'deployments' | 'statefulSets'>;
   readonly policies: Reflector<PolicyRecord>;
   readonly events: EventRecorder;
   readonly metrics: Metrics;
@@ -76,7 +80,7 @@ export class SpotAdmission {
     deps.cache.nodes.onChange(() => (this.observed = undefined));
   }
 
-  /** Answers one AdmissionReview body; never throws. */
+  /** Answers one AdmissionReview body; never throws (an internal error is an answer that refuses the pod). */
   review(body: unknown): AdmissionReview {
     const request = (body as { request?: AdmissionRequest } | undefined)?.request;
     const uid = typeof request?.uid === 'string' ? request.uid : '';
@@ -91,8 +95,11 @@ export class SpotAdmission {
     try {
       return answer(this.decide(request));
     } catch (error) {
-      this.deps.log.error({ err: (error as Error).message, namespace: request.namespace }, 'admission review failed');
-      return answer({ allowed: true });
+      const err = errorSummary(error);
+      this.deps.log.error({ err, namespace: request.namespace }, 'admission review failed: the pod is refused');
+      this.deps.metrics.webhookAdmissions.inc({ policy: '', action: 'None', mode: '', verdict: 'error' });
+      const message = `the aicost spot admission webhook failed (${err}); the pod was refused rather than admitted unchecked: create it again`;
+      return answer({ allowed: false, status: { code: 500, reason: 'InternalError', message } });
     }
   }
 

@@ -30,20 +30,32 @@ export function diffUnpriced(known: ReadonlyMap<string, string>, current: readon
   return { report, clear, next };
 }
 
-export class UnpricedNodes {
+/**
+ * A report that says why about objects each cycle (unpriced nodes here, skipped objects in
+ * skipped-objects.ts): it remembers each object's last reason, so that what changed is reported, not all.
+ */
+export class ReasonReport {
   private known: ReadonlyMap<string, string> = new Map();
-  private readonly metrics: Metrics;
-  private readonly events: EventRecorder;
+  protected readonly metrics: Metrics;
+  protected readonly events: EventRecorder;
 
   constructor(metrics: Metrics, events: EventRecorder) {
     this.metrics = metrics;
     this.events = events;
   }
 
+  /** This cycle's objects (by name) and reasons against the last cycle's (diffUnpriced); remembers these. */
+  protected changes(current: readonly UnpricedNode[]): UnpricedChanges {
+    const changes = diffUnpriced(this.known, current);
+    this.known = changes.next;
+    return changes;
+  }
+}
+
+export class UnpricedNodes extends ReasonReport {
   /** Applies this cycle's unpriced nodes; resolves once their Events are recorded (best effort). */
   async update(current: readonly UnpricedNode[]): Promise<void> {
-    const { report, clear, next } = diffUnpriced(this.known, current);
-    this.known = next;
+    const { report, clear } = this.changes(current);
     for (const n of clear) this.metrics.unpricedNodes.remove({ node: n.name, reason: n.reason });
     for (const n of report) this.metrics.unpricedNodes.set({ node: n.name, reason: n.reason }, 1);
     await Promise.all(

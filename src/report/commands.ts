@@ -7,15 +7,20 @@ import { localDirectory, openSink } from '../ledger/open-sink.ts';
 import { LedgerStore } from '../ledger/store.ts';
 import type { S3Settings } from '../ledger/s3-settings.ts';
 import { reportRows, type Group } from './aggregate.ts';
-import { groupsDuckDb, loadDuckDb, runsDuckDb } from './engine-duckdb.ts';
-import { groupsJs, runsJs, type Scope } from './engine-js.ts';
+import { groupsDuckDb, loadDuckDb, runsDuckDb, timelineDuckDb } from './engine-duckdb.ts';
+import { groupsJs, runsJs, timelineJs, type Scope } from './engine-js.ts';
 import { exportFocus } from './focus-writer.ts';
 import { decimal, formatReport, formatRuns } from './format.ts';
+import { buildHtmlModel } from './html-model.ts';
+import { renderHtmlReport } from './html-page.ts';
 import { parseExportArgs, parseReportArgs, parseRunsArgs, type Engine } from './options.ts';
 import { toRuns, type RunSum } from './runs.ts';
+import { bucketingFor, type TimelineSums } from './timeline.ts';
 
 export interface CommandIo {
   readonly nowMs: number;
+  /** The name the user typed, `aicost` or `kubectl aicost` (src/program-name.ts), for usage messages. */
+  readonly program: string;
   /** The ledger when --ledger is not given: AICOST_LEDGER or the default (src/config/ledger-location.ts). */
   readonly ledger: (flag: string | undefined) => string;
   /** For an s3:// ledger, its AWS_* settings (src/config/ledger-location.ts); undefined for a directory. */
@@ -56,7 +61,7 @@ async function withEngine<T>(
 }
 
 export async function reportCommand(args: readonly string[], io: CommandIo): Promise<ExitCode> {
-  const options = parseReportArgs(args, io.nowMs);
+  const options = parseReportArgs(args, io.nowMs, io.program);
   if ('error' in options) {
     io.err(options.error);
     return 2;
@@ -64,6 +69,18 @@ export async function reportCommand(args: readonly string[], io: CommandIo): Pro
   const { store, directory } = await openStore(io.ledger(options.ledger), io);
   const scope: Scope = options;
   const scoped = { ...scope, clusterId: options.cluster };
+  if (options.format === 'html') {
+    const bucketing = bucketingFor(options);
+    const sums: TimelineSums = await withEngine(
+      options.engine,
+      store,
+      directory,
+      (duckdb, dir) => timelineDuckDb(duckdb, store, dir, scoped, options.by, bucketing),
+      () => timelineJs(store, scoped, options.by, bucketing),
+    );
+    io.out(renderHtmlReport(buildHtmlModel({ ...options, bucketing, nowMs: io.nowMs, sums })));
+    return 0;
+  }
   const groups: Group[] = await withEngine(
     options.engine,
     store,
@@ -76,7 +93,7 @@ export async function reportCommand(args: readonly string[], io: CommandIo): Pro
 }
 
 export async function runsCommand(args: readonly string[], io: CommandIo): Promise<ExitCode> {
-  const options = parseRunsArgs(args, io.nowMs);
+  const options = parseRunsArgs(args, io.nowMs, io.program);
   if ('error' in options) {
     io.err(options.error);
     return 2;
@@ -98,12 +115,12 @@ export async function exportCommand(args: readonly string[], io: CommandIo): Pro
   const [what, ...rest] = args;
   if (what !== 'focus') {
     io.err(
-      `aicost export: ${what === undefined ? 'name a format' : `unknown format "${what}"`}: ` +
-        'the one there is is "focus" (aicost export focus --help)',
+      `${io.program} export: ${what === undefined ? 'name a format' : `unknown format "${what}"`}: ` +
+        `the one there is is "focus" (${io.program} export focus --help)`,
     );
     return 2;
   }
-  const options = parseExportArgs(rest, io.nowMs);
+  const options = parseExportArgs(rest, io.nowMs, io.program);
   if ('error' in options) {
     io.err(options.error);
     return 2;

@@ -14,6 +14,7 @@ import { IDLE, type Group } from './aggregate.ts';
 import type { Scope } from './engine-js.ts';
 import type { RunSum } from './runs.ts';
 import type { JobOutcome } from '../ledger/row.ts';
+import { DAY_MS, WORKLOAD_KEYS, type BucketGroup, type Bucketing, type TimelineSums } from './timeline.ts';
 
 type DuckDb = typeof import('@duckdb/node-api');
 
@@ -102,7 +103,38 @@ export async function groupsDuckDb(
   scope: Scope,
   by: readonly string[],
 ): Promise<Group[]> {
+  return (await sums(duckdb, store, directory, scope, by, undefined)).map(({ bucketMs: _b, ...group }) => group);
+}
+
+/** The HTML report's sums: the --by groups per bucket (one query), and the groups per workload (another). */
+export async function timelineDuckDb(
+  duckdb: DuckDb,
+  store: LedgerStore,
+  directory: string,
+  scope: Scope,
+  by: readonly string[],
+  bucketing: Bucketing,
+): Promise<TimelineSums> {
+  const buckets = await sums(duckdb, store, directory, scope, by, bucketing);
+  const workloads = await groupsDuckDb(duckdb, store, directory, scope, WORKLOAD_KEYS);
+  return { buckets, workloads };
+}
+
+/** bucketOf() in SQL: a window's start, or the start of its UTC day. */
+function bucketExpression(bucketing: Bucketing): string {
+  return bucketing === 'day' ? `(epoch_ms(window_start) // ${DAY_MS}) * ${DAY_MS}` : 'epoch_ms(window_start)';
+}
+
+async function sums(
+  duckdb: DuckDb,
+  store: LedgerStore,
+  directory: string,
+  scope: Scope,
+  by: readonly string[],
+  bucketing: Bucketing | undefined,
+): Promise<BucketGroup[]> {
   const keys = by.map((key, i) => `${nodeAware(key)} AS k${i}`);
+  if (bucketing !== undefined) keys.push(`CAST(${bucketExpression(bucketing)} AS VARCHAR) AS bucket`);
   const rows = await query(
     duckdb,
     store,
@@ -118,6 +150,7 @@ export async function groupsDuckDb(
     idle: row.idle === true,
     keys: by.map((_, i) => String(row[`k${i}`])),
     cost: BigInt(String(row.cost)),
+    bucketMs: bucketing === undefined ? 0 : Number(row.bucket),
   }));
 }
 

@@ -8,6 +8,7 @@ import type { LedgerStore } from '../ledger/store.ts';
 import { GroupSums, type Group } from './aggregate.ts';
 import type { TimeRange } from './options.ts';
 import { RunSums, type RunSum } from './runs.ts';
+import { BucketSums, WORKLOAD_KEYS, type Bucketing, type TimelineSums } from './timeline.ts';
 
 export interface Scope extends TimeRange {
   readonly clusterId?: string | undefined;
@@ -24,4 +25,20 @@ export async function runsJs(store: LedgerStore, scope: Scope): Promise<RunSum[]
   const sums = new RunSums(scope.namespace);
   for await (const window of store.readRange(scope)) sums.add(window.rows);
   return sums.sums();
+}
+
+/** The HTML report's sums in one pass over the range: the decoding is the cost, not the sums. */
+export async function timelineJs(
+  store: LedgerStore,
+  scope: Scope,
+  by: readonly string[],
+  bucketing: Bucketing,
+): Promise<TimelineSums> {
+  const buckets = new BucketSums(by, bucketing, scope.namespace);
+  const workloads = new GroupSums(WORKLOAD_KEYS, scope.namespace);
+  for await (const window of store.readRange(scope)) {
+    buckets.add(window.windowStartMs, window.rows);
+    workloads.add(window.rows);
+  }
+  return { buckets: buckets.groups(), workloads: workloads.groups() };
 }

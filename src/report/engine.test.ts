@@ -6,9 +6,10 @@ import { HOUR_MS } from '../testing/ledger-rows.ts';
 import { T0, writeReportLedger } from '../testing/report-ledger.ts';
 import type { LedgerStore } from '../ledger/store.ts';
 import { reportRows, type Group } from './aggregate.ts';
-import { groupsDuckDb, loadDuckDb, runsDuckDb } from './engine-duckdb.ts';
-import { groupsJs, runsJs, type Scope } from './engine-js.ts';
+import { groupsDuckDb, loadDuckDb, runsDuckDb, timelineDuckDb } from './engine-duckdb.ts';
+import { groupsJs, runsJs, timelineJs, type Scope } from './engine-js.ts';
 import { toRuns } from './runs.ts';
+import { mergeBuckets, type BucketGroup } from './timeline.ts';
 
 let dir = '';
 let store: LedgerStore;
@@ -68,5 +69,20 @@ describe('the DuckDB engine sums what the JavaScript engine sums', () => {
       else expect(run.utilization).toBeCloseTo(other, 12);
     });
     expect(db.map((r) => r.name)).toEqual(['train-a', 'train-b', 'train-c']);
+  });
+
+  it.each([['window'], ['day']] as const)("the HTML report's sums per %s", async (bucketing) => {
+    for (const scope of [ALL, { ...ALL, namespace: 'ml-alpha' }, { ...ALL, clusterId: 'prod-1' }]) {
+      const js = await timelineJs(store, scope, ['cluster', 'team'], bucketing);
+      const db = await timelineDuckDb(duckdb, store, dir, scope, ['cluster', 'team'], bucketing);
+      const buckets = (groups: BucketGroup[]) =>
+        groups.map((g) => JSON.stringify({ ...g, cost: String(g.cost) })).sort();
+      expect(buckets(db.buckets)).toEqual(buckets(js.buckets));
+      expect(sorted(db.workloads)).toEqual(sorted(js.workloads));
+      // Summed over the buckets, the groups every other format reports.
+      expect(sorted(mergeBuckets(js.buckets))).toEqual(sorted(await groupsJs(store, scope, ['cluster', 'team'])));
+    }
+    const perWindow = await timelineJs(store, ALL, ['team'], bucketing);
+    expect(new Set(perWindow.buckets.map((g) => g.bucketMs)).size).toBe(bucketing === 'window' ? 3 : 1);
   });
 });

@@ -4,7 +4,7 @@
  * format add up to the total to the nano-unit; no format rounds.
  */
 import { totals, type ReportRow } from './aggregate.ts';
-import type { ReportFormat } from './options.ts';
+import type { TextFormat } from './options.ts';
 import { summarizeRuns, type Run } from './runs.ts';
 
 /** Nano-units as an exact decimal: 12345678000n -> "12.345678", 5n -> "0.000000005", 0n -> "0.00". */
@@ -16,7 +16,7 @@ export function decimal(nanos: bigint): string {
   return `${negative ? '-' : ''}${whole}.${fraction}`;
 }
 
-export function formatReport(rows: readonly ReportRow[], by: readonly string[], format: ReportFormat): string {
+export function formatReport(rows: readonly ReportRow[], by: readonly string[], format: TextFormat): string {
   switch (format) {
     case 'json':
       return JSON.stringify(
@@ -81,7 +81,7 @@ function runFields(run: Run): string[] {
  * The runs, then (table and JSON) the summary per team and experiment. CSV holds only the runs, one per line,
  * so it loads into a spreadsheet as one table; the summary is a sum over it.
  */
-export function formatRuns(runs: readonly Run[], format: ReportFormat): string {
+export function formatRuns(runs: readonly Run[], format: TextFormat): string {
   const summary = summarizeRuns(runs);
   switch (format) {
     case 'json':

@@ -98,7 +98,7 @@ describe('aicost report arguments', () => {
       ['--by', 'team', '--from', '2026-11-02', '--to', '2026-11-01'],
       'aicost report: --from: "2026-11-02T00:00:00.000Z" is not before --to, "2026-11-01T00:00:00.000Z"',
     ],
-    [['--by', 'team', '--format', 'yaml'], 'aicost report: --format: "yaml" is not one of table, csv, json'],
+    [['--by', 'team', '--format', 'yaml'], 'aicost report: --format: "yaml" is not one of table, csv, json, html'],
     [['--by', 'team', '--idle', 'hide'], 'aicost report: --idle: "hide" is not one of separate, share'],
     [
       ['--by', 'team', '--cluster', 'Prod'],
@@ -108,6 +108,28 @@ describe('aicost report arguments', () => {
   ])('%j: %s', (args, message) => {
     const parsed = parseReportArgs(args, NOW);
     expect('error' in parsed && parsed.error.split('\n')[0]).toBe(message);
+  });
+});
+
+describe('aicost report --format html, and the name the user typed', () => {
+  it('html is a format of the report, not of the runs', () => {
+    expect(parseReportArgs(['--by', 'team', '--format', 'html'], NOW)).toMatchObject({ format: 'html' });
+    const runs = parseRunsArgs(['--format', 'html'], NOW);
+    expect('error' in runs && runs.error.split('\n')[0]).toBe(
+      'aicost report runs: --format: "html" is not one of table, csv, json',
+    );
+  });
+
+  it.each([
+    [() => parseReportArgs(['--by', 'a b'], NOW, 'kubectl aicost'), 'kubectl aicost report: --by: '],
+    [() => parseRunsArgs(['--x'], NOW, 'kubectl aicost'), 'kubectl aicost report runs: '],
+    [() => parseExportArgs([], NOW, 'kubectl aicost'), 'kubectl aicost export focus: --out'],
+  ])('as kubectl aicost, the messages and the usage say so (%#)', (parse, start) => {
+    const parsed = parse();
+    const error = 'error' in parsed ? parsed.error : '';
+    expect(error.startsWith(start)).toBe(true);
+    expect(error).toMatch(/\nUsage: kubectl aicost (report|export)/);
+    expect(error).not.toMatch(/(^|Usage: )aicost/m);
   });
 });
 

@@ -5,8 +5,11 @@
  */
 import { parseArgs } from 'node:util';
 import { isClusterId } from '../ledger/layout.ts';
+import { forProgram, PROGRAM } from '../program-name.ts';
 
-export type ReportFormat = 'table' | 'csv' | 'json';
+/** The formats of text every command prints; `aicost report` also writes an HTML page. */
+export type TextFormat = 'table' | 'csv' | 'json';
+export type ReportFormat = TextFormat | 'html';
 export type IdleMode = 'separate' | 'share';
 export type Engine = 'auto' | 'duckdb' | 'js';
 
@@ -32,7 +35,7 @@ export interface ReportOptions extends Common {
 
 export interface RunsOptions extends Common {
   readonly namespace: string | undefined;
-  readonly format: ReportFormat;
+  readonly format: TextFormat;
 }
 
 export interface ExportOptions extends Common {
@@ -144,10 +147,13 @@ function oneOf<T extends string>(flag: string, text: string | undefined, values:
 
 export const REPORT_USAGE =
   'Usage: aicost report --by KEY[,KEY...] [--from T] [--to T] [--ledger DIR] [--cluster ID] [--namespace NS]\n' +
-  '                     [--format table|csv|json] [--idle separate|share]';
+  '                     [--format table|csv|json|html] [--idle separate|share]';
 
-export function parseReportArgs(args: readonly string[], nowMs: number): Parsed<ReportOptions> {
-  const read = readArgs('aicost report', REPORT_USAGE, args, [
+/** `program`: the name the user typed (program-name.ts), for the messages. */
+export function parseReportArgs(args: readonly string[], nowMs: number, program = PROGRAM): Parsed<ReportOptions> {
+  const command = `${program} report`;
+  const usage = forProgram(REPORT_USAGE, program);
+  const read = readArgs(command, usage, args, [
     'by',
     'from',
     'to',
@@ -171,32 +177,28 @@ export function parseReportArgs(args: readonly string[], nowMs: number): Parsed<
   if (new Set(by).size !== by.length) problems.push(`--by: ${quote(values.by ?? '')} names a key twice`);
   for (const key of by.filter((k) => k === 'cost' || k === 'currency'))
     problems.push(`--by: ${quote(key)} is the name of a report column, not a key`);
-  const format = oneOf('format', values.format, ['table', 'csv', 'json'] as const, problems);
+  const format = oneOf('format', values.format, ['table', 'csv', 'json', 'html'] as const, problems);
   const idle = oneOf('idle', values.idle, ['separate', 'share'] as const, problems);
   const engine = oneOf('engine', values.engine, ['auto', 'duckdb', 'js'] as const, problems);
   const namespace = namespaceOf(values, problems);
-  if (problems.length > 0) return refused('aicost report', REPORT_USAGE, problems);
+  if (problems.length > 0) return refused(command, usage, problems);
   return { ...base, by, namespace, format, idle, engine };
 }
 
 export const RUNS_USAGE =
   'Usage: aicost report runs [--from T] [--to T] [--ledger DIR] [--cluster ID] [--namespace NS] [--format table|csv|json]';
 
-export function parseRunsArgs(args: readonly string[], nowMs: number): Parsed<RunsOptions> {
-  const read = readArgs('aicost report runs', RUNS_USAGE, args, [
-    'from',
-    'to',
-    'ledger',
-    'cluster',
-    'namespace',
-    'format',
-  ]);
+/** `program`: the name the user typed (program-name.ts), for the messages. */
+export function parseRunsArgs(args: readonly string[], nowMs: number, program = PROGRAM): Parsed<RunsOptions> {
+  const command = `${program} report runs`;
+  const usage = forProgram(RUNS_USAGE, program);
+  const read = readArgs(command, usage, args, ['from', 'to', 'ledger', 'cluster', 'namespace', 'format']);
   if ('error' in read) return read;
   const problems: string[] = [];
   const base = common(read.values, nowMs, problems);
   const format = oneOf('format', read.values.format, ['table', 'csv', 'json'] as const, problems);
   const namespace = namespaceOf(read.values, problems);
-  if (problems.length > 0) return refused('aicost report runs', RUNS_USAGE, problems);
+  if (problems.length > 0) return refused(command, usage, problems);
   return { ...base, namespace, format };
 }
 
@@ -204,8 +206,11 @@ export const EXPORT_USAGE =
   'Usage: aicost export focus --out FILE [--from T] [--to T] [--ledger DIR] [--cluster ID] [--format parquet|csv]\n' +
   '                          [--provider NAME] [--host-provider NAME]';
 
-export function parseExportArgs(args: readonly string[], nowMs: number): Parsed<ExportOptions> {
-  const read = readArgs('aicost export focus', EXPORT_USAGE, args, [
+/** `program`: the name the user typed (program-name.ts), for the messages. */
+export function parseExportArgs(args: readonly string[], nowMs: number, program = PROGRAM): Parsed<ExportOptions> {
+  const command = `${program} export focus`;
+  const usage = forProgram(EXPORT_USAGE, program);
+  const read = readArgs(command, usage, args, [
     'from',
     'to',
     'ledger',
@@ -228,6 +233,6 @@ export function parseExportArgs(args: readonly string[], nowMs: number): Parsed<
   const hostProvider = values['host-provider'] ?? provider;
   if (provider === '') problems.push('--provider: "" is empty');
   if (hostProvider === '') problems.push('--host-provider: "" is empty');
-  if (problems.length > 0) return refused('aicost export focus', EXPORT_USAGE, problems);
+  if (problems.length > 0) return refused(command, usage, problems);
   return { ...base, out, format, provider, hostProvider };
 }

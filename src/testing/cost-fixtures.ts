@@ -1,6 +1,6 @@
 /** Cost-engine facts for table tests, with figures that read directly. */
 import { parseMoney } from '../cost/money.ts';
-import { GPU_UNITS_PER_GPU, type NodeFacts } from '../cost/types.ts';
+import { GPU_UNITS_PER_GPU, type NodeFacts, type PodFacts } from '../cost/types.ts';
 import type { Display, Ledger } from '../cost/ledger.ts';
 
 /**
@@ -30,3 +30,20 @@ export const SAMPLE_LEDGER: Ledger = {
 };
 
 export const SAMPLE_DISPLAY: Display = { costPerHour: parseMoney('4.5'), utilization: 0.42 };
+
+/** A bare pod of namespace ml on `nodeName`, holding nothing from time 0 unless `over` says otherwise. */
+export function podFacts(name: string, nodeName: string, over: Partial<PodFacts> = {}): PodFacts {
+  return {
+    uid: `uid-${name}`,
+    namespace: 'ml',
+    name,
+    nodeName,
+    gpuUnits: 0,
+    cpuMillis: 0,
+    memoryBytes: 0,
+    from: 0,
+    labels: {},
+    workload: { kind: 'Pod', namespace: 'ml', name },
+    ...over,
+  };
+}

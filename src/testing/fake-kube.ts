@@ -1,6 +1,7 @@
 /**
  * An in-memory Kubernetes API for reconcile unit tests: objects by collection path, resourceVersions,
- * list, watch, merge patch, and fault injection (status codes on chosen requests, dropped watches).
+ * list, watch, merge patch, TokenReviews and SubjectAccessReviews of non-resource URLs, and fault injection
+ * (status codes on chosen requests, dropped watches).
  * It stands in for the API server only in unit tests; the e2e suite runs against a real one.
  */
 import { asError, KubeApiError } from '../controller/errors.ts';
@@ -25,6 +26,18 @@ interface Stored {
     [k: string]: unknown;
   };
   [k: string]: unknown;
+}
+
+export interface ReviewedUser {
+  readonly username: string;
+  readonly uid?: string;
+  readonly groups?: readonly string[];
+}
+
+interface AccessReviewSpec {
+  readonly user?: string;
+  readonly groups?: readonly string[];
+  readonly nonResourceAttributes?: { readonly path?: string; readonly verb?: string };
 }
 
 interface Fault {
@@ -57,6 +70,10 @@ export class FakeKube implements KubeClient {
   private readonly hangs: Hang[] = [];
   private readonly expiries: { pathIncludes: string; remaining: number }[] = [];
   readonly requests: { verb: string; path: string }[] = [];
+  /** The bearer tokens TokenReview authenticates, and the user each one is. */
+  readonly tokens = new Map<string, ReviewedUser>();
+  /** What SubjectAccessReview allows on non-resource URLs: `<user> <verb> <path>`, or `group:<name> <verb> <path>`. */
+  readonly nonResourceGrants = new Set<string>();
 
   /**
    * With `namespacesMustExist`, a create in a namespace that has no Namespace object fails as the API server
@@ -194,6 +211,8 @@ export class FakeKube implements KubeClient {
     if (held) return held;
     try {
       this.check('create', path);
+      const review = this.review(path, body);
+      if (review !== undefined) return Promise.resolve(review as T);
       // The eviction subresource deletes the pod (this fake has no PodDisruptionBudgets).
       const eviction = /^(.*)\/eviction$/.exec(path);
       if (eviction) {
@@ -213,6 +232,25 @@ export class FakeKube implements KubeClient {
     } catch (e) {
       return rejected(e);
     }
+  }
+
+  /** A TokenReview or SubjectAccessReview answered, as the API server answers them (never stored); else undefined. */
+  private review(path: string, body: unknown): unknown {
+    if (path === '/apis/authentication.k8s.io/v1/tokenreviews') {
+      const user = this.tokens.get((body as { spec?: { token?: string } }).spec?.token ?? '');
+      const status = user ? { authenticated: true, user } : { authenticated: false, error: 'invalid bearer token' };
+      return { ...(body as object), status };
+    }
+    if (path === '/apis/authorization.k8s.io/v1/subjectaccessreviews') {
+      const spec = (body as { spec?: AccessReviewSpec }).spec ?? {};
+      const attributes = spec.nonResourceAttributes;
+      const subjects = [spec.user ?? '', ...(spec.groups ?? []).map((g) => `group:${g}`)];
+      const allowed =
+        attributes !== undefined &&
+        subjects.some((s) => this.nonResourceGrants.has(`${s} ${attributes.verb ?? ''} ${attributes.path ?? ''}`));
+      return { ...(body as object), status: { allowed } };
+    }
+    return undefined;
   }
 
   replace<T>(path: string, body: unknown, options?: CallOptions): Promise<T> {

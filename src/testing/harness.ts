@@ -149,6 +149,7 @@ export function harnessOptions(over: Partial<OperatorOptions> = {}): OperatorOpt
     defaultMode: 'Audit',
     ledgerWindowMs: 3_600_000,
     ledgerFlushMs: 0,
+    ledgerRetentionMs: 0,
     dcgmSelector: '',
     ...over,
   };
@@ -166,7 +167,12 @@ export function putG5Node(api: FakeKube): void {
  * The operator's graph on the in-memory API with the harness's options and a ledger in memory, nothing started:
  * for the tests that run it as src/main.ts does, under the manager and leader election.
  */
-export function buildFakeOperator(api: FakeKube, clock: FakeClock, prometheus: PrometheusClient) {
+export function buildFakeOperator(
+  api: FakeKube,
+  clock: FakeClock,
+  prometheus: PrometheusClient,
+  over: { readonly store?: LedgerStore; readonly options?: Partial<OperatorOptions> } = {},
+) {
   const metrics = createMetrics(['team'], 100);
   const fixed = createPricingProvider();
   const operator = buildOperator({
@@ -176,8 +182,8 @@ export function buildFakeOperator(api: FakeKube, clock: FakeClock, prometheus: P
     clock,
     log,
     metrics,
-    options: harnessOptions(),
-    ledger: { store: new LedgerStore(new MemorySink()), clusterId: 'test-cluster' },
+    options: harnessOptions(over.options),
+    ledger: { store: over.store ?? new LedgerStore(new MemorySink()), clusterId: 'test-cluster' },
   });
   return { operator, metrics };
 }

@@ -11,6 +11,9 @@
  *   Job train-c (team beta, exp-2)        4 (running)
  *   Node gpu-9 idle                       1
  */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { LocalSink } from '../ledger/local-sink.ts';
 import type { LedgerRow } from '../ledger/row.ts';
 import { LedgerStore } from '../ledger/store.ts';
@@ -99,6 +102,14 @@ export function prod2Rows(startMs: number): LedgerRow[] {
   ];
 }
 
+/** `aicost report --by team --format json` over the whole ledger, added up by hand from the table above. */
+export const BY_TEAM_JSON = [
+  { team: 'alpha', cost: '5.500000003', currency: 'USD' },
+  { team: 'beta', cost: '4.999999999', currency: 'USD' },
+  { team: '', cost: '0.30', currency: 'USD' },
+  { team: '__idle__', cost: '3.10', currency: 'USD' },
+] as const;
+
 /** Every row of the ledger, for totals. */
 export function allRows(): LedgerRow[] {
   return [...prod1Rows(T0), ...prod1Rows(T0 + HOUR_MS), ...prod1Rows(T0 + 2 * HOUR_MS), ...prod2Rows(T0)];
@@ -114,4 +125,12 @@ export async function writeReportLedger(dir: string): Promise<LedgerStore> {
   await store.writePiece('prod-1', T0 + 2 * HOUR_MS, 'b', current.slice(2));
   await store.writeWindow('prod-2', T0, prod2Rows(T0));
   return store;
+}
+
+/** A new temporary directory with this ledger in its `ledger/`, for the tests that run the CLI over it. */
+export async function reportLedgerDir(prefix: string): Promise<{ dir: string; ledger: string }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  const ledger = join(dir, 'ledger');
+  await writeReportLedger(ledger);
+  return { dir, ledger };
 }

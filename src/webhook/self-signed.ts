@@ -1,10 +1,11 @@
 /**
  * A self-signed ECDSA P-256 serving certificate for the admission webhook, for local runs and tests
- * (`aicost webhook-cert`). In a cluster the chart gives the operator its certificate; here there is no
- * cert-manager and no openssl in the image, and Node can sign but not build X.509, so the DER is written
- * by hand. The certificate is its own CA (basicConstraints CA:TRUE), so its PEM is also the CA bundle the
- * API server is given. Go's TLS client ignores the common name: every host must be a subjectAltName. Tests
- * also make client certificates with it (purpose clientAuth), for a server that asks for one.
+ * (`aicost webhook-cert`), and for secure /metrics when no certificate is given. In a cluster the chart gives
+ * the webhook its certificate; here there is no cert-manager and no openssl in the image, and Node can sign but
+ * not build X.509, so the DER is written by hand. The certificate is its own CA (basicConstraints CA:TRUE), so
+ * its PEM is also the CA bundle the API server is given. Go's TLS client ignores the common name: every host
+ * must be a subjectAltName. Tests also make client certificates with it (purpose clientAuth), for a server
+ * that asks for one.
  */
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -89,11 +90,12 @@ export function generateSelfSigned(
   now: Date,
   validDays = 365,
   purposes: readonly Purpose[] = ['serverAuth'],
+  commonName = 'aicost-operator webhook',
 ): SelfSigned {
   if (hosts.length === 0) throw new Error('at least one host name or IP address is needed');
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const ecdsaSha256 = seq(oid('1.2.840.10045.4.3.2'));
-  const name = seq(tlv(0x31, seq(oid('2.5.4.3'), tlv(0x0c, Buffer.from('aicost-operator webhook', 'utf8')))));
+  const name = seq(tlv(0x31, seq(oid('2.5.4.3'), tlv(0x0c, Buffer.from(commonName, 'utf8')))));
   const serial = serialNumber(randomBytes(16));
   const notBefore = new Date(now.getTime() - 5 * 60_000); // tolerate clock skew
   const notAfter = new Date(now.getTime() + validDays * 86_400_000);

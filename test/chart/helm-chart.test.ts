@@ -3,37 +3,28 @@
  * rejected by values.schema.json with a message naming the value, and the properties a platform team checks:
  * least-privilege RBAC, the pod's security settings, the CRD switches, the webhook switch.
  */
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse, parseAllDocuments } from 'yaml';
+import { parse } from 'yaml';
 import { chartValuesSchema } from '../../src/chart/values-schema.ts';
 import { parseConfig } from '../../src/config/config.ts';
-import { helmBinary } from '../support/binaries.ts';
+import { CHART, find, helm, render, ROOT, type Obj } from './helm.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const CHART = resolve(ROOT, 'deploy/helm/aicost-operator');
 const FULL = resolve(ROOT, 'test/chart/fixtures/helm/full.yaml');
 
-function helm(args: string[]): { status: number | null; out: string; err: string } {
-  const r = spawnSync(helmBinary(), args, { encoding: 'utf8' });
-  return { status: r.status, out: r.stdout, err: r.stderr };
-}
-
-interface Obj {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; annotations?: Record<string, string>; labels?: Record<string, string> };
-  [k: string]: unknown;
-}
-
-function render(...args: string[]): Obj[] {
-  const r = helm(['template', 'aicost', CHART, '--namespace', 'aicost-system', ...args]);
-  if (r.status !== 0) throw new Error(r.err);
-  return parseAllDocuments(r.out)
-    .map((d) => d.toJS() as Obj | null)
-    .filter((d): d is Obj => d !== null);
+interface Deployment extends Obj {
+  spec: {
+    replicas: number;
+    selector: { matchLabels: Record<string, string> };
+    template: {
+      metadata: { labels: Record<string, string> };
+      spec: {
+        serviceAccountName: string;
+        containers: { args: string[]; resources: unknown }[];
+      };
+    };
+  };
 }
 
 interface PodSpec {
@@ -45,8 +36,19 @@ interface PodSpec {
   volumes: { name: string; projected?: { sources: unknown[] } }[];
 }
 
-const find = (objs: Obj[], kind: string, name?: string) =>
-  objs.find((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
+interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+
+/** A role's rules as sorted lines "group/resource: verbs", to compare with the list of what is needed. */
+const grantsOf = (rules: Rule[]) =>
+  rules
+    .flatMap((r) =>
+      r.apiGroups.flatMap((g) => r.resources.map((res) => `${g || 'core'}/${res}: ${[...r.verbs].sort().join(',')}`)),
+    )
+    .sort();
 
 /** Generated certificates differ on every render: a placeholder keeps the snapshot stable. */
 function stable(text: string): string {
@@ -211,6 +213,8 @@ describe('helm chart', () => {
     [['--set', 'webhook.nope=1'], "at '/webhook': additional properties 'nope' not allowed"],
     [['--set', 'policy.defaultMode=Sometimes'], "at '/policy/defaultMode'"],
     [['--set', 'webhook.timeoutSeconds=60'], "at '/webhook/timeoutSeconds'"],
+    [['--set', 'webhook.replicaCount=0'], "at '/webhook/replicaCount'"],
+    [['--set', 'webhook.separateDeployment=yes'], "at '/webhook/separateDeployment'"],
     [['--set', 'webhook.certificate.source=secret'], 'webhook.certificate.secretName is required'],
     [
       ['--set', 'ledger.s3.bucketUrl=s3://ledger/prod'],
@@ -260,38 +264,175 @@ describe('helm chart', () => {
     expect(r.err).toContain(message);
   });
 
-  it('grants least privilege: exactly the rules the operator uses, no Secrets, CRDs or webhook configurations', () => {
+  it('grants least privilege: exactly the verbs the operator uses, no Secrets, CRDs or webhook configurations', () => {
     const objs = render();
-    const role = find(objs, 'ClusterRole') as Obj & {
-      rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[];
-    };
-    const grants = role.rules.flatMap((r) =>
-      r.apiGroups.flatMap((g) => r.resources.map((res) => `${g || 'core'}/${res}: ${[...r.verbs].sort().join(',')}`)),
-    );
-    expect(grants.sort()).toEqual(
+    const role = find(objs, 'ClusterRole', 'aicost-aicost-operator') as Obj & { rules: Rule[] };
+    // Every verb here is one the code calls (docs/security.md, "RBAC"): no get where it lists and watches, no
+    // update where it patches.
+    expect(grantsOf(role.rules)).toEqual(
       [
-        'core/nodes: get,list,watch',
+        'core/nodes: list,watch',
         'core/namespaces: get,list,patch,watch',
-        'core/pods: get,list,patch,watch',
+        'core/pods: list,patch,watch',
         'core/pods/eviction: create',
-        'core/events: create,patch',
-        'core/events: list,watch',
-        'events.k8s.io/events: create,patch',
-        'apps/deployments: get,list,patch,watch',
-        'apps/statefulsets: get,list,patch,watch',
-        'apps/replicasets: get,list,watch',
-        'apps/deployments/scale: get,patch,update',
-        'apps/statefulsets/scale: get,patch,update',
-        'batch/jobs: get,list,patch,watch',
-        'keda.sh/scaledobjects: get,list,patch',
-        'aicost.dev/aicostpolicies: get,list,watch',
-        'aicost.dev/aicostpolicies/status: get,patch,update',
+        'core/events: create,list,patch,watch',
+        'apps/deployments: list,patch,watch',
+        'apps/statefulsets: list,patch,watch',
+        'apps/replicasets: list,watch',
+        'apps/deployments/scale: patch',
+        'apps/statefulsets/scale: patch',
+        'batch/jobs: list,patch,watch',
+        'keda.sh/scaledobjects: list,patch',
+        'aicost.dev/aicostpolicies: list,watch',
+        'aicost.dev/aicostpolicies/status: patch',
+        'authentication.k8s.io/tokenreviews: create',
+        'authorization.k8s.io/subjectaccessreviews: create',
       ].sort(),
     );
     expect(JSON.stringify(role.rules)).not.toMatch(/secrets|customresourcedefinitions|webhookconfigurations|"\*"/);
-    const lease = find(objs, 'Role') as Obj & { rules: { resources: string[] }[] };
+    const lease = find(objs, 'Role') as Obj & { rules: { resources: string[]; verbs: string[] }[] };
     expect(lease.metadata.namespace).toBe('aicost-system');
-    expect(lease.rules.map((r) => r.resources)).toEqual([['leases']]);
+    expect(lease.rules).toEqual([
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
+    ]);
+    // Plain metrics review no tokens: the operator needs no review rights then.
+    const plain = find(render('--set', 'metrics.secure=false'), 'ClusterRole', 'aicost-aicost-operator');
+    expect(JSON.stringify(plain)).not.toMatch(/tokenreviews|subjectaccessreviews/);
+  });
+
+  it('metrics.secure (the default): HTTPS behind the API server, a reader role, a ServiceMonitor that authenticates', () => {
+    const objs = render('--set', 'serviceMonitor.enabled=true');
+    const d = find(objs, 'Deployment') as Obj & {
+      spec: { template: { spec: { containers: { args: string[]; ports: { name: string }[] }[] } } };
+    };
+    const container = d.spec.template.spec.containers[0];
+    const [, ...args] = container?.args ?? [];
+    expect(parseConfig(args, {}, 'h').metricsSecure).toEqual({ certDir: undefined });
+    expect(container?.ports.map((p) => p.name)).toContain('https-metrics');
+    expect(find(objs, 'ClusterRole', 'aicost-aicost-operator-metrics-reader')).toMatchObject({
+      rules: [{ nonResourceURLs: ['/metrics'], verbs: ['get'] }],
+    });
+    expect(find(objs, 'ClusterRoleBinding', 'aicost-aicost-operator-metrics-reader')).toBeUndefined();
+    expect(find(objs, 'ServiceMonitor')).toMatchObject({
+      spec: {
+        endpoints: [
+          {
+            port: 'https-metrics',
+            scheme: 'https',
+            bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+            tlsConfig: { insecureSkipVerify: true },
+          },
+        ],
+      },
+    });
+    expect(find(objs, 'Service', 'aicost-aicost-operator-metrics')).toMatchObject({
+      spec: { ports: [{ name: 'https-metrics', port: 8080, targetPort: 'https-metrics' }] },
+    });
+  });
+
+  it('metrics: a certificate Secret, reader subjects, a token Secret and a CA for the ServiceMonitor', () => {
+    const objs = render('-f', FULL);
+    const d = find(objs, 'Deployment') as Obj & {
+      spec: {
+        template: {
+          spec: {
+            containers: { args: string[]; volumeMounts: { name: string; mountPath: string }[] }[];
+            volumes: { name: string; secret?: { secretName: string } }[];
+          };
+        };
+      };
+    };
+    const pod = d.spec.template.spec;
+    const [, ...args] = pod.containers[0]?.args ?? [];
+    expect(parseConfig(args, {}, 'h').metricsSecure).toEqual({ certDir: '/etc/aicost/metrics-certs' });
+    expect(pod.containers[0]?.volumeMounts).toContainEqual(
+      expect.objectContaining({ name: 'metrics-certs', mountPath: '/etc/aicost/metrics-certs' }),
+    );
+    expect(pod.volumes).toContainEqual({ name: 'metrics-certs', secret: { secretName: 'aicost-metrics-cert' } });
+    expect(find(objs, 'ClusterRoleBinding', 'aicost-aicost-operator-metrics-reader')).toMatchObject({
+      roleRef: { name: 'aicost-aicost-operator-metrics-reader' },
+      subjects: [{ kind: 'ServiceAccount', name: 'prometheus-k8s', namespace: 'monitoring' }],
+    });
+    const endpoint = (find(objs, 'ServiceMonitor') as Obj & { spec: { endpoints: Record<string, unknown>[] } }).spec
+      .endpoints[0];
+    expect(endpoint).toMatchObject({
+      scheme: 'https',
+      authorization: { type: 'Bearer', credentials: { name: 'prometheus-scrape-token', key: 'token' } },
+      tlsConfig: { ca: { secret: { name: 'aicost-metrics-cert', key: 'ca.crt' } } },
+    });
+    expect(endpoint).not.toHaveProperty('bearerTokenFile');
+    expect(JSON.stringify(endpoint)).not.toContain('insecureSkipVerify');
+  });
+
+  it('metrics.secure=false: plain HTTP, no reader role, a plain ServiceMonitor; a certificate needs secure', () => {
+    const objs = render('--set', 'metrics.secure=false', '--set', 'serviceMonitor.enabled=true');
+    expect(JSON.stringify(find(objs, 'Deployment'))).not.toContain('--metrics-secure');
+    expect(find(objs, 'ClusterRole', 'aicost-aicost-operator-metrics-reader')).toBeUndefined();
+    const endpoint = (find(objs, 'ServiceMonitor') as Obj & { spec: { endpoints: Record<string, unknown>[] } }).spec
+      .endpoints[0];
+    expect(endpoint).toEqual({ port: 'http-metrics', path: '/metrics', interval: '30s' });
+    const r = helm(['template', 'aicost', CHART, '--set', 'metrics.secure=false', '--set', 'metrics.certSecret=x']);
+    expect(r.status).not.toBe(0);
+    expect(r.err).toContain('metrics.certSecret needs metrics.secure=true');
+  });
+
+  it('networkPolicy (on by default): metrics from the monitoring namespace, the webhook from anywhere, no probe port', () => {
+    type Policy = Obj & { spec: { ingress: { ports: { port: number }[]; from?: unknown[] }[] } };
+    const ingress = (...args: string[]) =>
+      (find(render(...args), 'NetworkPolicy') as Policy | undefined)?.spec.ingress.map((rule) => ({
+        port: rule.ports.map((p) => p.port).join(','),
+        from: rule.from,
+      }));
+    expect(ingress()).toEqual([
+      {
+        port: '8080',
+        from: [
+          { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: {} },
+        ],
+      },
+      { port: '9443', from: undefined },
+    ]);
+    // The full values serve the webhook from a Deployment of its own, whose pods have a NetworkPolicy of their own.
+    expect(ingress('-f', FULL)?.map((r) => r.port)).toEqual(['8080', '8081']);
+    expect(ingress('--set', 'webhook.enabled=false')?.map((r) => r.port)).toEqual(['8080']);
+    expect(ingress('--set', 'networkPolicy.enabled=false')).toBeUndefined();
+  });
+
+  it("operatorWritesPolicy (on by default): a ValidatingAdmissionPolicy on the operator's own updates", () => {
+    const objs = render();
+    const policy = find(objs, 'ValidatingAdmissionPolicy', 'aicost-aicost-operator-operator-writes') as Obj & {
+      spec: {
+        failurePolicy: string;
+        matchConstraints: { resourceRules: { apiGroups: string[]; resources: string[]; operations: string[] }[] };
+        matchConditions: { expression: string }[];
+      };
+    };
+    expect(policy.spec.failurePolicy).toBe('Fail');
+    expect(policy.spec.matchConditions).toEqual([
+      {
+        name: 'operator',
+        expression: "request.userInfo.username == 'system:serviceaccount:aicost-system:aicost-aicost-operator'",
+      },
+    ]);
+    // Exactly the kinds the operator's RBAC lets it patch (the scale subresource aside: a Scale has only replicas).
+    const matched = policy.spec.matchConstraints.resourceRules.flatMap((r) =>
+      r.apiGroups.flatMap((g) => r.resources.map((res) => `${g || 'core'}/${res} ${r.operations.join(',')}`)),
+    );
+    expect(matched.sort()).toEqual(
+      [
+        'core/pods UPDATE',
+        'core/namespaces UPDATE',
+        'apps/deployments UPDATE',
+        'apps/statefulsets UPDATE',
+        'batch/jobs UPDATE',
+        'keda.sh/scaledobjects UPDATE',
+      ].sort(),
+    );
+    expect(find(objs, 'ValidatingAdmissionPolicyBinding', 'aicost-aicost-operator-operator-writes')).toMatchObject({
+      spec: { policyName: 'aicost-aicost-operator-operator-writes', validationActions: ['Deny'] },
+    });
+    const off = render('--set', 'operatorWritesPolicy.enabled=false');
+    expect(off.filter((o) => o.metadata.name.endsWith('operator-writes'))).toEqual([]);
   });
 
   it('runs the operator non-root, read-only, without capabilities, with RuntimeDefault seccomp', () => {
@@ -322,18 +463,127 @@ describe('helm chart', () => {
   });
 
   it('passes only flags the operator accepts, with valid values (default and full-featured values)', () => {
+    // The pod's environment gives the namespace and identity (downward API).
+    const env = { AICOST_NAMESPACE: 'aicost-system', AICOST_IDENTITY: 'pod-0' };
     for (const extra of [[], ['-f', FULL]]) {
-      const d = find(render(...extra), 'Deployment') as Obj & {
-        spec: { template: { spec: { containers: { args: string[] }[] } } };
-      };
-      const [command, ...args] = d.spec.template.spec.containers[0]?.args ?? [];
+      const [d, w] = render(...extra).filter((o) => o.kind === 'Deployment') as Deployment[];
+      const [command, ...args] = d?.spec.template.spec.containers[0]?.args ?? [];
       expect(command).toBe('run');
-      // The pod's environment gives the namespace and identity (downward API).
-      const config = parseConfig(args, { AICOST_NAMESPACE: 'aicost-system', AICOST_IDENTITY: 'pod-0' }, 'host');
+      const config = parseConfig(args, env, 'host');
       expect(config.leaderElection).toMatchObject({ enabled: true, namespace: 'aicost-system', identity: 'pod-0' });
-      expect(config.webhook).toEqual({ port: 9443, certDir: '/etc/aicost/webhook-certs' });
+      // The full values serve the webhook from a Deployment of its own, the defaults from the operator's.
+      const server = w
+        ? parseConfig(w.spec.template.spec.containers[0]?.args.slice(1) ?? [], env, 'h', 'webhook')
+        : config;
+      expect(server.webhook).toMatchObject({ port: 9443, certDir: '/etc/aicost/webhook-certs' });
+      expect(extra.length > 0 ? config.webhook : undefined).toBeUndefined();
     }
   });
+
+  it('webhook.separateDeployment: a Deployment of its own serves admission (aicost webhook); the operator does not', () => {
+    const objs = render('--set', 'webhook.separateDeployment=true');
+    const [operator, webhook] = objs.filter((o) => o.kind === 'Deployment') as Deployment[];
+    expect([operator?.metadata.name, webhook?.metadata.name]).toEqual([
+      'aicost-aicost-operator',
+      'aicost-aicost-operator-webhook',
+    ]);
+    expect(JSON.stringify(operator)).not.toContain('webhook');
+    const container = webhook?.spec.template.spec.containers[0];
+    const [command, ...args] = container?.args ?? [];
+    expect(command).toBe('webhook');
+    const config = parseConfig(args, {}, 'host', 'webhook');
+    expect(config).toMatchObject({ role: 'webhook', webhook: { port: 9443, certDir: '/etc/aicost/webhook-certs' } });
+    expect(config.leaderElection.enabled).toBe(false);
+    expect(webhook?.spec.replicas).toBe(2);
+    expect(container?.resources).toEqual({ requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '384Mi' } });
+    // Selectors: the webhook Service, PodDisruptionBudget and NetworkPolicy pick the webhook's pods, the
+    // operator's pick only the operator's.
+    const podsOf = (d: Deployment | undefined) => d?.spec.template.metadata.labels ?? {};
+    const picks = (selector: Record<string, string> | undefined, labels: Record<string, string>) =>
+      Object.entries(selector ?? {}).every(([k, v]) => labels[k] === v);
+    const selectors = objs.map((o) => {
+      const spec = (o.spec ?? {}) as {
+        selector?: { matchLabels?: Record<string, string> } & Record<string, string>;
+        podSelector?: { matchLabels: Record<string, string> };
+      };
+      const selector =
+        o.kind === 'Service' ? spec.selector : (spec.selector?.matchLabels ?? spec.podSelector?.matchLabels);
+      return [`${o.kind}/${o.metadata.name}`, selector] as const;
+    });
+    const picked = (d: Deployment | undefined) =>
+      selectors
+        .filter(([, s]) => s && picks(s, podsOf(d)))
+        .map(([name]) => name)
+        .sort();
+    expect(picked(webhook)).toEqual([
+      'Deployment/aicost-aicost-operator-webhook',
+      'NetworkPolicy/aicost-aicost-operator-webhook',
+      'PodDisruptionBudget/aicost-aicost-operator-webhook',
+      'Service/aicost-aicost-operator-webhook',
+    ]);
+    expect(picked(operator)).toEqual([
+      'Deployment/aicost-aicost-operator',
+      'NetworkPolicy/aicost-aicost-operator',
+      'PodDisruptionBudget/aicost-aicost-operator',
+      'Service/aicost-aicost-operator-metrics',
+    ]);
+    const ports = (name: string) =>
+      (
+        find(objs, 'NetworkPolicy', name) as Obj & { spec: { ingress: { ports: { port: number }[] }[] } }
+      ).spec.ingress.flatMap((r) => r.ports.map((p) => p.port));
+    expect(ports('aicost-aicost-operator')).toEqual([8080]);
+    expect(ports('aicost-aicost-operator-webhook')).toEqual([8080, 9443]);
+  });
+
+  it("the webhook's own ServiceAccount may read what a review needs and record Events: no pods, no Lease, no writes", () => {
+    const objs = render('--set', 'webhook.separateDeployment=true');
+    const webhook = objs.filter((o) => o.kind === 'Deployment')[1] as Deployment;
+    const account = webhook.spec.template.spec.serviceAccountName;
+    expect(account).toBe('aicost-aicost-operator-webhook');
+    expect(find(objs, 'ServiceAccount', account)).toBeDefined();
+    const role = find(objs, 'ClusterRole', 'aicost-aicost-operator-webhook') as Obj & { rules: Rule[] };
+    expect(grantsOf(role.rules)).toEqual(
+      [
+        'core/nodes: list,watch',
+        'core/namespaces: list,watch',
+        'apps/replicasets: list,watch',
+        'apps/deployments: list,watch',
+        'apps/statefulsets: list,watch',
+        'batch/jobs: list,watch',
+        'aicost.dev/aicostpolicies: list,watch',
+        'core/events: create,patch',
+        'events.k8s.io/events: create,patch',
+        // Its /metrics is secure (metrics.secure, the default) as the operator's.
+        'authentication.k8s.io/tokenreviews: create',
+        'authorization.k8s.io/subjectaccessreviews: create',
+      ].sort(),
+    );
+    const bound = (kind: string) =>
+      objs
+        .filter((o) => o.kind === kind)
+        .flatMap((b) =>
+          (b as Obj & { subjects: { name: string }[] }).subjects.map((s) => `${b.metadata.name}:${s.name}`),
+        );
+    expect(bound('ClusterRoleBinding')).toContain(`aicost-aicost-operator-webhook:${account}`);
+    expect(bound('ClusterRoleBinding').filter((b) => b.endsWith(`:${account}`))).toHaveLength(1);
+    expect(bound('RoleBinding').filter((b) => b.endsWith(`:${account}`))).toEqual([]);
+  });
+
+  it.each([
+    [1, 500],
+    [2, 1500],
+    [3, 2000],
+    [30, 2000],
+  ])(
+    'webhook.timeoutSeconds=%i: the webhook reads a request within %i ms, before the API server gives up',
+    (seconds, ms) => {
+      const d = find(render('--set', `webhook.timeoutSeconds=${String(seconds)}`), 'Deployment') as Obj & {
+        spec: { template: { spec: { containers: { args: string[] }[] } } };
+      };
+      const [, ...args] = d.spec.template.spec.containers[0]?.args ?? [];
+      expect(parseConfig(args, {}, 'host').webhook?.limits.readTimeoutMs).toBe(ms);
+    },
+  );
 
   it('crds.enabled and crds.keep control the CRD; it equals deploy/crds apart from the wrapper', () => {
     const crd = find(render(), 'CustomResourceDefinition');
@@ -354,7 +604,7 @@ describe('helm chart', () => {
     expect(JSON.stringify(find(objs, 'Deployment'))).not.toContain('webhook');
   });
 
-  it('the webhook never sees kube-system or the release namespace, and fails open by default', () => {
+  it('the webhook never sees kube-system or the release namespace, and fails closed by default', () => {
     const hook = find(render(), 'MutatingWebhookConfiguration') as Obj & {
       webhooks: {
         failurePolicy: string;
@@ -364,7 +614,7 @@ describe('helm chart', () => {
       }[];
     };
     expect(hook.webhooks[0]).toMatchObject({
-      failurePolicy: 'Ignore',
+      failurePolicy: 'Fail',
       timeoutSeconds: 3,
       namespaceSelector: {
         matchExpressions: [

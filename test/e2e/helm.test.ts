@@ -27,11 +27,18 @@ const run = (cmd: string, args: string[], input?: string) => {
 };
 const kubectl = (args: string[], input?: string) => run('kubectl', ['--kubeconfig', kubeconfig, ...args], input);
 const helm = (args: string[]) => run(helmBinary(), ['--kubeconfig', kubeconfig, '--namespace', NS, ...args]);
+/** `helm upgrade` keeping the values, with one more set, until the rollout is done. */
+const upgrade = (set: string) =>
+  helm(['upgrade', RELEASE, CHART, '--reuse-values', '--set', set, '--wait', '--timeout', '180s']);
 
 // Every in-cluster feature that needs no third-party CRD (a ServiceMonitor needs prometheus-operator's).
 const INSTALL = [
   '--set',
   'webhook.enabled=true',
+  // The chart's pods are kwok-simulated: nothing answers at the webhook's address, and the default failurePolicy
+  // (Fail) would refuse every pod this suite creates. The default itself is checked in test/chart.
+  '--set',
+  'webhook.failurePolicy=Ignore',
   '--set',
   'networkPolicy.enabled=true',
   '--set',
@@ -197,6 +204,10 @@ describe('Helm chart on the local cluster', () => {
       ['update', 'aicostpolicies.aicost.dev'],
       ['update', 'pods/status'],
       ['create', 'pods/exec'],
+      // Verbs the operator never calls are not granted (docs/security.md, "RBAC").
+      ['get', 'pods'],
+      ['update', 'deployments.apps/scale'],
+      ['update', 'aicostpolicies.aicost.dev/status'],
     ] as const)
       expect(`${verb} ${resource}: ${asSa(verb, resource, 'default')}`).toBe(`${verb} ${resource}: no`);
     for (const [verb, resource] of [
@@ -207,12 +218,17 @@ describe('Helm chart on the local cluster', () => {
       ['create', 'events'],
       ['list', 'events'],
       ['patch', 'aicostpolicies.aicost.dev/status'],
+      // Secure /metrics: the operator asks the API server who a caller is and whether it may get /metrics.
+      ['create', 'tokenreviews.authentication.k8s.io'],
+      ['create', 'subjectaccessreviews.authorization.k8s.io'],
     ] as const)
       expect(`${verb} ${resource}: ${asSa(verb, resource, 'default')}`).toBe(`${verb} ${resource}: yes`);
     expect(asSa('update', 'leases.coordination.k8s.io', NS)).toBe('yes');
+    expect(asSa('patch', 'leases.coordination.k8s.io', NS)).toBe('no');
     expect(asSa('update', 'leases.coordination.k8s.io', 'default')).toBe('no');
 
-    // The operator's whole job with that token: accounting annotations, the Lease, idle actions, status, Events.
+    // The operator's whole job with that token: accounting annotations, the Lease, idle actions, status, Events,
+    // under the chart's operator-writes admission policy (on by default), which must let every one of them through.
     work = await createTestNamespace(client, 'helm');
     const gpuPod = (utilization: string) => ({
       metadata: { labels: { team: 'helm' }, annotations: { 'dcgm-sim.aicost.dev/utilization': utilization } },
@@ -263,6 +279,8 @@ describe('Helm chart on the local cluster', () => {
         'true',
         '--leader-election-id',
         `helm-e2e-${work.name}`,
+        '--metrics-secure',
+        'true',
       ],
     });
     const wns = work.name;
@@ -297,6 +315,30 @@ describe('Helm chart on the local cluster', () => {
     expect(lease.spec.holderIdentity).toBe(`helm-sa-${wns}`);
     const denied = op.logs().filter((l) => JSON.stringify(l).match(/forbidden|\b403\b/i));
     expect(denied).toEqual([]);
+
+    // Secure /metrics, reviewed with the chart's RBAC: only a user bound to the metrics-reader ClusterRole reads it.
+    const reader = manifest().find((o) => o.kind === 'ClusterRole' && o.metadata.name.endsWith('-metrics-reader'));
+    expect(reader).toBeDefined();
+    kubectl(['create', 'serviceaccount', 'scraper', '-n', NS]);
+    kubectl(['create', 'serviceaccount', 'stranger', '-n', NS]);
+    kubectl([
+      'create',
+      'clusterrolebinding',
+      `helm-e2e-scraper-${wns}`,
+      `--clusterrole=${reader?.metadata.name ?? ''}`,
+      `--serviceaccount=${NS}:scraper`,
+    ]);
+    try {
+      const tokenOf = (name: string) => kubectl(['create', 'token', name, '-n', NS, '--duration', '10m']).trim();
+      expect((await op.secureMetrics()).status).toBe(401);
+      expect((await op.secureMetrics('not-a-token')).status).toBe(401);
+      expect((await op.secureMetrics(tokenOf('stranger'))).status).toBe(403);
+      const scrape = await op.secureMetrics(tokenOf('scraper'));
+      expect(scrape.status).toBe(200);
+      expect(scrape.body).toContain('aicost_namespace_cost_total');
+    } finally {
+      spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'delete', 'clusterrolebinding', `helm-e2e-scraper-${wns}`]);
+    }
     await op.stop('SIGTERM');
   });
 
@@ -368,17 +410,7 @@ describe('Helm chart on the local cluster', () => {
         'jsonpath={.items[*].data.tls\\.crt}',
       ]);
     const before = secretOf();
-    helm([
-      'upgrade',
-      RELEASE,
-      CHART,
-      '--reuse-values',
-      '--set',
-      'accounting.interval=30s',
-      '--wait',
-      '--timeout',
-      '180s',
-    ]);
+    upgrade('accounting.interval=30s');
     const args = kubectl([
       'get',
       'deployment',
@@ -392,6 +424,30 @@ describe('Helm chart on the local cluster', () => {
     expect(args).toContain('--interval=30s');
     expect(secretOf()).toBe(before);
     expect(helm(['history', RELEASE, '-o', 'json'])).toContain('"revision":2');
+  });
+
+  it('webhook.separateDeployment: the webhook moves to a Deployment of its own, and the Service follows it', async () => {
+    upgrade('webhook.separateDeployment=true');
+    const name = `${RELEASE}-aicost-operator-webhook`;
+    const webhook = JSON.parse(kubectl(['get', 'deployment', '-n', NS, name, '-o', 'json'])) as {
+      spec: { template: { spec: { containers: { args: string[] }[] } } };
+      status: { availableReplicas?: number };
+    };
+    expect(webhook.status.availableReplicas).toBe(2);
+    expect(webhook.spec.template.spec.containers[0]?.args[0]).toBe('webhook');
+    const operator = kubectl(['get', 'deployment', '-n', NS, `${RELEASE}-aicost-operator`, '-o', 'json']);
+    expect(operator).not.toContain('--webhook-port');
+    // The webhook Service's endpoints become the webhook's pods, and only them.
+    await waitFor(
+      () => {
+        const slices = JSON.parse(
+          kubectl(['get', 'endpointslices', '-n', NS, '-l', `kubernetes.io/service-name=${name}`, '-o', 'json']),
+        ) as { items: { endpoints?: { targetRef?: { name: string } }[] }[] };
+        const pods = slices.items.flatMap((s) => (s.endpoints ?? []).map((e) => e.targetRef?.name ?? ''));
+        return pods.length === 2 && pods.every((p) => p.startsWith(`${name}-`)) ? pods : undefined;
+      },
+      { timeoutMs: 60_000, description: "the webhook Service's endpoints to be the webhook Deployment's pods" },
+    );
   });
 
   it('uninstalls, and the CRD (and so every policy) stays', () => {

@@ -81,6 +81,10 @@ beforeAll(() => {
         // The DCGM simulator is scraped every 5 s, not at the 15 s the operator assumes by default.
         '--set',
         'extraArgs={--scrape-interval=5s}',
+        // The local cluster's Prometheus scrapes port 8080 in plain HTTP without a token (the same job scrapes
+        // npm start and the demo); secure /metrics is tested with the chart's RBAC in helm.test.ts.
+        '--set',
+        'metrics.secure=false',
         '--set-json',
         'pricing.custom={"spot":{"discounts":[{"provider":"aws","percent":"65"}]}}',
       ],
@@ -268,6 +272,24 @@ describe('the image under the chart', () => {
       { encoding: 'utf8' },
     );
     expect(version).toContain(`commit: ${head}`);
+    // kubectl's plugin name is on PATH in the image, and the program knows it is called so.
+    const plugin = execFileSync(
+      'podman',
+      [
+        'run',
+        '--rm',
+        '--runtime',
+        'runc',
+        ...args.slice(args.indexOf('--ulimit'), args.indexOf('--ulimit') + 4),
+        '--entrypoint',
+        'kubectl-aicost',
+        image,
+        'report',
+        '--help',
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(plugin).toMatch(/^Usage: kubectl aicost report --by /);
     const size = execFileSync('podman', ['image', 'inspect', image, '--format', '{{.Size}}'], { encoding: 'utf8' });
     console.log(`image ${image}: ${(Number(size) / 1e6).toFixed(0)} MB; ready ${readyMs} ms after podman run`);
 

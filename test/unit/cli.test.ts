@@ -20,7 +20,7 @@ describe('aicost', () => {
       status: 2,
       stdout: '',
       stderr:
-        'aicost: unknown command "reports"\nCommands: run, webhook-cert, report, export, version ("aicost --help" says what each does)\n',
+        'aicost: unknown command "reports"\nCommands: run, webhook, webhook-cert, report, export, version ("aicost --help" says what each does)\n',
     });
   });
 
@@ -39,6 +39,15 @@ describe('aicost', () => {
       status: 0,
       stdout: `version: ${version}\ncommit: unknown\nnode: ${process.version}\n`,
       stderr: '',
+    });
+  });
+
+  it('the webhook command refuses to start without its port, before it connects to anything', () => {
+    expect(aicost('webhook')).toEqual({
+      status: 2,
+      stdout: '',
+      stderr:
+        '--webhook-port: "0" turns the webhook off, and the webhook command serves nothing else: give it a port (the chart uses 9443)\n',
     });
   });
 

@@ -4,12 +4,11 @@
  * rows are checked to add up to its EffectiveCost total to the nano-unit.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { duckdb, sqlString } from '../../src/testing/duckdb.ts';
-import { writeReportLedger } from '../../src/testing/report-ledger.ts';
+import { BY_TEAM_JSON, reportLedgerDir } from '../../src/testing/report-ledger.ts';
 import { MANDATORY_COLUMNS } from '../../src/report/focus.ts';
 import { parseMoney } from '../../src/cost/money.ts';
 
@@ -19,9 +18,7 @@ const RANGE = ['--from', '2026-11-01', '--to', '2026-11-02'];
 let dir = '';
 let ledger = '';
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'aicost-report-cli-'));
-  ledger = join(dir, 'ledger');
-  await writeReportLedger(ledger);
+  ({ dir, ledger } = await reportLedgerDir('aicost-report-cli-'));
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -36,6 +33,20 @@ function aicost(args: string[], env: Record<string, string> = {}) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** `aicost report --by cluster,team` over the test's range in a format, with an engine. */
+const byClusterTeam = (format: string, engine: string) => [
+  'report',
+  '--ledger',
+  ledger,
+  '--by',
+  'cluster,team',
+  ...RANGE,
+  '--format',
+  format,
+  '--engine',
+  engine,
+];
+
 const sumNanos = (rows: { cost: string }[]) => rows.reduce((s, r) => s + parseMoney(r.cost), 0n);
 
 describe('aicost report', () => {
@@ -43,27 +54,11 @@ describe('aicost report', () => {
     const r = aicost(['report', '--by', 'team', ...RANGE, '--format', 'json'], { AICOST_LEDGER: ledger });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual([
-      { team: 'alpha', cost: '5.500000003', currency: 'USD' },
-      { team: 'beta', cost: '4.999999999', currency: 'USD' },
-      { team: '', cost: '0.30', currency: 'USD' },
-      { team: '__idle__', cost: '3.10', currency: 'USD' },
-    ]);
+    expect(JSON.parse(r.stdout)).toEqual(BY_TEAM_JSON);
   });
 
   it.each([['js'], ['duckdb']])('engine %s: the same rows', (engine) => {
-    const r = aicost([
-      'report',
-      '--ledger',
-      ledger,
-      '--by',
-      'cluster,team',
-      ...RANGE,
-      '--format',
-      'csv',
-      '--engine',
-      engine,
-    ]);
+    const r = aicost(byClusterTeam('csv', engine));
     expect(r.status).toBe(0);
     expect(r.stdout.split('\r\n')).toEqual([
       'cluster,team,cost,currency',
@@ -75,6 +70,22 @@ describe('aicost report', () => {
       'prod-2,__idle__,1.00,USD\n',
     ]);
   });
+
+  it('--format html: one page whose rows are the JSON rows, on stdout, from either engine', () => {
+    const json = aicost(byClusterTeam('json', 'js'));
+    const expected = (JSON.parse(json.stdout) as Record<string, string>[]).map((r) => Object.values(r));
+    for (const engine of ['js', 'duckdb']) {
+      const r = aicost(byClusterTeam('html', engine));
+      expect([r.status, r.stderr]).toEqual([0, '']);
+      expect(r.stdout).toMatch(/^<!doctype html>\n[\s\S]*<\/html>\n$/);
+      const rows = [...r.stdout.matchAll(/<tr class="row">(.*?)<\/tr>/g)].map((m) =>
+        [...(m[1] ?? '').matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((c) => (c[1] === '(none)' ? '' : c[1])),
+      );
+      expect(rows).toEqual(expected);
+      // Under two days: one bar per window, three windows.
+      expect(r.stdout.match(/<g class="bucket"/g)).toHaveLength(3);
+    }
+  }, 60_000);
 
   it('lists the runs, the deleted Job too', () => {
     const r = aicost(['report', 'runs', '--ledger', ledger, ...RANGE, '--format', 'json']);

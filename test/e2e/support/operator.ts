@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -100,6 +101,30 @@ export class OperatorProcess {
     if (port === undefined) throw new Error(`operator ${this.logFile} has not logged its metrics port yet`);
     const response = await fetch(`http://127.0.0.1:${port}/metrics`);
     return response.text();
+  }
+
+  /**
+   * GET /metrics of an operator run with --metrics-secure, with a bearer token or none. Its certificate is the
+   * self-signed one it made at start: there is no CA to verify it with.
+   */
+  async secureMetrics(token?: string): Promise<{ status: number; body: string }> {
+    const port = this.metricsPort();
+    if (port === undefined) throw new Error(`operator ${this.logFile} has not logged its metrics port yet`);
+    return new Promise((resolve, reject) => {
+      const headers = token === undefined ? {} : { authorization: `Bearer ${token}` };
+      const req = httpsRequest(
+        `https://127.0.0.1:${port}/metrics`,
+        { headers, rejectUnauthorized: false, agent: false },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
   }
 
   kill(signal: NodeJS.Signals): void {

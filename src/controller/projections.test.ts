@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { projectNode, projectPod } from './projections.ts';
+
+const node = (allocatable: Record<string, string>) => projectNode({ metadata: { name: 'n' }, status: { allocatable } });
+const pod = (requests: Record<string, string>, limits: Record<string, string> = {}) =>
+  projectPod(
+    {
+      metadata: { name: 'p', namespace: 'ml', uid: 'u' },
+      spec: { nodeName: 'n', containers: [{ resources: { requests, limits } }] },
+    },
+    new Set(),
+  );
+
+describe('projections read quantities exactly, and say which they cannot', () => {
+  it('keeps a node whose quantities fit, with no problem', () => {
+    expect(node({ cpu: '1000000000', memory: '24Ti', 'nvidia.com/gpu': '8' })).toMatchObject({
+      cpuMillis: 1e12, // a billion cores fits exact integers: the node size limits are the engine's (limits.ts)
+      memoryBytes: 24 * 2 ** 40,
+      gpuResources: { 'nvidia.com/gpu': 8 },
+      quantityProblem: undefined,
+    });
+  });
+
+  it.each([
+    ['cpu', { cpu: '1e30' }, { cpuMillis: 0 }, 'allocatable cpu: quantity "1e30" is more than'],
+    ['memory', { memory: '1e30' }, { memoryBytes: 0 }, 'allocatable memory: quantity "1e30"'],
+    // Still a GPU node (so it is reported), with 0 of the resource it cannot read.
+    ['a GPU', { 'nvidia.com/gpu': '1e30' }, { gpuResources: { 'nvidia.com/gpu': 0 } }, 'allocatable nvidia.com/gpu'],
+  ])('a node whose %s is too large reads as 0, with the problem', (_what, allocatable, fields, problem) => {
+    const record = node({ cpu: '64', memory: '512Gi', 'nvidia.com/gpu': '8', ...allocatable });
+    expect(record).toMatchObject(fields);
+    expect(record?.quantityProblem).toContain(problem);
+  });
+
+  it('reads a pod memory request in bytes, exactly past 2^53 milli-units (16 TiB)', () => {
+    expect(pod({ memory: '16Ti', cpu: '1500m' })).toMatchObject({ memoryBytes: 16 * 2 ** 40, cpuMillis: 1500 });
+  });
+
+  it('says which request is too large; a resource the operator does not read is not its problem', () => {
+    expect(pod({ memory: '1e30' }, { 'nvidia.com/gpu': '1' })).toMatchObject({
+      memoryBytes: 0,
+      gpuRequests: { 'nvidia.com/gpu': 1 },
+      quantityProblem: 'request memory: quantity "1e30" is more than 9007199254740991 units, beyond exact integers',
+    });
+    expect(pod({ 'ephemeral-storage': '1e30', cpu: '1' })?.quantityProblem).toBeUndefined();
+  });
+});
