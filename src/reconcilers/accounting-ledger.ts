@@ -170,7 +170,7 @@ export class AccountingLedger {
       if (!pod) continue;
       const previous = this.accrual.closing(id);
       const target = { kind: 'Pod' as const, namespace: pod.namespace, name: pod.name };
-      const describe = this.descriptions.describe(ctx, id, target, [pod], undefined);
+      const describe = this.descriptions.describe(ctx, id, target, [pod], this.accrual.described(id));
       const cumulative = fromLedger(update.ledger, previous, update.measuredGpuSeconds, update.busyGpuSeconds);
       // A pod new to the ledger that was accounted before went into its workload's row until now (its owner
       // left the cache first, or a restart lost which it was: pod-owners.ts): only what follows is its own.

@@ -318,18 +318,20 @@ describe('budgets on the in-memory API', () => {
     await op.stop();
   });
 
-  it('announces a threshold an edit brings about, on the policy only when the namespace that spent is gone', async () => {
+  it('counts a namespace deleted with its Job between two cycles, and gives its Events on the policy only', async () => {
     const { api, clock, op } = await world({ amount: '1.00' });
     await run(op, clock, 2);
+    // The namespace, its Job and its pod all leave the cache before the next cycle.
     api.remove(PODS, 'train-0');
     api.remove(JOBS, 'train');
+    api.remove('/api/v1/namespaces', 'ml');
     await run(op, clock, 1);
-    // 0.120 $ up to the deletion, at 00:02:00: 12 % of 1.00.
+    // Up to the deletion at 00:02:00, the week's part: 0.120 $ less 0.000983 $ before Monday. The Job's row
+    // in the open window is still team research's.
+    expect(await spentRatio(op, 'research')).toBe('0.119016');
     expect(budgetOf(api)).toMatchObject({ spent: '0.12', percent: 11 });
     expect(events(api, 'policy')).toEqual([]);
-    // The namespace goes after its pods, as in the API server; then the amount is lowered: the spend so far
-    // (no longer growing) is 79 % of it.
-    api.remove('/api/v1/namespaces', 'ml');
+    // The amount lowered: the spend so far (no longer growing) is 79 % of it.
     editPolicy(api, 'research', { budget: { period: 'Weekly', amount: '0.15' } });
     await run(op, clock, 1);
     expect(budgetOf(api)).toMatchObject({ spent: '0.12', percent: 79, lastThresholdCrossed: 60 });
