@@ -41,7 +41,7 @@ describe('planBudget', () => {
       periodStart: '2026-11-01T00:00:00Z',
       periodEnd: '2026-12-01T00:00:00Z',
       accountedUntil: '2026-11-21T00:00:00Z',
-      spent: '1200.00',
+      spent: '1200.000000',
       percent: 80,
       forecast: '1800.00',
       forecastPercent: 120,
@@ -99,7 +99,7 @@ describe('planBudget', () => {
       previous: undefined,
     });
     // 1 November 00:00 in Tokyo is 31 October 15:00 UTC: 45 hours before.
-    expect(plan.status).toMatchObject({ periodStart: '2026-10-31T15:00:00Z', spent: '45.00', percent: 4 });
+    expect(plan.status).toMatchObject({ periodStart: '2026-10-31T15:00:00Z', spent: '45.000000', percent: 4 });
     expect(plan.namespaces).toEqual(['ns-11', 'ns-10', 'ns-9', 'ns-8', 'ns-7', 'ns-6', 'ns-5', 'ns-4', 'ns-3', 'ns-2']);
   });
 

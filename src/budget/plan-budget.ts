@@ -18,7 +18,10 @@ export const THRESHOLD_CROSSED = 'BudgetThresholdCrossed';
 export const EXCEEDED = 'BudgetExceeded';
 /** The namespaces a threshold's Event also goes to: those with the most spend in the period. */
 export const MAX_NAMESPACE_EVENTS = 10;
-const MONEY_DIGITS = 2;
+/** status.budget.spent to the micro-unit, as aicost.dev/cost: the status alone can be checked against the ledger. */
+const SPENT_DIGITS = 6;
+/** The forecast, an estimate, and the amounts in Event messages, which people read: to the cent. */
+const CENT_DIGITS = 2;
 
 export interface BudgetEvent {
   readonly reason: typeof THRESHOLD_CROSSED | typeof EXCEEDED;
@@ -74,14 +77,14 @@ export function planBudget(view: BudgetView): BudgetPlan {
     periodStart: rfc3339(period.startMs),
     periodEnd: rfc3339(period.endMs),
     accountedUntil: rfc3339(asOfMs),
-    spent: formatMoney(spent, MONEY_DIGITS),
+    spent: formatMoney(spent, SPENT_DIGITS),
     percent: percentOf(spent, amount),
-    forecast: formatMoney(forecast.total, MONEY_DIGITS),
+    forecast: formatMoney(forecast.total, CENT_DIGITS),
     forecastPercent: percentOf(forecast.total, amount),
     ...(forecast.crossingMs === undefined ? {} : { forecastCrossingTime: rfc3339(ceilSecond(forecast.crossingMs)) }),
     ...(outcome.last === undefined ? {} : { lastThresholdCrossed: outcome.last }),
   };
-  const say = (threshold: number) => message(view, status, threshold);
+  const say = (threshold: number) => message(view, status, spent, threshold);
   return {
     status,
     memory: { periodStartMs: period.startMs, last: outcome.last },
@@ -100,11 +103,11 @@ export function planBudget(view: BudgetView): BudgetPlan {
  * e.g. "team-research: 80 % of the monthly budget of 1500.00 USD reached: 1203.42 USD spent since
  * 2026-11-01T00:00:00Z, forecast 1650.00 USD by 2026-12-01T00:00:00Z".
  */
-function message(view: BudgetView, status: BudgetStatus, threshold: number): string {
+function message(view: BudgetView, status: BudgetStatus, spent: Nanos, threshold: number): string {
   const { rule, currency, policy } = view;
   const noun = periodNoun(rule.period);
   const budget = `${threshold} % of the ${noun}ly budget of ${rule.amount} ${currency}`;
-  return `${policy}: ${budget} reached: ${status.spent} ${currency} spent since ${status.periodStart}, forecast ${status.forecast} ${currency} by ${status.periodEnd}`;
+  return `${policy}: ${budget} reached: ${formatMoney(spent, CENT_DIGITS)} ${currency} spent since ${status.periodStart}, forecast ${status.forecast} ${currency} by ${status.periodEnd}`;
 }
 
 function percentOf(part: Nanos, whole: Nanos): number {

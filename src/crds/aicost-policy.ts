@@ -211,9 +211,11 @@ const budgetStatusSchema = z
     periodStart: timestamp('Start of the current period (RFC 3339, UTC).'),
     periodEnd: timestamp('End of the current period, exclusive.'),
     accountedUntil: timestamp('The spend is counted up to this time (the last accounting cycle).'),
-    spent: money('Spend of the period so far, a decimal string in status.currency.'),
+    spent: money('Spend of the period so far, a decimal string with 6 decimals in status.currency.'),
     percent: z.int().min(0).meta({ description: 'spent as a percentage of the amount, rounded down.' }),
-    forecast: money("Forecast of the period's spend at its end: spent plus the forecast of the rest of the period."),
+    forecast: money(
+      "Forecast of the period's spend at its end, to the cent: spent plus the forecast of the rest of the period.",
+    ),
     forecastPercent: z.int().min(0).meta({ description: 'forecast as a percentage of the amount, rounded down.' }),
     forecastCrossingTime: timestamp(
       'When the spend is forecast to reach the amount, if it is before the period ends and has not happened yet.',

@@ -61,7 +61,7 @@ describe('PolicyBudgets', () => {
     const { metrics, budgets: b } = budgets(new MemorySink(), RECENT);
     const plans = await b.plan([record('a', { budget: { amount: '10' } }), record('b', { idleGPU: {} })], 'USD', T);
     expect([...plans.keys()]).toEqual(['a']);
-    expect(plans.get('a')?.status).toMatchObject({ spent: '5.00', percent: 50 });
+    expect(plans.get('a')?.status).toMatchObject({ spent: '5.000000', percent: 50 });
     const text = () => metrics.registry.getSingleMetricAsString('aicost_budget_spent_ratio');
     expect(await text()).toContain('aicost_budget_spent_ratio{policy="a"} 0.5');
     await b.plan([record('a', { idleGPU: {} })], 'USD', T);
@@ -222,7 +222,7 @@ describe('budgets on the in-memory API', () => {
     expect(budgetOf(api)).toMatchObject({
       periodStart: '2026-11-23T00:00:00Z',
       accountedUntil: '2026-11-23T00:07:59Z',
-      spent: '0.48',
+      spent: '0.478017',
       percent: 159,
       lastThresholdCrossed: 100,
     });
@@ -230,7 +230,7 @@ describe('budgets on the in-memory API', () => {
     // a cycle over a window boundary pro rata): 0.478017 $ this week, and a new team's run-rate counted from
     // the start of its first hour with spend, Sunday 23:00: 0.479 $ over 4,079 s, for the week's other 604,321 s.
     expect(budgetOf(api)?.forecast).toBe('71.44');
-    expect(budgetOf(api, 'web')).toMatchObject({ spent: '0.00', percent: 0, forecast: '0.00' });
+    expect(budgetOf(api, 'web')).toMatchObject({ spent: '0.000000', percent: 0, forecast: '0.00' });
     expect(await spentRatio(op, 'research')).toBe('1.593388');
     expect(statusOf(api)?.conditions.find((c) => c.type === 'Ready')?.reason).toBe('Valid');
     await op.stop();
@@ -271,14 +271,14 @@ describe('budgets on the in-memory API', () => {
     // 0.299 $ by Sunday 23:59:59: 60 to 100 % of 0.15.
     expect(budgetOf(api)).toMatchObject({
       periodStart: '2026-11-23T00:00:00Z',
-      spent: '0.30',
+      spent: '0.299000',
       lastThresholdCrossed: 100,
     });
     await run(op, clock, 3);
     // Monday 00:02:59: 179 s of the new week, 0.179 $ (119 %).
     expect(budgetOf(api)).toMatchObject({
       periodStart: '2026-11-30T00:00:00Z',
-      spent: '0.18',
+      spent: '0.179000',
       percent: 119,
       lastThresholdCrossed: 100,
     });
@@ -300,7 +300,7 @@ describe('budgets on the in-memory API', () => {
     // The next cycle counts the pod's last second, up to its deletion at 00:04:00. Six one-minute windows
     // later, the Job's windows are only in the ledger, and its spend is all there.
     expect(await spentRatio(op, 'research')).toBe('0.239016');
-    expect(budgetOf(api)).toMatchObject({ spent: '0.24', percent: 23, accountedUntil: '2026-11-23T00:09:59Z' });
+    expect(budgetOf(api)).toMatchObject({ spent: '0.239017', percent: 23, accountedUntil: '2026-11-23T00:09:59Z' });
     await op.stop();
   });
 
@@ -329,12 +329,12 @@ describe('budgets on the in-memory API', () => {
     // Up to the deletion at 00:02:00, the week's part: 0.120 $ less 0.000983 $ before Monday. The Job's row
     // in the open window is still team research's.
     expect(await spentRatio(op, 'research')).toBe('0.119016');
-    expect(budgetOf(api)).toMatchObject({ spent: '0.12', percent: 11 });
+    expect(budgetOf(api)).toMatchObject({ spent: '0.119017', percent: 11 });
     expect(events(api, 'policy')).toEqual([]);
     // The amount lowered: the spend so far (no longer growing) is 79 % of it.
     editPolicy(api, 'research', { budget: { period: 'Weekly', amount: '0.15' } });
     await run(op, clock, 1);
-    expect(budgetOf(api)).toMatchObject({ spent: '0.12', percent: 79, lastThresholdCrossed: 60 });
+    expect(budgetOf(api)).toMatchObject({ spent: '0.119017', percent: 79, lastThresholdCrossed: 60 });
     expect(events(api, 'policy')).toEqual(['BudgetThresholdCrossed 60 % AICostPolicy//research x1']);
     expect(events(api, 'namespace')).toEqual([]);
     await op.stop();
@@ -349,7 +349,7 @@ describe('budgets on the in-memory API', () => {
     sink.kill();
     await run(op, clock, 3);
     const before = budgetOf(api);
-    expect(before).toMatchObject({ accountedUntil: '2026-11-23T00:04:59Z', spent: '0.30' });
+    expect(before).toMatchObject({ accountedUntil: '2026-11-23T00:04:59Z', spent: '0.298017' });
     await run(op, clock, 3);
     expect(budgetOf(api)).toEqual(before);
     expect(await spentRatio(op, 'research')).toBe('0.298016');
