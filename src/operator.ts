@@ -30,6 +30,8 @@ import type { LedgerStore } from './ledger/store.ts';
 import { Accountant } from './reconcilers/accounting.ts';
 import { AccountingLedger } from './reconcilers/accounting-ledger.ts';
 import { AnnotationWriter } from './reconcilers/annotation-writer.ts';
+import { BudgetSpend } from './reconcilers/budget-spend.ts';
+import { PolicyBudgets } from './reconcilers/policy-budgets.ts';
 import { PolicyController } from './reconcilers/policy-controller.ts';
 
 /** The singleton keys of the accounting and policy controllers: each passes over the whole cluster. */
@@ -104,6 +106,7 @@ export function buildOperator(deps: OperatorDeps) {
     defaultMode: options.defaultMode,
     pricing,
     metrics,
+    budgets: buildBudgets(deps, ledger, protectedNamespaces),
     onAction: (policy, rule, action, mode) => metrics.policyActions.inc({ policy, rule, action, mode }),
   });
   const manager = new Manager(clock, log, {
@@ -191,6 +194,19 @@ function buildAccounting(deps: OperatorDeps, cache: ClusterCache, events: EventR
     options,
   });
   return { writer, ledger, accountant };
+}
+
+/** The budgets read the durable ledger, and the windows the accountant holds in memory. */
+function buildBudgets(deps: OperatorDeps, ledger: AccountingLedger, protectedNamespaces: ReadonlySet<string>) {
+  const log = deps.log.child({ controller: 'budgets' });
+  const spend = new BudgetSpend({
+    store: deps.ledger.store,
+    clusterId: deps.ledger.clusterId,
+    windowMs: deps.options.ledgerWindowMs,
+    protectedNamespaces,
+    log,
+  });
+  return new PolicyBudgets({ spend, recent: () => ledger.recentWindows(), log, metrics: deps.metrics });
 }
 
 /**

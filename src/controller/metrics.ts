@@ -220,13 +220,25 @@ function kubeApiMetrics(registry: Registry) {
   };
 }
 
-/** What policies did (Enforce) or would have done (Audit). */
+/** What policies did (Enforce) or would have done (Audit), and where their budgets stand. */
 function policyMetrics(registry: Registry) {
   return {
     policyActions: new Counter({
       name: 'aicost_policy_actions_total',
       help: 'Policy actions taken (Enforce) or recorded (Audit)',
       labelNames: ['policy', 'rule', 'action', 'mode'],
+      registers: [registry],
+    }),
+    budgetSpentRatio: new Gauge({
+      name: 'aicost_budget_spent_ratio',
+      help: "A budget's spend in its current period over its amount (1 when the amount is reached), by policy",
+      labelNames: ['policy'],
+      registers: [registry],
+    }),
+    budgetForecastRatio: new Gauge({
+      name: 'aicost_budget_forecast_ratio',
+      help: "A budget's forecast spend at its period's end over its amount, by policy",
+      labelNames: ['policy'],
       registers: [registry],
     }),
   };

@@ -22,6 +22,11 @@ const duration = (description: string) =>
 const percent = (description: string) => z.int().min(0).max(100).meta({ description });
 const mode = z.enum(['Audit', 'Enforce']);
 
+const TIME_ZONE = /^[A-Za-z][A-Za-z0-9_+/-]*$/;
+const timeZone = (description: string) => z.string().max(64).regex(TIME_ZONE).default('UTC').meta({ description });
+const timestamp = (description: string) => z.string().max(64).meta({ description });
+const money = (description: string) => z.string().max(32).meta({ description });
+
 const labelSelectorRequirement = z.strictObject({
   key: z.string().max(317).regex(new RegExp(QUALIFIED_NAME)),
   operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
@@ -70,12 +75,7 @@ const wakeSchedule = z
       .regex(new RegExp(CRON), 'must be a cron expression of five fields')
       .meta({ description: 'Cron (five fields) at which endpoints are put to sleep whatever their activity.' })
       .optional(),
-    timeZone: z
-      .string()
-      .max(64)
-      .regex(/^[A-Za-z][A-Za-z0-9_+/-]*$/)
-      .default('UTC')
-      .meta({ description: 'IANA time zone of the cron expressions, e.g. Europe/Paris.' }),
+    timeZone: timeZone('IANA time zone of the cron expressions, e.g. Europe/Paris.'),
   })
   .meta({ description: 'Working hours for dev endpoints.' });
 
@@ -122,17 +122,25 @@ const budgetRule = z
       .string()
       .max(20)
       .regex(new RegExp(MONEY), 'must be a decimal amount such as "1500.00"')
-      .meta({ description: 'Spend limit per period, as a decimal string.' }),
-    period: z.enum(['Weekly', 'Monthly']).default('Monthly'),
+      .meta({ description: "Spend limit per period, a decimal string in the operator's currency (status.currency)." }),
+    period: z.enum(['Weekly', 'Monthly']).default('Monthly').meta({
+      description: 'Weekly periods start on Monday at 00:00, monthly ones on the 1st at 00:00, in timeZone.',
+    }),
+    timeZone: timeZone('IANA time zone of the period boundaries, e.g. Europe/Paris.'),
     alertAt: z
-      .array(percent('Percent of the amount'))
+      .array(z.int().min(1).max(1000).meta({ description: 'Percent of the amount' }))
       .max(10)
-      .default([80, 100])
-      .meta({ description: 'Percentages of the amount at which alerts are to be raised (not enforced yet).' }),
+      .default([60, 80, 95, 100])
+      .meta({
+        description:
+          'Percentages of the amount whose crossing gives a Warning Event, once per period each: BudgetThresholdCrossed under 100, BudgetExceeded from 100.',
+        'x-kubernetes-list-type': 'set',
+      }),
   })
   .meta({
     description:
-      "A spend budget for the matched workloads, with alerts. Accepted but not enforced yet: the policy's Ready condition has the reason BudgetNotEnforced.",
+      'A spend budget for the workloads the policy matches, counted from the cost ledger (deleted workloads included), with alerts and a forecast.',
+    'x-kubernetes-validations': [{ rule: "self.amount.matches('[1-9]')", message: 'amount must be more than zero' }],
   });
 
 export const policySpecSchema = z
@@ -198,6 +206,29 @@ const actionSchema = z.strictObject({
   estimatedSavingPerHour: z.string().max(32).optional(),
 });
 
+const budgetStatusSchema = z
+  .strictObject({
+    periodStart: timestamp('Start of the current period (RFC 3339, UTC).'),
+    periodEnd: timestamp('End of the current period, exclusive.'),
+    accountedUntil: timestamp('The spend is counted up to this time (the last accounting cycle).'),
+    spent: money('Spend of the period so far, a decimal string with 6 decimals in status.currency.'),
+    percent: z.int().min(0).meta({ description: 'spent as a percentage of the amount, rounded down.' }),
+    forecast: money(
+      "Forecast of the period's spend at its end, to the cent: spent plus the forecast of the rest of the period.",
+    ),
+    forecastPercent: z.int().min(0).meta({ description: 'forecast as a percentage of the amount, rounded down.' }),
+    forecastCrossingTime: timestamp(
+      'When the spend is forecast to reach the amount, if it is before the period ends and has not happened yet.',
+    ).optional(),
+    lastThresholdCrossed: z
+      .int()
+      .min(1)
+      .max(1000)
+      .optional()
+      .meta({ description: 'The highest alertAt percentage crossed this period (its Event was given).' }),
+  })
+  .meta({ description: 'The budget of rules.budget in the current period.' });
+
 export const policyStatusSchema = z.strictObject({
   observedGeneration: z.int().min(0).optional(),
   mode: mode.optional().meta({ description: 'The policy-level mode in force: spec.mode, else the operator default.' }),
@@ -241,6 +272,7 @@ export const policyStatusSchema = z.strictObject({
     .max(32)
     .optional()
     .meta({ description: 'estimatedSavingsPerHour over a month of 730 hours.' }),
+  budget: budgetStatusSchema.optional(),
   currency: z.string().max(3).optional(),
 });
 

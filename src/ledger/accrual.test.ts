@@ -77,6 +77,24 @@ describe('ledger accrual', () => {
     expect(out.current?.rows.map((r) => r.cost)).toEqual([30n]);
   });
 
+  it('keeps the last window that ended and the open one in memory for readers of the spend up to now', () => {
+    const accrual = new LedgerAccrual('prod-1', HOUR);
+    expect(accrual.recent()).toBeUndefined();
+    accrual.observe(T + HOUR - 60, T + HOUR - 30, [obs(T + HOUR - 30, 300n)], false);
+    expect(accrual.recent()?.windows.map((w) => [w.windowStartMs / 1000 - T, w.rows[0]?.cost])).toEqual([[0, 300n]]);
+    // Not asked for the current window (no piece due): still there for readers, with what ended before it.
+    accrual.observe(T + HOUR - 30, T + HOUR + 30, [obs(T + HOUR + 30, 360n)], false);
+    const recent = accrual.recent();
+    expect(recent?.throughMs).toBe((T + HOUR + 30) * 1000);
+    expect(recent?.windows.map((w) => [w.windowStartMs / 1000 - T, w.rows[0]?.cost])).toEqual([
+      [0, 330n],
+      [HOUR, 30n],
+    ]);
+    // A seed (a new leader) forgets them until its first cycle.
+    accrual.seed(T + HOUR, new Map());
+    expect(accrual.recent()).toBeUndefined();
+  });
+
   it('flags the row of an imported opening balance, in its first window only', () => {
     const accrual = new LedgerAccrual('prod-1', HOUR);
     accrual.importOpening('Job/ml/train', at(T + HOUR - 100, 9_000n));

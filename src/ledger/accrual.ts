@@ -94,8 +94,19 @@ interface Span {
 /** Bare pods and nodes not seen for this long leave the state (a pod's uid never comes back). */
 const FORGET_AFTER_SECONDS = 86_400;
 
+/** The windows accrued in memory (see LedgerAccrual.recent). */
+export interface RecentWindows {
+  /** Oldest first: the window that ended last, if one did since the start, and the open window so far. */
+  readonly windows: readonly WindowOutput[];
+  /** The open window's rows are accrued up to here (the last cycle's end). */
+  readonly throughMs: number;
+}
+
 export class LedgerAccrual {
   private openStart: number | undefined;
+  /** The last window that ended, whose file may still be queued for writing, and the last cycle's end. */
+  private lastFinished: WindowOutput | undefined;
+  private throughMs: number | undefined;
   private readonly targets = new Map<string, TargetState>();
   private readonly clusterId: string;
   private readonly windowSeconds: number;
@@ -110,6 +121,8 @@ export class LedgerAccrual {
     this.openStart =
       openWindowStartSeconds === undefined ? undefined : windowStartOf(openWindowStartSeconds, this.windowSeconds);
     this.targets.clear();
+    this.lastFinished = undefined;
+    this.throughMs = undefined;
     for (const [id, t] of targets) {
       const { row } = t;
       this.targets.set(id, {
@@ -214,7 +227,20 @@ export class LedgerAccrual {
       state.closing = obs.cumulative;
       if (obs.cumulative.accountedUntil > this.openStart) state.seen = true;
     }
+    this.lastFinished = finished.at(-1)?.window ?? this.lastFinished;
+    this.throughMs = nowSeconds * 1000;
     return { finished, current: withCurrent ? this.output(this.openStart, (s) => s.closing) : undefined };
+  }
+
+  /**
+   * The rows of the last window that ended (exact, even before its file is written) and of the open window up
+   * to the last cycle: what a reader of the spend up to now adds to the ledger's older windows (budgets).
+   * Undefined before the first cycle since the start or the seed.
+   */
+  recent(): RecentWindows | undefined {
+    if (this.openStart === undefined || this.throughMs === undefined) return undefined;
+    const open = this.output(this.openStart, (s) => s.closing);
+    return { windows: this.lastFinished ? [this.lastFinished, open] : [open], throughMs: this.throughMs };
   }
 
   /** Ends the open window: every target's cumulative at its end is its final row and the next window's opening. */

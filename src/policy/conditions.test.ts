@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { policySpecSchema } from '../crds/aicost-policy.ts';
-import { budgetNoticeDue, metricsCondition, readyCondition, stamp, unusableBecause } from './conditions.ts';
+import { metricsCondition, readyCondition, stamp, unusableBecause } from './conditions.ts';
 
 const spec = (rules: Record<string, unknown>) => policySpecSchema.parse({ rules });
 const BUDGET = { amount: '1500.00' };
@@ -33,59 +33,21 @@ describe('policy conditions', () => {
       { status: 'True', reason: 'Valid', message: 'the policy is valid and enforced' },
     ],
     [
-      'a budget only',
+      'an alert-only budget: enforced',
       spec({ budget: BUDGET }),
       undefined,
       undefined,
-      {
-        status: 'True',
-        reason: 'BudgetNotEnforced',
-        message:
-          'the policy is valid but does nothing: rules.budget is accepted but not enforced yet: no alert, Event or action comes from it',
-      },
+      { status: 'True', reason: 'Valid', message: 'the policy is valid and enforced' },
     ],
     [
-      'a budget and one enforced rule',
-      spec({ idleGPU: {}, budget: BUDGET }),
+      'a budget in a time zone it cannot use',
+      spec({ idleGPU: {}, budget: { ...BUDGET, timeZone: 'Mars/Olympus' } }),
       undefined,
-      undefined,
-      {
-        status: 'True',
-        reason: 'BudgetNotEnforced',
-        message:
-          'the policy is valid and idleGPU is enforced; rules.budget is accepted but not enforced yet: no alert, Event or action comes from it',
-      },
-    ],
-    [
-      'a budget and two enforced rules',
-      spec({ scaleToZero: {}, spot: { placement: 'Forbidden' }, budget: BUDGET }),
-      undefined,
-      undefined,
-      {
-        status: 'True',
-        reason: 'BudgetNotEnforced',
-        message:
-          'the policy is valid and scaleToZero, spot are enforced; rules.budget is accepted but not enforced yet: no alert, Event or action comes from it',
-      },
+      'budget.timeZone: unknown time zone "Mars/Olympus"',
+      { status: 'False', reason: 'InvalidSchedule', message: 'budget.timeZone: unknown time zone "Mars/Olympus"' },
     ],
   ])('Ready for %s', (_name, s, invalid, schedule, expected) => {
     expect(readyCondition(s, invalid, schedule)).toEqual({ type: 'Ready', ...expected });
-  });
-
-  it.each([
-    ['no status yet', undefined, 'BudgetNotEnforced', true],
-    ['Ready was Valid', [{ type: 'Ready', reason: 'Valid' }], 'BudgetNotEnforced', true],
-    ['Ready was InvalidSpec', [{ type: 'Ready', reason: 'InvalidSpec' }], 'BudgetNotEnforced', true],
-    ['already said', [{ type: 'Ready', reason: 'BudgetNotEnforced' }], 'BudgetNotEnforced', false],
-    [
-      'only another condition had the reason',
-      [{ type: 'MetricsAvailable', reason: 'BudgetNotEnforced' }],
-      'BudgetNotEnforced',
-      true,
-    ],
-    ['no budget', undefined, 'Valid', false],
-  ])('budget notice with %s: %s', (_name, previous, reason, due) => {
-    expect(budgetNoticeDue(previous, { type: 'Ready', status: 'True', reason, message: '' })).toBe(due);
   });
 
   it.each([

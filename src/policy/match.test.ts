@@ -89,6 +89,15 @@ describe('precedence between policies', () => {
     expect([...a.matched].sort()).toEqual(['a-broad', 'b-same', 'z-specific']);
   });
 
+  it('gives budgets no precedence: a team budget and a cluster-wide one both count the workload', () => {
+    const team = policy('team-a', { selector: { matchLabels: { team: 'a' } }, rules: { budget: { amount: '10' } } });
+    const all = policy('everything', { rules: { budget: { amount: '100' } } });
+    const a = assignRules([team, all], workload(), protectedNs);
+    expect(a.winners.budget).toBeUndefined();
+    expect(a.overridden).toEqual([]);
+    expect([...a.matched].sort()).toEqual(['everything', 'team-a']);
+  });
+
   it('breaks ties by name, whatever the order given', () => {
     expect(assignRules([sameLevel, broad], workload(), protectedNs).winners.idleGPU?.name).toBe('a-broad');
     expect(assignRules([broad, sameLevel], workload(), protectedNs).winners.idleGPU?.name).toBe('a-broad');

@@ -4,6 +4,8 @@
  * selector plus its namespaceSelector), then the policy name in alphabetical order. Losing policies report
  * the workload as "overridden" in their status. kube-system and the operator's namespace are never matched;
  * a workload annotated aicost.dev/exempt: "true" is skipped by every policy that allows exemptions.
+ * Budgets have no precedence: every budget counts the spend of what it matches (budget/scope.ts), so a team's
+ * budget and a cluster-wide one both count the team's workloads.
  */
 import type { PolicySpec } from '../crds/aicost-policy.ts';
 import { matchesSelector, specificity } from './selector.ts';
@@ -49,7 +51,7 @@ export function matchPolicy(
 }
 
 export interface RuleAssignment {
-  /** The policy that governs each rule of the workload. */
+  /** The policy that governs each rule of the workload (never budget: budgets stack). */
   readonly winners: Partial<Record<RuleName, PolicyRef>>;
   /** Policies that matched and define a rule but lost it to a more specific one. */
   readonly overridden: readonly { readonly policy: string; readonly rule: RuleName; readonly by: string }[];
@@ -71,6 +73,7 @@ export function assignRules(
   const winners: Partial<Record<RuleName, PolicyRef>> = {};
   const overridden: { policy: string; rule: RuleName; by: string }[] = [];
   for (const rule of RULES) {
+    if (rule === 'budget') continue;
     for (const p of ordered) {
       if (p.spec.rules[rule] === undefined) continue;
       const winner = winners[rule];

@@ -6,7 +6,8 @@ import { jsonEqual } from '../controller/deep-equal.ts';
 import { formatMoney, type Nanos } from '../cost/money.ts';
 import type { PolicyStatus } from '../crds/aicost-policy.ts';
 import type { PolicyRecord } from '../crds/policy-record.ts';
-import { budgetNoticeDue, metricsCondition, readyCondition, stamp, type ConditionFacts } from './conditions.ts';
+import { periodProblem } from '../budget/period.ts';
+import { metricsCondition, readyCondition, stamp } from './conditions.ts';
 import type { Mode, PolicyRef, RuleName } from './match.ts';
 import type { Action, PlanMeasurement, WorkloadTally } from './plan-types.ts';
 import { rfc3339 } from './plan-words.ts';
@@ -71,8 +72,6 @@ export interface StatusPlan {
   readonly status: PolicyStatus;
   /** False when the status is what the API holds already: no write. */
   readonly changed: boolean;
-  /** A Warning Event on the policy, given once when it starts to hold (today: a budget not enforced). */
-  readonly notice: ConditionFacts | undefined;
 }
 
 export function planStatus(
@@ -85,6 +84,8 @@ export function planStatus(
     readonly currency: string;
     readonly nowMs: number;
   },
+  /** status.budget: this pass's, or the one the status has while the budget could not be evaluated. */
+  budget?: PolicyStatus['budget'],
 ): StatusPlan {
   const previous = policy.status;
   const now = rfc3339(ctx.nowMs);
@@ -105,13 +106,16 @@ export function planStatus(
     realizedSavingsPerMonth: formatMoney(tally.realizedPerHour * HOURS_PER_MONTH, 2),
     estimatedSavingsPerHour: formatMoney(tally.estimatedPerHour, 4),
     estimatedSavingsPerMonth: formatMoney(tally.estimatedPerHour * HOURS_PER_MONTH, 2),
+    ...(budget ? { budget } : {}),
     currency: ctx.currency,
   };
-  const changed = !jsonEqual(status, previous);
-  return { status, changed, notice: changed && budgetNoticeDue(previous?.conditions, ready) ? ready : undefined };
+  return { status, changed: !jsonEqual(status, previous) };
 }
 
 function schedulesProblem(spec: PolicyRef['spec']): string | undefined {
+  const budget = spec.rules.budget;
+  const budgetProblem = budget && periodProblem(budget.timeZone);
+  if (budgetProblem) return `budget.timeZone: ${budgetProblem}`;
   const schedule = spec.rules.scaleToZero?.schedule;
   if (!schedule) return undefined;
   for (const expression of [schedule.wake, schedule.sleep]) {

@@ -19,7 +19,7 @@ import type { Ledger } from '../cost/ledger.ts';
 import { divRoundHalfUp } from '../cost/money.ts';
 import { workloadKey } from '../cost/rollup.ts';
 import type { NodeCost, PodFacts } from '../cost/types.ts';
-import { LedgerAccrual, type Observation } from '../ledger/accrual.ts';
+import { LedgerAccrual, type Observation, type RecentWindows } from '../ledger/accrual.ts';
 import { fromLedger, nanoHours, toLedger, toSeconds, type Cumulative } from '../ledger/cumulative.ts';
 import { loadLedger } from '../ledger/durable.ts';
 import { LedgerWriter } from '../ledger/ledger-writer.ts';
@@ -170,7 +170,7 @@ export class AccountingLedger {
       if (!pod) continue;
       const previous = this.accrual.closing(id);
       const target = { kind: 'Pod' as const, namespace: pod.namespace, name: pod.name };
-      const describe = this.descriptions.describe(ctx, id, target, [pod], undefined);
+      const describe = this.descriptions.describe(ctx, id, target, [pod], this.accrual.described(id));
       const cumulative = fromLedger(update.ledger, previous, update.measuredGpuSeconds, update.busyGpuSeconds);
       // A pod new to the ledger that was accounted before went into its workload's row until now (its owner
       // left the cache first, or a restart lost which it was: pod-owners.ts): only what follows is its own.
@@ -201,6 +201,11 @@ export class AccountingLedger {
     if (last === undefined || nowSeconds - last >= this.deps.flushSeconds) return true;
     const window = this.deps.windowSeconds;
     return Math.floor(nowSeconds / window) !== Math.floor(last / window);
+  }
+
+  /** The windows accrued in memory, for budgets; undefined until this leader's first cycle has read the ledger. */
+  recentWindows(): RecentWindows | undefined {
+    return this.loaded ? this.accrual.recent() : undefined;
   }
 
   /**

@@ -4,7 +4,7 @@ import type { ClusterCache } from '../controller/cluster-cache.ts';
 import type { NodeRecord } from '../controller/projections.ts';
 import type { PodFacts } from '../cost/types.ts';
 import type { NodePrice } from '../pricing/provider.ts';
-import { WorkloadDescriptions, type DescribeContext, type PricedNode } from './ledger-describe.ts';
+import { describeWorkload, WorkloadDescriptions, type DescribeContext, type PricedNode } from './ledger-describe.ts';
 
 const cache = {
   jobs: { store: new Map() },
@@ -43,5 +43,48 @@ describe('WorkloadDescriptions', () => {
     expect(moved).not.toBe(first);
     expect(moved).toEqual(first);
     expect(first).toMatchObject({ team: 'research', workloadKind: 'Pod', workloadUid: 'p' });
+  });
+});
+
+describe('describeWorkload', () => {
+  const previous = describeWorkload(
+    {
+      ...context(),
+      cache: {
+        ...cache,
+        jobs: { store: new Map([['ml/train', { uid: 'job-uid', labels: { team: 'vision' }, outcome: 'running' }]]) },
+      } as unknown as ClusterCache,
+    },
+    'Job',
+    'ml',
+    'train',
+    [{ ...pod, labels: { app: 'train' } }],
+    undefined,
+  );
+
+  it('gives the pod’s labels over the workload’s over the namespace’s', () => {
+    expect(previous).toMatchObject({ team: 'vision', labels: { team: 'vision', app: 'train' } });
+  });
+
+  it.each([
+    ['the Job is gone from the cache, and its pods', cache, { team: 'vision', app: 'train' }],
+    [
+      'the namespace is gone with them',
+      { ...cache, namespaces: { store: new Map() } } as unknown as ClusterCache,
+      { team: 'vision', app: 'train' },
+    ],
+  ])('keeps the last row’s labels when %s', (_name, gone, labels) => {
+    const row = describeWorkload({ ...context(), cache: gone }, 'Job', 'ml', 'train', [], previous);
+    expect(row).toMatchObject({ team: 'vision', workloadUid: 'job-uid', labels });
+  });
+
+  it('keeps a bare pod’s namespace labels once the namespace is gone', () => {
+    const first = describeWorkload(context(), 'Pod', 'ml', 'p', [pod], undefined);
+    const empty = { ...cache, namespaces: { store: new Map() } } as unknown as ClusterCache;
+    expect(describeWorkload({ ...context(), cache: empty }, 'Pod', 'ml', 'p', [pod], first)).toMatchObject({
+      team: 'research',
+      labels: { team: 'research' },
+    });
+    expect(describeWorkload({ ...context(), cache: empty }, 'Pod', 'ml', 'p', [pod], undefined).team).toBe('');
   });
 });

@@ -71,7 +71,9 @@ export interface DescribeContext {
  * A workload's (or a bare pod's) row fields from its pods this cycle. Labels: the first pod's over the
  * workload's over the namespace's; the node is the first pod's. A workload gone from the cache keeps the uid
  * and outcome of its last row (`previous`); one never seen falls back to its kind and name, and a Job's
- * outcome to running.
+ * outcome to running. When the namespace or the workload is gone from the cache (a namespace deleted with its
+ * workloads goes between two cycles, before the cycle that sees its pods go), the last row's labels stand in
+ * for what it gave: the window's row stays the team's, for reports and budgets alike.
  */
 export function describeWorkload(
   ctx: DescribeContext,
@@ -84,6 +86,9 @@ export function describeWorkload(
   const first = pods[0];
   const record = kind === 'Pod' ? undefined : workloadRecordOf(ctx.cache, kind, `${namespace}/${name}`);
   const namespaceLabels = ctx.cache.namespaces.store.get(namespace)?.labels;
+  const gone = !namespaceLabels || (kind !== 'Pod' && !record);
+  // The last row's labels, pod's over workload's over namespace's, under those still in the cache.
+  const workloadLabels = gone ? { ...previous?.labels, ...record?.labels } : record?.labels;
   const podLabels = first?.labels ?? {};
   const uid = kind === 'Pod' ? (first?.uid ?? '') : record?.uid;
   return {
@@ -91,8 +96,8 @@ export function describeWorkload(
     workloadKind: kind,
     workloadName: name,
     workloadUid: uid || previous?.workloadUid || `${kind}/${namespace}/${name}`,
-    ...rollupColumns(podLabels, record?.labels, namespaceLabels),
-    labels: { ...namespaceLabels, ...record?.labels, ...podLabels },
+    ...rollupColumns(podLabels, workloadLabels, namespaceLabels),
+    labels: { ...namespaceLabels, ...workloadLabels, ...podLabels },
     ...nodeColumns(first ? ctx.nodes.get(first.nodeName) : undefined, ctx.catalogDate),
     podCount: pods.filter((p) => p.until === undefined || p.until > ctx.cycleStartSeconds).length,
     jobOutcome: kind === 'Job' ? (record?.outcome ?? (previous?.jobOutcome || 'running')) : '',

@@ -456,42 +456,6 @@ describe('policy controller against an in-memory API', () => {
     await op.stop();
   });
 
-  it('says in Ready, and once in an Event, that a budget is not enforced, across a restart', async () => {
-    const api = new FakeKube();
-    seed(api);
-    api.put(POLICIES, {
-      metadata: { name: 'dev-endpoints', generation: 2 },
-      spec: { rules: { budget: { amount: '1500.00' } } },
-    });
-    await runAndRestart(api, new FakePrometheus(), 3);
-    const ready = ((status(api)?.conditions ?? []) as { type: string }[]).find((c) => c.type === 'Ready');
-    expect(ready).toEqual({
-      type: 'Ready',
-      status: 'True',
-      observedGeneration: 2,
-      lastTransitionTime: '2026-11-23T09:00:59Z',
-      reason: 'BudgetNotEnforced',
-      message:
-        'the policy is valid but does nothing: rules.budget is accepted but not enforced yet: no alert, Event or action comes from it',
-    });
-    const notices = api
-      .objectsUnder('/api/v1/namespaces/default/events/')
-      .map((e) => ({ reason: e.reason, type: e.type, involvedObject: e.involvedObject }));
-    expect(notices).toEqual([
-      {
-        reason: 'BudgetNotEnforced',
-        type: 'Warning',
-        involvedObject: {
-          apiVersion: 'aicost.dev/v1alpha1',
-          kind: 'AICostPolicy',
-          namespace: '',
-          name: 'dev-endpoints',
-          uid: 'uid-dev-endpoints',
-        },
-      },
-    ]);
-  });
-
   it('leaves exempt and busy workloads alone', async () => {
     for (const [annotations, utilization] of [
       [{ 'aicost.dev/exempt': 'true' }, 0],

@@ -1,12 +1,12 @@
 /**
- * Enforces AICostPolicy rules (idleGPU, scaleToZero with its schedules, the spot watch), once per accounting
- * cycle and at each schedule firing (leader only), in three steps:
+ * Enforces AICostPolicy rules (idleGPU, scaleToZero with its schedules, the spot watch, budget alerts), once
+ * per accounting cycle and at each schedule firing (leader only), in three steps:
  * 1. Snapshot (policy-snapshot.ts): the governed workloads from the caches, the winning policy of each rule
  *    (policy/match.ts), request rates for rules that read them.
  * 2. Plan (policy/plan.ts), pure: units of effects per workload, and what each policy's status counts.
  * 3. Execute (policy-executor.ts): the effects in order; each unit carried out moves the pass's memory on
- *    and adds its status entries. Then the spot webhook's denials are counted and each status written
- *    when it changed.
+ *    and adds its status entries. Then the spot webhook's denials are counted, the budgets evaluated
+ *    (policy-budgets.ts), and each status written when it changed, with its budget Events after it.
  * Unknown metrics never lead to an action: the idle clock resets, and MetricsAvailable turns False.
  */
 import type { Logger } from 'pino';
@@ -28,6 +28,8 @@ import { workloadName } from '../policy/plan-words.ts';
 import { DENIED_BY, DENIALS_COUNTED, deniedToRecord, type DeniedEvent } from '../policy/spot-denials.ts';
 import type { PricingSource } from '../pricing/pricing-source.ts';
 import type { Accountant } from './accounting.ts';
+import type { BudgetPlan } from '../budget/plan-budget.ts';
+import type { PolicyBudgets } from './policy-budgets.ts';
 import { PolicyExecutor } from './policy-executor.ts';
 import {
   governedWorkloads,
@@ -55,6 +57,8 @@ export interface PolicyControllerDeps {
   /** Prices a node as spot, for the saving an on-demand workload forgoes. */
   readonly pricing: PricingSource;
   readonly metrics?: Metrics;
+  /** The budgets' spend, plans and gauges (rules.budget). */
+  readonly budgets: PolicyBudgets;
   readonly onAction?: (policy: string, rule: RuleName, action: string, mode: string) => void;
 }
 
@@ -77,6 +81,7 @@ export class PolicyController {
   /** A new leader starts from what the API holds (idle-since, last-action, status), not from this memory. */
   reset(): void {
     this.memory = emptyMemory();
+    this.deps.budgets.reset();
   }
 
   /**
@@ -113,7 +118,8 @@ export class PolicyController {
     forgetEnded(this.memory, seen);
     this.deps.metrics?.checkpointStale.set(seen.filter((s) => s.episode === 'stale').length);
     await this.countDenials(tallies, ctx.nowMs);
-    await this.writeStatuses(tallies, ctx);
+    const budgets = await this.deps.budgets.plan([...policies.store.values()], ctx.currency, ctx.nowMs);
+    await this.writeStatuses(tallies, ctx, budgets);
     return { nextScheduleAtMs: nextWakeAtMs(valid, ctx.nowMs) };
   }
 
@@ -168,14 +174,32 @@ export class PolicyController {
     }
   }
 
-  private async writeStatuses(tallies: ReadonlyMap<string, PolicyTally>, ctx: PlanContext): Promise<void> {
+  /**
+   * Each policy's status, written when it changed; then, once written, the Events of the budget thresholds it
+   * records as crossed (a status that could not be written is planned again next pass, Events included).
+   */
+  private async writeStatuses(
+    tallies: ReadonlyMap<string, PolicyTally>,
+    ctx: PlanContext,
+    budgets: ReadonlyMap<string, BudgetPlan>,
+  ): Promise<void> {
     for (const policy of this.deps.policies.store.values()) {
       const history = this.memory.history.get(policy.name) ?? { actions: [], count: 0 };
-      const plan = planStatus(policy, tallies.get(policy.name) ?? emptyTally(), history, {
-        ...ctx,
-        nowMs: this.deps.clock.now(),
-      });
-      if (plan.changed) await this.executor.writeStatus(policy, plan.status, plan.notice);
+      const budget = budgets.get(policy.name);
+      // Not evaluated this pass: the status keeps what it has, unless the policy no longer has a budget.
+      const budgetStatus =
+        budget?.status ?? (policy.spec && !policy.spec.rules.budget ? undefined : policy.status?.budget);
+      const plan = planStatus(
+        policy,
+        tallies.get(policy.name) ?? emptyTally(),
+        history,
+        { ...ctx, nowMs: this.deps.clock.now() },
+        budgetStatus,
+      );
+      if (!plan.changed || !(await this.executor.writeStatus(policy, plan.status)) || !budget) continue;
+      this.deps.budgets.statusWritten(policy, budget);
+      const namespaces = budget.namespaces.filter((ns) => this.deps.cache.namespaces.store.has(ns));
+      for (const event of budget.events) await this.executor.recordBudgetEvent(policy, namespaces, event);
     }
   }
 }

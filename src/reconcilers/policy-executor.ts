@@ -12,7 +12,7 @@ import type { Metrics } from '../controller/metrics.ts';
 import { formatMoney } from '../cost/money.ts';
 import type { PolicyStatus } from '../crds/aicost-policy.ts';
 import type { PolicyRecord } from '../crds/policy-record.ts';
-import type { ConditionFacts } from '../policy/conditions.ts';
+import type { BudgetEvent } from '../budget/plan-budget.ts';
 import type { Effect, PlanWorkload, Unit } from '../policy/plan-types.ts';
 import { POLICY_ANNOTATION } from '../policy/plan-words.ts';
 import type { DenialRecord } from '../policy/spot-denials.ts';
@@ -118,23 +118,45 @@ export class PolicyExecutor {
     }
   }
 
-  async writeStatus(policy: PolicyRecord, status: PolicyStatus, notice: ConditionFacts | undefined): Promise<void> {
+  /**
+   * Writes the policy's status; false when it could not (logged, except for a policy deleted meanwhile). A
+   * merge patch keeps the fields it does not name, so those the status had and no longer has (a budget
+   * removed from the policy) are named with null, which removes them.
+   */
+  async writeStatus(policy: PolicyRecord, status: PolicyStatus): Promise<boolean> {
+    const gone = Object.keys(policy.status ?? {}).filter((k) => !(k in status));
+    const body = { status: { ...Object.fromEntries(gone.map((k) => [k, null])), ...status } };
     try {
-      await this.deps.client.patch(`${objectPath('AICostPolicy', undefined, policy.name)}/status`, { status }, 'merge');
-      if (notice) {
-        const ref = {
-          apiVersion: 'aicost.dev/v1alpha1',
-          kind: 'AICostPolicy',
-          namespace: '',
-          name: policy.name,
-          uid: policy.uid,
-        };
-        await this.deps.events.record(ref, 'Warning', notice.reason, notice.message);
-      }
+      await this.deps.client.patch(`${objectPath('AICostPolicy', undefined, policy.name)}/status`, body, 'merge');
+      return true;
     } catch (error) {
       if (!(error instanceof KubeApiError && error.code === 404))
         this.deps.log.warn({ err: errorSummary(error), policy: policy.name }, 'could not write policy status');
+      return false;
     }
+  }
+
+  /**
+   * A budget threshold's Warning Event on the policy and on each namespace concerned (in the namespace itself,
+   * where its owners read Events: involvedObject.namespace names it, as the API server's validation asks).
+   */
+  async recordBudgetEvent(policy: PolicyRecord, namespaces: readonly string[], event: BudgetEvent): Promise<void> {
+    const { events } = this.deps;
+    const ref = {
+      apiVersion: 'aicost.dev/v1alpha1',
+      kind: 'AICostPolicy',
+      namespace: '',
+      name: policy.name,
+      uid: policy.uid,
+    };
+    await events.record(ref, 'Warning', event.reason, event.message);
+    for (const ns of namespaces)
+      await events.record(
+        { apiVersion: 'v1', kind: 'Namespace', namespace: ns, name: ns },
+        'Warning',
+        event.reason,
+        event.message,
+      );
   }
 
   private async annotate(w: PlanWorkload, annotations: Readonly<Record<string, string | null>>): Promise<void> {

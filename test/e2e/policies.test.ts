@@ -132,6 +132,23 @@ describe('AICostPolicy validation by the API server', () => {
       /spec\.rules\.spot.*maxCheckpointInterval needs requireCheckpoint: true/,
     ],
     [
+      'a budget of zero',
+      { rules: { budget: { amount: '0.00' } } },
+      /spec\.rules\.budget.*amount must be more than zero/,
+    ],
+    [
+      'a budget as a number',
+      { rules: { budget: { amount: 1500 } } },
+      /spec\.rules\.budget\.amount.*must be of type string/,
+    ],
+    ['a daily budget', { rules: { budget: { amount: '10', period: 'Daily' } } }, /spec\.rules\.budget\.period/],
+    [
+      'a threshold twice',
+      { rules: { budget: { amount: '10', alertAt: [80, 80] } } },
+      /spec\.rules\.budget\.alertAt\[1\].*Duplicate value/,
+    ],
+    ['a threshold of 0 %', { rules: { budget: { amount: '10', alertAt: [0] } } }, /spec\.rules\.budget\.alertAt\[0\]/],
+    [
       'a bad cron',
       { rules: { scaleToZero: { schedule: { wake: 'at eight' } } } },
       /spec\.rules\.scaleToZero\.schedule\.wake/,
@@ -155,7 +172,9 @@ describe('AICostPolicy validation by the API server', () => {
     // No server-side default for the mode: the operator's --default-mode applies, shown in status.mode.
     expect(spec.mode).toBeUndefined();
     expect(spec.rules.idleGPU).toMatchObject({ idleAfter: '1h', gracePeriod: '15m' });
-    expect(kubectl(['get', 'acp', 'valid-example'])).toMatch(/NAME\s+MODE\s+MATCHED\s+ACTIONS\s+READY\s+AGE/);
+    expect(kubectl(['get', 'acp', 'valid-example'])).toMatch(
+      /NAME\s+MODE\s+MATCHED\s+ACTIONS\s+SPENT\s+BUDGET\s+FORECAST\s+READY\s+AGE/,
+    );
   });
 });
 

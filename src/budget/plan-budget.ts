@@ -1,0 +1,132 @@
+/**
+ * One budget's evaluation as a pure function of its scope's hourly spend and a given instant: the period,
+ * the spend so far, the forecast, the thresholds newly crossed (one Event each) and the status to write.
+ * The policy controller gathers the spend (reconcilers/budget-spend.ts) and carries the result out.
+ */
+import { formatMoney, parseMoney, type Nanos } from '../cost/money.ts';
+import type { PolicySpec, PolicyStatus } from '../crds/aicost-policy.ts';
+import { rfc3339 } from '../policy/plan-words.ts';
+import { forecastSpend, FORECAST_LOOKBACK_MS } from './forecast.ts';
+import { floorHour, spendBetween } from './hourly.ts';
+import { periodAt, periodNoun, type Period } from './period.ts';
+import { crossThresholds, type ThresholdMemory } from './thresholds.ts';
+
+export type BudgetRule = NonNullable<PolicySpec['rules']['budget']>;
+export type BudgetStatus = NonNullable<PolicyStatus['budget']>;
+
+export const THRESHOLD_CROSSED = 'BudgetThresholdCrossed';
+export const EXCEEDED = 'BudgetExceeded';
+/** The namespaces a threshold's Event also goes to: those with the most spend in the period. */
+export const MAX_NAMESPACE_EVENTS = 10;
+/** status.budget.spent to the micro-unit, as aicost.dev/cost: the status alone can be checked against the ledger. */
+const SPENT_DIGITS = 6;
+/** The forecast, an estimate, and the amounts in Event messages, which people read: to the cent. */
+const CENT_DIGITS = 2;
+
+export interface BudgetEvent {
+  readonly reason: typeof THRESHOLD_CROSSED | typeof EXCEEDED;
+  readonly threshold: number;
+  readonly message: string;
+}
+
+export interface BudgetView {
+  readonly policy: string;
+  readonly rule: BudgetRule;
+  readonly currency: string;
+  /** The spend is known up to here (the accountant's last cycle). */
+  readonly asOfMs: number;
+  /** The scope's spend by UTC hour from budgetReach(...).fromMs up to asOfMs. */
+  readonly series: ReadonlyMap<number, Nanos>;
+  /** The scope's spend by namespace in the period. */
+  readonly namespaces: ReadonlyMap<string, Nanos>;
+  /** What the status (or this leader, which wrote it last) remembers. */
+  readonly previous: ThresholdMemory | undefined;
+}
+
+export interface BudgetPlan {
+  readonly status: BudgetStatus;
+  readonly memory: ThresholdMemory;
+  /** In the order crossed, lowest first. */
+  readonly events: readonly BudgetEvent[];
+  /** Where the Events go besides the policy: the namespaces with the most spend, at most MAX_NAMESPACE_EVENTS. */
+  readonly namespaces: readonly string[];
+  readonly spentRatio: number;
+  readonly forecastRatio: number;
+}
+
+/** The period containing `asOfMs`, and from when the spend must be read: the period and the forecast's history. */
+export function budgetReach(rule: BudgetRule, asOfMs: number): { period: Period; fromMs: number } {
+  const period = periodAt(rule.period, rule.timeZone, asOfMs);
+  return { period, fromMs: Math.min(period.startMs, floorHour(asOfMs) - FORECAST_LOOKBACK_MS) };
+}
+
+/** The threshold memory a budget status holds; undefined when it holds none that can be read. */
+export function thresholdMemoryOf(status: BudgetStatus | undefined): ThresholdMemory | undefined {
+  const periodStartMs = status ? Date.parse(status.periodStart) : NaN;
+  return Number.isFinite(periodStartMs) ? { periodStartMs, last: status?.lastThresholdCrossed } : undefined;
+}
+
+export function planBudget(view: BudgetView): BudgetPlan {
+  const { rule, asOfMs } = view;
+  const amount = parseMoney(rule.amount);
+  const { period } = budgetReach(rule, asOfMs);
+  const spent = spendBetween(view.series, period.startMs, asOfMs, asOfMs);
+  const forecast = forecastSpend({ nowMs: asOfMs, periodEndMs: period.endMs, spent, amount, series: view.series });
+  const outcome = crossThresholds(rule.alertAt, amount, spent, period.startMs, view.previous);
+  const status: BudgetStatus = {
+    periodStart: rfc3339(period.startMs),
+    periodEnd: rfc3339(period.endMs),
+    accountedUntil: rfc3339(asOfMs),
+    spent: formatMoney(spent, SPENT_DIGITS),
+    percent: percentOf(spent, amount),
+    forecast: formatMoney(forecast.total, CENT_DIGITS),
+    forecastPercent: percentOf(forecast.total, amount),
+    ...(forecast.crossingMs === undefined ? {} : { forecastCrossingTime: rfc3339(ceilSecond(forecast.crossingMs)) }),
+    ...(outcome.last === undefined ? {} : { lastThresholdCrossed: outcome.last }),
+  };
+  const say = (threshold: number) => message(view, status, spent, threshold);
+  return {
+    status,
+    memory: { periodStartMs: period.startMs, last: outcome.last },
+    events: outcome.crossed.map((t) => ({
+      reason: t >= 100 ? EXCEEDED : THRESHOLD_CROSSED,
+      threshold: t,
+      message: say(t),
+    })),
+    namespaces: topNamespaces(view.namespaces),
+    spentRatio: ratio(spent, amount),
+    forecastRatio: ratio(forecast.total, amount),
+  };
+}
+
+/**
+ * e.g. "team-research: 80 % of the monthly budget of 1500.00 USD reached: 1203.42 USD spent since
+ * 2026-11-01T00:00:00Z, forecast 1650.00 USD by 2026-12-01T00:00:00Z".
+ */
+function message(view: BudgetView, status: BudgetStatus, spent: Nanos, threshold: number): string {
+  const { rule, currency, policy } = view;
+  const noun = periodNoun(rule.period);
+  const budget = `${threshold} % of the ${noun}ly budget of ${rule.amount} ${currency}`;
+  return `${policy}: ${budget} reached: ${formatMoney(spent, CENT_DIGITS)} ${currency} spent since ${status.periodStart}, forecast ${status.forecast} ${currency} by ${status.periodEnd}`;
+}
+
+function percentOf(part: Nanos, whole: Nanos): number {
+  return Number((part * 100n) / whole);
+}
+
+/** A float for a gauge, from exact integers: millionths are plenty for an alert on a ratio. */
+function ratio(part: Nanos, whole: Nanos): number {
+  return Number((part * 1_000_000n) / whole) / 1_000_000;
+}
+
+function ceilSecond(ms: number): number {
+  return Math.ceil(ms / 1000) * 1000;
+}
+
+function topNamespaces(spend: ReadonlyMap<string, Nanos>): string[] {
+  return [...spend]
+    .filter(([, cost]) => cost > 0n)
+    .sort(([a, x], [b, y]) => (x > y ? -1 : x < y ? 1 : a < b ? -1 : a > b ? 1 : 0))
+    .slice(0, MAX_NAMESPACE_EVENTS)
+    .map(([namespace]) => namespace);
+}

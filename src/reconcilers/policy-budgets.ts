@@ -1,0 +1,105 @@
+/**
+ * The budgets of a policy pass (rules.budget): for each valid budget, its scope's spend (budget-spend.ts), then
+ * its plan (budget/plan-budget.ts: status, thresholds crossed, forecast), and the gauges
+ * aicost_budget_spent_ratio and aicost_budget_forecast_ratio. The policy controller writes the status and,
+ * once it is written, gives the Events: a crash between the two loses an Event rather than repeating it.
+ *
+ * Which threshold was announced last comes from the policy's status, or from this leader's own last write
+ * while the policy cache may not show it yet; a new leader starts from the status.
+ */
+import type { Logger } from 'pino';
+import { errorSummary } from '../controller/errors.ts';
+import type { Metrics } from '../controller/metrics.ts';
+import { budgetReach, planBudget, thresholdMemoryOf, type BudgetPlan } from '../budget/plan-budget.ts';
+import { periodProblem } from '../budget/period.ts';
+import type { ThresholdMemory } from '../budget/thresholds.ts';
+import type { PolicyRecord } from '../crds/policy-record.ts';
+import type { RecentWindows } from '../ledger/accrual.ts';
+import type { BudgetScope, BudgetSpend } from './budget-spend.ts';
+
+export interface PolicyBudgetsDeps {
+  readonly spend: BudgetSpend;
+  /** The accountant's windows in memory; undefined until its first cycle (then budgets wait a pass). */
+  readonly recent: () => RecentWindows | undefined;
+  readonly log: Logger;
+  readonly metrics?: Metrics | undefined;
+}
+
+type Budgeted = PolicyRecord & { readonly spec: NonNullable<PolicyRecord['spec']> };
+
+export class PolicyBudgets {
+  private readonly deps: PolicyBudgetsDeps;
+  /** By policy name: what this leader wrote last, for the policy of that uid (not one re-created since). */
+  private readonly written = new Map<string, { readonly uid: string; readonly memory: ThresholdMemory }>();
+  private readonly gauged = new Set<string>();
+
+  constructor(deps: PolicyBudgetsDeps) {
+    this.deps = deps;
+  }
+
+  reset(): void {
+    this.written.clear();
+    this.deps.spend.reset();
+  }
+
+  /**
+   * A plan per budget evaluated this pass. A budget without one (no accounting cycle yet, the ledger
+   * unreadable) keeps the status.budget it has.
+   */
+  async plan(policies: readonly PolicyRecord[], currency: string, nowMs: number): Promise<Map<string, BudgetPlan>> {
+    const budgeted = policies.filter(
+      (p): p is Budgeted =>
+        p.spec?.rules.budget !== undefined && periodProblem(p.spec.rules.budget.timeZone) === undefined,
+    );
+    this.dropGauges(new Set(budgeted.map((p) => p.name)));
+    const recent = this.deps.recent();
+    const plans = new Map<string, BudgetPlan>();
+    if (!recent || budgeted.length === 0) return plans;
+    const asOfMs = recent.throughMs;
+    const scopes: BudgetScope[] = budgeted.map((p) => {
+      const { period, fromMs } = budgetReach(ruleOf(p), asOfMs);
+      return { policy: p.name, spec: p.spec, fromMs, periodStartMs: period.startMs };
+    });
+    let spend;
+    try {
+      spend = await this.deps.spend.spend(scopes, recent, currency, nowMs);
+    } catch (error) {
+      this.deps.log.warn({ err: errorSummary(error) }, 'could not read the ledger for budgets; trying again next pass');
+      return plans;
+    }
+    for (const p of budgeted) {
+      const s = spend.get(p.name);
+      if (!s) continue;
+      const mine = this.written.get(p.name);
+      const previous = mine?.uid === p.uid ? mine.memory : thresholdMemoryOf(p.status?.budget);
+      const plan = planBudget({ policy: p.name, rule: ruleOf(p), currency, asOfMs, ...s, previous });
+      plans.set(p.name, plan);
+      this.deps.metrics?.budgetSpentRatio.set({ policy: p.name }, plan.spentRatio);
+      this.deps.metrics?.budgetForecastRatio.set({ policy: p.name }, plan.forecastRatio);
+      this.gauged.add(p.name);
+    }
+    return plans;
+  }
+
+  /** The status holding `plan` was written: its thresholds are announced. */
+  statusWritten(policy: PolicyRecord, plan: BudgetPlan): void {
+    this.written.set(policy.name, { uid: policy.uid, memory: plan.memory });
+  }
+
+  /** Removes the gauges of policies that no longer have a budget. */
+  private dropGauges(keep: ReadonlySet<string>): void {
+    for (const policy of this.gauged) {
+      if (keep.has(policy)) continue;
+      this.deps.metrics?.budgetSpentRatio.remove({ policy });
+      this.deps.metrics?.budgetForecastRatio.remove({ policy });
+      this.gauged.delete(policy);
+      this.written.delete(policy);
+    }
+  }
+}
+
+function ruleOf(p: Budgeted): NonNullable<Budgeted['spec']['rules']['budget']> {
+  const rule = p.spec.rules.budget;
+  if (!rule) throw new Error(`policy ${p.name} has no budget`);
+  return rule;
+}
