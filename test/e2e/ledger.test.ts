@@ -22,27 +22,23 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isNotFound } from '../../src/controller/errors.ts';
 import { formatMoney, parseMoney, type Nanos } from '../../src/cost/money.ts';
-import { loadLedger } from '../../src/ledger/durable.ts';
-import { openSink } from '../../src/ledger/open-sink.ts';
 import type { S3Settings } from '../../src/ledger/s3-settings.ts';
-import { LedgerStore } from '../../src/ledger/store.ts';
 import { duckdb, sqlString } from '../../src/testing/duckdb.ts';
 import { startWeed, type WeedServer } from '../support/weed-server.ts';
+import { cluster, createTestNamespace, runningPod, waitFor, type TestNamespace } from './support/cluster.ts';
 import {
-  cluster,
-  createTestNamespace,
-  runningPod,
-  waitFor,
-  type PodLike,
-  type TestNamespace,
-} from './support/cluster.ts';
+  gpuDeployment,
+  gpuJob,
+  handNanos,
+  LEDGER_TOLERANCE_NANOS,
+  readLedger,
+  type Held,
+} from './support/hand-cost.ts';
 import { metricValue, OperatorProcess } from './support/operator.ts';
 
 const { client, kubeconfig, prometheusUrl, logDir } = cluster();
 const MAIN = resolve(import.meta.dirname, '../../src/main.ts');
 const INTERVAL_S = 2;
-/** The GPU part of a p4d.24xlarge per GPU-second (docs/cost-model.md), in nano-dollars; pods here ask GPUs only. */
-const P4D_GPU_HOUR_NANOS = 1_760_705_250n;
 
 const operators: OperatorProcess[] = [];
 const namespaces: TestNamespace[] = [];
@@ -63,46 +59,6 @@ interface Sink {
   readonly location: string;
   readonly env: Record<string, string>;
   readonly s3: S3Settings | undefined;
-}
-
-/** A pod as the hand computation sees it. */
-interface Held {
-  readonly gpus: number;
-  readonly startedS: number;
-}
-
-function podTemplate(app: string, gpus: number, utilization: string, labels: Record<string, string>) {
-  return {
-    metadata: { labels: { app, ...labels }, annotations: { 'dcgm-sim.aicost.dev/utilization': utilization } },
-    spec: {
-      nodeSelector: { 'node.kubernetes.io/instance-type': 'p4d.24xlarge' },
-      containers: [
-        { name: 'main', image: 'registry.local/ml:1', resources: { limits: { 'nvidia.com/gpu': `${gpus}` } } },
-      ],
-    },
-  };
-}
-
-async function job(ns: string, name: string, gpus: number, labels: Record<string, string> = {}): Promise<Held> {
-  const template = podTemplate(name, gpus, '80', labels);
-  await client.create(`/apis/batch/v1/namespaces/${ns}/jobs`, {
-    metadata: { name, labels },
-    spec: { template: { ...template, spec: { ...template.spec, restartPolicy: 'Never' } } },
-  });
-  return held(ns, name, gpus);
-}
-
-async function deployment(ns: string, name: string, gpus: number): Promise<Held> {
-  await client.create(`/apis/apps/v1/namespaces/${ns}/deployments`, {
-    metadata: { name },
-    spec: { replicas: 1, selector: { matchLabels: { app: name } }, template: podTemplate(name, gpus, '10', {}) },
-  });
-  return held(ns, name, gpus);
-}
-
-async function held(ns: string, app: string, gpus: number): Promise<Held & { pod: PodLike }> {
-  const pod = await runningPod(client, ns, `app=${app}`);
-  return { gpus, startedS: Date.parse(pod.status.startTime ?? '') / 1000, pod };
 }
 
 /** Which of the running replicas leads, once exactly one does. */
@@ -196,11 +152,6 @@ function deletedRange(h: Held, end: Ended): [Nanos, Nanos] {
   return [handNanos(h, Math.floor(stoppedS) - 2 * INTERVAL_S - 1), handNanos(h, Math.ceil(stoppedS))];
 }
 
-/** The hand computation: `gpus` GPUs of a p4d from the pod's start to `untilS`, in nano-dollars. */
-function handNanos(h: Held, untilS: number): Nanos {
-  return (P4D_GPU_HOUR_NANOS * BigInt(h.gpus) * BigInt(Math.round((untilS - h.startedS) * 1000))) / 3_600_000n;
-}
-
 function aicost(args: string[], env: Record<string, string>): string {
   const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
   if (r.status !== 0) throw new Error(`aicost ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
@@ -215,10 +166,10 @@ async function run(sink: Sink): Promise<void> {
   const b = await createTestNamespace(client, 'ledger-b');
   namespaces.push(a, b);
   const fromDate = new Date().toISOString().slice(0, 10);
-  const train = await job(a.name, 'train', 4);
-  const serve = await deployment(a.name, 'serve', 1);
-  const short = await job(a.name, 'short', 2);
-  const trainB = await job(b.name, 'train', 2, { team: teamB });
+  const train = await gpuJob(client, a.name, 'train', { gpus: 4, utilization: '80' });
+  const serve = await gpuDeployment(client, a.name, 'serve', { gpus: 1, utilization: '10' });
+  const short = await gpuJob(client, a.name, 'short', { gpus: 2, utilization: '80' });
+  const trainB = await gpuJob(client, b.name, 'train', { gpus: 2, utilization: '80', labels: { team: teamB } });
   const shortPod = (await runningPod(client, a.name, 'app=short')).metadata.name;
   const trainBPod = (await runningPod(client, b.name, 'app=train')).metadata.name;
 
@@ -259,8 +210,7 @@ async function run(sink: Sink): Promise<void> {
   const note = `leader killed after ${delays.join(', ')} ms; logs in ${logDir}`;
 
   // 1. The ledger against the hand computation.
-  const store = new LedgerStore(await openSink(sink.location, sink.s3));
-  const { targets } = await loadLedger(store, clusterId, 3600, Date.now());
+  const targets = await readLedger(sink.location, clusterId, sink.s3);
   const closing = (id: string) => {
     const c = targets.get(id)?.closing;
     if (!c) throw new Error(`no ${id} in the ledger; ${note}`);
@@ -270,7 +220,7 @@ async function run(sink: Sink): Promise<void> {
     const c = closing(id);
     const diff = c.cost - handNanos(h, c.accountedUntil);
     expect(diff < 0n ? -diff : diff, `${id}: ledger ${c.cost} at ${c.accountedUntil}; ${note}`).toBeLessThanOrEqual(
-      1000n,
+      LEDGER_TOLERANCE_NANOS,
     );
     return c;
   };

@@ -4,12 +4,10 @@
  * Job, leaves busy and exempt workloads alone, changes nothing in Audit mode, and acts on nothing when
  * the GPU metrics are unavailable.
  */
-import { resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { cluster, kubectlFor, createTestNamespace, runningPod, waitFor } from './support/cluster.ts';
+import { cluster, kubectlFor, createTestNamespace, installPolicyCrd, runningPod, waitFor } from './support/cluster.ts';
 import { OperatorProcess } from './support/operator.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const { client, kubeconfig, prometheusUrl, logDir } = cluster();
 const kubectl = kubectlFor(kubeconfig);
 let ns: Awaited<ReturnType<typeof createTestNamespace>>;
@@ -17,8 +15,7 @@ const operators: OperatorProcess[] = [];
 const policies: string[] = [];
 
 beforeAll(() => {
-  kubectl(['apply', '--server-side', '-f', resolve(ROOT, 'deploy/crds')]);
-  kubectl(['wait', '--for=condition=Established', 'crd/aicostpolicies.aicost.dev', '--timeout=30s']);
+  installPolicyCrd(kubectl);
 });
 beforeEach(async () => {
   ns = await createTestNamespace(client, 'pol', { 'aicost.dev/environment': 'dev' });

@@ -13,7 +13,15 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cluster, kubectlFor, createTestNamespace, podsOf, waitFor, type PodLike } from './support/cluster.ts';
+import {
+  cluster,
+  kubectlFor,
+  createTestNamespace,
+  installPolicyCrd,
+  podsOf,
+  waitFor,
+  type PodLike,
+} from './support/cluster.ts';
 import { fastArgs, OperatorProcess } from './support/operator.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -179,8 +187,7 @@ const barePod = (name: string, annotations: Record<string, string>, nodeSelector
 
 beforeAll(async () => {
   if (skip) return;
-  kubectl(['apply', '--server-side', '-f', resolve(ROOT, 'deploy/crds')]);
-  kubectl(['wait', '--for=condition=Established', 'crd/aicostpolicies.aicost.dev', '--timeout=30s']);
+  installPolicyCrd(kubectl);
   ns = await createTestNamespace(client, 'spot');
   const certDir = mkdtempSync(join(tmpdir(), 'aicost-webhook-'));
   execFileSync(

@@ -3,6 +3,7 @@
  * cluster's coordinates come from test/e2e/global-setup.ts through vitest's inject().
  */
 import { execFileSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { inject } from 'vitest';
 import { createKubeClient, type KubeClient } from '../../../src/controller/kube-client.ts';
@@ -202,4 +203,10 @@ export function kubectlFor(kubeconfig: string): (args: string[], input?: string)
       encoding: 'utf8',
       stdio: ['pipe', 'pipe', 'pipe'],
     });
+}
+
+/** Applies the project's CRDs (deploy/crds) and waits until the API server serves AICostPolicy. */
+export function installPolicyCrd(kubectl: ReturnType<typeof kubectlFor>): void {
+  kubectl(['apply', '--server-side', '-f', resolve(import.meta.dirname, '../../../deploy/crds')]);
+  kubectl(['wait', '--for=condition=Established', 'crd/aicostpolicies.aicost.dev', '--timeout=30s']);
 }

@@ -92,8 +92,26 @@ export class OperatorProcess {
   }
 
   metricsPort(): number | undefined {
-    const line = this.logs().find((l) => l.msg === 'serving metrics and probes');
-    return typeof line?.metricsPort === 'number' ? line.metricsPort : undefined;
+    return this.loggedPort('metricsPort');
+  }
+
+  /** The port of /healthz and /readyz. */
+  healthPort(): number | undefined {
+    return this.loggedPort('healthPort');
+  }
+
+  private loggedPort(field: 'metricsPort' | 'healthPort'): number | undefined {
+    const port = this.logs().find((l) => l.msg === 'serving metrics and probes')?.[field];
+    return typeof port === 'number' ? port : undefined;
+  }
+
+  /** GET /readyz: 200 with the role once ready, else 503 with every reason (src/controller/readiness.ts). */
+  async readyz(): Promise<{ status: number; body: string }> {
+    const port = this.healthPort();
+    if (port === undefined) throw new Error(`operator ${this.logFile} has not logged its probe port yet`);
+    // A paused process answers nothing: give up rather than wait for the client's own timeout.
+    const response = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(5000) });
+    return { status: response.status, body: await response.text() };
   }
 
   async metrics(): Promise<string> {
