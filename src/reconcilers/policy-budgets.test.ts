@@ -41,7 +41,7 @@ const RECENT: RecentWindows = {
   throughMs: T + HOUR / 2,
 };
 
-function budgets(sink: MemorySink, recent: RecentWindows | undefined) {
+function budgets(sink: MemorySink, recent: () => RecentWindows | undefined) {
   const metrics = createMetrics([], 10);
   const spend = new BudgetSpend({
     store: new LedgerStore(sink),
@@ -50,15 +50,12 @@ function budgets(sink: MemorySink, recent: RecentWindows | undefined) {
     protectedNamespaces: new Set(),
     log: pino({ level: 'silent' }),
   });
-  return {
-    metrics,
-    budgets: new PolicyBudgets({ spend, recent: () => recent, log: pino({ level: 'silent' }), metrics }),
-  };
+  return { metrics, budgets: new PolicyBudgets({ spend, recent, log: pino({ level: 'silent' }), metrics }) };
 }
 
 describe('PolicyBudgets', () => {
   it('sets the gauges of each budget, and removes them when the budget goes', async () => {
-    const { metrics, budgets: b } = budgets(new MemorySink(), RECENT);
+    const { metrics, budgets: b } = budgets(new MemorySink(), () => RECENT);
     const plans = await b.plan([record('a', { budget: { amount: '10' } }), record('b', { idleGPU: {} })], 'USD', T);
     expect([...plans.keys()]).toEqual(['a']);
     expect(plans.get('a')?.status).toMatchObject({ spent: '5.000000', percent: 50 });
@@ -69,16 +66,25 @@ describe('PolicyBudgets', () => {
   });
 
   it('plans nothing, so the status keeps its budget, before the first accounting cycle or when the ledger fails', async () => {
-    const early = budgets(new MemorySink(), undefined).budgets;
+    const early = budgets(new MemorySink(), () => undefined).budgets;
     expect((await early.plan([record('a', { budget: { amount: '10' } })], 'USD', T)).size).toBe(0);
     const sink = new MemorySink();
     sink.kill();
-    const failing = budgets(sink, RECENT).budgets;
+    const failing = budgets(sink, () => RECENT).budgets;
     expect((await failing.plan([record('a', { budget: { amount: '10' } })], 'USD', T)).size).toBe(0);
   });
 
+  it('builds no open-window rows when no policy has a budget: that would cost every cycle every target', async () => {
+    let asked = 0;
+    const b = budgets(new MemorySink(), () => (asked++, RECENT)).budgets;
+    expect((await b.plan([record('b', { idleGPU: {} })], 'USD', T)).size).toBe(0);
+    expect(asked).toBe(0);
+    await b.plan([record('a', { budget: { amount: '10' } })], 'USD', T);
+    expect(asked).toBe(1);
+  });
+
   it('skips a budget whose time zone it cannot use (Ready says why)', async () => {
-    const { budgets: b } = budgets(new MemorySink(), RECENT);
+    const { budgets: b } = budgets(new MemorySink(), () => RECENT);
     const plans = await b.plan([record('a', { budget: { amount: '10', timeZone: 'Mars/Olympus' } })], 'USD', T);
     expect(plans.size).toBe(0);
   });

@@ -52,9 +52,11 @@ export class PolicyBudgets {
         p.spec?.rules.budget !== undefined && periodProblem(p.spec.rules.budget.timeZone) === undefined,
     );
     this.dropGauges(new Set(budgeted.map((p) => p.name)));
-    const recent = this.deps.recent();
     const plans = new Map<string, BudgetPlan>();
-    if (!recent || budgeted.length === 0) return plans;
+    // Asked only with a budget to plan: the open window's rows are built afresh for it (every target's row).
+    if (budgeted.length === 0) return plans;
+    const recent = this.deps.recent();
+    if (!recent) return plans;
     const asOfMs = recent.throughMs;
     const scopes: BudgetScope[] = budgeted.map((p) => {
       const { period, fromMs } = budgetReach(ruleOf(p), asOfMs);
