@@ -258,37 +258,24 @@ describe('the image under the chart', () => {
     // As test/image/build.sh stamps it: HEAD, and -dirty when the tree has changes.
     const git = (...a: string[]) => execFileSync('git', ['-C', ROOT, ...a], { encoding: 'utf8' }).trim();
     const head = git('rev-parse', 'HEAD') + (git('status', '--porcelain') ? '-dirty' : '');
-    const version = execFileSync(
-      'podman',
-      [
-        'run',
-        '--rm',
-        '--runtime',
-        'runc',
-        ...args.slice(args.indexOf('--ulimit'), args.indexOf('--ulimit') + 4),
-        image,
-        'version',
-      ],
-      { encoding: 'utf8' },
-    );
+    // A one-off run of the image with the container's rlimits (the entrypoint refuses to start without them).
+    const runOnce = (...rest: string[]) =>
+      execFileSync(
+        'podman',
+        [
+          'run',
+          '--rm',
+          '--runtime',
+          'runc',
+          ...args.slice(args.indexOf('--ulimit'), args.indexOf('--ulimit') + 4),
+          ...rest,
+        ],
+        { encoding: 'utf8' },
+      );
+    const version = runOnce(image, 'version');
     expect(version).toContain(`commit: ${head}`);
     // kubectl's plugin name is on PATH in the image, and the program knows it is called so.
-    const plugin = execFileSync(
-      'podman',
-      [
-        'run',
-        '--rm',
-        '--runtime',
-        'runc',
-        ...args.slice(args.indexOf('--ulimit'), args.indexOf('--ulimit') + 4),
-        '--entrypoint',
-        'kubectl-aicost',
-        image,
-        'report',
-        '--help',
-      ],
-      { encoding: 'utf8' },
-    );
+    const plugin = runOnce('--entrypoint', 'kubectl-aicost', image, 'report', '--help');
     expect(plugin).toMatch(/^Usage: kubectl aicost report --by /);
     const size = execFileSync('podman', ['image', 'inspect', image, '--format', '{{.Size}}'], { encoding: 'utf8' });
     console.log(`image ${image}: ${(Number(size) / 1e6).toFixed(0)} MB; ready ${readyMs} ms after podman run`);
