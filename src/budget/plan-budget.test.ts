@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { NANOS_PER_UNIT, parseMoney, type Nanos } from '../cost/money.ts';
 import { policySpecSchema } from '../crds/aicost-policy.ts';
 import { HOUR_MS, WEEK_MS } from './hourly.ts';
-import { budgetReach, planBudget, thresholdMemoryOf, type BudgetRule } from './plan-budget.ts';
+import { budgetReach, exceededSince, planBudget, thresholdMemoryOf, type BudgetRule } from './plan-budget.ts';
 
 const NOV_1 = Date.UTC(2026, 10, 1);
 const NOV_21 = Date.UTC(2026, 10, 21);
@@ -131,5 +131,91 @@ describe('thresholdMemoryOf', () => {
       last: 95,
     });
     expect(thresholdMemoryOf(undefined)).toBeUndefined();
+  });
+});
+
+describe('exceededSince', () => {
+  const NOV_2 = NOV_1 + 24 * HOUR_MS;
+  const DEC_1 = Date.UTC(2026, 11, 1);
+  it.each([
+    ['under the amount: none', undefined, NOV_1, false, NOV_21, undefined],
+    ['just reached: now', undefined, NOV_1, true, NOV_21, NOV_21],
+    [
+      'reached before in the period: kept',
+      { periodStartMs: NOV_1, last: 100, exceededAtMs: NOV_2 },
+      NOV_1,
+      true,
+      NOV_21,
+      NOV_2,
+    ],
+    [
+      'remembered from the last period: now',
+      { periodStartMs: NOV_1, last: 100, exceededAtMs: NOV_2 },
+      DEC_1,
+      true,
+      DEC_1 + HOUR_MS,
+      DEC_1 + HOUR_MS,
+    ],
+    [
+      'back under after an edit: none',
+      { periodStartMs: NOV_1, last: 100, exceededAtMs: NOV_2 },
+      NOV_1,
+      false,
+      NOV_21,
+      undefined,
+    ],
+    [
+      'a remembered time in the future: now',
+      { periodStartMs: NOV_1, last: 100, exceededAtMs: NOV_21 + HOUR_MS },
+      NOV_1,
+      true,
+      NOV_21,
+      NOV_21,
+    ],
+    [
+      'a remembered time before the period: now',
+      { periodStartMs: NOV_1, last: 100, exceededAtMs: NOV_1 - 1 },
+      NOV_1,
+      true,
+      NOV_21,
+      NOV_21,
+    ],
+  ] as const)('%s', (_name, previous, periodStartMs, exceeded, asOfMs, expected) => {
+    expect(exceededSince(previous, periodStartMs, exceeded, asOfMs)).toBe(expected);
+  });
+
+  it('is written in the status once the spend reaches the amount, and read back from it', () => {
+    const r = rule({ amount: '10.00' });
+    const series = steady('1.00', NOV_1, NOV_1 + 12 * HOUR_MS);
+    const under = planBudget({
+      policy: 'p',
+      rule: r,
+      currency: 'USD',
+      asOfMs: NOV_1 + 9 * HOUR_MS,
+      series,
+      namespaces: new Map(),
+      previous: undefined,
+    });
+    expect(under.status.exceededAt).toBeUndefined();
+    const over = planBudget({
+      policy: 'p',
+      rule: r,
+      currency: 'USD',
+      asOfMs: NOV_1 + 10 * HOUR_MS,
+      series,
+      namespaces: new Map(),
+      previous: under.memory,
+    });
+    expect(over.status.exceededAt).toBe('2026-11-01T10:00:00Z');
+    const later = planBudget({
+      policy: 'p',
+      rule: r,
+      currency: 'USD',
+      asOfMs: NOV_1 + 12 * HOUR_MS,
+      series,
+      namespaces: new Map(),
+      previous: thresholdMemoryOf(over.status),
+    });
+    expect(later.status.exceededAt).toBe('2026-11-01T10:00:00Z');
   });
 });

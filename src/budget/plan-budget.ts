@@ -63,7 +63,13 @@ export function budgetReach(rule: BudgetRule, asOfMs: number): { period: Period;
 /** The threshold memory a budget status holds; undefined when it holds none that can be read. */
 export function thresholdMemoryOf(status: BudgetStatus | undefined): ThresholdMemory | undefined {
   const periodStartMs = status ? Date.parse(status.periodStart) : NaN;
-  return Number.isFinite(periodStartMs) ? { periodStartMs, last: status?.lastThresholdCrossed } : undefined;
+  if (!Number.isFinite(periodStartMs)) return undefined;
+  const exceededAtMs = status?.exceededAt === undefined ? NaN : Date.parse(status.exceededAt);
+  return {
+    periodStartMs,
+    last: status?.lastThresholdCrossed,
+    ...(Number.isFinite(exceededAtMs) ? { exceededAtMs } : {}),
+  };
 }
 
 export function planBudget(view: BudgetView): BudgetPlan {
@@ -73,6 +79,7 @@ export function planBudget(view: BudgetView): BudgetPlan {
   const spent = spendBetween(view.series, period.startMs, asOfMs, asOfMs);
   const forecast = forecastSpend({ nowMs: asOfMs, periodEndMs: period.endMs, spent, amount, series: view.series });
   const outcome = crossThresholds(rule.alertAt, amount, spent, period.startMs, view.previous);
+  const exceededAtMs = exceededSince(view.previous, period.startMs, spent >= amount, asOfMs);
   const status: BudgetStatus = {
     periodStart: rfc3339(period.startMs),
     periodEnd: rfc3339(period.endMs),
@@ -83,11 +90,12 @@ export function planBudget(view: BudgetView): BudgetPlan {
     forecastPercent: percentOf(forecast.total, amount),
     ...(forecast.crossingMs === undefined ? {} : { forecastCrossingTime: rfc3339(ceilSecond(forecast.crossingMs)) }),
     ...(outcome.last === undefined ? {} : { lastThresholdCrossed: outcome.last }),
+    ...(exceededAtMs === undefined ? {} : { exceededAt: rfc3339(exceededAtMs) }),
   };
   const say = (threshold: number) => message(view, status, spent, threshold);
   return {
     status,
-    memory: { periodStartMs: period.startMs, last: outcome.last },
+    memory: { periodStartMs: period.startMs, last: outcome.last, exceededAtMs },
     events: outcome.crossed.map((t) => ({
       reason: t >= 100 ? EXCEEDED : THRESHOLD_CROSSED,
       threshold: t,
@@ -108,6 +116,22 @@ function message(view: BudgetView, status: BudgetStatus, spent: Nanos, threshold
   const noun = periodNoun(rule.period);
   const budget = `${threshold} % of the ${noun}ly budget of ${rule.amount} ${currency}`;
   return `${policy}: ${budget} reached: ${formatMoney(spent, CENT_DIGITS)} ${currency} spent since ${status.periodStart}, forecast ${status.forecast} ${currency} by ${status.periodEnd}`;
+}
+
+/**
+ * When the budget was exceeded: kept from the status within its period (so workloads created since stay new
+ * after a restart), now when the spend has just reached the amount, none while it is under (an edit of the
+ * amount or the scope lifts it).
+ */
+export function exceededSince(
+  previous: ThresholdMemory | undefined,
+  periodStartMs: number,
+  exceeded: boolean,
+  asOfMs: number,
+): number | undefined {
+  if (!exceeded) return undefined;
+  const kept = previous?.periodStartMs === periodStartMs ? previous.exceededAtMs : undefined;
+  return kept !== undefined && kept >= periodStartMs && kept <= asOfMs ? kept : asOfMs;
 }
 
 function percentOf(part: Nanos, whole: Nanos): number {

@@ -10,6 +10,8 @@ import type { Nanos } from '../cost/money.ts';
 export interface ThresholdMemory {
   readonly periodStartMs: number;
   readonly last: number | undefined;
+  /** When the spend reached the amount in that period (status.budget.exceededAt), if it has. */
+  readonly exceededAtMs?: number | undefined;
 }
 
 export interface ThresholdOutcome {

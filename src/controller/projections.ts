@@ -97,6 +97,8 @@ export interface WorkloadRecord extends WorkloadRef {
   readonly ledger: Ledger | undefined;
   /** Jobs only: failed or succeeded once its Failed or Complete condition is True, else running. */
   readonly outcome?: JobOutcome | undefined;
+  /** metadata.creationTimestamp: a budget's DenyNewGPUPods admits replacement pods of older workloads only. */
+  readonly createdAtSeconds?: number | undefined;
 }
 
 export type JobOutcome = 'running' | 'succeeded' | 'failed';
@@ -106,6 +108,8 @@ export interface NamespaceRecord {
   readonly resourceVersion: string;
   readonly labels: Dict;
   readonly ledger: Ledger | undefined;
+  /** aicost.dev/budget-override, which lets new GPU pods through a budget's DenyNewGPUPods (its value: why). */
+  readonly budgetOverride?: string | undefined;
 }
 
 const NODE_LABEL_PREFIXES = [
@@ -322,6 +326,7 @@ export function projectWorkload(kind: WorkloadRecord['kind']) {
       generation: meta.generation ?? 0,
       ledger: parseLedger(meta.annotations),
       ...(kind === 'Job' ? { outcome: jobOutcome(object) } : {}),
+      createdAtSeconds: epochSeconds(meta.creationTimestamp),
     };
   };
 }
@@ -334,6 +339,7 @@ export function projectNamespace(ns: { metadata?: Meta }): NamespaceRecord | und
     resourceVersion: meta.resourceVersion ?? '',
     labels: { ...meta.labels },
     ledger: parseLedger(meta.annotations),
+    budgetOverride: meta.annotations?.['aicost.dev/budget-override']?.slice(0, 256),
   };
 }
 

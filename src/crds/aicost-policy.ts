@@ -136,6 +136,20 @@ const budgetRule = z
           'Percentages of the amount whose crossing gives a Warning Event, once per period each: BudgetThresholdCrossed under 100, BudgetExceeded from 100.',
         'x-kubernetes-list-type': 'set',
       }),
+    mode: mode.optional().meta({ description: 'Overrides spec.mode for this rule: onExceeded acts only in Enforce.' }),
+    onExceeded: z
+      .array(z.enum(['DenyNewGPUPods', 'ScaleDevToZero']))
+      .max(2)
+      .default([])
+      .meta({
+        description:
+          'What happens while the spend is at or over the amount, in Enforce (Audit records what would): DenyNewGPUPods refuses new GPU pods in scope at admission (replacement pods of workloads that existed when the budget was exceeded are admitted); ScaleDevToZero puts to sleep now the workloads in scope that a scaleToZero rule governs.',
+        'x-kubernetes-list-type': 'set',
+      }),
+    contact: z.string().max(256).optional().meta({
+      description:
+        'Who to ask when the budget refuses a pod, named in the refusal (e.g. "#ml-platform on Slack"); the platform team when unset.',
+    }),
   })
   .meta({
     description:
@@ -226,6 +240,9 @@ const budgetStatusSchema = z
       .max(1000)
       .optional()
       .meta({ description: 'The highest alertAt percentage crossed this period (its Event was given).' }),
+    exceededAt: timestamp(
+      'When the spend reached the amount this period; onExceeded acts from then on. Workloads created before it keep their replacement pods.',
+    ).optional(),
   })
   .meta({ description: 'The budget of rules.budget in the current period.' });
 
