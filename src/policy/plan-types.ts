@@ -8,6 +8,7 @@ import type { PodRecord, WorkloadRecord } from '../controller/projections.ts';
 import type { PolicyStatus } from '../crds/aicost-policy.ts';
 import type { Nanos } from '../cost/money.ts';
 import type { IdleState, WindowMeasure } from './idle.ts';
+import type { ExceededBudget } from './plan-budget-sleep.ts';
 import type { Mode, PolicyRef, RuleAssignment, RuleName } from './match.ts';
 
 export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'Job' | 'Pod';
@@ -62,6 +63,10 @@ export interface PlanContext {
   readonly spotPrices: (nodeName: string) => SpotPrices | undefined;
   /** A pod's current hourly cost (0 when the accountant has none). */
   readonly podCostPerHour: (uid: string) => Nanos;
+  /** Exceeded budgets whose onExceeded has ScaleDevToZero, by policy name; none when absent. */
+  readonly exceededBudgets?: ReadonlyMap<string, ExceededBudget>;
+  /** Whether the namespace carries aicost.dev/budget-override (budgets then act on none of it). */
+  readonly budgetOverride?: (namespace: string) => boolean;
 }
 
 /** One workload's input to the plan: the workload, the policies that won its rules, and its request rate. */

@@ -536,3 +536,110 @@ describe('plan: sleep and wake annotations read back as untrusted', () => {
     expect(effects(plan(w, [stz], emptyMemory(), context(at, 0.9)))).toContain('scale-to-zero');
   });
 });
+
+describe('plan: a budget exceeded with onExceeded ScaleDevToZero', () => {
+  const stz = policy('dev', { mode: 'Audit', rules: { scaleToZero: { idleAfter: '10m' } } });
+  const team = policy('team', { rules: { budget: { amount: '10.00', onExceeded: ['ScaleDevToZero'] } } });
+  const EXCEEDED_AT = T0 - 30 * MIN;
+  const exceeded = (mode: 'Audit' | 'Enforce') =>
+    new Map([
+      ['team', { policy: 'team', mode, exceededAtMs: EXCEEDED_AT, spent: '10.42', amount: '10.00', currency: 'USD' }],
+    ]);
+  const busy = context(T0, 0.9, { exceededBudgets: exceeded('Enforce') });
+  const slept = ['annotate:replicas-before,cost-per-hour-before,asleep-since,last-action,idle-since'];
+
+  it.each([
+    [
+      'Enforce, a busy endpoint in scope: to sleep now, the episode recorded',
+      workload('Deployment'),
+      [stz, team],
+      busy,
+      [...slept, 'scale-to-zero', 'annotate:sleep-handled', 'event:ScaledToZero'],
+      ['Enforce:scale-to-zero'],
+    ],
+    [
+      'Audit: the would-be sleep, once',
+      workload('Deployment'),
+      [stz, team],
+      context(T0, 0.9, { exceededBudgets: exceeded('Audit') }),
+      ['annotate:last-action', 'event:WouldScaleDown'],
+      ['Audit:would-scale-to-zero'],
+    ],
+    [
+      'Audit already recorded in this episode (last-action): nothing',
+      workload('Deployment', {
+        annotations: {
+          'aicost.dev/last-action': 'Audit: would be scaled to zero by policy team (budget) at 2026-11-23T08:45:00Z',
+        },
+      }),
+      [stz, team],
+      context(T0, 0.9, { exceededBudgets: exceeded('Audit') }),
+      [],
+      [],
+    ],
+    [
+      "woken after this episode's sleep (sleep-handled at the exceeded time): stays awake",
+      workload('Deployment', { annotations: { 'aicost.dev/sleep-handled': '2026-11-23T08:30:00Z' } }),
+      [stz, team],
+      busy,
+      [],
+      [],
+    ],
+    [
+      'a sleep handled in an earlier episode: to sleep again',
+      workload('Deployment', { annotations: { 'aicost.dev/sleep-handled': '2026-11-22T20:00:00Z' } }),
+      [stz, team],
+      busy,
+      [...slept, 'scale-to-zero', 'annotate:sleep-handled', 'event:ScaledToZero'],
+      ['Enforce:scale-to-zero'],
+    ],
+    [
+      'a forged future sleep-handled: not immune',
+      workload('Deployment', { annotations: { 'aicost.dev/sleep-handled': '2099-01-01T00:00:00Z' } }),
+      [stz, team],
+      busy,
+      [...slept, 'scale-to-zero', 'annotate:sleep-handled', 'event:ScaledToZero'],
+      ['Enforce:scale-to-zero'],
+    ],
+    ['no scaleToZero rule governs it (production): untouched', workload('Deployment'), [team], busy, [], []],
+    ['a Job, even under a scaleToZero rule: untouched', workload('Job'), [stz, team], busy, [], []],
+    ['the budget policy does not match it: untouched', workload('Deployment'), [stz], busy, [], []],
+    [
+      'the namespace carries aicost.dev/budget-override: untouched',
+      workload('Deployment'),
+      [stz, team],
+      context(T0, 0.9, { exceededBudgets: exceeded('Enforce'), budgetOverride: (ns) => ns === 'dev' }),
+      [],
+      [],
+    ],
+    [
+      'asleep already: stays asleep, no second action',
+      workload('Deployment', {
+        replicas: 0,
+        pods: [],
+        annotations: { 'aicost.dev/replicas-before': '2', 'aicost.dev/asleep-since': '2026-11-23T08:40:00Z' },
+      }),
+      [stz, team],
+      busy,
+      [],
+      [],
+    ],
+  ] as const)('%s', (_name, w, policies, ctx, expectedEffects, expectedActions) => {
+    const p = plan(w, [...policies], emptyMemory(), ctx);
+    expect(effects(p)).toEqual(expectedEffects);
+    expect(actions(p)).toEqual(expectedActions);
+  });
+
+  it('names the budget and the spend in the Event, and records the sleep under the budget policy', () => {
+    const p = plan(workload('Deployment'), [stz, team], emptyMemory(), busy);
+    const messages = p.units.flatMap((u) => u.effects.flatMap((e) => (e.kind === 'event' ? [e.message] : [])));
+    expect(messages).toEqual([
+      'budget team exceeded (10.42 of 10.00 USD spent): put this endpoint to sleep (onExceeded: ScaleDevToZero; scaleToZero rule of policy dev); aicost.dev/wake wakes it',
+    ]);
+    expect(p.units.flatMap((u) => u.records.map((r) => [r.policy, r.rule]))).toEqual([['team', 'budget']]);
+    const handled = p.units
+      .flatMap((u) => u.effects)
+      .find((e) => e.kind === 'annotate' && 'aicost.dev/sleep-handled' in e.annotations);
+    expect(handled).toEqual({ kind: 'annotate', annotations: { 'aicost.dev/sleep-handled': '2026-11-23T08:30:00Z' } });
+  });
+});

@@ -1,10 +1,12 @@
 /**
  * A policy pass as a pure function: for each governed workload, the rules its winning policies give it, in
  * this order: wake a sleeping endpoint first (aicost.dev/wake, the wake schedule, a manual scale-up), then the
- * sleep schedule, then the idle clock (idleGPU, scaleToZero), then the spot watch and the spot webhook's
- * placements. The result is units of effects for the executor, what each policy's status counts whatever the
- * outcome, and the spot episodes current this pass. Nothing here reads the clock or the API.
+ * sleep schedule, then an exceeded budget's ScaleDevToZero, then the idle clock (idleGPU, scaleToZero), then
+ * the spot watch and the spot webhook's placements. The result is units of effects for the executor, what
+ * each policy's status counts whatever the outcome, and the spot episodes current this pass. Nothing here
+ * reads the clock or the API.
  */
+import { budgetFor, planBudgetSleep, type ExceededBudget } from './plan-budget-sleep.ts';
 import { finishTurnOff, planIdleRule, type IdlePlan } from './plan-idle.ts';
 import { workloadName } from './plan-words.ts';
 import { planSleep, planWake } from './plan-schedule.ts';
@@ -22,6 +24,8 @@ import type { DenialRecord } from './spot-denials.ts';
 import { heldOffSavingPerHour } from './savings.ts';
 import { nextScheduleFireMs, type WakeSchedule } from './schedule.ts';
 import type { PolicyRef } from './match.ts';
+
+const NO_BUDGETS: ReadonlyMap<string, ExceededBudget> = new Map();
 
 export function planWorkload(
   input: WorkloadInput,
@@ -52,9 +56,18 @@ export function planWorkload(
     units.push(...wake.units);
     if (wake.state === 'asleep' && heldPerHour !== undefined) held.push({ policy: stz.name, perHour: heldPerHour });
     const sleep = wake.state === 'awake' ? planSleep(w, stz, memory, ctx) : undefined;
+    const overBudget =
+      wake.state === 'awake' && !sleep
+        ? budgetFor(assignment.matched, ctx.exceededBudgets ?? NO_BUDGETS, ctx.budgetOverride?.(w.namespace) ?? false)
+        : undefined;
+    const budgetSleep = overBudget ? planBudgetSleep(w, stz, overBudget, memory, ctx) : undefined;
     if (sleep) {
       units.push(...sleep.units);
       if (sleep.estimatedPerHour > 0n) estimated.push({ policy: stz.name, perHour: sleep.estimatedPerHour });
+    } else if (overBudget && budgetSleep) {
+      units.push(...budgetSleep.units);
+      if (budgetSleep.estimatedPerHour > 0n)
+        estimated.push({ policy: overBudget.policy, perHour: budgetSleep.estimatedPerHour });
     } else if (wake.state === 'awake') addIdle(stz, planIdleRule(input, stz, 'scaleToZero', memory, ctx));
   } else if (idle && heldPerHour !== undefined) held.push({ policy: idle.name, perHour: heldPerHour });
   if (idle && !(stz && w.kind === 'Deployment')) addIdle(idle, planIdleRule(input, idle, 'idleGPU', memory, ctx));

@@ -358,4 +358,75 @@ describe('budgets on the in-memory API', () => {
     expect(await spentRatio(op, 'research')).toBeUndefined();
     await op.stop();
   });
+
+  it('puts the dev endpoints in scope to sleep once the budget is exceeded (ScaleDevToZero), and production not', async () => {
+    const api = new FakeKube();
+    seed(api, MONDAY);
+    budgetPolicy(api, 'research', 'research', { amount: '0.30', mode: 'Enforce', onExceeded: ['ScaleDevToZero'] });
+    api.put(POLICIES, {
+      metadata: { name: 'dev-endpoints', generation: 1 },
+      spec: { selector: { matchLabels: { env: 'dev' } }, rules: { scaleToZero: { idleAfter: '1h' } } },
+    });
+    for (const [name, env] of [
+      ['chat', 'dev'],
+      ['serve', 'prod'],
+    ] as const) {
+      api.put('/api/v1/nodes', {
+        metadata: { name: `gpu-${name}`, annotations: { 'aicost.dev/price-per-hour': '0' } },
+        status: { allocatable: { cpu: '0', memory: '0', 'nvidia.com/gpu': '1' } },
+      });
+      api.put('/apis/apps/v1/namespaces/ml/deployments', {
+        metadata: { name, namespace: 'ml', uid: `${name}-uid`, labels: { env } },
+        spec: { replicas: 1, template: { metadata: {} } },
+      });
+      api.put('/apis/apps/v1/namespaces/ml/replicasets', {
+        metadata: {
+          name: `${name}-rs`,
+          namespace: 'ml',
+          ownerReferences: [{ kind: 'Deployment', name, uid: `${name}-uid`, controller: true }],
+        },
+      });
+      api.put(PODS, {
+        metadata: {
+          name: `${name}-0`,
+          namespace: 'ml',
+          uid: `${name}-pod`,
+          ownerReferences: [{ kind: 'ReplicaSet', name: `${name}-rs`, controller: true }],
+        },
+        spec: { nodeName: `gpu-${name}`, containers: [{ resources: { limits: { 'nvidia.com/gpu': '1' } } }] },
+        status: { phase: 'Running', startTime: new Date(MONDAY).toISOString() },
+      });
+    }
+    const clock = new FakeClock(MONDAY);
+    const op = await start(api, clock, {});
+    const replicas = (name: string) =>
+      (api.object(`/apis/apps/v1/namespaces/ml/deployments/${name}`)?.spec as { replicas: number }).replicas;
+    await run(op, clock, 5);
+    expect(budgetOf(api)?.exceededAt).toBeUndefined();
+    expect(replicas('chat')).toBe(1);
+    await run(op, clock, 1); // 100 % at cycle 6: exceeded, and the dev endpoint sleeps in the same pass
+    const exceededAt = budgetOf(api)?.exceededAt;
+    expect(exceededAt).toBe('2026-11-23T00:05:59Z');
+    expect(replicas('chat')).toBe(0);
+    expect(replicas('serve')).toBe(1);
+    const chat = api.object('/apis/apps/v1/namespaces/ml/deployments/chat')?.metadata.annotations ?? {};
+    expect(chat['aicost.dev/sleep-handled']).toBe(exceededAt);
+    expect(chat['aicost.dev/last-action']).toBe('scaled to zero by policy research (budget) at 2026-11-23T00:05:59Z');
+    expect(statusOf(api)?.lastActions?.map((a) => [a.workload, a.rule, a.action, a.mode])).toEqual([
+      ['Deployment/ml/chat', 'budget', 'scale-to-zero', 'Enforce'],
+    ]);
+    // Woken by hand while still over budget: a person decided, it stays awake; exceededAt survives a restart.
+    const asleep = api.object('/apis/apps/v1/namespaces/ml/deployments/chat');
+    if (!asleep) throw new Error('no Deployment chat');
+    api.put('/apis/apps/v1/namespaces/ml/deployments', {
+      ...asleep,
+      spec: { replicas: 1, template: { metadata: {} } },
+    });
+    await op.stop();
+    const again = await start(api, clock, {});
+    await run(again, clock, 2);
+    expect(replicas('chat')).toBe(1);
+    expect(budgetOf(api)?.exceededAt).toBe(exceededAt);
+    await again.stop();
+  });
 });

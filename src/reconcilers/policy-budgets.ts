@@ -8,6 +8,9 @@
  * while the policy cache may not show it yet; a new leader starts from the status.
  */
 import type { Logger } from 'pino';
+import { formatMoney, parseMoney } from '../cost/money.ts';
+import { modeOf, type Mode } from '../policy/match.ts';
+import type { ExceededBudget } from '../policy/plan-budget-sleep.ts';
 import { errorSummary } from '../controller/errors.ts';
 import type { Metrics } from '../controller/metrics.ts';
 import { budgetReach, planBudget, thresholdMemoryOf, type BudgetPlan } from '../budget/plan-budget.ts';
@@ -98,6 +101,37 @@ export class PolicyBudgets {
       this.written.delete(policy);
     }
   }
+}
+
+/**
+ * The budgets whose ScaleDevToZero applies now, by policy name: exceeded this period (status.budget.exceededAt,
+ * from this pass's plan or else the status) and the period not over. The policy pass puts the endpoints in
+ * their scope to sleep (policy/plan-budget-sleep.ts).
+ */
+export function budgetsToSleep(
+  policies: Iterable<PolicyRecord>,
+  plans: ReadonlyMap<string, BudgetPlan>,
+  nowMs: number,
+  defaultMode: Mode,
+  currency: string,
+): Map<string, ExceededBudget> {
+  const out = new Map<string, ExceededBudget>();
+  for (const p of policies) {
+    const rule = p.spec?.rules.budget;
+    if (!p.spec || !rule?.onExceeded.includes('ScaleDevToZero')) continue;
+    const status = plans.get(p.name)?.status ?? p.status?.budget;
+    const exceededAtMs = status?.exceededAt === undefined ? NaN : Date.parse(status.exceededAt);
+    if (!status || !Number.isFinite(exceededAtMs) || !(Date.parse(status.periodEnd) > nowMs)) continue;
+    out.set(p.name, {
+      policy: p.name,
+      mode: modeOf(p.spec, 'budget', defaultMode),
+      exceededAtMs,
+      spent: formatMoney(parseMoney(status.spent), 2),
+      amount: rule.amount,
+      currency,
+    });
+  }
+  return out;
 }
 
 function ruleOf(p: Budgeted): NonNullable<Budgeted['spec']['rules']['budget']> {

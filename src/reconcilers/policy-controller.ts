@@ -29,7 +29,7 @@ import { DENIED_BY, DENIALS_COUNTED, deniedToRecord, type DeniedEvent } from '..
 import type { PricingSource } from '../pricing/pricing-source.ts';
 import type { Accountant } from './accounting.ts';
 import type { BudgetPlan } from '../budget/plan-budget.ts';
-import type { PolicyBudgets } from './policy-budgets.ts';
+import { budgetsToSleep, type PolicyBudgets } from './policy-budgets.ts';
 import { PolicyExecutor } from './policy-executor.ts';
 import {
   governedWorkloads,
@@ -90,7 +90,20 @@ export class PolicyController {
    */
   async runCycle(): Promise<{ readonly nextScheduleAtMs: number | undefined }> {
     const { policies, cache, accountant } = this.deps;
-    const ctx = this.context();
+    const plain = this.context();
+    // The budgets first: an exceeded one's ScaleDevToZero acts in this very pass.
+    const budgets = await this.deps.budgets.plan([...policies.store.values()], plain.currency, plain.nowMs);
+    const ctx: PlanContext = {
+      ...plain,
+      exceededBudgets: budgetsToSleep(
+        policies.store.values(),
+        budgets,
+        plain.nowMs,
+        this.deps.defaultMode,
+        plain.currency,
+      ),
+      budgetOverride: (namespace) => Boolean(cache.namespaces.store.get(namespace)?.budgetOverride),
+    };
     const valid: PolicyRef[] = [];
     for (const p of policies.store.values()) if (p.spec) valid.push({ name: p.name, spec: p.spec });
     seedHistory(this.memory, policies.store.values());
@@ -118,7 +131,6 @@ export class PolicyController {
     forgetEnded(this.memory, seen);
     this.deps.metrics?.checkpointStale.set(seen.filter((s) => s.episode === 'stale').length);
     await this.countDenials(tallies, ctx.nowMs);
-    const budgets = await this.deps.budgets.plan([...policies.store.values()], ctx.currency, ctx.nowMs);
     await this.writeStatuses(tallies, ctx, budgets);
     return { nextScheduleAtMs: nextWakeAtMs(valid, ctx.nowMs) };
   }
