@@ -47,7 +47,10 @@ describe('planBudget', () => {
       forecastPercent: 120,
       forecastCrossingTime: '2026-11-26T00:00:00Z',
       lastThresholdCrossed: 80,
+      lastHourSpend: '2.50',
+      baselinePerHour: '2.50',
     });
+    expect(example.anomaly).toEqual({ active: false, ratio: 1 });
     expect(example.events).toEqual([
       {
         reason: 'BudgetThresholdCrossed',
@@ -217,5 +220,66 @@ describe('exceededSince', () => {
       previous: thresholdMemoryOf(over.status),
     });
     expect(later.status.exceededAt).toBe('2026-11-01T10:00:00Z');
+  });
+});
+
+describe('planBudget: spend anomalies', () => {
+  const r = rule({ amount: '100000.00' });
+  const base = steady('2.50', NOV_21 - 5 * WEEK_MS, NOV_21);
+  const spike = (asOfMs: number, perHour: string) => {
+    const series = new Map(base);
+    for (let h = NOV_21; h < asOfMs; h += HOUR_MS) series.set(h, parseMoney(perHour));
+    return series;
+  };
+  const at = (asOfMs: number, perHour: string, previous: Parameters<typeof planBudget>[0]['previous'], rules = r) =>
+    planBudget({
+      policy: 'team-research',
+      rule: rules,
+      currency: 'USD',
+      asOfMs,
+      series: spike(asOfMs, perHour),
+      namespaces: new Map(),
+      previous,
+    });
+
+  it('gives one SpendAnomaly Event per episode, keeps its start in the status, and ends it when the spend is normal', () => {
+    const first = at(NOV_21 + HOUR_MS, '10.00', undefined);
+    expect(first.events).toEqual([
+      {
+        reason: 'SpendAnomaly',
+        threshold: 0,
+        message:
+          'team-research: spend anomaly: 10.00 USD in the last hour, 4.0 times its baseline of 2.50 USD an hour (the same hour of the week over 4 weeks); anomaly factor 2',
+      },
+    ]);
+    expect(first.status).toMatchObject({
+      anomalySince: '2026-11-21T01:00:00Z',
+      lastHourSpend: '10.00',
+      baselinePerHour: '2.50',
+    });
+    expect(first.anomaly).toEqual({ active: true, ratio: 4 });
+    // An hour later, still spiking: the same episode (read back from the status, as after a restart), no Event.
+    const second = at(NOV_21 + 2 * HOUR_MS, '10.00', thresholdMemoryOf(first.status));
+    expect(second.events).toEqual([]);
+    expect(second.status.anomalySince).toBe('2026-11-21T01:00:00Z');
+    // Back to normal: the episode ends; a new spike is a new episode with its own Event.
+    const normal = at(NOV_21 + 3 * HOUR_MS, '2.50', second.memory);
+    expect(normal.status.anomalySince).toBeUndefined();
+    expect(normal.anomaly).toEqual({ active: false, ratio: 1 });
+    expect(at(NOV_21 + HOUR_MS, '10.00', normal.memory).events.map((e) => e.reason)).toEqual(['SpendAnomaly']);
+  });
+
+  it('raises nothing during a planned run the policy declares, and nothing when turned off', () => {
+    const planned = rule({
+      amount: '100000.00',
+      anomaly: { planned: [{ start: '2026-11-21T00:00:00Z', end: '2026-11-21T06:00:00Z', reason: 'llama fine-tune' }] },
+    });
+    const during = at(NOV_21 + HOUR_MS, '10.00', undefined, planned);
+    expect(during.events).toEqual([]);
+    expect(during.anomaly).toEqual({ active: false, ratio: 4 });
+    const off = at(NOV_21 + HOUR_MS, '10.00', undefined, rule({ amount: '100000.00', anomaly: { enabled: false } }));
+    expect(off.events).toEqual([]);
+    expect(off.anomaly).toBeUndefined();
+    expect(off.status.lastHourSpend).toBeUndefined();
   });
 });

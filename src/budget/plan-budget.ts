@@ -3,9 +3,10 @@
  * the spend so far, the forecast, the thresholds newly crossed (one Event each) and the status to write.
  * The policy controller gathers the spend (reconcilers/budget-spend.ts) and carries the result out.
  */
-import { formatMoney, parseMoney, type Nanos } from '../cost/money.ts';
+import { divRoundHalfUp, formatMoney, NANOS_PER_UNIT, parseMoney, type Nanos } from '../cost/money.ts';
 import type { PolicySpec, PolicyStatus } from '../crds/aicost-policy.ts';
 import { rfc3339 } from '../policy/plan-words.ts';
+import { readAnomaly, type AnomalyInput, type AnomalyReading } from './anomaly.ts';
 import { forecastSpend, FORECAST_LOOKBACK_MS } from './forecast.ts';
 import { floorHour, spendBetween } from './hourly.ts';
 import { periodAt, periodNoun, type Period } from './period.ts';
@@ -16,6 +17,7 @@ export type BudgetStatus = NonNullable<PolicyStatus['budget']>;
 
 export const THRESHOLD_CROSSED = 'BudgetThresholdCrossed';
 export const EXCEEDED = 'BudgetExceeded';
+export const ANOMALY = 'SpendAnomaly';
 /** The namespaces a threshold's Event also goes to: those with the most spend in the period. */
 export const MAX_NAMESPACE_EVENTS = 10;
 /** status.budget.spent to the micro-unit, as aicost.dev/cost: the status alone can be checked against the ledger. */
@@ -24,7 +26,8 @@ const SPENT_DIGITS = 6;
 const CENT_DIGITS = 2;
 
 export interface BudgetEvent {
-  readonly reason: typeof THRESHOLD_CROSSED | typeof EXCEEDED;
+  readonly reason: typeof THRESHOLD_CROSSED | typeof EXCEEDED | typeof ANOMALY;
+  /** The percent crossed; 0 for an anomaly. */
   readonly threshold: number;
   readonly message: string;
 }
@@ -52,6 +55,8 @@ export interface BudgetPlan {
   readonly namespaces: readonly string[];
   readonly spentRatio: number;
   readonly forecastRatio: number;
+  /** The anomaly gauges; undefined when the budget's anomaly detection is off. */
+  readonly anomaly: { readonly active: boolean; readonly ratio: number } | undefined;
 }
 
 /** The period containing `asOfMs`, and from when the spend must be read: the period and the forecast's history. */
@@ -64,11 +69,14 @@ export function budgetReach(rule: BudgetRule, asOfMs: number): { period: Period;
 export function thresholdMemoryOf(status: BudgetStatus | undefined): ThresholdMemory | undefined {
   const periodStartMs = status ? Date.parse(status.periodStart) : NaN;
   if (!Number.isFinite(periodStartMs)) return undefined;
-  const exceededAtMs = status?.exceededAt === undefined ? NaN : Date.parse(status.exceededAt);
+  const read = (text: string | undefined) => (text === undefined ? NaN : Date.parse(text));
+  const exceededAtMs = read(status?.exceededAt);
+  const anomalySinceMs = read(status?.anomalySince);
   return {
     periodStartMs,
     last: status?.lastThresholdCrossed,
     ...(Number.isFinite(exceededAtMs) ? { exceededAtMs } : {}),
+    ...(Number.isFinite(anomalySinceMs) ? { anomalySinceMs } : {}),
   };
 }
 
@@ -80,6 +88,9 @@ export function planBudget(view: BudgetView): BudgetPlan {
   const forecast = forecastSpend({ nowMs: asOfMs, periodEndMs: period.endMs, spent, amount, series: view.series });
   const outcome = crossThresholds(rule.alertAt, amount, spent, period.startMs, view.previous);
   const exceededAtMs = exceededSince(view.previous, period.startMs, spent >= amount, asOfMs);
+  const anomaly = rule.anomaly?.enabled === false ? undefined : readAnomaly(anomalyInput(rule, asOfMs, view.series));
+  // An episode lasts while the hour stays anomalous, across periods and restarts (the status keeps its start).
+  const anomalySinceMs = anomaly?.anomalous ? (view.previous?.anomalySinceMs ?? asOfMs) : undefined;
   const status: BudgetStatus = {
     periodStart: rfc3339(period.startMs),
     periodEnd: rfc3339(period.endMs),
@@ -90,21 +101,62 @@ export function planBudget(view: BudgetView): BudgetPlan {
     forecastPercent: percentOf(forecast.total, amount),
     ...(forecast.crossingMs === undefined ? {} : { forecastCrossingTime: rfc3339(ceilSecond(forecast.crossingMs)) }),
     ...(outcome.last === undefined ? {} : { lastThresholdCrossed: outcome.last }),
+    ...(anomalySinceMs === undefined ? {} : { anomalySince: rfc3339(anomalySinceMs) }),
+    ...(anomaly ? { lastHourSpend: formatMoney(anomaly.lastHour, CENT_DIGITS) } : {}),
+    ...(anomaly?.baseline === undefined ? {} : { baselinePerHour: formatMoney(anomaly.baseline, CENT_DIGITS) }),
     ...(exceededAtMs === undefined ? {} : { exceededAt: rfc3339(exceededAtMs) }),
   };
   const say = (threshold: number) => message(view, status, spent, threshold);
+  const anomalyEvents: BudgetEvent[] =
+    anomaly?.anomalous && view.previous?.anomalySinceMs === undefined
+      ? [{ reason: ANOMALY, threshold: 0, message: anomalyMessage(view, anomaly) }]
+      : [];
   return {
     status,
-    memory: { periodStartMs: period.startMs, last: outcome.last, exceededAtMs },
-    events: outcome.crossed.map((t) => ({
-      reason: t >= 100 ? EXCEEDED : THRESHOLD_CROSSED,
-      threshold: t,
-      message: say(t),
-    })),
+    memory: { periodStartMs: period.startMs, last: outcome.last, exceededAtMs, anomalySinceMs },
+    events: [
+      ...outcome.crossed.map((t): BudgetEvent => ({
+        reason: t >= 100 ? EXCEEDED : THRESHOLD_CROSSED,
+        threshold: t,
+        message: say(t),
+      })),
+      ...anomalyEvents,
+    ],
     namespaces: topNamespaces(view.namespaces),
     spentRatio: ratio(spent, amount),
     forecastRatio: ratio(forecast.total, amount),
+    anomaly: anomaly ? { active: anomaly.anomalous, ratio: anomaly.ratio } : undefined,
   };
+}
+
+function anomalyInput(rule: BudgetRule, nowMs: number, series: ReadonlyMap<number, Nanos>): AnomalyInput {
+  const a = rule.anomaly;
+  return {
+    nowMs,
+    series,
+    factor: parseMoney(a?.factor ?? DEFAULT_ANOMALY_FACTOR),
+    minimumPerHour: parseMoney(a?.minimumPerHour ?? DEFAULT_ANOMALY_MINIMUM),
+    planned: (a?.planned ?? []).map((p) => ({ startMs: Date.parse(p.start), endMs: Date.parse(p.end) })),
+  };
+}
+
+const DEFAULT_ANOMALY_FACTOR = '2';
+const DEFAULT_ANOMALY_MINIMUM = '1';
+
+/**
+ * e.g. "team-research: spend anomaly: 12.40 USD in the last hour, 4.1 times its baseline of 3.02 USD an hour
+ * (the same hour of the week over 4 weeks); anomaly factor 2".
+ */
+function anomalyMessage(view: BudgetView, a: AnomalyReading): string {
+  const { currency, policy, rule } = view;
+  const baseline = a.baseline ?? 0n;
+  const times =
+    baseline === 0n ? 'against' : `${formatMoney(divRoundHalfUp(a.lastHour * NANOS_PER_UNIT, baseline), 1)} times`;
+  const how =
+    a.method === 'same-hour-of-week'
+      ? `the same hour of the week over ${String(a.weeks)} week${a.weeks === 1 ? '' : 's'}`
+      : 'the median of the last 24 hours';
+  return `${policy}: spend anomaly: ${formatMoney(a.lastHour, CENT_DIGITS)} ${currency} in the last hour, ${times} its baseline of ${formatMoney(baseline, CENT_DIGITS)} ${currency} an hour (${how}); anomaly factor ${rule.anomaly?.factor ?? DEFAULT_ANOMALY_FACTOR}`;
 }
 
 /**

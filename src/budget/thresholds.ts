@@ -12,6 +12,8 @@ export interface ThresholdMemory {
   readonly last: number | undefined;
   /** When the spend reached the amount in that period (status.budget.exceededAt), if it has. */
   readonly exceededAtMs?: number | undefined;
+  /** When the current spend anomaly started (status.budget.anomalySince), during one. */
+  readonly anomalySinceMs?: number | undefined;
 }
 
 export interface ThresholdOutcome {

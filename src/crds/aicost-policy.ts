@@ -116,6 +116,56 @@ const spotRule = z
     ],
   });
 
+const UTC_TIME = '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$';
+const utcTime = (description: string) =>
+  z
+    .string()
+    .max(20)
+    .regex(new RegExp(UTC_TIME), 'must be a UTC time such as 2026-12-01T18:00:00Z')
+    .meta({ description });
+
+const anomalyRule = z
+  .strictObject({
+    enabled: z.boolean().default(true).meta({ description: 'Whether spend anomalies give Events and alerts.' }),
+    factor: z
+      .string()
+      .max(20)
+      .regex(new RegExp(MONEY), 'must be a decimal such as "2" or "2.5"')
+      .default('2')
+      .meta({ description: "The last hour's spend over its baseline above which the hour is anomalous." }),
+    minimumPerHour: z
+      .string()
+      .max(20)
+      .regex(new RegExp(MONEY), 'must be a decimal amount such as "1.00"')
+      .default('1')
+      .meta({
+        description:
+          'A floor under the baseline, in the currency per hour: a scope that spends cents is not flagged for a dollar.',
+      }),
+    planned: z
+      .array(
+        z
+          .strictObject({
+            start: utcTime('Start of the planned run (RFC 3339, UTC).'),
+            end: utcTime('End of the planned run, exclusive.'),
+            reason: z.string().max(256).optional().meta({ description: 'What the run is, for people.' }),
+          })
+          .meta({
+            'x-kubernetes-validations': [
+              { rule: 'timestamp(self.end) > timestamp(self.start)', message: 'end must be after start' },
+            ],
+          }),
+      )
+      .max(20)
+      .default([])
+      .meta({ description: 'Planned large runs declared ahead: no anomaly is raised while one is under way.' }),
+  })
+  .meta({
+    description:
+      "Spend anomalies: the last hour's spend of the budget's scope above factor times its baseline (the same hour of the week over the last weeks, else the median of its last 24 hours). On by default.",
+    'x-kubernetes-validations': [{ rule: "self.factor.matches('[1-9]')", message: 'factor must be more than zero' }],
+  });
+
 const budgetRule = z
   .strictObject({
     amount: z
@@ -146,6 +196,7 @@ const budgetRule = z
           'What happens while the spend is at or over the amount, in Enforce (Audit records what would): DenyNewGPUPods refuses new GPU pods in scope at admission (replacement pods of workloads that existed when the budget was exceeded are admitted); ScaleDevToZero puts to sleep now the workloads in scope that a scaleToZero rule governs.',
         'x-kubernetes-list-type': 'set',
       }),
+    anomaly: anomalyRule.optional(),
     contact: z.string().max(256).optional().meta({
       description:
         'Who to ask when the budget refuses a pod, named in the refusal (e.g. "#ml-platform on Slack"); the platform team when unset.',
@@ -240,6 +291,13 @@ const budgetStatusSchema = z
       .max(1000)
       .optional()
       .meta({ description: 'The highest alertAt percentage crossed this period (its Event was given).' }),
+    anomalySince: timestamp(
+      'When the current spend anomaly started (its Event was given); absent while the spend is normal.',
+    ).optional(),
+    lastHourSpend: money("The scope's spend over the last hour, to the cent.").optional(),
+    baselinePerHour: money(
+      'The baseline the last hour is compared with, to the cent; absent until the scope has spent before.',
+    ).optional(),
     exceededAt: timestamp(
       'When the spend reached the amount this period; onExceeded acts from then on. Workloads created before it keep their replacement pods.',
     ).optional(),

@@ -228,6 +228,10 @@ describe('budgets on the in-memory API', () => {
     expect(budgetOf(api)?.forecast).toBe('71.44');
     expect(budgetOf(api, 'web')).toMatchObject({ spent: '0.000000', percent: 0, forecast: '0.00' });
     expect(await spentRatio(op, 'research')).toBe('1.593388');
+    // No hour before the last one with spend: no baseline, so no anomaly (a first run is not a spike).
+    expect(await op.metrics.registry.getSingleMetricAsString('aicost_budget_anomaly')).toContain(
+      'aicost_budget_anomaly{policy="research"} 0',
+    );
     expect(statusOf(api)?.conditions?.find((c) => c.type === 'Ready')?.reason).toBe('Valid');
     await op.stop();
   });

@@ -81,6 +81,13 @@ export class PolicyBudgets {
       plans.set(p.name, plan);
       this.deps.metrics?.budgetSpentRatio.set({ policy: p.name }, plan.spentRatio);
       this.deps.metrics?.budgetForecastRatio.set({ policy: p.name }, plan.forecastRatio);
+      if (plan.anomaly) {
+        this.deps.metrics?.budgetAnomaly.set({ policy: p.name }, plan.anomaly.active ? 1 : 0);
+        this.deps.metrics?.budgetSpendRateRatio.set({ policy: p.name }, plan.anomaly.ratio);
+      } else {
+        this.deps.metrics?.budgetAnomaly.remove({ policy: p.name });
+        this.deps.metrics?.budgetSpendRateRatio.remove({ policy: p.name });
+      }
       this.gauged.add(p.name);
     }
     return plans;
@@ -97,6 +104,8 @@ export class PolicyBudgets {
       if (keep.has(policy)) continue;
       this.deps.metrics?.budgetSpentRatio.remove({ policy });
       this.deps.metrics?.budgetForecastRatio.remove({ policy });
+      this.deps.metrics?.budgetAnomaly.remove({ policy });
+      this.deps.metrics?.budgetSpendRateRatio.remove({ policy });
       this.gauged.delete(policy);
       this.written.delete(policy);
     }
