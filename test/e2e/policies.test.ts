@@ -146,6 +146,37 @@ describe('AICostPolicy validation by the API server', () => {
     ],
     ['a threshold of 0 %', { rules: { budget: { amount: '10', alertAt: [0] } } }, /spec\.rules\.budget\.alertAt\[0\]/],
     [
+      'an unknown onExceeded action',
+      { rules: { budget: { amount: '10', onExceeded: ['KillEverything'] } } },
+      /spec\.rules\.budget\.onExceeded\[0\].*Unsupported value: "KillEverything"/,
+    ],
+    [
+      'an anomaly factor of zero',
+      { rules: { budget: { amount: '10', anomaly: { factor: '0' } } } },
+      /spec\.rules\.budget\.anomaly.*factor must be more than zero/,
+    ],
+    [
+      'a planned run that ends before it starts',
+      {
+        rules: {
+          budget: {
+            amount: '10',
+            anomaly: { planned: [{ start: '2026-12-05T06:00:00Z', end: '2026-12-04T18:00:00Z' }] },
+          },
+        },
+      },
+      /spec\.rules\.budget\.anomaly\.planned\[0\].*end must be after start/,
+    ],
+    [
+      'a planned run with a local time',
+      {
+        rules: {
+          budget: { amount: '10', anomaly: { planned: [{ start: '2026-12-04 18:00', end: '2026-12-05T06:00:00Z' }] } },
+        },
+      },
+      /spec\.rules\.budget\.anomaly\.planned\[0\]\.start/,
+    ],
+    [
       'a bad cron',
       { rules: { scaleToZero: { schedule: { wake: 'at eight' } } } },
       /spec\.rules\.scaleToZero\.schedule\.wake/,
