@@ -7,11 +7,6 @@
  * - a reclaim taint on a spot node raises an Event with the work at risk;
  * - with the operator stopped, pods are still admitted (failurePolicy Ignore).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   cluster,
@@ -22,21 +17,13 @@ import {
   waitFor,
   type PodLike,
 } from './support/cluster.ts';
-import { fastArgs, OperatorProcess } from './support/operator.ts';
+import { fastArgs, type OperatorProcess } from './support/operator.ts';
+import { kubectlRunner, registerWebhook, SKIP_WEBHOOK, startWebhookOperator } from './support/webhook.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const { client, kubeconfig, prometheusUrl, logDir } = cluster();
 const kubectl = kubectlFor(kubeconfig);
-/** kubectl that does not throw: status and both streams (admission warnings go to stderr). */
-const kubectlRun = (args: string[], input?: string) => {
-  const r = spawnSync('kubectl', ['--kubeconfig', kubeconfig, ...args], { input, encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-};
-
-// The API server calls the operator running on this machine. The local cluster's API server runs here too; on
-// another cluster (kind runs its API server in a container) give an address of this machine it can reach.
-const WEBHOOK_HOST = process.env.AICOST_E2E_WEBHOOK_HOST ?? '127.0.0.1';
-const skip = process.env.AICOST_E2E_EXISTING_CLUSTER === '1' && process.env.AICOST_E2E_WEBHOOK_HOST === undefined;
+const kubectlRun = kubectlRunner(kubeconfig);
+const skip = SKIP_WEBHOOK;
 
 const SPOT = [
   ['eks.amazonaws.com/capacityType', 'SPOT'],
@@ -64,20 +51,6 @@ let ns: Awaited<ReturnType<typeof createTestNamespace>>;
 let op: OperatorProcess | undefined;
 const webhookName = () => `aicost-e2e-${ns.name}`;
 const policies: string[] = [];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => {
-        resolvePort(port);
-      });
-    });
-  });
-}
 
 const isSpot = (labels: Record<string, string> = {}) => SPOT.some(([k, v]) => labels[k] === v);
 async function spotNodes(): Promise<Set<string>> {
@@ -189,58 +162,16 @@ beforeAll(async () => {
   if (skip) return;
   installPolicyCrd(kubectl);
   ns = await createTestNamespace(client, 'spot');
-  const certDir = mkdtempSync(join(tmpdir(), 'aicost-webhook-'));
-  execFileSync(
-    process.execPath,
-    [join(ROOT, 'src/main.ts'), 'webhook-cert', '--dir', certDir, '--hosts', WEBHOOK_HOST],
-    {
-      stdio: 'ignore',
-    },
-  );
-  const port = await freePort();
-  op = OperatorProcess.start({
+  const webhook = await startWebhookOperator({
     kubeconfig,
     logDir,
     name: `${ns.name}-0`,
-    args: [
-      ...fastArgs(prometheusUrl),
-      '--leader-elect',
-      'false',
-      '--namespace',
-      `${ns.name}-op`,
-      '--webhook-port',
-      String(port),
-      '--webhook-cert-dir',
-      certDir,
-      ...(WEBHOOK_HOST === '127.0.0.1' ? [] : ['--bind-address', '0.0.0.0']),
-    ],
+    args: [...fastArgs(prometheusUrl), '--leader-elect', 'false', '--namespace', `${ns.name}-op`],
   });
+  op = webhook.op;
   await waitFor(() => op?.logs().some((l) => l.msg === 'caches started'), { description: 'the operator caches' });
-  // Registered by URL: the API server calls the operator on this machine, checking it against the CA bundle.
-  kubectl(
-    ['apply', '-f', '-'],
-    JSON.stringify({
-      apiVersion: 'admissionregistration.k8s.io/v1',
-      kind: 'MutatingWebhookConfiguration',
-      metadata: { name: webhookName() },
-      webhooks: [
-        {
-          name: 'spot.pods.aicost.dev',
-          clientConfig: {
-            url: `https://${WEBHOOK_HOST.includes(':') ? `[${WEBHOOK_HOST}]` : WEBHOOK_HOST}:${String(port)}/mutate-v1-pod`,
-            caBundle: Buffer.from(readFileSync(join(certDir, 'ca.crt'))).toString('base64'),
-          },
-          rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
-          failurePolicy: 'Ignore',
-          timeoutSeconds: 3,
-          sideEffects: 'NoneOnDryRun',
-          admissionReviewVersions: ['v1'],
-          // Only this suite's namespace: other suites never meet the webhook.
-          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns.name } },
-        },
-      ],
-    }),
-  );
+  // Only this suite's namespace: other suites never meet the webhook.
+  registerWebhook(kubectl, webhookName(), webhook, { matchLabels: { 'kubernetes.io/metadata.name': ns.name } });
   applyPolicy(`spot-enforce-${ns.name}`, { workload: 'training' }, 'Enforce');
   applyPolicy(`spot-audit-${ns.name}`, { workload: 'audit' }, 'Audit');
   // The API server picks up a new webhook configuration and the operator the policies within seconds: wait
