@@ -11,6 +11,9 @@
  * minutes. Stopping components needs the cluster test/cluster/up.sh made (support/local-cluster.ts): against
  * any other cluster those cases are skipped, with the reason in the suite's name. The pause needs no such thing.
  *
+ * A paused leader with a standby: the standby takes the Lease, the old leader wakes, finds it lost and exits, and
+ * the Job's ledger is still the hand computation.
+ *
  * Not covered here: Prometheus restarted mid-query, the outages at their full length, the leader's Lease calls
  * hung (src/controller/leader-election.test.ts and src/leadership.test.ts cover those with a fake API).
  */
@@ -113,6 +116,40 @@ function startOperator(clusterId: string): OperatorProcess {
   });
   operators.push(op);
   return op;
+}
+
+/** A replica of a pair that elects a leader on a Lease of 6 s (as ledger.test.ts): the pause outlasts it. */
+function startElected(clusterId: string): OperatorProcess {
+  const op = OperatorProcess.start({
+    kubeconfig,
+    logDir,
+    name: `${ns.name}-${operators.length}`,
+    args: [
+      ...fastArgs(prometheusUrl),
+      ...['--interval', `${INTERVAL_S}s`, '--prometheus-timeout', '1s'],
+      ...['--ledger', join(ledgerDir, 'ledger'), '--cluster-id', clusterId, '--ledger-flush-interval', '0s'],
+      // The Lease lives in the operator's namespace, which must exist: default (never the test's).
+      ...['--namespace', 'default', '--leader-elect', 'true', '--leader-election-id', `aicost-${clusterId}`],
+      ...['--lease-duration', '6s', '--renew-deadline', '4s', '--retry-period', '1s'],
+    ],
+  });
+  operators.push(op);
+  return op;
+}
+
+/** Which of `replicas` leads, once exactly one of those running does. */
+function leaderOf(replicas: readonly OperatorProcess[], timeoutMs = 30_000): Promise<OperatorProcess> {
+  return waitFor(
+    async () => {
+      const running = replicas.filter((o) => o.running);
+      const leading = await Promise.all(
+        running.map(async (o) => metricValue(await o.metrics().catch(() => ''), 'aicost_leader')),
+      );
+      const leaders = running.filter((_, i) => leading[i] === 1);
+      return leaders.length === 1 ? leaders[0] : undefined;
+    },
+    { description: 'exactly one leading replica', timeoutMs },
+  );
 }
 
 const newClusterId = () => `chaos-${Date.now().toString(36)}`;
@@ -341,5 +378,31 @@ describe('the operator paused', () => {
         op.kill('SIGCONT');
       }
     });
+  });
+
+  it(`a paused leader with a standby: the standby takes over, the old leader steps down on waking, nothing lost or counted twice`, async () => {
+    const job = await gpuJob(client, ns.name, 'train', { gpus: 1, utilization: '80' });
+    const clusterId = newClusterId();
+    const pair = [startElected(clusterId), startElected(clusterId)];
+    const first = await leaderOf(pair, 60_000);
+    await accountedPast(jobPath('train'), nowS() + INTERVAL_S, 60_000);
+    // Paused past the Lease's 6 s: the standby takes the Lease while the old leader still believes it leads.
+    first.kill('SIGSTOP');
+    let second: OperatorProcess;
+    try {
+      second = await leaderOf(
+        pair.filter((o) => o !== first),
+        30_000,
+      );
+      await accountedPast(jobPath('train'), nowS() + 2 * INTERVAL_S, 30_000);
+    } finally {
+      first.kill('SIGCONT');
+    }
+    // On waking it finds its renew deadline long past: it stops leading and exits (src/leadership.ts), to come
+    // back as a standby under a Deployment; whatever it had in hand must not count twice or roll the ledger back.
+    await waitFor(() => !first.running, { description: 'the woken old leader to exit', timeoutMs: 30_000 });
+    expect(await leaderOf(pair)).toBe(second);
+    await accountedPast(jobPath('train'), nowS() + INTERVAL_S, 30_000);
+    await expectHandCost(second, clusterId, 'train', job);
   });
 });
