@@ -241,6 +241,18 @@ function policyMetrics(registry: Registry) {
       labelNames: ['policy'],
       registers: [registry],
     }),
+    budgetAnomaly: new Gauge({
+      name: 'aicost_budget_anomaly',
+      help: "1 while the policy's scope spends more than its anomaly factor times its baseline over the last hour, else 0, by policy",
+      labelNames: ['policy'],
+      registers: [registry],
+    }),
+    budgetSpendRateRatio: new Gauge({
+      name: 'aicost_budget_spend_rate_ratio',
+      help: "The policy's scope's spend over the last hour over its baseline, by policy",
+      labelNames: ['policy'],
+      registers: [registry],
+    }),
   };
 }
 
