@@ -24,6 +24,11 @@ export default defineConfig({
         test: { name: 'browser', include: ['test/browser/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 900_000 },
       },
       {
+        // The chart's PrometheusRule in a real Prometheus and Alertmanager, Debian's, which the tier installs once
+        // with apt-get when they are missing (test/alerts/install-prometheus.sh; as root).
+        test: { name: 'alerts', include: ['test/alerts/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 900_000 },
+      },
+      {
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],

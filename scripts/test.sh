@@ -14,8 +14,8 @@ set +e
 out=.aicost/test-results
 rm -rf "$out"
 status=0
-for tier in unit chart s3 browser e2e; do
+for tier in unit chart s3 browser alerts e2e; do
   npm run "test:$tier" -- --reporter=default --reporter=json "--outputFile.json=$out/$tier.json" || status=1
 done
-node scripts/test-summary.ts "$out/unit.json" "$out/chart.json" "$out/s3.json" "$out/browser.json" "$out/e2e.json" || status=1
+node scripts/test-summary.ts "$out/unit.json" "$out/chart.json" "$out/s3.json" "$out/browser.json" "$out/alerts.json" "$out/e2e.json" || status=1
 exit "$status"

@@ -11,6 +11,11 @@ const duration = z
   .string()
   .regex(/^([0-9]+(ms|s|m|h))+$/)
   .meta({ description: 'A duration such as 30s, 5m or 1h.' });
+/** A duration Prometheus takes as an alert's `for`: one unit only, since it refuses units out of order (30m1h). */
+const ruleDuration = z
+  .string()
+  .regex(/^[0-9]+(ms|s|m|h)$/)
+  .meta({ description: 'A number and one unit: 0s, 90s, 5m or 1h.' });
 const labelKey = z.string().regex(/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/);
 const strings = z.record(z.string(), z.string());
 /** The name of a Secret or ConfigMap in the release namespace, or empty for none. */
@@ -154,6 +159,27 @@ export const chartValuesSchema = z.strictObject({
       z.strictObject({ name: z.string().min(1), key: z.string().min(1) }),
     ]),
     tlsConfig: passThrough.meta({ description: 'The scrape TLS settings with metrics.secure (SafeTLSConfig).' }),
+  }),
+  prometheusRule: z.strictObject({
+    enabled: z.boolean().meta({ description: "A PrometheusRule with the operator's alerts (monitoring.coreos.com)." }),
+    labels: strings,
+    alertLabels: z
+      .record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/), z.string())
+      .meta({ description: 'Labels added to every alert.' }),
+    budgetLevels: z
+      .array(z.strictObject({ percent: z.int().min(1).max(1000), severity: z.string().regex(/^[a-z]+$/) }))
+      .min(1)
+      .max(10)
+      .meta({ description: 'AICostBudgetSpent: percent of the budget spent and its severity, ascending.' }),
+    for: z.strictObject({
+      budget: ruleDuration,
+      forecast: ruleDuration,
+      anomaly: ruleDuration,
+      unpricedNodes: ruleDuration,
+      gpuMetrics: ruleDuration,
+      accountingStalled: ruleDuration,
+      ledgerWriteErrors: ruleDuration,
+    }),
   }),
   networkPolicy: z.strictObject({
     enabled: z.boolean(),

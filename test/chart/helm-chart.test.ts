@@ -221,6 +221,16 @@ describe('helm chart', () => {
       'ledger.s3.credentialsSecret is required with ledger.s3.bucketUrl',
     ],
     [['--set', 'ledger.s3.bucketUrl=/var/ledger'], "at '/ledger/s3/bucketUrl'"],
+    [['--set', 'prometheusRule.for.budget=1h30m'], "at '/prometheusRule/for/budget'"],
+    [
+      [
+        '--set',
+        'prometheusRule.enabled=true',
+        '--set-json',
+        'prometheusRule.budgetLevels=[{"percent":80,"severity":"warning"},{"percent":60,"severity":"info"}]',
+      ],
+      'prometheusRule.budgetLevels: give the levels in ascending percent',
+    ],
     [['--set', 'prometheus.url=http://alice:pw@prom:9090'], "at '/prometheus/url'"],
     [['--set', 'prometheus.headers.X-A=a\tb'], "at '/prometheus/headers/X-A'"],
     [
@@ -374,6 +384,39 @@ describe('helm chart', () => {
     const r = helm(['template', 'aicost', CHART, '--set', 'metrics.secure=false', '--set', 'metrics.certSecret=x']);
     expect(r.status).not.toBe(0);
     expect(r.err).toContain('metrics.certSecret needs metrics.secure=true');
+  });
+
+  it('prometheusRule: off by default; its labels, routing labels over alertLabels, the stall from the interval', () => {
+    expect(find(render(), 'PrometheusRule')).toBeUndefined();
+    type Rules = Obj & {
+      spec: { groups: { rules: { alert: string; expr: string; labels: Record<string, string> }[] }[] };
+    };
+    const rule = find(
+      render(
+        '--set',
+        'prometheusRule.enabled=true',
+        '--set',
+        'prometheusRule.labels.release=kube-prometheus-stack',
+        '--set',
+        'prometheusRule.alertLabels.severity=low',
+        '--set',
+        'prometheusRule.alertLabels.cluster=prod-eu',
+        '--set',
+        'accounting.interval=1m30s',
+      ),
+      'PrometheusRule',
+    ) as Rules;
+    expect(rule.metadata.labels).toMatchObject({ release: 'kube-prometheus-stack' });
+    const rules = rule.spec.groups.flatMap((g) => g.rules);
+    expect(rules.filter((r) => r.alert === 'AICostBudgetSpent').map((r) => [r.expr, r.labels])).toEqual([
+      [expect.stringMatching(/>= 0\.6 < 0\.8$/), { severity: 'info', threshold: '60', cluster: 'prod-eu' }],
+      [expect.stringMatching(/>= 0\.8 < 0\.95$/), { severity: 'warning', threshold: '80', cluster: 'prod-eu' }],
+      [expect.stringMatching(/>= 0\.95 < 1$/), { severity: 'warning', threshold: '95', cluster: 'prod-eu' }],
+      [expect.stringMatching(/>= 1$/), { severity: 'critical', threshold: '100', cluster: 'prod-eu' }],
+    ]);
+    expect(rules.filter((r) => r.labels.severity === 'low' || r.labels.cluster !== 'prod-eu')).toEqual([]);
+    // Three intervals of 90 s.
+    expect(rules.find((r) => r.alert === 'AICostAccountingStalled')?.expr).toContain('> 270\n');
   });
 
   it('networkPolicy (on by default): metrics from the monitoring namespace, the webhook from anywhere, no probe port', () => {

@@ -7,13 +7,13 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createS3Client, S3Error, type S3Client } from '../../src/ledger/s3-client.ts';
 import { DEFAULT_REGION } from '../../src/ledger/s3-settings.ts';
 import { weedBinary } from './binaries.ts';
+import { freePorts, stopProcess } from './processes.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -62,6 +62,7 @@ export async function startWeed(options: WeedOptions = {}): Promise<WeedServer> 
 
   const endpoint = `http://127.0.0.1:${ports.s3}`;
   const stop = async () => {
+    // weed's graceful stop takes over 10 s, and its data is thrown away anyway.
     await stopProcess(child);
     rmSync(dir, { recursive: true, force: true });
     // weed puts a Unix socket for each gRPC port at a fixed place in /tmp, and a killed weed leaves them.
@@ -152,38 +153,4 @@ async function untilReady(client: S3Client, child: ChildProcess, bucket: string,
     await sleep(250);
   }
   throw new Error(`not ready within ${timeoutMs} ms`, { cause: last });
-}
-
-/** SIGTERM, then SIGKILL after 2 s: weed's graceful stop takes over 10 s, and its data is thrown away anyway. */
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((done) => child.once('exit', done));
-  child.kill('SIGTERM');
-  const exitedInTime = await Promise.race([exited.then(() => true), sleep(2000).then(() => false)]);
-  if (!exitedInTime) {
-    child.kill('SIGKILL');
-    await exited;
-  }
-}
-
-/** One port per name, as the kernel hands them out for port 0, all held at once so that they differ. */
-async function freePorts<Name extends string>(names: readonly Name[]): Promise<Record<Name, number>> {
-  const servers = await Promise.all(
-    names.map(
-      () =>
-        new Promise<Server>((done, fail) => {
-          const server = createServer();
-          server.once('error', fail);
-          server.listen(0, '127.0.0.1', () => done(server));
-        }),
-    ),
-  );
-  const ports = {} as Record<Name, number>;
-  names.forEach((name, i) => {
-    const address = servers[i]?.address();
-    if (!address || typeof address === 'string') throw new Error('a listening socket without a TCP port');
-    ports[name] = address.port;
-  });
-  await Promise.all(servers.map((s) => new Promise((done) => s.close(done))));
-  return ports;
 }

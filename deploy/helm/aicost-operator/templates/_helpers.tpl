@@ -193,3 +193,22 @@ when the schema is skipped (helm --skip-schema-validation).
 {{- end -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+A duration of the values (30s, 1h30m, 500ms) in whole seconds, rounded up: PromQL (Prometheus 2) compares with
+numbers only.
+*/}}
+{{- define "aicost.durationSeconds" -}}
+{{- $ms := 0 -}}
+{{- $unitMs := dict "ms" 1 "s" 1000 "m" 60000 "h" 3600000 -}}
+{{- range regexFindAll "[0-9]+(ms|s|m|h)" . -1 -}}
+{{- $n := regexFind "^[0-9]+" . -}}
+{{- $ms = add $ms (mul (atoi $n) (get $unitMs (trimPrefix $n .))) -}}
+{{- end -}}
+{{- div (add $ms 999) 1000 -}}
+{{- end -}}
+
+{{/* An alert's labels: its own (severity...) over prometheusRule.alertLabels, so routing keys stay the chart's. */}}
+{{- define "aicost.alertLabels" -}}
+{{- toYaml (merge .own (deepCopy .root.Values.prometheusRule.alertLabels)) -}}
+{{- end -}}
