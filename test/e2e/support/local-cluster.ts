@@ -24,6 +24,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { kubectlFor, waitFor } from './cluster.ts';
 
 export type Component = 'etcd' | 'kube-apiserver' | 'prometheus';
+/** stop: SIGTERM, as a restart; hang: SIGSTOP while down, then SIGKILL, as a process stuck mid-request. */
+export type Outage = 'stop' | 'hang';
 const COMPONENTS: readonly Component[] = ['etcd', 'kube-apiserver', 'prometheus'];
 
 /** The file under `<state>/ports/` that holds each component's port (up.sh's names). */
@@ -86,11 +88,12 @@ export class LocalCluster {
    * and, after an outage of the control plane, once the API server is ready and the nodes are Ready, as up.sh
    * leaves them for the next test.
    */
-  async outage<T>(component: Component, whileDown: () => Promise<T>): Promise<T> {
-    const launch = await this.stop(component);
+  async outage<T>(component: Component, whileDown: () => Promise<T>, how: Outage = 'stop'): Promise<T> {
+    const launch = how === 'stop' ? await this.stop(component) : this.hang(component);
     try {
       return await whileDown();
     } finally {
+      if (how === 'hang') await this.kill(component);
       await this.start(component, launch);
       if (component !== 'prometheus') await this.waitControlPlane();
     }
@@ -142,12 +145,31 @@ export class LocalCluster {
     return readOptional(`/proc/${pid}/cmdline`).includes(`${this.stateDir}/`) ? pid : undefined;
   }
 
-  private async stop(component: Component): Promise<Launch> {
+  /**
+   * Freezes the component (SIGSTOP): its sockets stay open and what it was answering hangs, as with a process
+   * stuck mid-request; `kill` ends it afterwards without a chance to finish anything.
+   */
+  private hang(component: Component): Launch {
     const pid = this.pidOf(component);
-    if (pid === undefined) throw new Error(`${component} of ${this.stateDir} is not running: nothing to stop`);
+    if (pid === undefined) throw new Error(`${component} of ${this.stateDir} is not running: nothing to hang`);
+    const launch = this.launchOf(pid);
+    signalGroup(pid, 'SIGSTOP');
+    return launch;
+  }
+
+  private async kill(component: Component): Promise<void> {
+    const pid = this.pidOf(component);
+    if (pid === undefined) return;
+    signalGroup(pid, 'SIGKILL');
+    if (!(await exited(pid, 5000))) throw new Error(`${component} (pid ${pid}) survived SIGKILL`);
+    rmSync(this.pidFile(component), { force: true });
+  }
+
+  /** How to start the process of `pid` again as it was started. */
+  private launchOf(pid: number): Launch {
     // Its own environment where /proc shows it (up.sh's, KUBECONFIG included), else this process's.
     const environ = nulSeparated(readOptional(`/proc/${pid}/environ`));
-    const launch: Launch = {
+    return {
       argv: nulSeparated(readFileSync(`/proc/${pid}/cmdline`, 'utf8')),
       env:
         environ.length === 0
@@ -155,6 +177,12 @@ export class LocalCluster {
           : Object.fromEntries(environ.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])),
       cwd: readlinkSync(`/proc/${pid}/cwd`),
     };
+  }
+
+  private async stop(component: Component): Promise<Launch> {
+    const pid = this.pidOf(component);
+    if (pid === undefined) throw new Error(`${component} of ${this.stateDir} is not running: nothing to stop`);
+    const launch = this.launchOf(pid);
     signalGroup(pid, 'SIGTERM');
     if (!(await exited(pid, STOP_GRACE_MS))) {
       signalGroup(pid, 'SIGKILL');
