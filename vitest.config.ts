@@ -29,6 +29,15 @@ export default defineConfig({
         test: { name: 'alerts', include: ['test/alerts/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 900_000 },
       },
       {
+        // `npm run soak` only (issue #19): an hour of churn on the e2e tier's cluster; not part of `npm test`.
+        test: {
+          name: 'soak',
+          include: ['test/soak/**/*.test.ts'],
+          globalSetup: ['test/e2e/global-setup.ts'],
+          hookTimeout: 600_000,
+        },
+      },
+      {
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
