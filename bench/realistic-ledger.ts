@@ -4,7 +4,8 @@
  * counted up) do not make the ledger look smaller than it is. Here every row differs the way real ones do:
  * random uids, Jobs replaced by new ones every few hours, GPU counts and instance types that vary, partial hours,
  * measured utilization and idle time as they come, and the labels the operator merges (the namespace's, the
- * workload's, then the pod's --label-keys). Deterministic: the same shape and window give the same rows.
+ * workload's, then the pod's --label-keys), and the namespace's own apart. Deterministic: the same shape and
+ * window give the same rows.
  */
 import { createHash } from 'node:crypto';
 import type { LedgerRow, WorkloadKind } from '../src/ledger/row.ts';
@@ -81,6 +82,8 @@ function workloadRow(shape: LedgerShape, w: number, i: number, windowStartMs: nu
     experiment,
     model,
     labels,
+    // The namespace carries the team; the rest are the workload's and the pod's.
+    namespaceLabels: { 'kubernetes.io/metadata.name': namespace, team },
     nodePool: `${instance.type.split('.')[0] ?? 'gpu'}-${spot ? 'spot' : 'od'}`,
     instanceType: instance.type,
     region: 'us-east-1',
@@ -123,6 +126,7 @@ function nodeRow(shape: LedgerShape, w: number, n: number, windowStartMs: number
     experiment: '',
     model: '',
     labels: {},
+    namespaceLabels: {},
     nodePool: `${instance.type.split('.')[0] ?? 'gpu'}-${spot ? 'spot' : 'od'}`,
     instanceType: instance.type,
     region: 'us-east-1',

@@ -5,17 +5,28 @@ import { rowInScope, scopeKey, type ScopedRow } from './scope.ts';
 const PROTECTED = new Set(['kube-system', 'aicost-system']);
 const spec = (over: Record<string, unknown>) =>
   policySpecSchema.parse({ ...over, rules: { budget: { amount: '100' } } });
-const row = (namespace: string, labels: Record<string, string>, workloadKind: ScopedRow['workloadKind'] = 'Job') => ({
-  namespace,
-  labels: { 'kubernetes.io/metadata.name': namespace, ...labels },
-  workloadKind,
+/** A row of now: the namespace's own labels (its name) apart, and merged under the workload's and pod's. */
+const row = (
+  namespace: string,
+  labels: Record<string, string>,
+  workloadKind: ScopedRow['workloadKind'] = 'Job',
+  namespaceLabels: Record<string, string> = {},
+): ScopedRow => {
+  const own = { 'kubernetes.io/metadata.name': namespace, ...namespaceLabels };
+  return { namespace, labels: { ...own, ...labels }, namespaceLabels: own, workloadKind };
+};
+/** A row written before the ledger kept the namespace's labels apart: the merged ones only. */
+const before = (namespace: string, labels: Record<string, string>): ScopedRow => ({
+  ...row(namespace, labels),
+  namespaceLabels: undefined,
 });
+const RESEARCH = { namespaceSelector: { matchLabels: { team: 'research' } } };
 
 describe('rowInScope', () => {
   it.each<[string, Record<string, unknown>, ScopedRow, boolean]>([
     ['a cluster-wide budget: every workload row', {}, row('ml', {}), true],
     ['a bare pod row', {}, row('ml', {}, 'Pod'), true],
-    ['never a node idle row', {}, { namespace: '', labels: {}, workloadKind: 'Node' }, false],
+    ['never a node idle row', {}, { namespace: '', labels: {}, namespaceLabels: {}, workloadKind: 'Node' }, false],
     ['never a protected namespace', {}, row('kube-system', {}), false],
     [
       'by namespace name',
@@ -29,12 +40,55 @@ describe('rowInScope', () => {
       row('web', {}),
       false,
     ],
-    ['a team label from the namespace', { selector: { matchLabels: { team: 'a' } } }, row('ml', { team: 'a' }), true],
     [
-      'a namespaceSelector on a merged label',
-      { namespaceSelector: { matchLabels: { team: 'a' } } },
-      row('x', { team: 'a' }),
+      'a selector on a team label from the namespace (merged labels)',
+      { selector: { matchLabels: { team: 'a' } } },
+      row('ml', {}, 'Job', { team: 'a' }),
       true,
+    ],
+    ['a namespaceSelector on the namespace’s own label', RESEARCH, row('ml', {}, 'Job', { team: 'research' }), true],
+    [
+      'a pod labelled team: other in a team: research namespace still counts in research’s budget',
+      RESEARCH,
+      row('ml', { team: 'other' }, 'Pod', { team: 'research' }),
+      true,
+    ],
+    [
+      '… and not in a budget of the team it claims',
+      { namespaceSelector: { matchLabels: { team: 'other' } } },
+      row('ml', { team: 'other' }, 'Pod', { team: 'research' }),
+      false,
+    ],
+    [
+      'a pod that claims its namespace’s name is still in its namespace',
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'prod' } } },
+      row('ml', { 'kubernetes.io/metadata.name': 'prod' }),
+      false,
+    ],
+    ['a team label on the workload only is not the namespace’s', RESEARCH, row('ml', { team: 'research' }), false],
+    [
+      'a selector reads the merged labels, where the pod’s label wins',
+      { selector: { matchLabels: { team: 'research' } } },
+      row('ml', { team: 'other' }, 'Pod', { team: 'research' }),
+      false,
+    ],
+    [
+      'the selector still sees the pod’s label (what the report groups by)',
+      { selector: { matchLabels: { team: 'other' } } },
+      row('ml', { team: 'other' }, 'Pod', { team: 'research' }),
+      true,
+    ],
+    [
+      'a row of before: the namespaceSelector falls back to the merged labels',
+      RESEARCH,
+      before('ml', { team: 'research' }),
+      true,
+    ],
+    [
+      'a row of before: a pod’s label still overrides its namespace’s there',
+      RESEARCH,
+      before('ml', { team: 'other' }),
+      false,
     ],
     ['another team', { selector: { matchLabels: { team: 'a' } } }, row('ml', { team: 'b' }), false],
     [

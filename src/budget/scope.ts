@@ -1,10 +1,16 @@
 /**
- * Which ledger rows a budget counts: the rows of the workloads its policy matches, deleted ones included. A
- * row keeps no annotations and no separate namespace labels, so matching a row differs from matching a live
- * workload (policy/match.ts) in three ways, all deterministic (a restart counts the same rows again):
- * - `namespaceSelector` and `selector` are both matched against the row's labels, the merge of its
- *   namespace's, its workload's and its first pod's labels (pod over workload over namespace) as they were
- *   when the row was written: what `aicost report --by <label>` groups by;
+ * Which ledger rows a budget counts: the rows of the workloads its policy matches, deleted ones included.
+ * Matching is deterministic (a restart counts the same rows again), on the labels as they were when the row
+ * was written:
+ * - `namespaceSelector` is matched against the namespace's own labels, as for a live workload
+ *   (policy/match.ts), so a tenant who labels its pods cannot move their spend out of its namespace's budget.
+ *   A row without them (written before the ledger kept them, or of a namespace the cache never held) is
+ *   matched on its merged labels instead, as all rows were before;
+ * - `selector` and `exclude.selectors` are matched against the row's labels, the merge of its namespace's, its
+ *   workload's and its first pod's labels (pod over workload over namespace): what `aicost report --by
+ *   <label>` groups by.
+ * A row keeps no annotations, so matching a row differs from matching a live workload in three ways:
+ * - the selectors see the merged labels, not the workload's alone;
  * - `aicost.dev/exempt` is not seen: an exempt workload is spared actions, not counted out of a budget;
  * - there is no precedence: every budget counts every row it matches, so a team budget and a cluster-wide
  *   one both count the team's spend.
@@ -15,11 +21,12 @@ import type { PolicySpec } from '../crds/aicost-policy.ts';
 import type { LedgerRow } from '../ledger/row.ts';
 import { matchesSelector } from '../policy/selector.ts';
 
-export type ScopedRow = Pick<LedgerRow, 'workloadKind' | 'namespace' | 'labels'>;
+export type ScopedRow = Pick<LedgerRow, 'workloadKind' | 'namespace' | 'labels' | 'namespaceLabels'>;
 
 export function rowInScope(spec: PolicySpec, row: ScopedRow, protectedNamespaces: ReadonlySet<string>): boolean {
   if (row.workloadKind === 'Node' || protectedNamespaces.has(row.namespace)) return false;
-  if (!matchesSelector(spec.namespaceSelector, row.labels) || !matchesSelector(spec.selector, row.labels)) return false;
+  if (!matchesSelector(spec.namespaceSelector, row.namespaceLabels ?? row.labels)) return false;
+  if (!matchesSelector(spec.selector, row.labels)) return false;
   if (spec.exclude?.namespaces?.includes(row.namespace)) return false;
   return !(spec.exclude?.selectors ?? []).some((s) => matchesSelector(s, row.labels));
 }

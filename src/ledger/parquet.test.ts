@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parquetMetadata } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { duckdb, sqlString } from '../testing/duckdb.ts';
+import { encodeRowsBeforeNamespaceLabels } from '../testing/ledger-before-namespace-labels.ts';
 import { HOUR_MS, jobRow, nodeRow } from '../testing/ledger-rows.ts';
 import { decodeRows, encodeRows, FORMAT_KEY, FORMAT_VERSION } from './parquet.ts';
 
@@ -63,6 +64,51 @@ describe('ledger Parquet', () => {
     expect(read).toEqual([{ labels: '{"a":"1","b":"2"}', b: '2' }]);
   });
 
+  it('stores the namespace labels apart, as a JSON object with sorted keys, and null where they are unknown', async () => {
+    const known = jobRow({ namespaceLabels: { team: 'research', 'kubernetes.io/metadata.name': 'ml' } });
+    const unknown = jobRow({ workloadUid: 'u-2', namespaceLabels: undefined });
+    const body = encodeRows([known, unknown, nodeRow()]);
+    expect((await decodeRows(body)).map((r) => r.namespaceLabels)).toEqual([
+      { 'kubernetes.io/metadata.name': 'ml', team: 'research' },
+      undefined,
+      {},
+    ]);
+    const { rows: read } = await duckdb(
+      `select namespace_labels, namespace_labels::JSON->>'team' as team from ${await written('ns.parquet', body)}`,
+    );
+    expect(read).toEqual([
+      { namespace_labels: '{"kubernetes.io/metadata.name":"ml","team":"research"}', team: 'research' },
+      { namespace_labels: null, team: null },
+      { namespace_labels: '{}', team: null },
+    ]);
+  });
+
+  it('reads a file written before the namespace_labels column: its rows have no namespace labels', async () => {
+    const old = encodeRowsBeforeNamespaceLabels(rows);
+    expect(parquetMetadata(toArrayBuffer(old)).schema.map((e) => e.name)).not.toContain('namespace_labels');
+    const read = await decodeRows(old);
+    expect(read.map((r) => r.namespaceLabels)).toEqual([undefined, undefined, undefined]);
+    expect(read).toEqual(rows.map((r) => ({ ...r, namespaceLabels: undefined })));
+  });
+
+  it('lets DuckDB read files from before and after the column together (by name)', async () => {
+    const before = await written('before.parquet', encodeRowsBeforeNamespaceLabels([jobRow()]));
+    const after = await written('after.parquet', encodeRows([jobRow({ workloadUid: 'u-2' })]));
+    const files = `[${before}, ${after}]`;
+    // Queries that leave the new column out read the mix as it is, as the report's DuckDB engine does.
+    expect((await duckdb(`select sum(cost)::VARCHAR as cost from read_parquet(${files})`)).rows).toEqual([
+      { cost: '24691357.802469134' },
+    ]);
+    const { rows: read } = await duckdb(
+      `select workload_uid, namespace_labels::JSON->>'team' as team
+       from read_parquet(${files}, union_by_name = true) order by workload_uid`,
+    );
+    expect(read).toEqual([
+      { workload_uid: '6a1f0c2e-0000-4000-8000-000000000001', team: null },
+      { workload_uid: 'u-2', team: 'alpha' },
+    ]);
+  });
+
   it('writes the types an independent reader understands: DECIMAL(18,9) money, UTC timestamps', async () => {
     const path = await written('types.parquet', encodeRows(rows));
     const { types } = await duckdb(`select * from ${path}`);
@@ -98,6 +144,7 @@ describe('ledger Parquet', () => {
       estimate: 'BOOLEAN',
       job_outcome: 'VARCHAR',
       imported: 'BOOLEAN',
+      namespace_labels: 'VARCHAR',
     });
   });
 

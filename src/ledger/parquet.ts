@@ -14,6 +14,10 @@
  * - labels: a JSON object in a STRING column, keys sorted. Not a MAP: FOCUS's Tags column, which the export
  *   fills from it, is such a JSON string, every engine reads a string column the same way, and `labels::JSON`
  *   or json_extract queries it in DuckDB, Trino and Athena.
+ * - namespace_labels: the namespace's own labels, the same way, in an optional STRING column (null when
+ *   unknown). Files written before it was added lack the column: they are read as they are, their rows
+ *   without namespace labels, so the format stays 1 (and a reader of before ignores the column). Its keys are
+ *   a subset of `labels`' (which merges the namespace's in), so it is bounded as that column is.
  * Column names are snake_case, as SQL engines (and Athena's lower-casing) expect.
  *
  * Pages are compressed with ZSTD (node:zlib's), not hyparquet-writer's default Snappy: on rows like the
@@ -26,7 +30,7 @@ import { parquetMetadata, parquetReadObjects, type FileMetaData, type SchemaElem
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { rowProblems, type LedgerRow } from './row.ts';
 
-type Kind = 'string' | 'decimal' | 'timestamp' | 'int32' | 'boolean' | 'ratio' | 'labels';
+type Kind = 'string' | 'decimal' | 'timestamp' | 'int32' | 'boolean' | 'ratio' | 'labels' | 'optionalLabels';
 
 /** The file's columns in order: the Parquet name of each LedgerRow field and how it is stored. */
 const COLUMNS: readonly (readonly [name: string, field: keyof LedgerRow, kind: Kind])[] = [
@@ -61,6 +65,8 @@ const COLUMNS: readonly (readonly [name: string, field: keyof LedgerRow, kind: K
   ['estimate', 'estimate', 'boolean'],
   ['job_outcome', 'jobOutcome', 'string'],
   ['imported', 'imported', 'boolean'],
+  // Added later, so last: readers that map a file's columns by position read older files as they are too.
+  ['namespace_labels', 'namespaceLabels', 'optionalLabels'],
 ];
 
 export const DECIMAL_PRECISION = 18;
@@ -69,6 +75,12 @@ export const DECIMAL_SCALE = 9;
 const ELEMENTS: Record<Kind, Omit<SchemaElement, 'name'>> = {
   string: { type: 'BYTE_ARRAY', repetition_type: 'REQUIRED', converted_type: 'UTF8', logical_type: { type: 'STRING' } },
   labels: { type: 'BYTE_ARRAY', repetition_type: 'REQUIRED', converted_type: 'UTF8', logical_type: { type: 'STRING' } },
+  optionalLabels: {
+    type: 'BYTE_ARRAY',
+    repetition_type: 'OPTIONAL',
+    converted_type: 'UTF8',
+    logical_type: { type: 'STRING' },
+  },
   decimal: {
     type: 'INT64',
     repetition_type: 'REQUIRED',
@@ -87,6 +99,9 @@ const ELEMENTS: Record<Kind, Omit<SchemaElement, 'name'>> = {
   boolean: { type: 'BOOLEAN', repetition_type: 'REQUIRED' },
   ratio: { type: 'DOUBLE', repetition_type: 'OPTIONAL' },
 };
+
+/** Columns added after the first files were written: a file without one reads as rows without the field. */
+const ADDED_LATER: ReadonlySet<string> = new Set(['namespace_labels']);
 
 const SCHEMA: SchemaElement[] = [
   { name: 'root', num_children: COLUMNS.length },
@@ -136,6 +151,7 @@ export function encodeRows(
 function toColumn(kind: Kind, value: LedgerRow[keyof LedgerRow]): unknown {
   if (kind === 'timestamp') return BigInt(value as number);
   if (kind === 'labels') return labelsJson(value as LedgerRow['labels']);
+  if (kind === 'optionalLabels') return value === undefined ? null : labelsJson(value as LedgerRow['labels']);
   return value;
 }
 
@@ -148,14 +164,16 @@ function labelsJson(labels: LedgerRow['labels']): string {
 export async function decodeRows(body: Uint8Array): Promise<LedgerRow[]> {
   const file = toArrayBuffer(body);
   const metadata = ledgerMetadata(file);
+  const present = COLUMNS.filter(([name]) => metadata.schema.some((e) => e.name === name));
   const records = await parquetReadObjects({
     file,
     metadata: rawDecimals(metadata),
-    columns: COLUMNS.map(([name]) => name),
+    columns: present.map(([name]) => name),
     compressors: { ZSTD: decompress },
     parsers: { timestampFromMilliseconds: (ms: bigint) => Number(ms) },
   });
   return records.map((record, index) => {
+    // A column the file lacks (ADDED_LATER) reads as undefined, as a null in it does.
     const row = Object.fromEntries(
       COLUMNS.map(([name, field, kind]) => [field, fromColumn(kind, record[name], name)]),
     ) as unknown as LedgerRow;
@@ -193,6 +211,7 @@ function ledgerMetadata(file: ArrayBuffer): FileMetaData {
     throw new Error(`not a ledger file of format ${FORMAT_VERSION} (found ${format ?? 'none'})`);
   for (const [name, , kind] of COLUMNS) {
     const found = metadata.schema.find((e) => e.name === name);
+    if (!found && ADDED_LATER.has(name)) continue;
     const want = ELEMENTS[kind];
     if (
       !found ||
@@ -231,6 +250,10 @@ function fromColumn(kind: Kind, value: unknown, name: string): unknown {
       if (typeof value !== 'string') throw fail();
       return value;
     case 'labels':
+      if (typeof value !== 'string') throw fail();
+      return parseLabels(value, name);
+    case 'optionalLabels':
+      if (value === null || value === undefined) return undefined;
       if (typeof value !== 'string') throw fail();
       return parseLabels(value, name);
     case 'decimal':

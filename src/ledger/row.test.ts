@@ -8,6 +8,9 @@ describe('rowProblems', () => {
     expect(rowProblems(nodeRow())).toEqual([]);
     expect(rowProblems(jobRow({ workloadKind: 'Deployment', jobOutcome: '' }))).toEqual([]);
     expect(rowProblems(jobRow({ cost: MAX_DECIMAL_18, spotSavings: -MAX_DECIMAL_18 }))).toEqual([]);
+    // A row read from a file written before the namespace_labels column.
+    expect(rowProblems(jobRow({ namespaceLabels: undefined }))).toEqual([]);
+    expect(rowProblems(nodeRow({ namespaceLabels: undefined }))).toEqual([]);
   });
 
   it.each<[string, Partial<LedgerRow>, string[]]>([
@@ -46,12 +49,20 @@ describe('rowProblems', () => {
       { labels: { team: 1 as unknown as string } },
       ['labels "team" has a value that is not a string'],
     ],
+    [
+      'a non-string namespace label',
+      { namespaceLabels: { team: null as unknown as string } },
+      ['namespaceLabels "team" has a value that is not a string'],
+    ],
   ])('refuses %s', (_, overrides, problems) => {
     expect(rowProblems(jobRow(overrides))).toEqual(problems);
   });
 
   it('refuses a Node row in a namespace', () => {
     expect(rowProblems(nodeRow({ namespace: 'x' }))).toEqual(['namespace must be empty on a Node row']);
+    expect(rowProblems(nodeRow({ namespaceLabels: { team: 'a' } }))).toEqual([
+      'namespaceLabels must be empty on a Node row',
+    ]);
   });
 });
 

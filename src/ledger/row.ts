@@ -52,6 +52,13 @@ export interface LedgerRow {
   readonly model: string;
   /** Every label of the workload (pod labels over workload labels over namespace labels). */
   readonly labels: Readonly<Record<string, string>>;
+  /**
+   * The namespace's own labels, which no pod or workload label can override: what a budget's
+   * namespaceSelector is matched against (budget/scope.ts). {} on Node rows. Undefined when unknown: rows
+   * read from files written before the column existed, or a namespace gone from the cache before any row of
+   * the workload recorded its labels.
+   */
+  readonly namespaceLabels: Readonly<Record<string, string>> | undefined;
   readonly nodePool: string;
   readonly instanceType: string;
   readonly region: string;
@@ -121,8 +128,11 @@ export function rowProblems(row: LedgerRow): string[] {
   if (!CURRENCY.test(row.currency)) fail('currency', `"${row.currency}" is not an ISO 4217 code`);
   if (row.workloadKind === 'Job' ? !JOB_OUTCOMES.includes(row.jobOutcome) : row.jobOutcome !== '')
     fail('jobOutcome', `"${row.jobOutcome}" is not an outcome for a ${row.workloadKind}`);
-  for (const [key, value] of Object.entries(row.labels))
-    if (typeof value !== 'string') fail('labels', `"${key}" has a value that is not a string`);
+  for (const field of ['labels', 'namespaceLabels'] as const)
+    for (const [key, value] of Object.entries(row[field] ?? {}))
+      if (typeof value !== 'string') fail(field, `"${key}" has a value that is not a string`);
+  if (row.workloadKind === 'Node' && Object.keys(row.namespaceLabels ?? {}).length > 0)
+    fail('namespaceLabels', 'must be empty on a Node row');
   return problems;
 }
 

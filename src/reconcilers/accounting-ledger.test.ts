@@ -9,11 +9,13 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../controller/clock.ts';
 import { formatMoney } from '../cost/money.ts';
 import { parseSnapshot } from '../ledger/durable.ts';
+import { decodeMetadata, decodeRows } from '../ledger/parquet.ts';
 import { LocalSink } from '../ledger/local-sink.ts';
 import type { LedgerRow } from '../ledger/row.ts';
 import { LedgerStore } from '../ledger/store.ts';
 import type { ObjectSink } from '../ledger/sink.ts';
 import { duckdb, sqlString } from '../testing/duckdb.ts';
+import { encodeRowsBeforeNamespaceLabels } from '../testing/ledger-before-namespace-labels.ts';
 import { FakeKube } from '../testing/fake-kube.ts';
 import { startOperator } from '../testing/harness.ts';
 import { MemorySink } from '../testing/memory-sink.ts';
@@ -84,6 +86,7 @@ describe('the durable ledger', { timeout: 30_000 }, () => {
         podCount: 3,
         idleGpuHours: 4_000_000_000n, // 4 of 8 GPUs unrequested for the hour
         utilization: null,
+        namespaceLabels: {},
       });
       expect(of(rows, 'Job', 'train')[0]).toMatchObject({
         clusterId: 'test-cluster',
@@ -91,6 +94,7 @@ describe('the durable ledger', { timeout: 30_000 }, () => {
         workloadUid: 'job-uid',
         team: 'research',
         labels: { team: 'research' },
+        namespaceLabels: { team: 'research' },
         instanceType: 'custom',
         capacityType: 'on-demand',
         pricingSource: 'node',
@@ -216,6 +220,29 @@ describe('the durable ledger', { timeout: 30_000 }, () => {
       'aicost.dev/cost': '0.733256',
       'aicost.dev/accounted-until': '2026-11-10T13:00:24Z',
     });
+  });
+
+  it('resumes from a ledger written before the namespace_labels column, and writes them from then on', async () => {
+    const end = T0 + 130 * 60_000;
+    const reference = world();
+    await (await runUntil(reference.api, reference.clock, reference.sink, end)).stop();
+
+    const { api, clock, sink } = world();
+    await (await runUntil(api, clock, sink, T0 + 70 * 60_000)).stop();
+    // The same files as the operator of before would have written them: every window file and piece.
+    for (const [key, body] of sink.objects)
+      if (/\.(parquet|piece)$/.test(key))
+        sink.objects.set(key, encodeRowsBeforeNamespaceLabels(await decodeRows(body), decodeMetadata(body)));
+    await (await runUntil(api, clock, sink.reopen(), end)).stop();
+
+    const rows = await allRows(sink);
+    expect(sum(rows)).toBe(sum(await allRows(reference.sink)));
+    const train = of(rows, 'Job', 'train');
+    expect(train.map((r) => [r.windowStartMs - T0, r.namespaceLabels])).toEqual([
+      [0, undefined],
+      [HOUR_MS, { team: 'research' }],
+      [2 * HOUR_MS, { team: 'research' }],
+    ]);
   });
 
   it('keeps the rows of a deleted Job', async () => {

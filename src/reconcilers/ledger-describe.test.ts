@@ -4,7 +4,13 @@ import type { ClusterCache } from '../controller/cluster-cache.ts';
 import type { NodeRecord } from '../controller/projections.ts';
 import type { PodFacts } from '../cost/types.ts';
 import type { NodePrice } from '../pricing/provider.ts';
-import { describeWorkload, WorkloadDescriptions, type DescribeContext, type PricedNode } from './ledger-describe.ts';
+import {
+  describeNode,
+  describeWorkload,
+  WorkloadDescriptions,
+  type DescribeContext,
+  type PricedNode,
+} from './ledger-describe.ts';
 
 const cache = {
   jobs: { store: new Map() },
@@ -62,8 +68,27 @@ describe('describeWorkload', () => {
     undefined,
   );
 
-  it('gives the pod’s labels over the workload’s over the namespace’s', () => {
+  it('gives the pod’s labels over the workload’s over the namespace’s, and the namespace’s own apart', () => {
     expect(previous).toMatchObject({ team: 'vision', labels: { team: 'vision', app: 'train' } });
+    expect(previous.namespaceLabels).toEqual({ team: 'research' });
+  });
+
+  it('keeps the namespace’s own labels whatever its pods say, and none on a node’s row', () => {
+    const relabelled = describeWorkload(
+      context(),
+      'Pod',
+      'ml',
+      'p',
+      [{ ...pod, labels: { team: 'other' } }],
+      undefined,
+    );
+    expect(relabelled).toMatchObject({
+      team: 'other',
+      labels: { team: 'other' },
+      namespaceLabels: { team: 'research' },
+    });
+    const node = { record, price, facts: { capacityType: 'on-demand' } as PricedNode['facts'] };
+    expect(describeNode(context(), node, 0).namespaceLabels).toEqual({});
   });
 
   it.each([
@@ -76,6 +101,7 @@ describe('describeWorkload', () => {
   ])('keeps the last row’s labels when %s', (_name, gone, labels) => {
     const row = describeWorkload({ ...context(), cache: gone }, 'Job', 'ml', 'train', [], previous);
     expect(row).toMatchObject({ team: 'vision', workloadUid: 'job-uid', labels });
+    expect(row.namespaceLabels).toEqual({ team: 'research' });
   });
 
   it('keeps a bare pod’s namespace labels once the namespace is gone', () => {
@@ -85,6 +111,17 @@ describe('describeWorkload', () => {
       team: 'research',
       labels: { team: 'research' },
     });
-    expect(describeWorkload({ ...context(), cache: empty }, 'Pod', 'ml', 'p', [pod], undefined).team).toBe('');
+    expect(describeWorkload({ ...context(), cache: empty }, 'Pod', 'ml', 'p', [pod], first).namespaceLabels).toEqual({
+      team: 'research',
+    });
+    const unknown = describeWorkload({ ...context(), cache: empty }, 'Pod', 'ml', 'p', [pod], undefined);
+    expect(unknown.team).toBe('');
+    // Never seen: unknown, not "no labels" (a budget then matches the merged labels, as for rows of before).
+    expect(unknown.namespaceLabels).toBeUndefined();
+    const fromOldRow = describeWorkload({ ...context(), cache: empty }, 'Pod', 'ml', 'p', [pod], {
+      ...first,
+      namespaceLabels: undefined,
+    });
+    expect(fromOldRow).toMatchObject({ labels: { team: 'research' }, namespaceLabels: undefined });
   });
 });

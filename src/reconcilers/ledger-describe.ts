@@ -73,7 +73,9 @@ export interface DescribeContext {
  * and outcome of its last row (`previous`); one never seen falls back to its kind and name, and a Job's
  * outcome to running. When the namespace or the workload is gone from the cache (a namespace deleted with its
  * workloads goes between two cycles, before the cycle that sees its pods go), the last row's labels stand in
- * for what it gave: the window's row stays the team's, for reports and budgets alike.
+ * for what it gave: the window's row stays the team's, for reports and budgets alike. The namespace's own
+ * labels are kept apart as well (a budget's namespaceSelector reads them, so that a pod's labels cannot move
+ * its spend out of its namespace's budget), the last row's standing in for a namespace gone.
  */
 export function describeWorkload(
   ctx: DescribeContext,
@@ -98,6 +100,8 @@ export function describeWorkload(
     workloadUid: uid || previous?.workloadUid || `${kind}/${namespace}/${name}`,
     ...rollupColumns(podLabels, workloadLabels, namespaceLabels),
     labels: { ...namespaceLabels, ...workloadLabels, ...podLabels },
+    // The projection's own object: it is replaced, never changed, so rows can share it.
+    namespaceLabels: namespaceLabels ?? previous?.namespaceLabels,
     ...nodeColumns(first ? ctx.nodes.get(first.nodeName) : undefined, ctx.catalogDate),
     podCount: pods.filter((p) => p.until === undefined || p.until > ctx.cycleStartSeconds).length,
     jobOutcome: kind === 'Job' ? (record?.outcome ?? (previous?.jobOutcome || 'running')) : '',
@@ -117,6 +121,7 @@ export function describeNode(ctx: DescribeContext, node: PricedNode, pods: numbe
     experiment: '',
     model: '',
     labels: {},
+    namespaceLabels: {},
     ...nodeColumns(node, ctx.catalogDate),
     podCount: pods,
     jobOutcome: '',

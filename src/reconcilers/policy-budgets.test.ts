@@ -304,6 +304,29 @@ describe('budgets on the in-memory API', () => {
     await op.stop();
   });
 
+  it('counts a pod its tenant labels as another team in its namespace’s budget: namespaceSelector reads the namespace', async () => {
+    const api = new FakeKube();
+    seed(api, MONDAY);
+    // The tenant of namespace ml (team research) labels its Job and its pod as team web's.
+    for (const [collection, path] of [
+      [JOBS, `${JOBS}/train`],
+      [PODS, `${PODS}/train-0`],
+    ] as const) {
+      const object = api.object(path);
+      if (!object) throw new Error(`no ${path}`);
+      api.put(collection, { ...object, metadata: { ...object.metadata, labels: { team: 'web' } } });
+    }
+    budgetPolicy(api, 'research', 'research', { amount: '1' });
+    budgetPolicy(api, 'web', 'web', { amount: '1' });
+    const clock = new FakeClock(MONDAY);
+    const op = await start(api, clock, {});
+    await run(op, clock, 3);
+    // 179 s of 0.001 $ by 00:02:59, less the 0.000983 $ of the first cycle that lies before Monday.
+    expect(budgetOf(api)).toMatchObject({ spent: '0.178017', percent: 17 });
+    expect(budgetOf(api, 'web')).toMatchObject({ spent: '0.000000', percent: 0 });
+    await op.stop();
+  });
+
   it('says an unknown time zone in Ready, and gives that budget no status', async () => {
     const { api, clock, op } = await world({ amount: '0.01', timeZone: 'Mars/Olympus' });
     await run(op, clock, 3);

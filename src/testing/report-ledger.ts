@@ -10,13 +10,18 @@
  * cluster prod-2, window 2026-11-01T00:00Z:
  *   Job train-c (team beta, exp-2)        4 (running)
  *   Node gpu-9 idle                       1
+ *
+ * prod-1's first window is a file as written before the namespace_labels column, so that every reader (the
+ * engines, `aicost report`, the export, the kubectl plugin) is tested on a ledger of both.
  */
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { windowKey } from '../ledger/layout.ts';
 import { LocalSink } from '../ledger/local-sink.ts';
 import type { LedgerRow } from '../ledger/row.ts';
 import { LedgerStore } from '../ledger/store.ts';
+import { encodeRowsBeforeNamespaceLabels } from './ledger-before-namespace-labels.ts';
 import { HOUR_MS, jobRow, nodeRow } from './ledger-rows.ts';
 
 export const T0 = Date.UTC(2026, 10, 1); // 2026-11-01T00:00:00Z
@@ -117,8 +122,9 @@ export function allRows(): LedgerRow[] {
 
 /** Writes the ledger into `dir`: two compacted windows and one in pieces for prod-1, one window for prod-2. */
 export async function writeReportLedger(dir: string): Promise<LedgerStore> {
-  const store = new LedgerStore(await LocalSink.open(dir));
-  await store.writeWindow('prod-1', T0, prod1Rows(T0));
+  const sink = await LocalSink.open(dir);
+  const store = new LedgerStore(sink);
+  await sink.put(windowKey('prod-1', T0), encodeRowsBeforeNamespaceLabels(prod1Rows(T0)));
   await store.writeWindow('prod-1', T0 + HOUR_MS, prod1Rows(T0 + HOUR_MS));
   const current = prod1Rows(T0 + 2 * HOUR_MS);
   await store.writePiece('prod-1', T0 + 2 * HOUR_MS, 'a', current.slice(0, 2));
