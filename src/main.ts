@@ -90,7 +90,9 @@ export async function run(
   const servers = await serveMetricsAndProbes(config, { client, clock, log, metrics, operator, elector });
 
   // Every replica serves the webhook, leader or not: a review only reads the caches.
-  const webhook = config.webhook ? await startSpotWebhook(config, config.webhook, operator, metrics, log) : undefined;
+  const webhook = config.webhook
+    ? await startSpotWebhook(config, config.webhook, operator, { metrics, log, clock })
+    : undefined;
 
   // Policies first: their selectors say which pod labels the pods' first list keeps.
   await policies.start();
@@ -193,11 +195,10 @@ function startSpotWebhook(
   config: Config,
   webhookConfig: NonNullable<Config['webhook']>,
   operator: Operator,
-  metrics: Metrics,
-  log: Logger,
+  { metrics, log, clock }: { metrics: Metrics; log: Logger; clock: Clock },
 ): Promise<WebhookServer> {
   const { cache, policies, events } = operator;
-  const admission = spotAdmission({ cache, policies, events, metrics, log }, config);
+  const admission = spotAdmission({ cache, policies, events, metrics, log, clock }, config);
   return serveSpotWebhook(admission, webhookConfig, { options: config, metrics, log });
 }
 

@@ -40,7 +40,7 @@ export function serveSpotWebhook(
 
 /** The handler on the given caches and policies, with the configuration's mode and conventions. */
 export function spotAdmission(
-  deps: Pick<SpotAdmissionDeps, 'cache' | 'policies' | 'events' | 'metrics' | 'log'>,
+  deps: Pick<SpotAdmissionDeps, 'cache' | 'policies' | 'events' | 'metrics' | 'log' | 'clock'>,
   options: SpotWebhookOptions,
 ): SpotAdmission {
   return new SpotAdmission({
@@ -74,7 +74,7 @@ export async function startWebhookRole(deps: WebhookRoleDeps): Promise<WebhookRo
   const cache = createAdmissionCache(client, clock, log, metrics);
   const policies = createPolicyReflector(client, clock, log, metrics);
   const events = createEventRecorder(client, clock, log);
-  const admission = spotAdmission({ cache, policies, events, metrics, log }, deps.options);
+  const admission = spotAdmission({ cache, policies, events, metrics, log, clock }, deps.options);
   const server = await serveSpotWebhook(admission, deps.webhook, deps);
   await policies.start();
   await cache.start();

@@ -218,7 +218,7 @@ function readQuantity(
  * Effective requests as the scheduler counts them: max(sum of containers, largest init container) + overhead;
  * CPU in milli-units, memory and GPUs in whole units (so that a 16 TiB request stays exact); nothing else.
  */
-function effectiveRequests(spec: NonNullable<RawPod['spec']>, problems: string[]): Record<string, number> {
+export function effectiveRequests(spec: NonNullable<RawPod['spec']>, problems: string[]): Record<string, number> {
   const sum: Record<string, number> = {};
   const add = (target: Record<string, number>, resources: Record<string, string> | undefined) => {
     for (const [name, q] of Object.entries(resources ?? {})) {

@@ -200,9 +200,16 @@ describe('SpotAdmission on arbitrary requests (properties)', () => {
     );
   });
 
-  it('hears the error path (the canary of the next property): ownerReferences not a list, which the API server never sends', () => {
+  it('hears the error path (the canary of the next property): tolerations not a list, which the API server never sends', () => {
     errors.length = 0;
-    const review = s.admission.review(podCreateReview({ metadata: { ownerReferences: 5 }, spec: {} }));
+    const steered = {
+      metadata: {
+        labels: { workload: 'training' },
+        annotations: { [SPOT_ANNOTATION.checkpointPath]: '/ckpt', [SPOT_ANNOTATION.checkpointInterval]: '10m' },
+      },
+      spec: { tolerations: 5 },
+    };
+    const review = s.admission.review(podCreateReview(steered));
     // The error path refuses the pod (#19): it used to admit it unchanged, skipping any spot rule.
     expect(review.response).toMatchObject({
       uid: 'req-1',

@@ -110,6 +110,7 @@ export async function startSpotAdmission(
     events: options.events ?? createEventRecorder(api, clock, log),
     metrics,
     log: options.log ?? log,
+    clock,
     protectedNamespaces: new Set(['kube-system', 'aicost-system']),
     defaultMode: options.defaultMode ?? 'Audit',
     conventions: options.conventions ?? 'all',
