@@ -29,7 +29,7 @@ import { gpuMetricsState, readiness, unsyncedCaches } from './controller/readine
 import { createMetricsAuthorizer } from './controller/metrics-auth.ts';
 import { errorSummary } from './controller/errors.ts';
 import { createPrometheusClient, type PrometheusClient } from './measure/prometheus-client.ts';
-import { createPricingSource } from './pricing/pricing-source.ts';
+import { createPricingSource, type PricingSource } from './pricing/pricing-source.ts';
 import type { WebhookServer } from './controller/webhook-server.ts';
 import { serveSpotWebhook, spotAdmission, startWebhookRole } from './spot-webhook.ts';
 import { generateSelfSigned } from './webhook/self-signed.ts';
@@ -91,7 +91,7 @@ export async function run(
 
   // Every replica serves the webhook, leader or not: a review only reads the caches.
   const webhook = config.webhook
-    ? await startSpotWebhook(config, config.webhook, operator, { metrics, log, clock })
+    ? await startSpotWebhook(config, config.webhook, operator, { metrics, log, clock, pricing })
     : undefined;
 
   // Policies first: their selectors say which pod labels the pods' first list keeps.
@@ -195,23 +195,25 @@ function startSpotWebhook(
   config: Config,
   webhookConfig: NonNullable<Config['webhook']>,
   operator: Operator,
-  { metrics, log, clock }: { metrics: Metrics; log: Logger; clock: Clock },
+  { metrics, log, clock, pricing }: { metrics: Metrics; log: Logger; clock: Clock; pricing: PricingSource },
 ): Promise<WebhookServer> {
   const { cache, policies, events } = operator;
-  const admission = spotAdmission({ cache, policies, events, metrics, log, clock }, config);
+  const admission = spotAdmission({ cache, policies, events, metrics, log, clock, pricing }, config);
   return serveSpotWebhook(admission, webhookConfig, { options: config, metrics, log });
 }
 
 /**
  * `aicost webhook`: the admission webhook alone (src/spot-webhook.ts), with /metrics and the probes; no leader
- * election, no controllers, no ledger, no Prometheus.
+ * election, no controllers, no ledger, no Prometheus. It loads the pricing file as `aicost run` does, for the
+ * price before launch: a small file, read again by the reviews once a minute at most.
  */
 export const runWebhookOnly: typeof run = async (config, log, kube, build, clock) => {
   const webhook = config.webhook;
   if (!webhook) throw new Error('the webhook command needs --webhook-port (the configuration checks it)');
   const { metrics, client } = metricsAndClient(config, kube, build);
   const now = clock ?? systemClock;
-  const role = await startWebhookRole({ client, clock: now, log, metrics, options: config, webhook });
+  const pricing = await createPricingSource(config.pricingFile, config.currency, log);
+  const role = await startWebhookRole({ client, clock: now, log, metrics, pricing, options: config, webhook });
   const servers = await startHttpServers({
     bindAddress: config.bindAddress,
     metricsPort: config.metricsPort,

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FakeClock, flushPromises } from '../controller/clock.ts';
+import { exceededBudgetPolicy } from '../testing/budget-policies.ts';
 import { FakeKube } from '../testing/fake-kube.ts';
 import { podCreateReview, startSpotAdmission } from '../testing/harness.ts';
 
@@ -17,32 +18,6 @@ interface Options {
   readonly override?: string;
 }
 
-function budgetPolicy(name: string, mode: 'Audit' | 'Enforce', contact?: string) {
-  return {
-    metadata: { name, generation: 1 },
-    spec: {
-      namespaceSelector: { matchLabels: { team: 'research' } },
-      rules: {
-        budget: { amount: '5000', mode, onExceeded: ['DenyNewGPUPods'], ...(contact ? { contact } : {}) },
-      },
-    },
-    status: {
-      observedGeneration: 1,
-      currency: 'USD',
-      budget: {
-        periodStart: '2026-11-01T00:00:00Z',
-        periodEnd: '2026-12-01T00:00:00Z',
-        accountedUntil: '2026-11-21T11:55:00Z',
-        spent: '5012.345678',
-        percent: 100,
-        forecast: '7000.00',
-        forecastPercent: 140,
-        exceededAt: '2026-11-20T08:00:00Z',
-      },
-    },
-  };
-}
-
 async function setup(o: Options = {}) {
   const api = new FakeKube();
   const clock = new FakeClock(NOW);
@@ -52,6 +27,10 @@ async function setup(o: Options = {}) {
       labels: { team: 'research' },
       ...(o.override === undefined ? {} : { annotations: { 'aicost.dev/budget-override': o.override } }),
     },
+  });
+  api.put('/api/v1/nodes', {
+    metadata: { name: 'g5-1', labels: { 'node.kubernetes.io/instance-type': 'g5.xlarge' } },
+    status: { allocatable: { 'nvidia.com/gpu': '1', cpu: '4', memory: '16Gi' } },
   });
   // Created before the budget was exceeded (20 November, 08:00): its pods are replacements.
   api.put('/apis/apps/v1/namespaces/ml/deployments', {
@@ -77,7 +56,18 @@ async function setup(o: Options = {}) {
     },
     spec: { template: { metadata: {} } },
   });
-  api.put(POLICIES, budgetPolicy('team-research', o.mode ?? 'Enforce', '#ml-platform on Slack'));
+  api.put(
+    POLICIES,
+    exceededBudgetPolicy({
+      name: 'team-research',
+      mode: o.mode ?? 'Enforce',
+      scope: { namespaceSelector: { matchLabels: { team: 'research' } } },
+      amount: '5000',
+      spent: '5012.345678',
+      percent: 100,
+      contact: '#ml-platform on Slack',
+    }),
+  );
   api.put(POLICIES, {
     metadata: { name: 'training-spot', generation: 1 },
     spec: { selector: { matchLabels: { workload: 'training' } }, rules: { spot: { placement: 'Preferred' } } },
@@ -123,6 +113,9 @@ const owned = (kind: string, name: string, uid: string, spec: Record<string, unk
 const jobPod = (spec?: Record<string, unknown>) => owned('Job', 'train', 'job-uid', spec);
 const servePod = () => owned('ReplicaSet', 'serve-abc', 'rs-uid');
 
+/** The price before launch: the GPU part of a g5.xlarge (1.006 less 4 vCPU and 16 GiB at the default rates). */
+const PRICE = 'aicost: about 0.81 USD/h on g5.xlarge (on-demand); budget team-research at 100 % of 5000.00 USD';
+
 const REFUSAL =
   'aicost budget team-research is exceeded: 5012.35 USD spent of 5000.00 USD in the period ending ' +
   '2026-12-01T00:00:00Z, so new GPU pods in its scope are refused. Ask #ml-platform on Slack; urgent work can ' +
@@ -149,11 +142,11 @@ describe('DenyNewGPUPods at admission', () => {
     s.stop();
   });
 
-  it('admits the replacement pod of a Deployment that ran before the excess, with its spot patch', async () => {
+  it('admits the replacement pod of a Deployment that ran before the excess, with its spot patch and price', async () => {
     const s = await setup();
     const r = s.admission.review(podCreateReview(servePod()));
     expect(r.response).toMatchObject({ allowed: true, patchType: 'JSONPatch' });
-    expect(r.response.warnings).toBeUndefined();
+    expect(r.response.warnings).toEqual([PRICE]);
     expect(await s.events()).toEqual([
       { about: 'Deployment/serve', reason: 'SpotPlacement', count: 1, policy: undefined },
     ]);
@@ -176,6 +169,7 @@ describe('DenyNewGPUPods at admission', () => {
     const r = s.admission.review(podCreateReview(jobPod()));
     expect(r.response).toMatchObject({ allowed: true, patchType: 'JSONPatch' });
     expect(r.response.warnings).toEqual([
+      PRICE,
       'aicost budget team-research: the budget of 5000.00 USD is exceeded until 2026-12-01T00:00:00Z; a new GPU pod ' +
         'of Job ml/train went through on namespace ml\'s aicost.dev/budget-override: "incident 4711"',
     ]);
@@ -184,7 +178,7 @@ describe('DenyNewGPUPods at admission', () => {
     s.stop();
   });
 
-  it("admits in Audit unchanged by the budget, the spot rule's warning first and the budget's after it", async () => {
+  it("admits in Audit unchanged by the budget, with the price and the budget's warning", async () => {
     const s = await setup({ mode: 'Audit' });
     const spotSelecting = jobPod({ ...GPU, nodeSelector: { 'karpenter.sh/capacity-type': 'spot' } });
     const r = s.admission.review(
@@ -195,6 +189,7 @@ describe('DenyNewGPUPods at admission', () => {
     const audited = s.admission.review(podCreateReview(jobPod()));
     expect(audited.response).toMatchObject({ allowed: true, patchType: 'JSONPatch' });
     expect(audited.response.warnings).toEqual([
+      PRICE,
       'aicost budget team-research is exceeded (5012.35 USD spent of 5000.00 USD) until 2026-12-01T00:00:00Z: ' +
         'admitted in Audit; Enforce would refuse this new GPU pod',
     ]);

@@ -22,8 +22,10 @@ import {
   type SpotConvention,
 } from '../policy/spot.ts';
 import { SPOT_DENIED } from '../policy/spot-denials.ts';
+import type { PricingSource } from '../pricing/pricing-source.ts';
 import { admissionOwner, eventSubject, type AdmissionOwner } from './admission-owner.ts';
 import { BudgetAdmission, type BudgetAdmissionDeps } from './budget-admission.ts';
+import { LaunchPriceWarning } from './launch-price-warning.ts';
 
 export interface AdmissionRequest {
   uid: string;
@@ -54,11 +56,13 @@ export interface AdmissionReview {
   response: AdmissionResponse;
 }
 
-/** The budget gate's dependencies, and what the spot rules read besides. */
+/** The budget gate's dependencies, and what the spot rules and the price before launch read besides. */
 export interface SpotAdmissionDeps extends BudgetAdmissionDeps {
   /** What a review reads: no pods, so the webhook-only role keeps none (createAdmissionCache). */
   readonly cache: Pick<ClusterCache, 'nodes' | 'namespaces' | 'replicaSets' | 'jobs' | 'deployments' | 'statefulSets'>;
   readonly conventions: 'all' | 'observed';
+  /** Prices the nodes a GPU pod can land on, for its price before launch. */
+  readonly pricing: PricingSource;
 }
 
 export class SpotAdmission {
@@ -66,10 +70,12 @@ export class SpotAdmission {
   /** The conventions seen on the nodes, computed on the first review after a node changed. */
   private observed: readonly SpotConvention[] | undefined;
   private readonly budgets: BudgetAdmission;
+  private readonly prices: LaunchPriceWarning;
 
   constructor(deps: SpotAdmissionDeps) {
     this.deps = deps;
     this.budgets = new BudgetAdmission(deps);
+    this.prices = new LaunchPriceWarning({ ...deps, nodes: deps.cache.nodes });
     deps.cache.nodes.onChange(() => (this.observed = undefined));
   }
 
@@ -111,8 +117,9 @@ export class SpotAdmission {
       namespaceLabels: cache.namespaces.store.get(namespace)?.labels ?? {},
     };
     const podName = pod.metadata?.name ?? pod.metadata?.generateName ?? '';
+    const admitted = readAdmittedPod(pod);
     const budget = this.budgets.review({
-      pod: readAdmittedPod(pod),
+      pod: admitted,
       owner,
       view,
       podName,
@@ -122,7 +129,12 @@ export class SpotAdmission {
     if (budget.refusal !== undefined)
       return { allowed: false, status: { code: 403, reason: 'Forbidden', message: budget.refusal } };
     const spot = this.spot(request, pod, owner, view);
-    const warnings = [...(spot.warnings ?? []), ...budget.verdicts.flatMap((v) => (v.warning ? [v.warning] : []))];
+    const price = this.prices.warning(admitted, owner, view);
+    const warnings = [
+      ...(spot.warnings ?? []),
+      ...(price === undefined ? [] : [price]),
+      ...budget.verdicts.flatMap((v) => (v.warning ? [v.warning] : [])),
+    ];
     return warnings.length > 0 ? { ...spot, warnings } : spot;
   }
 

@@ -97,9 +97,12 @@ export async function startSpotAdmission(
     events?: EventRecorder;
     /** Defaults to a silent logger. */
     log?: Logger;
+    /** Defaults to the built-in catalog's prices. */
+    pricing?: PricingSource;
   } = {},
 ) {
   const metrics = createMetrics(['team'], 100);
+  const fixed = createPricingProvider();
   const cache = createClusterCache(api, clock, log, metrics, { labelKeys: ['team'] });
   const policies = policyReflector(api, clock);
   await cache.start();
@@ -111,6 +114,7 @@ export async function startSpotAdmission(
     metrics,
     log: options.log ?? log,
     clock,
+    pricing: options.pricing ?? { current: () => fixed, refresh: () => Promise.resolve(undefined) },
     protectedNamespaces: new Set(['kube-system', 'aicost-system']),
     defaultMode: options.defaultMode ?? 'Audit',
     conventions: options.conventions ?? 'all',
