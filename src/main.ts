@@ -71,7 +71,7 @@ export async function run(
     options: config,
     ledger,
   });
-  const { cache, policies, spotDenials, writeQueue, manager } = operator;
+  const { cache, policies, denials, writeQueue, manager } = operator;
 
   let stopping = false;
   // A replica that loses its lease exits (src/leadership.ts says why); its Deployment restarts it as a standby.
@@ -110,7 +110,7 @@ export async function run(
     metrics.leader.set(0);
     cache.stop();
     policies.stop();
-    spotDenials.stop();
+    for (const d of denials) d.events.stop();
     await webhook?.close();
     await servers.close();
   };

@@ -17,6 +17,7 @@
 import { formatMoney, parseMoney, type Nanos } from '../cost/money.ts';
 import type { PolicyRecord } from '../crds/policy-record.ts';
 import { matchPolicy, modeOf, type Mode, type WorkloadView } from '../policy/match.ts';
+import type { DenialKind } from '../policy/spot-denials.ts';
 
 export const BUDGET_OVERRIDE = 'aicost.dev/budget-override';
 /** On the webhook's budget Events: the policy whose budget judged the pod. */
@@ -28,6 +29,26 @@ export const BUDGET_REASON = {
 } as const;
 
 const CENTS = 2;
+
+const pods = (n: number) => (n === 1 ? 'a new GPU pod' : `${String(n)} new GPU pods`);
+
+/** The refusals the leader counts in the policy's status, from the webhook's BudgetDenied Events. */
+export const BUDGET_DENIAL: DenialKind = {
+  eventReason: BUDGET_REASON.denied,
+  policyAnnotation: BUDGET_POLICY_ANNOTATION,
+  rule: 'budget',
+  action: 'DenyNewGPUPods',
+  mode: 'Enforce',
+  says: (n) => `the budget refused ${pods(n)}`,
+};
+
+/** Audit's would-be refusals, counted the same way from the BudgetWouldDeny Events. */
+export const BUDGET_WOULD_DENY: DenialKind = {
+  ...BUDGET_DENIAL,
+  eventReason: BUDGET_REASON.wouldDeny,
+  mode: 'Audit',
+  says: (n) => `the budget would have refused ${pods(n)}`,
+};
 
 /**
  * The pod's workload as the webhook resolved its controller reference (resolveOwner): a Deployment,

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock, flushPromises } from '../controller/clock.ts';
 import { exceededBudgetPolicy } from '../testing/budget-policies.ts';
 import { FakeKube } from '../testing/fake-kube.ts';
-import { podCreateReview, startSpotAdmission } from '../testing/harness.ts';
+import { FakePrometheus, podCreateReview, startOperator, startSpotAdmission } from '../testing/harness.ts';
 
 const POLICIES = '/apis/aicost.dev/v1alpha1/aicostpolicies';
 const NOW = Date.UTC(2026, 10, 21, 12);
@@ -217,6 +217,35 @@ describe('DenyNewGPUPods at admission', () => {
     await s.clock.advance(Date.UTC(2026, 11, 1) - NOW);
     expect(s.admission.review(podCreateReview(jobPod())).response.allowed).toBe(true);
     expect(await s.counts()).toEqual([]);
+    s.stop();
+  });
+
+  it.each([
+    ['Enforce', 'the budget refused 2 new GPU pods'],
+    ['Audit', 'the budget would have refused 2 new GPU pods'],
+  ] as const)("is counted by the leader in the policy's status from the Events, in %s", async (mode, says) => {
+    const s = await setup({ mode });
+    s.admission.review(podCreateReview(jobPod()));
+    await flushPromises();
+    s.admission.review(podCreateReview(jobPod()));
+    await flushPromises();
+    const clock = new FakeClock(NOW);
+    const op = await startOperator(s.api, clock, new FakePrometheus());
+    for (let i = 0; i < 2; i++) {
+      await clock.advance(59_000);
+      await op.cycle();
+    }
+    await op.stop();
+    const status = s.api.object(`${POLICIES}/team-research`)?.status as {
+      actionCount?: number;
+      lastActions?: { workload: string; rule: string; action: string; mode: string; reason: string }[];
+    };
+    expect(status.actionCount).toBe(2);
+    expect(
+      status.lastActions?.map((a) => [a.workload, a.rule, a.action, a.mode, a.reason.replace(/ \(Event .*/, '')]),
+    ).toEqual([['Job/ml/train', 'budget', 'DenyNewGPUPods', mode, says]]);
+    const actions = (await op.metrics.policyActions.get()).values.map((v) => [v.labels, v.value]);
+    expect(actions).toEqual([[{ policy: 'team-research', rule: 'budget', action: 'DenyNewGPUPods', mode }, 2]]);
     s.stop();
   });
 });

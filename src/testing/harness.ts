@@ -223,10 +223,10 @@ export async function startOperator(
       ledgerFlushMs: ledgerOptions.flushMs ?? 0,
     }),
   });
-  const { cache, policies, spotDenials, accountant, policyController, writer, writeQueue: queue, ledger } = operator;
+  const { cache, policies, denials, accountant, policyController, writer, writeQueue: queue, ledger } = operator;
   await policies.start();
   await cache.start();
-  await spotDenials.start();
+  await Promise.all(denials.map((d) => d.events.start()));
   const workers = runWorkers(queue, 2, (key) => writer.reconcile(key), clock);
   return {
     accountant,
@@ -247,7 +247,7 @@ export async function startOperator(
       queue.shutdown();
       cache.stop();
       policies.stop();
-      spotDenials.stop();
+      for (const d of denials) d.events.stop();
       await workers;
     },
   };
