@@ -67,10 +67,10 @@ export class BudgetAdmission {
     });
     for (const v of decision.verdicts) {
       metrics.budgetAdmissions.inc({ policy: v.policy, verdict: v.verdict });
-      this.deps.log.info(
-        { namespace, owner: r.owner?.name, kind: r.owner?.kind, policy: v.policy, verdict: v.verdict },
-        'budget admission',
-      );
+      // Replacements are the everyday case of an exceeded budget (every rollout, every restart): not logged as news.
+      const line = { namespace, owner: r.owner?.name, kind: r.owner?.kind, policy: v.policy, verdict: v.verdict };
+      if (v.verdict === 'replacement') this.deps.log.debug(line, 'budget admission');
+      else this.deps.log.info(line, 'budget admission');
       // The message does not carry the spend, so the recorder counts each repeat on one Event per workload.
       if (v.event && !r.dryRun) {
         const { type, reason, message } = v.event;

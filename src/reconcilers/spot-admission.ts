@@ -129,7 +129,8 @@ export class SpotAdmission {
     if (budget.refusal !== undefined)
       return { allowed: false, status: { code: 403, reason: 'Forbidden', message: budget.refusal } };
     const spot = this.spot(request, pod, owner, view);
-    const price = this.prices.warning(admitted, owner, view);
+    // A pod the spot rule refuses is not created: it has no price to know.
+    const price = spot.allowed ? this.prices.warning(admitted, owner, view) : undefined;
     const warnings = [
       ...(spot.warnings ?? []),
       ...(price === undefined ? [] : [price]),
