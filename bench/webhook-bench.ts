@@ -3,7 +3,7 @@
  * answered from memory: no API call is made. Two modes:
  *
  * latency (the default): answer time of BENCH_REVIEWS (2000) reviews on one keep-alive connection, as the API
- * server calls it.
+ * server calls it, with BENCH_GPU_NODES (1000) GPU nodes to price the pod on.
  *
  * stall (`npm run bench:webhook -- stall`): the RSS of the webhook's process (a child running
  * webhook-bench-server.ts under the image's heap flags) while N callers each send most of a large body and
@@ -28,7 +28,8 @@ const mode = process.argv[2] ?? 'latency';
 
 async function latency(): Promise<void> {
   const reviews = Number(process.env.BENCH_REVIEWS ?? 2000);
-  const hook = await startBenchWebhook();
+  const gpuNodes = Number(process.env.BENCH_GPU_NODES ?? 1000);
+  const hook = await startBenchWebhook([], gpuNodes);
   const agent = new Agent({ connect: { ca: hook.cert } });
   const times: number[] = [];
   for (let i = 0; i < reviews; i++) {
@@ -39,13 +40,14 @@ async function latency(): Promise<void> {
       dispatcher: agent,
     });
     const text = await r.body.text();
-    if (!text.includes('JSONPatch')) throw new Error(`unexpected answer: ${text}`);
+    if (!text.includes('JSONPatch') || (gpuNodes > 0 && !text.includes('USD/h')))
+      throw new Error(`unexpected answer: ${text}`);
     times.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
   times.sort((a, b) => a - b);
   const at = (q: number) => (times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? NaN).toFixed(2);
   console.log(
-    `webhook bench: ${String(reviews)} reviews over TLS, 50 spot policies: p50 ${at(0.5)} ms, p99 ${at(0.99)} ms, max ${at(1)} ms`,
+    `webhook bench: ${String(reviews)} reviews over TLS, 50 spot policies, a budget, ${String(gpuNodes)} GPU nodes: p50 ${at(0.5)} ms, p99 ${at(0.99)} ms, max ${at(1)} ms`,
   );
   await hook.stop();
   await agent.close();

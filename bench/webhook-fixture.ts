@@ -1,6 +1,8 @@
 /**
- * The webhook the benches call: the spot admission handler over 50 spot policies on the in-memory API, served
- * over TLS on 127.0.0.1 with the limits `aicost run` takes from `limitArgs` (its --webhook-* flags).
+ * The webhook the benches call: the admission handler over 50 spot policies and a team budget on the in-memory
+ * API, with `gpuNodes` GPU nodes of five instance types (each with its hostname, as real ones have) for the
+ * price before launch, served over TLS on 127.0.0.1 with the limits `aicost run` takes from `limitArgs` (its
+ * --webhook-* flags).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,14 +30,45 @@ export const REVIEW_BODY = JSON.stringify({
         labels: { workload: 'w7' },
         annotations: { 'aicost.dev/checkpoint-path': '/ckpt', 'aicost.dev/checkpoint-interval': '10m' },
       },
-      spec: { containers: [{ name: 'c', resources: { limits: { 'nvidia.com/gpu': '1' } } }] },
+      spec: {
+        containers: [{ name: 'c', resources: { limits: { 'nvidia.com/gpu': '1' } } }],
+        tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists' }],
+      },
     },
   },
 });
 
-export async function startBenchWebhook(limitArgs: readonly string[] = []) {
+const INSTANCE_TYPES = [
+  ['p4d.24xlarge', '8', '96', '1152Gi'],
+  ['p5.48xlarge', '8', '192', '2048Gi'],
+  ['g5.xlarge', '1', '4', '16Gi'],
+  ['g5.12xlarge', '4', '48', '192Gi'],
+  ['g6.xlarge', '1', '4', '16Gi'],
+] as const;
+
+export async function startBenchWebhook(limitArgs: readonly string[] = [], gpuNodes = 0) {
   const api = new FakeKube();
   api.put('/api/v1/namespaces', { metadata: { name: 'ml', labels: { team: 'research' } } });
+  for (let i = 0; i < gpuNodes; i++) {
+    const [type, gpus, cpu, memory] = INSTANCE_TYPES[i % INSTANCE_TYPES.length] ?? INSTANCE_TYPES[0];
+    const name = `gpu-${String(i)}`;
+    api.put('/api/v1/nodes', {
+      metadata: {
+        name,
+        labels: {
+          'node.kubernetes.io/instance-type': type,
+          'kubernetes.io/hostname': name,
+          'topology.kubernetes.io/zone': `us-east-1${'abc'[i % 3] ?? 'a'}`,
+        },
+      },
+      spec: { taints: [{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }] },
+      status: { allocatable: { 'nvidia.com/gpu': gpus, cpu, memory } },
+    });
+  }
+  api.put('/apis/aicost.dev/v1alpha1/aicostpolicies', {
+    metadata: { name: 'team-research', generation: 1 },
+    spec: { namespaceSelector: { matchLabels: { team: 'research' } }, rules: { budget: { amount: '5000' } } },
+  });
   for (let i = 0; i < 50; i++) {
     api.put(POLICIES, {
       metadata: { name: `spot-${String(i)}`, generation: 1 },

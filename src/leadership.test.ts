@@ -48,6 +48,6 @@ describe('leadership', () => {
     await elector.stop();
     operator.cache.stop();
     operator.policies.stop();
-    operator.spotDenials.stop();
+    for (const d of operator.denials) d.events.stop();
   });
 });

@@ -29,7 +29,7 @@ import { gpuMetricsState, readiness, unsyncedCaches } from './controller/readine
 import { createMetricsAuthorizer } from './controller/metrics-auth.ts';
 import { errorSummary } from './controller/errors.ts';
 import { createPrometheusClient, type PrometheusClient } from './measure/prometheus-client.ts';
-import { createPricingSource } from './pricing/pricing-source.ts';
+import { createPricingSource, type PricingSource } from './pricing/pricing-source.ts';
 import type { WebhookServer } from './controller/webhook-server.ts';
 import { serveSpotWebhook, spotAdmission, startWebhookRole } from './spot-webhook.ts';
 import { generateSelfSigned } from './webhook/self-signed.ts';
@@ -71,7 +71,7 @@ export async function run(
     options: config,
     ledger,
   });
-  const { cache, policies, spotDenials, writeQueue, manager } = operator;
+  const { cache, policies, denials, writeQueue, manager } = operator;
 
   let stopping = false;
   // A replica that loses its lease exits (src/leadership.ts says why); its Deployment restarts it as a standby.
@@ -90,7 +90,9 @@ export async function run(
   const servers = await serveMetricsAndProbes(config, { client, clock, log, metrics, operator, elector });
 
   // Every replica serves the webhook, leader or not: a review only reads the caches.
-  const webhook = config.webhook ? await startSpotWebhook(config, config.webhook, operator, metrics, log) : undefined;
+  const webhook = config.webhook
+    ? await startSpotWebhook(config, config.webhook, operator, { metrics, log, clock, pricing })
+    : undefined;
 
   // Policies first: their selectors say which pod labels the pods' first list keeps.
   await policies.start();
@@ -108,7 +110,7 @@ export async function run(
     metrics.leader.set(0);
     cache.stop();
     policies.stop();
-    spotDenials.stop();
+    for (const d of denials) d.events.stop();
     await webhook?.close();
     await servers.close();
   };
@@ -193,24 +195,25 @@ function startSpotWebhook(
   config: Config,
   webhookConfig: NonNullable<Config['webhook']>,
   operator: Operator,
-  metrics: Metrics,
-  log: Logger,
+  { metrics, log, clock, pricing }: { metrics: Metrics; log: Logger; clock: Clock; pricing: PricingSource },
 ): Promise<WebhookServer> {
   const { cache, policies, events } = operator;
-  const admission = spotAdmission({ cache, policies, events, metrics, log }, config);
+  const admission = spotAdmission({ cache, policies, events, metrics, log, clock, pricing }, config);
   return serveSpotWebhook(admission, webhookConfig, { options: config, metrics, log });
 }
 
 /**
  * `aicost webhook`: the admission webhook alone (src/spot-webhook.ts), with /metrics and the probes; no leader
- * election, no controllers, no ledger, no Prometheus.
+ * election, no controllers, no ledger, no Prometheus. It loads the pricing file as `aicost run` does, for the
+ * price before launch: a small file, read again by the reviews once a minute at most.
  */
 export const runWebhookOnly: typeof run = async (config, log, kube, build, clock) => {
   const webhook = config.webhook;
   if (!webhook) throw new Error('the webhook command needs --webhook-port (the configuration checks it)');
   const { metrics, client } = metricsAndClient(config, kube, build);
   const now = clock ?? systemClock;
-  const role = await startWebhookRole({ client, clock: now, log, metrics, options: config, webhook });
+  const pricing = await createPricingSource(config.pricingFile, config.currency, log);
+  const role = await startWebhookRole({ client, clock: now, log, metrics, pricing, options: config, webhook });
   const servers = await startHttpServers({
     bindAddress: config.bindAddress,
     metricsPort: config.metricsPort,

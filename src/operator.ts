@@ -23,7 +23,8 @@ import type { Reflector } from './controller/reflector.ts';
 import { WorkQueue } from './controller/workqueue.ts';
 import type { PolicyRecord } from './crds/policy-record.ts';
 import type { PrometheusClient } from './measure/prometheus-client.ts';
-import { SPOT_DENIED } from './policy/spot-denials.ts';
+import { BUDGET_DENIAL, BUDGET_WOULD_DENY } from './budget/admission.ts';
+import { SPOT_DENIAL } from './policy/spot-denials.ts';
 import type { PricingSource } from './pricing/pricing-source.ts';
 import { LedgerRetention } from './ledger/retention.ts';
 import type { LedgerStore } from './ledger/store.ts';
@@ -88,14 +89,17 @@ export function buildOperator(deps: OperatorDeps) {
   followPolicySelectors(policies, cache.podLabelKeys, cache.pods, log);
   const events = createEventRecorder(client, clock, log);
   // Leader only (started when leading): the webhook's denials, to count in the policies' status.
-  const spotDenials = createOwnEventReflector(client, clock, log, metrics, SPOT_DENIED);
+  const denials = [SPOT_DENIAL, BUDGET_DENIAL, BUDGET_WOULD_DENY].map((kind) => ({
+    kind,
+    events: createOwnEventReflector(client, clock, log, metrics, kind.eventReason),
+  }));
   const writeQueue = new WorkQueue('annotations', clock, undefined, queueMetrics);
   const { writer, ledger, accountant } = buildAccounting(deps, cache, events, writeQueue);
   const protectedNamespaces = new Set(['kube-system', options.namespace]);
   const policyController = new PolicyController({
     cache,
     policies,
-    spotDenials,
+    denials,
     accountant,
     client,
     prometheus,
@@ -107,7 +111,7 @@ export function buildOperator(deps: OperatorDeps) {
     pricing,
     metrics,
     budgets: buildBudgets(deps, ledger, protectedNamespaces),
-    onAction: (policy, rule, action, mode) => metrics.policyActions.inc({ policy, rule, action, mode }),
+    onAction: (policy, rule, action, mode, count) => metrics.policyActions.inc({ policy, rule, action, mode }, count),
   });
   const manager = new Manager(clock, log, {
     queueMetrics,
@@ -123,7 +127,7 @@ export function buildOperator(deps: OperatorDeps) {
   return {
     cache,
     policies,
-    spotDenials,
+    denials,
     events,
     writeQueue,
     writer,
@@ -140,7 +144,7 @@ export function buildOperator(deps: OperatorDeps) {
     async startLeading(stopping: () => boolean): Promise<void> {
       await Promise.all([...cache.all, policies].map((r) => r.resync()));
       // A lost lease ends the process, so this starts once; a failed first list is retried by the reflector.
-      await spotDenials.start();
+      await Promise.all(denials.map((d) => d.events.start()));
       if (stopping()) return;
       accountant.reset();
       policyController.reset();

@@ -9,11 +9,13 @@ import { FakeClock } from './controller/clock.ts';
 import { createMetrics } from './controller/metrics.ts';
 import type { AdmissionReview } from './reconcilers/spot-admission.ts';
 import { startWebhookRole, type WebhookRole } from './spot-webhook.ts';
+import { createPricingProvider } from './pricing/provider.ts';
 import { FakeKube } from './testing/fake-kube.ts';
 import { podCreateReview } from './testing/harness.ts';
 import { defaultWebhookLimits, postReview, selfSignedDir } from './testing/webhook-tls.ts';
 
 const log = pino({ level: 'silent' });
+const prices = createPricingProvider();
 const CHECKPOINTED = { 'aicost.dev/checkpoint-path': '/ckpt', 'aicost.dev/checkpoint-interval': '10m' };
 
 let role: WebhookRole | undefined;
@@ -27,6 +29,10 @@ function cluster(): FakeKube {
   const api = new FakeKube();
   api.put('/api/v1/namespaces', { metadata: { name: 'ml', labels: { team: 'research' } } });
   api.put('/api/v1/nodes', { metadata: { name: 'spot-1', labels: { 'karpenter.sh/capacity-type': 'spot' } } });
+  api.put('/api/v1/nodes', {
+    metadata: { name: 'p4d-1', labels: { 'node.kubernetes.io/instance-type': 'p4d.24xlarge' } },
+    status: { allocatable: { 'nvidia.com/gpu': '8', cpu: '96', memory: '1152Gi' } },
+  });
   api.put('/api/v1/namespaces/ml/pods', {
     metadata: { name: 'running', namespace: 'ml', labels: { workload: 'training' } },
     spec: { nodeName: 'spot-1', containers: [{ name: 'main' }] },
@@ -58,6 +64,7 @@ describe('the webhook-only role', () => {
       clock: new FakeClock(Date.UTC(2026, 10, 23)),
       log,
       metrics: createMetrics(['team'], 100),
+      pricing: { current: () => prices, refresh: () => Promise.resolve(undefined) },
       options: { bindAddress: '127.0.0.1', defaultMode: 'Audit', spotConventions: 'all', namespace: 'aicost-system' },
       webhook: { port: 0, certDir: dir, limits: defaultWebhookLimits() },
     });
@@ -70,7 +77,7 @@ describe('the webhook-only role', () => {
         annotations: CHECKPOINTED,
         ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: 'train', uid: 'job-uid', controller: true }],
       },
-      spec: { containers: [{ name: 'main' }] },
+      spec: { containers: [{ name: 'main', resources: { limits: { 'nvidia.com/gpu': '1' } } }] },
     };
     const answer = await postReview(role.server.port, cert, JSON.stringify(podCreateReview(pod)));
     expect(answer.status).toBe(200);
@@ -78,6 +85,8 @@ describe('the webhook-only role', () => {
     expect((JSON.parse(answer.body) as AdmissionReview).response).toMatchObject({
       allowed: true,
       patchType: 'JSONPatch',
+      // The price before launch, from the nodes it caches and the pricing it was given.
+      warnings: ['aicost: about 1.76 USD/h on p4d.24xlarge (on-demand)'],
     });
     await vi.waitFor(() =>
       expect(api.requests.some((r) => r.verb === 'create' && r.path.includes('/events'))).toBe(true),

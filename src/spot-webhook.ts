@@ -1,9 +1,10 @@
 /**
- * The spot admission webhook, as both roles serve it. `aicost run` serves it beside the controllers, on the
- * operator's caches (src/main.ts). `aicost webhook` serves it alone, for a Deployment of its own (the chart's
- * webhook.separateDeployment): startWebhookRole builds only what a review reads (namespaces, nodes, the owners
- * a pod can name, the policies), so it lists no pods, takes no Lease and starts no controller, no ledger and
- * no Prometheus client. src/main.ts calls it on the real API server; its test on the in-memory one.
+ * The admission webhook (budgets, spot rules, the price before launch), as both roles serve it. `aicost run`
+ * serves it beside the controllers, on the operator's caches and pricing (src/main.ts). `aicost webhook` serves
+ * it alone, for a Deployment of its own (the chart's webhook.separateDeployment): startWebhookRole builds only
+ * what a review reads (namespaces, nodes, the owners a pod can name, the policies, the pricing file), so it
+ * lists no pods, takes no Lease and starts no controller, no ledger and no Prometheus client. src/main.ts calls
+ * it on the real API server; its test on the in-memory one.
  */
 import type { Logger } from 'pino';
 import type { Config } from './config/config.ts';
@@ -13,6 +14,7 @@ import { createAdmissionCache, createPolicyReflector } from './controller/cluste
 import { createEventRecorder } from './controller/events.ts';
 import type { KubeClient } from './controller/kube-client.ts';
 import type { Metrics } from './controller/metrics.ts';
+import type { PricingSource } from './pricing/pricing-source.ts';
 import { readiness, unsyncedCaches } from './controller/readiness.ts';
 import { startWebhookServer, type WebhookServer } from './controller/webhook-server.ts';
 import { SpotAdmission, type SpotAdmissionDeps } from './reconcilers/spot-admission.ts';
@@ -40,7 +42,7 @@ export function serveSpotWebhook(
 
 /** The handler on the given caches and policies, with the configuration's mode and conventions. */
 export function spotAdmission(
-  deps: Pick<SpotAdmissionDeps, 'cache' | 'policies' | 'events' | 'metrics' | 'log'>,
+  deps: Pick<SpotAdmissionDeps, 'cache' | 'policies' | 'events' | 'metrics' | 'log' | 'clock' | 'pricing'>,
   options: SpotWebhookOptions,
 ): SpotAdmission {
   return new SpotAdmission({
@@ -57,6 +59,8 @@ export interface WebhookRoleDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly metrics: Metrics;
+  /** The pricing file, as `aicost run` loads it: the price before launch reads it. */
+  readonly pricing: PricingSource;
   readonly options: SpotWebhookOptions;
   readonly webhook: WebhookConfig;
 }
@@ -68,13 +72,13 @@ export interface WebhookRole {
   stop(): Promise<void>;
 }
 
-/** `aicost webhook`: the caches a review reads, the policies, and the server; nothing else. */
+/** `aicost webhook`: the caches a review reads, the policies, the pricing, and the server; nothing else. */
 export async function startWebhookRole(deps: WebhookRoleDeps): Promise<WebhookRole> {
-  const { client, clock, log, metrics } = deps;
+  const { client, clock, log, metrics, pricing } = deps;
   const cache = createAdmissionCache(client, clock, log, metrics);
   const policies = createPolicyReflector(client, clock, log, metrics);
   const events = createEventRecorder(client, clock, log);
-  const admission = spotAdmission({ cache, policies, events, metrics, log }, deps.options);
+  const admission = spotAdmission({ cache, policies, events, metrics, log, clock, pricing }, deps.options);
   const server = await serveSpotWebhook(admission, deps.webhook, deps);
   await policies.start();
   await cache.start();

@@ -265,6 +265,12 @@ function webhookMetrics(registry: Registry) {
       labelNames: ['policy', 'action', 'mode', 'verdict'],
       registers: [registry],
     }),
+    budgetAdmissions: new Counter({
+      name: 'aicost_budget_admissions_total',
+      help: "GPU pods the admission webhook judged by an exceeded budget's DenyNewGPUPods, by policy and verdict: denied (Enforce), would_deny (Audit), overridden (the namespace's aicost.dev/budget-override), replacement (a pod of a workload older than the excess)",
+      labelNames: ['policy', 'verdict'],
+      registers: [registry],
+    }),
     webhookRefused: new Counter({
       name: 'aicost_webhook_refused_total',
       help: 'Requests and connections the webhook refused, by reason: body_too_large, in_flight_bytes, read_timeout, connections, tls, bad_request',

@@ -25,6 +25,10 @@ interface Meta {
 export interface NodeRecord {
   readonly name: string;
   readonly uid: string;
+  /**
+   * A GPU node's labels, all of them: a GPU pod's nodeSelector or node affinity may name any, and the webhook's
+   * price before launch matches them. Other nodes keep only the prefixes the pricing and the spot rules read.
+   */
   readonly labels: Dict;
   readonly priceAnnotation: string | undefined;
   /**
@@ -37,7 +41,8 @@ export interface NodeRecord {
   /** Why a quantity could not be read exactly (it reads as 0): the node is left out of accounting, with this. */
   readonly quantityProblem?: string | undefined;
   readonly createdAtSeconds: number;
-  readonly taints: readonly { readonly key: string; readonly effect: string }[];
+  /** The value too: whether a pod tolerates a taint depends on it (the webhook's price before launch). */
+  readonly taints: readonly { readonly key: string; readonly value: string; readonly effect: string }[];
 }
 
 /** A pod's controller reference; uid is '' when the reference carries none (see resolveOwner in node-facts.ts). */
@@ -99,6 +104,8 @@ export interface WorkloadRecord extends WorkloadRef {
   readonly outcome?: JobOutcome | undefined;
   /** metadata.creationTimestamp: a budget's DenyNewGPUPods admits replacement pods of older workloads only. */
   readonly createdAtSeconds?: number | undefined;
+  /** Jobs only: spec.activeDeadlineSeconds, which bounds what a pod of the Job can cost (price before launch). */
+  readonly activeDeadlineSeconds?: number | undefined;
 }
 
 export type JobOutcome = 'running' | 'succeeded' | 'failed';
@@ -143,7 +150,7 @@ export function ownAnnotations(annotations: Record<string, string> | undefined):
 
 interface RawNode {
   metadata?: Meta;
-  spec?: { taints?: { key?: string; effect?: string }[] };
+  spec?: { taints?: { key?: string; value?: string; effect?: string }[] };
   status?: { allocatable?: Record<string, string>; capacity?: Record<string, string> };
 }
 
@@ -162,17 +169,18 @@ export function projectNode(node: RawNode): NodeRecord | undefined {
   }
   const cpuMillis = readQuantity(parseMilli, allocatable.cpu, 'allocatable cpu', problems) ?? 0;
   const memoryBytes = readQuantity(parseUnits, allocatable.memory, 'allocatable memory', problems) ?? 0;
+  const gpu = Object.keys(gpuResources).length > 0;
   return {
     name: meta.name,
     uid: meta.uid ?? '',
-    labels: pick(meta.labels, (k) => NODE_LABEL_PREFIXES.some((p) => k.startsWith(p))),
+    labels: pick(meta.labels, (k) => gpu || NODE_LABEL_PREFIXES.some((p) => k.startsWith(p))),
     priceAnnotation: meta.annotations?.['aicost.dev/price-per-hour'],
     gpuResources,
     cpuMillis,
     memoryBytes,
     quantityProblem: problems.length > 0 ? problems.join('; ') : undefined,
     createdAtSeconds: epochSeconds(meta.creationTimestamp) ?? 0,
-    taints: (node.spec?.taints ?? []).map((t) => ({ key: t.key ?? '', effect: t.effect ?? '' })),
+    taints: (node.spec?.taints ?? []).map((t) => ({ key: t.key ?? '', value: t.value ?? '', effect: t.effect ?? '' })),
   };
 }
 
@@ -218,7 +226,7 @@ function readQuantity(
  * Effective requests as the scheduler counts them: max(sum of containers, largest init container) + overhead;
  * CPU in milli-units, memory and GPUs in whole units (so that a 16 TiB request stays exact); nothing else.
  */
-function effectiveRequests(spec: NonNullable<RawPod['spec']>, problems: string[]): Record<string, number> {
+export function effectiveRequests(spec: NonNullable<RawPod['spec']>, problems: string[]): Record<string, number> {
   const sum: Record<string, number> = {};
   const add = (target: Record<string, number>, resources: Record<string, string> | undefined) => {
     for (const [name, q] of Object.entries(resources ?? {})) {
@@ -297,7 +305,12 @@ export function projectReplicaSet(rs: { metadata?: Meta }): ReplicaSetRecord | u
 
 interface RawWorkload {
   metadata?: Meta & { generation?: number };
-  spec?: { replicas?: number; suspend?: boolean; template?: { metadata?: { annotations?: Record<string, string> } } };
+  spec?: {
+    replicas?: number;
+    suspend?: boolean;
+    activeDeadlineSeconds?: number;
+    template?: { metadata?: { annotations?: Record<string, string> } };
+  };
   status?: { conditions?: { type?: string; status?: string }[] };
 }
 
@@ -325,7 +338,9 @@ export function projectWorkload(kind: WorkloadRecord['kind']) {
       suspended: object.spec?.suspend === true,
       generation: meta.generation ?? 0,
       ledger: parseLedger(meta.annotations),
-      ...(kind === 'Job' ? { outcome: jobOutcome(object) } : {}),
+      ...(kind === 'Job'
+        ? { outcome: jobOutcome(object), activeDeadlineSeconds: object.spec?.activeDeadlineSeconds }
+        : {}),
       createdAtSeconds: epochSeconds(meta.creationTimestamp),
     };
   };

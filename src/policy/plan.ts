@@ -97,14 +97,14 @@ export function nextWakeAtMs(policies: readonly PolicyRef[], nowMs: number): num
   return nextScheduleFireMs(schedules, nowMs);
 }
 
-/** A spot webhook denial as a status entry (the webhook denies only under Enforce). */
+/** The webhook's denials (or, for a budget in Audit, would-be denials) of one Event as a status entry. */
 export function denialRecord(d: DenialRecord): ActionRecord {
   return {
     policy: d.policy,
     workload: d.workload,
-    rule: 'spot',
-    action: 'SpotDenied',
-    mode: 'Enforce',
+    rule: d.kind.rule,
+    action: d.kind.action,
+    mode: d.kind.mode,
     reason: d.reason,
     saving: 0n,
     count: d.newDenials,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { deniedToRecord, type DeniedEvent } from './spot-denials.ts';
+import { BUDGET_DENIAL, BUDGET_WOULD_DENY } from '../budget/admission.ts';
+import { deniedToRecord, SPOT_DENIAL, type DeniedEvent } from './spot-denials.ts';
 
 const denied = (name: string, count: number, counted?: string, policy = 'spot-train'): DeniedEvent => ({
   uid: `uid-${name}`,
@@ -32,13 +33,14 @@ describe('deniedToRecord', () => {
       ],
     ],
   ])('%s', (_name, events, written, expected) => {
-    const records = deniedToRecord(events, new Map(Object.entries(written)), POLICIES);
+    const records = deniedToRecord(SPOT_DENIAL, events, new Map(Object.entries(written)), POLICIES);
     expect(records.map((r) => [r.name, r.newDenials, r.marker])).toEqual(expected);
   });
 
   it('is a SpotDenied entry for the named policy and the denied workload, saying how many', () => {
-    expect(deniedToRecord([denied('train.1', 3, '1')], new Map(), POLICIES)).toEqual([
+    expect(deniedToRecord(SPOT_DENIAL, [denied('train.1', 3, '1')], new Map(), POLICIES)).toEqual([
       {
+        kind: SPOT_DENIAL,
         uid: 'uid-train.1',
         namespace: 'ml',
         name: 'train.1',
@@ -49,8 +51,17 @@ describe('deniedToRecord', () => {
         reason: 'the spot webhook denied 2 pods that selected spot nodes (Event ml/train.1)',
       },
     ]);
-    expect(deniedToRecord([denied('train.1', 1)], new Map(), POLICIES)[0]?.reason).toBe(
+    expect(deniedToRecord(SPOT_DENIAL, [denied('train.1', 1)], new Map(), POLICIES)[0]?.reason).toBe(
       'the spot webhook denied a pod that selected spot nodes (Event ml/train.1)',
     );
+  });
+
+  it.each([
+    [BUDGET_DENIAL, 1, 'the budget refused a new GPU pod (Event ml/train.1)'],
+    [BUDGET_DENIAL, 3, 'the budget refused 3 new GPU pods (Event ml/train.1)'],
+    [BUDGET_WOULD_DENY, 1, 'the budget would have refused a new GPU pod (Event ml/train.1)'],
+    [BUDGET_WOULD_DENY, 2, 'the budget would have refused 2 new GPU pods (Event ml/train.1)'],
+  ])("says what a budget's Event stands for: %#", (kind, count, reason) => {
+    expect(deniedToRecord(kind, [denied('train.1', count)], new Map(), POLICIES)[0]?.reason).toBe(reason);
   });
 });

@@ -1,10 +1,12 @@
 /**
- * Counting the spot webhook's denials in the policies' status, as a pure function. A denied pod never exists,
- * so its only trace is the webhook's SpotDenied Event: the webhook names the policy on the Event
- * (aicost.dev/spot-policy), its recorder raises the Event's count on every repeat, and the leader writes on
- * the Event how many of those it counted (aicost.dev/counted). Both live in the API, so a restart or a new
- * leader neither loses nor recounts a denial, for as long as the Event lives (the API server's event TTL).
+ * Counting the admission webhook's denials in the policies' status, as a pure function. A denied pod never
+ * exists, so its only trace is the webhook's Event (SpotDenied; a budget's BudgetDenied, or BudgetWouldDeny in
+ * Audit): the webhook names the policy on the Event (aicost.dev/spot-policy, aicost.dev/budget-policy), its
+ * recorder raises the Event's count on every repeat, and the leader writes on the Event how many of those it
+ * counted (aicost.dev/counted). Both live in the API, so a restart or a new leader neither loses nor recounts
+ * a denial, for as long as the Event lives (the API server's event TTL).
  */
+import type { Mode, RuleName } from './match.ts';
 import { SPOT_ANNOTATION } from './spot.ts';
 
 export const SPOT_DENIED = 'SpotDenied';
@@ -12,6 +14,28 @@ export const SPOT_DENIED = 'SpotDenied';
 export const DENIED_BY = SPOT_ANNOTATION.policy;
 /** On a SpotDenied Event: how many of its denials the policy's status counts already (written by the leader). */
 export const DENIALS_COUNTED = 'aicost.dev/counted';
+
+/** One kind of the webhook's denial Events, and the status entries they become. */
+export interface DenialKind {
+  /** The Events' reason. */
+  readonly eventReason: string;
+  /** The annotation on the Event that names the policy. */
+  readonly policyAnnotation: string;
+  readonly rule: RuleName;
+  readonly action: string;
+  readonly mode: Mode;
+  /** The status entry's reason for `n` denials. */
+  readonly says: (n: number) => string;
+}
+
+export const SPOT_DENIAL: DenialKind = {
+  eventReason: SPOT_DENIED,
+  policyAnnotation: DENIED_BY,
+  rule: 'spot',
+  action: 'SpotDenied',
+  mode: 'Enforce',
+  says: (n) => `the spot webhook denied ${n === 1 ? 'a pod' : `${String(n)} pods`} that selected spot nodes`,
+};
 
 export interface DeniedEvent {
   readonly uid: string;
@@ -27,6 +51,7 @@ export interface DeniedEvent {
 }
 
 export interface DenialRecord {
+  readonly kind: DenialKind;
   readonly uid: string;
   readonly namespace: string;
   readonly name: string;
@@ -45,6 +70,7 @@ export interface DenialRecord {
  * yet). Events of policies that no longer exist are left alone. Ordered by namespace and name.
  */
 export function deniedToRecord(
+  kind: DenialKind,
   events: Iterable<DeniedEvent>,
   written: ReadonlyMap<string, number>,
   policies: ReadonlySet<string>,
@@ -56,6 +82,7 @@ export function deniedToRecord(
     const newDenials = e.count - counted;
     if (newDenials <= 0) continue;
     out.push({
+      kind,
       uid: e.uid,
       namespace: e.namespace,
       name: e.name,
@@ -63,7 +90,7 @@ export function deniedToRecord(
       workload: e.workload,
       newDenials,
       marker: String(e.count),
-      reason: `the spot webhook denied ${newDenials === 1 ? 'a pod' : `${String(newDenials)} pods`} that selected spot nodes (Event ${e.namespace}/${e.name})`,
+      reason: `${kind.says(newDenials)} (Event ${e.namespace}/${e.name})`,
     });
   }
   return out.sort((a, b) =>

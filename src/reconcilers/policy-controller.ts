@@ -25,7 +25,7 @@ import { addToTallies, emptyTally, planStatus, type PolicyTally } from '../polic
 import { denialRecord, nextWakeAtMs, planWorkload } from '../policy/plan.ts';
 import { emptyMemory, type ActionRecord, type PlanContext, type WorkloadInput } from '../policy/plan-types.ts';
 import { workloadName } from '../policy/plan-words.ts';
-import { DENIED_BY, DENIALS_COUNTED, deniedToRecord, type DeniedEvent } from '../policy/spot-denials.ts';
+import { DENIALS_COUNTED, deniedToRecord, type DenialKind, type DeniedEvent } from '../policy/spot-denials.ts';
 import type { PricingSource } from '../pricing/pricing-source.ts';
 import type { Accountant } from './accounting.ts';
 import type { BudgetPlan } from '../budget/plan-budget.ts';
@@ -40,11 +40,17 @@ import {
   spotPriceLookup,
 } from './policy-snapshot.ts';
 
+/** The Events of one kind of the webhook's denials, as the leader lists them. */
+export interface DenialEvents {
+  readonly kind: DenialKind;
+  readonly events: Reflector<OwnEventRecord>;
+}
+
 export interface PolicyControllerDeps {
   readonly cache: ClusterCache;
   readonly policies: Reflector<PolicyRecord>;
-  /** The spot webhook's SpotDenied Events (createOwnEventReflector): its denials, to count in status. */
-  readonly spotDenials: Reflector<OwnEventRecord>;
+  /** The webhook's denial Events of each kind (createOwnEventReflector): its denials, to count in status. */
+  readonly denials: readonly DenialEvents[];
   readonly accountant: Accountant;
   readonly client: KubeClient;
   readonly prometheus: PrometheusClient;
@@ -59,7 +65,8 @@ export interface PolicyControllerDeps {
   readonly metrics?: Metrics;
   /** The budgets' spend, plans and gauges (rules.budget). */
   readonly budgets: PolicyBudgets;
-  readonly onAction?: (policy: string, rule: RuleName, action: string, mode: string) => void;
+  /** `count` actions at once: the denials one Event stands for. */
+  readonly onAction?: (policy: string, rule: RuleName, action: string, mode: string, count: number) => void;
 }
 
 export class PolicyController {
@@ -158,31 +165,33 @@ export class PolicyController {
   }
 
   private record(r: ActionRecord, nowMs: number): void {
-    this.deps.onAction?.(r.policy, r.rule, r.action, r.mode);
+    this.deps.onAction?.(r.policy, r.rule, r.action, r.mode, r.count ?? 1);
     recordAction(this.memory, r, nowMs);
   }
 
   /**
-   * The spot webhook's denials, read from its SpotDenied Events (a denied pod never exists): each Event's new
-   * denials go to the policy it names once aicost.dev/counted is written on it, so a crash between the two
-   * loses a count rather than doubling it. They count while their Event lives (the API server's event TTL,
-   * one hour by default, so at least one accounting interval).
+   * The webhook's denials, read from its Events (a denied pod never exists): each Event's new denials go to
+   * the policy it names once aicost.dev/counted is written on it, so a crash between the two loses a count
+   * rather than doubling it. They count while their Event lives (the API server's event TTL, one hour by
+   * default, so at least one accounting interval). A budget's would-be refusals in Audit count the same way.
    */
   private async countDenials(tallies: ReadonlyMap<string, PolicyTally>, nowMs: number): Promise<void> {
-    const { spotDenials } = this.deps;
-    if (!spotDenials.synced) return;
-    const events: DeniedEvent[] = [];
-    for (const e of spotDenials.store.values()) {
-      const policy = e.annotations[DENIED_BY];
-      if (policy) events.push({ ...e, policy, counted: e.annotations[DENIALS_COUNTED], workload: e.involvedObject });
-    }
     const counted = this.memory.deniedCounted;
-    const live = new Set(events.map((e) => e.uid));
+    const live = new Set<string>();
+    for (const { events } of this.deps.denials) for (const e of events.store.values()) live.add(e.uid);
     for (const uid of counted.keys()) if (!live.has(uid)) counted.delete(uid);
-    for (const d of deniedToRecord(events, counted, new Set(tallies.keys()))) {
-      if (!(await this.executor.markDenialsCounted(d))) continue;
-      counted.set(d.uid, Number(d.marker));
-      this.record(denialRecord(d), nowMs);
+    for (const { kind, events: reflector } of this.deps.denials) {
+      if (!reflector.synced) continue;
+      const events: DeniedEvent[] = [];
+      for (const e of reflector.store.values()) {
+        const policy = e.annotations[kind.policyAnnotation];
+        if (policy) events.push({ ...e, policy, counted: e.annotations[DENIALS_COUNTED], workload: e.involvedObject });
+      }
+      for (const d of deniedToRecord(kind, events, counted, new Set(tallies.keys()))) {
+        if (!(await this.executor.markDenialsCounted(d))) continue;
+        counted.set(d.uid, Number(d.marker));
+        this.record(denialRecord(d), nowMs);
+      }
     }
   }
 

@@ -3,6 +3,7 @@
  * the AdmissionReview holds, it answers the request's uid and never throws, and a pod of the Pod type (any
  * labels, annotations, owners, node selector, affinity, tolerations) gets a decision, never the error path
  * (which refuses the pod), with a JSON patch that applies to it and leaves no operator key the creator set.
+ * Budgets that are exceeded (one in Enforce, one in Audit) and a GPU node judge and price its GPU pods too.
  */
 import fc from 'fast-check';
 import { pino } from 'pino';
@@ -12,6 +13,7 @@ import { operatorKeysIn } from '../policy/annotation-keys.ts';
 import { SPOT_ANNOTATION } from '../policy/spot.ts';
 import { SPOT_LABELS } from '../pricing/capacity-type.ts';
 import { FakeKube } from '../testing/fake-kube.ts';
+import { exceededBudgetPolicy } from '../testing/budget-policies.ts';
 import { fuzzRuns } from '../testing/fuzz.ts';
 import { podCreateReview, startSpotAdmission } from '../testing/harness.ts';
 
@@ -38,6 +40,30 @@ beforeAll(async () => {
       metadata: { name: `${workload}-spot`, generation: 1 },
       spec: { mode, selector: { matchLabels: { workload } }, rules: { spot: { placement } } },
     });
+  }
+  api.put('/api/v1/nodes', {
+    metadata: {
+      name: 'gpu-1',
+      labels: { 'node.kubernetes.io/instance-type': 'g5.xlarge', 'kubernetes.io/arch': 'amd64' },
+    },
+    spec: { taints: [{ key: 'karpenter.sh/capacity-type', value: 'spot', effect: 'NoSchedule' }] },
+    status: { allocatable: { 'nvidia.com/gpu': '1', cpu: '4', memory: '16Gi' } },
+  });
+  for (const [workload, mode] of [
+    ['batch', 'Enforce'],
+    ['eval', 'Audit'],
+  ] as const) {
+    api.put(
+      POLICIES,
+      exceededBudgetPolicy({
+        name: `${workload}-budget`,
+        mode,
+        scope: { selector: { matchLabels: { workload } } },
+        amount: '10',
+        spent: '12.000000',
+        percent: 120,
+      }),
+    );
   }
   const log = pino({ level: 'error' }, { write: (line: string) => void errors.push(line) });
   s = await startSpotAdmission(api, new FakeClock(Date.UTC(2026, 10, 23)), { defaultMode: 'Enforce', log });
@@ -125,7 +151,12 @@ const pod = fc.record({
   ),
   spec: fc.record(
     {
-      containers: fc.constant([{ name: 'main' }]),
+      containers: fc.constantFrom(
+        [{ name: 'main' }],
+        [{ name: 'main', resources: { limits: { 'nvidia.com/gpu': '1' } } }],
+        [{ name: 'main', resources: { requests: { 'nvidia.com/mig-1g.5gb': '2', cpu: '500m', memory: '1Gi' } } }],
+      ),
+      activeDeadlineSeconds: fc.integer({ min: -1, max: 100_000 }),
       nodeSelector: fc.dictionary(spotKey, spotValue, { maxKeys: 2 }),
       affinity,
       tolerations: fc.array(toleration, { maxLength: 3 }),
@@ -200,9 +231,16 @@ describe('SpotAdmission on arbitrary requests (properties)', () => {
     );
   });
 
-  it('hears the error path (the canary of the next property): ownerReferences not a list, which the API server never sends', () => {
+  it('hears the error path (the canary of the next property): tolerations not a list, which the API server never sends', () => {
     errors.length = 0;
-    const review = s.admission.review(podCreateReview({ metadata: { ownerReferences: 5 }, spec: {} }));
+    const steered = {
+      metadata: {
+        labels: { workload: 'training' },
+        annotations: { [SPOT_ANNOTATION.checkpointPath]: '/ckpt', [SPOT_ANNOTATION.checkpointInterval]: '10m' },
+      },
+      spec: { tolerations: 5 },
+    };
+    const review = s.admission.review(podCreateReview(steered));
     // The error path refuses the pod (#19): it used to admit it unchanged, skipping any spot rule.
     expect(review.response).toMatchObject({
       uid: 'req-1',

@@ -1,19 +1,16 @@
 /**
- * The spot admission webhook's handler: reads an AdmissionReview for a Pod CREATE, finds the policy whose
- * spot rule governs the pod (the same precedence as every other rule), and answers with the decision of
- * policy/spot.ts. Every replica answers (not only the leader): a review reads the caches and writes nothing
+ * The admission webhook's handler: reads an AdmissionReview for a Pod CREATE, asks the budgets in the pod's
+ * scope first (budget-admission.ts: an exceeded budget may refuse a new GPU pod), then finds the policy whose
+ * spot rule governs the pod (the same precedence as every other rule) and answers with the decision of
+ * policy/spot.ts, with the budgets' warnings after the spot rule's. Every replica answers (not only the leader): a review reads the caches and writes nothing
  * but an Event. An internal error refuses the pod (code 500, as controller-runtime's admission.Errored does),
  * whatever the failurePolicy: admitting it unchanged would skip a Required or Forbidden spot rule, and the
  * pod's controller creates it again.
  */
-import type { Logger } from 'pino';
+import { readAdmittedPod } from '../budget/admitted-pod.ts';
 import type { ClusterCache } from '../controller/cluster-cache.ts';
-import type { EventRecorder, ObjectRef } from '../controller/events.ts';
 import { errorSummary } from '../controller/errors.ts';
-import type { Metrics } from '../controller/metrics.ts';
-import type { Reflector } from '../controller/reflector.ts';
-import type { PolicyRecord } from '../crds/policy-record.ts';
-import { assignRules, modeOf, type Mode, type PolicyRef } from '../policy/match.ts';
+import { assignRules, modeOf, type PolicyRef, type WorkloadView } from '../policy/match.ts';
 import {
   decideSpotAdmission,
   stripOperatorKeys,
@@ -25,7 +22,10 @@ import {
   type SpotConvention,
 } from '../policy/spot.ts';
 import { SPOT_DENIED } from '../policy/spot-denials.ts';
-import { resolveOwner } from './node-facts.ts';
+import type { PricingSource } from '../pricing/pricing-source.ts';
+import { admissionOwner, eventSubject, type AdmissionOwner } from './admission-owner.ts';
+import { BudgetAdmission, type BudgetAdmissionDeps } from './budget-admission.ts';
+import { LaunchPriceWarning } from './launch-price-warning.ts';
 
 export interface AdmissionRequest {
   uid: string;
@@ -56,27 +56,26 @@ export interface AdmissionReview {
   response: AdmissionResponse;
 }
 
-export interface SpotAdmissionDeps {
+/** The budget gate's dependencies, and what the spot rules and the price before launch read besides. */
+export interface SpotAdmissionDeps extends BudgetAdmissionDeps {
   /** What a review reads: no pods, so the webhook-only role keeps none (createAdmissionCache). */
   readonly cache: Pick<ClusterCache, 'nodes' | 'namespaces' | 'replicaSets' | 'jobs' | 'deployments' | 'statefulSets'>;
-  readonly policies: Reflector<PolicyRecord>;
-  readonly events: EventRecorder;
-  readonly metrics: Metrics;
-  readonly log: Logger;
-  readonly protectedNamespaces: ReadonlySet<string>;
-  readonly defaultMode: Mode;
   readonly conventions: 'all' | 'observed';
+  /** Prices the nodes a GPU pod can land on, for its price before launch. */
+  readonly pricing: PricingSource;
 }
-
-const API_VERSION = { Job: 'batch/v1', Deployment: 'apps/v1', StatefulSet: 'apps/v1', ReplicaSet: 'apps/v1' } as const;
 
 export class SpotAdmission {
   private readonly deps: SpotAdmissionDeps;
   /** The conventions seen on the nodes, computed on the first review after a node changed. */
   private observed: readonly SpotConvention[] | undefined;
+  private readonly budgets: BudgetAdmission;
+  private readonly prices: LaunchPriceWarning;
 
   constructor(deps: SpotAdmissionDeps) {
     this.deps = deps;
+    this.budgets = new BudgetAdmission(deps);
+    this.prices = new LaunchPriceWarning({ ...deps, nodes: deps.cache.nodes });
     deps.cache.nodes.onChange(() => (this.observed = undefined));
   }
 
@@ -104,10 +103,10 @@ export class SpotAdmission {
   }
 
   private decide(request: AdmissionRequest): Omit<AdmissionResponse, 'uid'> {
-    const { cache, policies } = this.deps;
+    const { cache } = this.deps;
     const pod = request.object ?? {};
     const namespace = request.namespace ?? '';
-    const owner = this.owner(namespace, pod);
+    const owner = admissionOwner(namespace, pod.metadata?.ownerReferences, cache);
     const view = {
       kind: owner?.kind ?? 'Pod',
       namespace,
@@ -117,8 +116,39 @@ export class SpotAdmission {
       annotations: pod.metadata?.annotations ?? {},
       namespaceLabels: cache.namespaces.store.get(namespace)?.labels ?? {},
     };
+    const podName = pod.metadata?.name ?? pod.metadata?.generateName ?? '';
+    const admitted = readAdmittedPod(pod);
+    const budget = this.budgets.review({
+      pod: admitted,
+      owner,
+      view,
+      podName,
+      dryRun: request.dryRun === true,
+    });
+    // A budget's refusal wins: the pod is not created, so no spot rule places it.
+    if (budget.refusal !== undefined)
+      return { allowed: false, status: { code: 403, reason: 'Forbidden', message: budget.refusal } };
+    const spot = this.spot(request, pod, owner, view);
+    // A pod the spot rule refuses is not created: it has no price to know.
+    const price = spot.allowed ? this.prices.warning(admitted, owner, view) : undefined;
+    const warnings = [
+      ...(spot.warnings ?? []),
+      ...(price === undefined ? [] : [price]),
+      ...budget.verdicts.flatMap((v) => (v.warning ? [v.warning] : [])),
+    ];
+    return warnings.length > 0 ? { ...spot, warnings } : spot;
+  }
+
+  /** The spot rule's answer for the pod: the policy/spot.ts decision of the policy whose spot rule governs it. */
+  private spot(
+    request: AdmissionRequest,
+    pod: NonNullable<AdmissionRequest['object']>,
+    owner: AdmissionOwner | undefined,
+    view: WorkloadView & { kind: string; name: string },
+  ): Omit<AdmissionResponse, 'uid'> {
+    const namespace = view.namespace;
     const refs: PolicyRef[] = [];
-    for (const p of policies.store.values()) if (p.spec) refs.push({ name: p.name, spec: p.spec });
+    for (const p of this.deps.policies.store.values()) if (p.spec) refs.push({ name: p.name, spec: p.spec });
     const winner = assignRules(refs, view, this.deps.protectedNamespaces).winners.spot;
     const rule = winner?.spec.rules.spot;
     const strip = stripOperatorKeys(pod);
@@ -136,9 +166,7 @@ export class SpotAdmission {
     });
     // A dry run must have no side effect (sideEffects: NoneOnDryRun): no Event then.
     if (decision.event && !request.dryRun) {
-      const ref: ObjectRef = owner
-        ? { apiVersion: owner.apiVersion, kind: owner.kind, namespace, name: owner.name, uid: owner.uid }
-        : { apiVersion: 'v1', kind: 'Pod', namespace, name: view.name };
+      const ref = eventSubject(owner, namespace, { apiVersion: 'v1', kind: 'Pod', namespace, name: view.name });
       const { type, reason, message } = decision.event;
       // A denied pod never exists: the Event is the leader's only trace of the denial, to count in the
       // policy's status (policy-controller.ts), so it names the policy where no message parsing is needed.
@@ -185,36 +213,6 @@ export class SpotAdmission {
       })(this.deps.cache.nodes.store.values()),
     );
     return this.observed;
-  }
-
-  /**
-   * The workload that owns the pod, resolved by uid through its ReplicaSet to a Deployment (resolveOwner),
-   * with its labels; undefined for a bare pod, and for one whose reference names a cached object of another
-   * uid (forged): it gets neither that workload's labels nor its Events. An owner not yet cached (a pod is
-   * admitted as its owner is created, so the cache may well lag here) is taken by name without labels, as
-   * the pod's own claim: it decides nothing for another object.
-   */
-  private owner(
-    namespace: string,
-    pod: NonNullable<AdmissionRequest['object']>,
-  ):
-    | { kind: string; name: string; apiVersion: string; uid: string | undefined; labels: Record<string, string> }
-    | undefined {
-    const ref = pod.metadata?.ownerReferences?.find((o) => o.controller) ?? pod.metadata?.ownerReferences?.[0];
-    if (!ref?.kind || !ref.name) return undefined;
-    const owner = resolveOwner(namespace, { kind: ref.kind, name: ref.name, uid: ref.uid ?? '' }, this.deps.cache);
-    if (!owner) return undefined;
-    if (owner.record) {
-      const { kind, name, uid, labels } = owner.record;
-      return { kind, name, apiVersion: API_VERSION[kind], uid, labels: { ...labels } };
-    }
-    return {
-      kind: ref.kind,
-      name: ref.name,
-      apiVersion: ref.apiVersion ?? API_VERSION[ref.kind as keyof typeof API_VERSION],
-      uid: ref.uid,
-      labels: {},
-    };
   }
 }
 

@@ -97,9 +97,12 @@ export async function startSpotAdmission(
     events?: EventRecorder;
     /** Defaults to a silent logger. */
     log?: Logger;
+    /** Defaults to the built-in catalog's prices. */
+    pricing?: PricingSource;
   } = {},
 ) {
   const metrics = createMetrics(['team'], 100);
+  const fixed = createPricingProvider();
   const cache = createClusterCache(api, clock, log, metrics, { labelKeys: ['team'] });
   const policies = policyReflector(api, clock);
   await cache.start();
@@ -110,6 +113,8 @@ export async function startSpotAdmission(
     events: options.events ?? createEventRecorder(api, clock, log),
     metrics,
     log: options.log ?? log,
+    clock,
+    pricing: options.pricing ?? { current: () => fixed, refresh: () => Promise.resolve(undefined) },
     protectedNamespaces: new Set(['kube-system', 'aicost-system']),
     defaultMode: options.defaultMode ?? 'Audit',
     conventions: options.conventions ?? 'all',
@@ -218,10 +223,10 @@ export async function startOperator(
       ledgerFlushMs: ledgerOptions.flushMs ?? 0,
     }),
   });
-  const { cache, policies, spotDenials, accountant, policyController, writer, writeQueue: queue, ledger } = operator;
+  const { cache, policies, denials, accountant, policyController, writer, writeQueue: queue, ledger } = operator;
   await policies.start();
   await cache.start();
-  await spotDenials.start();
+  await Promise.all(denials.map((d) => d.events.start()));
   const workers = runWorkers(queue, 2, (key) => writer.reconcile(key), clock);
   return {
     accountant,
@@ -242,7 +247,7 @@ export async function startOperator(
       queue.shutdown();
       cache.stop();
       policies.stop();
-      spotDenials.stop();
+      for (const d of denials) d.events.stop();
       await workers;
     },
   };
