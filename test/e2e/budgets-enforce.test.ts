@@ -11,7 +11,7 @@
  *    pod is refused with a message naming the budget and who to ask; with aicost.dev/budget-override on the
  *    namespace it is admitted, and an Event records it.
  * 4. Audit: nothing sleeps and nothing is refused; the would-be sleep and refusal are reported (an Event, an
- *    admission warning, the metric with counts).
+ *    admission warning, the metric with counts), and each new GPU pod is told its price per hour.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -214,6 +214,8 @@ describe.skipIf(SKIP_WEBHOOK)('budgets that act', () => {
       const r = kubectlRun(['create', '-n', ns, '-f', '-'], barePod(name));
       expect(r.status, r.stderr).toBe(0);
       expect(r.stderr).toMatch(/Warning: .*would/);
+      // The price before launch: one GPU of a p4d (1.76070525 $/GPU-h, docs/cost-model.md), on-demand only here.
+      expect(r.stderr).toMatch(/Warning: aicost: about 1\.76 USD\/h on p4d\.24xlarge \(on-demand\)/);
     }
     await waitFor(async () => (await events(ns, 'BudgetWouldDeny')).length > 0, {
       description: 'the BudgetWouldDeny Event',
