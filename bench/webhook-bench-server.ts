@@ -4,5 +4,10 @@
  */
 import { startBenchWebhook } from './webhook-fixture.ts';
 
-const { server, cert } = await startBenchWebhook(process.argv.slice(2));
+// BENCH_GPU_NODES and BENCH_BUDGETS: the fleet to price pods on and the exceeded budgets (the rate mode's).
+const { server, cert } = await startBenchWebhook(
+  process.argv.slice(2),
+  Number(process.env.BENCH_GPU_NODES ?? 0),
+  Number(process.env.BENCH_BUDGETS ?? 0),
+);
 console.log(JSON.stringify({ port: server.port, cert }));

@@ -1,6 +1,6 @@
 /**
  * npm run bench:webhook: the spot admission webhook over TLS, with 50 spot policies in the cache. Reviews are
- * answered from memory: no API call is made. Two modes:
+ * answered from memory: no API call is made. Three modes:
  *
  * latency (the default): answer time of BENCH_REVIEWS (2000) reviews on one keep-alive connection, as the API
  * server calls it, with BENCH_GPU_NODES (1000) GPU nodes to price the pod on.
@@ -14,6 +14,8 @@
  *   BENCH_STALLED (40,90), BENCH_STALL_VARIANTS (length,chunked,under), BENCH_STALL_HOLD_MS (5000: longer than
  *   the read timeout), BENCH_SERVER_SCRIPT (another tree's webhook-bench-server.ts, to measure its code),
  *   BENCH_LIMIT_ARGS (--webhook-* flags for the server, space-separated).
+ *
+ * rate (`npm run bench:webhook -- rate`): 200 reviews a second for a minute, open loop (see rate()).
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -150,6 +152,75 @@ async function stall(): Promise<void> {
   }
 }
 
+/**
+ * A steady load, open loop: a review every 1000/BENCH_RATE ms (200 a second) for BENCH_RATE_SECONDS (60), over
+ * up to 16 keep-alive connections, whatever the answers take; each answer timed from when it was due, so a
+ * stall shows in the figures rather than slowing the load. The server is a child process under the image's heap
+ * flags with BENCH_GPU_NODES (1000) GPU nodes and 50 spot policies and 50 exceeded budgets in Audit (the review
+ * matches one of each); its RSS is sampled every 100 ms.
+ */
+async function rate(): Promise<void> {
+  const perSecond = Number(process.env.BENCH_RATE ?? 200);
+  const seconds = Number(process.env.BENCH_RATE_SECONDS ?? 60);
+  const script = resolve(import.meta.dirname, 'webhook-bench-server.ts');
+  const child = spawn(process.execPath, ['--max-old-space-size=160', '--max-semi-space-size=4', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, BENCH_GPU_NODES: process.env.BENCH_GPU_NODES ?? '1000', BENCH_BUDGETS: '50' },
+  });
+  const pid = child.pid ?? 0;
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const { port, cert } = JSON.parse(String((await lines.next()).value)) as { port: number; cert: string };
+  const agent = new Agent({ connect: { ca: cert }, connections: 16, pipelining: 1 });
+  const url = `https://127.0.0.1:${String(port)}/mutate-v1-pod`;
+  const review = async (): Promise<string> =>
+    (await request(url, { method: 'POST', body: REVIEW_BODY, dispatcher: agent })).body.text();
+  for (let i = 0; i < 200; i++) await review(); // warm: the first review prices the fleet
+  const baselineMb = rssMb(pid);
+  let peakMb = baselineMb;
+  const sampler = setInterval(() => (peakMb = Math.max(peakMb, rssMb(pid))), 100);
+  const times: number[] = [];
+  let failures = 0;
+  const firstFailure: string[] = [];
+  const total = perSecond * seconds;
+  const gapMs = 1000 / perSecond;
+  const started = performance.now();
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const dueMs = started + i * gapMs;
+    const wait = dueMs - performance.now();
+    if (wait > 0) await sleep(wait);
+    // From when it was due, or from when it went out if the timer fired early (Node's run to the millisecond).
+    const fromMs = Math.min(dueMs, performance.now());
+    inFlight.push(
+      review().then(
+        (text) => {
+          if (!text.includes('JSONPatch') || !text.includes('USD/h') || !text.includes('would')) {
+            failures += 1;
+            if (firstFailure.length === 0) firstFailure.push(text.slice(0, 300));
+          }
+          times.push(performance.now() - fromMs);
+        },
+        (error: unknown) => {
+          failures += 1;
+          if (firstFailure.length === 0) firstFailure.push((error as Error).message);
+        },
+      ),
+    );
+  }
+  await Promise.all(inFlight);
+  const elapsedS = (performance.now() - started) / 1000;
+  const endMb = rssMb(pid);
+  clearInterval(sampler);
+  child.kill();
+  await agent.close();
+  times.sort((a, b) => a - b);
+  const at = (q: number) => (times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? NaN).toFixed(2);
+  console.log(
+    `webhook rate bench: ${String(total)} reviews at ${String(perSecond)}/s for ${String(seconds)} s (done in ${elapsedS.toFixed(1)} s) over TLS, 50 spot policies, 50 exceeded budgets, ${process.env.BENCH_GPU_NODES ?? '1000'} GPU nodes: p50 ${at(0.5)} ms, p99 ${at(0.99)} ms, max ${at(1)} ms from when each was due; ${String(failures)} failed${firstFailure.length > 0 ? ` (first: ${firstFailure[0] ?? ''})` : ''}; server RSS ${baselineMb.toFixed(0)} MB warm, peak ${peakMb.toFixed(0)} MB, ${endMb.toFixed(0)} MB at the end`,
+  );
+}
+
 if (mode === 'stall') await stall();
 else if (mode === 'latency') await latency();
-else throw new Error(`unknown mode "${mode}": latency or stall`);
+else if (mode === 'rate') await rate();
+else throw new Error(`unknown mode "${mode}": latency, stall or rate`);

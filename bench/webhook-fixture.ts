@@ -1,6 +1,6 @@
 /**
- * The webhook the benches call: the admission handler over 50 spot policies and a team budget on the in-memory
- * API, with `gpuNodes` GPU nodes of five instance types (each with its hostname, as real ones have) for the
+ * The webhook the benches call: the admission handler over 50 spot policies and a team budget (and, when asked,
+ * 50 exceeded budgets) on the in-memory API, with `gpuNodes` GPU nodes of five instance types (each with its hostname, as real ones have) for the
  * price before launch, served over TLS on 127.0.0.1 with the limits `aicost run` takes from `limitArgs` (its
  * --webhook-* flags).
  */
@@ -46,7 +46,40 @@ const INSTANCE_TYPES = [
   ['g6.xlarge', '1', '4', '16Gi'],
 ] as const;
 
-export async function startBenchWebhook(limitArgs: readonly string[] = [], gpuNodes = 0) {
+/**
+ * A budget per workload label, exceeded this month, refusing new GPU pods in Audit: a review of its pods runs
+ * the whole budget path (scope, owner, override, warning) and is still admitted with the spot patch.
+ */
+function exceededBudget(i: number) {
+  const now = new Date();
+  const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+  const monthEnd = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
+  const iso = (d: Date) => `${d.toISOString().slice(0, 19)}Z`;
+  return {
+    metadata: { name: `budget-${String(i)}`, generation: 1 },
+    spec: {
+      selector: { matchLabels: { workload: `w${String(i)}` } },
+      rules: { budget: { amount: '100', mode: 'Audit', onExceeded: ['DenyNewGPUPods'] } },
+    },
+    status: {
+      observedGeneration: 1,
+      currency: 'USD',
+      budget: {
+        periodStart: iso(monthStart),
+        periodEnd: iso(monthEnd),
+        accountedUntil: iso(now),
+        spent: '123.000000',
+        percent: 123,
+        forecast: '400.00',
+        forecastPercent: 400,
+        lastThresholdCrossed: 100,
+        exceededAt: iso(monthStart),
+      },
+    },
+  };
+}
+
+export async function startBenchWebhook(limitArgs: readonly string[] = [], gpuNodes = 0, budgetPolicies = 0) {
   const api = new FakeKube();
   api.put('/api/v1/namespaces', { metadata: { name: 'ml', labels: { team: 'research' } } });
   for (let i = 0; i < gpuNodes; i++) {
@@ -79,6 +112,7 @@ export async function startBenchWebhook(limitArgs: readonly string[] = [], gpuNo
       },
     });
   }
+  for (let i = 0; i < budgetPolicies; i++) api.put(POLICIES, exceededBudget(i));
   const spot = await startSpotAdmission(api, new FakeClock(Date.now()), {
     // Events are not what is measured: answers that would record one record nothing here.
     events: { record: () => Promise.resolve() },
