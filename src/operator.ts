@@ -57,6 +57,8 @@ export type OperatorOptions = Pick<
   | 'defaultMode'
   | 'ledgerWindowMs'
   | 'dcgmSelector'
+  | 'inferenceWindowMs'
+  | 'inferenceSelector'
   | 'ledgerFlushMs'
   | 'ledgerRetentionMs'
 >;

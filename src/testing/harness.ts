@@ -169,6 +169,8 @@ export function harnessOptions(over: Partial<OperatorOptions> = {}): OperatorOpt
     ledgerFlushMs: 0,
     ledgerRetentionMs: 0,
     dcgmSelector: '',
+    inferenceWindowMs: 3_600_000,
+    inferenceSelector: '',
     ...over,
   };
 }
@@ -214,6 +216,8 @@ export async function startOperator(
   defaultMode: 'Audit' | 'Enforce' = 'Audit',
   custom?: CustomPricing,
   ledgerOptions: HarnessLedger = {},
+  /** Any other option, over the harness's (e.g. --annotate-interval). */
+  over: Partial<OperatorOptions> = {},
 ) {
   const metrics = createMetrics(labelKeys, 100);
   const store = new LedgerStore(ledgerOptions.sink ?? new MemorySink());
@@ -234,6 +238,7 @@ export async function startOperator(
       intervalMs: ledgerOptions.intervalMs ?? 60_000,
       ledgerWindowMs: ledgerOptions.windowMs ?? 3_600_000,
       ledgerFlushMs: ledgerOptions.flushMs ?? 0,
+      ...over,
     }),
   });
   const { cache, policies, spotDenials, accountant, policyController, writer, writeQueue: queue, ledger } = operator;
