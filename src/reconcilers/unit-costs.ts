@@ -106,14 +106,14 @@ export class UnitCosts {
     return Promise.all(queries).then((results) => {
       const failed = results.find((r) => r instanceof Error);
       if (failed) return failed;
-      return combineReadings(new Map(results as [InferenceSignal, SignalReading][])).pods;
+      const readings = results.filter((r): r is [InferenceSignal, SignalReading] => !(r instanceof Error));
+      return combineReadings(new Map(readings)).pods;
     });
   }
 
   /**
-   * The cycle's figures from its answer (undefined when off) and facts, with the gauges set; undefined when they
-   * are unavailable.
-   * `nodes` and `pods` are the cycle's facts (pods deleted since the last cycle included).
+   * The cycle's figures from its answer (undefined when off) and its facts (pods deleted since the last cycle
+   * included), with the gauges set; undefined when they are unavailable.
    */
   plan(
     served: InferenceAnswer | undefined,
