@@ -114,6 +114,9 @@ const accountant = new Accountant({
     scrapeIntervalMs: 5_000,
     labelKeys,
     dcgmSelector: '',
+    // The default: the inference queries are asked every cycle (the fake answers none).
+    inferenceWindowMs: 3_600_000,
+    inferenceSelector: '',
   },
 });
 

@@ -58,6 +58,8 @@ export type OperatorOptions = Pick<
   | 'defaultMode'
   | 'ledgerWindowMs'
   | 'dcgmSelector'
+  | 'inferenceWindowMs'
+  | 'inferenceSelector'
   | 'ledgerFlushMs'
   | 'ledgerRetentionMs'
 >;

@@ -78,6 +78,11 @@ export const chartValuesSchema = z.strictObject({
       .regex(SERIES_SELECTOR)
       .or(z.literal(''))
       .meta({ description: 'PromQL label matchers of the trusted DCGM exporter series (--dcgm-selector).' }),
+    inferenceSelector: z
+      .string()
+      .regex(SERIES_SELECTOR)
+      .or(z.literal(''))
+      .meta({ description: "PromQL label matchers of the trusted inference servers' series (--inference-selector)." }),
     headers: z
       // eslint-disable-next-line no-control-regex -- control characters are what is refused (\x: Go's regexp, which Helm uses, has no \u)
       .record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/), z.string().regex(/^[^\x00-\x1f\x7f]*$/))
@@ -95,6 +100,9 @@ export const chartValuesSchema = z.strictObject({
     labelKeys: z.array(labelKey).max(10),
     currency: z.union([z.literal(''), z.string().regex(/^[A-Z]{3}$/)]),
     annotateInterval: duration,
+    inferenceWindow: z
+      .union([z.literal(''), z.literal('0'), duration])
+      .meta({ description: "Unit costs' trailing window (--inference-window); 0: off; empty: the operator's 1h." }),
   }),
   pricing: z.strictObject({
     custom: passThrough.meta({ description: 'A pricing file (docs/pricing.md); empty: the built-in catalog.' }),

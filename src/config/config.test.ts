@@ -65,6 +65,30 @@ describe('configuration', () => {
     else expect(parse).toThrow('is not a list of PromQL label matchers such as job="dcgm-exporter"');
   });
 
+  it("reads the unit costs' window (0: off) and the inference series' selector", () => {
+    const parse = (argv: string[], env = {}) => parseConfig(argv, env, 'h');
+    expect([parse([]).inferenceWindowMs, parse([]).inferenceSelector]).toEqual([3_600_000, '']);
+    expect(parse(['--inference-window', '0']).inferenceWindowMs).toBe(0);
+    expect(parse(['--inference-window', '15m']).inferenceWindowMs).toBe(900_000);
+    expect(parse([], { AICOST_INFERENCE_WINDOW: '24h' }).inferenceWindowMs).toBe(86_400_000);
+    expect(parse(['--inference-selector', 'job=~"vllm|tgi"']).inferenceSelector).toBe('job=~"vllm|tgi"');
+  });
+
+  it.each([
+    [['--inference-window', '30s'], '--inference-window: "30s" is below the minimum of 1m'],
+    [['--inference-window', '2d'], '--inference-window: "2d" is above the maximum of 24h'],
+    [
+      ['--inference-window', 'hourly'],
+      '--inference-window: "hourly" is not a duration such as 30s, 15m or 1h, or 0 for off',
+    ],
+    [
+      ['--inference-selector', 'job="x"} or vector(1)'],
+      '--inference-selector: "job=\\"x\\"} or vector(1)" is not a list of PromQL label matchers such as job="vllm"',
+    ],
+  ])('refuses inference options %j', (argv, message) => {
+    expect(() => parseConfig(argv, {}, 'h')).toThrow(message);
+  });
+
   it.each([
     [['--ledger-window', '7m'], '--ledger-window: "7m" does not divide a day (e.g. 15m, 1h, 6h)'],
     [['--ledger-window', '2d'], '--ledger-window: "2d" is above the maximum of 24h'],

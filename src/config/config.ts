@@ -18,6 +18,8 @@ import {
   currency,
   dayDivisor,
   duration,
+  offOrDuration,
+  selectorLike,
   seriesSelector,
   labelKeys,
   oneOf,
@@ -35,6 +37,18 @@ export const OPTIONS = {
     env: 'AICOST_DCGM_SELECTOR',
     default: '',
     schema: seriesSelector,
+  },
+  'inference-window': {
+    help: 'trailing window of the cost per million tokens and per thousand requests of inference endpoints (vLLM, Triton, TGI), from 1m to 24h; 0 turns them off',
+    env: 'AICOST_INFERENCE_WINDOW',
+    default: '1h',
+    schema: offOrDuration(60_000, 86_400_000),
+  },
+  'inference-selector': {
+    help: 'PromQL label matchers the inference servers\' series must carry, e.g. job="vllm": only those targets are trusted for tokens and requests (empty: any series of the metrics)',
+    env: 'AICOST_INFERENCE_SELECTOR',
+    default: '',
+    schema: selectorLike('job="vllm"'),
   },
   interval: {
     help: 'accounting interval: cost accrues and utilization is measured once per interval',
@@ -204,6 +218,10 @@ type Parsed = { readonly [K in keyof Options]: z.output<Options[K]['schema']> };
 export interface Config {
   /** PromQL label matchers every DCGM query carries; '' for none. */
   readonly dcgmSelector: string;
+  /** Trailing window of the unit costs (src/cost/unit-cost.ts); 0: off. */
+  readonly inferenceWindowMs: number;
+  /** PromQL label matchers every inference query carries; '' for none. */
+  readonly inferenceSelector: string;
   /** Where Prometheus is and how to reach it (credentials, TLS files, headers); its URL has no user info. */
   readonly prometheus: PrometheusSettings;
   readonly intervalMs: number;
@@ -336,6 +354,8 @@ function toConfig(
     role,
     prometheus,
     dcgmSelector: p['dcgm-selector'],
+    inferenceWindowMs: p['inference-window'],
+    inferenceSelector: p['inference-selector'],
     intervalMs: p.interval,
     labelKeys: Object.freeze([...p['label-keys']]),
     pricingFile: p['pricing-file'] || undefined,

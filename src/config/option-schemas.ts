@@ -120,10 +120,20 @@ export const httpUrl = z.string().superRefine((value, ctx) => {
  */
 export const SERIES_SELECTOR =
   /^\s*[a-zA-Z_][a-zA-Z0-9_]*\s*(=|!=|=~|!~)\s*"(?:[^"\\\n]|\\.)*"\s*(,\s*[a-zA-Z_][a-zA-Z0-9_]*\s*(=|!=|=~|!~)\s*"(?:[^"\\\n]|\\.)*"\s*)*$/;
-export const seriesSelector = z.string().superRefine((value, ctx) => {
-  if (value !== '' && !SERIES_SELECTOR.test(value))
-    fail(ctx, `${quote(value)} is not a list of PromQL label matchers such as job="dcgm-exporter"`);
-});
+export const selectorLike = (example: string) =>
+  z.string().superRefine((value, ctx) => {
+    if (value !== '' && !SERIES_SELECTOR.test(value))
+      fail(ctx, `${quote(value)} is not a list of PromQL label matchers such as ${example}`);
+  });
+export const seriesSelector = selectorLike('job="dcgm-exporter"');
+
+/** 0 (off), or a duration within [minMs, maxMs]; milliseconds. */
+export const offOrDuration = (minMs: number, maxMs: number) =>
+  z.string().transform((text, ctx) => {
+    const ms = text.trim() === '0' ? 0 : parseDuration(text);
+    if (ms === undefined) return fail(ctx, `${quote(text)} is not a duration such as 30s, 15m or 1h, or 0 for off`);
+    return ms === 0 ? 0 : inRange(ctx, text, ms, minMs, maxMs, formatDuration);
+  });
 
 /** Empty (none), or an ISO 4217 code the pricing knows. */
 export const currency = z.string().superRefine((value, ctx) => {

@@ -46,6 +46,7 @@ export function createMetrics(labelKeys: readonly string[], cardinalityLimit: nu
   const m = {
     registry,
     ...costMetrics(registry, labelKeys),
+    ...unitCostMetrics(registry),
     ...accountingCycleMetrics(registry),
     ...kubeApiMetrics(registry),
     ...policyMetrics(registry),
@@ -123,6 +124,29 @@ function costMetrics(registry: Registry, labelKeys: readonly string[]) {
       name: 'aicost_node_idle_cost_total',
       help: 'Cost of GPU node capacity no pod requested',
       labelNames: ['node', 'currency'],
+      registers: [registry],
+    }),
+  };
+}
+
+/**
+ * Inference endpoints' unit costs over the trailing window (docs/unit-economics.md), by workload like the cost
+ * metrics (under their cardinality guard), the models the endpoint's series name, and the basis (allocation or
+ * usage); absent when unknown.
+ */
+function unitCostMetrics(registry: Registry) {
+  const labelNames = ['namespace', 'workload_kind', 'workload', 'model', 'basis'] as const;
+  return {
+    costPerMillionTokens: new Gauge({
+      name: 'aicost_cost_per_million_tokens',
+      help: "An inference endpoint's cost per million tokens over the trailing --inference-window, by basis (allocation: its whole cost; usage: its cost while serving) and tokens (all, input: prompt, output: generated), in the currency label",
+      labelNames: [...labelNames, 'tokens', 'currency'],
+      registers: [registry],
+    }),
+    costPerThousandRequests: new Gauge({
+      name: 'aicost_cost_per_thousand_requests',
+      help: "An inference endpoint's cost per thousand successful requests over the trailing --inference-window, by basis, in the currency label",
+      labelNames: [...labelNames, 'currency'],
       registers: [registry],
     }),
   };

@@ -69,7 +69,7 @@ export function podKeyOf(labels: Readonly<Record<string, string>>): string | und
 const SAMPLE_VALUE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /** The sample's value divided by `scale`, or NaN unless it is `[finite time, decimal string]`. */
-function sampleValue(sample: unknown, scale: number): number {
+export function sampleValue(sample: unknown, scale: number): number {
   if (!Array.isArray(sample) || !Number.isFinite(sample[0])) return NaN;
   const text: unknown = sample[1];
   return typeof text === 'string' && SAMPLE_VALUE.test(text) ? Number(text) / scale : NaN;

@@ -80,6 +80,37 @@ describe('createPrometheusClient', () => {
     expect(lastEncoding).toBe('identity');
   });
 
+  it('returns an instant vector with each series one sample, keeping the model labels', async () => {
+    answers['sum(x)'] = {
+      status: 200,
+      body: JSON.stringify({
+        status: 'success',
+        data: {
+          resultType: 'vector',
+          result: [
+            {
+              metric: { pod: 'llm-0', namespace: 'ml', model_name: 'llama-3-8b', job: 'vllm' },
+              value: [1700000010, '1200'],
+            },
+            { metric: { pod: 'triton-0', namespace: 'ml', model: 'resnet', version: '1' }, value: [1700000010, '7'] },
+          ],
+        },
+      }),
+    };
+    const client = createPrometheusClient({ url: base, timeoutMs: 5000 });
+    expect(await client.queryVector('sum(x)', 1700000010)).toEqual([
+      { metric: { pod: 'llm-0', namespace: 'ml', model_name: 'llama-3-8b' }, values: [[1700000010, '1200']] },
+      { metric: { pod: 'triton-0', namespace: 'ml', model: 'resnet' }, values: [[1700000010, '7']] },
+    ]);
+    // Each kind of answer only where it is asked for.
+    await expect(client.queryMatrix('sum(x)', 1)).rejects.toThrow('expected a matrix result, got vector');
+    answers.range = {
+      status: 200,
+      body: JSON.stringify({ status: 'success', data: { resultType: 'matrix', result: [] } }),
+    };
+    await expect(client.queryVector('range', 1)).rejects.toThrow('expected a vector result, got matrix');
+  });
+
   it("reports Prometheus's own error text for a rejected query", async () => {
     answers.bad = {
       status: 400,

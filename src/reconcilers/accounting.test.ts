@@ -222,6 +222,9 @@ describe('accounting against an in-memory API', () => {
     expect(await rows(op.metrics.promErrors)).toEqual([
       [{ signal: 'DCGM_FI_PROF_GR_ENGINE_ACTIVE' }, 0],
       [{ signal: 'DCGM_FI_DEV_GPU_UTIL' }, 0],
+      ...['promptTokens', 'generationTokens', 'requests', 'prefillSeconds', 'decodeSeconds', 'servingSeconds'].map(
+        (signal) => [{ signal: `inference:${signal}` }, 0],
+      ),
     ]);
   });
 

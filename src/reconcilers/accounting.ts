@@ -1,10 +1,11 @@
 /**
  * The accounting cycle (leader only), every --interval:
- * 1. ask Prometheus for GPU utilization (one query per signal for the whole cluster) and, while it answers,
+ * 1. ask Prometheus for GPU utilization (one query per signal for the whole cluster), and for what the inference
+ *    servers served over the trailing --inference-window (unit-costs.ts), and while it answers,
  * 2. take the GPU nodes and the pods on them from the cache (and pods deleted since the last cycle), price
  *    the nodes and plan the money of the new ledgers (accounting-plan.ts);
  * 3. complete the plan with the measured utilization (a Prometheus failure leaves it unknown and accrual
- *    goes on), update metrics;
+ *    goes on), plan the endpoints' unit costs, update metrics;
  * 4. hand the plan to the durable ledger (accounting-ledger.ts), which queues the window rows off this path,
  *    and changed annotations to the annotation writer, which patches them at a bounded rate.
  */
@@ -39,6 +40,7 @@ import { skippedIn, SkippedObjects } from './skipped-objects.ts';
 import { UnpricedNodes } from './unpriced-nodes.ts';
 import { workloadRecordOf, workloadUids } from './node-facts.ts';
 import { PodDepartures } from './pod-owners.ts';
+import { UnitCosts, type CycleUnitCosts, type UnitCostPart } from './unit-costs.ts';
 
 export interface AccountingOptions {
   readonly intervalMs: number;
@@ -48,6 +50,9 @@ export interface AccountingOptions {
   readonly labelKeys: readonly string[];
   /** --dcgm-selector. */
   readonly dcgmSelector: string;
+  /** --inference-window (0: no unit costs) and --inference-selector. */
+  readonly inferenceWindowMs: number;
+  readonly inferenceSelector: string;
 }
 
 /** What the last cycle measured, for the policy controller. */
@@ -121,6 +126,7 @@ export class Accountant {
   private lookForGone = true;
   private forgotAtSeconds: number | undefined;
   private lastMeasurement: Measurement | undefined;
+  private readonly unitCosts: UnitCosts;
   private readonly deps: AccountantDeps;
 
   constructor(deps: AccountantDeps) {
@@ -134,6 +140,7 @@ export class Accountant {
     this.unpricedNodes = new UnpricedNodes(deps.metrics, deps.events);
     this.skipped = new SkippedObjects(deps.metrics, deps.events);
     this.gatherer = new FactsGatherer(deps.cache, this.departures.owners);
+    this.unitCosts = new UnitCosts(deps);
     const { cache, clock } = deps;
     cache.pods.onChange((_key, current, previous) => {
       // A pod a relist finds gone was deleted while no watch saw it: it accrues up to when the watch was lost,
@@ -197,6 +204,7 @@ export class Accountant {
     // gathered; one turn of the event loop sends the request before the synchronous work below. Its latency
     // metric and --prometheus-timeout therefore include that work (tens of milliseconds for 10,000 pods).
     const preferred = querySignal(this.deps, 0, span.endSeconds, span.lookBackSeconds);
+    const inference = this.unitCosts.ask(span.endSeconds);
     await new Promise<void>((resolve) => setImmediate(resolve));
 
     // 1-2. Facts: GPU nodes, priced; pods on them, with their workloads.
@@ -231,12 +239,18 @@ export class Accountant {
     });
     const draftedAtMs = clock.now();
     const measurement = await this.measure(facts, span, preferred);
+    const served = await inference;
 
     // Then what utilization decides: idle GPU-seconds and the displayed utilization; the metrics, the
     // ledger's rows (written off this path) and the ledgers in memory.
     const measuredAtMs = clock.now();
     const plan = finishAccounting(draft);
     this.recorder.record(plan, facts.pricing.currency);
+    const unitCosts = this.unitCosts.plan(
+      served,
+      { nowSeconds: span.endSeconds, nodes: facts.nodes, pods: facts.pods },
+      facts.pricing.currency,
+    );
     this.deps.ledger.record({
       cycleStartSeconds: span.startSeconds,
       nowSeconds: span.endSeconds,
@@ -251,7 +265,7 @@ export class Accountant {
 
     // 4. Annotations.
     const plannedAtMs = clock.now();
-    const writes = this.offerAll(plan, facts);
+    const writes = this.offerAll(plan, facts, unitCosts);
 
     this.lastCycleEndSeconds = span.endSeconds;
     this.forgetDeparted(plan, span.endSeconds);
@@ -319,7 +333,7 @@ export class Accountant {
   }
 
   /** Offers the annotations of live GPU pods, cached workloads and namespaces; returns the writes scheduled. */
-  private offerAll(plan: AccountingPlan, facts: CycleFacts): number {
+  private offerAll(plan: AccountingPlan, facts: CycleFacts, unitCosts: CycleUnitCosts): number {
     const { cache } = this.deps;
     let writes = 0;
     for (let i = 0; i < facts.pods.length; i++) {
@@ -331,7 +345,9 @@ export class Accountant {
     for (const [key, u] of plan.workloads) {
       const [kind = '', namespace = '', name = ''] = key.split('/');
       const record = this.workloadRecord(kind, `${namespace}/${name}`);
-      if (record) writes += this.offer({ kind: record.kind, namespace, name, uid: record.uid, id: key }, u);
+      if (!record) continue;
+      const target: WriteTarget = { kind: record.kind, namespace, name, uid: record.uid, id: key };
+      writes += this.offer(target, u, record.kind === 'Job' ? undefined : this.unitCosts.partOf(key, unitCosts));
     }
     for (const [namespace, u] of plan.namespaces) {
       if (cache.namespaces.store.has(namespace))
@@ -366,11 +382,12 @@ export class Accountant {
     return workloadRecordOf(this.deps.cache, kind, key);
   }
 
-  private offer(target: WriteTarget, update: TargetUpdate): number {
-    return this.deps.writer.offer(target, displayKey(update.ledger, update.display), () =>
-      renderAnnotations(update.ledger, update.display),
-    )
-      ? 1
-      : 0;
+  private offer(target: WriteTarget, update: TargetUpdate, unit?: UnitCostPart): number {
+    const key = displayKey(update.ledger, update.display);
+    const render = () => renderAnnotations(update.ledger, update.display);
+    const offered = unit
+      ? this.deps.writer.offer(target, `${key}|${unit.key}`, () => ({ ...render(), ...unit.render() }), unit.shape)
+      : this.deps.writer.offer(target, key, render);
+    return offered ? 1 : 0;
   }
 }

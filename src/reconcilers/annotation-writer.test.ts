@@ -24,8 +24,9 @@ function start(names: readonly string[], limits: { annotateIntervalMs: number; w
   });
   const workers = runWorkers(queue, 4, (key) => writer.reconcile(key), clock);
   const target = (name: string): WriteTarget => ({ kind: 'Pod', namespace: 'ml', name, uid: `uid-${name}`, id: name });
-  /** Offers a pod's cost, displayed as itself. */
-  const offer = (name: string, cost: string) => writer.offer(target(name), cost, () => ({ 'aicost.dev/cost': cost }));
+  /** Offers a pod's cost, displayed as itself, with the shape of its figures. */
+  const offer = (name: string, cost: string, shape?: string) =>
+    writer.offer(target(name), cost, () => ({ 'aicost.dev/cost': cost }), shape);
   const patches = () => api.requests.filter((r) => r.verb === 'patch').map((r) => r.path.slice(PODS.length + 1));
   const cost = (name: string) => api.object(`${PODS}/${name}`)?.metadata.annotations?.['aicost.dev/cost'];
   return {
@@ -58,6 +59,25 @@ describe('annotation writer', () => {
     expect([w.patches(), w.cost('a')]).toEqual([['a', 'a'], '3.00']);
     // Nothing changed since: nothing is scheduled.
     expect(w.offer('a', '3.00')).toBe(false);
+    await w.stop();
+  });
+
+  it('writes a change of shape (a figure known or unknown) at once, inside --annotate-interval', async () => {
+    const w = start(['a'], { annotateIntervalMs: 300_000, writeQps: 100, writeBurst: 100 });
+    w.offer('a', '1.00', '-');
+    await w.clock.advance(0);
+    // A figure becomes known a minute later: written then, not four minutes later.
+    await w.clock.advance(60_000);
+    expect(w.offer('a', '2.00', '+')).toBe(true);
+    await w.clock.advance(0);
+    expect([w.patches(), w.cost('a')]).toEqual([['a', 'a'], '2.00']);
+    // Its value changes, the shape does not: held by the interval again, from the last write.
+    await w.clock.advance(60_000);
+    expect(w.offer('a', '3.00', '+')).toBe(true);
+    await w.clock.advance(239_999);
+    expect(w.cost('a')).toBe('2.00');
+    await w.clock.advance(1);
+    expect([w.patches().length, w.cost('a')]).toEqual([3, '3.00']);
     await w.stop();
   });
 

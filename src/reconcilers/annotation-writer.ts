@@ -3,7 +3,9 @@
  * Writes are bounded three ways: an object is written only when a value changed at its displayed precision
  * (displayKey), at most once per --annotate-interval, and under a client-side token bucket
  * (--write-qps/--write-burst). Keys go through a de-duplicating work queue, so a burst of changes to one
- * object becomes one patch with the latest values.
+ * object becomes one patch with the latest values. A change of shape (a figure that becomes known, or stops
+ * being known: an endpoint's unit costs) is written at once: the interval bounds how often values are
+ * refreshed, not how long a new figure waits.
  *
  * Only the leader writes; a new leader relists before its first cycle, so it starts from the previous
  * leader's last write. Pod patches carry the pod's uid: a pod re-created under the same name is not
@@ -29,11 +31,13 @@ export interface WriteTarget {
 
 interface State {
   target: WriteTarget;
-  /** Renders the latest annotations; called only when a write happens. */
-  render: () => Record<string, string>;
+  /** Renders the latest annotations (null removes a key); called only when a write happens. */
+  render: () => Record<string, string | null>;
   key: string;
   writtenKey: string | undefined;
   writtenAtMs: number;
+  shape: string;
+  writtenShape: string;
 }
 
 export function targetKey(t: Pick<WriteTarget, 'kind' | 'namespace' | 'name'>): string {
@@ -62,21 +66,23 @@ export class AnnotationWriter {
   }
 
   /**
-   * Offers the latest state of an object: its display key (see annotations.displayKey) and how to render its
-   * annotations. Returns whether a write was scheduled.
+   * Offers the latest state of an object: its display key (see annotations.displayKey), how to render its
+   * annotations, and their shape (which figures are known; undefined: as last written, for objects whose
+   * figures are always known or whose shape is not known this time). Returns whether a write was scheduled.
    */
-  offer(target: WriteTarget, displayKey: string, render: () => Record<string, string>): boolean {
+  offer(target: WriteTarget, displayKey: string, render: () => Record<string, string | null>, shape?: string): boolean {
     const key = targetKey(target);
     let state = this.states.get(key);
     if (!state || state.target.uid !== target.uid) {
-      state = { target, render, key: displayKey, writtenKey: undefined, writtenAtMs: 0 };
+      state = { target, render, key: displayKey, writtenKey: undefined, writtenAtMs: 0, shape: '', writtenShape: '' };
       this.states.set(key, state);
     }
     state.render = render;
     state.key = displayKey;
+    state.shape = shape ?? state.writtenShape;
     if (displayKey === state.writtenKey) return false;
-    const waitMs = state.writtenAtMs + this.deps.annotateIntervalMs - this.deps.clock.now();
-    this.deps.queue.addAfter(key, Math.max(0, waitMs));
+    const dueMs = state.shape === state.writtenShape ? state.writtenAtMs + this.deps.annotateIntervalMs : 0;
+    this.deps.queue.addAfter(key, Math.max(0, dueMs - this.deps.clock.now()));
     return true;
   }
 
@@ -109,6 +115,7 @@ export class AnnotationWriter {
     if (!state) return undefined;
     const { target } = state;
     const writtenKey = state.key;
+    const writtenShape = state.shape;
     if (writtenKey === state.writtenKey) return undefined;
     await this.bucket.take();
     const metadata: Record<string, unknown> = { annotations: state.render() };
@@ -116,6 +123,7 @@ export class AnnotationWriter {
     try {
       await this.deps.client.patch(objectPath(target.kind, target.namespace, target.name), { metadata }, 'merge');
       state.writtenKey = writtenKey;
+      state.writtenShape = writtenShape;
       state.writtenAtMs = this.deps.clock.now();
       this.deps.metrics.annotationWrites.inc({ kind: target.kind, result: 'success' });
       return undefined;

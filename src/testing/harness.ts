@@ -27,7 +27,8 @@ const log = pino({ level: 'silent' });
 
 /**
  * Serves DCGM_FI_PROF_GR_ENGINE_ACTIVE for the pods in `utilization` ("namespace/name" -> ratio) and
- * DCGM_FI_DEV_GPU_UTIL for those in `devUtilization` (percent), a sample every 5 s.
+ * DCGM_FI_DEV_GPU_UTIL for those in `devUtilization` (percent), a sample every 5 s; and instant vectors (the
+ * inference signals' increases) from `vectors`.
  */
 export class FakePrometheus implements PrometheusClient {
   down = false;
@@ -35,7 +36,24 @@ export class FakePrometheus implements PrometheusClient {
   readonly devUtilization = new Map<string, number>();
   /** Answers to other queries (e.g. a policy's requestsQuery), by a substring of the query. */
   readonly answers = new Map<string, number>();
+  /** The range queries asked (DCGM, policies). */
   readonly queries: string[] = [];
+  /**
+   * Instant-vector answers by metric name: every query that names the metric (followed by `{` or `[`) gets its
+   * series, each with its one value, as PromQL's `sum by` would have made them.
+   */
+  readonly vectors = new Map<string, { labels: Record<string, string>; value: number | string }[]>();
+  readonly vectorQueries: string[] = [];
+  queryVector(query: string, time: number): Promise<MatrixSeries[]> {
+    this.vectorQueries.push(query);
+    if (this.down) return Promise.reject(new PrometheusError('connection refused'));
+    const series: MatrixSeries[] = [];
+    for (const [metric, answers] of this.vectors) {
+      if (!query.includes(`${metric}{`) && !query.includes(`${metric}[`)) continue;
+      for (const { labels, value } of answers) series.push({ metric: labels, values: [[time, String(value)]] });
+    }
+    return Promise.resolve(series);
+  }
   queryMatrix(query: string, time: number): Promise<MatrixSeries[]> {
     this.queries.push(query);
     if (this.down) return Promise.reject(new PrometheusError('connection refused'));
@@ -156,6 +174,8 @@ export function harnessOptions(over: Partial<OperatorOptions> = {}): OperatorOpt
     ledgerFlushMs: 0,
     ledgerRetentionMs: 0,
     dcgmSelector: '',
+    inferenceWindowMs: 3_600_000,
+    inferenceSelector: '',
     ...over,
   };
 }
@@ -201,6 +221,8 @@ export async function startOperator(
   defaultMode: 'Audit' | 'Enforce' = 'Audit',
   custom?: CustomPricing,
   ledgerOptions: HarnessLedger = {},
+  /** Any other option, over the harness's (e.g. --annotate-interval). */
+  over: Partial<OperatorOptions> = {},
 ) {
   const metrics = createMetrics(labelKeys, 100);
   const store = new LedgerStore(ledgerOptions.sink ?? new MemorySink());
@@ -221,6 +243,7 @@ export async function startOperator(
       intervalMs: ledgerOptions.intervalMs ?? 60_000,
       ledgerWindowMs: ledgerOptions.windowMs ?? 3_600_000,
       ledgerFlushMs: ledgerOptions.flushMs ?? 0,
+      ...over,
     }),
   });
   const { cache, policies, denials, accountant, policyController, writer, writeQueue: queue, ledger } = operator;

@@ -1,12 +1,13 @@
 /**
  * The DCGM exporter simulator's pure parts: utilization patterns, device-plugin-like GPU assignment, the
- * per-scrape simulation of every GPU of the fake nodes, and dcgm-exporter's text format. The server around
- * them (informers, HTTP) is dcgm-sim.ts.
+ * per-scrape simulation of every GPU of the fake nodes, and dcgm-exporter's text format; and the vLLM series of
+ * the pods that serve (inference-model.ts). The server around them (informers, HTTP) is dcgm-sim.ts.
  */
 import { createHash } from 'node:crypto';
 
 export const ANNOTATION_UTILIZATION = 'dcgm-sim.aicost.dev/utilization';
 export const ANNOTATION_ABSENT = 'dcgm-sim.aicost.dev/absent';
+export const ANNOTATION_MEMORY_USED = 'dcgm-sim.aicost.dev/memory-used-mib';
 export const DRIVER_VERSION = '535.129.03';
 
 /** One step of a pattern; `seconds` undefined means "from here on". */
@@ -96,6 +97,8 @@ export interface GpuSample {
   readonly modelName: string;
   readonly percent: number;
   readonly memoryMiB: number;
+  /** MiB in use, from the pod's annotation; default: 60 % of memoryMiB on an assigned GPU, 0 on a free one. */
+  readonly memoryUsedMiB?: number | undefined;
   readonly owner?: { readonly namespace: string; readonly pod: string; readonly container: string } | undefined;
 }
 
@@ -118,7 +121,7 @@ const METRICS = [
     name: 'DCGM_FI_DEV_FB_USED',
     help: 'Framebuffer memory used (in MiB).',
     // An allocated GPU holds its model's weights whether busy or not; a free one holds nothing.
-    value: (s: GpuSample) => String(s.owner ? Math.round(s.memoryMiB * 0.6) : 0),
+    value: (s: GpuSample) => String(s.memoryUsedMiB ?? (s.owner ? Math.round(s.memoryMiB * 0.6) : 0)),
   },
   {
     name: 'DCGM_FI_DEV_POWER_USAGE',
@@ -154,7 +157,8 @@ export function pciBusId(index: number): string {
   return `00000000:${(0x10 + index).toString(16).toUpperCase().padStart(2, '0')}:00.0`;
 }
 
-const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+/** A label value as the text format writes it. */
+export const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
 /** The text dcgm-exporter serves: # HELP and # TYPE per metric, then one line per GPU. */
 export function renderMetrics(samples: readonly GpuSample[], options: RenderOptions): string {
@@ -261,6 +265,25 @@ const millis = (t: string | Date | undefined): number | undefined => {
   return Number.isNaN(ms) ? undefined : ms;
 };
 
+/**
+ * Reports an invalid annotation of a pod once (per pod, annotation and value) through `warn`: the simulator
+ * reads every annotation at every scrape, every 5 s.
+ */
+export function once(state: SimState, uid: string, who: string, warn: (message: string) => void) {
+  return (annotation: string, text: string, error: unknown, fallback: string): void => {
+    const key = `${uid}\n${annotation}\n${text}`;
+    if (state.warned.has(key)) return;
+    state.warned.add(key);
+    const reason = error instanceof Error ? error.message : String(error);
+    warn(`${who}: invalid ${annotation} (${reason}); ${fallback}`);
+  };
+}
+
+/** The epoch milliseconds a pod started: its status.startTime, else when the simulator first saw it running. */
+export function startedMs(pod: SimPod, state: SimState, now: number): number {
+  return millis(pod.status?.startTime) ?? state.firstSeen.get(pod.metadata?.uid ?? '') ?? now;
+}
+
 /** GPUs a container asks for: its limit (extended resources must have one), else its request. */
 export function containerGpus(c: SimContainer): number {
   const n = Number(c.resources?.limits?.['nvidia.com/gpu'] ?? c.resources?.requests?.['nvidia.com/gpu'] ?? 0);
@@ -345,21 +368,21 @@ export function simulate(
       const annotations = pod?.metadata?.annotations ?? {};
       if (annotations[ANNOTATION_ABSENT] === 'true') continue;
       let percent = 0;
+      let memoryUsedMiB: number | undefined;
       if (pod) {
         const uid = pod.metadata?.uid ?? '';
         const text = annotations[ANNOTATION_UTILIZATION] ?? '0';
+        const report = once(state, uid, `pod ${owner?.namespace ?? ''}/${owner?.pod ?? ''}`, warn);
         try {
-          const started = millis(pod.status?.startTime) ?? state.firstSeen.get(uid) ?? now;
-          percent = utilizationAt(parsePattern(text), (now - started) / 1000);
+          percent = utilizationAt(parsePattern(text), (now - startedMs(pod, state, now)) / 1000);
         } catch (error) {
-          const key = `${uid}\n${text}`;
-          if (!state.warned.has(key)) {
-            state.warned.add(key);
-            const reason = error instanceof Error ? error.message : String(error);
-            warn(
-              `pod ${owner?.namespace ?? ''}/${owner?.pod ?? ''}: invalid ${ANNOTATION_UTILIZATION} (${reason}); reporting 0`,
-            );
-          }
+          report(ANNOTATION_UTILIZATION, text, error, 'reporting 0');
+        }
+        const used = annotations[ANNOTATION_MEMORY_USED];
+        if (used !== undefined) {
+          memoryUsedMiB = /^\d+$/.test(used) ? Math.min(Number(used), memoryMiB) : undefined;
+          if (memoryUsedMiB === undefined)
+            report(ANNOTATION_MEMORY_USED, used, new Error('expected whole MiB'), 'reporting the default');
         }
       }
       samples.push({
@@ -368,6 +391,7 @@ export function simulate(
         modelName,
         percent,
         memoryMiB,
+        memoryUsedMiB,
         owner: owner ? { namespace: owner.namespace, pod: owner.pod, container: owner.container } : undefined,
       });
     }

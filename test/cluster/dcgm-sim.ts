@@ -1,9 +1,12 @@
 /**
  * A DCGM exporter simulator for the local cluster (test tooling, not shipped): it watches the cluster's
  * Nodes and Pods and serves /metrics in dcgm-exporter's format for every GPU of every fake (kwok) GPU node,
- * with pod labels on the GPUs assigned to running pods. Pod annotations (docs/local-cluster.md):
+ * with pod labels on the GPUs assigned to running pods, and vLLM's series for the pods annotated as serving
+ * (inference-model.ts). Pod annotations (docs/local-cluster.md):
  *   dcgm-sim.aicost.dev/utilization: "73" or "90 for 10m, then 0"   (percent; default 0; invalid -> 0, logged)
  *   dcgm-sim.aicost.dev/absent: "true"                             (no series at all for the pod's GPUs)
+ *   dcgm-sim.aicost.dev/memory-used-mib: "6144"                    (DCGM_FI_DEV_FB_USED of each of its GPUs)
+ *   dcgm-sim.aicost.dev/tokens-per-second, requests-per-second, model, serving-share, prefill-share (vLLM)
  *
  * Usage: node test/cluster/dcgm-sim.ts [--kubeconfig PATH] [--port 9400] [--address 127.0.0.1]
  *          [--label-style plain|exported] [--hostname-label Hostname|hostname]
@@ -14,6 +17,7 @@ import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { CoreV1Api, KubeConfig, makeInformer, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { newSimState, renderMetrics, simulate, type RenderOptions } from './dcgm-model.ts';
+import { renderInferenceMetrics, simulateInference } from './inference-model.ts';
 
 const log = (message: string) => console.error(`${new Date().toISOString()} dcgm-sim: ${message}`);
 
@@ -99,8 +103,11 @@ function keepWatching(
 const state = newSimState();
 
 function metrics(): string {
-  const samples = simulate(nodes.list(), pods.list(), state, Date.now(), log);
-  return renderMetrics(samples, opts.render);
+  const now = Date.now();
+  const all = pods.list();
+  // simulate() first: it notes when each running pod was first seen, which the inference counters start from.
+  const gpus = renderMetrics(simulate(nodes.list(), all, state, now, log), opts.render);
+  return gpus + renderInferenceMetrics(simulateInference(all, state, now, log), opts.render);
 }
 
 const server = createServer((req, res) => {

@@ -12,6 +12,7 @@ import {
   type SimNode,
   type SimPod,
 } from '../cluster/dcgm-model.ts';
+import { parseTokenRates, renderInferenceMetrics, simulateInference } from '../cluster/inference-model.ts';
 
 const at = (pattern: string, seconds: number) => utilizationAt(parsePattern(pattern), seconds);
 
@@ -258,9 +259,157 @@ describe('simulation of a scrape', () => {
     ]);
   });
 
+  it('reports the GPU memory a pod is annotated with on each of its GPUs, else 60 % of the GPU', () => {
+    const annotations = { 'dcgm-sim.aicost.dev/memory-used-mib': '6144' };
+    const pods = [pod('small', [2], { annotations }), pod('plain', [1], { created: T0 + 1 })];
+    const memory = simulate([gpuNode('g6e', 4)], pods, newSimState(), T0).map((s) => s.memoryUsedMiB);
+    expect(memory).toEqual([6144, 6144, undefined, undefined]);
+    const text = renderMetrics(simulate([gpuNode('g6e', 4)], pods, newSimState(), T0), {
+      labelStyle: 'plain',
+      hostnameLabel: 'Hostname',
+    });
+    const used = text.split('\n').filter((l) => l.startsWith('DCGM_FI_DEV_FB_USED'));
+    // 60 % of the L40S's 46,068 MiB on the other pod's GPU, 0 on the free one.
+    expect(used.map((l) => l.split(' ').at(-1))).toEqual(['6144', '6144', '27641', '0']);
+  });
+
+  it('reads an invalid memory annotation as the default, and reports it once', () => {
+    const warnings: string[] = [];
+    const bad = pod('bad', [1], { annotations: { 'dcgm-sim.aicost.dev/memory-used-mib': '6 GiB' } });
+    const state = newSimState();
+    simulate([gpuNode('g6e', 1)], [bad], state, T0, (m) => warnings.push(m));
+    const [sample] = simulate([gpuNode('g6e', 1)], [bad], state, T0 + 5000, (m) => warnings.push(m));
+    expect(sample?.memoryUsedMiB).toBeUndefined();
+    expect(warnings).toEqual([
+      'pod ml/bad: invalid dcgm-sim.aicost.dev/memory-used-mib (expected whole MiB); reporting the default',
+    ]);
+  });
+
   it('shares time-sliced GPUs between pods', () => {
     const sliced = gpuNode('g6e', 2, { 'nvidia.com/gpu.replicas': '4' });
     const pods = [pod('a', [1]), pod('b', [1], { created: T0 + 1 }), pod('c', [1], { created: T0 + 2 })];
     expect(owners(simulate([sliced], pods, newSimState(), T0))).toEqual(['g6e/0:a/c0:0', 'g6e/1:b/c0:0']);
+  });
+});
+
+describe("vLLM's series for serving pods", () => {
+  const T0 = Date.parse('2026-01-01T00:00:00Z');
+  const serving = (
+    name: string,
+    annotations: Record<string, string>,
+    over: Partial<SimPod['status']> = {},
+  ): SimPod => ({
+    metadata: { name, namespace: 'ml', uid: `uid-${name}`, annotations },
+    spec: { nodeName: 'p4d', containers: [{ name: 'vllm' }] },
+    status: { phase: 'Running', startTime: new Date(T0).toISOString(), ...over },
+  });
+  const llm = {
+    'dcgm-sim.aicost.dev/tokens-per-second': 'prompt=400,generation=600',
+    'dcgm-sim.aicost.dev/requests-per-second': '2',
+    'dcgm-sim.aicost.dev/model': 'llama-3-8b',
+    'dcgm-sim.aicost.dev/serving-share': '0.5',
+    'dcgm-sim.aicost.dev/prefill-share': '0.25',
+  };
+
+  it.each([
+    ['prompt=400,generation=600', { prompt: 400, generation: 600 }],
+    ['generation=0.5, prompt=12', { prompt: 12, generation: 0.5 }],
+  ])('reads %j', (text, rates) => {
+    expect(parseTokenRates(text)).toEqual(rates);
+  });
+
+  it.each([
+    'prompt=400',
+    'prompt=400,generation=600,prompt=1',
+    'input=1,output=2',
+    'prompt=-1,generation=1',
+    'prompt=1=2,generation=1',
+    '',
+  ])('refuses %j', (text) => {
+    expect(() => parseTokenRates(text)).toThrow();
+  });
+
+  it("grows each counter at its rate from the pod's start, whole, and splits the serving time", () => {
+    const pods = [serving('llm-0', llm), serving('other', {}), serving('pending', llm, { phase: 'Pending' })];
+    // 90.5 s after the start.
+    expect(simulateInference(pods, newSimState(), T0 + 90_500)).toEqual([
+      {
+        namespace: 'ml',
+        pod: 'llm-0',
+        model: 'llama-3-8b',
+        promptTokens: 36_200,
+        generationTokens: 54_300,
+        requests: 181,
+        prefillSeconds: 0.5 * 0.25 * 90.5,
+        decodeSeconds: 0.5 * 0.75 * 90.5,
+      },
+    ]);
+  });
+
+  it('serves only what the pod is annotated with, from when it was first seen without a start time', () => {
+    const state = newSimState();
+    state.firstSeen.set('uid-rq', T0);
+    const requestsOnly = serving('rq', { 'dcgm-sim.aicost.dev/requests-per-second': '3' }, { startTime: undefined });
+    expect(simulateInference([requestsOnly], state, T0 + 10_000)).toEqual([
+      {
+        namespace: 'ml',
+        pod: 'rq',
+        model: 'model',
+        promptTokens: undefined,
+        generationTokens: undefined,
+        requests: 30,
+        prefillSeconds: undefined,
+        decodeSeconds: undefined,
+      },
+    ]);
+    // prefill-share alone: the serving time is the whole time (serving-share 1).
+    const timed = serving('t', {
+      'dcgm-sim.aicost.dev/requests-per-second': '1',
+      'dcgm-sim.aicost.dev/prefill-share': '0.2',
+    });
+    expect(simulateInference([timed], state, T0 + 10_000)[0]).toMatchObject({ prefillSeconds: 2, decodeSeconds: 8 });
+  });
+
+  it('serves no series at all for a pod with an invalid annotation, and reports it once', () => {
+    const warnings: string[] = [];
+    const state = newSimState();
+    const bad = serving('bad', { ...llm, 'dcgm-sim.aicost.dev/prefill-share': '1.5' });
+    expect(simulateInference([bad], state, T0 + 1000, (m) => warnings.push(m))).toEqual([]);
+    expect(simulateInference([bad], state, T0 + 6000, (m) => warnings.push(m))).toEqual([]);
+    expect(warnings).toEqual([
+      'pod ml/bad: invalid dcgm-sim.aicost.dev/prefill-share (1.5 is above 1); serving no series',
+    ]);
+  });
+
+  it("renders vLLM's text in both label styles, histograms with their +Inf bucket, sum and count", () => {
+    const samples = simulateInference([serving('llm-0', llm)], newSimState(), T0 + 60_000);
+    const plain = renderInferenceMetrics(samples, { labelStyle: 'plain', hostnameLabel: 'Hostname' });
+    const labels = 'namespace="ml",pod="llm-0",model_name="llama-3-8b"';
+    expect(plain.trimEnd().split('\n')).toEqual([
+      '# HELP vllm:prompt_tokens_total Number of prefill tokens processed.',
+      '# TYPE vllm:prompt_tokens_total counter',
+      `vllm:prompt_tokens_total{${labels}} 24000`,
+      '# HELP vllm:generation_tokens_total Number of generation tokens processed.',
+      '# TYPE vllm:generation_tokens_total counter',
+      `vllm:generation_tokens_total{${labels}} 36000`,
+      '# HELP vllm:request_success_total Count of successfully processed requests.',
+      '# TYPE vllm:request_success_total counter',
+      `vllm:request_success_total{${labels},finished_reason="stop"} 120`,
+      '# HELP vllm:request_prefill_time_seconds Histogram of time spent in PREFILL phase for request.',
+      '# TYPE vllm:request_prefill_time_seconds histogram',
+      `vllm:request_prefill_time_seconds_bucket{${labels},le="+Inf"} 120`,
+      `vllm:request_prefill_time_seconds_sum{${labels}} 7.500000`,
+      `vllm:request_prefill_time_seconds_count{${labels}} 120`,
+      '# HELP vllm:request_decode_time_seconds Histogram of time spent in DECODE phase for request.',
+      '# TYPE vllm:request_decode_time_seconds histogram',
+      `vllm:request_decode_time_seconds_bucket{${labels},le="+Inf"} 120`,
+      `vllm:request_decode_time_seconds_sum{${labels}} 22.500000`,
+      `vllm:request_decode_time_seconds_count{${labels}} 120`,
+    ]);
+    const exported = renderInferenceMetrics(samples, { labelStyle: 'exported', hostnameLabel: 'Hostname' });
+    expect(exported).toContain(
+      'vllm:prompt_tokens_total{exported_namespace="ml",exported_pod="llm-0",model_name="llama-3-8b"} 24000',
+    );
+    expect(renderInferenceMetrics([], { labelStyle: 'plain', hostnameLabel: 'Hostname' })).toBe('');
   });
 });

@@ -32,13 +32,15 @@ export interface GpuPodOptions {
   readonly utilization: string;
   /** On the workload and its pods. */
   readonly labels?: Record<string, string>;
+  /** More annotations on its pods, e.g. the DCGM simulator's vLLM rates. */
+  readonly annotations?: Record<string, string>;
 }
 
 function p4dPodTemplate(app: string, options: GpuPodOptions) {
   return {
     metadata: {
       labels: { app, ...options.labels },
-      annotations: { 'dcgm-sim.aicost.dev/utilization': options.utilization },
+      annotations: { 'dcgm-sim.aicost.dev/utilization': options.utilization, ...options.annotations },
     },
     spec: {
       nodeSelector: { 'node.kubernetes.io/instance-type': 'p4d.24xlarge' },

@@ -57,6 +57,9 @@ true
 {{- with $p.dcgmSelector }}
 - {{ printf "--dcgm-selector=%s" . | quote }}
 {{- end }}
+{{- with $p.inferenceSelector }}
+- {{ printf "--inference-selector=%s" . | quote }}
+{{- end }}
 {{- range $name, $value := $p.headers }}
 - {{ printf "--prometheus-header=%s: %s" $name $value | quote }}
 {{- end }}
