@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { policySpecSchema } from '../crds/aicost-policy.ts';
 import type { PolicyRecord } from '../crds/policy-record.ts';
 import type { WorkloadView } from '../policy/match.ts';
-import { budgetsInScope, decideBudgetAdmission, type BudgetAdmissionInput, type PodOwner } from './admission.ts';
+import {
+  budgetsInScope,
+  decideBudgetAdmission,
+  isWorkloadController,
+  type BudgetAdmissionInput,
+  type PodOwner,
+} from './admission.ts';
 
 const PROTECTED = new Set(['kube-system', 'aicost-system']);
 const NOW = Date.UTC(2026, 10, 21, 12);
@@ -86,6 +92,7 @@ function input(over: Partial<BudgetAdmissionInput> = {}): BudgetAdmissionInput {
     nowMs: NOW,
     gpu: true,
     owner: job(AFTER),
+    byController: true,
     podName: 'train-',
     override: undefined,
     ...over,
@@ -168,6 +175,9 @@ describe('decideBudgetAdmission', () => {
   it.each<[string, Partial<BudgetAdmissionInput>, unknown]>([
     ['a Job created before the budget was exceeded: a replacement', { owner: job(BEFORE) }, replacement],
     ['a Job created as it was exceeded: new', { owner: job(AFTER) }, denied],
+    // A tenant can read its old Job's uid and name it in a pod of its own: the reference checks out, the
+    // requester does not.
+    ["an old Job's pod not created by a workload controller: new", { owner: job(BEFORE), byController: false }, denied],
     [
       'a Deployment created before, through its ReplicaSet: a replacement',
       { owner: { verified: true, kind: 'Deployment', name: 'web', createdAtSeconds: BEFORE } },
@@ -250,5 +260,20 @@ describe('budgetsInScope', () => {
       PROTECTED,
     ).map((p) => p.name);
     expect(names).toEqual(['a', 'c']);
+  });
+});
+
+describe('isWorkloadController', () => {
+  it.each([
+    ['system:serviceaccount:kube-system:replicaset-controller', true],
+    ['system:serviceaccount:kube-system:job-controller', true],
+    ['system:serviceaccount:kube-system:statefulset-controller', true],
+    ['system:kube-controller-manager', true],
+    ['system:serviceaccount:kube-system:deployment-controller', false],
+    ['system:serviceaccount:ml:default', false],
+    ['alice@example.com', false],
+    ['', false],
+  ])('%s: %s', (username, expected) => {
+    expect(isWorkloadController(username)).toBe(expected);
   });
 });

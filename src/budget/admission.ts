@@ -76,6 +76,12 @@ export interface BudgetAdmissionInput {
   /** Whether the pod requests GPUs (requestsGpu): budgets touch nothing else. */
   readonly gpu: boolean;
   readonly owner: PodOwner;
+  /**
+   * Whether a workload controller asks (isWorkloadController): only its pods can be replacements. A tenant can
+   * read the uid of its own old ReplicaSet or Job and name it in a pod of its own; the reference then checks
+   * out, but the requester does not.
+   */
+  readonly byController: boolean;
   /** The pod's name, or its generateName: what an Event or a message names when it has no owner. */
   readonly podName: string;
   /** The namespace's aicost.dev/budget-override, if set and not empty. */
@@ -158,6 +164,21 @@ function acting(policy: PolicyRecord, nowMs: number, defaultMode: Mode): ActingB
   };
 }
 
+/**
+ * The identities kube-controller-manager creates pods under: each controller's own service account
+ * (--use-service-account-credentials, the default of kubeadm and the managed services) or its own user.
+ */
+const WORKLOAD_CONTROLLERS: ReadonlySet<string> = new Set([
+  'system:serviceaccount:kube-system:replicaset-controller',
+  'system:serviceaccount:kube-system:job-controller',
+  'system:serviceaccount:kube-system:statefulset-controller',
+  'system:kube-controller-manager',
+]);
+
+export function isWorkloadController(username: string): boolean {
+  return WORKLOAD_CONTROLLERS.has(username);
+}
+
 export function decideBudgetAdmission(input: BudgetAdmissionInput): BudgetAdmissionDecision {
   if (!input.gpu) return { verdicts: [], refusal: undefined };
   const verdicts: BudgetVerdict[] = [];
@@ -174,7 +195,7 @@ export function decideBudgetAdmission(input: BudgetAdmissionInput): BudgetAdmiss
 function judge(budget: ActingBudget, input: BudgetAdmissionInput): BudgetVerdict {
   const { owner } = input;
   const policy = budget.policy;
-  const createdAtSeconds = owner?.verified ? owner.createdAtSeconds : undefined;
+  const createdAtSeconds = owner?.verified && input.byController ? owner.createdAtSeconds : undefined;
   if (createdAtSeconds !== undefined && createdAtSeconds * 1000 < budget.exceededAtMs) {
     return { policy, verdict: 'replacement', event: undefined, warning: undefined };
   }

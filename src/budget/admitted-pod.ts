@@ -38,6 +38,32 @@ export interface AdmittedPod {
   readonly tolerations: readonly Toleration[];
   /** spec.activeDeadlineSeconds, when a positive whole number. */
   readonly activeDeadlineSeconds: number | undefined;
+  /**
+   * Its node selection is over SELECTION_LIMITS: matched against a thousand nodes it would hold the webhook,
+   * which serves every team's pods on one thread, for hundreds of milliseconds, so it is not priced.
+   */
+  readonly tooComplex: boolean;
+}
+
+/**
+ * Far beyond what a real pod spells out, far below what costs time: the pod's creator writes these lists, and
+ * the API server lets them through to a mutating webhook before it validates anything.
+ */
+export const SELECTION_LIMITS = { nodeSelector: 64, terms: 16, requirements: 32, values: 64, tolerations: 64 };
+
+function tooComplex(pod: Pick<AdmittedPod, 'nodeSelector' | 'requiredTerms' | 'tolerations'>): boolean {
+  const L = SELECTION_LIMITS;
+  const terms = pod.requiredTerms ?? [];
+  return (
+    Object.keys(pod.nodeSelector).length > L.nodeSelector ||
+    pod.tolerations.length > L.tolerations ||
+    terms.length > L.terms ||
+    terms.some(
+      (t) =>
+        t.matchExpressions.length + t.matchFields.length > L.requirements ||
+        [...t.matchExpressions, ...t.matchFields].some((r) => r.values.length > L.values),
+    )
+  );
 }
 
 type Json = Readonly<Record<string, unknown>>;
@@ -114,18 +140,22 @@ export function readAdmittedPod(object: unknown): AdmittedPod {
   const gpuRequests: Record<string, number> = {};
   for (const [name, units] of Object.entries(requests)) if (isGpuResource(name) && units > 0) gpuRequests[name] = units;
   const deadline = spec.activeDeadlineSeconds;
-  return {
-    gpu,
-    gpuRequests,
-    cpuMillis: requests.cpu ?? 0,
-    memoryBytes: requests.memory ?? 0,
+  const selection = {
     nodeSelector: strings(spec.nodeSelector),
     requiredTerms: requiredTermsOf(spec),
     tolerations: arrayOf(spec.tolerations).map((t) => {
       const o = objectOr(t);
       return { key: text(o.key), operator: text(o.operator), value: text(o.value), effect: text(o.effect) };
     }),
+  };
+  return {
+    gpu,
+    gpuRequests,
+    cpuMillis: requests.cpu ?? 0,
+    memoryBytes: requests.memory ?? 0,
+    ...selection,
     activeDeadlineSeconds:
       typeof deadline === 'number' && Number.isSafeInteger(deadline) && deadline > 0 ? deadline : undefined,
+    tooComplex: tooComplex(selection),
   };
 }

@@ -70,6 +70,48 @@ describe('podShareOfNode', () => {
   });
 });
 
+describe('a node selection over its limits', () => {
+  const term = (requirements: number, values = 1) => ({
+    matchExpressions: Array.from({ length: requirements }, (_, i) => ({
+      key: `k${String(i)}`,
+      operator: 'NotIn',
+      values: Array.from({ length: values }, (_, v) => `v${String(v)}`),
+    })),
+  });
+  const affinity = (terms: unknown[]) => ({
+    affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: terms } } },
+  });
+  const tolerations = (n: number) => ({
+    tolerations: Array.from({ length: n }, (_, i) => ({ key: `t${String(i)}`, operator: 'Exists' })),
+  });
+  it.each([
+    [
+      'at every limit: matched',
+      { ...affinity(Array.from({ length: 16 }, () => term(32, 64))), ...tolerations(64) },
+      false,
+    ],
+    ['17 terms', affinity(Array.from({ length: 17 }, () => term(1))), true],
+    ['33 requirements in a term', affinity([term(33)]), true],
+    ['65 values in a requirement', affinity([term(1, 65)]), true],
+    ['65 tolerations', tolerations(65), true],
+    [
+      '65 nodeSelector labels',
+      { nodeSelector: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`l${String(i)}`, 'x'])) },
+      true,
+    ],
+  ] as const)('%s', (_name, spec, tooComplex) => {
+    const pod = gpuPod('1', {}, spec);
+    expect(pod.tooComplex).toBe(tooComplex);
+    if (tooComplex)
+      expect(launchRange(pod, [P4D, G5])).toEqual({
+        fits: 0,
+        cheapest: undefined,
+        dearest: undefined,
+        tooComplex: true,
+      });
+  });
+});
+
 describe('launchRange', () => {
   const unpriced = { ...P4D, name: 'p4d-unpriced', perHour: undefined };
   const tainted = { ...G5, name: 'g5-tainted', taints: [{ key: 'team', value: 'x', effect: 'NoSchedule' }] };
@@ -160,6 +202,11 @@ describe('launchWarning', () => {
       'no node it fits on',
       { range: { fits: 0, cheapest: undefined, dearest: undefined } },
       'aicost: no node it fits on now',
+    ],
+    [
+      'a node selection too long to match',
+      { range: { fits: 0, cheapest: undefined, dearest: undefined, tooComplex: true as const } },
+      'aicost: no price: its node selection is too long to match here',
     ],
     [
       'only unpriced nodes',

@@ -44,6 +44,8 @@ export interface LaunchRange {
   readonly fits: number;
   readonly cheapest: LaunchOffer | undefined;
   readonly dearest: LaunchOffer | undefined;
+  /** The pod's node selection is over its limits (AdmittedPod.tooComplex): not matched, not priced. */
+  readonly tooComplex?: true;
 }
 
 /** The pod's hourly share of a priced node (see the top of this file). */
@@ -67,6 +69,7 @@ function compare(a: LaunchOffer, b: LaunchOffer): number {
 
 /** The cheapest and the dearest offer among the nodes the pod fits on. */
 export function launchRange(pod: AdmittedPod, nodes: Iterable<PricedGpuNode>): LaunchRange {
+  if (pod.tooComplex) return { fits: 0, cheapest: undefined, dearest: undefined, tooComplex: true };
   let fits = 0;
   let cheapest: LaunchOffer | undefined;
   let dearest: LaunchOffer | undefined;
@@ -142,6 +145,7 @@ export function launchWarning(input: LaunchWarningInput): string {
 
 function priceText({ range, currency, deadlineSeconds }: LaunchWarningInput): string {
   const { cheapest, dearest, fits } = range;
+  if (range.tooComplex) return 'no price: its node selection is too long to match here';
   if (fits === 0) return 'no node it fits on now';
   if (!cheapest || !dearest) return `no price for the ${fits === 1 ? 'node' : `${fits} nodes`} it fits on`;
   const [low, high] = [money(cheapest.perHour, ''), money(dearest.perHour, '')];

@@ -152,6 +152,7 @@ describe('readAdmittedPod', () => {
         { key: '', operator: '', value: '', effect: '' },
       ],
       activeDeadlineSeconds: 7200,
+      tooComplex: false,
     });
   });
 

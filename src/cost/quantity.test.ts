@@ -21,6 +21,12 @@ describe('Kubernetes quantities', () => {
     expect(parseMilli(text)).toBeUndefined();
   });
 
+  it('refuses text of more than 128 characters as too large, before reading its digits', () => {
+    expect(() => parseUnits(`1${'0'.repeat(3_000_000)}`)).toThrow(`quantity "1${'0'.repeat(23)}…" is more than`);
+    expect(() => parseMilli(`${'0'.repeat(128)}1`)).toThrow(QuantityError);
+    expect(parseMilli(`${'0'.repeat(127)}1`)).toBe(1000);
+  });
+
   it('reads exactly, with no binary float on the way', () => {
     expect(parseMilli('0.1Gi')).toBe(107_374_182_400); // 0.1 × 2^30 × 1000, exactly
     expect(parseUnits('0.1Gi')).toBe(107_374_183); // 107374182.4 bytes, rounded up

@@ -11,6 +11,8 @@ const QUANTITY = /^([+-]?)(\d*)(?:\.(\d+))?(?:[eE]([+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|
 /** Past this many decimal places either way the value is decided without computing 10^n. */
 const MAX_EXPONENT = 64;
 const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+/** Longer text is no quantity a real spec holds: refused as too large before it is read. */
+const MAX_QUANTITY_CHARS = 128;
 
 /** A quantity that is well formed but too large to hold exactly. */
 export class QuantityError extends RangeError {
@@ -36,6 +38,8 @@ export function parseUnits(text: string | undefined): number | undefined {
 /** ceil(quantity × 10^scale) as an exact integer Number (see parseMilli). */
 function exactCeil(text: string | undefined, scale: number, unit: string): number | undefined {
   if (text === undefined) return undefined;
+  // A creator may write a quantity of millions of digits; reading it is the BigInt work of that many.
+  if (text.length > MAX_QUANTITY_CHARS) throw new QuantityError(`${text.slice(0, 24)}…`, unit);
   const trimmed = text.trim();
   const match = QUANTITY.exec(trimmed);
   if (!match) return undefined;

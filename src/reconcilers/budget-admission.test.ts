@@ -144,13 +144,26 @@ describe('DenyNewGPUPods at admission', () => {
 
   it('admits the replacement pod of a Deployment that ran before the excess, with its spot patch and price', async () => {
     const s = await setup();
-    const r = s.admission.review(podCreateReview(servePod()));
+    const byReplicaSetController = {
+      userInfo: { username: 'system:serviceaccount:kube-system:replicaset-controller' },
+    };
+    const r = s.admission.review(podCreateReview(servePod(), byReplicaSetController));
     expect(r.response).toMatchObject({ allowed: true, patchType: 'JSONPatch' });
     expect(r.response.warnings).toEqual([PRICE]);
     expect(await s.events()).toEqual([
       { about: 'Deployment/serve', reason: 'SpotPlacement', count: 1, policy: undefined },
     ]);
     expect(await s.counts()).toEqual([['team-research', 'replacement', 1]]);
+    s.stop();
+  });
+
+  it("refuses the same pod, its owner's uid right, when a tenant creates it rather than the ReplicaSet's controller", async () => {
+    const s = await setup();
+    const r = s.admission.review(
+      podCreateReview(servePod(), { userInfo: { username: 'system:serviceaccount:ml:default' } }),
+    );
+    expect(r.response.allowed).toBe(false);
+    expect(await s.counts()).toEqual([['team-research', 'denied', 1]]);
     s.stop();
   });
 

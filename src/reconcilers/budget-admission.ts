@@ -5,7 +5,12 @@
  * wins over the spot rules, and its warnings join theirs.
  */
 import type { Logger } from 'pino';
-import { BUDGET_POLICY_ANNOTATION, decideBudgetAdmission, type BudgetAdmissionDecision } from '../budget/admission.ts';
+import {
+  BUDGET_POLICY_ANNOTATION,
+  decideBudgetAdmission,
+  isWorkloadController,
+  type BudgetAdmissionDecision,
+} from '../budget/admission.ts';
 import type { AdmittedPod } from '../budget/admitted-pod.ts';
 import type { Clock } from '../controller/clock.ts';
 import type { ClusterCache } from '../controller/cluster-cache.ts';
@@ -34,6 +39,8 @@ export interface BudgetReview {
   /** The pod's name, else its generateName. */
   readonly podName: string;
   readonly dryRun: boolean;
+  /** request.userInfo.username: a replacement is created by the workload's controller. */
+  readonly requester: string;
 }
 
 export class BudgetAdmission {
@@ -55,6 +62,7 @@ export class BudgetAdmission {
       nowMs: clock.now(),
       gpu: r.pod.gpu,
       owner: podOwner(r.owner),
+      byController: isWorkloadController(r.requester),
       podName: r.podName,
       override: override || undefined,
     });

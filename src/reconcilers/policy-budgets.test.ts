@@ -16,7 +16,7 @@ import { FakePrometheus, startOperator, type HarnessLedger } from '../testing/ha
 import { jobRow } from '../testing/ledger-rows.ts';
 import { MemorySink } from '../testing/memory-sink.ts';
 import { BudgetSpend } from './budget-spend.ts';
-import { PolicyBudgets } from './policy-budgets.ts';
+import { budgetsToSleep, PolicyBudgets } from './policy-budgets.ts';
 
 const HOUR = 3_600_000;
 const T = Date.UTC(2026, 10, 23, 12);
@@ -87,6 +87,59 @@ describe('PolicyBudgets', () => {
     const { budgets: b } = budgets(new MemorySink(), () => RECENT);
     const plans = await b.plan([record('a', { budget: { amount: '10', timeZone: 'Mars/Olympus' } })], 'USD', T);
     expect(plans.size).toBe(0);
+  });
+});
+
+describe('budgetsToSleep', () => {
+  const exceeded = {
+    periodStart: '2026-11-01T00:00:00Z',
+    periodEnd: '2026-12-01T00:00:00Z',
+    accountedUntil: '2026-11-23T12:00:00Z',
+    spent: '10.421000',
+    percent: 104,
+    forecast: '30.00',
+    forecastPercent: 300,
+    exceededAt: '2026-11-23T10:00:00Z',
+  };
+  const withStatus = (rules: Record<string, unknown>, status: PolicyStatus, generation = 1): PolicyRecord => ({
+    ...record('p', rules),
+    generation,
+    status,
+  });
+  const sleepy = { budget: { amount: '10.00', mode: 'Enforce', onExceeded: ['ScaleDevToZero'] } };
+  it.each([
+    ['exceeded, from the status of this generation', sleepy, { observedGeneration: 1, budget: exceeded }, 1, T, true],
+    [
+      'a status of the generation before (just edited)',
+      sleepy,
+      { observedGeneration: 1, budget: exceeded },
+      2,
+      T,
+      false,
+    ],
+    [
+      'no ScaleDevToZero',
+      { budget: { amount: '10.00', onExceeded: ['DenyNewGPUPods'] } },
+      { observedGeneration: 1, budget: exceeded },
+      1,
+      T,
+      false,
+    ],
+    ['not exceeded', sleepy, { observedGeneration: 1, budget: { ...exceeded, exceededAt: undefined } }, 1, T, false],
+    ['the period over', sleepy, { observedGeneration: 1, budget: exceeded }, 1, Date.UTC(2026, 11, 1), false],
+  ] as const)('%s', (_name, rules, status, generation, nowMs, expected) => {
+    const p = withStatus(rules, status, generation);
+    const out = budgetsToSleep([p], new Map(), nowMs, 'Audit', 'USD');
+    expect(out.has('p')).toBe(expected);
+    if (expected)
+      expect(out.get('p')).toEqual({
+        policy: 'p',
+        mode: 'Enforce',
+        exceededAtMs: Date.UTC(2026, 10, 23, 10),
+        spent: '10.42',
+        amount: '10.00',
+        currency: 'USD',
+      });
   });
 });
 

@@ -114,7 +114,7 @@ export class PolicyBudgets {
 
 /**
  * The budgets whose ScaleDevToZero applies now, by policy name: exceeded this period (status.budget.exceededAt,
- * from this pass's plan or else the status) and the period not over. The policy pass puts the endpoints in
+ * from this pass's plan or else a status of the policy's current generation) and the period not over. The policy pass puts the endpoints in
  * their scope to sleep (policy/plan-budget-sleep.ts).
  */
 export function budgetsToSleep(
@@ -128,7 +128,9 @@ export function budgetsToSleep(
   for (const p of policies) {
     const rule = p.spec?.rules.budget;
     if (!p.spec || !rule?.onExceeded.includes('ScaleDevToZero')) continue;
-    const status = plans.get(p.name)?.status ?? p.status?.budget;
+    // This pass's plan is of the current spec; a status of another generation (just edited) is not.
+    const status =
+      plans.get(p.name)?.status ?? (p.status?.observedGeneration === p.generation ? p.status.budget : undefined);
     const exceededAtMs = status?.exceededAt === undefined ? NaN : Date.parse(status.exceededAt);
     if (!status || !Number.isFinite(exceededAtMs) || !(Date.parse(status.periodEnd) > nowMs)) continue;
     out.set(p.name, {

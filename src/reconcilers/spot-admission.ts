@@ -33,6 +33,8 @@ export interface AdmissionRequest {
   operation?: string;
   namespace?: string;
   dryRun?: boolean;
+  /** Who asks: the API server's account of the authenticated requester. */
+  userInfo?: { username?: string };
   object?: PodForAdmission & {
     metadata?: {
       labels?: Record<string, string>;
@@ -124,6 +126,7 @@ export class SpotAdmission {
       view,
       podName,
       dryRun: request.dryRun === true,
+      requester: typeof request.userInfo?.username === 'string' ? request.userInfo.username : '',
     });
     // A budget's refusal wins: the pod is not created, so no spot rule places it.
     if (budget.refusal !== undefined)
