@@ -151,13 +151,18 @@ pki="$STATE/pki"
     'subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local')"
   sign admin "/O=system:masters/CN=aicost-admin" "$(printf '%s\n' \
     'basicConstraints=CA:FALSE' 'keyUsage=critical,digitalSignature,keyEncipherment' 'extendedKeyUsage=clientAuth')"
+  # kube-controller-manager's own identity, as kubeadm gives it: with --use-service-account-credentials each
+  # controller then acts as its own service account (replicaset-controller, job-controller...), which is what the
+  # admission webhook sees as the creator of a workload's pods (docs/budgets.md, "New or replacement").
+  sign kcm "/CN=system:kube-controller-manager" "$(printf '%s\n' \
+    'basicConstraints=CA:FALSE' 'keyUsage=critical,digitalSignature,keyEncipherment' 'extendedKeyUsage=clientAuth')"
   key sa
   openssl pkey -in sa.key -pubout -out sa.pub
 ) >"$LOGS/pki.log" 2>&1 || { tail -n 20 "$LOGS/pki.log" >&2; die "generating certificates with openssl failed"; }
 
-kubeconfig="$STATE/kubeconfig"
 b64() { base64 <"$1" | tr -d '\n'; }
-cat >"$kubeconfig" <<YAML
+write_kubeconfig() { # file user cert
+  cat >"$1" <<YAML
 apiVersion: v1
 kind: Config
 clusters:
@@ -166,16 +171,20 @@ clusters:
       server: https://127.0.0.1:$(port apiserver)
       certificate-authority-data: $(b64 "$pki/ca.crt")
 users:
-  - name: aicost-admin
+  - name: $2
     user:
-      client-certificate-data: $(b64 "$pki/admin.crt")
-      client-key-data: $(b64 "$pki/admin.key")
+      client-certificate-data: $(b64 "$pki/$3.crt")
+      client-key-data: $(b64 "$pki/$3.key")
 contexts:
   - name: aicost-local
-    context: { cluster: aicost-local, user: aicost-admin }
+    context: { cluster: aicost-local, user: $2 }
 current-context: aicost-local
 YAML
-chmod 600 "$kubeconfig"
+  chmod 600 "$1"
+}
+kubeconfig="$STATE/kubeconfig"
+write_kubeconfig "$kubeconfig" aicost-admin admin
+write_kubeconfig "$STATE/kcm.kubeconfig" system:kube-controller-manager kcm
 export KUBECONFIG="$kubeconfig"
 
 launch() { # name command...: in its own session (down.sh signals the group), without the lock's descriptor
@@ -224,10 +233,10 @@ launch kube-apiserver "$BIN_DIR/kube-apiserver" \
 wait_until kube-apiserver 90 "kube-apiserver /readyz" apiserver_ready
 
 log "starting kube-controller-manager, kube-scheduler and kwok; creating the nodes of $PROFILE"
-launch kube-controller-manager "$BIN_DIR/kube-controller-manager" --kubeconfig "$kubeconfig" \
+launch kube-controller-manager "$BIN_DIR/kube-controller-manager" --kubeconfig "$STATE/kcm.kubeconfig" \
   --authentication-kubeconfig "$kubeconfig" --authorization-kubeconfig "$kubeconfig" --authentication-skip-lookup \
   --bind-address 127.0.0.1 --secure-port "$(port kcm)" --leader-elect=false \
-  --service-account-private-key-file "$pki/sa.key" --root-ca-file "$pki/ca.crt" --use-service-account-credentials=false \
+  --service-account-private-key-file "$pki/sa.key" --root-ca-file "$pki/ca.crt" --use-service-account-credentials=true \
   --cluster-signing-cert-file "$pki/ca.crt" --cluster-signing-key-file "$pki/ca.key" \
   --controllers '*,-node-ipam-controller,-service-lb-controller,-node-route-controller,-cloud-node-lifecycle-controller'
 launch kube-scheduler "$BIN_DIR/kube-scheduler" --kubeconfig "$kubeconfig" \
