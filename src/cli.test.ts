@@ -47,6 +47,11 @@ describe('command line', () => {
     [['report', 'runs', '--help'], /^Usage: aicost report runs /, 'cost per successful run'],
     [['export', 'focus', '--help'], /^Usage: aicost export focus --out FILE /, 'docs/focus.md'],
     [['export', '--help'], /^Usage: aicost export focus --out FILE /, 'DECIMAL(18,9)'],
+    [
+      ['recommend', '--help'],
+      /^Usage: aicost recommend \[--prometheus-url URL\] /,
+      'docs/unit-economics.md#recommendations',
+    ],
   ])('%j prints the report help it asks for', (argv, usage, line) => {
     const { text, exitCode } = printed(argv);
     expect(exitCode).toBe(0);
@@ -93,11 +98,11 @@ describe('command line', () => {
   it.each([
     [
       'reports',
-      'aicost: unknown command "reports"\nCommands: run, webhook, webhook-cert, report, export, version ("aicost --help" says what each does)',
+      'aicost: unknown command "reports"\nCommands: run, webhook, webhook-cert, report, export, recommend, version ("aicost --help" says what each does)',
     ],
     [
       '--interval',
-      'aicost: unknown command "--interval"\nCommands: run, webhook, webhook-cert, report, export, version ("aicost --help" says what each does)',
+      'aicost: unknown command "--interval"\nCommands: run, webhook, webhook-cert, report, export, recommend, version ("aicost --help" says what each does)',
     ],
   ])('an unknown command %j gets two lines and exit code 2', (command, text) => {
     expect(printed([command, '--help'])).toEqual({ kind: 'print', text, exitCode: 2 });
@@ -157,7 +162,7 @@ describe('as kubectl aicost', () => {
     expect(plugin(['export', '--help'])).toMatch(/^Usage: kubectl aicost export focus --out FILE /);
     expect(plugin(['version', '--help'])).toContain('aicost_build_info');
     expect(plugin(['reports'])).toBe(
-      'kubectl aicost: unknown command "reports"\nCommands: run, webhook, webhook-cert, report, export, version ("kubectl aicost --help" says what each does)',
+      'kubectl aicost: unknown command "reports"\nCommands: run, webhook, webhook-cert, report, export, recommend, version ("kubectl aicost --help" says what each does)',
     );
   });
 

@@ -7,6 +7,7 @@ import type { BuildInfo } from './build-info.ts';
 import { OPTIONS } from './config/config.ts';
 import { DEFAULT_LEDGER, LEDGER_ENV } from './config/ledger-location.ts';
 import { forProgram, PROGRAM } from './program-name.ts';
+import { recommendHelp } from './recommend/help.ts';
 import { EXPORT_USAGE, REPORT_USAGE, RUNS_USAGE } from './report/options.ts';
 
 interface Command {
@@ -31,6 +32,10 @@ const COMMANDS = {
     help: (args: readonly string[]) => (args[0] === 'runs' ? runsHelp() : reportHelp()),
   },
   export: { summary: 'write the ledger as FinOps FOCUS 1.3 cost and usage rows (Parquet or CSV)', help: exportHelp },
+  recommend: {
+    summary: 'what would save money: right-sizing, empty GPU nodes, commitments (changes nothing)',
+    help: recommendHelp,
+  },
   version: { summary: 'print the version, the git commit and the Node.js version', help: versionHelp },
 } as const satisfies Record<string, Command>;
 

@@ -13,6 +13,7 @@ import { programName } from './program-name.ts';
 import { ConfigError, loadConfig, type Config, type Role } from './config/config.ts';
 import { kubeEnvironment } from './config/kube-environment.ts';
 import { ledgerS3, resolveLedger } from './config/ledger-location.ts';
+import { recommendCommand } from './recommend/command.ts';
 import { exportCommand, reportCommand, runsCommand, type CommandIo, type ExitCode } from './report/commands.ts';
 import { systemClock, type Clock } from './controller/clock.ts';
 import { startHttpServers, type HttpServers, type SecureMetricsOptions } from './controller/http-server.ts';
@@ -280,6 +281,9 @@ async function main(argv: readonly string[], program: string): Promise<void> {
     }
     case 'export':
       await reportingCommand(program, () => exportCommand(invocation.args, io(program)));
+      return;
+    case 'recommend':
+      await reportingCommand(program, () => recommendCommand(invocation.args, io(program)));
       return;
   }
 }

@@ -20,7 +20,18 @@ describe('aicost', () => {
       status: 2,
       stdout: '',
       stderr:
-        'aicost: unknown command "reports"\nCommands: run, webhook, webhook-cert, report, export, version ("aicost --help" says what each does)\n',
+        'aicost: unknown command "reports"\nCommands: run, webhook, webhook-cert, report, export, recommend, version ("aicost --help" says what each does)\n',
+    });
+  });
+
+  it('recommends from what it can reach: sources it cannot are warnings on stderr, and it exits 0', () => {
+    const ledger = resolve(import.meta.dirname, 'no-such-ledger');
+    expect(aicost('recommend', '--ledger', ledger, '--format', 'json')).toEqual({
+      status: 0,
+      stdout: '[]\n',
+      stderr:
+        `aicost recommend: warning: no ledger at ${ledger}: skipped (empty nodes and commitments need it)\n` +
+        'aicost recommend: warning: no --prometheus-url: right-sizing skipped\n',
     });
   });
 
