@@ -116,7 +116,8 @@ export function fewerGpus(
   // Every pod must leave the same GPUs unused for the pod template to ask for fewer: the least unused counts.
   const unused = Math.min(...w.pods.map((p) => p.unusedGpus));
   if (gpusPerPod < 2 || unused === 0 || unused >= gpusPerPod) return undefined;
-  // The GPUs' share of the workload's cost: its CPU and memory stay, so this understates the saving a little.
+  // The GPUs' share of the workload's whole cost: its CPU and memory stay, so this overstates the saving a
+  // little, as docs/unit-economics.md says under "Fewer GPUs".
   const savingPerHour: Nanos = mulDivRoundHalfUp(w.costPerHour, unused, gpusPerPod);
   return {
     type: 'fewer-gpus',
