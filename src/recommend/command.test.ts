@@ -148,11 +148,11 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function run(args: string[], env: { ledger?: string } = {}) {
+function run(args: string[], env: { ledger?: string; nowMs?: number } = {}) {
   const out: string[] = [];
   const err: string[] = [];
   const io: CommandIo = {
-    nowMs: NOW,
+    nowMs: env.nowMs ?? NOW,
     program: 'aicost',
     ledger: (flag) => flag ?? env.ledger ?? join(dir, 'no-such-ledger'),
     s3: () => undefined,
@@ -169,6 +169,24 @@ describe('aicost recommend', () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toEqual(WORKED_EXAMPLE_JSON);
     expect(prometheus.queries).toHaveLength(6);
+  });
+
+  it('reads the last finished ledger windows that make up the window, whatever the time', async () => {
+    const later = NOW + 50 * 60_000;
+    const args = ['--prometheus-url', prometheus.url, '--ledger', join(dir, 'ledger'), '--format', 'json'];
+    const r = await run(args, { nowMs: later });
+    const figures = (JSON.parse(r.out) as { type: string; monthlySaving: string; windows?: number }[]).map((x) => [
+      x.type,
+      x.monthlySaving,
+      x.windows,
+    ]);
+    // The look-back's 30 days from 00:50 hold 29 whole daily windows; the baseline is the same.
+    expect(figures).toEqual([
+      ['commitment', '4808.723598', 29],
+      ['fewer-gpus', '2519.376', undefined],
+      ['right-size', '901.3348325', undefined],
+      ['empty-node', '734.38', undefined],
+    ]);
   });
 
   it('prints a table', async () => {
@@ -229,6 +247,7 @@ describe('aicost recommend', () => {
     [['--discount', '0'], '--discount is a percent off on-demand'],
     [['--headroom', '1.5'], '--headroom is a whole percent'],
     [['--bogus'], "Unknown option '--bogus'"],
+    [['--cluster', 'Prod 1'], '"Prod 1" is not a cluster id'],
   ])('refuses %j with exit code 2', async (args, message) => {
     const r = await run(args);
     expect(r.code).toBe(2);

@@ -85,7 +85,10 @@ export function recommendFrom(
   const found: Recommendation[] = [];
   const windowMs = o.rightSize.minObservedSeconds * 1000;
   if (rows !== undefined && pods !== undefined) {
-    const recent = rows.filter((r) => r.windowStartMs >= nowMs - windowMs);
+    // The last finished windows that make up the window: a span ending at `now` would start inside a ledger
+    // window, which would then be left out, and the ledger would never cover the whole window.
+    const end = Math.max(...rows.map((r) => r.windowEndMs));
+    const recent = rows.filter((r) => r.windowStartMs >= end - windowMs);
     for (const w of observeWorkloads(recent, pods, o.rightSize.minObservedSeconds)) {
       for (const r of [rightSize(w, ON_DEMAND_CATALOG, o.rightSize), fewerGpus(w, o.rightSize)])
         if (r !== undefined) found.push(r);

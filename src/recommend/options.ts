@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../config/duration.ts';
 import { parseMoney } from '../cost/money.ts';
+import { isClusterId } from '../ledger/layout.ts';
 import { forProgram, PROGRAM } from '../program-name.ts';
 import { DEFAULT_COMMITMENT, type CommitmentSettings } from './commitments.ts';
 import type { EmptyNodeSettings } from './empty-nodes.ts';
@@ -70,6 +71,7 @@ export function parseRecommendArgs(
   const discount = v.discount ?? '';
   if (!/^\d{1,2}(\.\d{1,2})?$/.test(discount) || parseMoney(discount) === 0n)
     return fail(`--discount is a percent off on-demand, above 0 and under 100, e.g. 30, not "${discount}"`);
+  if (v.cluster !== undefined && !isClusterId(v.cluster)) return fail(`"${v.cluster}" is not a cluster id`);
   if (v['prometheus-url'] !== undefined && !/^https?:\/\//.test(v['prometheus-url']))
     return fail('--prometheus-url is an http:// or https:// URL');
   return {
