@@ -33,8 +33,12 @@ async function readLedger(o: RecommendOptions, io: CommandIo, fromMs: number): P
     const store = new LedgerStore(await openSink(location, io.s3(location)));
     const rows: LedgerRow[] = [];
     // The open window is left out: its rows cover part of it, which would read as a node half empty.
+    // Only what a rule reads is kept (a month of a large cluster is millions of rows): Node rows, and the rows
+    // of workloads that held GPUs.
     for await (const w of store.readRange({ fromMs, toMs: io.nowMs, clusterId: o.cluster }))
-      if (w.compacted) rows.push(...w.rows.filter((r) => r.windowEndMs <= io.nowMs));
+      if (w.compacted)
+        for (const r of w.rows)
+          if (r.windowEndMs <= io.nowMs && (r.workloadKind === 'Node' || r.gpuHours > 0n)) rows.push(r);
     return rows;
   } catch (error) {
     io.err(`${io.program} recommend: warning: the ledger at ${location} could not be read: ${causes(error)}: skipped`);
@@ -75,8 +79,8 @@ function causes(error: unknown): string {
 
 const GPU_COUNT = new Map(ON_DEMAND_CATALOG.map((e) => [e.instanceType, e.gpuCount]));
 
-/** Every recommendation the two sources allow (exported for the tests, which give the sources as data). */
-export function recommendFrom(
+/** Every recommendation the two sources allow; a source that could not be read is undefined. */
+function recommendFrom(
   o: RecommendOptions,
   nowMs: number,
   rows: readonly LedgerRow[] | undefined,
@@ -87,7 +91,7 @@ export function recommendFrom(
   if (rows !== undefined && pods !== undefined) {
     // The last finished windows that make up the window: a span ending at `now` would start inside a ledger
     // window, which would then be left out, and the ledger would never cover the whole window.
-    const end = Math.max(...rows.map((r) => r.windowEndMs));
+    const end = rows.reduce((latest, r) => Math.max(latest, r.windowEndMs), 0);
     const recent = rows.filter((r) => r.windowStartMs >= end - windowMs);
     for (const w of observeWorkloads(recent, pods, o.rightSize.minObservedSeconds)) {
       for (const r of [rightSize(w, ON_DEMAND_CATALOG, o.rightSize), fewerGpus(w, o.rightSize)])

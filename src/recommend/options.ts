@@ -1,11 +1,11 @@
 /** `aicost recommend`'s arguments: parsed and checked, or what is wrong with them (with the usage line). */
 import { parseArgs } from 'node:util';
-import { parseDuration } from '../config/duration.ts';
+import { formatDuration, parseDuration } from '../config/duration.ts';
 import { parseMoney } from '../cost/money.ts';
 import { isClusterId } from '../ledger/layout.ts';
 import { forProgram, PROGRAM } from '../program-name.ts';
 import { DEFAULT_COMMITMENT, type CommitmentSettings } from './commitments.ts';
-import type { EmptyNodeSettings } from './empty-nodes.ts';
+import { DEFAULT_EMPTY_NODE, type EmptyNodeSettings } from './empty-nodes.ts';
 import { DEFAULT_RIGHT_SIZE, type RightSizeSettings } from './right-size.ts';
 
 export const RECOMMEND_USAGE =
@@ -41,11 +41,11 @@ export function parseRecommendArgs(
         ledger: { type: 'string' },
         cluster: { type: 'string' },
         format: { type: 'string', default: 'table' },
-        window: { type: 'string', default: '24h' },
+        window: { type: 'string', default: formatDuration(DEFAULT_RIGHT_SIZE.minObservedSeconds * 1000) },
         'scrape-interval': { type: 'string', default: '15s' },
         'prometheus-timeout': { type: 'string', default: '60s' },
         headroom: { type: 'string', default: String(DEFAULT_RIGHT_SIZE.headroomPercent) },
-        'empty-after': { type: 'string', default: '2h' },
+        'empty-after': { type: 'string', default: formatDuration(DEFAULT_EMPTY_NODE.minEmptyMs) },
         discount: { type: 'string', default: DEFAULT_COMMITMENT.discountPercent },
       },
       strict: true,
