@@ -22,6 +22,7 @@ import {
 } from './capacity-type.ts';
 import { DEFAULT_CUSTOM_PRICING, type CapacityPricing, type CustomPricing } from './custom-pricing.ts';
 import { CATALOG_CURRENCY, CATALOG_DATE, ON_DEMAND_CATALOG, type CatalogEntry } from './on-demand-catalog.ts';
+import { DEFAULT_SPOT_DISCOUNTS, defaultSpotDiscount, type DefaultSpotDiscount } from './spot-discounts.ts';
 
 export const PRICE_ANNOTATION = 'aicost.dev/price-per-hour';
 
@@ -87,6 +88,7 @@ interface PriceTables {
   readonly gpuModelPrices: ReadonlyMap<string, Nanos>;
   readonly vcpuRate: Nanos;
   readonly gibRate: Nanos;
+  readonly defaultSpot: readonly DefaultSpotDiscount[];
 }
 
 /** Where a node is and how it is bought, from its labels. */
@@ -101,8 +103,9 @@ export function createPricingProvider(
   custom: CustomPricing = DEFAULT_CUSTOM_PRICING,
   catalog: readonly CatalogEntry[] = ON_DEMAND_CATALOG,
   catalogDate = CATALOG_DATE,
+  defaultSpot: readonly DefaultSpotDiscount[] = DEFAULT_SPOT_DISCOUNTS,
 ): PricingProvider {
-  const tables = priceTables(custom, catalog);
+  const tables = priceTables(custom, catalog, defaultSpot);
   return {
     currency: tables.currency,
     catalogDate,
@@ -110,7 +113,11 @@ export function createPricingProvider(
   };
 }
 
-function priceTables(custom: CustomPricing, catalog: readonly CatalogEntry[]): PriceTables {
+function priceTables(
+  custom: CustomPricing,
+  catalog: readonly CatalogEntry[],
+  defaultSpot: readonly DefaultSpotDiscount[],
+): PriceTables {
   const currency = custom.currency;
   const byInstanceType = new Map<string, CatalogEntry>();
   for (const entry of catalog) byInstanceType.set(entry.instanceType, entry);
@@ -129,6 +136,7 @@ function priceTables(custom: CustomPricing, catalog: readonly CatalogEntry[]): P
     gpuModelPrices: new Map(Object.entries(custom.gpuModels).map(([model, price]) => [model, parseMoney(price)])),
     vcpuRate: parseMoney(custom.resources.pricePerVcpuHour),
     gibRate: parseMoney(custom.resources.pricePerGiBHour),
+    defaultSpot,
   };
 }
 
@@ -206,7 +214,8 @@ function chooseBasePrice(
   if (typeof base === 'string') return base;
   if (capacityType === 'on-demand') return { base, onDemand: base.total };
   const rules = capacityType === 'spot' ? tables.custom.spot : tables.custom.reserved;
-  return { base: applyCapacityType(base, rules, capacityType, place), onDemand: base.total };
+  const defaults = capacityType === 'spot' ? tables.defaultSpot : [];
+  return { base: applyCapacityType(base, rules, defaults, capacityType, place), onDemand: base.total };
 }
 
 function fromCatalogCurrency(tables: PriceTables, usd: Nanos): Nanos | undefined {
@@ -291,6 +300,7 @@ function customInstanceTypePrice(
 function applyCapacityType(
   base: BasePrice,
   rules: CapacityPricing,
+  defaults: readonly DefaultSpotDiscount[],
   kind: 'spot' | 'reserved',
   { provider, instanceType, region }: NodePlace,
 ): BasePrice {
@@ -310,7 +320,18 @@ function applyCapacityType(
   const family = instanceType === undefined ? undefined : instanceFamilyOf(instanceType);
   const discount = mostSpecificDiscount(rules.discounts, provider, family, instanceType, region);
   if (!discount) {
-    // Without a configured discount the on-demand price is the honest upper bound.
+    const fallback = defaultSpotDiscount(defaults, provider, family);
+    if (fallback) {
+      // A published, dated discount beats the on-demand price, which would make spot savings read zero; it is
+      // still a stand-in for a price that moves, hence the estimate flag.
+      return {
+        ...base,
+        total: base.total - percentOf(base.total, fallback.percent),
+        estimated: true,
+        detail: `${base.detail}; default ${kind} discount ${fallback.percent}% for ${provider ?? ''}${fallback.instanceFamily ? ` ${fallback.instanceFamily}` : ''} (estimate, read ${fallback.read})`,
+      };
+    }
+    // Without a configured or default discount the on-demand price is the honest upper bound.
     return {
       ...base,
       estimated: true,
