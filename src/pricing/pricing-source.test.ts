@@ -59,7 +59,7 @@ describe('pricing source with market prices', () => {
     const first = source.current();
     expect(source.current()).toBe(first);
     const spot = (p: ReturnType<typeof first.priceNode>) => (p.priced ? formatMoney(p.perHour.total, 4) : p.reason);
-    expect(spot(first.priceNode(g5))).toBe('0.5030'); // the default discount
+    expect(spot(first.priceNode(g5))).toBe('0.5131'); // the default discount
     market = marketPrices(
       [
         {

@@ -102,10 +102,10 @@ spot:
 
   it('uses the default spot discount, flagged as an estimate, when no discount is configured', () => {
     const price = priced(createPricingProvider().priceNode(g5Spot));
-    expect(fmt(price.perHour.total)).toBe('0.503000000'); // 1.006 - 50 % (AWS default)
+    expect(fmt(price.perHour.total)).toBe('0.513060000'); // 1.006 - 49 % (AWS g5 default)
     expect(fmt(price.onDemandPerHour)).toBe('1.006000000');
     expect(price.estimated).toBe(true);
-    expect(price.detail).toMatch(/default spot discount 50% for aws \(estimate, read \d{4}-\d{2}-\d{2}\)/);
+    expect(price.detail).toMatch(/default spot discount 49% for aws g5 \(estimate, read \d{4}-\d{2}-\d{2}\)/);
   });
 
   it('uses the on-demand price for spot, flagged as an estimate, with no configured nor default discount', () => {

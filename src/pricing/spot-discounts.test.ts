@@ -19,7 +19,8 @@ const AKS_SPOT = { 'kubernetes.azure.com/scalesetpriority': 'spot', 'topology.ku
 describe('default spot discounts', () => {
   it.each([
     // instance type, labels, GPUs, on-demand, default discount, spot price
-    ['g5.xlarge', KARPENTER_SPOT, 1, '1.006000000', '50', '0.503000000'],
+    ['g5.xlarge', KARPENTER_SPOT, 1, '1.006000000', '49', '0.513060000'],
+    ['g6.xlarge', KARPENTER_SPOT, 1, '0.804800000', '51', '0.394352000'],
     ['p4d.24xlarge', KARPENTER_SPOT, 8, '21.957642000', '50', '10.978821000'],
     ['g4dn.xlarge', KARPENTER_SPOT, 1, '0.526000000', '50', '0.263000000'],
     ['a2-highgpu-8g', GKE_SPOT, 8, '29.387080000', '61', '11.460961200'],
@@ -68,6 +69,7 @@ describe('default spot discounts', () => {
 
   it.each([
     ['aws', 'p5', '50'],
+    ['aws', 'g5', '49'],
     ['gcp', 'a3', '40'],
     ['gcp', 'n1', '60'],
     ['azure', 'ND', '60'],
