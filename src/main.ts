@@ -31,6 +31,7 @@ import { createMetricsAuthorizer } from './controller/metrics-auth.ts';
 import { errorSummary } from './controller/errors.ts';
 import { createPrometheusClient, type PrometheusClient } from './measure/prometheus-client.ts';
 import { createPricingSource, type PricingSource } from './pricing/pricing-source.ts';
+import { marketRefresherFor } from './pricing/market-clients.ts';
 import type { WebhookServer } from './controller/webhook-server.ts';
 import { serveSpotWebhook, spotAdmission, startWebhookRole } from './spot-webhook.ts';
 import { generateSelfSigned } from './webhook/self-signed.ts';
@@ -55,7 +56,10 @@ export async function run(
   clock: Clock = systemClock,
 ): Promise<() => Promise<void>> {
   const { metrics, client } = metricsAndClient(config, kube, build);
-  const pricing = await createPricingSource(config.pricingFile, config.currency, log);
+  // Off unless --price-refresh names sources: the operator calls out to the clouds only when asked.
+  const market = config.priceRefresh && marketRefresherFor(config.priceRefresh, clock, log);
+  const pricing = await createPricingSource(config.pricingFile, config.currency, log, market?.current);
+  market?.start();
   const prometheus = prometheusClient(config.prometheus, log);
   const ledger = {
     store: new LedgerStore(await openSink(config.ledger, config.ledgerS3)),
@@ -104,6 +108,7 @@ export async function run(
 
   return async () => {
     stopping = true;
+    market?.stop();
     writeQueue.shutdown();
     await manager.stop();
     await operator.ledger.flush();

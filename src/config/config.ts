@@ -11,6 +11,8 @@ import type { PrometheusSettings } from '../measure/prometheus-connection.ts';
 import { readFlags } from './read-flags.ts';
 import { PROMETHEUS_OPTIONS, prometheusSettings, REPEATABLE_OPTIONS } from './prometheus-options.ts';
 import { SERVING_OPTIONS } from './serving-options.ts';
+import { leaseOrder } from './lease-order.ts';
+import * as refresh from './price-refresh-options.ts';
 import { WEBHOOK_OPTIONS, webhookChecks, webhookConfig, type WebhookConfig } from './webhook-options.ts';
 import {
   bool,
@@ -23,7 +25,6 @@ import {
   seriesSelector,
   labelKeys,
   oneOf,
-  quote,
   retention,
   text,
   wholeNumber,
@@ -74,6 +75,7 @@ export const OPTIONS = {
     default: '',
     schema: currency,
   },
+  ...refresh.PRICE_REFRESH_OPTIONS,
   'idle-threshold': {
     help: 'GPU utilization percent under which a sample counts as idle',
     env: 'AICOST_IDLE_THRESHOLD',
@@ -229,6 +231,8 @@ export interface Config {
   readonly pricingFile: string | undefined;
   /** Overrides the pricing file's currency when set. */
   readonly currency: string | undefined;
+  /** Undefined when prices are not refreshed from the clouds (the default). */
+  readonly priceRefresh: refresh.PriceRefreshConfig | undefined;
   /** Ratio 0..1 under which a GPU sample counts as idle. */
   readonly idleThreshold: number;
   /** Ratio 0..1 of the window metrics must cover to count. */
@@ -271,18 +275,6 @@ export class ConfigError extends Error {
 
 type Name = keyof Options;
 export type Role = 'operator' | 'webhook';
-
-/**
- * Retry period < renew deadline < lease duration: a leader steps down after the renew deadline, which must come
- * before a standby may take the Lease, and it must get more than one try at renewing before then.
- */
-function leaseOrder(p: Parsed, raw: Record<Name, string>, origin: Record<Name, string>): string[] {
-  const order: readonly Name[] = ['retry-period', 'renew-deadline', 'lease-duration'];
-  const needs = `leader election needs ${order.map((name) => origin[name]).join(' < ')}`;
-  return ([order.slice(0, 2), order.slice(1, 3)] as [Name, Name][])
-    .filter(([shorter, longer]) => p[shorter] >= p[longer])
-    .map(([a, b]) => `${origin[a]}: ${quote(raw[a])} is not shorter than ${origin[b]}, ${quote(raw[b])} (${needs})`);
-}
 
 /** The checks between options, once each has parsed; each problem is named by the option to change. */
 function crossChecks(p: Parsed, raw: Record<Name, string>, origin: Record<Name, string>, role: Role): string[] {
@@ -329,7 +321,11 @@ export function parseConfig(
   }
   const p = result.data as Parsed;
   const prometheus = prometheusSettings(p, origin, env);
-  const problems = [...crossChecks(p, raw, origin, role), ...prometheus.problems];
+  const problems = [
+    ...crossChecks(p, raw, origin, role),
+    ...refresh.priceRefreshChecks(p, origin, env),
+    ...prometheus.problems,
+  ];
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
   return toConfig(p, hostname, env, prometheus.settings, role);
 }
@@ -360,6 +356,7 @@ function toConfig(
     labelKeys: Object.freeze([...p['label-keys']]),
     pricingFile: p['pricing-file'] || undefined,
     currency: p.currency || undefined,
+    priceRefresh: refresh.priceRefreshConfig(p, env),
     idleThreshold: p['idle-threshold'] / 100,
     minCoverage: p['min-coverage'] / 100,
     scrapeIntervalMs: p['scrape-interval'],

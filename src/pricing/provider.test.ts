@@ -100,8 +100,17 @@ spot:
     expect(fmt(priced(provider.priceNode(g5Spot)).perHour.total)).toBe('0.412300000');
   });
 
-  it('uses the on-demand price for spot, flagged as an estimate, when no discount is configured', () => {
+  it('uses the default spot discount, flagged as an estimate, when no discount is configured', () => {
     const price = priced(createPricingProvider().priceNode(g5Spot));
+    expect(fmt(price.perHour.total)).toBe('0.513060000'); // 1.006 - 49 % (AWS g5 default)
+    expect(fmt(price.onDemandPerHour)).toBe('1.006000000');
+    expect(price.estimated).toBe(true);
+    expect(price.detail).toMatch(/default spot discount 49% for aws g5 \(estimate, read \d{4}-\d{2}-\d{2}\)/);
+  });
+
+  it('uses the on-demand price for spot, flagged as an estimate, with no configured nor default discount', () => {
+    const provider = createPricingProvider(undefined, undefined, undefined, []);
+    const price = priced(provider.priceNode(g5Spot));
     expect(fmt(price.perHour.total)).toBe('1.006000000');
     expect(price.estimated).toBe(true);
     expect(price.detail).toMatch(/no spot discount configured/);

@@ -2,26 +2,30 @@
  * Prices a node-hour from the node's labels. Precedence, first match wins (docs/pricing.md):
  *   1. explicit node price: the node annotation aicost.dev/price-per-hour, or `nodes:` in the pricing file;
  *   2. the pricing file's `instanceTypes` (region-specific entry before a region-less one);
- *   3. the built-in on-demand catalog (same region exact, another region as a flagged estimate);
- *   4. per-GPU-model price × GPU count, plus vCPU and memory at the resource rates;
- *   5. CPU-only nodes: vCPU and memory at the resource rates (flagged as an estimate).
- * Steps 2-5 give an on-demand price; spot and reserved nodes then take an explicit price for their
- * capacity type or the most specific discount. A GPU node that none of these price is "unpriced", with
- * the reason, and is never costed at zero.
+ *   3. a refreshed market price of the instance type in the node's region (off unless enabled);
+ *   4. the built-in on-demand catalog (same region exact, another region as a flagged estimate);
+ *   5. per-GPU-model price × GPU count, plus vCPU and memory at the resource rates;
+ *   6. CPU-only nodes: vCPU and memory at the resource rates (flagged as an estimate).
+ * Steps 2-6 give an on-demand price; spot and reserved nodes then take an explicit price for their
+ * capacity type or the most specific discount from the pricing file; failing those, a spot node takes the
+ * refreshed market spot price, else the default spot discount of its cloud and family (an estimate). A GPU
+ * node that none of these price is "unpriced", with the reason, and is never costed at zero.
  */
 import { MAX_PRICE_PER_HOUR } from '../cost/limits.ts';
-import { divRoundHalfUp, formatMoney, NANOS_PER_UNIT, parseMoney, percentOf, type Nanos } from '../cost/money.ts';
+import { divRoundHalfUp, formatMoney, NANOS_PER_UNIT, parseMoney, type Nanos } from '../cost/money.ts';
 import {
   capacityTypeOf,
-  instanceFamilyOf,
   LABEL,
   providerOf,
   type CapacityType,
   type CloudProvider,
   type Labels,
 } from './capacity-type.ts';
-import { DEFAULT_CUSTOM_PRICING, type CapacityPricing, type CustomPricing } from './custom-pricing.ts';
+import { DEFAULT_CUSTOM_PRICING, type CustomPricing } from './custom-pricing.ts';
 import { CATALOG_CURRENCY, CATALOG_DATE, ON_DEMAND_CATALOG, type CatalogEntry } from './on-demand-catalog.ts';
+import { NO_MARKET_PRICES, type MarketPrices } from './market-table.ts';
+import { DEFAULT_SPOT_DISCOUNTS, type DefaultSpotDiscount } from './spot-discounts.ts';
+import { applyCapacityType, type BasePrice, type NodePlace } from './capacity-price.ts';
 
 export const PRICE_ANNOTATION = 'aicost.dev/price-per-hour';
 
@@ -35,7 +39,7 @@ export interface NodePriceInput {
   readonly memoryGiB: number;
 }
 
-export type PriceSource = 'node' | 'custom-instance-type' | 'catalog' | 'gpu-model' | 'resource-rates';
+export type PriceSource = 'node' | 'custom-instance-type' | 'market' | 'catalog' | 'gpu-model' | 'resource-rates';
 
 export interface PricedNode {
   readonly priced: true;
@@ -69,13 +73,6 @@ export interface PricingProvider {
   readonly catalogDate: string;
 }
 
-interface BasePrice {
-  total: Nanos;
-  source: PriceSource;
-  estimated: boolean;
-  detail: string;
-}
-
 /** The pricing file and the catalog, parsed once into lookups and rates. */
 interface PriceTables {
   readonly custom: CustomPricing;
@@ -87,22 +84,19 @@ interface PriceTables {
   readonly gpuModelPrices: ReadonlyMap<string, Nanos>;
   readonly vcpuRate: Nanos;
   readonly gibRate: Nanos;
-}
-
-/** Where a node is and how it is bought, from its labels. */
-interface NodePlace {
-  readonly instanceType: string | undefined;
-  readonly region: string | undefined;
-  readonly capacityType: CapacityType;
-  readonly provider: CloudProvider | undefined;
+  readonly defaultSpot: readonly DefaultSpotDiscount[];
+  /** Prices refreshed from the clouds (src/pricing/market-refresher.ts), in USD. */
+  readonly market: MarketPrices;
 }
 
 export function createPricingProvider(
   custom: CustomPricing = DEFAULT_CUSTOM_PRICING,
   catalog: readonly CatalogEntry[] = ON_DEMAND_CATALOG,
   catalogDate = CATALOG_DATE,
+  defaultSpot: readonly DefaultSpotDiscount[] = DEFAULT_SPOT_DISCOUNTS,
+  market: MarketPrices = NO_MARKET_PRICES,
 ): PricingProvider {
-  const tables = priceTables(custom, catalog);
+  const tables = priceTables(custom, catalog, defaultSpot, market);
   return {
     currency: tables.currency,
     catalogDate,
@@ -110,7 +104,12 @@ export function createPricingProvider(
   };
 }
 
-function priceTables(custom: CustomPricing, catalog: readonly CatalogEntry[]): PriceTables {
+function priceTables(
+  custom: CustomPricing,
+  catalog: readonly CatalogEntry[],
+  defaultSpot: readonly DefaultSpotDiscount[],
+  market: MarketPrices,
+): PriceTables {
   const currency = custom.currency;
   const byInstanceType = new Map<string, CatalogEntry>();
   for (const entry of catalog) byInstanceType.set(entry.instanceType, entry);
@@ -129,6 +128,8 @@ function priceTables(custom: CustomPricing, catalog: readonly CatalogEntry[]): P
     gpuModelPrices: new Map(Object.entries(custom.gpuModels).map(([model, price]) => [model, parseMoney(price)])),
     vcpuRate: parseMoney(custom.resources.pricePerVcpuHour),
     gibRate: parseMoney(custom.resources.pricePerGiBHour),
+    defaultSpot,
+    market,
   };
 }
 
@@ -137,6 +138,7 @@ function priceNode(tables: PriceTables, node: NodePriceInput): NodePrice {
   const place: NodePlace = {
     instanceType,
     region: node.labels[LABEL.region],
+    zone: node.labels[LABEL.zone],
     capacityType: capacityTypeOf(node.labels),
     provider: providerOf(node.labels, instanceType),
   };
@@ -184,14 +186,14 @@ function chooseBasePrice(
   node: NodePriceInput,
   place: NodePlace,
 ): { base: BasePrice; onDemand: Nanos } | string {
-  const { instanceType, region, capacityType } = place;
+  const { capacityType } = place;
   const explicitText = node.annotations?.[PRICE_ANNOTATION];
   const explicit = explicitText !== undefined ? safeParseMoney(explicitText) : tables.nodePrices.get(node.name);
   if (explicitText !== undefined && explicit === undefined) {
     return `annotation ${PRICE_ANNOTATION}="${explicitText}" is not a decimal amount`;
   }
   if (explicit !== undefined) {
-    const od = onDemandBase(tables, node, instanceType, region);
+    const od = onDemandBase(tables, node, place);
     return {
       base: {
         total: explicit,
@@ -202,11 +204,15 @@ function chooseBasePrice(
       onDemand: typeof od === 'string' ? explicit : od.total,
     };
   }
-  const base = onDemandBase(tables, node, instanceType, region);
+  const base = onDemandBase(tables, node, place);
   if (typeof base === 'string') return base;
   if (capacityType === 'on-demand') return { base, onDemand: base.total };
   const rules = capacityType === 'spot' ? tables.custom.spot : tables.custom.reserved;
-  return { base: applyCapacityType(base, rules, capacityType, place), onDemand: base.total };
+  const fallbacks =
+    capacityType === 'spot'
+      ? { market: marketPrice(tables, place, 'spot'), defaults: tables.defaultSpot }
+      : { market: undefined, defaults: [] };
+  return { base: applyCapacityType(base, rules, fallbacks, capacityType, place), onDemand: base.total };
 }
 
 function fromCatalogCurrency(tables: PriceTables, usd: Nanos): Nanos | undefined {
@@ -220,15 +226,28 @@ function resourceValue(tables: PriceTables, node: NodePriceInput): { cpu: Nanos;
   return { cpu, memory };
 }
 
-function onDemandBase(
-  tables: PriceTables,
-  node: NodePriceInput,
-  instanceType: string | undefined,
-  region: string | undefined,
-): BasePrice | string {
+/** A refreshed price of the node's instance type in its region, converted from USD; undefined without one. */
+function marketPrice(tables: PriceTables, place: NodePlace, capacity: 'on-demand' | 'spot'): BasePrice | undefined {
+  if (place.instanceType === undefined) return undefined;
+  const quote = tables.market.quote(place.instanceType, place.region, place.zone, capacity);
+  const total = quote && fromCatalogCurrency(tables, quote.usdPerHour);
+  if (!quote || total === undefined) return undefined;
+  return {
+    total,
+    source: 'market',
+    // Another zone's spot price stands in for the node's zone: close, but not the node's price.
+    estimated: !quote.exact,
+    detail: `market ${capacity} ${place.instanceType} ${place.region ?? ''}${quote.exact ? '' : ' (another zone, highest)'} (${quote.source})`,
+  };
+}
+
+function onDemandBase(tables: PriceTables, node: NodePriceInput, place: NodePlace): BasePrice | string {
+  const { instanceType, region } = place;
   if (instanceType !== undefined) {
     const custom = customInstanceTypePrice(tables.custom, instanceType, region);
     if (custom) return custom;
+    const market = marketPrice(tables, place, 'on-demand');
+    if (market) return market;
     const entry = tables.byInstanceType.get(instanceType);
     if (entry) {
       const price = fromCatalogCurrency(tables, parseMoney(entry.pricePerHour));
@@ -288,39 +307,6 @@ function customInstanceTypePrice(
   };
 }
 
-function applyCapacityType(
-  base: BasePrice,
-  rules: CapacityPricing,
-  kind: 'spot' | 'reserved',
-  { provider, instanceType, region }: NodePlace,
-): BasePrice {
-  if (instanceType !== undefined) {
-    const explicit =
-      rules.prices.find((p) => p.instanceType === instanceType && p.region !== undefined && p.region === region) ??
-      rules.prices.find((p) => p.instanceType === instanceType && p.region === undefined);
-    if (explicit) {
-      return {
-        total: parseMoney(explicit.pricePerHour),
-        source: base.source,
-        estimated: false,
-        detail: `${kind} price for ${instanceType} from the pricing file`,
-      };
-    }
-  }
-  const family = instanceType === undefined ? undefined : instanceFamilyOf(instanceType);
-  const discount = mostSpecificDiscount(rules.discounts, provider, family, instanceType, region);
-  if (!discount) {
-    // Without a configured discount the on-demand price is the honest upper bound.
-    return {
-      ...base,
-      estimated: true,
-      detail: `${base.detail}; no ${kind} discount configured, on-demand price used`,
-    };
-  }
-  const total = base.total - percentOf(base.total, discount.percent);
-  return { ...base, total, detail: `${base.detail}; ${kind} discount ${discount.percent}%` };
-}
-
 /**
  * The GPU part of a node's price is what remains after its vCPU and memory are valued at the resource
  * rates (capped at the node price); CPU-only nodes have no GPU part. The CPU/memory part is then split
@@ -337,34 +323,6 @@ export function splitPrice(
   // In bigint, whatever the sizes: the largest remainder of two parties is the CPU share rounded half up.
   const cpu = nonGpuValue === 0n ? nonGpu : divRoundHalfUp(nonGpu * value.cpu, nonGpuValue);
   return { total, gpu, cpu, memory: nonGpu - cpu };
-}
-
-function mostSpecificDiscount(
-  discounts: CapacityPricing['discounts'],
-  provider: CloudProvider | undefined,
-  family: string | undefined,
-  instanceType: string | undefined,
-  region: string | undefined,
-): CapacityPricing['discounts'][number] | undefined {
-  let best: CapacityPricing['discounts'][number] | undefined;
-  let bestScore = -1;
-  for (const d of discounts) {
-    if (d.provider !== undefined && d.provider !== provider) continue;
-    if (d.instanceFamily !== undefined && d.instanceFamily !== family) continue;
-    if (d.instanceType !== undefined && d.instanceType !== instanceType) continue;
-    if (d.region !== undefined && d.region !== region) continue;
-    // Instance type beats family beats provider; region refines any of them.
-    const score =
-      (d.instanceType !== undefined ? 8 : 0) +
-      (d.instanceFamily !== undefined ? 4 : 0) +
-      (d.provider !== undefined ? 2 : 0) +
-      (d.region !== undefined ? 1 : 0);
-    if (score > bestScore) {
-      best = d;
-      bestScore = score;
-    }
-  }
-  return best;
 }
 
 function safeParseMoney(text: string): Nanos | undefined {
