@@ -9,6 +9,7 @@
  */
 import type { LedgerRow } from '../ledger/row.ts';
 import type { IdleMode } from './options.ts';
+import { addServed, servedOf, withServed, type Served } from './served.ts';
 
 /** The key value of idle rows: the name OpenCost uses, so dashboards that know one know the other. */
 export const IDLE = '__idle__';
@@ -22,6 +23,8 @@ export interface Group {
   /** One value per --by key, in order; '' where a workload has no such label. */
   readonly keys: readonly string[];
   readonly cost: bigint;
+  /** What the rows served, when the report is by model (served.ts); undefined otherwise. */
+  readonly served?: Served | undefined;
 }
 
 export interface ReportRow {
@@ -29,6 +32,7 @@ export interface ReportRow {
   readonly cost: bigint;
   readonly currency: string;
   readonly idle: boolean;
+  readonly served?: Served | undefined;
 }
 
 /** A workload's name in reports: unique in a cluster at any moment, readable, and stable across windows. */
@@ -46,7 +50,8 @@ export function keyValue(row: LedgerRow, key: string): string {
     case 'experiment':
       return row.experiment;
     case 'model':
-      return row.model;
+      // The model its inference series name (issue #17), else its `model` label; '' when neither says.
+      return row.servedModels || row.model;
     case 'namespace':
       return row.namespace;
     case 'workload':
@@ -71,12 +76,17 @@ export function rowKeys(row: LedgerRow, by: readonly string[]): string[] {
 export class GroupSums {
   private readonly by: readonly string[];
   private readonly namespace: string | undefined;
-  private readonly sums = new Map<string, { group: Omit<Group, 'cost'>; cost: bigint }>();
+  private readonly served: boolean;
+  private readonly sums = new Map<string, { group: Omit<Group, 'cost' | 'served'>; cost: bigint; served?: Served }>();
 
-  /** With a namespace, only that namespace's workloads count (idle capacity belongs to no namespace). */
-  constructor(by: readonly string[], namespace?: string) {
+  /**
+   * With a namespace, only that namespace's workloads count (idle capacity belongs to no namespace). `served`:
+   * whether to sum what the rows served too (by default for a report by model, which shows it).
+   */
+  constructor(by: readonly string[], namespace?: string, served = withServed(by)) {
     this.by = by;
     this.namespace = namespace;
+    this.served = served;
   }
 
   add(rows: Iterable<LedgerRow>): void {
@@ -85,15 +95,22 @@ export class GroupSums {
       const idle = row.workloadKind === 'Node';
       const keys = rowKeys(row, this.by);
       const id = JSON.stringify([row.clusterId, row.currency, idle, keys]);
+      const served = this.served ? servedOf(row) : undefined;
       const sum = this.sums.get(id);
-      if (sum) sum.cost += row.cost;
-      else
-        this.sums.set(id, { group: { clusterId: row.clusterId, currency: row.currency, idle, keys }, cost: row.cost });
+      if (sum) {
+        sum.cost += row.cost;
+        if (sum.served && served) sum.served = addServed(sum.served, served);
+      } else {
+        const group = { clusterId: row.clusterId, currency: row.currency, idle, keys };
+        this.sums.set(id, served ? { group, cost: row.cost, served } : { group, cost: row.cost });
+      }
     }
   }
 
   groups(): Group[] {
-    return [...this.sums.values()].map(({ group, cost }) => ({ ...group, cost }));
+    return [...this.sums.values()].map(({ group, cost, served }) =>
+      served ? { ...group, cost, served } : { ...group, cost },
+    );
   }
 }
 
@@ -106,15 +123,20 @@ export class GroupSums {
  */
 export function reportRows(groups: readonly Group[], mode: IdleMode): ReportRow[] {
   const shared = mode === 'share' ? shareIdle(groups) : groups;
-  const merged = new Map<string, { row: Omit<ReportRow, 'cost'>; cost: bigint }>();
+  const merged = new Map<string, { row: Omit<ReportRow, 'cost' | 'served'>; cost: bigint; served?: Served }>();
   for (const g of shared) {
     const id = JSON.stringify([g.currency, g.idle, g.keys]);
     const sum = merged.get(id);
-    if (sum) sum.cost += g.cost;
-    else merged.set(id, { row: { keys: g.keys, currency: g.currency, idle: g.idle }, cost: g.cost });
+    if (sum) {
+      sum.cost += g.cost;
+      if (sum.served && g.served) sum.served = addServed(sum.served, g.served);
+    } else {
+      const row = { keys: g.keys, currency: g.currency, idle: g.idle };
+      merged.set(id, g.served ? { row, cost: g.cost, served: g.served } : { row, cost: g.cost });
+    }
   }
   return [...merged.values()]
-    .map(({ row, cost }) => ({ ...row, cost }))
+    .map(({ row, cost, served }) => (served ? { ...row, cost, served } : { ...row, cost }))
     .sort(
       (a, b) =>
         Number(a.idle) - Number(b.idle) ||

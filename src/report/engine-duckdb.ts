@@ -14,6 +14,7 @@ import { IDLE, type Group } from './aggregate.ts';
 import type { Scope } from './engine-js.ts';
 import type { RunSum } from './runs.ts';
 import type { JobOutcome } from '../ledger/row.ts';
+import { withServed, type Served } from './served.ts';
 import { DAY_MS, WORKLOAD_KEYS, type BucketGroup, type Bucketing, type TimelineSums } from './timeline.ts';
 
 type DuckDb = typeof import('@duckdb/node-api');
@@ -37,9 +38,11 @@ function keyExpression(key: string): string {
     case 'team':
     case 'project':
     case 'experiment':
-    case 'model':
     case 'namespace':
       return key;
+    case 'model':
+      // keyValue's rule: the model the inference series name, else the `model` label (aggregate.ts).
+      return "coalesce(nullif(served_models, ''), model)";
     case 'workload':
       return "namespace || '/' || workload_kind || '/' || workload_name";
     case 'cluster':
@@ -53,6 +56,15 @@ function nodeAware(key: string): string {
   if (key === 'cluster') return 'cluster_id';
   return `CASE WHEN workload_kind = 'Node' THEN ${sqlString(IDLE)} ELSE ${keyExpression(key)} END`;
 }
+
+/**
+ * The served columns (parquet.ts, added later) as an empty select: united by name with the files, they read as
+ * null from files written before them, even when no file of the range has them (union_by_name alone would
+ * leave them out, and the query could not name them).
+ */
+const SERVED_COLUMNS =
+  'SELECT NULL::VARCHAR AS served_models, NULL::BIGINT AS prompt_tokens, NULL::BIGINT AS generated_tokens, ' +
+  'NULL::BIGINT AS requests WHERE false';
 
 /** Nano-units of a DECIMAL(…,9) sum, as text: exact whatever the size. */
 const nanos = (expression: string) => `CAST(CAST(${expression} * 1000000000 AS HUGEINT) AS VARCHAR)`;
@@ -73,6 +85,8 @@ async function query(
   directory: string,
   scope: Scope,
   sql: (files: string) => string,
+  /** The query names a column added later (parquet.ts): files without it read it as null. */
+  addedLater = false,
 ): Promise<Record<string, unknown>[]> {
   const instance = await duckdb.DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
@@ -80,7 +94,10 @@ async function query(
     for (let attempt = 1; ; attempt++) {
       const keys = await store.keysInRange(scope);
       if (keys.length === 0) return [];
-      const files = `read_parquet([${keys.map((k) => sqlString(join(directory, ...k.split('/')))).join(', ')}])`;
+      const paths = keys.map((k) => sqlString(join(directory, ...k.split('/')))).join(', ');
+      const files = addedLater
+        ? `(SELECT * FROM read_parquet([${paths}], union_by_name = true) UNION ALL BY NAME ${SERVED_COLUMNS})`
+        : `read_parquet([${paths}])`;
       try {
         const reader = await connection.runAndReadAll(sql(files));
         return reader.getRowObjectsJson();
@@ -103,7 +120,9 @@ export async function groupsDuckDb(
   scope: Scope,
   by: readonly string[],
 ): Promise<Group[]> {
-  return (await sums(duckdb, store, directory, scope, by, undefined)).map(({ bucketMs: _b, ...group }) => group);
+  return (await sums(duckdb, store, directory, scope, by, undefined, withServed(by))).map(
+    ({ bucketMs: _b, ...group }) => group,
+  );
 }
 
 /** The HTML report's sums: the --by groups per bucket (one query), and the groups per workload (another). */
@@ -132,6 +151,7 @@ async function sums(
   scope: Scope,
   by: readonly string[],
   bucketing: Bucketing | undefined,
+  served = false,
 ): Promise<BucketGroup[]> {
   const keys = by.map((key, i) => `${nodeAware(key)} AS k${i}`);
   if (bucketing !== undefined) keys.push(`CAST(${bucketExpression(bucketing)} AS VARCHAR) AS bucket`);
@@ -142,7 +162,8 @@ async function sums(
     scope,
     (files) =>
       `SELECT cluster_id, currency, workload_kind = 'Node' AS idle${keys.map((k) => `, ${k}`).join('')}, ` +
-      `${nanos('sum(cost)')} AS cost FROM ${files} WHERE ${where(scope)} GROUP BY ALL`,
+      `${nanos('sum(cost)')} AS cost${served ? SERVED_SUMS : ''} FROM ${files} WHERE ${where(scope)} GROUP BY ALL`,
+    by.includes('model'),
   );
   return rows.map((row) => ({
     clusterId: String(row.cluster_id),
@@ -150,8 +171,30 @@ async function sums(
     idle: row.idle === true,
     keys: by.map((_, i) => String(row[`k${i}`])),
     cost: BigInt(String(row.cost)),
+    ...(served ? { served: servedOfSums(row) } : {}),
     bucketMs: bucketing === undefined ? 0 : Number(row.bucket),
   }));
+}
+
+/** served.ts's sums in SQL: tokens only from rows with both counts; sums of BIGINT are HUGEINT, exact. */
+const TOKEN_ROWS = 'prompt_tokens IS NOT NULL AND generated_tokens IS NOT NULL';
+const SERVED_SUMS =
+  `, ${nanos(`coalesce(sum(cost) FILTER (WHERE ${TOKEN_ROWS}), 0)`)} AS token_cost` +
+  `, CAST(sum(prompt_tokens) FILTER (WHERE ${TOKEN_ROWS}) AS VARCHAR) AS prompt_tokens` +
+  `, CAST(sum(generated_tokens) FILTER (WHERE ${TOKEN_ROWS}) AS VARCHAR) AS generated_tokens` +
+  `, ${nanos('coalesce(sum(cost) FILTER (WHERE requests IS NOT NULL), 0)')} AS request_cost` +
+  ', CAST(sum(requests) AS VARCHAR) AS requests';
+
+function servedOfSums(row: Record<string, unknown>): Served {
+  // getRowObjectsJson gives a HUGEINT as a string of digits.
+  const count = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? BigInt(v) : null);
+  return {
+    tokenCost: BigInt(String(row.token_cost)),
+    promptTokens: count(row.prompt_tokens),
+    generatedTokens: count(row.generated_tokens),
+    requestCost: BigInt(String(row.request_cost)),
+    requests: count(row.requests),
+  };
 }
 
 export async function runsDuckDb(
