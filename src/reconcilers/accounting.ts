@@ -260,6 +260,10 @@ export class Accountant {
       plan,
       nodes: facts.priced,
       podLedgersBefore: this.ledgers.pods,
+      served:
+        served === undefined || served instanceof Error
+          ? undefined
+          : { pods: served, windowSeconds: this.unitCosts.windowSeconds },
     });
     this.keep(plan);
 
