@@ -9,6 +9,7 @@
  */
 import type { LedgerRow } from '../ledger/row.ts';
 import type { IdleMode } from './options.ts';
+import { addEfficiency, efficiencyOf, type Efficiency } from './efficiency.ts';
 import { addServed, servedOf, withServed, type Served } from './served.ts';
 
 /** The key value of idle rows: the name OpenCost uses, so dashboards that know one know the other. */
@@ -25,6 +26,8 @@ export interface Group {
   readonly cost: bigint;
   /** What the rows served, when the report is by model (served.ts); undefined otherwise. */
   readonly served?: Served | undefined;
+  /** The efficiency figures, with --efficiency (efficiency.ts); undefined otherwise. */
+  readonly efficiency?: Efficiency | undefined;
 }
 
 export interface ReportRow {
@@ -33,6 +36,7 @@ export interface ReportRow {
   readonly currency: string;
   readonly idle: boolean;
   readonly served?: Served | undefined;
+  readonly efficiency?: Efficiency | undefined;
 }
 
 /** A workload's name in reports: unique in a cluster at any moment, readable, and stable across windows. */
@@ -77,16 +81,22 @@ export class GroupSums {
   private readonly by: readonly string[];
   private readonly namespace: string | undefined;
   private readonly served: boolean;
-  private readonly sums = new Map<string, { group: Omit<Group, 'cost' | 'served'>; cost: bigint; served?: Served }>();
+  private readonly efficiency: boolean;
+  private readonly sums = new Map<
+    string,
+    { group: Omit<Group, 'cost' | keyof Extras>; cost: bigint; extras: Extras }
+  >();
 
   /**
    * With a namespace, only that namespace's workloads count (idle capacity belongs to no namespace). `served`:
-   * whether to sum what the rows served too (by default for a report by model, which shows it).
+   * whether to sum what the rows served too (by default for a report by model, which shows it); `efficiency`:
+   * the efficiency figures (efficiency.ts).
    */
-  constructor(by: readonly string[], namespace?: string, served = withServed(by)) {
+  constructor(by: readonly string[], namespace?: string, served = withServed(by), efficiency = false) {
     this.by = by;
     this.namespace = namespace;
     this.served = served;
+    this.efficiency = efficiency;
   }
 
   add(rows: Iterable<LedgerRow>): void {
@@ -95,24 +105,40 @@ export class GroupSums {
       const idle = row.workloadKind === 'Node';
       const keys = rowKeys(row, this.by);
       const id = JSON.stringify([row.clusterId, row.currency, idle, keys]);
-      const served = this.served ? servedOf(row) : undefined;
+      const extras: Extras = {
+        ...(this.served ? { served: servedOf(row) } : {}),
+        ...(this.efficiency ? { efficiency: efficiencyOf(row) } : {}),
+      };
       const sum = this.sums.get(id);
       if (sum) {
         sum.cost += row.cost;
-        if (sum.served && served) sum.served = addServed(sum.served, served);
+        sum.extras = addExtras(sum.extras, extras);
       } else {
         const group = { clusterId: row.clusterId, currency: row.currency, idle, keys };
-        this.sums.set(id, served ? { group, cost: row.cost, served } : { group, cost: row.cost });
+        this.sums.set(id, { group, cost: row.cost, extras });
       }
     }
   }
 
   groups(): Group[] {
-    return [...this.sums.values()].map(({ group, cost, served }) =>
-      served ? { ...group, cost, served } : { ...group, cost },
-    );
+    return [...this.sums.values()].map(({ group, cost, extras }) => ({ ...group, cost, ...extras }));
   }
 }
+
+/** The sums a report carries beside the cost when asked (served.ts, efficiency.ts). */
+type Extras = Pick<Group, 'served' | 'efficiency'>;
+
+function addExtras(a: Extras, b: Extras): Extras {
+  return {
+    ...(a.served && b.served ? { served: addServed(a.served, b.served) } : {}),
+    ...(a.efficiency && b.efficiency ? { efficiency: addEfficiency(a.efficiency, b.efficiency) } : {}),
+  };
+}
+
+const extrasOf = ({ served, efficiency }: Extras): Extras => ({
+  ...(served ? { served } : {}),
+  ...(efficiency ? { efficiency } : {}),
+});
 
 /**
  * Report rows from groups. `separate`: idle groups form `__idle__` rows. `share`: each cluster's idle cost is
@@ -123,20 +149,20 @@ export class GroupSums {
  */
 export function reportRows(groups: readonly Group[], mode: IdleMode): ReportRow[] {
   const shared = mode === 'share' ? shareIdle(groups) : groups;
-  const merged = new Map<string, { row: Omit<ReportRow, 'cost' | 'served'>; cost: bigint; served?: Served }>();
+  const merged = new Map<string, { row: Omit<ReportRow, 'cost' | keyof Extras>; cost: bigint; extras: Extras }>();
   for (const g of shared) {
     const id = JSON.stringify([g.currency, g.idle, g.keys]);
     const sum = merged.get(id);
     if (sum) {
       sum.cost += g.cost;
-      if (sum.served && g.served) sum.served = addServed(sum.served, g.served);
+      sum.extras = addExtras(sum.extras, g);
     } else {
       const row = { keys: g.keys, currency: g.currency, idle: g.idle };
-      merged.set(id, g.served ? { row, cost: g.cost, served: g.served } : { row, cost: g.cost });
+      merged.set(id, { row, cost: g.cost, extras: extrasOf(g) });
     }
   }
   return [...merged.values()]
-    .map(({ row, cost, served }) => (served ? { ...row, cost, served } : { ...row, cost }))
+    .map(({ row, cost, extras }) => ({ ...row, cost, ...extras }))
     .sort(
       (a, b) =>
         Number(a.idle) - Number(b.idle) ||

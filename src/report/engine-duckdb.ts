@@ -14,6 +14,7 @@ import { IDLE, type Group } from './aggregate.ts';
 import type { Scope } from './engine-js.ts';
 import type { RunSum } from './runs.ts';
 import type { JobOutcome } from '../ledger/row.ts';
+import { LOW_UTILIZATION, WORKLOAD_CLASS_LABEL, WORKLOAD_CLASSES, type Efficiency } from './efficiency.ts';
 import { withServed, type Served } from './served.ts';
 import { DAY_MS, WORKLOAD_KEYS, type BucketGroup, type Bucketing, type TimelineSums } from './timeline.ts';
 
@@ -119,8 +120,9 @@ export async function groupsDuckDb(
   directory: string,
   scope: Scope,
   by: readonly string[],
+  efficiency = false,
 ): Promise<Group[]> {
-  return (await sums(duckdb, store, directory, scope, by, undefined, withServed(by))).map(
+  return (await sums(duckdb, store, directory, scope, by, undefined, withServed(by), efficiency)).map(
     ({ bucketMs: _b, ...group }) => group,
   );
 }
@@ -152,6 +154,7 @@ async function sums(
   by: readonly string[],
   bucketing: Bucketing | undefined,
   served = false,
+  efficiency = false,
 ): Promise<BucketGroup[]> {
   const keys = by.map((key, i) => `${nodeAware(key)} AS k${i}`);
   if (bucketing !== undefined) keys.push(`CAST(${bucketExpression(bucketing)} AS VARCHAR) AS bucket`);
@@ -162,8 +165,9 @@ async function sums(
     scope,
     (files) =>
       `SELECT cluster_id, currency, workload_kind = 'Node' AS idle${keys.map((k) => `, ${k}`).join('')}, ` +
-      `${nanos('sum(cost)')} AS cost${served ? SERVED_SUMS : ''} FROM ${files} WHERE ${where(scope)} GROUP BY ALL`,
-    by.includes('model'),
+      `${nanos('sum(cost)')} AS cost${served ? SERVED_SUMS : ''}${efficiency ? EFFICIENCY_SUMS : ''} ` +
+      `FROM ${efficiency ? classified(files) : files} WHERE ${where(scope)} GROUP BY ALL`,
+    by.includes('model') || efficiency,
   );
   return rows.map((row) => ({
     clusterId: String(row.cluster_id),
@@ -172,6 +176,7 @@ async function sums(
     keys: by.map((_, i) => String(row[`k${i}`])),
     cost: BigInt(String(row.cost)),
     ...(served ? { served: servedOfSums(row) } : {}),
+    ...(efficiency ? { efficiency: efficiencyOfSums(row) } : {}),
     bucketMs: bucketing === undefined ? 0 : Number(row.bucket),
   }));
 }
@@ -184,6 +189,41 @@ const SERVED_SUMS =
   `, CAST(sum(generated_tokens) FILTER (WHERE ${TOKEN_ROWS}) AS VARCHAR) AS generated_tokens` +
   `, ${nanos('coalesce(sum(cost) FILTER (WHERE requests IS NOT NULL), 0)')} AS request_cost` +
   ', CAST(sum(requests) AS VARCHAR) AS requests';
+
+/** efficiency.ts's workloadClass in SQL: the label when valid, else by kind and series; NULL for idle rows. */
+function classified(files: string): string {
+  const label = `json_extract_string(labels, ${sqlString(`$."${WORKLOAD_CLASS_LABEL}"`)})`;
+  const valid = WORKLOAD_CLASSES.map(sqlString).join(', ');
+  return (
+    `(SELECT *, CASE WHEN workload_kind = 'Node' THEN NULL WHEN ${label} IN (${valid}) THEN ${label} ` +
+    "WHEN workload_kind = 'Job' THEN 'training' WHEN served_models IS NULL THEN 'development' ELSE 'inference' END " +
+    `AS workload_class FROM ${files})`
+  );
+}
+
+const gpuHoursWhere = (condition: string) => nanos(`coalesce(sum(gpu_hours) FILTER (WHERE ${condition}), 0)`);
+const costOf = (cls: string) => nanos(`coalesce(sum(cost) FILTER (WHERE workload_class = '${cls}'), 0)`);
+const EFFICIENCY_SUMS =
+  `, ${costOf('training')} AS training_cost, ${costOf('inference')} AS inference_cost` +
+  `, ${costOf('development')} AS development_cost, ${nanos('sum(gpu_hours)')} AS gpu_hours` +
+  `, ${gpuHoursWhere(`workload_kind <> 'Node' AND utilization < ${LOW_UTILIZATION}`)} AS low_gpu_hours` +
+  `, ${gpuHoursWhere("workload_kind <> 'Node' AND utilization IS NULL")} AS unmeasured_gpu_hours` +
+  `, ${gpuHoursWhere("workload_class = 'inference'")} AS endpoint_gpu_hours` +
+  `, ${gpuHoursWhere("workload_class = 'inference' AND (coalesce(requests, 0) > 0 OR coalesce(utilization, 0) > 0)")} AS used_gpu_hours`;
+
+function efficiencyOfSums(row: Record<string, unknown>): Efficiency {
+  const n = (v: unknown) => BigInt(String(v));
+  return {
+    trainingCost: n(row.training_cost),
+    inferenceCost: n(row.inference_cost),
+    developmentCost: n(row.development_cost),
+    gpuHours: n(row.gpu_hours),
+    lowUtilizationGpuHours: n(row.low_gpu_hours),
+    unmeasuredGpuHours: n(row.unmeasured_gpu_hours),
+    endpointGpuHours: n(row.endpoint_gpu_hours),
+    endpointUsedGpuHours: n(row.used_gpu_hours),
+  };
+}
 
 function servedOfSums(row: Record<string, unknown>): Served {
   // getRowObjectsJson gives a HUGEINT as a string of digits.

@@ -54,6 +54,18 @@ describe('the DuckDB engine sums what the JavaScript engine sums', () => {
     expect(reportRows(db, 'share')).toEqual(reportRows(js, 'share'));
   });
 
+  it.each<[string, Scope, string[]]>([
+    ['by team', ALL, ['team']],
+    ['by workload (each endpoint its own)', ALL, ['workload']],
+    ['by cluster and model, one namespace', { ...ALL, namespace: 'serving' }, ['cluster', 'model']],
+    ['over files written before the served columns only', { fromMs: T0, toMs: T0 + HOUR_MS }, ['team']],
+  ])('with the efficiency figures, %s', async (_, scope, by) => {
+    const js = await groupsJs(store, scope, by, true);
+    const db = await groupsDuckDb(duckdb, store, dir, scope, by, true);
+    expect(sorted(db)).toEqual(sorted(js));
+    expect(js.every((g) => g.efficiency !== undefined)).toBe(true);
+  });
+
   it('the current window counts: the range that ends after it has its cost', async () => {
     const before = await groupsJs(store, { fromMs: T0, toMs: T0 + 2 * HOUR_MS }, ['cluster']);
     const after = await groupsJs(store, ALL, ['cluster']);

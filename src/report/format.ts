@@ -6,6 +6,7 @@
 import { totals, type ReportRow } from './aggregate.ts';
 import type { TextFormat } from './options.ts';
 import { summarizeRuns, type Run } from './runs.ts';
+import { NO_EFFICIENCY, usedRatio, type Efficiency } from './efficiency.ts';
 import { unitFigures, withServed, type Served } from './served.ts';
 
 /**
@@ -25,7 +26,37 @@ function servedFields(served: Served | undefined): Record<string, string | null>
   };
 }
 
-const SERVED_HEADERS = ['PROMPT TOKENS', 'GENERATED TOKENS', 'REQUESTS', 'COST/1M TOKENS', 'COST/1K REQUESTS'];
+/** The efficiency columns (efficiency.ts): money and GPU-hours as exact decimals, the ratio to four decimals. */
+function efficiencyFields(e: Efficiency | undefined): Record<string, string | null> {
+  const figures = e ?? NO_EFFICIENCY;
+  return {
+    trainingCost: decimal(figures.trainingCost),
+    inferenceCost: decimal(figures.inferenceCost),
+    developmentCost: decimal(figures.developmentCost),
+    gpuHours: decimal(figures.gpuHours),
+    gpuHoursUnder70: decimal(figures.lowUtilizationGpuHours),
+    gpuHoursUnmeasured: decimal(figures.unmeasuredGpuHours),
+    endpointGpuHours: decimal(figures.endpointGpuHours),
+    endpointUsedRatio: usedRatio(figures),
+  };
+}
+
+/** The table's headers of the extra columns. */
+const HEADERS: Readonly<Record<string, string>> = {
+  promptTokens: 'PROMPT TOKENS',
+  generatedTokens: 'GENERATED TOKENS',
+  requests: 'REQUESTS',
+  costPerMillionTokens: 'COST/1M TOKENS',
+  costPerThousandRequests: 'COST/1K REQUESTS',
+  trainingCost: 'TRAINING',
+  inferenceCost: 'INFERENCE',
+  developmentCost: 'DEVELOPMENT',
+  gpuHours: 'GPU-HOURS',
+  gpuHoursUnder70: 'GPU-HOURS <70%',
+  gpuHoursUnmeasured: 'GPU-HOURS UNMEASURED',
+  endpointGpuHours: 'ENDPOINT GPU-HOURS',
+  endpointUsedRatio: 'ENDPOINT USED',
+};
 
 /** Nano-units as an exact decimal: 12345678000n -> "12.345678", 5n -> "0.000000005", 0n -> "0.00". */
 export function decimal(nanos: bigint): string {
@@ -40,9 +71,18 @@ export function decimal(nanos: bigint): string {
  * A report by model (served.ts) adds, after the currency, the tokens and requests counted and the cost per
  * million tokens and per thousand requests; unknown is null in JSON, empty in CSV and '-' in the table.
  */
-export function formatReport(rows: readonly ReportRow[], by: readonly string[], format: TextFormat): string {
+export function formatReport(
+  rows: readonly ReportRow[],
+  by: readonly string[],
+  format: TextFormat,
+  efficiency = false,
+): string {
   const served = withServed(by);
-  const extra = (row: ReportRow) => (served ? servedFields(row.served) : {});
+  const extra = (row: ReportRow) => ({
+    ...(served ? servedFields(row.served) : {}),
+    ...(efficiency ? efficiencyFields(row.efficiency) : {}),
+  });
+  const extraNames = Object.keys(extra({ keys: [], cost: 0n, currency: '', idle: false }));
   switch (format) {
     case 'json':
       return JSON.stringify(
@@ -56,7 +96,7 @@ export function formatReport(rows: readonly ReportRow[], by: readonly string[], 
         2,
       );
     case 'csv': {
-      const header = [...by, 'cost', 'currency', ...Object.keys(servedFields(undefined)).filter(() => served)];
+      const header = [...by, 'cost', 'currency', ...extraNames];
       const line = (r: ReportRow) => [
         ...r.keys,
         decimal(r.cost),
@@ -78,8 +118,9 @@ export function formatReport(rows: readonly ReportRow[], by: readonly string[], 
         decimal(cost),
         currency,
       ]);
-      const headers = [...by.map((k) => k.toUpperCase()), 'COST', 'CURRENCY', ...(served ? SERVED_HEADERS : [])];
-      const numbers = served ? [by.length, ...SERVED_HEADERS.map((_, i) => by.length + 2 + i)] : [by.length];
+      const extraHeaders = extraNames.map((name) => HEADERS[name] ?? name.toUpperCase());
+      const headers = [...by.map((k) => k.toUpperCase()), 'COST', 'CURRENCY', ...extraHeaders];
+      const numbers = [by.length, ...extraHeaders.map((_, i) => by.length + 2 + i)];
       return table(headers, body, sums, numbers);
     }
   }

@@ -94,6 +94,25 @@ describe('aicost report', () => {
     60_000,
   );
 
+  it('--efficiency: spend by class, GPU-hours under 70 %, endpoints used, the same from either engine', () => {
+    const base = ['report', '--ledger', ledger, '--by', 'team', ...RANGE, '--efficiency', '--format', 'json'];
+    const js = aicost([...base, '--engine', 'js']);
+    expect([js.status, js.stderr]).toEqual([0, '']);
+    const rows = JSON.parse(js.stdout) as Record<string, string | null>[];
+    // alpha: train-a's 00:00 hour at 50 % is flagged, train-b was never measured. beta: train-c trains;
+    // serve is development at 00:00 (a file before the served columns: no series known), then serves
+    // 7,200 requests an hour (used). No team: the bare pod scratch, likewise.
+    expect(rows.map((r) => Object.values(r).slice(3))).toEqual([
+      ['5.500000003', '0.00', '0.00', '5.00', '1.00', '2.00', '0.00', null],
+      ['4.00', '0.666666666', '0.333333333', '32.00', '0.00', '0.00', '16.00', '1.0000'],
+      ['0.00', '0.20', '0.10', '24.00', '0.00', '0.00', '16.00', '1.0000'],
+      ['0.00', '0.00', '0.00', '32.00', '0.00', '0.00', '0.00', null],
+    ]);
+    expect(aicost([...base, '--engine', 'duckdb']).stdout).toBe(js.stdout);
+    const table = aicost([...base.slice(0, -2), '--format', 'table']).stdout.split('\n');
+    expect(table[0]).toMatch(/ TRAINING +INFERENCE +DEVELOPMENT +GPU-HOURS +GPU-HOURS <70% +GPU-HOURS UNMEASURED /);
+  }, 60_000);
+
   it('--format html: one page whose rows are the JSON rows, on stdout, from either engine', () => {
     const json = aicost(byClusterTeam('json', 'js'));
     const expected = (JSON.parse(json.stdout) as Record<string, string>[]).map((r) => Object.values(r));
