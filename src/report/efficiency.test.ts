@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { jobRow, nodeRow } from '../testing/ledger-rows.ts';
+import { formatReport } from './format.ts';
+import { HOUR_MS, jobRow, nodeRow, WINDOW_START_MS } from '../testing/ledger-rows.ts';
+import { GroupSums, reportRows } from './aggregate.ts';
 import {
   addEfficiency,
   efficiencyOf,
@@ -127,5 +129,78 @@ describe('efficiency figures of a row', () => {
     [1n, 20_001n, '0.0000'],
   ])('used %s of %s endpoint GPU-hours: %s', (used, all, ratio) => {
     expect(usedRatio({ ...NO_EFFICIENCY, endpointGpuHours: all, endpointUsedGpuHours: used })).toBe(ratio);
+  });
+});
+
+describe('the worked example of docs/unit-economics.md', () => {
+  /** An A100-hour: 1.76070525 $, in nano-units. */
+  const A100_HOUR = 1_760_705_250n;
+  const hour = (i: number) => ({
+    windowStartMs: WINDOW_START_MS + i * HOUR_MS,
+    windowEndMs: WINDOW_START_MS + (i + 1) * HOUR_MS,
+  });
+  const team = { team: 'alpha', labels: { team: 'alpha' } };
+  const rows = [
+    ...Array.from({ length: 10 }, (_, i) =>
+      jobRow({
+        ...hour(i),
+        ...team,
+        workloadName: 'train',
+        gpuHours: 8_000_000_000n,
+        cost: 8n * A100_HOUR,
+        utilization: i < 6 ? 0.9 : 0.5,
+      }),
+    ),
+    ...Array.from({ length: 24 }, (_, i) =>
+      jobRow({
+        ...hour(i),
+        ...team,
+        workloadKind: 'Deployment',
+        workloadName: 'llm',
+        workloadUid: 'llm-uid',
+        jobOutcome: '',
+        gpuHours: 1_000_000_000n,
+        cost: A100_HOUR,
+        servedModels: 'llama-3-8b',
+        promptTokens: i < 9 ? 1_440_000n : 0n,
+        generatedTokens: i < 9 ? 2_160_000n : 0n,
+        requests: i < 9 ? 7_200n : 0n,
+        utilization: i < 9 ? 0.4 : 0,
+      }),
+    ),
+    ...Array.from({ length: 8 }, (_, i) =>
+      jobRow({
+        ...hour(i),
+        team: 'alpha',
+        labels: { team: 'alpha', [WORKLOAD_CLASS_LABEL]: 'Training' },
+        workloadKind: 'StatefulSet',
+        workloadName: 'notebook',
+        workloadUid: 'nb-uid',
+        jobOutcome: '',
+        gpuHours: 1_000_000_000n,
+        cost: A100_HOUR,
+        utilization: null,
+      }),
+    ),
+  ];
+
+  it('gives the figures of the page', () => {
+    const sums = new GroupSums(['team'], undefined, false, true);
+    sums.add(rows);
+    expect(JSON.parse(formatReport(reportRows(sums.groups(), 'separate'), ['team'], 'json', true))).toEqual([
+      {
+        team: 'alpha',
+        cost: '197.198988',
+        currency: 'USD',
+        trainingCost: '140.85642',
+        inferenceCost: '42.256926',
+        developmentCost: '14.085642',
+        gpuHours: '112.00',
+        gpuHoursUnder70: '56.00',
+        gpuHoursUnmeasured: '8.00',
+        endpointGpuHours: '24.00',
+        endpointUsedRatio: '0.3750',
+      },
+    ]);
   });
 });
