@@ -221,4 +221,23 @@ describe('unit costs of an inference endpoint, cycle by cycle', () => {
       [0, 'llama-3-8b', 48_000n, 72_000n, 240n],
     ]);
   });
+
+  it('counts its cost as development until its series are seen, then as inference; and its GPU-hours under 70 %', async () => {
+    const prometheus = new FakePrometheus();
+    const { op, nextCycle } = await start(prometheus);
+    await op.cycle();
+    serve(prometheus);
+    prometheus.utilization.set('ml/llm-1-a', 0.5);
+    await nextCycle();
+    const byClass = new Map(
+      (await rows(op.metrics.costByClass)).map(([labels, value]) => [(labels as { class: string }).class, value]),
+    );
+    expect([...byClass.keys()].sort()).toEqual(['development', 'inference']);
+    // The second cycle: 60 s of one A100 at 1.76070525 $ an hour, measured at 50 %.
+    expect(byClass.get('inference')).toBeCloseTo((1.76070525 * 60) / 3600, 9);
+    const low = await rows(op.metrics.lowUtilizationGpuHours);
+    expect(low).toHaveLength(1);
+    expect(low[0]?.[0]).toEqual({ namespace: 'ml', workload_kind: 'Deployment', workload: 'llm' });
+    expect(low[0]?.[1]).toBeCloseTo(60 / 3600, 9);
+  });
 });
