@@ -5,6 +5,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BuildInfo } from '../build-info.ts';
+import { efficiencyMetrics } from './efficiency-metrics.ts';
 
 export const OVERFLOW = '__overflow__';
 
@@ -47,6 +48,7 @@ export function createMetrics(labelKeys: readonly string[], cardinalityLimit: nu
     registry,
     ...costMetrics(registry, labelKeys),
     ...unitCostMetrics(registry),
+    ...efficiencyMetrics(registry, [...labelKeys.map(labelName), 'currency']),
     ...accountingCycleMetrics(registry),
     ...kubeApiMetrics(registry),
     ...policyMetrics(registry),

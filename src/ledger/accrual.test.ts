@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { jobRow } from '../testing/ledger-rows.ts';
 import { LedgerAccrual, type Observation, type RowDescriptor } from './accrual.ts';
 import { ZERO, type Cumulative } from './cumulative.ts';
+import type { LedgerRow } from './row.ts';
 
 const HOUR = 3600;
 const T = Date.UTC(2026, 10, 1, 13) / 1000; // a window start
@@ -120,5 +121,42 @@ describe('ledger accrual', () => {
     // The next snapshot leaves it out.
     const next = accrual.observe(T + 2 * HOUR - 60, T + 2 * HOUR + 60, []);
     expect([...(next.finished[0]?.snapshot.targets.keys() ?? [])]).toEqual([]);
+  });
+});
+
+describe('served counts in the ledger (issue #17)', () => {
+  const served = (until: number, cost: bigint, tokens: bigint | undefined, requests: bigint): Observation => ({
+    id: 'Deployment/serving/llm',
+    cumulative: { ...at(until, cost), promptTokens: tokens, generatedTokens: tokens, requests },
+    describe: { ...describe_, workloadKind: 'Deployment', jobOutcome: '', servedModels: 'llama-3-8b' },
+  });
+
+  it('splits counts over a boundary pro rata, as cost, and keeps the models', () => {
+    const accrual = new LedgerAccrual('prod-1', HOUR);
+    accrual.observe(T + HOUR - 120, T + HOUR - 60, [served(T + HOUR - 60, 60n, 600n, 60n)]);
+    const out = accrual.observe(T + HOUR - 60, T + HOUR + 10, [served(T + HOUR + 10, 130n, 1_300n, 130n)]);
+    const figures = (rows: LedgerRow[] | undefined) =>
+      rows?.map((r) => [r.cost, r.promptTokens, r.generatedTokens, r.requests, r.servedModels]);
+    // 70 of each a 70 s cycle: 60 before the boundary, 10 after.
+    expect(figures(out.finished[0]?.window.rows)).toEqual([[120n, 1_200n, 1_200n, 120n, 'llama-3-8b']]);
+    expect(figures(out.current?.rows)).toEqual([[10n, 100n, 100n, 10n, 'llama-3-8b']]);
+  });
+
+  it('a workload that counts nothing has no counts, and one that never named a model none either', () => {
+    const accrual = new LedgerAccrual('prod-1', HOUR);
+    const out = accrual.observe(T, T + 60, [obs(T + 60, 5n)]);
+    expect(out.current?.rows.map((r) => [r.promptTokens, r.requests, r.servedModels])).toEqual([
+      [undefined, undefined, undefined],
+    ]);
+  });
+
+  it('keeps the models of the window when a later cycle heard none', () => {
+    const accrual = new LedgerAccrual('prod-1', HOUR);
+    accrual.observe(T, T + 60, [served(T + 60, 1n, 10n, 1n)]);
+    const silent = served(T + 120, 2n, 10n, 1n);
+    const out = accrual.observe(T + 60, T + 120, [
+      { ...silent, describe: { ...silent.describe, servedModels: undefined } },
+    ]);
+    expect(out.current?.rows.map((r) => [r.servedModels, r.promptTokens])).toEqual([['llama-3-8b', 10n]]);
   });
 });

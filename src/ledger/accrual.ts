@@ -28,6 +28,9 @@ export type RowDescriptor = Omit<
   | 'onDemandEquivalent'
   | 'utilization'
   | 'imported'
+  | 'promptTokens'
+  | 'generatedTokens'
+  | 'requests'
 >;
 
 /** A target as one cycle saw it: its id ("Job/ns/name", "Pod/<uid>", "Node/<name>"), cumulative and row fields. */
@@ -294,8 +297,13 @@ export class LedgerAccrual {
   }
 }
 
-/** The latest row fields, with the most pods the target had at once in the window. */
+/**
+ * The latest row fields, with the most pods the target had at once in the window, and the models it served in
+ * the window when the latest cycle heard of none (its servers' series missed a scrape, say).
+ */
 function merged(state: TargetState, latest: RowDescriptor): RowDescriptor {
   const before = state.seen ? (state.describe?.podCount ?? 0) : 0;
-  return before > latest.podCount ? { ...latest, podCount: before } : latest;
+  const models = state.seen ? state.describe?.servedModels : undefined;
+  const withCount = before > latest.podCount ? { ...latest, podCount: before } : latest;
+  return latest.servedModels === undefined && models !== undefined ? { ...withCount, servedModels: models } : withCount;
 }

@@ -25,6 +25,52 @@ export interface Cumulative {
   readonly busyGpuHours: NanoHours;
   /** Epoch seconds. */
   readonly accountedUntil: number;
+  /**
+   * What an inference workload served so far (served-cycle.ts), whole counts; undefined while nothing counted
+   * it. Stored apart from the other figures (durable.ts), so that a reader of before reads the cumulatives.
+   */
+  readonly promptTokens?: bigint | undefined;
+  readonly generatedTokens?: bigint | undefined;
+  readonly requests?: bigint | undefined;
+}
+
+export const SERVED_FIELDS = ['promptTokens', 'generatedTokens', 'requests'] as const;
+type ServedField = (typeof SERVED_FIELDS)[number];
+
+/** The cumulative with a cycle's counts added to `previous`'s (unknown plus unknown stays unknown). */
+export function withServedCounts(
+  c: Cumulative,
+  previous: Cumulative | undefined,
+  add: Partial<Record<ServedField, bigint | undefined>> | undefined,
+): Cumulative {
+  const out: { -readonly [F in ServedField]?: bigint } = {};
+  for (const field of SERVED_FIELDS) {
+    const before = previous?.[field];
+    const more = add?.[field];
+    if (before !== undefined || more !== undefined) out[field] = (before ?? 0n) + (more ?? 0n);
+  }
+  return { ...c, ...out };
+}
+
+/** A cumulative's counts as JSON (decimal strings, null unknown); undefined when it has none. */
+export function servedToJson(c: Cumulative): (string | null)[] | undefined {
+  if (SERVED_FIELDS.every((f) => c[f] === undefined)) return undefined;
+  return SERVED_FIELDS.map((f) => c[f]?.toString() ?? null);
+}
+
+/** The cumulative with the counts servedToJson wrote; throws on anything else. */
+export function withServedJson(c: Cumulative, json: unknown): Cumulative {
+  if (json === undefined) return c;
+  if (!Array.isArray(json) || json.length !== SERVED_FIELDS.length)
+    throw new Error(`served counts are an array of ${SERVED_FIELDS.length} values`);
+  const out: { -readonly [F in ServedField]?: bigint } = {};
+  SERVED_FIELDS.forEach((field, i) => {
+    const v: unknown = json[i];
+    if (v === null) return;
+    if (typeof v !== 'string' || !/^\d{1,19}$/.test(v)) throw new Error(`${JSON.stringify(v)} is not a count`);
+    out[field] = BigInt(v);
+  });
+  return { ...c, ...out };
 }
 
 export const ZERO: Cumulative = {
@@ -107,6 +153,7 @@ export function cumulativeAt(from: Cumulative, to: Cumulative, atSeconds: number
     measuredGpuHours: at('measuredGpuHours') ?? 0n,
     busyGpuHours: at('busyGpuHours') ?? 0n,
     accountedUntil: atSeconds,
+    ...Object.fromEntries(SERVED_FIELDS.flatMap((f) => (to[f] === undefined ? [] : [[f, at(f)]]))),
   };
 }
 
@@ -120,6 +167,10 @@ export interface WindowFigures {
   readonly onDemandEquivalent: Nanos;
   /** busy / measured over the window; null when nothing was measured. */
   readonly utilization: number | null;
+  /** Counted in the window; undefined when nothing counted it up to the window's end. */
+  readonly promptTokens: bigint | undefined;
+  readonly generatedTokens: bigint | undefined;
+  readonly requests: bigint | undefined;
 }
 
 export function windowFigures(opening: Cumulative, closing: Cumulative): WindowFigures {
@@ -139,6 +190,9 @@ export function windowFigures(opening: Cumulative, closing: Cumulative): WindowF
     spotSavings,
     onDemandEquivalent: cost + spotSavings,
     utilization: measured > 0n ? Math.min(1, Math.max(0, Number(busy) / Number(measured))) : null,
+    promptTokens: closing.promptTokens === undefined ? undefined : diff('promptTokens'),
+    generatedTokens: closing.generatedTokens === undefined ? undefined : diff('generatedTokens'),
+    requests: closing.requests === undefined ? undefined : diff('requests'),
   };
 }
 

@@ -10,7 +10,7 @@
  * without a file: per target, the cumulative with the greatest accountedUntil wins. The open window is the
  * latest one that has only a piece; older pieces (a rollover that never completed) are compacted as they are.
  */
-import { cumulativeFromJson, cumulativeToJson, type Cumulative } from './cumulative.ts';
+import { cumulativeFromJson, cumulativeToJson, servedToJson, withServedJson, type Cumulative } from './cumulative.ts';
 import type { SeedTarget, Snapshot, StoredTarget } from './accrual.ts';
 import type { LedgerRow } from './row.ts';
 import type { LedgerStore, StoredWindow } from './store.ts';
@@ -18,14 +18,18 @@ import type { LedgerStore, StoredWindow } from './store.ts';
 export const CUMULATIVE_KEY = 'aicost.ledger.cumulative';
 const STATE_FORMAT = 1;
 
-/** The metadata of a window file or piece with these targets. */
+/**
+ * The metadata of a window file or piece with these targets. An inference workload's served counts (issue #17)
+ * follow as a fifth and sixth value of its entry, opening and closing, which a reader of before ignores: the
+ * cumulatives stay of format 1, and a rollback reads them.
+ */
 export function storedTargetsMetadata(targets: readonly StoredTarget[]): Record<string, string> {
-  const entries = targets.map((t) => [
-    t.id,
-    cumulativeToJson(t.opening),
-    cumulativeToJson(t.closing),
-    t.imported ? 1 : 0,
-  ]);
+  const entries = targets.map((t) => {
+    const entry: unknown[] = [t.id, cumulativeToJson(t.opening), cumulativeToJson(t.closing), t.imported ? 1 : 0];
+    const closing = servedToJson(t.closing);
+    if (closing) entry.push(servedToJson(t.opening) ?? null, closing);
+    return entry;
+  });
   return { [CUMULATIVE_KEY]: JSON.stringify({ v: STATE_FORMAT, targets: entries }) };
 }
 
@@ -37,30 +41,42 @@ export function parseStoredTargets(metadata: Readonly<Record<string, string>>): 
     throw new Error(`${CUMULATIVE_KEY} is not of format ${STATE_FORMAT}`);
   return parsed.targets.map((entry: unknown) => {
     if (!Array.isArray(entry) || typeof entry[0] !== 'string') throw new Error(`${CUMULATIVE_KEY} has a bad entry`);
+    const served = (json: unknown) => (json === null ? undefined : json);
     return {
       id: entry[0],
-      opening: cumulativeFromJson(entry[1]),
-      closing: cumulativeFromJson(entry[2]),
+      opening: withServedJson(cumulativeFromJson(entry[1]), served(entry[4])),
+      closing: withServedJson(cumulativeFromJson(entry[2]), served(entry[5])),
       imported: entry[3] === 1,
     };
   });
 }
 
+/** The snapshot; served counts in a `served` object of their own, which a reader of before ignores. */
 export function snapshotJson(clusterId: string, snapshot: Snapshot): string {
   const targets: Record<string, unknown> = {};
-  for (const [id, c] of snapshot.targets) targets[id] = cumulativeToJson(c);
-  return JSON.stringify({ format: STATE_FORMAT, clusterId, throughMs: snapshot.throughMs, targets });
+  const served: Record<string, unknown> = {};
+  for (const [id, c] of snapshot.targets) {
+    targets[id] = cumulativeToJson(c);
+    const counts = servedToJson(c);
+    if (counts) served[id] = counts;
+  }
+  return JSON.stringify({ format: STATE_FORMAT, clusterId, throughMs: snapshot.throughMs, targets, served });
 }
 
 export function parseSnapshot(text: string): Snapshot {
-  const parsed = JSON.parse(text) as { format?: unknown; throughMs?: unknown; targets?: unknown };
+  const parsed = JSON.parse(text) as { format?: unknown; throughMs?: unknown; targets?: unknown; served?: unknown };
   if (parsed.format !== STATE_FORMAT) throw new Error(`the state snapshot is not of format ${STATE_FORMAT}`);
   if (typeof parsed.throughMs !== 'number' || !Number.isSafeInteger(parsed.throughMs))
     throw new Error('the state snapshot has no throughMs');
   if (typeof parsed.targets !== 'object' || parsed.targets === null)
     throw new Error('the state snapshot has no targets');
+  const served = (typeof parsed.served === 'object' && parsed.served !== null ? parsed.served : {}) as Record<
+    string,
+    unknown
+  >;
   const targets = new Map<string, Cumulative>();
-  for (const [id, json] of Object.entries(parsed.targets)) targets.set(id, cumulativeFromJson(json));
+  for (const [id, json] of Object.entries(parsed.targets))
+    targets.set(id, withServedJson(cumulativeFromJson(json), Object.hasOwn(served, id) ? served[id] : undefined));
   return { throughMs: parsed.throughMs, targets };
 }
 

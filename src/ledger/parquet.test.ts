@@ -64,6 +64,46 @@ describe('ledger Parquet', () => {
     expect(read).toEqual([{ labels: '{"a":"1","b":"2"}', b: '2' }]);
   });
 
+  it('stores what an inference workload served as whole counts, null where unknown, which DuckDB sums exactly', async () => {
+    const vllm = jobRow({
+      workloadKind: 'Deployment',
+      jobOutcome: '',
+      servedModels: 'llama-3-8b',
+      promptTokens: 1_440_000n,
+      generatedTokens: 2_160_000n,
+      requests: 7_200n,
+    });
+    const big = 2n ** 62n; // beyond a double's integers: read back to the unit
+    const triton = jobRow({
+      ...vllm,
+      workloadUid: 'u-2',
+      servedModels: 'resnet,yolo',
+      promptTokens: undefined,
+      generatedTokens: undefined,
+      requests: big + 1n,
+    });
+    const tgi = jobRow({
+      ...vllm,
+      workloadUid: 'u-3',
+      servedModels: '',
+      promptTokens: 0n,
+      generatedTokens: 0n,
+      requests: 0n,
+    });
+    const none = jobRow({ workloadUid: 'u-4' });
+    const body = encodeRows([vllm, triton, tgi, none]);
+    expect(await decodeRows(body)).toEqual([vllm, triton, tgi, none]);
+    const { rows: read } = await duckdb(
+      `select served_models, prompt_tokens::VARCHAR as p, requests::VARCHAR as r from ${await written('served.parquet', body)}`,
+    );
+    expect(read).toEqual([
+      { served_models: 'llama-3-8b', p: '1440000', r: '7200' },
+      { served_models: 'resnet,yolo', p: null, r: String(big + 1n) },
+      { served_models: '', p: '0', r: '0' },
+      { served_models: null, p: null, r: null },
+    ]);
+  });
+
   it('stores the namespace labels apart, as a JSON object with sorted keys, and null where they are unknown', async () => {
     const known = jobRow({ namespaceLabels: { team: 'research', 'kubernetes.io/metadata.name': 'ml' } });
     const unknown = jobRow({ workloadUid: 'u-2', namespaceLabels: undefined });
@@ -145,6 +185,10 @@ describe('ledger Parquet', () => {
       job_outcome: 'VARCHAR',
       imported: 'BOOLEAN',
       namespace_labels: 'VARCHAR',
+      served_models: 'VARCHAR',
+      prompt_tokens: 'BIGINT',
+      generated_tokens: 'BIGINT',
+      requests: 'BIGINT',
     });
   });
 

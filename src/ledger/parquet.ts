@@ -18,6 +18,8 @@
  *   unknown). Files written before it was added lack the column: they are read as they are, their rows
  *   without namespace labels, so the format stays 1 (and a reader of before ignores the column). Its keys are
  *   a subset of `labels`' (which merges the namespace's in), so it is bounded as that column is.
+ * - served_models (optional STRING), prompt_tokens, generated_tokens, requests (optional INT64: whole counts,
+ *   summed exactly by every engine): what an inference workload served (issue #17), added later the same way.
  * Column names are snake_case, as SQL engines (and Athena's lower-casing) expect.
  *
  * Pages are compressed with ZSTD (node:zlib's), not hyparquet-writer's default Snappy: on rows like the
@@ -30,7 +32,17 @@ import { parquetMetadata, parquetReadObjects, type FileMetaData, type SchemaElem
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { rowProblems, type LedgerRow } from './row.ts';
 
-type Kind = 'string' | 'decimal' | 'timestamp' | 'int32' | 'boolean' | 'ratio' | 'labels' | 'optionalLabels';
+type Kind =
+  | 'string'
+  | 'decimal'
+  | 'timestamp'
+  | 'int32'
+  | 'boolean'
+  | 'ratio'
+  | 'labels'
+  | 'optionalLabels'
+  | 'optionalString'
+  | 'optionalInt64';
 
 /** The file's columns in order: the Parquet name of each LedgerRow field and how it is stored. */
 const COLUMNS: readonly (readonly [name: string, field: keyof LedgerRow, kind: Kind])[] = [
@@ -67,6 +79,11 @@ const COLUMNS: readonly (readonly [name: string, field: keyof LedgerRow, kind: K
   ['imported', 'imported', 'boolean'],
   // Added later, so last: readers that map a file's columns by position read older files as they are too.
   ['namespace_labels', 'namespaceLabels', 'optionalLabels'],
+  // Issue #17: what an inference workload served in the window; null when unknown (row.ts).
+  ['served_models', 'servedModels', 'optionalString'],
+  ['prompt_tokens', 'promptTokens', 'optionalInt64'],
+  ['generated_tokens', 'generatedTokens', 'optionalInt64'],
+  ['requests', 'requests', 'optionalInt64'],
 ];
 
 export const DECIMAL_PRECISION = 18;
@@ -95,13 +112,26 @@ const ELEMENTS: Record<Kind, Omit<SchemaElement, 'name'>> = {
     converted_type: 'TIMESTAMP_MILLIS',
     logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MILLIS' },
   },
+  optionalString: {
+    type: 'BYTE_ARRAY',
+    repetition_type: 'OPTIONAL',
+    converted_type: 'UTF8',
+    logical_type: { type: 'STRING' },
+  },
+  optionalInt64: { type: 'INT64', repetition_type: 'OPTIONAL' },
   int32: { type: 'INT32', repetition_type: 'REQUIRED' },
   boolean: { type: 'BOOLEAN', repetition_type: 'REQUIRED' },
   ratio: { type: 'DOUBLE', repetition_type: 'OPTIONAL' },
 };
 
 /** Columns added after the first files were written: a file without one reads as rows without the field. */
-const ADDED_LATER: ReadonlySet<string> = new Set(['namespace_labels']);
+const ADDED_LATER: ReadonlySet<string> = new Set([
+  'namespace_labels',
+  'served_models',
+  'prompt_tokens',
+  'generated_tokens',
+  'requests',
+]);
 
 const SCHEMA: SchemaElement[] = [
   { name: 'root', num_children: COLUMNS.length },
@@ -152,6 +182,7 @@ function toColumn(kind: Kind, value: LedgerRow[keyof LedgerRow]): unknown {
   if (kind === 'timestamp') return BigInt(value as number);
   if (kind === 'labels') return labelsJson(value as LedgerRow['labels']);
   if (kind === 'optionalLabels') return value === undefined ? null : labelsJson(value as LedgerRow['labels']);
+  if (kind === 'optionalString' || kind === 'optionalInt64') return value ?? null;
   return value;
 }
 
@@ -268,6 +299,14 @@ function fromColumn(kind: Kind, value: unknown, name: string): unknown {
       return value;
     case 'ratio':
       if (value !== null && typeof value !== 'number') throw fail();
+      return value;
+    case 'optionalString':
+      if (value === null || value === undefined) return undefined;
+      if (typeof value !== 'string') throw fail();
+      return value;
+    case 'optionalInt64':
+      if (value === null || value === undefined) return undefined;
+      if (typeof value !== 'bigint') throw fail();
       return value;
   }
 }

@@ -83,7 +83,21 @@ export interface LedgerRow {
   readonly jobOutcome: JobOutcome;
   /** True for opening balances imported once from annotations on a first start with an empty ledger. */
   readonly imported: boolean;
+  /**
+   * What an inference workload served in the window (issue #17; docs/unit-economics.md#in-the-ledger): the
+   * models its inference series name, sorted and joined with commas ('' when they name none, as TGI's), and its
+   * prompt tokens, generated tokens and successful requests, whole numbers. Undefined when unknown: a workload
+   * without inference series, a server that does not count it (Triton counts no tokens), or a file written
+   * before the columns existed. Unknown is never 0: a workload that served nothing has 0.
+   */
+  readonly servedModels?: string | undefined;
+  readonly promptTokens?: bigint | undefined;
+  readonly generatedTokens?: bigint | undefined;
+  readonly requests?: bigint | undefined;
 }
+
+/** The longest servedModels: the gauges' model label is cut at 128 characters, the ledger keeps a few models. */
+export const MAX_SERVED_MODELS = 1024;
 
 type Dict = Readonly<Record<string, string>>;
 
@@ -102,6 +116,7 @@ export function rollupColumns(
 /** DECIMAL(18,9) holds up to 18 digits: 999,999,999.999999999. */
 export const MAX_DECIMAL_18 = 10n ** 18n - 1n;
 const INT32_MAX = 2 ** 31 - 1;
+const INT64_MAX = 2n ** 63n - 1n;
 const CURRENCY = /^[A-Z]{3}$/;
 
 /** Everything wrong with a row, as sentences naming the field; empty when the row can be stored. */
@@ -131,6 +146,13 @@ export function rowProblems(row: LedgerRow): string[] {
   for (const field of ['labels', 'namespaceLabels'] as const)
     for (const [key, value] of Object.entries(row[field] ?? {}))
       if (typeof value !== 'string') fail(field, `"${key}" has a value that is not a string`);
+  for (const field of ['promptTokens', 'generatedTokens', 'requests'] as const) {
+    const count = row[field];
+    if (count !== undefined && (typeof count !== 'bigint' || count < 0n || count > INT64_MAX))
+      fail(field, 'is not a non-negative 64-bit integer or unknown');
+  }
+  if (row.servedModels !== undefined && row.servedModels.length > MAX_SERVED_MODELS)
+    fail('servedModels', `is longer than ${MAX_SERVED_MODELS} characters`);
   if (row.workloadKind === 'Node' && Object.keys(row.namespaceLabels ?? {}).length > 0)
     fail('namespaceLabels', 'must be empty on a Node row');
   return problems;

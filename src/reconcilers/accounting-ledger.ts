@@ -19,8 +19,10 @@ import type { Ledger } from '../cost/ledger.ts';
 import { divRoundHalfUp } from '../cost/money.ts';
 import { workloadKey } from '../cost/rollup.ts';
 import type { NodeCost, PodFacts } from '../cost/types.ts';
-import { LedgerAccrual, type Observation, type RecentWindows } from '../ledger/accrual.ts';
-import { fromLedger, nanoHours, toLedger, toSeconds, type Cumulative } from '../ledger/cumulative.ts';
+import { LedgerAccrual, type Observation, type RecentWindows, type RowDescriptor } from '../ledger/accrual.ts';
+import { fromLedger, nanoHours, toLedger, toSeconds, withServedCounts, type Cumulative } from '../ledger/cumulative.ts';
+import { servedInCycle } from '../ledger/served-cycle.ts';
+import type { PodInference } from '../measure/inference-metrics.ts';
 import { loadLedger } from '../ledger/durable.ts';
 import { LedgerWriter } from '../ledger/ledger-writer.ts';
 import type { LedgerStore } from '../ledger/store.ts';
@@ -50,6 +52,11 @@ export interface LedgerCycle {
   readonly nodes: ReadonlyMap<string, PricedNode>;
   /** Every pod's ledger as it was before this cycle (the accountant's, before it keeps the plan's). */
   readonly podLedgersBefore: ReadonlyMap<string, Ledger>;
+  /**
+   * What the inference servers counted per pod ("namespace/name") over the trailing window of `windowSeconds`
+   * (unit-costs.ts); undefined when unit costs are off or the queries failed: nothing is counted this cycle.
+   */
+  readonly served?: { readonly pods: ReadonlyMap<string, PodInference>; readonly windowSeconds: number } | undefined;
 }
 
 /** The piece id of the open window: one for every leader (see ledger-writer.ts). */
@@ -155,14 +162,10 @@ export class AccountingLedger {
       const [kind = '', namespace = '', name = ''] = key.split('/');
       const pods = byTarget.get(key) ?? [];
       const target = { kind: kind as 'Job', namespace, name };
-      const describe = this.descriptions.describe(ctx, key, target, pods, this.accrual.described(key));
-      const cumulative = fromLedger(
-        update.ledger,
-        this.accrual.closing(key),
-        update.measuredGpuSeconds,
-        update.busyGpuSeconds,
-      );
-      observations.push({ id: key, cumulative, describe });
+      const described = this.descriptions.describe(ctx, key, target, pods, this.accrual.described(key));
+      const previous = this.accrual.closing(key);
+      const cumulative = fromLedger(update.ledger, previous, update.measuredGpuSeconds, update.busyGpuSeconds);
+      observations.push({ id: key, ...withServed(cycle, pods, previous, cumulative, described) });
     }
     for (const [uid, update] of cycle.plan.pods) {
       const id = `Pod/${uid}`;
@@ -170,8 +173,9 @@ export class AccountingLedger {
       if (!pod) continue;
       const previous = this.accrual.closing(id);
       const target = { kind: 'Pod' as const, namespace: pod.namespace, name: pod.name };
-      const describe = this.descriptions.describe(ctx, id, target, [pod], this.accrual.described(id));
-      const cumulative = fromLedger(update.ledger, previous, update.measuredGpuSeconds, update.busyGpuSeconds);
+      const described = this.descriptions.describe(ctx, id, target, [pod], this.accrual.described(id));
+      const accrued = fromLedger(update.ledger, previous, update.measuredGpuSeconds, update.busyGpuSeconds);
+      const { cumulative, describe } = withServed(cycle, [pod], previous, accrued, described);
       // A pod new to the ledger that was accounted before went into its workload's row until now (its owner
       // left the cache first, or a restart lost which it was: pod-owners.ts): only what follows is its own.
       const before = previous ? undefined : cycle.podLedgersBefore.get(uid);
@@ -342,6 +346,23 @@ function groupByNode(pods: readonly PodFacts[]): Map<string, PodFacts[]> {
     list.push(pod);
   }
   return out;
+}
+
+/** A target's cumulative and row fields with what its pods served in the cycle (served-cycle.ts). */
+function withServed(
+  cycle: LedgerCycle,
+  pods: readonly PodFacts[],
+  previous: Cumulative | undefined,
+  cumulative: Cumulative,
+  describe: RowDescriptor,
+): { cumulative: Cumulative; describe: RowDescriptor } {
+  const served =
+    cycle.served &&
+    servedInCycle(pods, cycle.served.pods, cycle.nowSeconds - cycle.cycleStartSeconds, cycle.served.windowSeconds);
+  return {
+    cumulative: withServedCounts(cumulative, previous, served),
+    describe: served ? { ...describe, servedModels: served.models } : describe,
+  };
 }
 
 /** The cycle's pods by ledger target: a workload's under its key, a pod of no workload under "Pod/<uid>". */

@@ -8,10 +8,12 @@ import type { Metrics } from '../controller/metrics.ts';
 import { labelName } from '../controller/metrics.ts';
 import { formatMoney, type Nanos } from '../cost/money.ts';
 import { UNSET } from '../cost/rollup.ts';
-import type { WorkloadRef } from '../cost/types.ts';
+import { workloadKey } from '../cost/rollup.ts';
+import type { PodFacts, WorkloadRef } from '../cost/types.ts';
 import type { AccountingPlan, TargetUpdate } from './accounting-plan.ts';
 import { workloadRecordOf } from './node-facts.ts';
-import { RollupLabels } from './rollup-labels.ts';
+import { LOW_UTILIZATION, workloadClass } from '../report/efficiency.ts';
+import { rollupLabelValues, RollupLabels } from './rollup-labels.ts';
 import { IDLE_ROW, rollupRows } from './rollup-rows.ts';
 
 export interface AccountingMetricsDeps {
@@ -34,7 +36,11 @@ export class AccountingMetrics {
     });
   }
 
-  record(plan: AccountingPlan, currency: string): void {
+  /**
+   * `serving`: the workload keys whose inference series the cycle saw (efficiency.ts's default rule); undefined
+   * when unit costs are off or the queries failed, which classifies as no series.
+   */
+  record(plan: AccountingPlan, currency: string, serving?: ReadonlySet<string>): void {
     const { metrics, labelKeys } = this.deps;
     const workloads = new Map<string, { ref: WorkloadRef; update: TargetUpdate }>();
     for (const [key, update] of plan.workloads) {
@@ -51,6 +57,8 @@ export class AccountingMetrics {
       metrics.idleGpuCost.inc(withCurrency, money(update.idleGpuCostDelta));
       if (update.display.utilization === undefined) metrics.utilization.remove(labels);
       else metrics.utilization.set(labels, update.display.utilization);
+      if (lowUtilization(update)) metrics.lowUtilizationGpuHours.inc(labels, update.measuredGpuSeconds / 3600);
+      this.recordClass(ref, update, currency, serving?.has(`${ref.kind}/${ref.namespace}/${ref.name}`) ?? false);
     }
     // The roll-ups by namespace and by labels cover the cycle's main segment, as the node counters do, so that
     // each adds up to the node cost with its idle row (a ledger's delta can also hold a catch-up span).
@@ -68,6 +76,41 @@ export class AccountingMetrics {
       metrics.nodeIdleCost.inc({ node: nc.node.name, currency }, money(nc.idle.total));
     }
   }
+
+  /**
+   * A workload's cost by its class and roll-up labels, under the labels' cardinality guard (three classes at
+   * most per label set). Its labels are its own over its namespace's, as the ledger's (whose pod labels also
+   * count: a class label set only on pods classifies in the report, not here).
+   */
+  private recordClass(ref: WorkloadRef, update: TargetUpdate, currency: string, serving: boolean): void {
+    if (update.delta === 0n) return;
+    const { metrics, labelKeys, cache } = this.deps;
+    const namespace = cache.namespaces.store.get(ref.namespace)?.labels;
+    const workload = workloadRecordOf(cache, ref.kind, `${ref.namespace}/${ref.name}`)?.labels;
+    const own = { ...namespace, ...workload };
+    const workloadKind = ref.kind === 'Other' ? 'Pod' : ref.kind; // plan.workloads holds no Other
+    const cls = workloadClass({ workloadKind, labels: own, servedModels: serving ? '' : undefined });
+    const labels: Record<string, string> = { currency };
+    const values = rollupLabelValues(labelKeys, {}, workload, namespace);
+    labelKeys.forEach((k, i) => (labels[labelName(k)] = values[i] ?? UNSET));
+    metrics.costByClass.inc({ ...metrics.guardLabels(labels), class: cls ?? 'development' }, money(update.delta));
+  }
+}
+
+/** The keys of the workloads with a pod whose inference series the cycle saw. */
+export function servingWorkloads(
+  pods: readonly PodFacts[],
+  served: ReadonlyMap<string, unknown> | Error | undefined,
+): ReadonlySet<string> | undefined {
+  if (served === undefined || served instanceof Error) return undefined;
+  const keys = new Set<string>();
+  for (const pod of pods) if (served.has(`${pod.namespace}/${pod.name}`)) keys.add(workloadKey(pod.workload));
+  return keys;
+}
+
+/** The cycle's measured GPU-seconds were under 70 % busy (efficiency.ts's threshold, on the cycle's mean). */
+function lowUtilization(update: TargetUpdate): boolean {
+  return update.measuredGpuSeconds > 0 && update.busyGpuSeconds < LOW_UTILIZATION * update.measuredGpuSeconds;
 }
 
 /** A counter's value: Prometheus counters are floats; the money behind them stays exact. */

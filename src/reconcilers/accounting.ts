@@ -22,7 +22,7 @@ import type { PricingSource } from '../pricing/pricing-source.ts';
 import { renderAnnotations, type Ledger } from '../cost/ledger.ts';
 import { displayKey } from './annotations.ts';
 import { initMeasureMetrics, measurePods, querySignal } from './accounting-measure.ts';
-import { AccountingMetrics } from './accounting-metrics.ts';
+import { AccountingMetrics, servingWorkloads } from './accounting-metrics.ts';
 import {
   draftAccounting,
   finishAccounting,
@@ -245,7 +245,7 @@ export class Accountant {
     // ledger's rows (written off this path) and the ledgers in memory.
     const measuredAtMs = clock.now();
     const plan = finishAccounting(draft);
-    this.recorder.record(plan, facts.pricing.currency);
+    this.recorder.record(plan, facts.pricing.currency, servingWorkloads(facts.pods, served));
     const unitCosts = this.unitCosts.plan(
       served,
       { nowSeconds: span.endSeconds, nodes: facts.nodes, pods: facts.pods },
@@ -260,6 +260,10 @@ export class Accountant {
       plan,
       nodes: facts.priced,
       podLedgersBefore: this.ledgers.pods,
+      served:
+        served === undefined || served instanceof Error
+          ? undefined
+          : { pods: served, windowSeconds: this.unitCosts.windowSeconds },
     });
     this.keep(plan);
 

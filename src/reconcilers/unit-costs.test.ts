@@ -8,6 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../controller/clock.ts';
 import { FakeKube } from '../testing/fake-kube.ts';
 import { FakePrometheus, startOperator } from '../testing/harness.ts';
+import { allRows } from '../testing/ledger-world.ts';
+import { MemorySink } from '../testing/memory-sink.ts';
 
 const T0 = Date.UTC(2026, 10, 10, 12, 0, 0);
 const DEPLOYMENT = '/apis/apps/v1/namespaces/ml/deployments/llm';
@@ -83,7 +85,7 @@ const WORKED_EXAMPLE = {
 const rows = async (metric: { get(): Promise<{ values: { labels: object; value: number }[] }> }) =>
   (await metric.get()).values.map((v) => [v.labels, v.value]);
 
-async function start(prometheus: FakePrometheus) {
+async function start(prometheus: FakePrometheus, sink = new MemorySink()) {
   const api = new FakeKube();
   seed(api);
   const clock = new FakeClock(T0);
@@ -94,7 +96,7 @@ async function start(prometheus: FakePrometheus) {
     ['team'],
     'Audit',
     undefined,
-    {},
+    { sink },
     {
       annotateIntervalMs: 300_000,
     },
@@ -196,5 +198,46 @@ describe('unit costs of an inference endpoint, cycle by cycle', () => {
     const patch = api.requests.find((r) => r.verb === 'patch' && r.path === DEPLOYMENT);
     expect(JSON.stringify(patch)).not.toContain('cost-per-million-tokens');
     await op.stop();
+  });
+
+  it("puts each cycle's share of the window's counts and the models in the endpoint's ledger row", async () => {
+    const prometheus = new FakePrometheus();
+    const sink = new MemorySink();
+    const { op, nextCycle } = await start(prometheus, sink);
+    await op.cycle();
+    serve(prometheus);
+    await nextCycle();
+    await nextCycle();
+    prometheus.down = true; // an outage counts nothing, and leaves what was counted
+    await nextCycle();
+    await op.stop();
+    const rows = (await allRows(sink)).filter((r) => r.workloadKind === 'Deployment');
+    // The first cycle's catch-up lands in the window before T0, when the servers had counted nothing: unknown.
+    // Then two 60 s cycles of an hour's 1,440,000 prompt, 2,160,000 generated tokens and 7,200 requests.
+    expect(
+      rows.map((r) => [r.windowStartMs - T0, r.servedModels, r.promptTokens, r.generatedTokens, r.requests]),
+    ).toEqual([
+      [-3_600_000, undefined, undefined, undefined, undefined],
+      [0, 'llama-3-8b', 48_000n, 72_000n, 240n],
+    ]);
+  });
+
+  it('counts its cost as development until its series are seen, then as inference; and its GPU-hours under 70 %', async () => {
+    const prometheus = new FakePrometheus();
+    const { op, nextCycle } = await start(prometheus);
+    await op.cycle();
+    serve(prometheus);
+    prometheus.utilization.set('ml/llm-1-a', 0.5);
+    await nextCycle();
+    const byClass = new Map(
+      (await rows(op.metrics.costByClass)).map(([labels, value]) => [(labels as { class: string }).class, value]),
+    );
+    expect([...byClass.keys()].sort()).toEqual(['development', 'inference']);
+    // The second cycle: 60 s of one A100 at 1.76070525 $ an hour, measured at 50 %.
+    expect(byClass.get('inference')).toBeCloseTo((1.76070525 * 60) / 3600, 9);
+    const low = await rows(op.metrics.lowUtilizationGpuHours);
+    expect(low).toHaveLength(1);
+    expect(low[0]?.[0]).toEqual({ namespace: 'ml', workload_kind: 'Deployment', workload: 'llm' });
+    expect(low[0]?.[1]).toBeCloseTo(60 / 3600, 9);
   });
 });

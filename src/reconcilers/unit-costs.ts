@@ -79,7 +79,8 @@ export class UnitCosts {
     return this.deps.options.inferenceWindowMs > 0;
   }
 
-  private get windowSeconds(): number {
+  /** --inference-window in whole seconds. */
+  get windowSeconds(): number {
     return Math.round(this.deps.options.inferenceWindowMs / 1000);
   }
 

@@ -28,6 +28,15 @@ describe('report keys', () => {
     expect(keyValue(row, key)).toBe(value);
   });
 
+  it.each<[string, Parameters<typeof jobRow>[0], string]>([
+    ['its series name a model: that one, over its label', { servedModels: 'mistral-7b' }, 'mistral-7b'],
+    ['its series name several: all of them', { servedModels: 'a,b' }, 'a,b'],
+    ['its series name none (TGI): its label', { servedModels: '' }, 'llama-3-8b'],
+    ['neither says: unknown, ""', { servedModels: '', model: '' }, ''],
+  ])('the model of a row whose %s', (_, overrides, model) => {
+    expect(keyValue(jobRow(overrides), 'model')).toBe(model);
+  });
+
   it('a node row is idle under every key but the cluster', () => {
     expect(rowKeys(nodeRow(), ['team', 'cluster', 'namespace'])).toEqual([IDLE, 'prod-1', IDLE]);
   });

@@ -9,6 +9,8 @@
  */
 import type { LedgerRow } from '../ledger/row.ts';
 import type { IdleMode } from './options.ts';
+import { addEfficiency, efficiencyOf, type Efficiency } from './efficiency.ts';
+import { addServed, servedOf, withServed, type Served } from './served.ts';
 
 /** The key value of idle rows: the name OpenCost uses, so dashboards that know one know the other. */
 export const IDLE = '__idle__';
@@ -22,6 +24,10 @@ export interface Group {
   /** One value per --by key, in order; '' where a workload has no such label. */
   readonly keys: readonly string[];
   readonly cost: bigint;
+  /** What the rows served, when the report is by model (served.ts); undefined otherwise. */
+  readonly served?: Served | undefined;
+  /** The efficiency figures, with --efficiency (efficiency.ts); undefined otherwise. */
+  readonly efficiency?: Efficiency | undefined;
 }
 
 export interface ReportRow {
@@ -29,6 +35,8 @@ export interface ReportRow {
   readonly cost: bigint;
   readonly currency: string;
   readonly idle: boolean;
+  readonly served?: Served | undefined;
+  readonly efficiency?: Efficiency | undefined;
 }
 
 /** A workload's name in reports: unique in a cluster at any moment, readable, and stable across windows. */
@@ -46,7 +54,8 @@ export function keyValue(row: LedgerRow, key: string): string {
     case 'experiment':
       return row.experiment;
     case 'model':
-      return row.model;
+      // The model its inference series name (issue #17), else its `model` label; '' when neither says.
+      return row.servedModels || row.model;
     case 'namespace':
       return row.namespace;
     case 'workload':
@@ -71,12 +80,23 @@ export function rowKeys(row: LedgerRow, by: readonly string[]): string[] {
 export class GroupSums {
   private readonly by: readonly string[];
   private readonly namespace: string | undefined;
-  private readonly sums = new Map<string, { group: Omit<Group, 'cost'>; cost: bigint }>();
+  private readonly served: boolean;
+  private readonly efficiency: boolean;
+  private readonly sums = new Map<
+    string,
+    { group: Omit<Group, 'cost' | keyof Extras>; cost: bigint; extras: Extras }
+  >();
 
-  /** With a namespace, only that namespace's workloads count (idle capacity belongs to no namespace). */
-  constructor(by: readonly string[], namespace?: string) {
+  /**
+   * With a namespace, only that namespace's workloads count (idle capacity belongs to no namespace). `served`:
+   * whether to sum what the rows served too (by default for a report by model, which shows it); `efficiency`:
+   * the efficiency figures (efficiency.ts).
+   */
+  constructor(by: readonly string[], namespace?: string, served = withServed(by), efficiency = false) {
     this.by = by;
     this.namespace = namespace;
+    this.served = served;
+    this.efficiency = efficiency;
   }
 
   add(rows: Iterable<LedgerRow>): void {
@@ -85,17 +105,40 @@ export class GroupSums {
       const idle = row.workloadKind === 'Node';
       const keys = rowKeys(row, this.by);
       const id = JSON.stringify([row.clusterId, row.currency, idle, keys]);
+      const extras: Extras = {
+        ...(this.served ? { served: servedOf(row) } : {}),
+        ...(this.efficiency ? { efficiency: efficiencyOf(row) } : {}),
+      };
       const sum = this.sums.get(id);
-      if (sum) sum.cost += row.cost;
-      else
-        this.sums.set(id, { group: { clusterId: row.clusterId, currency: row.currency, idle, keys }, cost: row.cost });
+      if (sum) {
+        sum.cost += row.cost;
+        sum.extras = addExtras(sum.extras, extras);
+      } else {
+        const group = { clusterId: row.clusterId, currency: row.currency, idle, keys };
+        this.sums.set(id, { group, cost: row.cost, extras });
+      }
     }
   }
 
   groups(): Group[] {
-    return [...this.sums.values()].map(({ group, cost }) => ({ ...group, cost }));
+    return [...this.sums.values()].map(({ group, cost, extras }) => ({ ...group, cost, ...extras }));
   }
 }
+
+/** The sums a report carries beside the cost when asked (served.ts, efficiency.ts). */
+type Extras = Pick<Group, 'served' | 'efficiency'>;
+
+function addExtras(a: Extras, b: Extras): Extras {
+  return {
+    ...(a.served && b.served ? { served: addServed(a.served, b.served) } : {}),
+    ...(a.efficiency && b.efficiency ? { efficiency: addEfficiency(a.efficiency, b.efficiency) } : {}),
+  };
+}
+
+const extrasOf = ({ served, efficiency }: Extras): Extras => ({
+  ...(served ? { served } : {}),
+  ...(efficiency ? { efficiency } : {}),
+});
 
 /**
  * Report rows from groups. `separate`: idle groups form `__idle__` rows. `share`: each cluster's idle cost is
@@ -106,15 +149,20 @@ export class GroupSums {
  */
 export function reportRows(groups: readonly Group[], mode: IdleMode): ReportRow[] {
   const shared = mode === 'share' ? shareIdle(groups) : groups;
-  const merged = new Map<string, { row: Omit<ReportRow, 'cost'>; cost: bigint }>();
+  const merged = new Map<string, { row: Omit<ReportRow, 'cost' | keyof Extras>; cost: bigint; extras: Extras }>();
   for (const g of shared) {
     const id = JSON.stringify([g.currency, g.idle, g.keys]);
     const sum = merged.get(id);
-    if (sum) sum.cost += g.cost;
-    else merged.set(id, { row: { keys: g.keys, currency: g.currency, idle: g.idle }, cost: g.cost });
+    if (sum) {
+      sum.cost += g.cost;
+      sum.extras = addExtras(sum.extras, g);
+    } else {
+      const row = { keys: g.keys, currency: g.currency, idle: g.idle };
+      merged.set(id, { row, cost: g.cost, extras: extrasOf(g) });
+    }
   }
   return [...merged.values()]
-    .map(({ row, cost }) => ({ ...row, cost }))
+    .map(({ row, cost, extras }) => ({ ...row, cost, ...extras }))
     .sort(
       (a, b) =>
         Number(a.idle) - Number(b.idle) ||

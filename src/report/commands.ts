@@ -85,10 +85,10 @@ export async function reportCommand(args: readonly string[], io: CommandIo): Pro
     options.engine,
     store,
     directory,
-    (duckdb, dir) => groupsDuckDb(duckdb, store, dir, scoped, options.by),
-    () => groupsJs(store, scoped, options.by),
+    (duckdb, dir) => groupsDuckDb(duckdb, store, dir, scoped, options.by, options.efficiency),
+    () => groupsJs(store, scoped, options.by, options.efficiency),
   );
-  io.out(formatReport(reportRows(groups, options.idle), options.by, options.format));
+  io.out(formatReport(reportRows(groups, options.idle), options.by, options.format, options.efficiency));
   return 0;
 }
 

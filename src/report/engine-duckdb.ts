@@ -14,6 +14,8 @@ import { IDLE, type Group } from './aggregate.ts';
 import type { Scope } from './engine-js.ts';
 import type { RunSum } from './runs.ts';
 import type { JobOutcome } from '../ledger/row.ts';
+import { LOW_UTILIZATION, WORKLOAD_CLASS_LABEL, WORKLOAD_CLASSES, type Efficiency } from './efficiency.ts';
+import { withServed, type Served } from './served.ts';
 import { DAY_MS, WORKLOAD_KEYS, type BucketGroup, type Bucketing, type TimelineSums } from './timeline.ts';
 
 type DuckDb = typeof import('@duckdb/node-api');
@@ -37,9 +39,11 @@ function keyExpression(key: string): string {
     case 'team':
     case 'project':
     case 'experiment':
-    case 'model':
     case 'namespace':
       return key;
+    case 'model':
+      // keyValue's rule: the model the inference series name, else the `model` label (aggregate.ts).
+      return "coalesce(nullif(served_models, ''), model)";
     case 'workload':
       return "namespace || '/' || workload_kind || '/' || workload_name";
     case 'cluster':
@@ -53,6 +57,15 @@ function nodeAware(key: string): string {
   if (key === 'cluster') return 'cluster_id';
   return `CASE WHEN workload_kind = 'Node' THEN ${sqlString(IDLE)} ELSE ${keyExpression(key)} END`;
 }
+
+/**
+ * The served columns (parquet.ts, added later) as an empty select: united by name with the files, they read as
+ * null from files written before them, even when no file of the range has them (union_by_name alone would
+ * leave them out, and the query could not name them).
+ */
+const SERVED_COLUMNS =
+  'SELECT NULL::VARCHAR AS served_models, NULL::BIGINT AS prompt_tokens, NULL::BIGINT AS generated_tokens, ' +
+  'NULL::BIGINT AS requests WHERE false';
 
 /** Nano-units of a DECIMAL(…,9) sum, as text: exact whatever the size. */
 const nanos = (expression: string) => `CAST(CAST(${expression} * 1000000000 AS HUGEINT) AS VARCHAR)`;
@@ -73,6 +86,8 @@ async function query(
   directory: string,
   scope: Scope,
   sql: (files: string) => string,
+  /** The query names a column added later (parquet.ts): files without it read it as null. */
+  addedLater = false,
 ): Promise<Record<string, unknown>[]> {
   const instance = await duckdb.DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
@@ -80,7 +95,10 @@ async function query(
     for (let attempt = 1; ; attempt++) {
       const keys = await store.keysInRange(scope);
       if (keys.length === 0) return [];
-      const files = `read_parquet([${keys.map((k) => sqlString(join(directory, ...k.split('/')))).join(', ')}])`;
+      const paths = keys.map((k) => sqlString(join(directory, ...k.split('/')))).join(', ');
+      const files = addedLater
+        ? `(SELECT * FROM read_parquet([${paths}], union_by_name = true) UNION ALL BY NAME ${SERVED_COLUMNS})`
+        : `read_parquet([${paths}])`;
       try {
         const reader = await connection.runAndReadAll(sql(files));
         return reader.getRowObjectsJson();
@@ -102,8 +120,11 @@ export async function groupsDuckDb(
   directory: string,
   scope: Scope,
   by: readonly string[],
+  efficiency = false,
 ): Promise<Group[]> {
-  return (await sums(duckdb, store, directory, scope, by, undefined)).map(({ bucketMs: _b, ...group }) => group);
+  return (await sums(duckdb, store, directory, scope, by, undefined, withServed(by), efficiency)).map(
+    ({ bucketMs: _b, ...group }) => group,
+  );
 }
 
 /** The HTML report's sums: the --by groups per bucket (one query), and the groups per workload (another). */
@@ -132,6 +153,8 @@ async function sums(
   scope: Scope,
   by: readonly string[],
   bucketing: Bucketing | undefined,
+  served = false,
+  efficiency = false,
 ): Promise<BucketGroup[]> {
   const keys = by.map((key, i) => `${nodeAware(key)} AS k${i}`);
   if (bucketing !== undefined) keys.push(`CAST(${bucketExpression(bucketing)} AS VARCHAR) AS bucket`);
@@ -142,7 +165,9 @@ async function sums(
     scope,
     (files) =>
       `SELECT cluster_id, currency, workload_kind = 'Node' AS idle${keys.map((k) => `, ${k}`).join('')}, ` +
-      `${nanos('sum(cost)')} AS cost FROM ${files} WHERE ${where(scope)} GROUP BY ALL`,
+      `${nanos('sum(cost)')} AS cost${served ? SERVED_SUMS : ''}${efficiency ? EFFICIENCY_SUMS : ''} ` +
+      `FROM ${efficiency ? classified(files) : files} WHERE ${where(scope)} GROUP BY ALL`,
+    by.includes('model') || efficiency,
   );
   return rows.map((row) => ({
     clusterId: String(row.cluster_id),
@@ -150,8 +175,66 @@ async function sums(
     idle: row.idle === true,
     keys: by.map((_, i) => String(row[`k${i}`])),
     cost: BigInt(String(row.cost)),
+    ...(served ? { served: servedOfSums(row) } : {}),
+    ...(efficiency ? { efficiency: efficiencyOfSums(row) } : {}),
     bucketMs: bucketing === undefined ? 0 : Number(row.bucket),
   }));
+}
+
+/** served.ts's sums in SQL: tokens only from rows with both counts; sums of BIGINT are HUGEINT, exact. */
+const TOKEN_ROWS = 'prompt_tokens IS NOT NULL AND generated_tokens IS NOT NULL';
+const SERVED_SUMS =
+  `, ${nanos(`coalesce(sum(cost) FILTER (WHERE ${TOKEN_ROWS}), 0)`)} AS token_cost` +
+  `, CAST(sum(prompt_tokens) FILTER (WHERE ${TOKEN_ROWS}) AS VARCHAR) AS prompt_tokens` +
+  `, CAST(sum(generated_tokens) FILTER (WHERE ${TOKEN_ROWS}) AS VARCHAR) AS generated_tokens` +
+  `, ${nanos('coalesce(sum(cost) FILTER (WHERE requests IS NOT NULL), 0)')} AS request_cost` +
+  ', CAST(sum(requests) AS VARCHAR) AS requests';
+
+/** efficiency.ts's workloadClass in SQL: the label when valid, else by kind and series; NULL for idle rows. */
+function classified(files: string): string {
+  const label = `json_extract_string(labels, ${sqlString(`$."${WORKLOAD_CLASS_LABEL}"`)})`;
+  const valid = WORKLOAD_CLASSES.map(sqlString).join(', ');
+  return (
+    `(SELECT *, CASE WHEN workload_kind = 'Node' THEN NULL WHEN ${label} IN (${valid}) THEN ${label} ` +
+    "WHEN workload_kind = 'Job' THEN 'training' WHEN served_models IS NULL THEN 'development' ELSE 'inference' END " +
+    `AS workload_class FROM ${files})`
+  );
+}
+
+const gpuHoursWhere = (condition: string) => nanos(`coalesce(sum(gpu_hours) FILTER (WHERE ${condition}), 0)`);
+const costOf = (cls: string) => nanos(`coalesce(sum(cost) FILTER (WHERE workload_class = '${cls}'), 0)`);
+const EFFICIENCY_SUMS =
+  `, ${costOf('training')} AS training_cost, ${costOf('inference')} AS inference_cost` +
+  `, ${costOf('development')} AS development_cost, ${nanos('sum(gpu_hours)')} AS gpu_hours` +
+  `, ${gpuHoursWhere(`workload_kind <> 'Node' AND utilization < ${LOW_UTILIZATION}`)} AS low_gpu_hours` +
+  `, ${gpuHoursWhere("workload_kind <> 'Node' AND utilization IS NULL")} AS unmeasured_gpu_hours` +
+  `, ${gpuHoursWhere("workload_class = 'inference'")} AS endpoint_gpu_hours` +
+  `, ${gpuHoursWhere("workload_class = 'inference' AND (coalesce(requests, 0) > 0 OR coalesce(utilization, 0) > 0)")} AS used_gpu_hours`;
+
+function efficiencyOfSums(row: Record<string, unknown>): Efficiency {
+  const n = (v: unknown) => BigInt(String(v));
+  return {
+    trainingCost: n(row.training_cost),
+    inferenceCost: n(row.inference_cost),
+    developmentCost: n(row.development_cost),
+    gpuHours: n(row.gpu_hours),
+    lowUtilizationGpuHours: n(row.low_gpu_hours),
+    unmeasuredGpuHours: n(row.unmeasured_gpu_hours),
+    endpointGpuHours: n(row.endpoint_gpu_hours),
+    endpointUsedGpuHours: n(row.used_gpu_hours),
+  };
+}
+
+function servedOfSums(row: Record<string, unknown>): Served {
+  // getRowObjectsJson gives a HUGEINT as a string of digits.
+  const count = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? BigInt(v) : null);
+  return {
+    tokenCost: BigInt(String(row.token_cost)),
+    promptTokens: count(row.prompt_tokens),
+    generatedTokens: count(row.generated_tokens),
+    requestCost: BigInt(String(row.request_cost)),
+    requests: count(row.requests),
+  };
 }
 
 export async function runsDuckDb(

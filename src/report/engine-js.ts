@@ -8,6 +8,7 @@ import type { LedgerStore } from '../ledger/store.ts';
 import { GroupSums, type Group } from './aggregate.ts';
 import type { TimeRange } from './options.ts';
 import { RunSums, type RunSum } from './runs.ts';
+import { withServed } from './served.ts';
 import { BucketSums, WORKLOAD_KEYS, type Bucketing, type TimelineSums } from './timeline.ts';
 
 export interface Scope extends TimeRange {
@@ -15,8 +16,13 @@ export interface Scope extends TimeRange {
   readonly namespace?: string | undefined;
 }
 
-export async function groupsJs(store: LedgerStore, scope: Scope, by: readonly string[]): Promise<Group[]> {
-  const sums = new GroupSums(by, scope.namespace);
+export async function groupsJs(
+  store: LedgerStore,
+  scope: Scope,
+  by: readonly string[],
+  efficiency = false,
+): Promise<Group[]> {
+  const sums = new GroupSums(by, scope.namespace, withServed(by), efficiency);
   for await (const window of store.readRange(scope)) sums.add(window.rows);
   return sums.groups();
 }

@@ -21,7 +21,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const sorted = (groups: Group[]) => groups.map((g) => JSON.stringify({ ...g, cost: String(g.cost) })).sort();
+const bigints = (_key: string, value: unknown) => (typeof value === 'bigint' ? String(value) : value);
+const sorted = (groups: Group[]) => groups.map((g) => JSON.stringify(g, bigints)).sort();
 
 const duckdb = await loadDuckDb();
 if (!duckdb) throw new Error('the tests need @duckdb/node-api');
@@ -34,6 +35,9 @@ describe('the DuckDB engine sums what the JavaScript engine sums', () => {
     ['by cluster and team', ALL, ['cluster', 'team']],
     ['by workload', ALL, ['workload']],
     ['by namespace, model and a label', ALL, ['namespace', 'model', 'environment']],
+    ['by model, with what was served', ALL, ['model']],
+    ['by model over files written before the served columns only', { fromMs: T0, toMs: T0 + HOUR_MS }, ['model']],
+    ['by cluster and model, one namespace', { ...ALL, namespace: 'serving' }, ['cluster', 'model']],
     ['one cluster', { ...ALL, clusterId: 'prod-2' }, ['team']],
     ['one namespace', { ...ALL, namespace: 'ml-alpha' }, ['experiment']],
     [
@@ -48,6 +52,18 @@ describe('the DuckDB engine sums what the JavaScript engine sums', () => {
     const db = await groupsDuckDb(duckdb, store, dir, scope, by);
     expect(sorted(db)).toEqual(sorted(js));
     expect(reportRows(db, 'share')).toEqual(reportRows(js, 'share'));
+  });
+
+  it.each<[string, Scope, string[]]>([
+    ['by team', ALL, ['team']],
+    ['by workload (each endpoint its own)', ALL, ['workload']],
+    ['by cluster and model, one namespace', { ...ALL, namespace: 'serving' }, ['cluster', 'model']],
+    ['over files written before the served columns only', { fromMs: T0, toMs: T0 + HOUR_MS }, ['team']],
+  ])('with the efficiency figures, %s', async (_, scope, by) => {
+    const js = await groupsJs(store, scope, by, true);
+    const db = await groupsDuckDb(duckdb, store, dir, scope, by, true);
+    expect(sorted(db)).toEqual(sorted(js));
+    expect(js.every((g) => g.efficiency !== undefined)).toBe(true);
   });
 
   it('the current window counts: the range that ends after it has its cost', async () => {

@@ -6,6 +6,57 @@
 import { totals, type ReportRow } from './aggregate.ts';
 import type { TextFormat } from './options.ts';
 import { summarizeRuns, type Run } from './runs.ts';
+import { NO_EFFICIENCY, usedRatio, type Efficiency } from './efficiency.ts';
+import { unitFigures, withServed, type Served } from './served.ts';
+
+/**
+ * The served columns of a report by model (served.ts), as exact decimal strings; null where unknown. Counts
+ * are strings too, so that JSON carries them exactly whatever their size.
+ */
+function servedFields(served: Served | undefined): Record<string, string | null> {
+  const figures = served ? unitFigures(served) : undefined;
+  const count = (v: bigint | null | undefined) => (v === null || v === undefined ? null : v.toString());
+  const money = (v: bigint | null | undefined) => (v === null || v === undefined ? null : decimal(v));
+  return {
+    promptTokens: count(served?.promptTokens),
+    generatedTokens: count(served?.generatedTokens),
+    requests: count(served?.requests),
+    costPerMillionTokens: money(figures?.perMillionTokens),
+    costPerThousandRequests: money(figures?.perThousandRequests),
+  };
+}
+
+/** The efficiency columns (efficiency.ts): money and GPU-hours as exact decimals, the ratio to four decimals. */
+function efficiencyFields(e: Efficiency | undefined): Record<string, string | null> {
+  const figures = e ?? NO_EFFICIENCY;
+  return {
+    trainingCost: decimal(figures.trainingCost),
+    inferenceCost: decimal(figures.inferenceCost),
+    developmentCost: decimal(figures.developmentCost),
+    gpuHours: decimal(figures.gpuHours),
+    gpuHoursUnder70: decimal(figures.lowUtilizationGpuHours),
+    gpuHoursUnmeasured: decimal(figures.unmeasuredGpuHours),
+    endpointGpuHours: decimal(figures.endpointGpuHours),
+    endpointUsedRatio: usedRatio(figures),
+  };
+}
+
+/** The table's headers of the extra columns. */
+const HEADERS: Readonly<Record<string, string>> = {
+  promptTokens: 'PROMPT TOKENS',
+  generatedTokens: 'GENERATED TOKENS',
+  requests: 'REQUESTS',
+  costPerMillionTokens: 'COST/1M TOKENS',
+  costPerThousandRequests: 'COST/1K REQUESTS',
+  trainingCost: 'TRAINING',
+  inferenceCost: 'INFERENCE',
+  developmentCost: 'DEVELOPMENT',
+  gpuHours: 'GPU-HOURS',
+  gpuHoursUnder70: 'GPU-HOURS <70%',
+  gpuHoursUnmeasured: 'GPU-HOURS UNMEASURED',
+  endpointGpuHours: 'ENDPOINT GPU-HOURS',
+  endpointUsedRatio: 'ENDPOINT USED',
+};
 
 /** Nano-units as an exact decimal: 12345678000n -> "12.345678", 5n -> "0.000000005", 0n -> "0.00". */
 export function decimal(nanos: bigint): string {
@@ -16,7 +67,22 @@ export function decimal(nanos: bigint): string {
   return `${negative ? '-' : ''}${whole}.${fraction}`;
 }
 
-export function formatReport(rows: readonly ReportRow[], by: readonly string[], format: TextFormat): string {
+/**
+ * A report by model (served.ts) adds, after the currency, the tokens and requests counted and the cost per
+ * million tokens and per thousand requests; unknown is null in JSON, empty in CSV and '-' in the table.
+ */
+export function formatReport(
+  rows: readonly ReportRow[],
+  by: readonly string[],
+  format: TextFormat,
+  efficiency = false,
+): string {
+  const served = withServed(by);
+  const extra = (row: ReportRow) => ({
+    ...(served ? servedFields(row.served) : {}),
+    ...(efficiency ? efficiencyFields(row.efficiency) : {}),
+  });
+  const extraNames = Object.keys(extra({ keys: [], cost: 0n, currency: '', idle: false }));
   switch (format) {
     case 'json':
       return JSON.stringify(
@@ -24,21 +90,38 @@ export function formatReport(rows: readonly ReportRow[], by: readonly string[], 
           ...Object.fromEntries(by.map((key, i) => [key, row.keys[i] ?? ''])),
           cost: decimal(row.cost),
           currency: row.currency,
+          ...extra(row),
         })),
         null,
         2,
       );
-    case 'csv':
-      return csv([[...by, 'cost', 'currency'], ...rows.map((r) => [...r.keys, decimal(r.cost), r.currency])]);
+    case 'csv': {
+      const header = [...by, 'cost', 'currency', ...extraNames];
+      const line = (r: ReportRow) => [
+        ...r.keys,
+        decimal(r.cost),
+        r.currency,
+        ...Object.values(extra(r)).map((v) => v ?? ''),
+      ];
+      return csv([header, ...rows.map(line)]);
+    }
     case 'table': {
-      const body = rows.map((r) => [...r.keys.map((k) => (k === '' ? '(none)' : k)), decimal(r.cost), r.currency]);
+      const body = rows.map((r) => [
+        ...r.keys.map((k) => (k === '' ? '(none)' : k)),
+        decimal(r.cost),
+        r.currency,
+        ...Object.values(extra(r)).map((v) => v ?? '-'),
+      ]);
       const sums = [...totals(rows)].map(([currency, cost]) => [
         'TOTAL',
         ...by.slice(1).map(() => ''),
         decimal(cost),
         currency,
       ]);
-      return table([...by.map((k) => k.toUpperCase()), 'COST', 'CURRENCY'], body, sums, [by.length]);
+      const extraHeaders = extraNames.map((name) => HEADERS[name] ?? name.toUpperCase());
+      const headers = [...by.map((k) => k.toUpperCase()), 'COST', 'CURRENCY', ...extraHeaders];
+      const numbers = [by.length, ...extraHeaders.map((_, i) => by.length + 2 + i)];
+      return table(headers, body, sums, numbers);
     }
   }
 }

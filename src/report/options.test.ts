@@ -41,6 +41,7 @@ describe('aicost report arguments', () => {
       format: 'table',
       idle: 'separate',
       engine: 'auto',
+      efficiency: false,
     });
   });
 
@@ -63,6 +64,7 @@ describe('aicost report arguments', () => {
       'share',
       '--engine',
       'js',
+      '--efficiency',
     ];
     expect(parseReportArgs(args, NOW)).toEqual({
       by: ['team', 'project', 'app.kubernetes.io/name'],
@@ -74,6 +76,16 @@ describe('aicost report arguments', () => {
       format: 'json',
       idle: 'share',
       engine: 'js',
+      efficiency: true,
+    });
+  });
+
+  it('--efficiency takes no value, and is not for the HTML page', () => {
+    expect(parseReportArgs(['--by', 'team', '--efficiency=yes'], NOW)).toMatchObject({
+      error: expect.stringMatching(/--efficiency/) as unknown,
+    });
+    expect(parseReportArgs(['--by', 'team', '--efficiency', '--format', 'html'], NOW)).toMatchObject({
+      error: expect.stringMatching(/^aicost report: --efficiency: the HTML page shows cost only/) as unknown,
     });
   });
 

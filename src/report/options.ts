@@ -31,6 +31,8 @@ export interface ReportOptions extends Common {
   readonly format: ReportFormat;
   readonly idle: IdleMode;
   readonly engine: Engine;
+  /** --efficiency: the efficiency columns (efficiency.ts). */
+  readonly efficiency: boolean;
 }
 
 export interface RunsOptions extends Common {
@@ -82,20 +84,27 @@ const quote = (text: string) => JSON.stringify(text);
 
 type Values = Record<string, string | undefined>;
 
+/** The arguments as strings; each of `flags` (options without a value) as "true" when given. */
 function readArgs(
   command: string,
   usage: string,
   args: readonly string[],
   names: readonly string[],
+  flags: readonly string[] = [],
 ): { values: Values } | { error: string } {
   try {
     const { values } = parseArgs({
       args: [...args],
-      options: Object.fromEntries(names.map((n) => [n, { type: 'string' as const }])),
+      options: {
+        ...Object.fromEntries(names.map((n) => [n, { type: 'string' as const }])),
+        ...Object.fromEntries(flags.map((n) => [n, { type: 'boolean' as const }])),
+      },
       strict: true,
       allowPositionals: false,
     });
-    return { values: values };
+    const strings: Values = {};
+    for (const [k, v] of Object.entries(values)) strings[k] = typeof v === 'boolean' ? String(v) : v;
+    return { values: strings };
   } catch (error) {
     const first = (error as Error).message.split('\n')[0] ?? '';
     return { error: `${command}: ${first}\n${usage}` };
@@ -147,23 +156,19 @@ function oneOf<T extends string>(flag: string, text: string | undefined, values:
 
 export const REPORT_USAGE =
   'Usage: aicost report --by KEY[,KEY...] [--from T] [--to T] [--ledger DIR] [--cluster ID] [--namespace NS]\n' +
-  '                     [--format table|csv|json|html] [--idle separate|share]';
+  '                     [--format table|csv|json|html] [--idle separate|share] [--efficiency]';
 
 /** `program`: the name the user typed (program-name.ts), for the messages. */
 export function parseReportArgs(args: readonly string[], nowMs: number, program = PROGRAM): Parsed<ReportOptions> {
   const command = `${program} report`;
   const usage = forProgram(REPORT_USAGE, program);
-  const read = readArgs(command, usage, args, [
-    'by',
-    'from',
-    'to',
-    'ledger',
-    'cluster',
-    'namespace',
-    'format',
-    'idle',
-    'engine',
-  ]);
+  const read = readArgs(
+    command,
+    usage,
+    args,
+    ['by', 'from', 'to', 'ledger', 'cluster', 'namespace', 'format', 'idle', 'engine'],
+    ['efficiency'],
+  );
   if ('error' in read) return read;
   const { values } = read;
   const problems: string[] = [];
@@ -181,8 +186,11 @@ export function parseReportArgs(args: readonly string[], nowMs: number, program 
   const idle = oneOf('idle', values.idle, ['separate', 'share'] as const, problems);
   const engine = oneOf('engine', values.engine, ['auto', 'duckdb', 'js'] as const, problems);
   const namespace = namespaceOf(values, problems);
+  const efficiency = values.efficiency === 'true';
+  if (efficiency && format === 'html')
+    problems.push('--efficiency: the HTML page shows cost only: use table, csv or json');
   if (problems.length > 0) return refused(command, usage, problems);
-  return { ...base, by, namespace, format, idle, engine };
+  return { ...base, by, namespace, format, idle, engine, efficiency };
 }
 
 export const RUNS_USAGE =

@@ -43,7 +43,8 @@ export class BucketSums {
     const bucketMs = bucketOf(this.bucketing, windowStartMs);
     let sums = this.buckets.get(bucketMs);
     if (!sums) {
-      sums = new GroupSums(this.by, this.namespace);
+      // The HTML page shows cost only: no served sums, as the DuckDB engine's timeline has none.
+      sums = new GroupSums(this.by, this.namespace, false);
       this.buckets.set(bucketMs, sums);
     }
     sums.add(rows);

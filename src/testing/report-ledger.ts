@@ -4,8 +4,11 @@
  * cluster prod-1, windows 2026-11-01T00:00Z and 01:00Z (compacted) and 02:00Z (only pieces: the current window):
  *   Job train-a (team alpha, exp-1)       1.000000001 per window, succeeded in its last window (01:00)
  *   Job train-b (team alpha, exp-1)       2.5 per window, failed at 00:00, then deleted: no later rows
- *   Deployment serve (team beta, label environment=prod)   0.333333333 per window
- *   Pod scratch (no team label)           0.1 per window
+ *   Deployment serve (team beta, label environment=prod)   0.333333333 per window; from 01:00 its series name
+ *     the model mistral-7b (its `model` label says llama-3-8b) and count 1,440,000 prompt and 2,160,000
+ *     generated tokens and 7,200 requests per window
+ *   Pod scratch (no team label)           0.1 per window; from 01:00 a server whose series name no model
+ *     counts 1,000 prompt and 3,000 generated tokens and 10 requests per window
  *   Node gpu-1 idle                       0.7 per window
  * cluster prod-2, window 2026-11-01T00:00Z:
  *   Job train-c (team beta, exp-2)        4 (running)
@@ -74,6 +77,10 @@ export function prod1Rows(startMs: number): LedgerRow[] {
         jobOutcome: '',
       }),
       cost: 333_333_333n,
+      servedModels: 'mistral-7b',
+      promptTokens: 1_440_000n,
+      generatedTokens: 2_160_000n,
+      requests: 7_200n,
     }),
     jobRow({
       ...w,
@@ -88,6 +95,10 @@ export function prod1Rows(startMs: number): LedgerRow[] {
         jobOutcome: '',
       }),
       cost: 100_000_000n,
+      servedModels: '',
+      promptTokens: 1_000n,
+      generatedTokens: 3_000n,
+      requests: 10n,
     }),
     nodeRow({ ...w, workloadName: 'gpu-1', workloadUid: 'node-gpu-1', cost: 700_000_000n }),
   );
@@ -113,6 +124,55 @@ export const BY_TEAM_JSON = [
   { team: 'beta', cost: '4.999999999', currency: 'USD' },
   { team: '', cost: '0.30', currency: 'USD' },
   { team: '__idle__', cost: '3.10', currency: 'USD' },
+] as const;
+
+/** What a model whose rows counted nothing shows. */
+const UNSERVED = {
+  promptTokens: null,
+  generatedTokens: null,
+  requests: null,
+  costPerMillionTokens: null,
+  costPerThousandRequests: null,
+} as const;
+
+/**
+ * `aicost report --by model --format json` over the whole ledger. 00:00's file predates the served columns, so
+ * serve's first window goes by its label. mistral-7b: 0.666666666 × 10^6 / 7,200,000 tokens = 0.0925925925 →
+ * 0.092592593, × 10^3 / 14,400 requests = 0.046296296(25); no model: 0.2 × 10^6 / 8,000 = 25, × 10^3 / 20 = 10.
+ */
+export const BY_MODEL_JSON = [
+  {
+    model: 'llama-3-8b',
+    cost: '9.833333336',
+    currency: 'USD',
+    ...UNSERVED,
+  },
+  {
+    model: 'mistral-7b',
+    cost: '0.666666666',
+    currency: 'USD',
+    promptTokens: '2880000',
+    generatedTokens: '4320000',
+    requests: '14400',
+    costPerMillionTokens: '0.092592593',
+    costPerThousandRequests: '0.046296296',
+  },
+  {
+    model: '',
+    cost: '0.30',
+    currency: 'USD',
+    promptTokens: '2000',
+    generatedTokens: '6000',
+    requests: '20',
+    costPerMillionTokens: '25.00',
+    costPerThousandRequests: '10.00',
+  },
+  {
+    model: '__idle__',
+    cost: '3.10',
+    currency: 'USD',
+    ...UNSERVED,
+  },
 ] as const;
 
 /** Every row of the ledger, for totals. */

@@ -22,6 +22,7 @@ const DUCKDB_TYPE: Readonly<Record<string, string>> = {
   VARCHAR: 'VARCHAR',
   INT: 'INTEGER',
   INTEGER: 'INTEGER',
+  BIGINT: 'BIGINT',
   BOOLEAN: 'BOOLEAN',
   DOUBLE: 'DOUBLE',
   'DECIMAL(18,9)': 'DECIMAL(18,9)',
@@ -40,7 +41,7 @@ function block(create: string): string {
 /** Every `name TYPE` column definition of a statement, in order (backticks and quotes taken off the name). */
 function columns(sql: string): [string, string][] {
   const definition =
-    /^\s*[`"]?([a-z_]+)[`"]?\s+(STRING|VARCHAR|INT|INTEGER|BOOLEAN|DOUBLE|DECIMAL\(\d+,\d+\)|TIMESTAMP(?:\(3\))?)/;
+    /^\s*[`"]?([a-z_]+)[`"]?\s+(STRING|VARCHAR|BIGINT|INT|INTEGER|BOOLEAN|DOUBLE|DECIMAL\(\d+,\d+\)|TIMESTAMP(?:\(3\))?)/;
   const found: [string, string][] = [];
   // One definition a line, but for Athena's PARTITIONED BY (a STRING, b STRING).
   const parts = sql

@@ -8,7 +8,7 @@ import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { duckdb, sqlString } from '../../src/testing/duckdb.ts';
-import { BY_TEAM_JSON, reportLedgerDir } from '../../src/testing/report-ledger.ts';
+import { BY_MODEL_JSON, BY_TEAM_JSON, reportLedgerDir } from '../../src/testing/report-ledger.ts';
 import { MANDATORY_COLUMNS } from '../../src/report/focus.ts';
 import { parseMoney } from '../../src/cost/money.ts';
 
@@ -70,6 +70,48 @@ describe('aicost report', () => {
       'prod-2,__idle__,1.00,USD\n',
     ]);
   });
+
+  it.each([['js'], ['duckdb']])(
+    'engine %s: --by model gives each model its tokens, requests and unit costs; no model is "(none)"',
+    (engine) => {
+      const base = ['report', '--ledger', ledger, '--by', 'model', ...RANGE, '--engine', engine];
+      const json = aicost([...base, '--format', 'json']);
+      expect([json.status, json.stderr]).toEqual([0, '']);
+      expect(JSON.parse(json.stdout)).toEqual(BY_MODEL_JSON);
+      const csv = aicost([...base, '--format', 'csv']);
+      expect(csv.stdout.split('\r\n').slice(0, 3)).toEqual([
+        'model,cost,currency,promptTokens,generatedTokens,requests,costPerMillionTokens,costPerThousandRequests',
+        'llama-3-8b,9.833333336,USD,,,,,',
+        'mistral-7b,0.666666666,USD,2880000,4320000,14400,0.092592593,0.046296296',
+      ]);
+      const table = aicost([...base, '--format', 'table']).stdout.split('\n');
+      expect(table[0]).toMatch(
+        /^MODEL +COST +CURRENCY +PROMPT TOKENS +GENERATED TOKENS +REQUESTS +COST\/1M TOKENS +COST\/1K REQUESTS$/,
+      );
+      expect(table[3]).toMatch(/^\(none\) +0\.30 +USD +2000 +6000 +20 +25\.00 +10\.00$/);
+      expect(table[1]).toMatch(/^llama-3-8b +9\.833333336 +USD +- +- +- +- +-$/);
+    },
+    60_000,
+  );
+
+  it('--efficiency: spend by class, GPU-hours under 70 %, endpoints used, the same from either engine', () => {
+    const base = ['report', '--ledger', ledger, '--by', 'team', ...RANGE, '--efficiency', '--format', 'json'];
+    const js = aicost([...base, '--engine', 'js']);
+    expect([js.status, js.stderr]).toEqual([0, '']);
+    const rows = JSON.parse(js.stdout) as Record<string, string | null>[];
+    // alpha: train-a's 00:00 hour at 50 % is flagged, train-b was never measured. beta: train-c trains;
+    // serve is development at 00:00 (a file before the served columns: no series known), then serves
+    // 7,200 requests an hour (used). No team: the bare pod scratch, likewise.
+    expect(rows.map((r) => Object.values(r).slice(3))).toEqual([
+      ['5.500000003', '0.00', '0.00', '5.00', '1.00', '2.00', '0.00', null],
+      ['4.00', '0.666666666', '0.333333333', '32.00', '0.00', '0.00', '16.00', '1.0000'],
+      ['0.00', '0.20', '0.10', '24.00', '0.00', '0.00', '16.00', '1.0000'],
+      ['0.00', '0.00', '0.00', '32.00', '0.00', '0.00', '0.00', null],
+    ]);
+    expect(aicost([...base, '--engine', 'duckdb']).stdout).toBe(js.stdout);
+    const table = aicost([...base.slice(0, -2), '--format', 'table']).stdout.split('\n');
+    expect(table[0]).toMatch(/ TRAINING +INFERENCE +DEVELOPMENT +GPU-HOURS +GPU-HOURS <70% +GPU-HOURS UNMEASURED /);
+  }, 60_000);
 
   it('--format html: one page whose rows are the JSON rows, on stdout, from either engine', () => {
     const json = aicost(byClusterTeam('json', 'js'));

@@ -1,0 +1,25 @@
+/**
+ * The efficiency figures the live controller has (issue #17; docs/unit-economics.md#efficiency): GPU-hours under
+ * 70 % by workload, under the workload guard like the other per-workload series, and cost by workload class and
+ * the roll-up label keys, under the labels' guard (at most three classes a label set). Apart from metrics.ts,
+ * which would outgrow its screens.
+ */
+import { Counter, type Registry } from 'prom-client';
+
+/** `byLabelNames`: the roll-up label keys' names and currency, as aicost_cost_by_labels_total has them. */
+export function efficiencyMetrics(registry: Registry, byLabelNames: readonly string[]) {
+  return {
+    lowUtilizationGpuHours: new Counter({
+      name: 'aicost_low_utilization_gpu_hours_total',
+      help: 'Measured GPU-hours of accounting cycles whose utilization was under 70 %, by workload',
+      labelNames: ['namespace', 'workload_kind', 'workload'],
+      registers: [registry],
+    }),
+    costByClass: new Counter({
+      name: 'aicost_cost_by_class_total',
+      help: 'Accrued cost of Jobs, Deployments and StatefulSets by workload class (training, inference, development) and the roll-up label keys',
+      labelNames: [...byLabelNames, 'class'],
+      registers: [registry],
+    }),
+  };
+}
