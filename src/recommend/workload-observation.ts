@@ -3,19 +3,20 @@
  * pod per GPU what dcgm-exporter measured over the window (src/recommend/observe.ts builds it).
  */
 import type { Nanos } from '../cost/money.ts';
+import { WORKLOAD_CLASSES, WORKLOAD_CLASS_LABEL, type WorkloadClass } from '../report/efficiency.ts';
 
 /**
- * Training runs end by themselves and size their GPUs for throughput, so only inference and dev workloads are
- * right-sized. The label `aicost.dev/workload-class` says which a workload is; without it a Job is training, a
- * Deployment or StatefulSet inference, a bare Pod (a notebook, a shell) dev.
+ * Training runs end by themselves and size their GPUs for throughput, so only inference and development
+ * workloads are right-sized. The label `aicost.dev/workload-class` says which a workload is, with the values the
+ * report's spend by class reads (src/report/efficiency.ts); without it a Job is training, a bare Pod (a
+ * notebook, a shell) development and a Deployment or StatefulSet inference: right-sizing treats the last two
+ * alike, so it needs no inference series to tell them apart.
  */
-export type WorkloadClass = 'training' | 'inference' | 'dev';
-export const WORKLOAD_CLASS_LABEL = 'aicost.dev/workload-class';
-
 export function workloadClassOf(kind: string, labels: Readonly<Record<string, string>>): WorkloadClass {
   const given = labels[WORKLOAD_CLASS_LABEL];
-  if (given === 'training' || given === 'inference' || given === 'dev') return given;
-  return kind === 'Job' ? 'training' : kind === 'Pod' ? 'dev' : 'inference';
+  const known = WORKLOAD_CLASSES.find((c) => c === given);
+  if (known) return known;
+  return kind === 'Job' ? 'training' : kind === 'Pod' ? 'development' : 'inference';
 }
 
 /**
