@@ -6,17 +6,18 @@
  * Debian's Alertmanager routes what fires with the route of docs/budgets.md to webhook receivers served here.
  * Prometheus and Alertmanager are installed once by install-prometheus.sh (as root).
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
 import { createMetrics, type Metrics } from '../../src/controller/metrics.ts';
-import { CHART, find, render, ROOT, type Obj } from '../chart/helm.ts';
-import { freePorts, stopProcess } from '../support/processes.ts';
+import {
+  AlertingStack,
+  chartRuleGroups,
+  installAlerting,
+  type AlertingTools,
+  type RuleGroup,
+} from '../support/alerting.ts';
 
 /** The receivers of the route in docs/budgets.md. */
 const SLACK = 'slack-gpu-costs';
@@ -24,35 +25,13 @@ const PAGER = 'pagerduty-gpu-costs';
 const DEFAULT = 'default';
 const JOB = 'aicost-operator';
 
-interface Rule {
-  alert: string;
-  expr: string;
-}
-interface Delivered {
-  receiver: string;
-  status: string;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-}
-interface Route {
-  group_wait?: string;
-  group_interval?: string;
-  routes?: Route[];
-}
-interface Tools {
-  PROMETHEUS: string;
-  PROMTOOL: string;
-  ALERTMANAGER: string;
-  AMTOOL: string;
-}
-
-let dir = '';
-let tools: Tools;
-let groups: { name: string; rules: Rule[] }[] = [];
-const children: ChildProcess[] = [];
-const servers: Server[] = [];
-const delivered: Delivered[] = [];
-let promUrl = '';
+let tools: AlertingTools;
+let stack: AlertingStack | undefined;
+const started = (): AlertingStack => {
+  if (!stack) throw new Error('the alerting stack did not start');
+  return stack;
+};
+let groups: RuleGroup[] = [];
 const leader = replica();
 const standby = replica();
 let leaderInstance = '';
@@ -64,143 +43,16 @@ function replica(): Metrics {
   return createMetrics(['team'], 100);
 }
 
-/** An HTTP server on a free port of 127.0.0.1. */
-async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<number> {
-  const server = createServer(handler);
-  servers.push(server);
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const address = server.address();
-  if (!address || typeof address === 'string') throw new Error('a listening socket without a TCP port');
-  return address.port;
-}
-
 function serveMetrics(m: Metrics, beforeScrape: () => void): Promise<number> {
-  return listen((_req, res) => {
+  return started().serve((_req, res) => {
     beforeScrape();
     void m.registry.metrics().then((text) => res.writeHead(200, { 'content-type': m.registry.contentType }).end(text));
   });
 }
 
-/** Alertmanager's webhook notifications, each alert recorded with the receiver it was routed to. */
-function serveReceivers(): Promise<number> {
-  return listen((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-        receiver: string;
-        alerts: Omit<Delivered, 'receiver'>[];
-      };
-      for (const a of body.alerts) {
-        delivered.push({ receiver: body.receiver, status: a.status, labels: a.labels, annotations: a.annotations });
-      }
-      res.writeHead(200).end();
-    });
-  });
-}
-
-/** The chart's rule groups, with the test's short `for` and an extra label on every alert. */
-function renderGroups(): { name: string; rules: Rule[] }[] {
-  const values = parse(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as {
-    prometheusRule: { for: Record<string, string> };
-  };
-  const forZero = Object.keys(values.prometheusRule.for).flatMap((k) => ['--set', `prometheusRule.for.${k}=0s`]);
-  const objs = render(
-    '--set',
-    'prometheusRule.enabled=true',
-    '--set',
-    'prometheusRule.alertLabels.cluster=test',
-    ...forZero,
-  );
-  const rule = find(objs, 'PrometheusRule') as
-    (Obj & { spec: { groups: { name: string; rules: Rule[] }[] } }) | undefined;
-  if (!rule) throw new Error('the chart rendered no PrometheusRule with prometheusRule.enabled=true');
-  return rule.spec.groups;
-}
-
-/** The Alertmanager configuration of docs/budgets.md, as written. */
-function documentedConfig(): string {
-  const doc = readFileSync(join(ROOT, 'docs/budgets.md'), 'utf8');
-  const block = /```yaml\n(# alertmanager\.yml[^\n]*\n[\s\S]*?)```/.exec(doc)?.[1];
-  if (!block) throw new Error('docs/budgets.md has no ```yaml block starting with "# alertmanager.yml"');
-  return block;
-}
-
-/** The same route, each receiver a webhook of this test, notifying within a second. */
-function testConfig(documented: string, receiversPort: number): string {
-  const config = parse(documented) as { route: Route; receivers: { name: string }[] };
-  const quick = (route: Route): Route => ({
-    ...route,
-    group_wait: '1s',
-    group_interval: '1s',
-    ...(route.routes ? { routes: route.routes.map(quick) } : {}),
-  });
-  return stringify({
-    ...config,
-    route: quick(config.route),
-    receivers: config.receivers.map(({ name }) => ({
-      name,
-      webhook_configs: [{ url: `http://127.0.0.1:${receiversPort}/${name}`, send_resolved: true }],
-    })),
-  });
-}
-
-/** Starts a server and waits for its /-/ready; its output goes to <dir>/<name>.log, quoted when it fails. */
-async function start(name: string, binary: string, args: string[], port: number): Promise<void> {
-  const logFile = join(dir, `${name}.log`);
-  const log = openSync(logFile, 'a');
-  const child = spawn(binary, args, { cwd: dir, stdio: ['ignore', log, log] });
-  closeSync(log);
-  children.push(child);
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) break;
-    const ready = await fetch(`http://127.0.0.1:${port}/-/ready`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ready) return;
-    await sleep(200);
-  }
-  const tail = readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n');
-  throw new Error(`${name} did not become ready (exit code ${child.exitCode}):\n${tail}`);
-}
-
-async function prometheus<T>(path: string): Promise<T> {
-  const res = await fetch(`${promUrl}${path}`);
-  const body = (await res.json()) as { status: string; data: T; error?: string };
-  if (body.status !== 'success') throw new Error(`Prometheus ${path}: ${body.error ?? res.status}`);
-  return body.data;
-}
-
-/** Alerts pending or firing in Prometheus. */
-const activeAlerts = async () =>
-  (await prometheus<{ alerts: { labels: Record<string, string>; state: string }[] }>('/api/v1/alerts')).alerts;
-
-/** Polls until `probe` gives a value; fails with what was delivered so far. */
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await sleep(100);
-  }
-  const active = await activeAlerts().catch((e: unknown) => String(e));
-  throw new Error(
-    `timed out waiting for ${what}; delivered: ${JSON.stringify(delivered)}; active: ${JSON.stringify(active)}`,
-  );
-}
-
-/** The first notification of an alert whose labels include these, in this status. */
+const activeAlerts = () => started().activeAlerts();
 const arrival = (alertname: string, labels: Record<string, string>, status = 'firing') =>
-  until(`${status} ${alertname} ${JSON.stringify(labels)}`, () =>
-    delivered.find(
-      (d) =>
-        d.status === status &&
-        d.labels.alertname === alertname &&
-        Object.entries(labels).every(([k, v]) => d.labels[k] === v),
-    ),
-  );
+  started().arrival(alertname, labels, status);
 
 /** A healthy operator: every budget under its first level, GPU metrics measured, accounting on time. */
 function healthy(m: Metrics): void {
@@ -220,19 +72,11 @@ function healthy(m: Metrics): void {
 }
 
 beforeAll(async () => {
-  const installed = execFileSync('bash', [join(import.meta.dirname, 'install-prometheus.sh')], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    timeout: 900_000,
-  });
-  const lines = installed.trim().split('\n');
-  tools = Object.fromEntries(
-    lines.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  ) as unknown as Tools;
-  dir = mkdtempSync(join(tmpdir(), 'aicost-alerts-'));
-  groups = renderGroups();
-  writeFileSync(join(dir, 'rules.yml'), stringify({ groups }, { lineWidth: 0 }));
-  writeFileSync(join(dir, 'alertmanager-documented.yml'), documentedConfig());
+  tools = installAlerting();
+  // An extra label on every alert, as a platform team would add its cluster's name.
+  groups = chartRuleGroups('--set', 'prometheusRule.alertLabels.cluster=test');
+  const running = await AlertingStack.start({ tools, groups, job: JOB, targets: [] });
+  stack = running;
 
   // The standby is as a replica that never led: the gauges it exports unset, aicost_leader 0.
   healthy(leader);
@@ -244,74 +88,39 @@ beforeAll(async () => {
   const standbyPort = await serveMetrics(standby, () => undefined);
   leaderInstance = `127.0.0.1:${leaderPort}`;
   standbyInstance = `127.0.0.1:${standbyPort}`;
-  const receiversPort = await serveReceivers();
-
-  const ports = await freePorts(['prometheus', 'alertmanager'] as const);
-  writeFileSync(join(dir, 'alertmanager.yml'), testConfig(documentedConfig(), receiversPort));
-  await start(
-    'alertmanager',
-    tools.ALERTMANAGER,
-    [
-      `--config.file=${join(dir, 'alertmanager.yml')}`,
-      `--storage.path=${join(dir, 'alertmanager')}`,
-      `--web.listen-address=127.0.0.1:${ports.alertmanager}`,
-      // No high-availability peers: the gossip port would be a fixed one.
-      '--cluster.listen-address=',
-    ],
-    ports.alertmanager,
-  );
-  const prometheusConfig = {
-    global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' },
-    rule_files: [join(dir, 'rules.yml')],
-    alerting: { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${ports.alertmanager}`] }] }] },
-    scrape_configs: [{ job_name: JOB, static_configs: [{ targets: [leaderInstance, standbyInstance] }] }],
-  };
-  writeFileSync(join(dir, 'prometheus.yml'), stringify(prometheusConfig));
-  await start(
-    'prometheus',
-    tools.PROMETHEUS,
-    [
-      `--config.file=${join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${join(dir, 'prometheus')}`,
-      `--web.listen-address=127.0.0.1:${ports.prometheus}`,
-    ],
-    ports.prometheus,
-  );
-  promUrl = `http://127.0.0.1:${ports.prometheus}`;
+  running.setTargets([leaderInstance, standbyInstance]);
 });
 
 afterAll(async () => {
-  await Promise.all(children.map((c) => stopProcess(c)));
-  await Promise.all(servers.map((s) => new Promise((done) => s.close(done))));
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await stack?.stop();
 });
 
 describe("the chart's PrometheusRule in Prometheus and Alertmanager", () => {
   it('passes promtool check rules; the documented Alertmanager configuration passes amtool check-config', () => {
-    const rules = spawnSync(tools.PROMTOOL, ['check', 'rules', join(dir, 'rules.yml')], { encoding: 'utf8' });
+    const rules = spawnSync(tools.PROMTOOL, ['check', 'rules', join(started().dir, 'rules.yml')], { encoding: 'utf8' });
     expect(rules.status, rules.stdout + rules.stderr).toBe(0);
     expect(rules.stdout).toContain(`SUCCESS: ${groups.flatMap((g) => g.rules).length} rules found`);
-    const am = spawnSync(tools.AMTOOL, ['check-config', join(dir, 'alertmanager-documented.yml')], {
+    const am = spawnSync(tools.AMTOOL, ['check-config', join(started().dir, 'alertmanager-documented.yml')], {
       encoding: 'utf8',
     });
     expect(am.status, am.stdout + am.stderr).toBe(0);
   });
 
   it('a healthy leader and a standby: nothing pending, firing or delivered', async () => {
-    await until('both replicas scraped', async () => {
-      const series = await prometheus<{ result: unknown[] }>('/api/v1/query?query=aicost_leader');
+    await started().until('both replicas scraped', async () => {
+      const series = await started().prometheus<{ result: unknown[] }>('/api/v1/query?query=aicost_leader');
       return series.result.length === 2 || undefined;
     });
     // Two evaluations of every group after both scrapes, then time for a notification to come through.
     const since = Date.now();
-    await until('two evaluations of every rule group', async () => {
-      const data = await prometheus<{ groups: { lastEvaluation: string }[] }>('/api/v1/rules');
+    await started().until('two evaluations of every rule group', async () => {
+      const data = await started().prometheus<{ groups: { lastEvaluation: string }[] }>('/api/v1/rules');
       const at = (t: string) => Date.parse(t.replace(/(\.\d{3})\d+/, '$1'));
       return data.groups.every((g) => at(g.lastEvaluation) > since + 1000) || undefined;
     });
     await sleep(2000);
     expect(await activeAlerts()).toEqual([]);
-    expect(delivered).toEqual([]);
+    expect(started().delivered).toEqual([]);
   });
 
   it('AICostBudgetSpent: one level at a time, info and warning to Slack, critical to PagerDuty', async () => {
@@ -435,8 +244,10 @@ describe("the chart's PrometheusRule in Prometheus and Alertmanager", () => {
   });
 
   it('the standby and the default receiver got nothing; the pager got only critical alerts', () => {
-    expect(delivered.filter((d) => d.labels.instance === standbyInstance)).toEqual([]);
-    expect(delivered.filter((d) => d.receiver === DEFAULT)).toEqual([]);
-    expect(delivered.filter((d) => (d.receiver === PAGER) !== (d.labels.severity === 'critical'))).toEqual([]);
+    expect(started().delivered.filter((d) => d.labels.instance === standbyInstance)).toEqual([]);
+    expect(started().delivered.filter((d) => d.receiver === DEFAULT)).toEqual([]);
+    expect(started().delivered.filter((d) => (d.receiver === PAGER) !== (d.labels.severity === 'critical'))).toEqual(
+      [],
+    );
   });
 });
