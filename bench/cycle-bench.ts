@@ -6,9 +6,10 @@
  * annotation writes are offered but none is sent (--annotate-interval 1h), as in the controller bench's steady
  * window. Prints the median runCycle time after warm-up, the heap after a full GC, and with BENCH_ALLOC=1 the
  * bytes allocated per cycle (V8's sampling heap profiler, counting objects collected since).
- *   BENCH_NODES (default 1000), BENCH_CYCLES (default 15). Run it with the image's heap flags (package.json).
+ *   BENCH_NODES (default 1000), BENCH_CYCLES (default 15), BENCH_SNAP=file.heapsnapshot (a heap snapshot at the end). Run it with the image's heap flags (package.json).
  */
 import { Session } from 'node:inspector/promises';
+import { writeHeapSnapshot } from 'node:v8';
 import { pino } from 'pino';
 import { FakeClock } from '../src/controller/clock.ts';
 import { createClusterCache } from '../src/controller/cluster-cache.ts';
@@ -157,5 +158,6 @@ console.log(
 );
 console.log(`heap after a full GC: ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MB`);
 if (allocated !== undefined) console.log(`allocated per cycle: ${(allocated / 2 ** 20).toFixed(1)} MB`);
+if (process.env.BENCH_SNAP) writeHeapSnapshot(process.env.BENCH_SNAP);
 cache.stop();
 process.exit(0);

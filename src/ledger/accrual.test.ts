@@ -91,6 +91,13 @@ describe('ledger accrual', () => {
       [0, 330n],
       [HOUR, 30n],
     ]);
+    // Held while its file is not confirmed written (a sink that fails keeps it for readers)...
+    accrual.release(undefined);
+    accrual.release(T + HOUR - 1);
+    expect(accrual.recent()?.windows).toHaveLength(2);
+    // ...and let go once it is: readers find it in the ledger from then on.
+    accrual.release(T + HOUR);
+    expect(accrual.recent()?.windows.map((w) => [w.windowStartMs / 1000 - T, w.rows[0]?.cost])).toEqual([[HOUR, 30n]]);
     // A seed (a new leader) forgets them until its first cycle.
     accrual.seed(T + HOUR, new Map());
     expect(accrual.recent()).toBeUndefined();

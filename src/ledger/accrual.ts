@@ -246,6 +246,18 @@ export class LedgerAccrual {
     return { windows: this.lastFinished ? [this.lastFinished, open] : [open], throughMs: this.throughMs };
   }
 
+  /**
+   * Lets go of the last window that ended once the sink confirmed its file (`writtenThroughSeconds`, the end of
+   * the last window written whole): a reader of the spend up to now finds it in the ledger from then on
+   * (budget-spend.ts lists the windows before the first one held here), and holding a whole window's rows (one
+   * per workload and node: 11,000 on a 1,000-node fleet) for the rest of the hour is memory for nothing.
+   */
+  release(writtenThroughSeconds: number | undefined): void {
+    const last = this.lastFinished;
+    if (!last || writtenThroughSeconds === undefined) return;
+    if (last.windowStartMs / 1000 + this.windowSeconds <= writtenThroughSeconds) this.lastFinished = undefined;
+  }
+
   /** Ends the open window: every target's cumulative at its end is its final row and the next window's opening. */
   private finishWindow(spans: ReadonlyMap<string, Span>): { window: WindowOutput; snapshot: Snapshot } {
     const start = this.openStart ?? 0;

@@ -368,6 +368,8 @@ describe('the durable ledger', { timeout: 30_000 }, () => {
   it('rolls a window over: its file, the state snapshot, its piece deleted, the boundary cycle split exactly', async () => {
     const { api, clock, sink } = world();
     const op = await runUntil(api, clock, sink, T0 + 61 * 60_000);
+    // The window that ended is written, so budgets read it from the ledger: only the open one is held.
+    expect(op.ledger.recentWindows()?.windows.map((w) => w.windowStartMs)).toEqual([T0 + HOUR_MS]);
     await op.stop();
     const store = new LedgerStore(sink);
     const stored = await store.windows('test-cluster');

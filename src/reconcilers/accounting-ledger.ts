@@ -189,6 +189,7 @@ export class AccountingLedger {
     }
     const due = this.pieceDue(cycle.nowSeconds);
     if (due) this.pieceAtSeconds = cycle.nowSeconds;
+    this.accrual.release(this.writtenThroughSeconds);
     this.writer.enqueue(this.accrual.observe(cycle.cycleStartSeconds, cycle.nowSeconds, observations, due));
     this.descriptions.endCycle();
     this.importing = false;
@@ -209,7 +210,9 @@ export class AccountingLedger {
 
   /** The windows accrued in memory, for budgets; undefined until this leader's first cycle has read the ledger. */
   recentWindows(): RecentWindows | undefined {
-    return this.loaded ? this.accrual.recent() : undefined;
+    if (!this.loaded) return undefined;
+    this.accrual.release(this.writtenThroughSeconds);
+    return this.accrual.recent();
   }
 
   /**
