@@ -4,7 +4,8 @@
  * per cycle and annotation writes per cycle once nothing changes. Targets (issue "The controller"):
  * RSS under 200 MB, cycle under 500 ms, zero writes when nothing changed.
  *   BENCH_NODES (default 1000), BENCH_PODS (default 10000), BENCH_CYCLES (default 6),
- *   BENCH_PROFILE (a file for a CPU profile of the steady cycles), BENCH_NODE_OPTIONS (the operator's Node flags)
+ *   BENCH_PROFILE (a file for a CPU profile of the steady cycles), BENCH_NODE_OPTIONS (the operator's Node flags),
+ *   BENCH_JSON (a file for the figures as JSON, which bench/sweep.ts reads)
  * Each node has 8 GPUs; the first 8 pods per node hold one GPU each, the rest are CPU pods on the same nodes
  * (as on a real GPU node, where loaders and gateways run beside the GPU work).
  * Pods are created already bound to their node (spec.nodeName), which skips the scheduler: the scheduler
@@ -17,6 +18,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { createKubeClient, type KubeClient } from '../src/controller/kube-client.ts';
 import { isNotFound } from '../src/controller/errors.ts';
 import { metricValue, OperatorProcess } from '../test/e2e/support/operator.ts';
+import type { SweepPoint } from './sweep-chart.ts';
 
 const NODES = Number(process.env.BENCH_NODES ?? 1000);
 const PODS = Number(process.env.BENCH_PODS ?? 10_000);
@@ -317,6 +319,20 @@ try {
   console.log(
     `Prometheus queries per cycle: ${((delta('aicost_prometheus_query_duration_seconds_count', { signal: 'DCGM_FI_PROF_GR_ENGINE_ACTIVE' }) + delta('aicost_prometheus_query_duration_seconds_count', { signal: 'DCGM_FI_DEV_GPU_UTIL' })) / n).toFixed(1)}`,
   );
+  if (process.env.BENCH_JSON) {
+    const sorted = [...durations].sort((a, b) => a - b);
+    const point: SweepPoint = {
+      nodes: NODES,
+      pods: PODS,
+      rssSteadyMb: Math.round(rssMb),
+      rssPeakMb: Number(peakRssMb()),
+      cycleMedianMs: sorted[Math.floor(sorted.length / 2)] ?? NaN,
+      cycleMaxMs: sorted.at(-1) ?? NaN,
+      cpuPerCycleMs: Math.round((delta('aicost_process_cpu_seconds_total') / n) * 1000),
+      coldStartS: Math.round(coldStartMs / 100) / 10,
+    };
+    writeFileSync(process.env.BENCH_JSON, JSON.stringify(point));
+  }
 } finally {
   await op.stop('SIGTERM');
   if (process.env.BENCH_KEEP !== '1') await cleanup(client);
