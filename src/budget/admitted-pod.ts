@@ -4,6 +4,7 @@
  * so every field is checked for its type here and anything else reads as absent.
  */
 import { isGpuResource } from '../cost/gpu-units.ts';
+import { isAcceleratorResource } from './accelerators.ts';
 import { parseUnits } from '../cost/quantity.ts';
 import { effectiveRequests } from '../controller/projections.ts';
 
@@ -26,7 +27,11 @@ export interface Toleration {
 }
 
 export interface AdmittedPod {
-  /** Some container or init container requests or limits a GPU resource (a quantity other than zero). */
+  /**
+   * Some container or init container requests or limits an accelerator (accelerators.ts: any GPU vendor's
+   * resource, not only the ones accounting prices), a quantity other than zero, or the pod has a Dynamic
+   * Resource Allocation claim: what a budget's DenyNewGPUPods refuses.
+   */
   readonly gpu: boolean;
   /** Effective requests as the scheduler counts them (projections.ts): GPU resources by name, whole units. */
   readonly gpuRequests: Readonly<Record<string, number>>;
@@ -126,11 +131,13 @@ export function readAdmittedPod(object: unknown): AdmittedPod {
   const spec = objectOr(objectOr(object).spec);
   const main = containers(spec, 'containers');
   const init = containers(spec, 'initContainers');
-  const gpu = [...main, ...init].some(({ resources }) =>
-    [resources.requests, resources.limits].some((r) =>
-      Object.entries(r).some(([name, q]) => isGpuResource(name) && nonZero(q)),
-    ),
-  );
+  const gpu =
+    arrayOf(spec.resourceClaims).length > 0 ||
+    [...main, ...init].some(({ resources }) =>
+      [resources.requests, resources.limits].some((r) =>
+        Object.entries(r).some(([name, q]) => isAcceleratorResource(name) && nonZero(q)),
+      ),
+    );
   // A quantity too large to read is left out of the sums (with a problem, not needed here): such a pod fits
   // no node, which is what the price before launch then says.
   const requests = effectiveRequests(
