@@ -209,9 +209,10 @@ export const chartValuesSchema = z.strictObject({
     }),
   }),
   operatorKeysPolicy: z.strictObject({
-    enabled: z
-      .boolean()
-      .meta({ description: 'A ValidatingAdmissionPolicy: only the operator writes its aicost.dev/ annotations.' }),
+    enabled: z.boolean().meta({
+      description:
+        'ValidatingAdmissionPolicies: only the operator writes its aicost.dev/ annotations and the Events it reports.',
+    }),
   }),
   operatorWritesPolicy: z.strictObject({
     enabled: z.boolean().meta({

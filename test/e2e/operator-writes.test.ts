@@ -4,7 +4,8 @@
  * resource or a Job's schedule, while every write the operator really makes goes through: aicost.dev/
  * annotations (with the pod's uid precondition), a Job's suspend with its annotations in one merge patch, and the
  * scale subresource. The chart's two policies are applied as the chart renders them, for a release of this test's
- * own, so no operator is installed. (KEDA's ScaledObject is left out: its CRD is not installed here.)
+ * own, so no operator is installed. (KEDA's ScaledObject is left out: its CRD is not installed here.) The
+ * chart's operator-events policy is tried here too: only the operator writes Events reported as its own.
  *
  * Impersonation adds the group system:masters, which passes RBAC but not admission: what is denied here, the
  * admission policy denied.
@@ -44,10 +45,9 @@ const asTenant = (...args: string[]) => kubectl(['-n', NS, ...args], undefined, 
 
 /** The chart's admission policies, rendered for this release. */
 function policies(): string {
-  const only = ['operator-writes-policy.yaml', 'operator-keys-policy.yaml'].flatMap((t) => [
-    '--show-only',
-    `templates/${t}`,
-  ]);
+  const only = ['operator-writes-policy.yaml', 'operator-keys-policy.yaml', 'operator-events-policy.yaml'].flatMap(
+    (t) => ['--show-only', `templates/${t}`],
+  );
   const r = spawnSync(helmBinary(), ['template', RELEASE, CHART, '--namespace', NS, ...only], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`helm template failed:\n${r.stderr}`);
   return r.stdout;
@@ -214,5 +214,83 @@ describe("operator-writes policy: what the operator's service account may change
   it('binds only the operator: anyone else changes images as RBAC allows', () => {
     expectAllowed(asTenant('set', 'image', 'deployment/llm', 'c=registry.invalid/llm:2'));
     expectAllowed(asTenant('patch', 'job/train', '--type=merge', '-p', '{"spec":{"suspend":false}}'));
+  });
+});
+
+const EVENTS_DENIED = 'Events reported as aicost-operator are the operator';
+const coreEvent = (name: string, component: string) =>
+  JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name, namespace: NS },
+    involvedObject: { apiVersion: 'batch/v1', kind: 'Job', namespace: NS, name: 'train' },
+    reason: 'BudgetDenied',
+    message: 'aicost budget team-a refused a new GPU pod of Job train',
+    type: 'Warning',
+    count: 1,
+    source: { component },
+    reportingComponent: component,
+    reportingInstance: component,
+  });
+const asTenantWith = (input: string, ...args: string[]) => kubectl(['-n', NS, ...args], input, `tenant-${SUFFIX}`);
+
+describe("operator-events policy: the operator's Events are its own", () => {
+  it('a tenant cannot create, change or delete an Event reported as the operator; its own Events pass', async () => {
+    // Loaded with the others, but each policy is loaded on its own: wait until this one denies.
+    await waitFor(
+      () => {
+        const r = asTenantWith(
+          coreEvent(`probe-${Date.now()}`, 'aicost-operator'),
+          'create',
+          '--dry-run=server',
+          '-f',
+          '-',
+        );
+        return r.status !== 0 && r.stderr.includes(EVENTS_DENIED);
+      },
+      { description: 'the operator-events policy to be enforced', timeoutMs: 60_000, intervalMs: 1000 },
+    );
+    const forged = asTenantWith(coreEvent('forged', 'aicost-operator'), 'create', '-f', '-');
+    expect(forged.status).not.toBe(0);
+    expect(forged.stderr).toContain(EVENTS_DENIED);
+    // events.k8s.io/v1 names the component reportingController.
+    const v1 = JSON.stringify({
+      apiVersion: 'events.k8s.io/v1',
+      kind: 'Event',
+      metadata: { name: 'forged-v1', namespace: NS },
+      eventTime: new Date().toISOString(),
+      regarding: { apiVersion: 'batch/v1', kind: 'Job', namespace: NS, name: 'train' },
+      reason: 'SpotDenied',
+      action: 'Denied',
+      note: 'forged',
+      type: 'Warning',
+      reportingController: 'aicost-operator',
+      reportingInstance: 'aicost-operator',
+    });
+    const forgedV1 = asTenantWith(v1, 'create', '-f', '-');
+    expect(forgedV1.status).not.toBe(0);
+    expect(forgedV1.stderr).toContain(EVENTS_DENIED);
+    // A tenant's own Events are its business.
+    expectAllowed(asTenantWith(coreEvent('own', 'team-a-ci'), 'create', '-f', '-'));
+
+    // The operator's Event: created by its service account, then left alone by the tenant.
+    expectAllowed(kubectl(['-n', NS, 'create', '-f', '-'], coreEvent('real', 'aicost-operator'), OPERATOR));
+    const edit = asTenant('patch', 'event/real', '--type=merge', '-p', '{"count":7}');
+    expect(edit.status).not.toBe(0);
+    expect(edit.stderr).toContain(EVENTS_DENIED);
+    // Nor renamed out of the operator's component to be edited freely.
+    const disown = asTenant(
+      'patch',
+      'event/real',
+      '--type=merge',
+      '-p',
+      '{"reportingComponent":"x","source":{"component":"x"}}',
+    );
+    expect(disown.status).not.toBe(0);
+    const remove = asTenant('delete', 'event/real');
+    expect(remove.status).not.toBe(0);
+    expect(remove.stderr).toContain(EVENTS_DENIED);
+    expect(admin(['-n', NS, 'get', 'event/real', '-o', 'jsonpath={.count}'])).toBe('1');
+    expectAllowed(kubectl(['-n', NS, 'patch', 'event/real', '--type=merge', '-p', '{"count":2}'], undefined, OPERATOR));
   });
 });
