@@ -1,6 +1,6 @@
 /**
  * Idle that lands on an owner (issue #18): Node rows whose idle a node label owns, in every view of `aicost
- * report`, to the nano-unit, by both engines. The ledger, by hand:
+ * report`, to the nano-unit, by both engines. The ledger (docs/cost-model.md's worked example 5), by hand:
  *
  * cluster prod-1, window 2026-11-01T00:00Z:
  *   Job train-a (team alpha)                            1.000000001
@@ -14,6 +14,7 @@
  *   Node gpu-9 idle                                     0.4
  * Total 6.260000001.
  */
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -171,6 +172,16 @@ describe('idle owned by a team, in aicost report', () => {
     );
     const table = formatReport(reportRows(sums.groups(), 'separate', ['team']), ['team'], 'table');
     expect(table.split('\n')[0]).toMatch(/^TEAM\s+COST\s+CURRENCY\s+IDLE$/);
+  });
+});
+
+describe('docs/cost-model.md, worked example 5', () => {
+  it('prints the tables of the page', () => {
+    const doc = readFileSync(new URL('../../docs/cost-model.md', import.meta.url), 'utf8');
+    const sums = new GroupSums(['team']);
+    sums.add(rows);
+    for (const mode of ['separate', 'pooled'] as const)
+      expect(doc).toContain(`\n${formatReport(reportRows(sums.groups(), mode, ['team']), ['team'], 'table')}\n`);
   });
 });
 
