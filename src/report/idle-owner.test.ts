@@ -146,6 +146,15 @@ describe('idle owned by a team, in aicost report', () => {
     }
   });
 
+  it('--efficiency: an owner’s GPU-hours hold its idle pool’s, as its cost does; no class takes them', () => {
+    const sums = new GroupSums(['team'], undefined, false, true);
+    sums.add(rows);
+    const alpha = reportRows(sums.groups(), 'separate', ['team']).find((r) => r.keys[0] === 'alpha');
+    // train-a's 8 GPU-hours (its training cost) and gpu-1's 8 idle ones.
+    expect(alpha?.efficiency).toMatchObject({ gpuHours: 16_000_000_000n, trainingCost: 1_000_000_001n });
+    expect(alpha?.ownedIdle).toBe(700_000_000n);
+  });
+
   it('prints the idle column when the report holds owned idle, and not with --idle pooled', () => {
     const sums = new GroupSums(['team']);
     sums.add(rows);
@@ -211,6 +220,15 @@ describe('idle owned by a team, by the DuckDB engine', () => {
         expect(lines(reportRows(db, mode, by))).toEqual(lines(reportRows(js, mode, by)));
       // And both are the hand computation's.
       expect(lines(reportRows(db, 'separate', by))).toEqual(report(by, 'separate'));
+      // The efficiency figures too, owned idle's GPU-hours in its owner's row.
+      const efficiency = async (engine: 'js' | 'db') => {
+        const groups =
+          engine === 'js'
+            ? await groupsJs(store, scope, by, true)
+            : await groupsDuckDb(duckdb, store, dir, scope, by, true);
+        return reportRows(groups, 'separate', by).map((r) => [r.keys, r.efficiency]);
+      };
+      expect(await efficiency('db')).toEqual(await efficiency('js'));
     },
   );
 });
