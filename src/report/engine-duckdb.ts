@@ -68,9 +68,9 @@ function nodeAware(key: string): string {
 const ownerKey = (key: string) => key !== 'cluster' && key !== 'namespace' && key !== 'workload';
 
 /**
- * The served columns and idle_owner (parquet.ts, added later) as an empty select: united by name with the files, they read as
- * null from files written before them, even when no file of the range has them (union_by_name alone would
- * leave them out, and the query could not name them).
+ * The served columns and idle_owner (parquet.ts, added later) as an empty select: united by name with the
+ * files, they read as null from files written before them, even when no file of the range has them
+ * (union_by_name alone would leave them out, and the query could not name them).
  */
 const SERVED_COLUMNS =
   'SELECT NULL::VARCHAR AS served_models, NULL::BIGINT AS prompt_tokens, NULL::BIGINT AS generated_tokens, ' +
