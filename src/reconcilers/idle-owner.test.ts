@@ -16,7 +16,7 @@ import { idleOwnerColumns, isLabelValue } from './idle-owner.ts';
 /** One 60 s cycle of the 6 $/h pool node: 6e9 × 60 / 3600 = 100,000,000 exactly. */
 const POOL_CYCLE_NANOS = 100_000_000n;
 
-async function ledgerOf(idleOwnerLabel: string | undefined, team = 'vision'): Promise<LedgerRow[]> {
+async function run(idleOwnerLabel: string | undefined, team = 'vision') {
   const api = new FakeKube();
   seed(api);
   api.put('/api/v1/nodes', {
@@ -37,8 +37,11 @@ async function ledgerOf(idleOwnerLabel: string | undefined, team = 'vision'): Pr
     await op.cycle();
   }
   await op.stop();
-  return allRows(sink);
+  return { rows: await allRows(sink), metrics: op.metrics };
 }
+
+const ledgerOf = async (idleOwnerLabel: string | undefined, team?: string): Promise<LedgerRow[]> =>
+  (await run(idleOwnerLabel, team)).rows;
 
 const sum = (rows: readonly LedgerRow[]) => rows.reduce((s, r) => s + r.cost, 0n);
 const byTeam = (rows: readonly LedgerRow[], mode: 'separate' | 'pooled') => {
@@ -49,7 +52,7 @@ const byTeam = (rows: readonly LedgerRow[], mode: 'separate' | 'pooled') => {
 
 describe('idle owned by a node label', { timeout: 30_000 }, () => {
   it('--idle-owner-label team: the idle pool is its team’s row in the ledger and the report; conservation holds', async () => {
-    const rows = await ledgerOf('team');
+    const { rows, metrics } = await run('team');
     const pool = rows.filter((r) => r.workloadName === 'pool-a');
     expect(pool).toHaveLength(1);
     expect(pool[0]).toMatchObject({
@@ -79,6 +82,14 @@ describe('idle owned by a node label', { timeout: 30_000 }, () => {
       ['research', research, undefined],
       [IDLE, gpu1Idle + 3_000_000_000n, undefined],
     ]);
+
+    // The metrics' roll-ups keep the view of before: all idle in __idle__ (floats: to a nano-dollar or so).
+    const byLabels = (await metrics.costByLabels.get()).values;
+    expect(byLabels.map((v) => v.labels.label_team)).toEqual(['research', IDLE]);
+    const idleSeries = byLabels.find((v) => v.labels.label_team === IDLE)?.value;
+    expect(idleSeries).toBeCloseTo(Number(gpu1Idle + 3_000_000_000n) / 1e9, 6);
+    const namespaces = (await metrics.namespaceCost.get()).values;
+    expect(namespaces.find((v) => v.labels.namespace === IDLE)?.value).toBeCloseTo(idleSeries ?? NaN, 9);
   });
 
   it('off (the default): the same node’s idle is the cluster’s, and the costs are the same', async () => {
