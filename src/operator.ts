@@ -47,6 +47,7 @@ const NOT_SYNCED = { requeueAfterMs: 1000 };
 export type OperatorOptions = Pick<
   Config,
   | 'labelKeys'
+  | 'idleOwnerLabel'
   | 'intervalMs'
   | 'idleThreshold'
   | 'minCoverage'
@@ -182,6 +183,7 @@ function buildAccounting(deps: OperatorDeps, cache: ClusterCache, events: EventR
     clusterId: deps.ledger.clusterId,
     windowSeconds: options.ledgerWindowMs / 1000,
     flushSeconds: options.ledgerFlushMs / 1000,
+    idleOwnerLabel: options.idleOwnerLabel,
     cache,
     clock,
     log: log.child({ controller: 'ledger' }),

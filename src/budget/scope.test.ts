@@ -110,6 +110,62 @@ describe('rowInScope', () => {
   });
 });
 
+describe('rowInScope, idle a node label owns (--idle-owner-label team)', () => {
+  const owned = (labels: Record<string, string>, idleOwner = Object.values(labels)[0] ?? ''): ScopedRow => ({
+    namespace: '',
+    labels,
+    namespaceLabels: {},
+    workloadKind: 'Node',
+    idleOwner,
+  });
+  const ml = owned({ team: 'ml' });
+  it.each<[string, Record<string, unknown>, ScopedRow, boolean]>([
+    ['a budget of the namespaces of team ml', { namespaceSelector: { matchLabels: { team: 'ml' } } }, ml, true],
+    ['a budget of the workloads of team ml', { selector: { matchLabels: { team: 'ml' } } }, ml, true],
+    [
+      'by an expression on the key',
+      { selector: { matchExpressions: [{ key: 'team', operator: 'In', values: ['ml', 'cv'] }] } },
+      ml,
+      true,
+    ],
+    ['another team’s budget', { namespaceSelector: { matchLabels: { team: 'cv' } } }, ml, false],
+    ['a cluster-wide budget: idle is no workload’s', {}, ml, false],
+    [
+      'a budget selecting on another label',
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ml' } } },
+      ml,
+      false,
+    ],
+    [
+      'a team budget narrowed to a namespace: a node has none',
+      { namespaceSelector: { matchLabels: { team: 'ml', 'kubernetes.io/metadata.name': 'ml' } } },
+      ml,
+      false,
+    ],
+    [
+      'excluded by a selector',
+      { selector: { matchLabels: { team: 'ml' } }, exclude: { selectors: [{ matchLabels: { team: 'ml' } }] } },
+      ml,
+      false,
+    ],
+    [
+      'exclude.namespaces does not apply: a node has no namespace',
+      { selector: { matchLabels: { team: 'ml' } }, exclude: { namespaces: ['ml'] } },
+      ml,
+      true,
+    ],
+    ['unowned idle, whatever the budget', { selector: { matchLabels: { team: 'ml' } } }, owned({}, ''), false],
+    [
+      'a row with the team column but no owner (an older file)',
+      { selector: { matchLabels: { team: 'ml' } } },
+      owned({ team: 'ml' }, ''),
+      false,
+    ],
+  ])('%s', (_name, over, r, expected) => {
+    expect(rowInScope(spec(over), r, PROTECTED)).toBe(expected);
+  });
+});
+
 describe('scopeKey', () => {
   it('changes with what selects rows, not with the rest of the policy', () => {
     const a = spec({ selector: { matchLabels: { team: 'a' } } });

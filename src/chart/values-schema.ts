@@ -98,6 +98,9 @@ export const chartValuesSchema = z.strictObject({
   accounting: z.strictObject({
     interval: duration,
     labelKeys: z.array(labelKey).max(10),
+    idleOwnerLabel: z
+      .union([z.literal(''), labelKey])
+      .meta({ description: "Node label whose value owns a node's idle cost (--idle-owner-label); empty: off." }),
     currency: z.union([z.literal(''), z.string().regex(/^[A-Z]{3}$/)]),
     annotateInterval: duration,
     inferenceWindow: z

@@ -126,6 +126,38 @@ describe('configuration', () => {
     );
   });
 
+  it.each<[string, readonly string[], Record<string, string>, string | undefined, string]>([
+    ['off by default', [], {}, undefined, ''],
+    ['a plain key', ['--idle-owner-label', 'team'], {}, 'team', ''],
+    ['a prefixed key, by variable', [], { AICOST_IDLE_OWNER_LABEL: 'example.com/team' }, 'example.com/team', ''],
+    ['blanks around it', ['--idle-owner-label', ' team '], {}, 'team', ''],
+    ['63 characters of name', ['--idle-owner-label', `a${'b'.repeat(62)}`], {}, `a${'b'.repeat(62)}`, ''],
+    [
+      '64 characters of name',
+      ['--idle-owner-label', `a${'b'.repeat(63)}`],
+      {},
+      undefined,
+      `--idle-owner-label: "a${'b'.repeat(63)}" is not a label key such as team or example.com/team`,
+    ],
+    [
+      'a space',
+      ['--idle-owner-label', 'cost team'],
+      {},
+      undefined,
+      '--idle-owner-label: "cost team" is not a label key such as team or example.com/team',
+    ],
+    [
+      'an upper-case prefix',
+      [],
+      { AICOST_IDLE_OWNER_LABEL: 'Example.com/team' },
+      undefined,
+      'AICOST_IDLE_OWNER_LABEL: "Example.com/team" is not a label key such as team or example.com/team',
+    ],
+  ])('reads --idle-owner-label: %s', (_name, argv, env, key, message) => {
+    if (message !== '') expect(problem(argv, env)).toBe(message);
+    else expect(parseConfig(argv, env, 'h').idleOwnerLabel).toBe(key);
+  });
+
   it('takes flags over AICOST_ variables', () => {
     const c = parseConfig(
       ['--interval', '5s', '--label-keys', 'team, model'],

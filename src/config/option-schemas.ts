@@ -143,6 +143,24 @@ export const currency = z.string().superRefine((value, ctx) => {
 
 const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
+/**
+ * A Kubernetes label key with its lengths checked (a DNS prefix of at most 253 characters, a name of at most
+ * 63), as the API server checks it: a key no node can carry would turn a feature on that never applies.
+ */
+export function isLabelKey(key: string): boolean {
+  if (!LABEL_KEY.test(key)) return false;
+  const slash = key.indexOf('/');
+  return slash < 0 ? key.length <= 63 : slash <= 253 && key.length - slash - 1 <= 63;
+}
+
+/** Empty (off), or one label key (isLabelKey). */
+export const optionalLabelKey = z.string().transform((text, ctx) => {
+  const key = text.trim();
+  if (key !== '' && !isLabelKey(key))
+    return fail(ctx, `${quote(text)} is not a label key such as team or example.com/team`);
+  return key;
+});
+
 /** Comma-separated Kubernetes label keys, at most `max`; each bad key is named. */
 export const labelKeys = (max: number) =>
   z.string().transform((value, ctx) => {

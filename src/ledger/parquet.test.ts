@@ -123,6 +123,18 @@ describe('ledger Parquet', () => {
     ]);
   });
 
+  it('stores who owns a Node row’s idle: the owner, empty when unowned, null on workload rows', async () => {
+    const owned = nodeRow({ team: 'ml', labels: { team: 'ml' }, idleOwner: 'ml' });
+    const unowned = nodeRow({ workloadUid: 'n-2', idleOwner: '' });
+    const body = encodeRows([jobRow(), owned, unowned]);
+    expect((await decodeRows(body)).map((r) => r.idleOwner)).toEqual([undefined, 'ml', '']);
+    const { rows: read } = await duckdb(`select idle_owner from ${await written('owner.parquet', body)}`);
+    expect(read).toEqual([{ idle_owner: null }, { idle_owner: 'ml' }, { idle_owner: '' }]);
+    // A file of before has no idle_owner column: its Node rows read as unowned.
+    const old = await decodeRows(encodeRowsBeforeNamespaceLabels([owned]));
+    expect(old[0]?.idleOwner).toBeUndefined();
+  });
+
   it('reads a file written before the namespace_labels column: its rows have no namespace labels', async () => {
     const old = encodeRowsBeforeNamespaceLabels(rows);
     expect(parquetMetadata(toArrayBuffer(old)).schema.map((e) => e.name)).not.toContain('namespace_labels');
@@ -189,6 +201,7 @@ describe('ledger Parquet', () => {
       prompt_tokens: 'BIGINT',
       generated_tokens: 'BIGINT',
       requests: 'BIGINT',
+      idle_owner: 'VARCHAR',
     });
   });
 

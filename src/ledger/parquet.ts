@@ -20,6 +20,8 @@
  *   a subset of `labels`' (which merges the namespace's in), so it is bounded as that column is.
  * - served_models (optional STRING), prompt_tokens, generated_tokens, requests (optional INT64: whole counts,
  *   summed exactly by every engine): what an inference workload served (issue #17), added later the same way.
+ * - idle_owner (optional STRING): who owns a Node row's idle capacity (issue #18), '' when no one does; null on
+ *   workload rows and in files written before it, which read as unowned. Added later the same way.
  * Column names are snake_case, as SQL engines (and Athena's lower-casing) expect.
  *
  * Pages are compressed with ZSTD (node:zlib's), not hyparquet-writer's default Snappy: on rows like the
@@ -84,6 +86,8 @@ const COLUMNS: readonly (readonly [name: string, field: keyof LedgerRow, kind: K
   ['prompt_tokens', 'promptTokens', 'optionalInt64'],
   ['generated_tokens', 'generatedTokens', 'optionalInt64'],
   ['requests', 'requests', 'optionalInt64'],
+  // Issue #18: who owns a Node row's idle capacity; '' unowned, null on workload rows and in older files.
+  ['idle_owner', 'idleOwner', 'optionalString'],
 ];
 
 export const DECIMAL_PRECISION = 18;
@@ -131,6 +135,7 @@ const ADDED_LATER: ReadonlySet<string> = new Set([
   'prompt_tokens',
   'generated_tokens',
   'requests',
+  'idle_owner',
 ]);
 
 const SCHEMA: SchemaElement[] = [

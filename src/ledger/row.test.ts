@@ -11,6 +11,10 @@ describe('rowProblems', () => {
     // A row read from a file written before the namespace_labels column.
     expect(rowProblems(jobRow({ namespaceLabels: undefined }))).toEqual([]);
     expect(rowProblems(nodeRow({ namespaceLabels: undefined }))).toEqual([]);
+    // Idle owned by a team, unowned, and a workload row that says so.
+    expect(rowProblems(nodeRow({ team: 'ml', labels: { team: 'ml' }, idleOwner: 'ml' }))).toEqual([]);
+    expect(rowProblems(nodeRow({ idleOwner: '' }))).toEqual([]);
+    expect(rowProblems(jobRow({ idleOwner: '' }))).toEqual([]);
   });
 
   it.each<[string, Partial<LedgerRow>, string[]]>([
@@ -53,6 +57,12 @@ describe('rowProblems', () => {
       'a non-string namespace label',
       { namespaceLabels: { team: null as unknown as string } },
       ['namespaceLabels "team" has a value that is not a string'],
+    ],
+    ['an idle owner on a workload row', { idleOwner: 'ml' }, ['idleOwner must be empty on a Job row']],
+    [
+      'an idle owner past 63 characters',
+      { idleOwner: 'a'.repeat(64) },
+      ['idleOwner must be empty on a Job row', 'idleOwner is not a label value'],
     ],
   ])('refuses %s', (_, overrides, problems) => {
     expect(rowProblems(jobRow(overrides))).toEqual(problems);

@@ -94,6 +94,12 @@ export interface LedgerRow {
   readonly promptTokens?: bigint | undefined;
   readonly generatedTokens?: bigint | undefined;
   readonly requests?: bigint | undefined;
+  /**
+   * Who owns a Node row's idle capacity (issue #18; reconcilers/idle-owner.ts): the value of the node's
+   * --idle-owner-label, '' when the node has none (the idle is the cluster's). Undefined on workload rows and
+   * in files written before the column existed, which read as unowned.
+   */
+  readonly idleOwner?: string | undefined;
 }
 
 /** The longest servedModels: the gauges' model label is cut at 128 characters, the ledger keeps a few models. */
@@ -153,6 +159,10 @@ export function rowProblems(row: LedgerRow): string[] {
   }
   if (row.servedModels !== undefined && row.servedModels.length > MAX_SERVED_MODELS)
     fail('servedModels', `is longer than ${MAX_SERVED_MODELS} characters`);
+  if (row.idleOwner !== undefined && row.idleOwner !== '' && row.workloadKind !== 'Node')
+    fail('idleOwner', `must be empty on a ${row.workloadKind} row`);
+  if (row.idleOwner !== undefined && (typeof row.idleOwner !== 'string' || row.idleOwner.length > 63))
+    fail('idleOwner', 'is not a label value');
   if (row.workloadKind === 'Node' && Object.keys(row.namespaceLabels ?? {}).length > 0)
     fail('namespaceLabels', 'must be empty on a Node row');
   return problems;

@@ -39,6 +39,8 @@ export interface AccountingLedgerDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly metrics: Metrics;
+  /** --idle-owner-label: the node label whose value owns a node's idle row (idle-owner.ts); undefined: off. */
+  readonly idleOwnerLabel?: string | undefined;
 }
 
 /** What one cycle hands the ledger. */
@@ -155,7 +157,7 @@ export class AccountingLedger {
 
   /** Turns the cycle's plan into window rows and queues their writes. */
   record(cycle: LedgerCycle): void {
-    const ctx = { ...cycle, cache: this.deps.cache };
+    const ctx = { ...cycle, cache: this.deps.cache, idleOwnerLabel: this.deps.idleOwnerLabel };
     const observations: Observation[] = [];
     const byTarget = groupByTarget(cycle.pods);
     for (const [key, update] of cycle.plan.workloads) {

@@ -87,6 +87,32 @@ describe('BudgetSpend', () => {
     expect([...(got?.namespaces ?? [])]).toEqual([['ml-alpha', $(7)]]);
   });
 
+  it('counts the idle pool alpha owns (--idle-owner-label team) in its budget, with no namespace to notify', async () => {
+    const { spend } = await world();
+    const pool = nodeRow({
+      workloadName: 'gpu-alpha',
+      workloadUid: 'node-gpu-alpha',
+      windowStartMs: T,
+      windowEndMs: T + HOUR,
+      team: 'alpha',
+      labels: { team: 'alpha' },
+      idleOwner: 'alpha',
+      cost: $(2),
+    });
+    const withPool: RecentWindows = {
+      windows: [{ windowStartMs: T, rows: [row(T, 'alpha', 4), pool], targets: [] }],
+      throughMs: T + HOUR,
+    };
+    const got = (await spend.spend([alpha()], withPool, 'USD', T + HOUR)).get('alpha');
+    // Hour 0: alpha's workload 4 and its pool 2; the unowned node of T-2h is still left out.
+    expect(dollars(got?.series ?? new Map())).toEqual([
+      [-2, 1],
+      [-1, 3],
+      [0, 6],
+    ]);
+    expect([...(got?.namespaces ?? [])]).toEqual([['ml-alpha', $(7)]]);
+  });
+
   it('reads a window file once, lists again every 5 minutes, and reads a piece until its file is written', async () => {
     const { sink, store, spend } = await world();
     const at = (nowMs: number) => spend.spend([alpha()], recent(T, 4, T + 60_000), 'USD', nowMs);

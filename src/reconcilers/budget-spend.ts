@@ -144,7 +144,8 @@ export class BudgetSpend {
       if (row.cost === 0n || row.currency !== e.currency) continue;
       if (!rowInScope(e.scope.spec, row, this.deps.protectedNamespaces)) continue;
       addSpread(into.series, row.cost, row.windowStartMs, Math.min(row.windowEndMs, throughMs));
-      if (row.windowEndMs > e.scope.periodStartMs)
+      // Owned idle (a Node row, scope.ts) has no namespace to send a threshold's Event to.
+      if (row.windowEndMs > e.scope.periodStartMs && row.namespace !== '')
         into.namespaces.set(row.namespace, (into.namespaces.get(row.namespace) ?? 0n) + row.cost);
     }
   }

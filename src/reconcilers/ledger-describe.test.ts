@@ -125,3 +125,48 @@ describe('describeWorkload', () => {
     expect(fromOldRow).toMatchObject({ labels: { team: 'research' }, namespaceLabels: undefined });
   });
 });
+
+describe('describeNode with --idle-owner-label', () => {
+  const node = (labels: Record<string, string>): PricedNode => ({
+    record: { ...record, labels },
+    price,
+    facts: { capacityType: 'on-demand' } as PricedNode['facts'],
+  });
+  const unowned = { team: '', project: '', experiment: '', model: '', labels: {}, idleOwner: '' };
+  it.each<[string, string | undefined, Record<string, string>, Record<string, unknown>]>([
+    ['off: a labelled node stays the cluster’s', undefined, { team: 'ml' }, unowned],
+    ['a node without the label', 'team', { pool: 'a100' }, unowned],
+    [
+      'team=ml: the team column',
+      'team',
+      { team: 'ml' },
+      { ...unowned, team: 'ml', labels: { team: 'ml' }, idleOwner: 'ml' },
+    ],
+    [
+      'project=llm: the project column',
+      'project',
+      { project: 'llm', team: 'ml' },
+      { ...unowned, project: 'llm', labels: { project: 'llm' }, idleOwner: 'llm' },
+    ],
+    [
+      'a key with no column of its own: the labels only',
+      'example.com/owner',
+      { 'example.com/owner': 'ml' },
+      { ...unowned, labels: { 'example.com/owner': 'ml' }, idleOwner: 'ml' },
+    ],
+    ['an empty value', 'team', { team: '' }, unowned],
+    ['a value no label can hold', 'team', { team: 'ml team' }, unowned],
+    ['a value of 64 characters', 'team', { team: 'a'.repeat(64) }, unowned],
+  ])('%s', (_name, key, labels, expected) => {
+    const row = describeNode({ ...context(), idleOwnerLabel: key }, node(labels), 0);
+    expect(row).toMatchObject({ workloadKind: 'Node', workloadName: 'gpu-1', namespace: '', namespaceLabels: {} });
+    expect({
+      team: row.team,
+      project: row.project,
+      experiment: row.experiment,
+      model: row.model,
+      labels: row.labels,
+      idleOwner: row.idleOwner,
+    }).toEqual(expected);
+  });
+});

@@ -9,6 +9,7 @@ import type { RowDescriptor } from '../ledger/accrual.ts';
 import { rollupColumns, type WorkloadKind } from '../ledger/row.ts';
 import { LABEL } from '../pricing/capacity-type.ts';
 import type { NodePrice } from '../pricing/provider.ts';
+import { idleOwnerColumns } from './idle-owner.ts';
 import { workloadRecordOf } from './node-facts.ts';
 
 /** A GPU node as the cycle priced it. */
@@ -65,6 +66,8 @@ export interface DescribeContext {
   readonly catalogDate: string;
   readonly currency: string;
   readonly cycleStartSeconds: number;
+  /** --idle-owner-label: the node label whose value owns its idle row; undefined: off. */
+  readonly idleOwnerLabel?: string | undefined;
 }
 
 /**
@@ -109,18 +112,17 @@ export function describeWorkload(
   };
 }
 
-/** A node's idle row fields. */
+/**
+ * A node's idle row fields; with --idle-owner-label, owned by the node's label value when it has a valid one
+ * (idle-owner.ts). The owner is the label's at the cycle: a window's row is its last cycle's owner.
+ */
 export function describeNode(ctx: DescribeContext, node: PricedNode, pods: number): RowDescriptor {
   return {
     namespace: '',
     workloadKind: 'Node',
     workloadName: node.record.name,
     workloadUid: node.record.uid || node.record.name,
-    team: '',
-    project: '',
-    experiment: '',
-    model: '',
-    labels: {},
+    ...idleOwnerColumns(ctx.idleOwnerLabel, node.record.labels),
     namespaceLabels: {},
     ...nodeColumns(node, ctx.catalogDate),
     podCount: pods,

@@ -3,12 +3,13 @@ import { HOUR_MS, jobRow, nodeRow } from '../testing/ledger-rows.ts';
 import { allRows } from '../testing/report-ledger.ts';
 import { apportionBig, GroupSums, IDLE, keyValue, reportRows, rowKeys, totals, type Group } from './aggregate.ts';
 import { decimal } from './format.ts';
+import type { IdleMode } from './options.ts';
 
 /** Report rows as [keys..., cost, currency] lines, costs as exact decimals. */
-function report(by: string[], mode: 'separate' | 'share', namespace?: string): string[][] {
+function report(by: string[], mode: IdleMode, namespace?: string): string[][] {
   const sums = new GroupSums(by, namespace);
   sums.add(allRows());
-  return reportRows(sums.groups(), mode).map((r) => [...r.keys, decimal(r.cost), r.currency]);
+  return reportRows(sums.groups(), mode, by).map((r) => [...r.keys, decimal(r.cost), r.currency]);
 }
 
 describe('report keys', () => {
@@ -89,19 +90,22 @@ describe('report rows (the ledger of src/testing/report-ledger.ts)', () => {
     expect(report(['team'], 'separate', 'serving')).toEqual([['beta', '0.999999999', 'USD']]);
   });
 
-  it.each([['separate'], ['share']] as const)('idle %s: the rows add up to the ledger total exactly', (mode) => {
-    for (const by of [['team'], ['cluster', 'team'], ['workload'], ['model', 'namespace']]) {
-      const sums = new GroupSums(by);
-      sums.add(allRows());
-      expect(totals(reportRows(sums.groups(), mode))).toEqual(totals(allRows()));
-    }
-  });
+  it.each([['separate'], ['share'], ['pooled']] as const)(
+    'idle %s: the rows add up to the ledger total exactly',
+    (mode) => {
+      for (const by of [['team'], ['cluster', 'team'], ['workload'], ['model', 'namespace']]) {
+        const sums = new GroupSums(by);
+        sums.add(allRows());
+        expect(totals(reportRows(sums.groups(), mode, by))).toEqual(totals(allRows()));
+      }
+    },
+  );
 
   it('never mixes currencies, and shares idle within a currency', () => {
     const eur = { currency: 'EUR', windowStartMs: 0, windowEndMs: HOUR_MS };
     const sums = new GroupSums(['team']);
     sums.add([jobRow({ ...eur, team: 'alpha', cost: 3n }), nodeRow({ ...eur, cost: 2n }), jobRow({ cost: 5n })]);
-    expect(reportRows(sums.groups(), 'share').map((r) => [r.keys[0], r.cost, r.currency])).toEqual([
+    expect(reportRows(sums.groups(), 'share', ['team']).map((r) => [r.keys[0], r.cost, r.currency])).toEqual([
       ['alpha', 5n, 'EUR'],
       ['alpha', 5n, 'USD'],
     ]);
@@ -109,7 +113,7 @@ describe('report rows (the ledger of src/testing/report-ledger.ts)', () => {
 
   it('a cluster with idle cost but no allocated cost keeps its __idle__ row when sharing', () => {
     const groups: Group[] = [{ clusterId: 'c', currency: 'USD', idle: true, keys: [IDLE], cost: 9n }];
-    expect(reportRows(groups, 'share')).toEqual([{ keys: [IDLE], cost: 9n, currency: 'USD', idle: true }]);
+    expect(reportRows(groups, 'share', ['team'])).toEqual([{ keys: [IDLE], cost: 9n, currency: 'USD', idle: true }]);
   });
 });
 

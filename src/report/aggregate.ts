@@ -32,9 +32,16 @@ export interface Group {
 
 export interface ReportRow {
   readonly keys: readonly string[];
+  /** All of the row's cost: its workloads', and its owned idle (`ownedIdle`) when it has some. */
   readonly cost: bigint;
   readonly currency: string;
+  /** True for an `__idle__` row: idle capacity that is no one's (or every one's, with --idle pooled). */
   readonly idle: boolean;
+  /**
+   * The idle capacity the row's keys own (--idle-owner-label): part of `cost`. Undefined on rows that own
+   * none, and in every row with --idle pooled.
+   */
+  readonly ownedIdle?: bigint | undefined;
   readonly served?: Served | undefined;
   readonly efficiency?: Efficiency | undefined;
 }
@@ -68,12 +75,20 @@ export function keyValue(row: LedgerRow, key: string): string {
 }
 
 /**
- * The key values of a row. A Node row (idle capacity) belongs to no team or namespace: every key is `__idle__`
- * except the cluster, which a node does have.
+ * The key values of a row. A Node row (idle capacity) belongs to no namespace or workload: those keys are
+ * `__idle__`, the cluster is its cluster. Its other keys are `__idle__` too unless its idle has an owner
+ * (--idle-owner-label, issue #18): then a key that the owner's label gives a value (the owner's column, or
+ * the label itself) is the owner, so `--by team` puts a team's idle pool in the team's row. reportRows
+ * pools it back into `__idle__` for `--idle pooled`.
  */
 export function rowKeys(row: LedgerRow, by: readonly string[]): string[] {
-  if (row.workloadKind === 'Node') return by.map((key) => (key === 'cluster' ? row.clusterId : IDLE));
-  return by.map((key) => keyValue(row, key));
+  if (row.workloadKind !== 'Node') return by.map((key) => keyValue(row, key));
+  const owned = (row.idleOwner ?? '') !== '';
+  return by.map((key) => {
+    if (key === 'cluster') return row.clusterId;
+    if (!owned || key === 'namespace' || key === 'workload') return IDLE;
+    return keyValue(row, key) || IDLE;
+  });
 }
 
 /** Sums rows into groups; add rows one window at a time, read the groups at the end. */
@@ -141,28 +156,43 @@ const extrasOf = ({ served, efficiency }: Extras): Extras => ({
 });
 
 /**
- * Report rows from groups. `separate`: idle groups form `__idle__` rows. `share`: each cluster's idle cost is
- * spread over that cluster's keys in proportion to their allocated cost in the range, by largest remainder
- * (shareIdle), so the parts add up to the idle cost exactly; a cluster with idle cost but no allocated cost
- * keeps its `__idle__` row. Rows are merged across clusters unless `cluster` is a key. Currencies never mix.
- * Order: by cost, highest first, then by keys; idle rows last.
+ * Report rows from groups. Idle that lands on an owner (rowKeys: a Node row whose keys name its owner) is in
+ * the owner's row, in `cost` and shown apart as `ownedIdle`, with every mode but `pooled`; the rest of the
+ * idle is no one's. `separate`: no one's idle forms `__idle__` rows. `share`: each cluster's idle cost of no
+ * one is spread over that cluster's keys in proportion to their allocated cost in the range, by largest
+ * remainder (shareIdle), so the parts add up to the idle cost exactly; a cluster with idle cost but no
+ * allocated cost keeps its `__idle__` row. `pooled`: all idle is in `__idle__` rows, owned or not, as before
+ * idle had owners. Rows are merged across clusters unless `cluster` is a key. Currencies never mix. Every
+ * mode adds up to the same total. Order: by cost, highest first, then by keys; idle rows last.
  */
-export function reportRows(groups: readonly Group[], mode: IdleMode): ReportRow[] {
-  const shared = mode === 'share' ? shareIdle(groups) : groups;
-  const merged = new Map<string, { row: Omit<ReportRow, 'cost' | keyof Extras>; cost: bigint; extras: Extras }>();
+export function reportRows(groups: readonly Group[], mode: IdleMode, by: readonly string[]): ReportRow[] {
+  const owned = mode === 'pooled' ? groups.map((g) => pooled(g, by)) : groups;
+  const shared = mode === 'share' ? shareIdle(owned, by) : owned;
+  const merged = new Map<
+    string,
+    { row: Omit<ReportRow, 'cost' | 'ownedIdle' | keyof Extras>; cost: bigint; ownedIdle?: bigint; extras: Extras }
+  >();
   for (const g of shared) {
-    const id = JSON.stringify([g.currency, g.idle, g.keys]);
-    const sum = merged.get(id);
+    const ownedIdle = landsOnOwner(g, by);
+    const idle = g.idle && !ownedIdle;
+    const id = JSON.stringify([g.currency, idle, g.keys]);
+    let sum = merged.get(id);
     if (sum) {
       sum.cost += g.cost;
       sum.extras = addExtras(sum.extras, g);
     } else {
-      const row = { keys: g.keys, currency: g.currency, idle: g.idle };
-      merged.set(id, { row, cost: g.cost, extras: extrasOf(g) });
+      sum = { row: { keys: g.keys, currency: g.currency, idle }, cost: g.cost, extras: extrasOf(g) };
+      merged.set(id, sum);
     }
+    if (ownedIdle) sum.ownedIdle = (sum.ownedIdle ?? 0n) + g.cost;
   }
   return [...merged.values()]
-    .map(({ row, cost, extras }) => ({ ...row, cost, ...extras }))
+    .map(({ row, cost, ownedIdle, extras }) => ({
+      ...row,
+      cost,
+      ...(ownedIdle === undefined ? {} : { ownedIdle }),
+      ...extras,
+    }))
     .sort(
       (a, b) =>
         Number(a.idle) - Number(b.idle) ||
@@ -172,8 +202,21 @@ export function reportRows(groups: readonly Group[], mode: IdleMode): ReportRow[
     );
 }
 
-/** The groups with each cluster's idle cost (per currency) shared out to its allocated groups. */
-export function shareIdle(groups: readonly Group[]): Group[] {
+/** Whether a group is idle that an owner's row holds: a Node group with a key, other than its cluster, not `__idle__`. */
+function landsOnOwner(g: Group, by: readonly string[]): boolean {
+  return g.idle && g.keys.some((key, i) => by[i] !== 'cluster' && key !== IDLE);
+}
+
+/** An idle group in the cluster-wide bucket whoever owns it: every key `__idle__` but the cluster. */
+function pooled(g: Group, by: readonly string[]): Group {
+  return g.idle ? { ...g, keys: g.keys.map((key, i) => (by[i] === 'cluster' ? key : IDLE)) } : g;
+}
+
+/**
+ * The groups with each cluster's idle cost of no one (per currency) shared out to its allocated groups; idle
+ * an owner holds (landsOnOwner) stays the owner's, and is not a weight.
+ */
+export function shareIdle(groups: readonly Group[], by: readonly string[]): Group[] {
   const byCluster = new Map<string, Group[]>();
   for (const g of groups) {
     const id = JSON.stringify([g.clusterId, g.currency]);
@@ -183,7 +226,8 @@ export function shareIdle(groups: readonly Group[]): Group[] {
   }
   const out: Group[] = [];
   for (const list of byCluster.values()) {
-    const idle = list.filter((g) => g.idle);
+    out.push(...list.filter((g) => landsOnOwner(g, by)));
+    const idle = list.filter((g) => g.idle && !landsOnOwner(g, by));
     // Sorted, so the remainders' ties go the same way whatever order the engine returned the groups in.
     const allocated = list.filter((g) => !g.idle).sort((a, b) => compareKeys(a.keys, b.keys));
     const idleCost = idle.reduce((sum, g) => sum + g.cost, 0n);

@@ -88,7 +88,7 @@ export async function reportCommand(args: readonly string[], io: CommandIo): Pro
     (duckdb, dir) => groupsDuckDb(duckdb, store, dir, scoped, options.by, options.efficiency),
     () => groupsJs(store, scoped, options.by, options.efficiency),
   );
-  io.out(formatReport(reportRows(groups, options.idle), options.by, options.format, options.efficiency));
+  io.out(formatReport(reportRows(groups, options.idle, options.by), options.by, options.format, options.efficiency));
   return 0;
 }
 

@@ -187,7 +187,7 @@ describe('the worked example of docs/unit-economics.md', () => {
   it('gives the figures of the page', () => {
     const sums = new GroupSums(['team'], undefined, false, true);
     sums.add(rows);
-    expect(JSON.parse(formatReport(reportRows(sums.groups(), 'separate'), ['team'], 'json', true))).toEqual([
+    expect(JSON.parse(formatReport(reportRows(sums.groups(), 'separate', ['team']), ['team'], 'json', true))).toEqual([
       {
         team: 'alpha',
         cost: '197.198988',

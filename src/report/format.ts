@@ -43,6 +43,7 @@ function efficiencyFields(e: Efficiency | undefined): Record<string, string | nu
 
 /** The table's headers of the extra columns. */
 const HEADERS: Readonly<Record<string, string>> = {
+  idleCost: 'IDLE',
   promptTokens: 'PROMPT TOKENS',
   generatedTokens: 'GENERATED TOKENS',
   requests: 'REQUESTS',
@@ -68,6 +69,10 @@ export function decimal(nanos: bigint): string {
 }
 
 /**
+ * A report that holds idle an owner owns (--idle-owner-label; aggregate.ts reportRows) adds, after the
+ * currency, `idleCost`: the part of each row's cost that is idle capacity (its owned idle; all of an
+ * `__idle__` row's cost). A report without owned idle, and every report with --idle pooled, has no such column.
+ *
  * A report by model (served.ts) adds, after the currency, the tokens and requests counted and the cost per
  * million tokens and per thousand requests; unknown is null in JSON, empty in CSV and '-' in the table.
  */
@@ -78,7 +83,9 @@ export function formatReport(
   efficiency = false,
 ): string {
   const served = withServed(by);
-  const extra = (row: ReportRow) => ({
+  const owned = rows.some((row) => row.ownedIdle !== undefined);
+  const extra = (row: ReportRow): Record<string, string | null> => ({
+    ...(owned ? { idleCost: decimal(row.idle ? row.cost : (row.ownedIdle ?? 0n)) } : {}),
     ...(served ? servedFields(row.served) : {}),
     ...(efficiency ? efficiencyFields(row.efficiency) : {}),
   });

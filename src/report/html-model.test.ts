@@ -24,11 +24,13 @@ function view(chart: Chart | undefined) {
 
 describe('the HTML report model (the ledger of src/testing/report-ledger.ts)', () => {
   it('has the rows of --format json: reportRows over the same groups, whichever --idle', () => {
-    for (const idle of ['separate', 'share'] as const)
+    for (const idle of ['separate', 'share', 'pooled'] as const)
       for (const by of [['team'], ['cluster', 'team'], ['workload']]) {
         const whole = new GroupSums(by);
         whole.add(allRows());
-        expect(buildHtmlModel(htmlInput(reportWindows(), { by, idle })).rows).toEqual(reportRows(whole.groups(), idle));
+        expect(buildHtmlModel(htmlInput(reportWindows(), { by, idle })).rows).toEqual(
+          reportRows(whole.groups(), idle, by),
+        );
       }
   });
 

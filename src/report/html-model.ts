@@ -80,7 +80,7 @@ export interface HtmlModel {
 }
 
 export function buildHtmlModel(input: HtmlReportInput): HtmlModel {
-  const rows = reportRows(mergeBuckets(input.sums.buckets), input.idle);
+  const rows = reportRows(mergeBuckets(input.sums.buckets), input.idle, input.by);
   const sums = totals(rows);
   const charts = [...sums.keys()].sort().map((currency) => chart(input, rows, currency));
   return {
@@ -126,7 +126,7 @@ function chart(input: HtmlReportInput, rows: readonly ReportRow[], currency: str
   const bars = bucketStarts(input).map((startMs): Bar => {
     const own = input.sums.buckets.filter((g) => g.bucketMs === startMs && g.currency === currency);
     const costs = new Map<number, bigint>();
-    for (const row of reportRows(own, input.idle)) {
+    for (const row of reportRows(own, input.idle, input.by)) {
       const series = seriesOf(row);
       costs.set(series, (costs.get(series) ?? 0n) + row.cost);
     }

@@ -11,6 +11,7 @@ import { chartSvg, countBars, seriesClass } from './html-chart.ts';
 import { escapeHtml } from './html-escape.ts';
 import { IDLE } from './aggregate.ts';
 import type { Chart, HtmlModel } from './html-model.ts';
+import type { IdleMode } from './options.ts';
 
 /** Okabe-Ito-like colours, told apart by most colour-blind readers; `more` and idle are greys. */
 const COLOURS = ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '#d55e00', '#f0e442', '#000000'];
@@ -86,12 +87,18 @@ export function renderHtmlReport(model: HtmlModel): string {
   ].join('\n');
 }
 
+const IDLE_MODES: Readonly<Record<IdleMode, string>> = {
+  separate: "as its own row (__idle__), an owner's in the owner's row",
+  share: "of no one shared by each cluster's keys, an owner's in the owner's row",
+  pooled: 'as its own row (__idle__), owned or not',
+};
+
 function meta(model: HtmlModel): string {
   const { fromMs, toMs, idle, cluster, namespace, nowMs } = model.input;
   const iso = (ms: number) => new Date(ms).toISOString();
   const parts = [
     `windows starting from ${iso(fromMs)} up to ${iso(toMs)} (not included)`,
-    `idle ${idle === 'separate' ? 'as its own row (__idle__)' : "shared by each cluster's keys"}`,
+    `idle ${IDLE_MODES[idle]}`,
     `cluster ${cluster ?? 'all'}`,
     `namespace ${namespace ?? 'all'}`,
     `written ${iso(nowMs)}`,

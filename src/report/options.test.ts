@@ -80,6 +80,10 @@ describe('aicost report arguments', () => {
     });
   });
 
+  it('--idle pooled: all idle in __idle__, owned or not', () => {
+    expect(parseReportArgs(['--by', 'team', '--idle', 'pooled'], NOW)).toMatchObject({ idle: 'pooled' });
+  });
+
   it('--efficiency takes no value, and is not for the HTML page', () => {
     expect(parseReportArgs(['--by', 'team', '--efficiency=yes'], NOW)).toMatchObject({
       error: expect.stringMatching(/--efficiency/) as unknown,
@@ -111,7 +115,7 @@ describe('aicost report arguments', () => {
       'aicost report: --from: "2026-11-02T00:00:00.000Z" is not before --to, "2026-11-01T00:00:00.000Z"',
     ],
     [['--by', 'team', '--format', 'yaml'], 'aicost report: --format: "yaml" is not one of table, csv, json, html'],
-    [['--by', 'team', '--idle', 'hide'], 'aicost report: --idle: "hide" is not one of separate, share'],
+    [['--by', 'team', '--idle', 'hide'], 'aicost report: --idle: "hide" is not one of separate, share, pooled'],
     [
       ['--by', 'team', '--cluster', 'Prod'],
       "aicost report: --cluster: \"Prod\" is not a cluster id (lower case letters, digits, '.', '_', '-')",

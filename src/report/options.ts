@@ -10,7 +10,7 @@ import { forProgram, PROGRAM } from '../program-name.ts';
 /** The formats of text every command prints; `aicost report` also writes an HTML page. */
 export type TextFormat = 'table' | 'csv' | 'json';
 export type ReportFormat = TextFormat | 'html';
-export type IdleMode = 'separate' | 'share';
+export type IdleMode = 'separate' | 'share' | 'pooled';
 export type Engine = 'auto' | 'duckdb' | 'js';
 
 /** Windows whose start is in [fromMs, toMs), as LedgerStore.readRange takes them. */
@@ -156,7 +156,7 @@ function oneOf<T extends string>(flag: string, text: string | undefined, values:
 
 export const REPORT_USAGE =
   'Usage: aicost report --by KEY[,KEY...] [--from T] [--to T] [--ledger DIR] [--cluster ID] [--namespace NS]\n' +
-  '                     [--format table|csv|json|html] [--idle separate|share] [--efficiency]';
+  '                     [--format table|csv|json|html] [--idle separate|share|pooled] [--efficiency]';
 
 /** `program`: the name the user typed (program-name.ts), for the messages. */
 export function parseReportArgs(args: readonly string[], nowMs: number, program = PROGRAM): Parsed<ReportOptions> {
@@ -183,7 +183,7 @@ export function parseReportArgs(args: readonly string[], nowMs: number, program 
   for (const key of by.filter((k) => k === 'cost' || k === 'currency'))
     problems.push(`--by: ${quote(key)} is the name of a report column, not a key`);
   const format = oneOf('format', values.format, ['table', 'csv', 'json', 'html'] as const, problems);
-  const idle = oneOf('idle', values.idle, ['separate', 'share'] as const, problems);
+  const idle = oneOf('idle', values.idle, ['separate', 'share', 'pooled'] as const, problems);
   const engine = oneOf('engine', values.engine, ['auto', 'duckdb', 'js'] as const, problems);
   const namespace = namespaceOf(values, problems);
   const efficiency = values.efficiency === 'true';

@@ -161,6 +161,7 @@ export interface HarnessLedger {
 export function harnessOptions(over: Partial<OperatorOptions> = {}): OperatorOptions {
   return {
     labelKeys: ['team'],
+    idleOwnerLabel: undefined,
     intervalMs: 60_000,
     idleThreshold: 0.05,
     minCoverage: 0.6,

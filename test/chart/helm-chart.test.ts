@@ -209,6 +209,7 @@ describe('helm chart', () => {
   it.each([
     [['--set', 'accounting.interval=-5s'], "at '/accounting/interval': '-5s' does not match pattern"],
     [['--set', 'replicaCount=two'], "at '/replicaCount': got string, want integer"],
+    [['--set', 'accounting.idleOwnerLabel=Team Name'], "at '/accounting/idleOwnerLabel'"],
     [['--set', 'foo=bar'], "additional properties 'foo' not allowed"],
     [['--set', 'webhook.nope=1'], "at '/webhook': additional properties 'nope' not allowed"],
     [['--set', 'policy.defaultMode=Sometimes'], "at '/policy/defaultMode'"],
