@@ -11,6 +11,7 @@ import type { PrometheusSettings } from '../measure/prometheus-connection.ts';
 import { readFlags } from './read-flags.ts';
 import { PROMETHEUS_OPTIONS, prometheusSettings, REPEATABLE_OPTIONS } from './prometheus-options.ts';
 import { SERVING_OPTIONS } from './serving-options.ts';
+import { RECOMMEND_OPTIONS, recommendConfig, type RecommendConfig } from './recommend-options.ts';
 import { leaseOrder } from './lease-order.ts';
 import * as refresh from './price-refresh-options.ts';
 import { WEBHOOK_OPTIONS, webhookChecks, webhookConfig, type WebhookConfig } from './webhook-options.ts';
@@ -200,6 +201,7 @@ export const OPTIONS = {
     default: '400d',
     schema: retention(36_500),
   },
+  ...RECOMMEND_OPTIONS,
   'cluster-id': {
     help: "this cluster's id in the ledger (default: the kube-system namespace's uid)",
     env: 'AICOST_CLUSTER_ID',
@@ -217,7 +219,7 @@ export const OPTIONS = {
 type Options = typeof OPTIONS;
 type Parsed = { readonly [K in keyof Options]: z.output<Options[K]['schema']> };
 
-export interface Config {
+export interface Config extends RecommendConfig {
   /** PromQL label matchers every DCGM query carries; '' for none. */
   readonly dcgmSelector: string;
   /** Trailing window of the unit costs (src/cost/unit-cost.ts); 0: off. */
@@ -388,6 +390,7 @@ function toConfig(
     ledgerFlushMs: p['ledger-flush-interval'],
     ledgerRetentionMs: p['ledger-retention'],
     clusterId: p['cluster-id'] || undefined,
+    ...recommendConfig(p),
   });
 }
 
