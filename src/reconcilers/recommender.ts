@@ -111,7 +111,9 @@ export class Recommender {
       partial = errorSummary(pods);
       found.push(...(this.latest ?? []).filter((r) => WORKLOAD_TYPES.has(r.type)));
     } else {
-      const unseen = this.workloadsNotSeenWhole(pods, nowMs);
+      // The pods must have run since the earlier of the metrics' window and the ledger windows read.
+      const fromMs = Math.min(nowMs - options.recommendWindowMs, (inputs.endMs ?? nowMs) - span.workloadSpanMs);
+      const unseen = this.workloadsNotSeenWhole(pods, fromMs);
       const ownerOf = (podKey: string) => this.targetOfPod(podKey);
       for (const r of workloadRecommendations(inputs.workloadRows, pods, this.settings, ownerOf))
         if (!unseen.has(r.target)) found.push(r);
@@ -143,11 +145,12 @@ export class Recommender {
   }
 
   /**
-   * Workloads with a GPU pod the metrics did not see the whole window: one that started inside it, or one with
-   * no figures at all. Their other pods' figures are not the workload's, so they get no recommendation.
+   * Workloads with a GPU pod not seen the whole window: one that started after `fromMs` (a ledger window it
+   * ran part of would lower the cost per hour, and its metrics are partial), or one with no figures at all.
+   * Their other pods' figures are not the workload's, so they get no recommendation.
    */
-  private workloadsNotSeenWhole(observed: ReadonlyMap<string, unknown>, nowMs: number): Set<string> {
-    const windowStartSeconds = (nowMs - this.deps.options.recommendWindowMs) / 1000;
+  private workloadsNotSeenWhole(observed: ReadonlyMap<string, unknown>, fromMs: number): Set<string> {
+    const windowStartSeconds = fromMs / 1000;
     const unseen = new Set<string>();
     for (const [key, pod] of this.deps.cache.pods.store) {
       const gpus = Object.values(pod.gpuRequests).reduce((a, b) => a + b, 0);
