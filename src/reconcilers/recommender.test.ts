@@ -6,7 +6,9 @@
  *   node gpu-spare    a g5.xlarge none of whose GPUs was requested for 2 h -> empty-node, 734.38 USD a month
  */
 import { beforeEach, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
 import { FakeClock } from '../controller/clock.ts';
+import { createMetrics, OVERFLOW } from '../controller/metrics.ts';
 import { parseMoney } from '../cost/money.ts';
 import type { LedgerRow } from '../ledger/row.ts';
 import { LedgerStore } from '../ledger/store.ts';
@@ -17,6 +19,15 @@ import { FakeKube } from '../testing/fake-kube.ts';
 import { buildFakeOperator } from '../testing/harness.ts';
 import { jobRow, nodeRow } from '../testing/ledger-rows.ts';
 import { MemorySink } from '../testing/memory-sink.ts';
+import { Recommender } from './recommender.ts';
+
+/** A ledger sink whose listings fail while `failing` is set. */
+class FlakySink extends MemorySink {
+  failing = false;
+  override list(prefix: string): Promise<string[]> {
+    return this.failing ? Promise.reject(new Error('storage unavailable')) : super.list(prefix);
+  }
+}
 
 const HOUR_MS = 3_600_000;
 const NOW = Date.UTC(2026, 11, 1, 2, 10);
@@ -296,5 +307,71 @@ describe('the recommender in the operator', () => {
     await operator.policyController.runCycle();
     expect(policyStatus('chat')).toBeUndefined();
     expect(prometheus.asked).toEqual([]);
+  });
+
+  it('runs under the manager once synced, then every interval; an unreadable ledger is tried again in a minute', async () => {
+    const sink = new FlakySink();
+    const store = new LedgerStore(sink);
+    for (const h of [0, 1]) await store.writeWindow(CLUSTER, Date.UTC(2026, 11, 1, h), hourRows(h));
+    const { operator, metrics } = await start(store);
+    const memoryQuery = podQueries(WINDOW_MS / 1000, 0.05).memory;
+    const runs = () => prometheus.asked.filter((q) => q === memoryQuery).length;
+    const errors = async () =>
+      (await metrics.reconcileErrors.get()).values.find((v) => v.labels.controller === 'recommendations')?.value ?? 0;
+    operator.manager.start();
+    await clock.advance(1000);
+    expect(runs()).toBe(1);
+    await clock.advance(HOUR_MS - 2000);
+    expect(runs()).toBe(1);
+    await clock.advance(2000);
+    expect(runs()).toBe(2);
+
+    sink.failing = true;
+    await clock.advance(HOUR_MS);
+    expect([runs(), await errors()]).toEqual([2, 1]);
+    sink.failing = false;
+    await clock.advance(60_000);
+    expect(runs()).toBe(3);
+    await operator.manager.stop();
+    operator.cache.stop();
+    operator.policies.stop();
+  });
+
+  it('folds targets past the cardinality limit into __overflow__, whose series sums them', async () => {
+    api.put('/api/v1/nodes', {
+      metadata: { name: 'gpu-spare-2', labels: { 'node.kubernetes.io/instance-type': 'g5.xlarge' } },
+      status: { allocatable: { cpu: '4', memory: '16Gi', 'nvidia.com/gpu': '1' } },
+    });
+    const store = new LedgerStore(new MemorySink());
+    for (const h of [0, 1]) {
+      const rows = hourRows(h);
+      const spare = rows.find((r) => r.workloadName === 'gpu-spare');
+      if (spare) rows.push({ ...spare, workloadName: 'gpu-spare-2', workloadUid: 'n-spare-2' });
+      await store.writeWindow(CLUSTER, Date.UTC(2026, 11, 1, h), rows);
+    }
+    const { operator, ledger } = await start(store);
+    const metrics = createMetrics(['team'], 1);
+    const recommender = new Recommender({
+      cache: operator.cache,
+      ledger: { store: ledger, clusterId: CLUSTER },
+      prometheus,
+      events: operator.events,
+      metrics,
+      clock,
+      log: pino({ level: 'silent' }),
+      options: {
+        recommendWindowMs: WINDOW_MS,
+        recommendEmptyAfterMs: 2 * HOUR_MS,
+        ledgerWindowMs: HOUR_MS,
+        scrapeIntervalMs: 15_000,
+        dcgmSelector: '',
+      },
+      measurement: () => undefined,
+    });
+    await recommender.runCycle();
+    expect(await gauge(metrics)).toEqual([
+      ['right-size', 'serving', 'Deployment/chat-api', 'USD', 901.3348325],
+      ['empty-node', '', OVERFLOW, 'USD', 1468.76],
+    ]);
   });
 });
