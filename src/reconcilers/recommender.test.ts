@@ -19,6 +19,7 @@ import { FakeKube } from '../testing/fake-kube.ts';
 import { buildFakeOperator } from '../testing/harness.ts';
 import { jobRow, nodeRow } from '../testing/ledger-rows.ts';
 import { MemorySink } from '../testing/memory-sink.ts';
+import type { Measurement } from './accounting.ts';
 import { Recommender } from './recommender.ts';
 
 /** A ledger sink whose listings fail while `failing` is set. */
@@ -178,6 +179,31 @@ beforeEach(() => {
   seed(api);
   prometheus.serve('0.1');
 });
+
+/** A Recommender on a started operator's cache and ledger, with metrics and a measurement of the test's own. */
+function direct(
+  { operator, ledger }: Awaited<ReturnType<typeof start>>,
+  metrics = createMetrics(['team'], 100),
+  measurement: () => Measurement | undefined = () => undefined,
+): Recommender {
+  return new Recommender({
+    cache: operator.cache,
+    ledger: { store: ledger, clusterId: CLUSTER },
+    prometheus,
+    events: operator.events,
+    metrics,
+    clock,
+    log: pino({ level: 'silent' }),
+    options: {
+      recommendWindowMs: WINDOW_MS,
+      recommendEmptyAfterMs: 2 * HOUR_MS,
+      ledgerWindowMs: HOUR_MS,
+      scrapeIntervalMs: 15_000,
+      dcgmSelector: '',
+    },
+    measurement,
+  });
+}
 
 const RIGHT_SIZE_MESSAGE =
   'right-size to g4dn.xlarge: saves 901.33 USD a month (confidence medium): GPUs at most 10 % busy using 6144 MiB of 40960 MiB: g4dn.xlarge (Tesla-T4) fits with 25 % headroom';
@@ -349,29 +375,42 @@ describe('the recommender in the operator', () => {
       if (spare) rows.push({ ...spare, workloadName: 'gpu-spare-2', workloadUid: 'n-spare-2' });
       await store.writeWindow(CLUSTER, Date.UTC(2026, 11, 1, h), rows);
     }
-    const { operator, ledger } = await start(store);
     const metrics = createMetrics(['team'], 1);
-    const recommender = new Recommender({
-      cache: operator.cache,
-      ledger: { store: ledger, clusterId: CLUSTER },
-      prometheus,
-      events: operator.events,
-      metrics,
-      clock,
-      log: pino({ level: 'silent' }),
-      options: {
-        recommendWindowMs: WINDOW_MS,
-        recommendEmptyAfterMs: 2 * HOUR_MS,
-        ledgerWindowMs: HOUR_MS,
-        scrapeIntervalMs: 15_000,
-        dcgmSelector: '',
-      },
-      measurement: () => undefined,
-    });
+    const recommender = direct(await start(store), metrics);
     await recommender.runCycle();
     expect(await gauge(metrics)).toEqual([
       ['right-size', 'serving', 'Deployment/chat-api', 'USD', 901.3348325],
       ['empty-node', '', OVERFLOW, 'USD', 1468.76],
     ]);
+  });
+
+  it('trusts no figure from Prometheus while the last accounting cycle could not measure', async () => {
+    const failed: Measurement = {
+      available: false,
+      reason: 'Prometheus query failed: connection refused',
+      windowStartMs: NOW - 60_000,
+      windowEndMs: NOW,
+      pods: new Map(),
+      unknown: new Map(),
+    };
+    const recommender = direct(await start(), undefined, () => failed);
+    expect(await recommender.runCycle()).toEqual({
+      recommendations: 1,
+      events: 1,
+      partial: 'the last accounting cycle could not measure: Prometheus query failed: connection refused',
+    });
+    expect(prometheus.asked).toEqual([]);
+  });
+
+  it('leaves a policy’s summary as it was until the first run after a start', async () => {
+    const { operator, recommender } = await start();
+    const before = { count: 7, monthlySaving: '1.00', currency: 'USD', byType: [], top: [] };
+    await api.patch(`${POLICIES}/chat/status`, { status: { recommendations: before } }, 'merge');
+    await clock.advance(1000);
+    await operator.policyController.runCycle();
+    expect(policyStatus('chat')).toEqual(before);
+    await recommender.runCycle();
+    await operator.policyController.runCycle();
+    expect(policyStatus('chat')).toMatchObject({ count: 1, monthlySaving: '901.33' });
   });
 });

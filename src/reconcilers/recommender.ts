@@ -15,7 +15,6 @@ import type { Logger } from 'pino';
 import { apiVersionOf } from '../controller/api-paths.ts';
 import type { Clock } from '../controller/clock.ts';
 import type { ClusterCache } from '../controller/cluster-cache.ts';
-import { errorSummary } from '../controller/errors.ts';
 import type { EventRecorder, ObjectRef } from '../controller/events.ts';
 import type { Metrics } from '../controller/metrics.ts';
 import type { LedgerStore } from '../ledger/store.ts';
@@ -108,7 +107,7 @@ export class Recommender {
     const found: Recommendation[] = [];
     let partial: string | undefined;
     if (pods instanceof Error) {
-      partial = errorSummary(pods);
+      partial = pods.message;
       found.push(...(this.latest ?? []).filter((r) => WORKLOAD_TYPES.has(r.type)));
     } else {
       // The pods must have run since the earlier of the metrics' window and the ledger windows read.
