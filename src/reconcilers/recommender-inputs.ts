@@ -16,14 +16,23 @@ export interface LedgerSpan {
   readonly ledgerWindowMs: number;
   /** The right-sizing window, rounded up to whole ledger windows. */
   readonly workloadSpanMs: number;
-  /** How far back Node rows are read: the larger of the span and the empty-node threshold, in whole windows. */
+  /**
+   * How far back Node rows are kept: the empty-node threshold, or the window up to a day if longer, in whole
+   * windows. Node rows are kept as they are (a node's empty stretch is read back from its latest), so a day
+   * bounds them: 24 hourly rows a node, whatever the window.
+   */
+  readonly nodeSpanMs: number;
+  /** How far back windows are read: the longer of the two. */
   readonly lookBackMs: number;
 }
+
+const DAY_MS = 86_400_000;
 
 export function ledgerSpan(ledgerWindowMs: number, windowMs: number, emptyAfterMs: number): LedgerSpan {
   const whole = (ms: number) => Math.ceil(ms / ledgerWindowMs) * ledgerWindowMs;
   const workloadSpanMs = whole(windowMs);
-  return { ledgerWindowMs, workloadSpanMs, lookBackMs: Math.max(workloadSpanMs, whole(emptyAfterMs)) };
+  const nodeSpanMs = whole(Math.max(emptyAfterMs, Math.min(windowMs, DAY_MS)));
+  return { ledgerWindowMs, workloadSpanMs, nodeSpanMs, lookBackMs: Math.max(workloadSpanMs, nodeSpanMs) };
 }
 
 export interface LedgerInputs {
@@ -31,7 +40,7 @@ export interface LedgerInputs {
   readonly endMs: number | undefined;
   /** One row per GPU workload over the span: its latest row, with the cost and the span of all of them. */
   readonly workloadRows: LedgerRow[];
-  /** The Node rows of the look-back. */
+  /** The Node rows of the node span. */
   readonly nodeRows: LedgerRow[];
 }
 
@@ -68,8 +77,9 @@ export async function readLedgerInputs(
     if (!w.compacted) continue;
     for (const row of w.rows) {
       if (row.windowEndMs > endMs) continue;
-      if (row.workloadKind === 'Node') nodeRows.push(row);
-      else if (row.gpuHours > 0n && row.windowStartMs >= endMs - span.workloadSpanMs) fold(folded, row);
+      if (row.workloadKind === 'Node') {
+        if (row.windowStartMs >= endMs - span.nodeSpanMs) nodeRows.push(row);
+      } else if (row.gpuHours > 0n && row.windowStartMs >= endMs - span.workloadSpanMs) fold(folded, row);
     }
   }
   const workloadRows = [...folded.values()].map(({ latest, cost, coveredMs }) => ({
