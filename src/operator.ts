@@ -34,11 +34,15 @@ import { AnnotationWriter } from './reconcilers/annotation-writer.ts';
 import { BudgetSpend } from './reconcilers/budget-spend.ts';
 import { PolicyBudgets } from './reconcilers/policy-budgets.ts';
 import { PolicyController } from './reconcilers/policy-controller.ts';
+import { Recommender } from './reconcilers/recommender.ts';
 
 /** The singleton keys of the accounting and policy controllers: each passes over the whole cluster. */
 const ACCOUNTING_KEY = 'cycle';
 const POLICY_KEY = 'all';
 const RETENTION_KEY = 'partitions';
+const RECOMMEND_KEY = 'recommendations';
+/** A failed run (the ledger could not be read) is tried again this soon, or at the interval if shorter. */
+const RECOMMEND_RETRY_MS = 60_000;
 /** A timer longer than 2^31 ms fires at once, and accounting enqueues a policy pass every interval anyway. */
 const SCHEDULE_REQUEUE_CAP_MS = 3_600_000;
 const NOT_SYNCED = { requeueAfterMs: 1000 };
@@ -63,6 +67,9 @@ export type OperatorOptions = Pick<
   | 'inferenceSelector'
   | 'ledgerFlushMs'
   | 'ledgerRetentionMs'
+  | 'recommendIntervalMs'
+  | 'recommendWindowMs'
+  | 'recommendEmptyAfterMs'
 >;
 
 export interface OperatorDeps {
@@ -99,6 +106,7 @@ export function buildOperator(deps: OperatorDeps) {
   const writeQueue = new WorkQueue('annotations', clock, undefined, queueMetrics);
   const { writer, ledger, accountant } = buildAccounting(deps, cache, events, writeQueue);
   const protectedNamespaces = new Set(['kube-system', options.namespace]);
+  const recommender = buildRecommender(deps, cache, events, accountant);
   const policyController = new PolicyController({
     cache,
     policies,
@@ -115,6 +123,7 @@ export function buildOperator(deps: OperatorDeps) {
     metrics,
     budgets: buildBudgets(deps, ledger, protectedNamespaces),
     onAction: (policy, rule, action, mode, count) => metrics.policyActions.inc({ policy, rule, action, mode }, count),
+    recommendations: recommender && (() => recommender.current),
   });
   const manager = new Manager(clock, log, {
     queueMetrics,
@@ -126,6 +135,7 @@ export function buildOperator(deps: OperatorDeps) {
   });
   registerControllers(deps, { manager, cache, policies, accountant, policyController, writer, writeQueue });
   registerRetention(deps, manager);
+  if (recommender) registerRecommender(deps, manager, cache, recommender);
 
   return {
     cache,
@@ -137,6 +147,7 @@ export function buildOperator(deps: OperatorDeps) {
     ledger,
     accountant,
     policyController,
+    recommender,
     manager,
     protectedNamespaces,
     /**
@@ -151,6 +162,7 @@ export function buildOperator(deps: OperatorDeps) {
       if (stopping()) return;
       accountant.reset();
       policyController.reset();
+      recommender?.reset();
       writer.reset();
       manager.start();
     },
@@ -234,6 +246,53 @@ function registerRetention({ ledger, options, clock, log }: OperatorDeps, manage
     name: 'ledger-retention',
     initialKeys: [RETENTION_KEY],
     reconcile: async () => ({ requeueAfterMs: await retention.run() }),
+  });
+}
+
+/** The recommender (--recommend-interval, 0: none), on the operator's own ledger, Prometheus and cache. */
+function buildRecommender(
+  deps: OperatorDeps,
+  cache: ClusterCache,
+  events: EventRecorder,
+  accountant: Accountant,
+): Recommender | undefined {
+  const { options } = deps;
+  if (options.recommendIntervalMs <= 0) return undefined;
+  return new Recommender({
+    cache,
+    ledger: deps.ledger,
+    prometheus: deps.prometheus,
+    events,
+    metrics: deps.metrics,
+    clock: deps.clock,
+    log: deps.log.child({ controller: 'recommendations' }),
+    options,
+    measurement: () => accountant.measurement,
+  });
+}
+
+/**
+ * A controller of its own, so it runs only on the leader and never beside itself; after each run the policies'
+ * status.recommendations are brought up to date by a policy pass.
+ */
+function registerRecommender(deps: OperatorDeps, manager: Manager, cache: ClusterCache, recommender: Recommender) {
+  const { options, log, metrics } = deps;
+  manager.register({
+    name: 'recommendations',
+    initialKeys: [RECOMMEND_KEY],
+    reconcile: async () => {
+      if (!cache.hasSynced()) return NOT_SYNCED;
+      try {
+        await recommender.runCycle();
+      } catch (error) {
+        // Not the queue's backoff from 5 ms: a ledger that cannot be read is asked again in a minute.
+        metrics.reconcileErrors.inc({ controller: 'recommendations' });
+        log.error({ err: errorSummary(error) }, 'recommendations could not be computed; what they show is unchanged');
+        return { requeueAfterMs: Math.min(options.recommendIntervalMs, RECOMMEND_RETRY_MS) };
+      }
+      manager.enqueue('policy', POLICY_KEY);
+      return { requeueAfterMs: options.recommendIntervalMs };
+    },
   });
 }
 

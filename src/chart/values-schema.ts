@@ -107,6 +107,17 @@ export const chartValuesSchema = z.strictObject({
       .union([z.literal(''), z.literal('0'), duration])
       .meta({ description: "Unit costs' trailing window (--inference-window); 0: off; empty: the operator's 1h." }),
   }),
+  recommendations: z.strictObject({
+    interval: z.union([z.literal(''), z.literal('0'), duration]).meta({
+      description: "How often recommendations are computed (--recommend-interval); 0: off; empty: the operator's 1h.",
+    }),
+    window: z.union([z.literal(''), duration]).meta({
+      description: "The data a workload's recommendation stands on (--recommend-window); empty: the operator's 24h.",
+    }),
+    emptyAfter: z
+      .union([z.literal(''), duration])
+      .meta({ description: 'How long a GPU node is empty before it is flagged (--recommend-empty-after); empty: 2h.' }),
+  }),
   pricing: z.strictObject({
     custom: passThrough.meta({ description: 'A pricing file (docs/pricing.md); empty: the built-in catalog.' }),
   }),

@@ -12,6 +12,7 @@ import { readFlags } from './read-flags.ts';
 import { PROMETHEUS_OPTIONS, prometheusSettings, REPEATABLE_OPTIONS } from './prometheus-options.ts';
 import { SERVING_OPTIONS } from './serving-options.ts';
 import { IDLE_OWNER_OPTIONS, type IdleOwnerConfig } from './idle-owner-options.ts';
+import { RECOMMEND_OPTIONS, recommendConfig, type RecommendConfig } from './recommend-options.ts';
 import { leaseOrder } from './lease-order.ts';
 import * as refresh from './price-refresh-options.ts';
 import { WEBHOOK_OPTIONS, webhookChecks, webhookConfig, type WebhookConfig } from './webhook-options.ts';
@@ -202,6 +203,7 @@ export const OPTIONS = {
     default: '400d',
     schema: retention(36_500),
   },
+  ...RECOMMEND_OPTIONS,
   'cluster-id': {
     help: "this cluster's id in the ledger (default: the kube-system namespace's uid)",
     env: 'AICOST_CLUSTER_ID',
@@ -219,7 +221,7 @@ export const OPTIONS = {
 type Options = typeof OPTIONS;
 type Parsed = { readonly [K in keyof Options]: z.output<Options[K]['schema']> };
 
-export interface Config extends IdleOwnerConfig {
+export interface Config extends IdleOwnerConfig, RecommendConfig {
   /** PromQL label matchers every DCGM query carries; '' for none. */
   readonly dcgmSelector: string;
   /** Trailing window of the unit costs (src/cost/unit-cost.ts); 0: off. */
@@ -391,6 +393,7 @@ function toConfig(
     ledgerFlushMs: p['ledger-flush-interval'],
     ledgerRetentionMs: p['ledger-retention'],
     clusterId: p['cluster-id'] || undefined,
+    ...recommendConfig(p),
   });
 }
 

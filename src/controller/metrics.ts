@@ -6,6 +6,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BuildInfo } from '../build-info.ts';
 import { efficiencyMetrics } from './efficiency-metrics.ts';
+import { recommendationMetrics } from './recommendation-metrics.ts';
 
 export const OVERFLOW = '__overflow__';
 
@@ -14,7 +15,7 @@ export function labelName(key: string): string {
   return `label_${key.replace(/[^A-Za-z0-9_]/g, '_')}`;
 }
 
-class CardinalityGuard {
+export class CardinalityGuard {
   private readonly seen = new Set<string>();
   private readonly limit: number;
   constructor(limit: number) {
@@ -55,6 +56,7 @@ export function createMetrics(labelKeys: readonly string[], cardinalityLimit: nu
     ...webhookMetrics(registry),
     ...spotMetrics(registry),
     ...runtimeMetrics(registry),
+    ...recommendationMetrics(registry, new CardinalityGuard(cardinalityLimit)),
     guardWorkload<T extends { namespace: string; workload_kind: string; workload: string }>(labels: T): T {
       return workloadGuard.admit(labels, (l) => ({ ...l, workload: OVERFLOW }));
     },

@@ -7,6 +7,7 @@
  * durations as strings ("30m"), every string and list bounded, conditions with observedGeneration, no phase.
  */
 import { z } from 'zod';
+import { recommendationsRule, recommendationsStatusSchema } from './recommendations-schema.ts';
 
 const DURATION = '^([0-9]+(ms|s|m|h|d))+$';
 const MONEY = '^[0-9]{1,12}(\\.[0-9]{1,6})?$';
@@ -239,13 +240,14 @@ export const policySpecSchema = z
         scaleToZero: scaleToZeroRule.optional(),
         spot: spotRule.optional(),
         budget: budgetRule.optional(),
+        recommendations: recommendationsRule.optional(),
       })
       .meta({
-        description: 'The rules this policy enforces; at least one.',
+        description: 'The rules this policy enforces (or, for recommendations, reports); at least one.',
         'x-kubernetes-validations': [
           {
-            rule: 'has(self.idleGPU) || has(self.scaleToZero) || has(self.spot) || has(self.budget)',
-            message: 'rules must set at least one of idleGPU, scaleToZero, spot, budget',
+            rule: 'has(self.idleGPU) || has(self.scaleToZero) || has(self.spot) || has(self.budget) || has(self.recommendations)',
+            message: 'rules must set at least one of idleGPU, scaleToZero, spot, budget, recommendations',
           },
         ],
       }),
@@ -349,6 +351,7 @@ export const policyStatusSchema = z.strictObject({
     .meta({ description: 'estimatedSavingsPerHour over a month of 730 hours.' }),
   budget: budgetStatusSchema.optional(),
   currency: z.string().max(3).optional(),
+  recommendations: recommendationsStatusSchema.optional(),
 });
 
 export type PolicySpec = z.output<typeof policySpecSchema>;

@@ -86,6 +86,8 @@ export function planStatus(
   },
   /** status.budget: this pass's, or the one the status has while the budget could not be evaluated. */
   budget?: PolicyStatus['budget'],
+  /** status.recommendations, for a policy with rules.recommendations (src/recommend/policy-summary.ts). */
+  recommendations?: PolicyStatus['recommendations'],
 ): StatusPlan {
   const previous = policy.status;
   const now = rfc3339(ctx.nowMs);
@@ -108,6 +110,7 @@ export function planStatus(
     estimatedSavingsPerMonth: formatMoney(tally.estimatedPerHour * HOURS_PER_MONTH, 2),
     ...(budget ? { budget } : {}),
     currency: ctx.currency,
+    ...(recommendations ? { recommendations } : {}),
   };
   return { status, changed: !jsonEqual(status, previous) };
 }

@@ -10,14 +10,12 @@ import type { LedgerRow } from '../ledger/row.ts';
 import { LedgerStore } from '../ledger/store.ts';
 import { createPrometheusClient } from '../measure/prometheus-client.ts';
 import type { MatrixSeries } from '../measure/gpu-utilization.ts';
-import { ON_DEMAND_CATALOG } from '../pricing/on-demand-catalog.ts';
 import type { CommandIo, ExitCode } from '../report/commands.ts';
 import { commitments } from './commitments.ts';
-import { emptyNodes } from './empty-nodes.ts';
 import { formatRecommendations } from './format.ts';
-import { observeWorkloads, podObservations, podQueries, POD_SIGNALS, type PodSignal } from './observe.ts';
+import { podObservations, podQueries, POD_SIGNALS, type PodSignal } from './observe.ts';
+import { nodeRecommendations, workloadRecommendations } from './recommend-from.ts';
 import { parseRecommendArgs, type RecommendOptions } from './options.ts';
-import { fewerGpus, rightSize } from './right-size.ts';
 import type { Recommendation } from './types.ts';
 import type { PodObservation } from './workload-observation.ts';
 
@@ -77,8 +75,6 @@ function causes(error: unknown): string {
   return list.join(': ') || String(error);
 }
 
-const GPU_COUNT = new Map(ON_DEMAND_CATALOG.map((e) => [e.instanceType, e.gpuCount]));
-
 /** Every recommendation the two sources allow; a source that could not be read is undefined. */
 function recommendFrom(
   o: RecommendOptions,
@@ -93,20 +89,12 @@ function recommendFrom(
     // window, which would then be left out, and the ledger would never cover the whole window.
     const end = rows.reduce((latest, r) => Math.max(latest, r.windowEndMs), 0);
     const recent = rows.filter((r) => r.windowStartMs >= end - windowMs);
-    for (const w of observeWorkloads(recent, pods, o.rightSize.minObservedSeconds)) {
-      for (const r of [rightSize(w, ON_DEMAND_CATALOG, o.rightSize), fewerGpus(w, o.rightSize)])
-        if (r !== undefined) found.push(r);
-    }
+    found.push(...workloadRecommendations(recent, pods, o.rightSize));
   }
   if (rows !== undefined && rows.length > 0) {
+    found.push(...nodeRecommendations(rows, o.emptyNode));
     const first = new Map<string, number>();
-    const last = new Map<string, number>();
-    for (const r of rows) {
-      first.set(r.clusterId, Math.min(first.get(r.clusterId) ?? Infinity, r.windowStartMs));
-      last.set(r.clusterId, Math.max(last.get(r.clusterId) ?? -Infinity, r.windowStartMs));
-    }
-    const nodeRows = rows.filter((r) => r.workloadKind === 'Node');
-    found.push(...emptyNodes(nodeRows, last, (t) => GPU_COUNT.get(t), o.emptyNode));
+    for (const r of rows) first.set(r.clusterId, Math.min(first.get(r.clusterId) ?? Infinity, r.windowStartMs));
     const ledgerWindowMs = (rows[0]?.windowEndMs ?? 0) - (rows[0]?.windowStartMs ?? 0);
     found.push(...commitments(rows, nowMs, ledgerWindowMs, first, o.commitment));
   }

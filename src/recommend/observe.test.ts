@@ -37,6 +37,16 @@ function answers(perSignal: Partial<Record<PodSignal, MatrixSeries[]>>): Record<
   return Object.fromEntries(POD_SIGNALS.map((s) => [s, perSignal[s] ?? []])) as Record<PodSignal, MatrixSeries[]>;
 }
 
+describe('podQueries under a selector', () => {
+  it('puts the selector on every metric, so that only the trusted exporters count', () => {
+    const q = podQueries(7200, 0.05, 'job="dcgm-exporter"');
+    for (const s of POD_SIGNALS) {
+      expect(q[s]).not.toMatch(/DCGM_FI_\w+\[/);
+      expect(q[s]).toMatch(/DCGM_FI_\w+\{job="dcgm-exporter"\}\[7200s\]/);
+    }
+  });
+});
+
 describe('podObservations', () => {
   it('reads each pod, its coverage from the least covered GPU, its memory only when every GPU has a series', () => {
     const a = exported('serve-0');
@@ -119,6 +129,20 @@ describe('observeWorkloads', () => {
       ['ml/StatefulSet/vllm', 'inference', ['ml/vllm-0']],
       ['ml/Job/train', 'training', ['ml/train-0-k2j4m']],
       ['ml/Pod/notebook-alice', 'inference', ['ml/notebook-alice']],
+    ]);
+  });
+
+  it('joins pods through the owner the operator names, when it names one, rather than name patterns', () => {
+    const rows = [row('Deployment', 'chat'), row('Deployment', 'chat-api')];
+    const pods = new Map(['ml/chat-api-7d4b9c8f6d-x2x9q', 'ml/anything', 'ml/unknown'].map((k) => [k, pod(k)]));
+    const owners: Record<string, string> = {
+      'ml/chat-api-7d4b9c8f6d-x2x9q': 'ml/Deployment/chat',
+      'ml/anything': 'ml/Deployment/chat-api',
+    };
+    const seen = observeWorkloads(rows, pods, DAY, (k) => owners[k]).map((w) => [w.target, w.pods.map((p) => p.pod)]);
+    expect(seen).toEqual([
+      ['ml/Deployment/chat', ['ml/chat-api-7d4b9c8f6d-x2x9q']],
+      ['ml/Deployment/chat-api', ['ml/anything']],
     ]);
   });
 

@@ -23,8 +23,9 @@ export type PodSignal = (typeof POD_SIGNALS)[number];
  * One instant query per signal, each summed up per pod. Utilization is GR_ENGINE_ACTIVE where a GPU has it, else
  * GPU_UTIL / 100 (MIG instances have only the former, older GPUs only the latter); `or` keeps one per GPU.
  */
-export function podQueries(windowSeconds: number, idleUtilization: number): Record<PodSignal, string> {
-  const w = `[${windowSeconds}s]`;
+export function podQueries(windowSeconds: number, idleUtilization: number, selector = ''): Record<PodSignal, string> {
+  // The operator's --dcgm-selector: only the trusted exporters' series count (a tenant could forge others).
+  const w = `${selector === '' ? '' : `{${selector}}`}[${windowSeconds}s]`;
   const mean = `(avg_over_time(DCGM_FI_PROF_GR_ENGINE_ACTIVE${w}) or avg_over_time(DCGM_FI_DEV_GPU_UTIL${w}) / 100)`;
   const count = `(count_over_time(DCGM_FI_PROF_GR_ENGINE_ACTIVE${w}) or count_over_time(DCGM_FI_DEV_GPU_UTIL${w}))`;
   const memory = `max_over_time(DCGM_FI_DEV_FB_USED${w})`;
@@ -95,6 +96,8 @@ function podNamePattern(kind: string, name: string): RegExp {
   }
 }
 
+const targetOf = (r: LedgerRow): string => `${r.namespace}/${r.workloadKind}/${r.workloadName}`;
+
 interface WorkloadSums {
   readonly latest: LedgerRow;
   cost: Nanos;
@@ -104,12 +107,14 @@ interface WorkloadSums {
 /**
  * The observation of every GPU workload in `rows` (the finished windows of the look-back) to which some pod
  * matches. `observedSeconds` is what the ledger covers, at most the window; the pods' own coverage says how
- * much of it the metrics cover.
+ * much of it the metrics cover. `ownerOf`, when given, names a pod's workload (`namespace/Kind/name`, as the
+ * operator resolves it from its cache) instead of the name patterns; a pod it does not know is left out.
  */
 export function observeWorkloads(
   rows: readonly LedgerRow[],
   pods: ReadonlyMap<string, PodObservation>,
   windowSeconds: number,
+  ownerOf?: (podKey: string) => string | undefined,
 ): WorkloadObservation[] {
   const sums = new Map<string, WorkloadSums>();
   for (const row of rows) {
@@ -127,21 +132,29 @@ export function observeWorkloads(
   const gpuWorkloads = [...sums.values()].filter((s) => s.latest.gpuModel !== '' && s.latest.gpuHours > 0n);
   // Each pod goes to the longest workload name it matches in its namespace (a Deployment "chat" and "chat-api").
   const podsOf = new Map<WorkloadSums, PodObservation[]>();
+  const byTarget = new Map(gpuWorkloads.map((s) => [targetOf(s.latest), s]));
   for (const [key, pod] of pods) {
     const [namespace, name] = key.split('/') as [string, string];
     let owner: WorkloadSums | undefined;
-    for (const s of gpuWorkloads) {
-      const { namespace: ns, workloadKind: kind, workloadName: workload } = s.latest;
-      if (ns !== namespace || !podNamePattern(kind, workload).test(name)) continue;
-      if (owner === undefined || workload.length > owner.latest.workloadName.length) owner = s;
-    }
-    if (owner !== undefined) podsOf.set(owner, [...(podsOf.get(owner) ?? []), pod]);
+    if (ownerOf !== undefined) {
+      const target = ownerOf(key);
+      owner = target === undefined ? undefined : byTarget.get(target);
+    } else
+      for (const s of gpuWorkloads) {
+        const { namespace: ns, workloadKind: kind, workloadName: workload } = s.latest;
+        if (ns !== namespace || !podNamePattern(kind, workload).test(name)) continue;
+        if (owner === undefined || workload.length > owner.latest.workloadName.length) owner = s;
+      }
+    if (owner === undefined) continue;
+    const list = podsOf.get(owner);
+    if (list === undefined) podsOf.set(owner, [pod]);
+    else list.push(pod);
   }
   return [...podsOf].map(([s, matched]) => {
     const r = s.latest;
     return {
       clusterId: r.clusterId,
-      target: `${r.namespace}/${r.workloadKind}/${r.workloadName}`,
+      target: targetOf(r),
       workloadClass: workloadClassOf(r.workloadKind, r.labels),
       instanceType: r.instanceType,
       region: r.region,

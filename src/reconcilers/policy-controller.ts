@@ -19,7 +19,9 @@ import type { OwnEventRecord } from '../controller/projections.ts';
 import type { Reflector } from '../controller/reflector.ts';
 import type { PolicyRecord } from '../crds/policy-record.ts';
 import type { PrometheusClient } from '../measure/prometheus-client.ts';
-import { assignRules, type Mode, type PolicyRef, type RuleName } from '../policy/match.ts';
+import { assignRules, matchPolicy, type Mode, type PolicyRef, type RuleName } from '../policy/match.ts';
+import { recommendationsSummary, type RecommendationsStatus } from '../recommend/policy-summary.ts';
+import type { Recommendation } from '../recommend/types.ts';
 import { commitUnit, forgetEnded, recordAction, seedHistory } from '../policy/plan-memory.ts';
 import { addToTallies, emptyTally, planStatus, type PolicyTally } from '../policy/plan-status.ts';
 import { denialRecord, nextWakeAtMs, planWorkload } from '../policy/plan.ts';
@@ -31,6 +33,7 @@ import type { Accountant } from './accounting.ts';
 import type { BudgetPlan } from '../budget/plan-budget.ts';
 import { budgetsToSleep, type PolicyBudgets } from './policy-budgets.ts';
 import { PolicyExecutor } from './policy-executor.ts';
+import { workloadRecordOf } from './node-facts.ts';
 import {
   governedWorkloads,
   nodeLookup,
@@ -67,6 +70,11 @@ export interface PolicyControllerDeps {
   readonly budgets: PolicyBudgets;
   /** `count` actions at once: the denials one Event stands for. */
   readonly onAction?: (policy: string, rule: RuleName, action: string, mode: string, count: number) => void;
+  /**
+   * The recommender's current recommendations, for status.recommendations (rules.recommendations); absent when
+   * the recommender is off, undefined before its first run.
+   */
+  readonly recommendations?: (() => readonly Recommendation[] | undefined) | undefined;
 }
 
 export class PolicyController {
@@ -196,6 +204,36 @@ export class PolicyController {
   }
 
   /**
+   * status.recommendations of a policy with rules.recommendations: the recommender's current set for the
+   * workloads it selects, or what the status has until the recommender's first run; none without the rule.
+   */
+  private recommendationsOf(policy: PolicyRecord, currency: string): RecommendationsStatus | undefined {
+    const rule = policy.spec?.rules.recommendations;
+    if (!policy.spec || !rule) return undefined;
+    const current = this.deps.recommendations?.();
+    if (current === undefined) return policy.status?.recommendations;
+    const ref: PolicyRef = { name: policy.name, spec: policy.spec };
+    const selects = (target: string): boolean => {
+      const view = this.workloadView(target);
+      return view !== undefined && matchPolicy(ref, view, this.deps.protectedNamespaces).applies;
+    };
+    return recommendationsSummary(current, selects, currency, rule.top);
+  }
+
+  /** What policy matching reads of the cached workload a target (`namespace/Kind/name`) names. */
+  private workloadView(target: string) {
+    const { cache } = this.deps;
+    const [namespace = '', kind = '', name = ''] = target.split('/');
+    const record =
+      kind === 'Pod'
+        ? cache.pods.store.get(`${namespace}/${name}`)
+        : workloadRecordOf(cache, kind, `${namespace}/${name}`);
+    if (!record) return undefined;
+    const namespaceLabels = cache.namespaces.store.get(namespace)?.labels ?? {};
+    return { namespace, labels: record.labels, annotations: record.annotations, namespaceLabels };
+  }
+
+  /**
    * Each policy's status, written when it changed; then, once written, the Events of the budget thresholds it
    * records as crossed (a status that could not be written is planned again next pass, Events included).
    */
@@ -216,6 +254,7 @@ export class PolicyController {
         history,
         { ...ctx, nowMs: this.deps.clock.now() },
         budgetStatus,
+        this.recommendationsOf(policy, ctx.currency),
       );
       if (!plan.changed || !(await this.executor.writeStatus(policy, plan.status)) || !budget) continue;
       this.deps.budgets.statusWritten(policy, budget);

@@ -177,6 +177,9 @@ export function harnessOptions(over: Partial<OperatorOptions> = {}): OperatorOpt
     dcgmSelector: '',
     inferenceWindowMs: 3_600_000,
     inferenceSelector: '',
+    recommendIntervalMs: 0,
+    recommendWindowMs: 86_400_000,
+    recommendEmptyAfterMs: 7_200_000,
     ...over,
   };
 }

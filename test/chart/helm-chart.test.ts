@@ -122,6 +122,24 @@ describe('helm chart', () => {
     ]);
   });
 
+  it('recommendations: the interval, window and empty-node threshold become flags the operator accepts', () => {
+    const args = (...set: string[]) => {
+      const d = find(render(...set), 'Deployment') as Obj & {
+        spec: { template: { spec: { containers: { args: string[] }[] } } };
+      };
+      const [, ...rest] = d.spec.template.spec.containers[0]?.args ?? [];
+      return parseConfig(rest, {}, 'host');
+    };
+    expect(args()).toMatchObject({ recommendIntervalMs: 3_600_000, recommendWindowMs: 86_400_000 });
+    const set = ['recommendations.interval=15m', 'recommendations.window=168h', 'recommendations.emptyAfter=4h'];
+    expect(args(...set.flatMap((s) => ['--set', s]))).toMatchObject({
+      recommendIntervalMs: 900_000,
+      recommendWindowMs: 7 * 86_400_000,
+      recommendEmptyAfterMs: 4 * 3_600_000,
+    });
+    expect(args('--set-string', 'recommendations.interval=0').recommendIntervalMs).toBe(0);
+  });
+
   it('prometheus: credentials and TLS files mounted from Secrets and a ConfigMap, flags the operator accepts', () => {
     const d = find(
       render(
