@@ -14,6 +14,7 @@ import { SERVING_OPTIONS } from './serving-options.ts';
 import { leaseOrder } from './lease-order.ts';
 import * as refresh from './price-refresh-options.ts';
 import { WEBHOOK_OPTIONS, webhookChecks, webhookConfig, type WebhookConfig } from './webhook-options.ts';
+import { ACCOUNT_NODES_OPTIONS, type AccountNodesConfig } from './node-selector.ts';
 import {
   bool,
   clusterId,
@@ -63,6 +64,7 @@ export const OPTIONS = {
     default: 'team,project,model,experiment,environment',
     schema: labelKeys(10),
   },
+  ...ACCOUNT_NODES_OPTIONS,
   'pricing-file': {
     help: 'custom pricing YAML (docs/pricing.md); re-read when it changes',
     env: 'AICOST_PRICING_FILE',
@@ -217,7 +219,7 @@ export const OPTIONS = {
 type Options = typeof OPTIONS;
 type Parsed = { readonly [K in keyof Options]: z.output<Options[K]['schema']> };
 
-export interface Config {
+export interface Config extends AccountNodesConfig {
   /** PromQL label matchers every DCGM query carries; '' for none. */
   readonly dcgmSelector: string;
   /** Trailing window of the unit costs (src/cost/unit-cost.ts); 0: off. */
@@ -354,6 +356,7 @@ function toConfig(
     inferenceSelector: p['inference-selector'],
     intervalMs: p.interval,
     labelKeys: Object.freeze([...p['label-keys']]),
+    accountNodes: p['account-nodes'],
     pricingFile: p['pricing-file'] || undefined,
     currency: p.currency || undefined,
     priceRefresh: refresh.priceRefreshConfig(p, env),

@@ -38,6 +38,7 @@ import { FactsGatherer, type CycleFacts } from './cycle-facts.ts';
 import { forgetDeparted } from './departed.ts';
 import { skippedIn, SkippedObjects } from './skipped-objects.ts';
 import { UnpricedNodes } from './unpriced-nodes.ts';
+import type { LabelSelector } from '../crds/aicost-policy.ts';
 import { workloadRecordOf, workloadUids } from './node-facts.ts';
 import { PodDepartures } from './pod-owners.ts';
 import { UnitCosts, type CycleUnitCosts, type UnitCostPart } from './unit-costs.ts';
@@ -53,6 +54,8 @@ export interface AccountingOptions {
   /** --inference-window (0: no unit costs) and --inference-selector. */
   readonly inferenceWindowMs: number;
   readonly inferenceSelector: string;
+  /** --account-nodes: the nodes accounted; undefined: every node. */
+  readonly accountNodes?: LabelSelector | undefined;
 }
 
 /** What the last cycle measured, for the policy controller. */
@@ -139,7 +142,7 @@ export class Accountant {
     });
     this.unpricedNodes = new UnpricedNodes(deps.metrics, deps.events);
     this.skipped = new SkippedObjects(deps.metrics, deps.events);
-    this.gatherer = new FactsGatherer(deps.cache, this.departures.owners);
+    this.gatherer = new FactsGatherer(deps.cache, this.departures.owners, deps.options.accountNodes);
     this.unitCosts = new UnitCosts(deps);
     const { cache, clock } = deps;
     cache.pods.onChange((_key, current, previous) => {
