@@ -20,6 +20,8 @@
  *   a subset of `labels`' (which merges the namespace's in), so it is bounded as that column is.
  * - served_models (optional STRING), prompt_tokens, generated_tokens, requests (optional INT64: whole counts,
  *   summed exactly by every engine): what an inference workload served (issue #17), added later the same way.
+ * - compute: `gpu` or `cpu` (row.ts, computeOf), a required STRING added later still: a file written before it
+ *   reads each row by the rule, with its Node rows `gpu` (those ledgers accounted GPU nodes only).
  * Column names are snake_case, as SQL engines (and Athena's lower-casing) expect.
  *
  * Pages are compressed with ZSTD (node:zlib's), not hyparquet-writer's default Snappy: on rows like the
@@ -30,7 +32,7 @@
 import { constants, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
 import { parquetMetadata, parquetReadObjects, type FileMetaData, type SchemaElement } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { rowProblems, type LedgerRow } from './row.ts';
+import { computeOf, rowProblems, type LedgerRow } from './row.ts';
 
 type Kind =
   | 'string'
@@ -84,6 +86,8 @@ const COLUMNS: readonly (readonly [name: string, field: keyof LedgerRow, kind: K
   ['prompt_tokens', 'promptTokens', 'optionalInt64'],
   ['generated_tokens', 'generatedTokens', 'optionalInt64'],
   ['requests', 'requests', 'optionalInt64'],
+  // GPU or CPU work (row.ts: computeOf); a file without it reads by the same rule.
+  ['compute', 'compute', 'string'],
 ];
 
 export const DECIMAL_PRECISION = 18;
@@ -131,6 +135,7 @@ const ADDED_LATER: ReadonlySet<string> = new Set([
   'prompt_tokens',
   'generated_tokens',
   'requests',
+  'compute',
 ]);
 
 const SCHEMA: SchemaElement[] = [
@@ -203,11 +208,15 @@ export async function decodeRows(body: Uint8Array): Promise<LedgerRow[]> {
     compressors: { ZSTD: decompress },
     parsers: { timestampFromMilliseconds: (ms: bigint) => Number(ms) },
   });
+  // A file written before the compute column: each row's by the rule (row.ts), its Node rows `gpu`.
+  const withoutCompute = !present.some(([name]) => name === 'compute');
+  const columns = withoutCompute ? COLUMNS.filter(([name]) => name !== 'compute') : COLUMNS;
   return records.map((record, index) => {
     // A column the file lacks (ADDED_LATER) reads as undefined, as a null in it does.
     const row = Object.fromEntries(
-      COLUMNS.map(([name, field, kind]) => [field, fromColumn(kind, record[name], name)]),
-    ) as unknown as LedgerRow;
+      columns.map(([name, field, kind]) => [field, fromColumn(kind, record[name], name)]),
+    ) as unknown as { -readonly [K in keyof LedgerRow]: LedgerRow[K] };
+    if (withoutCompute) row.compute = computeOf(row.workloadKind, row.gpuHours, 'gpu');
     const problems = rowProblems(row);
     if (problems.length > 0) throw new Error(`ledger row ${index}: ${problems.join('; ')}`);
     return row;

@@ -62,6 +62,8 @@ export function keyValue(row: LedgerRow, key: string): string {
       return workloadName(row);
     case 'cluster':
       return row.clusterId;
+    case 'compute':
+      return row.compute;
     default:
       return row.labels[key] ?? '';
   }
@@ -69,12 +71,15 @@ export function keyValue(row: LedgerRow, key: string): string {
 
 /**
  * The key values of a row. A Node row (idle capacity) belongs to no team or namespace: every key is `__idle__`
- * except the cluster, which a node does have.
+ * except the cluster and the compute, which a node does have (so idle GPU and idle CPU capacity show apart).
  */
 export function rowKeys(row: LedgerRow, by: readonly string[]): string[] {
-  if (row.workloadKind === 'Node') return by.map((key) => (key === 'cluster' ? row.clusterId : IDLE));
+  if (row.workloadKind === 'Node') return by.map((key) => (NODE_KEYS.has(key) ? keyValue(row, key) : IDLE));
   return by.map((key) => keyValue(row, key));
 }
+
+/** The keys a Node row has a value of: its cluster, and its compute (`gpu` or `cpu`). */
+const NODE_KEYS: ReadonlySet<string> = new Set(['cluster', 'compute']);
 
 /** Sums rows into groups; add rows one window at a time, read the groups at the end. */
 export class GroupSums {
