@@ -103,6 +103,10 @@ export const chartValuesSchema = z.strictObject({
     inferenceWindow: z
       .union([z.literal(''), z.literal('0'), duration])
       .meta({ description: "Unit costs' trailing window (--inference-window); 0: off; empty: the operator's 1h." }),
+    accountNodes: z
+      .string()
+      .regex(/^[^\n"]*$/)
+      .meta({ description: 'Label selector of the nodes accounted (--account-nodes); empty: every node.' }),
   }),
   pricing: z.strictObject({
     custom: passThrough.meta({ description: 'A pricing file (docs/pricing.md); empty: the built-in catalog.' }),
