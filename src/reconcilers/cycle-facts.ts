@@ -49,6 +49,8 @@ export class FactsGatherer {
   private readonly owners: PodOwners;
   /** --account-nodes; undefined: every node. */
   private readonly accountNodes: LabelSelector | undefined;
+  /** Whether --account-nodes selects a node, by cached node projection: matched once, not every cycle. */
+  private readonly selected = new WeakMap<NodeRecord, boolean>();
 
   constructor(cache: ClusterCache, owners: PodOwners, accountNodes?: LabelSelector) {
     this.cache = cache;
@@ -70,7 +72,7 @@ export class FactsGatherer {
     const { cache } = this;
     const facts: CycleFacts = { pricing, nodes: [], unpriced: [], priced: new Map(), pods: [], keys: [], live: [] };
     for (const node of cache.nodes.store.values()) {
-      if (!isAccounted(node, this.accountNodes)) continue;
+      if (!this.isSelected(node)) continue;
       const priced = this.pricedNode(node, pricing);
       // A node the engine will skip is reported as skipped (skipped-objects.ts), not also as unpriced.
       if (!priced.price.priced && !priced.facts.problem)
@@ -94,6 +96,13 @@ export class FactsGatherer {
       if (!cache.pods.store.has(key)) add(key, t, false);
     }
     return facts;
+  }
+
+  private isSelected(node: NodeRecord): boolean {
+    if (this.accountNodes === undefined) return true;
+    let selected = this.selected.get(node);
+    if (selected === undefined) this.selected.set(node, (selected = isAccounted(node, this.accountNodes)));
+    return selected;
   }
 
   /**
