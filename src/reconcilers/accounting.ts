@@ -2,7 +2,7 @@
  * The accounting cycle (leader only), every --interval:
  * 1. ask Prometheus for GPU utilization (one query per signal for the whole cluster), and for what the inference
  *    servers served over the trailing --inference-window (unit-costs.ts), and while it answers,
- * 2. take the GPU nodes and the pods on them from the cache (and pods deleted since the last cycle), price
+ * 2. take the accounted nodes (every node unless --account-nodes narrows them) and the pods on them from the cache (and pods deleted since the last cycle), price
  *    the nodes and plan the money of the new ledgers (accounting-plan.ts);
  * 3. complete the plan with the measured utilization (a Prometheus failure leaves it unknown and accrual
  *    goes on), plan the endpoints' unit costs, update metrics;
