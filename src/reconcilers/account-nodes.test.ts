@@ -38,8 +38,11 @@ function putCpuWork(api: FakeKube): void {
   pod('api-0', 'web-node');
 }
 
-/** The first window's rows (written whole after 70 one-minute cycles), by "Kind/name". */
-async function firstWindow(accountNodes?: string): Promise<Map<string, LedgerRow>> {
+/**
+ * The first window's rows (written whole after 70 one-minute cycles), by "Kind/name", and the nodes the cost
+ * metric names.
+ */
+async function firstWindow(accountNodes?: string): Promise<Map<string, LedgerRow> & { metricNodes: string[] }> {
   const api = new FakeKube();
   seed(api);
   putCpuWork(api);
@@ -63,9 +66,11 @@ async function firstWindow(accountNodes?: string): Promise<Map<string, LedgerRow
     await clock.advance(59_000);
     await op.cycle();
   }
+  const text = await op.metrics.registry.getSingleMetricAsString('aicost_node_cost_total');
+  const metricNodes = [...text.matchAll(/node="([^"]+)"/g)].map((m) => m[1] ?? '').sort();
   await op.stop();
   const rows = (await allRows(sink)).filter((r) => r.windowStartMs === T0 && r.windowEndMs === T0 + HOUR_MS);
-  return new Map(rows.map((r) => [`${r.workloadKind}/${r.workloadName}`, r]));
+  return Object.assign(new Map(rows.map((r) => [`${r.workloadKind}/${r.workloadName}`, r])), { metricNodes });
 }
 
 describe('every node accounted', () => {
@@ -87,6 +92,8 @@ describe('every node accounted', () => {
     // ...a quarter of the node for the hour (2 of 8 vCPU, 8 of 32 GiB): 0.0968, less what rounding each of the
     // 60 cycles' node cost to the nano-unit takes off (0.3872 × 60 / 3600 = 0.006453333…, a third of a nano).
     expect(prep?.cost).toBe(96_799_980n);
+    // The metrics count them as they count a GPU node.
+    expect(rows.metricNodes).toEqual(['etl-node', 'gpu-1', 'web-node']);
   });
 
   it('--account-nodes leaves out the nodes it does not select, and their pods', async () => {
@@ -99,5 +106,6 @@ describe('every node accounted', () => {
       'Node/gpu-1',
       'Pod/notebook',
     ]);
+    expect(rows.metricNodes).toEqual(['etl-node', 'gpu-1']);
   });
 });
