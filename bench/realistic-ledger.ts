@@ -104,6 +104,7 @@ function workloadRow(shape: LedgerShape, w: number, i: number, windowStartMs: nu
     jobOutcome:
       kind === 'Job' ? pick(['running', 'running', 'running', 'succeeded', 'failed'], random('outcome', id, w)) : '',
     imported: false,
+    compute: 'gpu',
   };
 }
 
@@ -146,6 +147,7 @@ function nodeRow(shape: LedgerShape, w: number, n: number, windowStartMs: number
     estimate: false,
     jobOutcome: '',
     imported: false,
+    compute: 'gpu',
   };
 }
 

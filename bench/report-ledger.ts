@@ -84,6 +84,7 @@ export function windowRows(shape: LedgerShape, windowStartMs: number): LedgerRow
       estimate: false,
       jobOutcome: kind === 'Job' ? (i % 7 === 0 ? 'failed' : 'succeeded') : '',
       imported: false,
+      compute: gpu ? 'gpu' : 'cpu',
     });
   }
   for (let n = 0; n < shape.nodes; n++) {
@@ -120,6 +121,7 @@ export function windowRows(shape: LedgerShape, windowStartMs: number): LedgerRow
       estimate: false,
       jobOutcome: '',
       imported: false,
+      compute: 'gpu',
     });
   }
   return rows;

@@ -263,7 +263,8 @@ async function table(): Promise<boolean> {
 /**
  * Spend by team as the operator rolls it up, from its /metrics: aicost_cost_by_labels_total summed over the
  * other label keys (a pod's team label, else its workload's, else its namespace's), with its __idle__ row, the
- * capacity of the GPU nodes that no pod requested. So the teams and __idle__ add up to the GPU nodes' cost,
+ * capacity of the accounted nodes (GPU and CPU-only) that no pod requested. So the teams and __idle__ add up to
+ * the nodes' cost,
  * aicost_node_cost_total, shown after them. Both count from the operator's start.
  */
 async function spendByTeam(): Promise<string> {
@@ -279,7 +280,7 @@ async function spendByTeam(): Promise<string> {
   }
   const order = [...teams.keys()].sort((a, b) => Number(a === IDLE) - Number(b === IDLE) || a.localeCompare(b));
   const rows = order.map((t) => `${t} $${formatMoney(teams.get(t) ?? 0n, 4)}`);
-  return `Spend by team: ${rows.join(', ')} (GPU nodes $${formatMoney(nodes, 4)})`;
+  return `Spend by team: ${rows.join(', ')} (nodes $${formatMoney(nodes, 4)})`;
 }
 
 /** The same spend from the durable ledger, as a finance or platform team would ask for it. */

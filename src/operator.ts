@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from './config/config.ts';
+import { selectorKeys } from './config/node-selector.ts';
 import type { Clock } from './controller/clock.ts';
 import {
   createClusterCache,
@@ -70,7 +71,8 @@ export type OperatorOptions = Pick<
   | 'recommendIntervalMs'
   | 'recommendWindowMs'
   | 'recommendEmptyAfterMs'
->;
+> &
+  Partial<Pick<Config, 'accountNodes'>>;
 
 export interface OperatorDeps {
   readonly client: KubeClient;
@@ -88,7 +90,10 @@ export type Operator = ReturnType<typeof buildOperator>;
 
 export function buildOperator(deps: OperatorDeps) {
   const { client, prometheus, pricing, clock, log, metrics, options } = deps;
-  const cache = createClusterCache(client, clock, log, metrics, { labelKeys: options.labelKeys });
+  const cache = createClusterCache(client, clock, log, metrics, {
+    labelKeys: options.labelKeys,
+    nodeLabelKeys: selectorKeys(options.accountNodes),
+  });
   const queueMetrics = {
     adds: (name: string) => metrics.queueAdds.inc({ name }),
     depth: (name: string, depth: number) => metrics.queueDepth.set({ name }, depth),

@@ -106,6 +106,10 @@ export const chartValuesSchema = z.strictObject({
     inferenceWindow: z
       .union([z.literal(''), z.literal('0'), duration])
       .meta({ description: "Unit costs' trailing window (--inference-window); 0: off; empty: the operator's 1h." }),
+    accountNodes: z
+      .string()
+      .regex(/^[^\n"]*$/)
+      .meta({ description: 'Label selector of the nodes accounted (--account-nodes); empty: every node.' }),
   }),
   recommendations: z.strictObject({
     interval: z.union([z.literal(''), z.literal('0'), duration]).meta({

@@ -14,10 +14,11 @@ import { SERVING_OPTIONS } from './serving-options.ts';
 import { IDLE_OWNER_OPTIONS, type IdleOwnerConfig } from './idle-owner-options.ts';
 import { RECOMMEND_OPTIONS, recommendConfig, type RecommendConfig } from './recommend-options.ts';
 import { leaseOrder } from './lease-order.ts';
+import { LEADER_ELECTION_OPTIONS } from './leader-election-options.ts';
 import * as refresh from './price-refresh-options.ts';
 import { WEBHOOK_OPTIONS, webhookChecks, webhookConfig, type WebhookConfig } from './webhook-options.ts';
+import { ACCOUNT_NODES_OPTIONS, type AccountNodesConfig } from './node-selector.ts';
 import {
-  bool,
   clusterId,
   currency,
   dayDivisor,
@@ -66,6 +67,7 @@ export const OPTIONS = {
     schema: labelKeys(10),
   },
   ...IDLE_OWNER_OPTIONS,
+  ...ACCOUNT_NODES_OPTIONS,
   'pricing-file': {
     help: 'custom pricing YAML (docs/pricing.md); re-read when it changes',
     env: 'AICOST_PRICING_FILE',
@@ -116,44 +118,7 @@ export const OPTIONS = {
     schema: wholeNumber(1, 10_000),
   },
   ...SERVING_OPTIONS,
-  'leader-elect': {
-    // Off by default, as in controller-runtime: a run outside the cluster should not wait for a Lease in a
-    // namespace it may not have. The chart turns it on.
-    help: 'elect a leader on a Lease (only the leader writes); the Helm chart turns it on',
-    env: 'AICOST_LEADER_ELECT',
-    default: 'false',
-    schema: bool,
-  },
-  'leader-election-namespace': {
-    help: 'namespace of the Lease (default: --namespace)',
-    env: 'AICOST_LEADER_ELECTION_NAMESPACE',
-    default: '',
-    schema: z.string(),
-  },
-  'leader-election-id': {
-    help: 'name of the Lease',
-    env: 'AICOST_LEADER_ELECTION_ID',
-    default: 'aicost-operator',
-    schema: text(63),
-  },
-  'lease-duration': {
-    help: 'a standby takes the Lease after the leader has not renewed it for this long',
-    env: 'AICOST_LEASE_DURATION',
-    default: '15s',
-    schema: duration(2000, 600_000),
-  },
-  'renew-deadline': {
-    help: 'the leader gives up (and exits) if it cannot renew for this long',
-    env: 'AICOST_RENEW_DEADLINE',
-    default: '10s',
-    schema: duration(1000, 600_000),
-  },
-  'retry-period': {
-    help: 'how often candidates and the leader touch the Lease',
-    env: 'AICOST_RETRY_PERIOD',
-    default: '2s',
-    schema: duration(200, 60_000),
-  },
+  ...LEADER_ELECTION_OPTIONS,
   namespace: {
     help: "the operator's own namespace (never acted on)",
     env: 'AICOST_NAMESPACE',
@@ -221,7 +186,7 @@ export const OPTIONS = {
 type Options = typeof OPTIONS;
 type Parsed = { readonly [K in keyof Options]: z.output<Options[K]['schema']> };
 
-export interface Config extends IdleOwnerConfig, RecommendConfig {
+export interface Config extends IdleOwnerConfig, RecommendConfig, AccountNodesConfig {
   /** PromQL label matchers every DCGM query carries; '' for none. */
   readonly dcgmSelector: string;
   /** Trailing window of the unit costs (src/cost/unit-cost.ts); 0: off. */
@@ -359,6 +324,7 @@ function toConfig(
     intervalMs: p.interval,
     labelKeys: Object.freeze([...p['label-keys']]),
     idleOwnerLabel: p['idle-owner-label'] || undefined,
+    accountNodes: p['account-nodes'],
     pricingFile: p['pricing-file'] || undefined,
     currency: p.currency || undefined,
     priceRefresh: refresh.priceRefreshConfig(p, env),

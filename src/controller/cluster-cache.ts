@@ -70,10 +70,18 @@ function reflectorMaker(
   return <P>(o: ReflectorOptions<P>) => new Reflector<P>({ relistIntervalMs, ...o }, client, clock, log, hooks);
 }
 
-/** Every reflector but the pods': the nodes, the namespaces and the owners a pod can name. */
-function ownerReflectors(make: MakeReflector) {
+/**
+ * Every reflector but the pods': the nodes, the namespaces and the owners a pod can name. `nodeLabelKeys`: the
+ * labels a CPU-only node's projection keeps beside the pricing's (the keys --account-nodes names).
+ */
+function ownerReflectors(make: MakeReflector, nodeLabelKeys: readonly string[] = []) {
+  const keptKeys = new Set(nodeLabelKeys);
   return {
-    nodes: make({ name: 'nodes', path: collectionPath('Node'), project: projectNode }),
+    nodes: make({
+      name: 'nodes',
+      path: collectionPath('Node'),
+      project: (node: Parameters<typeof projectNode>[0]) => projectNode(node, keptKeys),
+    }),
     replicaSets: make({ name: 'replicasets', path: collectionPath('ReplicaSet'), project: projectReplicaSet }),
     jobs: make({ name: 'jobs', path: collectionPath('Job'), project: projectWorkload('Job') }),
     deployments: make({
@@ -110,10 +118,10 @@ export function createClusterCache(
   clock: Clock,
   log: Logger,
   metrics: Metrics,
-  options: { labelKeys: readonly string[]; relistIntervalMs?: number },
+  options: { labelKeys: readonly string[]; relistIntervalMs?: number; nodeLabelKeys?: readonly string[] },
 ): ClusterCache {
   const make = reflectorMaker(client, clock, log, metrics, options.relistIntervalMs);
-  const owners = ownerReflectors(make);
+  const owners = ownerReflectors(make, options.nodeLabelKeys);
   const podLabelKeys = new PodLabelKeys(options.labelKeys);
   // Only pods bound to a node hold resources; the field selector keeps pending ones out of the cache.
   const pods = make({

@@ -45,3 +45,18 @@ describe('projections read quantities exactly, and say which they cannot', () =>
     expect(pod({ 'ephemeral-storage': '1e30', cpu: '1' })?.quantityProblem).toBeUndefined();
   });
 });
+
+describe('a node’s labels', () => {
+  const labels = { 'node.kubernetes.io/instance-type': 'm6i.2xlarge', pool: 'etl', owner: 'data', skip: '' };
+  const raw = (allocatable: Record<string, string>) => ({ metadata: { name: 'n', labels }, status: { allocatable } });
+
+  it('keeps all of a GPU node’s, and of a CPU-only node the pricing’s and those --account-nodes names', () => {
+    expect(projectNode(raw({ cpu: '8', 'nvidia.com/gpu': '1' }))?.labels).toEqual(labels);
+    expect(projectNode(raw({ cpu: '8' }))?.labels).toEqual({ 'node.kubernetes.io/instance-type': 'm6i.2xlarge' });
+    expect(projectNode(raw({ cpu: '8' }), new Set(['pool', 'skip']))?.labels).toEqual({
+      'node.kubernetes.io/instance-type': 'm6i.2xlarge',
+      pool: 'etl',
+      skip: '',
+    });
+  });
+});

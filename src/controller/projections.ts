@@ -27,7 +27,7 @@ export interface NodeRecord {
   readonly uid: string;
   /**
    * A GPU node's labels, all of them: a GPU pod's nodeSelector or node affinity may name any, and the webhook's
-   * price before launch matches them. Other nodes keep only the prefixes the pricing and the spot rules read.
+   * price before launch matches them. Other nodes keep the prefixes the pricing and spot rules read, and --account-nodes' keys.
    */
   readonly labels: Dict;
   readonly priceAnnotation: string | undefined;
@@ -154,7 +154,7 @@ interface RawNode {
   status?: { allocatable?: Record<string, string>; capacity?: Record<string, string> };
 }
 
-export function projectNode(node: RawNode): NodeRecord | undefined {
+export function projectNode(node: RawNode, keptKeys: ReadonlySet<string> = new Set()): NodeRecord | undefined {
   const meta = node.metadata;
   if (!meta?.name) return undefined;
   const allocatable = node.status?.allocatable ?? node.status?.capacity ?? {};
@@ -173,7 +173,7 @@ export function projectNode(node: RawNode): NodeRecord | undefined {
   return {
     name: meta.name,
     uid: meta.uid ?? '',
-    labels: pick(meta.labels, (k) => gpu || NODE_LABEL_PREFIXES.some((p) => k.startsWith(p))),
+    labels: pick(meta.labels, (k) => gpu || keptKeys.has(k) || NODE_LABEL_PREFIXES.some((p) => k.startsWith(p))),
     priceAnnotation: meta.annotations?.['aicost.dev/price-per-hour'],
     gpuResources,
     cpuMillis,

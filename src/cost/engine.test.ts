@@ -117,6 +117,34 @@ describe('cost engine: hand-computed cases', () => {
     expect(ledger?.spotSavings === undefined ? 'none' : fmt(ledger.spotSavings)).toBe(saving);
   });
 
+  it('a preprocessing pod on a CPU-only m6i.2xlarge, priced at the resource rates, and the node’s idle', () => {
+    // No GPU part: 8 vCPU × 0.0316 = 0.2528 (CPU) and 32 GiB × 0.0042 = 0.1344 (memory), 0.3872 $/h.
+    // The pod asks 2 vCPU and 8 GiB for the hour: 0.2528 × 2/8 + 0.1344 × 8/32 = 0.0632 + 0.0336 = 0.0968.
+    // Idle: the other 6 vCPU and 24 GiB, 0.1896 + 0.1008 = 0.2904; 0.0968 + 0.2904 = 0.3872.
+    const m6i = node('cpu-1', 'm6i.2xlarge', {}, 0, 8, 32);
+    const etl = pod('etl', 'cpu-1', { cpuMillis: 2000, memoryBytes: 8 * GiB });
+    const result = attributeInterval({ start: 0, end: 3600 }, [m6i], [etl]);
+    const [pc] = result.pods;
+    expect([pc?.cost?.gpu, pc?.cost?.cpu, pc?.cost?.memory, pc?.cost?.total].map(fmt)).toEqual([
+      '0.000000000',
+      '0.063200000',
+      '0.033600000',
+      '0.096800000',
+    ]);
+    expect(pc?.gpuSeconds).toBe(0);
+    expect(pc?.idleGpuSeconds).toBeUndefined(); // no GPU, no utilization: unknown, never zero
+    const [nc] = result.nodes;
+    expect([nc?.cost?.total, nc?.idle?.gpu, nc?.idle?.cpu, nc?.idle?.memory, nc?.idle?.total].map(fmt)).toEqual([
+      '0.387200000',
+      '0.000000000',
+      '0.189600000',
+      '0.100800000',
+      '0.290400000',
+    ]);
+    expect(nc?.idleGpuSeconds).toBe(0);
+    expect((nc?.allocated ?? 0n) + (nc?.idle?.total ?? 0n)).toBe(nc?.cost?.total);
+  });
+
   it('prorates a pod that starts inside the interval to the second', () => {
     // 1 of 8 GPUs for 15 of 60 s: 14.085642 × 60 / 3600 / 32 = 0.007336271875, rounded up by the
     // largest remainder to 0.007336272; the idle bucket takes the rest exactly.
@@ -253,7 +281,8 @@ describe('roll-ups', () => {
 
 describe('cost engine: properties over random clusters', () => {
   const nodeArb = fc.record({
-    gpus: fc.integer({ min: 0, max: 8 }),
+    // CPU-only nodes (no GPU) about half the time: every node is accounted.
+    gpus: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 8 })),
     replicas: fc.constantFrom(1, 2, 4, 7),
     vcpu: fc.integer({ min: 1, max: 192 }),
     memGiB: fc.integer({ min: 1, max: 2048 }),
@@ -309,6 +338,11 @@ describe('cost engine: properties over random clusters', () => {
               .reduce((s, pc) => s + (pc.cost?.total ?? 0n), 0n);
             expect(podSum).toBe(nc.allocated);
             for (const v of [idle.gpu, idle.cpu, idle.memory]) expect(v >= 0n).toBe(true);
+            if (nc.node.gpuUnits === 0) {
+              // A CPU-only node: no GPU part, no idle GPU time; its CPU and memory are shared and idle as any node's.
+              expect([cost.gpu, idle.gpu, nc.idleGpuSeconds]).toEqual([0n, 0n, 0]);
+              expect(idle.cpu + idle.memory).toBe(idle.total);
+            }
           }
           for (const pc of result.pods) {
             const c = pc.cost ?? fail();

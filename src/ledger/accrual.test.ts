@@ -68,6 +68,43 @@ describe('ledger accrual', () => {
     expect(resumed.current?.rows.map((r) => [r.cost, r.podCount])).toEqual([[201n, 3]]);
   });
 
+  it('makes a workload row gpu in each window it held a GPU in, and cpu in the others; a Node row keeps its node’s kind', () => {
+    const accrual = new LedgerAccrual('prod-1', HOUR);
+    const job = (until: number, cost: bigint, gpuHours: bigint): Observation => ({
+      id: 'Job/ml/etl',
+      cumulative: at(until, cost, gpuHours),
+      describe: { ...describe_, compute: 'cpu' },
+    });
+    const node = (until: number, cost: bigint, compute: 'gpu' | 'cpu', name: string): Observation => ({
+      id: `Node/${name}`,
+      cumulative: at(until, cost),
+      describe: { ...describe_, workloadKind: 'Node', namespace: '', workloadName: name, jobOutcome: '', compute },
+    });
+    // Window 1: CPU only (no GPU-hours). Window 2: a GPU pod of the Job runs for a minute (1/60 GPU-hour).
+    accrual.observe(T, T + 60, [job(T + 60, 100n, 0n), node(T + 60, 7n, 'cpu', 'c'), node(T + 60, 9n, 'gpu', 'g')]);
+    const first = accrual.observe(T + 60, T + HOUR, [
+      job(T + HOUR, 200n, 0n),
+      node(T + HOUR, 8n, 'cpu', 'c'),
+      node(T + HOUR, 9n, 'gpu', 'g'),
+    ]);
+    const out = accrual.observe(T + HOUR, T + HOUR + 60, [
+      job(T + HOUR + 60, 300n, 16_666_667n),
+      node(T + HOUR + 60, 8n, 'cpu', 'c'),
+      node(T + HOUR + 60, 10n, 'gpu', 'g'),
+    ]);
+    const kinds = (rows: readonly LedgerRow[] | undefined) => rows?.map((r) => [r.workloadName, r.compute]);
+    expect(kinds(first.finished[0]?.window.rows)).toEqual([
+      ['train-llama', 'cpu'],
+      ['c', 'cpu'],
+      ['g', 'gpu'],
+    ]);
+    expect(kinds(out.current?.rows)).toEqual([
+      ['train-llama', 'gpu'],
+      ['c', 'cpu'],
+      ['g', 'gpu'],
+    ]);
+  });
+
   it('spreads a catch-up over the windows it crosses, never into a closed one', () => {
     const accrual = new LedgerAccrual('prod-1', HOUR);
     accrual.seed(T, new Map([['Job/ml/train', { opening: at(T - HOUR, 0n), closing: at(T - 30, 1_000n) }]]));

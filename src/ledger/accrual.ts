@@ -11,7 +11,7 @@
  * outage, a workload back after a pause) is split from the open window's start.
  */
 import { cumulativeAt, windowFigures, ZERO, type Cumulative } from './cumulative.ts';
-import type { LedgerRow } from './row.ts';
+import { computeOf, type LedgerRow } from './row.ts';
 import { windowStartOf } from './window-split.ts';
 
 /** A row's fields besides its cluster, window, figures and import flag. */
@@ -295,9 +295,11 @@ export class LedgerAccrual {
     for (const [id, state] of this.targets) {
       if (!state.seen || !state.describe) continue;
       const closing = closingOf(state, id);
+      const figures = windowFigures(state.opening, closing);
       rows.push({
         ...state.describe,
-        ...windowFigures(state.opening, closing),
+        ...figures,
+        compute: computeOf(state.describe.workloadKind, figures.gpuHours, state.describe.compute),
         clusterId: this.clusterId,
         windowStartMs,
         windowEndMs: windowStartMs + this.windowSeconds * 1000,

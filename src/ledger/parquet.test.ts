@@ -143,6 +143,24 @@ describe('ledger Parquet', () => {
     expect(read).toEqual(rows.map((r) => ({ ...r, namespaceLabels: undefined })));
   });
 
+  it('round-trips CPU rows: a CPU Job without GPU-hours, and a CPU-only node’s idle row', async () => {
+    const cpu = [
+      jobRow({ gpuHours: 0n, idleGpuHours: 0n, utilization: null, compute: 'cpu' }),
+      nodeRow({ gpuHours: 0n, idleGpuHours: 0n, gpuModel: '', compute: 'cpu' }),
+    ];
+    expect(await decodeRows(encodeRows(cpu))).toEqual(cpu);
+  });
+
+  it('reads a file written before the compute column by the rule: Node rows gpu, others by their GPU-hours', async () => {
+    const old = encodeRowsBeforeNamespaceLabels([
+      jobRow({ gpuHours: 0n, compute: 'cpu' }),
+      jobRow({ workloadUid: 'u-2', gpuHours: 1n }),
+      nodeRow({ gpuHours: 0n, idleGpuHours: 0n }),
+    ]);
+    expect(parquetMetadata(toArrayBuffer(old)).schema.map((e) => e.name)).not.toContain('compute');
+    expect((await decodeRows(old)).map((r) => r.compute)).toEqual(['cpu', 'gpu', 'gpu']);
+  });
+
   it('lets DuckDB read files from before and after the column together (by name)', async () => {
     const before = await written('before.parquet', encodeRowsBeforeNamespaceLabels([jobRow()]));
     const after = await written('after.parquet', encodeRows([jobRow({ workloadUid: 'u-2' })]));
@@ -202,6 +220,7 @@ describe('ledger Parquet', () => {
       generated_tokens: 'BIGINT',
       requests: 'BIGINT',
       idle_owner: 'VARCHAR',
+      compute: 'VARCHAR',
     });
   });
 

@@ -22,6 +22,8 @@
  *   summed exactly by every engine): what an inference workload served (issue #17), added later the same way.
  * - idle_owner (optional STRING): who owns a Node row's idle capacity (issue #18), '' when no one does; null on
  *   workload rows and in files written before it, which read as unowned. Added later the same way.
+ * - compute: `gpu` or `cpu` (row.ts, computeOf), a required STRING added later still: a file written before it
+ *   reads each row by the rule, with its Node rows `gpu` (those ledgers accounted GPU nodes only).
  * Column names are snake_case, as SQL engines (and Athena's lower-casing) expect.
  *
  * Pages are compressed with ZSTD (node:zlib's), not hyparquet-writer's default Snappy: on rows like the
@@ -32,7 +34,7 @@
 import { constants, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
 import { parquetMetadata, parquetReadObjects, type FileMetaData, type SchemaElement } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { rowProblems, type LedgerRow } from './row.ts';
+import { computeOf, rowProblems, type LedgerRow } from './row.ts';
 
 type Kind =
   | 'string'
@@ -88,6 +90,8 @@ const COLUMNS: readonly (readonly [name: string, field: keyof LedgerRow, kind: K
   ['requests', 'requests', 'optionalInt64'],
   // Issue #18: who owns a Node row's idle capacity; '' unowned, null on workload rows and in older files.
   ['idle_owner', 'idleOwner', 'optionalString'],
+  // GPU or CPU work (row.ts: computeOf); a file without it reads by the same rule.
+  ['compute', 'compute', 'string'],
 ];
 
 export const DECIMAL_PRECISION = 18;
@@ -136,6 +140,7 @@ const ADDED_LATER: ReadonlySet<string> = new Set([
   'generated_tokens',
   'requests',
   'idle_owner',
+  'compute',
 ]);
 
 const SCHEMA: SchemaElement[] = [
@@ -208,11 +213,15 @@ export async function decodeRows(body: Uint8Array): Promise<LedgerRow[]> {
     compressors: { ZSTD: decompress },
     parsers: { timestampFromMilliseconds: (ms: bigint) => Number(ms) },
   });
+  // A file written before the compute column: each row's by the rule (row.ts), its Node rows `gpu`.
+  const withoutCompute = !present.some(([name]) => name === 'compute');
+  const columns = withoutCompute ? COLUMNS.filter(([name]) => name !== 'compute') : COLUMNS;
   return records.map((record, index) => {
     // A column the file lacks (ADDED_LATER) reads as undefined, as a null in it does.
     const row = Object.fromEntries(
-      COLUMNS.map(([name, field, kind]) => [field, fromColumn(kind, record[name], name)]),
-    ) as unknown as LedgerRow;
+      columns.map(([name, field, kind]) => [field, fromColumn(kind, record[name], name)]),
+    ) as unknown as { -readonly [K in keyof LedgerRow]: LedgerRow[K] };
+    if (withoutCompute) row.compute = computeOf(row.workloadKind, row.gpuHours, 'gpu');
     const problems = rowProblems(row);
     if (problems.length > 0) throw new Error(`ledger row ${index}: ${problems.join('; ')}`);
     return row;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_DECIMAL_18, rollupColumns, rowProblems, type LedgerRow } from './row.ts';
+import { computeOf, MAX_DECIMAL_18, rollupColumns, rowProblems, type LedgerRow } from './row.ts';
 import { jobRow, nodeRow, WINDOW_START_MS } from '../testing/ledger-rows.ts';
 
 describe('rowProblems', () => {
@@ -64,8 +64,24 @@ describe('rowProblems', () => {
       { idleOwner: 'a'.repeat(64) },
       ['idleOwner must be empty on a Job row', 'idleOwner is not a label value'],
     ],
+    ['a compute of neither kind', { compute: 'tpu' as 'gpu' }, ['compute "tpu" is not gpu or cpu']],
+    [
+      'a CPU row with GPU-hours',
+      { compute: 'cpu' },
+      ['compute "cpu" disagrees with gpuHours 8000000000 (gpu exactly when above 0)'],
+    ],
+    [
+      'a GPU row without GPU-hours',
+      { gpuHours: 0n, compute: 'gpu' },
+      ['compute "gpu" disagrees with gpuHours 0 (gpu exactly when above 0)'],
+    ],
   ])('refuses %s', (_, overrides, problems) => {
     expect(rowProblems(jobRow(overrides))).toEqual(problems);
+  });
+
+  it('accepts a Node row of either kind, with or without idle GPU-hours', () => {
+    expect(rowProblems(nodeRow({ compute: 'cpu', gpuHours: 0n, idleGpuHours: 0n }))).toEqual([]);
+    expect(rowProblems(nodeRow({ compute: 'gpu', gpuHours: 0n, idleGpuHours: 0n }))).toEqual([]);
   });
 
   it('refuses a Node row in a namespace', () => {
@@ -88,5 +104,23 @@ describe('rollupColumns', () => {
     [{ team: '' }, { team: 'job' }, undefined, { team: '', project: '', experiment: '', model: '' }],
   ])('pod %j, workload %j, namespace %j give %j', (pod, workload, namespace, columns) => {
     expect(rollupColumns(pod, workload, namespace)).toEqual(columns);
+  });
+});
+
+describe('computeOf', () => {
+  it.each<[LedgerRow['workloadKind'], bigint, LedgerRow['compute'], LedgerRow['compute']]>([
+    // A workload: GPU work when it held a GPU at any time in the window, whatever node kind its row names.
+    ['Job', 1n, 'cpu', 'gpu'],
+    ['Job', 0n, 'gpu', 'cpu'],
+    ['Deployment', 277_778n, 'cpu', 'gpu'],
+    ['StatefulSet', 0n, 'cpu', 'cpu'],
+    ['Pod', 0n, 'cpu', 'cpu'],
+    ['Pod', 8_000_000_000n, 'cpu', 'gpu'],
+    // A Node row: its node's kind, however many of its GPUs stood idle.
+    ['Node', 0n, 'gpu', 'gpu'],
+    ['Node', 5n, 'gpu', 'gpu'],
+    ['Node', 0n, 'cpu', 'cpu'],
+  ])('%s with %s nano GPU-hours on a %s node is %s', (kind, gpuHours, nodeCompute, compute) => {
+    expect(computeOf(kind, gpuHours, nodeCompute)).toBe(compute);
   });
 });

@@ -100,6 +100,27 @@ export interface LedgerRow {
    * in files written before the column existed, which read as unowned.
    */
   readonly idleOwner?: string | undefined;
+  /**
+   * GPU or CPU work, so that reports can show them apart (computeOf has the rule): `gpu` for a workload that
+   * held a GPU in the window, else `cpu`; a Node row is its node's kind. Files written before the column read
+   * by the same rule (computeOf with the node kind `gpu`: those ledgers accounted GPU nodes only).
+   */
+  readonly compute: Compute;
+}
+
+/** What a row's money paid for: GPU work, or CPU work (CPU and memory only). */
+export type Compute = 'gpu' | 'cpu';
+export const COMPUTES: readonly Compute[] = ['gpu', 'cpu'];
+
+/**
+ * A row's compute. A workload's (or bare pod's) row is `gpu` when the workload held a GPU at any time in the
+ * window (its GPU-hours are above 0), whichever nodes its other pods ran on: a training Job's CPU sidecar pod
+ * is part of GPU work. Else `cpu` (a preprocessing Job on CPU nodes, or a CPU pod on a GPU node). A Node row
+ * (capacity no pod requested) is its node's kind: `gpu` for a node with GPUs, `cpu` for a CPU-only node.
+ */
+export function computeOf(kind: WorkloadKind, gpuHours: NanoHours, nodeCompute: Compute): Compute {
+  if (kind === 'Node') return nodeCompute;
+  return gpuHours > 0n ? 'gpu' : 'cpu';
 }
 
 /** The longest servedModels: the gauges' model label is cut at 128 characters, the ledger keeps a few models. */
@@ -163,6 +184,13 @@ export function rowProblems(row: LedgerRow): string[] {
     fail('idleOwner', `must be empty on a ${row.workloadKind} row`);
   if (row.idleOwner !== undefined && (typeof row.idleOwner !== 'string' || row.idleOwner.length > 63))
     fail('idleOwner', 'is not a label value');
+  if (!COMPUTES.includes(row.compute)) fail('compute', `"${row.compute}" is not gpu or cpu`);
+  else if (
+    row.workloadKind !== 'Node' &&
+    row.gpuHours >= 0n &&
+    row.compute !== computeOf(row.workloadKind, row.gpuHours, row.compute)
+  )
+    fail('compute', `"${row.compute}" disagrees with gpuHours ${row.gpuHours} (gpu exactly when above 0)`);
   if (row.workloadKind === 'Node' && Object.keys(row.namespaceLabels ?? {}).length > 0)
     fail('namespaceLabels', 'must be empty on a Node row');
   return problems;

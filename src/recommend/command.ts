@@ -31,12 +31,11 @@ async function readLedger(o: RecommendOptions, io: CommandIo, fromMs: number): P
     const store = new LedgerStore(await openSink(location, io.s3(location)));
     const rows: LedgerRow[] = [];
     // The open window is left out: its rows cover part of it, which would read as a node half empty.
-    // Only what a rule reads is kept (a month of a large cluster is millions of rows): Node rows, and the rows
-    // of workloads that held GPUs.
+    // Only what a rule reads is kept (a month of a large cluster is millions of rows): GPU nodes' Node rows, and
+    // the rows of workloads that held GPUs (every rule is about GPUs; CPU-only nodes are accounted too).
     for await (const w of store.readRange({ fromMs, toMs: io.nowMs, clusterId: o.cluster }))
       if (w.compacted)
-        for (const r of w.rows)
-          if (r.windowEndMs <= io.nowMs && (r.workloadKind === 'Node' || r.gpuHours > 0n)) rows.push(r);
+        for (const r of w.rows) if (r.windowEndMs <= io.nowMs && (r.compute === 'gpu' || r.gpuHours > 0n)) rows.push(r);
     return rows;
   } catch (error) {
     io.err(`${io.program} recommend: warning: the ledger at ${location} could not be read: ${causes(error)}: skipped`);

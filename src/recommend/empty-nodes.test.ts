@@ -86,6 +86,11 @@ describe('emptyNodes', () => {
       [],
     ],
     [
+      'a CPU-only node, even of an instance type taken for a GPU one (its idle is CPU capacity)',
+      [0, 1, 2, 3].map((h) => ({ ...hour('cpu-1', h, FULL, '0.3872'), compute: 'cpu' as const })),
+      [],
+    ],
+    [
       'a workload row is not a node',
       [2, 3].map((h) => ({ ...hour('gpu-w', h, FULL), workloadKind: 'Job' as const })),
       [],

@@ -40,7 +40,8 @@ export function emptyNodes(
 ): Recommendation[] {
   const byNode = new Map<string, LedgerRow[]>();
   for (const row of nodeRows) {
-    if (row.workloadKind !== 'Node') continue;
+    // A CPU-only node's row is never an empty GPU node's, whatever its instance type is taken for.
+    if (row.workloadKind !== 'Node' || row.compute !== 'gpu') continue;
     const key = `${row.clusterId}\u0000${row.workloadName}`;
     byNode.set(key, [...(byNode.get(key) ?? []), row]);
   }

@@ -4,7 +4,7 @@
  * (accounting.ts) persists them as annotations.
  *
  * 1. The cycle's main segment [cycleStart, now) is attributed once by the cost engine for every pod on every
- *    GPU node; its node results feed the metrics (allocated + idle = node cost).
+ *    accounted node (GPU and CPU-only); its node results feed the metrics (allocated + idle = node cost).
  * 2. Each object resumes from its own ledger's accounted-until. Normally that is cycleStart, and its delta
  *    is the sum of its pods' main-segment costs. After a restart or a leader change it can be another time;
  *    then each of its pods is attributed alone over [accounted-until, now). A pod's share of a node does not

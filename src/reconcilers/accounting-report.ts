@@ -78,7 +78,7 @@ export function reportCycle(deps: { clock: Clock; metrics: Metrics; log: Logger 
   if (unpriced.length > 0)
     log.warn(
       { unpriced: unpriced.slice(0, 10) },
-      'GPU nodes without a price: their pods have no cost until a price is configured',
+      'nodes without a price: their pods have no cost until a price is configured',
     );
   return report;
 }

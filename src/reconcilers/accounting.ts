@@ -2,7 +2,7 @@
  * The accounting cycle (leader only), every --interval:
  * 1. ask Prometheus for GPU utilization (one query per signal for the whole cluster), and for what the inference
  *    servers served over the trailing --inference-window (unit-costs.ts), and while it answers,
- * 2. take the GPU nodes and the pods on them from the cache (and pods deleted since the last cycle), price
+ * 2. take the accounted nodes (every node unless --account-nodes narrows them) and the pods on them from the cache (and pods deleted since the last cycle), price
  *    the nodes and plan the money of the new ledgers (accounting-plan.ts);
  * 3. complete the plan with the measured utilization (a Prometheus failure leaves it unknown and accrual
  *    goes on), plan the endpoints' unit costs, update metrics;
@@ -38,6 +38,7 @@ import { FactsGatherer, type CycleFacts } from './cycle-facts.ts';
 import { forgetDeparted } from './departed.ts';
 import { skippedIn, SkippedObjects } from './skipped-objects.ts';
 import { UnpricedNodes } from './unpriced-nodes.ts';
+import type { LabelSelector } from '../crds/aicost-policy.ts';
 import { workloadRecordOf, workloadUids } from './node-facts.ts';
 import { PodDepartures } from './pod-owners.ts';
 import { UnitCosts, type CycleUnitCosts, type UnitCostPart } from './unit-costs.ts';
@@ -53,6 +54,8 @@ export interface AccountingOptions {
   /** --inference-window (0: no unit costs) and --inference-selector. */
   readonly inferenceWindowMs: number;
   readonly inferenceSelector: string;
+  /** --account-nodes: the nodes accounted; undefined: every node. */
+  readonly accountNodes?: LabelSelector | undefined;
 }
 
 /** What the last cycle measured, for the policy controller. */
@@ -139,7 +142,7 @@ export class Accountant {
     });
     this.unpricedNodes = new UnpricedNodes(deps.metrics, deps.events);
     this.skipped = new SkippedObjects(deps.metrics, deps.events);
-    this.gatherer = new FactsGatherer(deps.cache, this.departures.owners);
+    this.gatherer = new FactsGatherer(deps.cache, this.departures.owners, deps.options.accountNodes);
     this.unitCosts = new UnitCosts(deps);
     const { cache, clock } = deps;
     cache.pods.onChange((_key, current, previous) => {

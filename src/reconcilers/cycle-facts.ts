@@ -1,5 +1,6 @@
 /**
- * One accounting cycle's facts from the cache: the GPU nodes, priced, and the pods on them (with the pods
+ * One accounting cycle's facts from the cache: the accounted nodes (every node, GPU and CPU-only, unless
+ * --account-nodes narrows them), priced, and the pods on them (with the pods
  * deleted since the last cycle), each with its cache key. Facts are reused from cycle to cycle while the
  * projections they were made from are the same objects: most of a fleet's pods are, and rebuilding 10,000 facts
  * a cycle was a large share of the cycle's garbage. Both caches are WeakMaps: entries go with their projection.
@@ -10,13 +11,15 @@ import type { NodeFacts, PodFacts } from '../cost/types.ts';
 import type { NodePrice, PricingProvider } from '../pricing/provider.ts';
 import type { Mutable } from './accounting-plan.ts';
 import type { PricedNode } from './ledger-describe.ts';
-import { isGpuNode, nodeFacts, podFacts, priceOf } from './node-facts.ts';
+import { nodeFacts, podFacts, priceOf } from './node-facts.ts';
+import type { LabelSelector } from '../crds/aicost-policy.ts';
+import { matchesSelector } from '../policy/selector.ts';
 import type { PodOwners } from './pod-owners.ts';
 
 /** Pod facts kept by the gatherer, which take each cycle's utilization once it is measured. */
 export type MutablePodFacts = Mutable<PodFacts>;
 
-/** One cycle's facts: GPU nodes priced, by name too, and the pods on them with their cache keys. */
+/** One cycle's facts: the accounted nodes priced, by name too, and the pods on them with their cache keys. */
 export interface CycleFacts {
   readonly pricing: PricingProvider;
   readonly nodes: NodeFacts[];
@@ -44,10 +47,15 @@ export class FactsGatherer {
   private ownerChanges = 0;
   /** Each pod's verified owner (pod-owners.ts): a pod's workload is resolved through it. */
   private readonly owners: PodOwners;
+  /** --account-nodes; undefined: every node. */
+  private readonly accountNodes: LabelSelector | undefined;
+  /** Whether --account-nodes selects a node, by cached node projection: matched once, not every cycle. */
+  private readonly selected = new WeakMap<NodeRecord, boolean>();
 
-  constructor(cache: ClusterCache, owners: PodOwners) {
+  constructor(cache: ClusterCache, owners: PodOwners, accountNodes?: LabelSelector) {
     this.cache = cache;
     this.owners = owners;
+    this.accountNodes = accountNodes;
     // A ReplicaSet's projection is all identity (its uid and its Deployment's name and uid).
     cache.replicaSets.onChange(() => this.ownerChanges++);
     for (const owners of [cache.jobs, cache.deployments, cache.statefulSets])
@@ -56,12 +64,15 @@ export class FactsGatherer {
       });
   }
 
-  /** The GPU nodes, priced, and the pods on them and the `tombstones` (pods deleted since), with their keys. */
+  /**
+   * The accounted nodes, priced, and the pods on them and the `tombstones` (pods deleted since), with their keys.
+   * A pod on a node left out (by --account-nodes) is left out with it: nothing of that node is accounted.
+   */
   gather(pricing: PricingProvider, tombstones: Iterable<PodRecord>): CycleFacts {
     const { cache } = this;
     const facts: CycleFacts = { pricing, nodes: [], unpriced: [], priced: new Map(), pods: [], keys: [], live: [] };
     for (const node of cache.nodes.store.values()) {
-      if (!isGpuNode(node)) continue;
+      if (!this.isSelected(node)) continue;
       const priced = this.pricedNode(node, pricing);
       // A node the engine will skip is reported as skipped (skipped-objects.ts), not also as unpriced.
       if (!priced.price.priced && !priced.facts.problem)
@@ -85,6 +96,13 @@ export class FactsGatherer {
       if (!cache.pods.store.has(key)) add(key, t, false);
     }
     return facts;
+  }
+
+  private isSelected(node: NodeRecord): boolean {
+    if (this.accountNodes === undefined) return true;
+    let selected = this.selected.get(node);
+    if (selected === undefined) this.selected.set(node, (selected = isAccounted(node, this.accountNodes)));
+    return selected;
   }
 
   /**
@@ -124,4 +142,9 @@ export class FactsGatherer {
     if (facts) this.facts.set(record, { node, owners: this.ownerChanges, facts });
     return facts;
   }
+}
+
+/** Whether the accountant accounts a node: every node without --account-nodes, else those it selects. */
+export function isAccounted(node: NodeRecord, accountNodes: LabelSelector | undefined): boolean {
+  return accountNodes === undefined || matchesSelector(accountNodes, node.labels);
 }

@@ -18,7 +18,12 @@ const cache = {
   statefulSets: { store: new Map() },
   namespaces: { store: new Map([['ml', { labels: { team: 'research' } }]]) },
 } as unknown as ClusterCache;
-const record = { name: 'gpu-1', uid: 'node-uid', labels: {} } as unknown as NodeRecord;
+const record = {
+  name: 'gpu-1',
+  uid: 'node-uid',
+  labels: {},
+  gpuResources: { 'nvidia.com/gpu': 8 },
+} as unknown as NodeRecord;
 const price = { priced: false } as unknown as NodePrice;
 const pod = {
   uid: 'p',
@@ -89,6 +94,20 @@ describe('describeWorkload', () => {
     });
     const node = { record, price, facts: { capacityType: 'on-demand' } as PricedNode['facts'] };
     expect(describeNode(context(), node, 0).namespaceLabels).toEqual({});
+  });
+
+  it.each([
+    ['a node with GPUs', { 'nvidia.com/gpu': 8 }, 'gpu'],
+    ['a MIG node', { 'nvidia.com/mig-1g.5gb': 7 }, 'gpu'],
+    ['a GPU node whose quantity cannot be read (0 units, still a GPU node)', { 'nvidia.com/gpu': 0 }, 'gpu'],
+    ['a CPU-only node', {}, 'cpu'],
+  ])('a Node row of %s is %s work', (_, gpuResources, compute) => {
+    const node = { record: { ...record, gpuResources }, price, facts: {} as PricedNode['facts'] };
+    expect(describeNode(context(), node, 0).compute).toBe(compute);
+  });
+
+  it('a workload row is cpu until its window’s GPU-hours say otherwise (computeOf, where the row is made)', () => {
+    expect(describeWorkload(context(), 'Pod', 'ml', 'p', [pod], undefined).compute).toBe('cpu');
   });
 
   it.each([

@@ -10,9 +10,9 @@ import { rollupColumns, type WorkloadKind } from '../ledger/row.ts';
 import { LABEL } from '../pricing/capacity-type.ts';
 import type { NodePrice } from '../pricing/provider.ts';
 import { idleOwnerColumns } from './idle-owner.ts';
-import { workloadRecordOf } from './node-facts.ts';
+import { isGpuNode, workloadRecordOf } from './node-facts.ts';
 
-/** A GPU node as the cycle priced it. */
+/** An accounted node as the cycle priced it. */
 export interface PricedNode {
   readonly record: NodeRecord;
   readonly price: NodePrice;
@@ -109,6 +109,8 @@ export function describeWorkload(
     podCount: pods.filter((p) => p.until === undefined || p.until > ctx.cycleStartSeconds).length,
     jobOutcome: kind === 'Job' ? (record?.outcome ?? (previous?.jobOutcome || 'running')) : '',
     currency: ctx.currency,
+    // The window's GPU-hours decide a workload's row (computeOf, where the row is made): `cpu` until they do.
+    compute: 'cpu',
   };
 }
 
@@ -128,6 +130,7 @@ export function describeNode(ctx: DescribeContext, node: PricedNode, pods: numbe
     podCount: pods,
     jobOutcome: '',
     currency: ctx.currency,
+    compute: isGpuNode(node.record) ? 'gpu' : 'cpu',
   };
 }
 

@@ -146,4 +146,37 @@ describe('idleGPU in Enforce', () => {
     expect(reasons(api)).toContain('Evicted');
     expect(api.object(`${PODS}/intruder`)).toBeUndefined();
   });
+  // Issue #18: CPU-only nodes are accounted, but the idle-GPU rule has no GPU metrics to read for their work:
+  // a CPU workload is never governed by it, even when a tenant's series say 0 % for its pod.
+  it('never suspends a CPU-only Job on a CPU node, which is accounted all the same', async () => {
+    const JOB = '/apis/batch/v1/namespaces/dev/jobs/etl';
+    const api = new FakeKube();
+    api.put('/api/v1/nodes', {
+      metadata: { name: 'm6i', labels: { 'node.kubernetes.io/instance-type': 'm6i.2xlarge' } },
+      status: { allocatable: { cpu: '8', memory: '32Gi' } },
+    });
+    api.put('/api/v1/namespaces', { metadata: { name: 'dev' } });
+    api.put('/apis/batch/v1/namespaces/dev/jobs', { metadata: { name: 'etl', namespace: 'dev' }, spec: {} });
+    api.put(PODS, {
+      metadata: { name: 'etl-0', namespace: 'dev', ownerReferences: [{ kind: 'Job', name: 'etl', controller: true }] },
+      spec: { nodeName: 'm6i', containers: [{ resources: { requests: { cpu: '2', memory: '8Gi' } } }] },
+      status: { phase: 'Running', startTime: new Date(T0 - 3_600_000).toISOString() },
+    });
+    idlePolicy(api);
+    const prometheus = new FakePrometheus();
+    prometheus.utilization.set('dev/etl-0', 0);
+    const { op } = await runOperatorFor(api, prometheus, 6, T0);
+    await op.stop();
+    const job = api.object(JOB);
+    expect((job?.spec as { suspend?: boolean }).suspend).toBeUndefined();
+    expect(reasons(api)).not.toEqual(expect.arrayContaining(['GPUIdle']));
+    expect(reasons(api)).not.toContain('Suspended');
+    // Accounted: 2 of 8 vCPU and 8 of 32 GiB of a node at the resource rates, 0.0968 an hour (cost-model.md).
+    expect(job?.metadata.annotations?.['aicost.dev/cost-per-hour']).toBe('0.0968');
+    // Its pod started an hour before T0 and ran to T0 + 5:59: 0.0968 × 3,959 s / 3,600 s.
+    expect(job?.metadata.annotations?.['aicost.dev/cost']).toBe('0.106453');
+    // No GPU: no GPU-hours, and its utilization unknown (never 0, whatever a series says).
+    expect(job?.metadata.annotations?.['aicost.dev/gpu-hours']).toBe('0.0000');
+    expect(job?.metadata.annotations?.['aicost.dev/gpu-utilization']).toBe('unknown');
+  });
 });

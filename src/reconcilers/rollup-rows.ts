@@ -1,7 +1,7 @@
 /**
  * The roll-ups of one cycle's main segment as the metrics show them: cost by namespace and by the values of
  * the roll-up label keys, each with one more row, IDLE ("__idle__"), for the idle bucket (the capacity of the
- * priced GPU nodes that no pod requested). So each roll-up adds up to the node cost of the segment, to the
+ * priced accounted nodes, GPU and CPU-only, that no pod requested). So each roll-up adds up to the node cost of the segment, to the
  * nano. Pods on unpriced nodes have no cost and are in no row; neither are their nodes in the node cost.
  * Neither name can be a real one: namespace names and label values never start with an underscore.
  */
@@ -25,7 +25,7 @@ export interface RollupRows {
   readonly namespaces: Map<string, Nanos>;
   /** By LabelValues.key; the IDLE row, every value IDLE, last. */
   readonly labels: Map<string, LabelRow>;
-  /** Cost of the priced GPU nodes: what each roll-up adds up to. */
+  /** Cost of the priced accounted nodes: what each roll-up adds up to. */
   readonly nodeCost: Nanos;
   readonly idle: Nanos;
 }

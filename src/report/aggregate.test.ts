@@ -24,6 +24,7 @@ describe('report keys', () => {
     ['workload', 'ml-alpha/Job/train-llama'],
     ['cluster', 'prod-1'],
     ['environment', 'prod'],
+    ['compute', 'gpu'],
     ['app.kubernetes.io/name', ''],
   ])('%s of a workload row is %j', (key, value) => {
     expect(keyValue(row, key)).toBe(value);
@@ -38,8 +39,15 @@ describe('report keys', () => {
     expect(keyValue(jobRow(overrides), 'model')).toBe(model);
   });
 
-  it('a node row is idle under every key but the cluster', () => {
+  it('a node row is idle under every key but the cluster and the compute', () => {
     expect(rowKeys(nodeRow(), ['team', 'cluster', 'namespace'])).toEqual([IDLE, 'prod-1', IDLE]);
+    expect(rowKeys(nodeRow(), ['team', 'compute'])).toEqual([IDLE, 'gpu']);
+    expect(rowKeys(nodeRow({ compute: 'cpu', gpuHours: 0n }), ['compute', 'namespace'])).toEqual(['cpu', IDLE]);
+  });
+
+  it('a CPU workload row is cpu under compute, and a label called compute is not read for it', () => {
+    const etl = jobRow({ gpuHours: 0n, compute: 'cpu', labels: { compute: 'gpu' } });
+    expect(rowKeys(etl, ['experiment', 'compute'])).toEqual(['exp-42', 'cpu']);
   });
 });
 

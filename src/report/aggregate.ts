@@ -69,6 +69,8 @@ export function keyValue(row: LedgerRow, key: string): string {
       return workloadName(row);
     case 'cluster':
       return row.clusterId;
+    case 'compute':
+      return row.compute;
     default:
       return row.labels[key] ?? '';
   }
@@ -76,20 +78,23 @@ export function keyValue(row: LedgerRow, key: string): string {
 
 /**
  * The key values of a row. A Node row (idle capacity) belongs to no namespace or workload: those keys are
- * `__idle__`, the cluster is its cluster. Its other keys are `__idle__` too unless its idle has an owner
- * (--idle-owner-label, issue #18): then a key that the owner's label gives a value (the owner's column, or
- * the label itself) is the owner, so `--by team` puts a team's idle pool in the team's row. reportRows
- * pools it back into `__idle__` for `--idle pooled`.
+ * `__idle__`; the cluster and the compute are the node's (so idle GPU and idle CPU capacity show apart). Its
+ * other keys are `__idle__` too unless its idle has an owner (--idle-owner-label, issue #18): then a key that
+ * the owner's label gives a value (the owner's column, or the label itself) is the owner, so `--by team` puts
+ * a team's idle pool in the team's row. reportRows pools it back into `__idle__` for `--idle pooled`.
  */
 export function rowKeys(row: LedgerRow, by: readonly string[]): string[] {
   if (row.workloadKind !== 'Node') return by.map((key) => keyValue(row, key));
   const owned = (row.idleOwner ?? '') !== '';
   return by.map((key) => {
-    if (key === 'cluster') return row.clusterId;
+    if (NODE_KEYS.has(key)) return keyValue(row, key);
     if (!owned || key === 'namespace' || key === 'workload') return IDLE;
     return keyValue(row, key) || IDLE;
   });
 }
+
+/** The keys a Node row has a value of: its cluster, and its compute (`gpu` or `cpu`). */
+const NODE_KEYS: ReadonlySet<string> = new Set(['cluster', 'compute']);
 
 /** Sums rows into groups; add rows one window at a time, read the groups at the end. */
 export class GroupSums {
@@ -202,14 +207,17 @@ export function reportRows(groups: readonly Group[], mode: IdleMode, by: readonl
     );
 }
 
-/** Whether a group is idle that an owner's row holds: a Node group with a key, other than its cluster, not `__idle__`. */
+/**
+ * Whether a group is idle that an owner's row holds: a Node group with a key not `__idle__` other than the
+ * ones every node has (its cluster and compute).
+ */
 function landsOnOwner(g: Group, by: readonly string[]): boolean {
-  return g.idle && g.keys.some((key, i) => by[i] !== 'cluster' && key !== IDLE);
+  return g.idle && g.keys.some((key, i) => !NODE_KEYS.has(by[i] ?? '') && key !== IDLE);
 }
 
-/** An idle group in the cluster-wide bucket whoever owns it: every key `__idle__` but the cluster. */
+/** An idle group in the cluster-wide bucket whoever owns it: every key `__idle__` but the cluster and compute. */
 function pooled(g: Group, by: readonly string[]): Group {
-  return g.idle ? { ...g, keys: g.keys.map((key, i) => (by[i] === 'cluster' ? key : IDLE)) } : g;
+  return g.idle ? { ...g, keys: g.keys.map((key, i) => (NODE_KEYS.has(by[i] ?? '') ? key : IDLE)) } : g;
 }
 
 /**

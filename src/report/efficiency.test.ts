@@ -56,6 +56,11 @@ describe('efficiency figures of a row', () => {
     ],
     ['exactly 70 % is not under', { ...base, utilization: 0.7 }, { trainingCost: 10n, gpuHours: 2_000_000_000n }],
     [
+      'a CPU Job (no GPU-hours, utilization unknown): its cost in its class, no GPU-hours of any kind',
+      { cost: 10n, gpuHours: 0n, idleGpuHours: 0n, utilization: null, compute: 'cpu' },
+      { trainingCost: 10n },
+    ],
+    [
       'unmeasured: apart, never flagged',
       { ...base, utilization: null },
       { trainingCost: 10n, gpuHours: 2_000_000_000n, unmeasuredGpuHours: 2_000_000_000n },

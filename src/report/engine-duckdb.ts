@@ -48,6 +48,9 @@ function keyExpression(key: string): string {
       return "namespace || '/' || workload_kind || '/' || workload_name";
     case 'cluster':
       return 'cluster_id';
+    case 'compute':
+      // computeOf (row.ts) for files written before the column, whose Node rows are GPU nodes'.
+      return "coalesce(compute, CASE WHEN workload_kind = 'Node' OR gpu_hours > 0 THEN 'gpu' ELSE 'cpu' END)";
     default:
       return `coalesce(json_extract_string(labels, ${sqlString(`$."${key}"`)}), '')`;
   }
@@ -55,7 +58,7 @@ function keyExpression(key: string): string {
 
 /** rowKeys() in SQL: a Node row is `__idle__` under every key but the cluster, unless its idle owner names it. */
 function nodeAware(key: string): string {
-  if (key === 'cluster') return 'cluster_id';
+  if (key === 'cluster' || key === 'compute') return keyExpression(key);
   const value = keyExpression(key);
   if (!ownerKey(key)) return `CASE WHEN workload_kind = 'Node' THEN ${sqlString(IDLE)} ELSE ${value} END`;
   return (
@@ -65,16 +68,16 @@ function nodeAware(key: string): string {
 }
 
 /** Whether an owned Node row can have a value under the key (rowKeys): not under its namespace or workload. */
-const ownerKey = (key: string) => key !== 'cluster' && key !== 'namespace' && key !== 'workload';
+const ownerKey = (key: string) => !['cluster', 'compute', 'namespace', 'workload'].includes(key);
 
 /**
- * The served columns and idle_owner (parquet.ts, added later) as an empty select: united by name with the
- * files, they read as null from files written before them, even when no file of the range has them
- * (union_by_name alone would leave them out, and the query could not name them).
+ * The columns added later (parquet.ts: the served ones, idle_owner, compute) as an empty select: united by
+ * name with the files, they read as null from files written before them, even when no file of the range has
+ * them (union_by_name alone would leave them out, and the query could not name them).
  */
 const SERVED_COLUMNS =
   'SELECT NULL::VARCHAR AS served_models, NULL::BIGINT AS prompt_tokens, NULL::BIGINT AS generated_tokens, ' +
-  'NULL::BIGINT AS requests, NULL::VARCHAR AS idle_owner WHERE false';
+  'NULL::BIGINT AS requests, NULL::VARCHAR AS idle_owner, NULL::VARCHAR AS compute WHERE false';
 
 /** Nano-units of a DECIMAL(…,9) sum, as text: exact whatever the size. */
 const nanos = (expression: string) => `CAST(CAST(${expression} * 1000000000 AS HUGEINT) AS VARCHAR)`;
@@ -176,7 +179,7 @@ async function sums(
       `SELECT cluster_id, currency, workload_kind = 'Node' AS idle${keys.map((k) => `, ${k}`).join('')}, ` +
       `${nanos('sum(cost)')} AS cost${served ? SERVED_SUMS : ''}${efficiency ? EFFICIENCY_SUMS : ''} ` +
       `FROM ${efficiency ? classified(files) : files} WHERE ${where(scope)} GROUP BY ALL`,
-    by.includes('model') || efficiency || by.some(ownerKey),
+    by.includes('model') || by.includes('compute') || efficiency || by.some(ownerKey),
   );
   return rows.map((row) => ({
     clusterId: String(row.cluster_id),

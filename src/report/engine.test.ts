@@ -2,10 +2,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HOUR_MS } from '../testing/ledger-rows.ts';
+import { HOUR_MS, jobRow, nodeRow } from '../testing/ledger-rows.ts';
+import { encodeRowsBeforeNamespaceLabels } from '../testing/ledger-before-namespace-labels.ts';
+import { windowKey } from '../ledger/layout.ts';
+import { LocalSink } from '../ledger/local-sink.ts';
+import { LedgerStore } from '../ledger/store.ts';
 import { T0, writeReportLedger } from '../testing/report-ledger.ts';
-import type { LedgerStore } from '../ledger/store.ts';
-import { reportRows, type Group } from './aggregate.ts';
+import { IDLE, reportRows, type Group } from './aggregate.ts';
+import { decimal } from './format.ts';
+import type { IdleMode } from './options.ts';
 import { groupsDuckDb, loadDuckDb, runsDuckDb, timelineDuckDb } from './engine-duckdb.ts';
 import { groupsJs, runsJs, timelineJs, type Scope } from './engine-js.ts';
 import { toRuns } from './runs.ts';
@@ -100,5 +105,83 @@ describe('the DuckDB engine sums what the JavaScript engine sums', () => {
     }
     const perWindow = await timelineJs(store, ALL, ['team'], bucketing);
     expect(new Set(perWindow.buckets.map((g) => g.bucketMs)).size).toBe(bucketing === 'window' ? 3 : 1);
+  });
+});
+
+describe('GPU and CPU work apart (--by compute), over files written before and after the compute column', () => {
+  let cpuDir = '';
+  let cpuStore: LedgerStore;
+  const w = (startMs: number) => ({ clusterId: 'c-1', windowStartMs: startMs, windowEndMs: startMs + HOUR_MS });
+  const train = (startMs: number) =>
+    jobRow({ ...w(startMs), workloadName: 'train', workloadUid: 'u-train', experiment: 'exp-9', cost: 3_000_000_000n });
+  const etl = (startMs: number) =>
+    jobRow({
+      ...w(startMs),
+      workloadName: 'etl',
+      workloadUid: 'u-etl',
+      experiment: 'exp-9',
+      cost: 1_000_000_000n,
+      gpuHours: 0n,
+      idleGpuHours: 0n,
+      utilization: null,
+      compute: 'cpu',
+    });
+  const gpuIdle = (startMs: number) => nodeRow({ ...w(startMs), workloadName: 'gpu-1', cost: 500_000_000n });
+  beforeAll(async () => {
+    cpuDir = await mkdtemp(join(tmpdir(), 'aicost-compute-'));
+    const sink = await LocalSink.open(cpuDir);
+    cpuStore = new LedgerStore(sink);
+    // 00:00: a file of before the column (GPU nodes only were accounted): read by the rule.
+    await sink.put(windowKey('c-1', T0), encodeRowsBeforeNamespaceLabels([train(T0), etl(T0), gpuIdle(T0)]));
+    const cpuIdle = nodeRow({
+      ...w(T0 + HOUR_MS),
+      workloadName: 'cpu-1',
+      workloadUid: 'cpu-1',
+      gpuHours: 0n,
+      idleGpuHours: 0n,
+      cost: 250_000_000n,
+      compute: 'cpu',
+    });
+    await cpuStore.writeWindow('c-1', T0 + HOUR_MS, [
+      train(T0 + HOUR_MS),
+      etl(T0 + HOUR_MS),
+      gpuIdle(T0 + HOUR_MS),
+      cpuIdle,
+    ]);
+  });
+  afterAll(async () => {
+    await rm(cpuDir, { recursive: true, force: true });
+  });
+  const scope: Scope = { fromMs: T0, toMs: T0 + 2 * HOUR_MS };
+
+  it.each<[string[], IdleMode, string[][]]>([
+    [
+      ['compute'],
+      'separate',
+      [
+        ['gpu', '6.00'],
+        ['cpu', '2.00'],
+        // Idle capacity stays apart by its node's kind.
+        ['gpu', '1.00'],
+        ['cpu', '0.25'],
+      ],
+    ],
+    [
+      ['experiment', 'compute'],
+      'separate',
+      [
+        ['exp-9', 'gpu', '6.00'],
+        ['exp-9', 'cpu', '2.00'],
+        [IDLE, 'gpu', '1.00'],
+        [IDLE, 'cpu', '0.25'],
+      ],
+    ],
+    // The experiment's bill: GPU training and CPU preprocessing add up, idle shared by their cost (6:2).
+    [['experiment'], 'share', [['exp-9', '9.25']]],
+  ])('by %j, idle %s', async (by, mode, expected) => {
+    const js = await groupsJs(cpuStore, scope, by);
+    const db = await groupsDuckDb(duckdb, cpuStore, cpuDir, scope, by);
+    expect(sorted(db)).toEqual(sorted(js));
+    expect(reportRows(js, mode, by).map((r) => [...r.keys, decimal(r.cost)])).toEqual(expected);
   });
 });

@@ -52,6 +52,7 @@ describe('FOCUS 1.3 rows', () => {
       Tags: '{"aicost.dev/team":"x","team":"alpha"}',
       x_Utilization: 0.8125,
       x_JobOutcome: 'succeeded',
+      x_Compute: 'gpu',
     });
   });
 
@@ -66,6 +67,18 @@ describe('FOCUS 1.3 rows', () => {
       PricingCategory: 'Standard',
       x_WorkloadKind: 'Node',
       x_WorkloadName: 'ip-10-0-0-1',
+      x_Compute: 'gpu',
     });
+  });
+
+  it('a CPU workload row: no GPU-hours consumed, its cost all the same, x_Compute cpu', () => {
+    const etl = jobRow({ gpuHours: 0n, idleGpuHours: 0n, utilization: null, compute: 'cpu', cost: 96_800_000n });
+    expect(focusRow(etl, options)).toMatchObject({
+      EffectiveCost: 96_800_000n,
+      ConsumedQuantity: 0n,
+      PricingQuantity: 0n,
+      x_Compute: 'cpu',
+    });
+    expect(focusRow(nodeRow({ gpuHours: 0n, compute: 'cpu' }), options)).toMatchObject({ x_Compute: 'cpu' });
   });
 });

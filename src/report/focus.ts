@@ -155,6 +155,8 @@ export const FOCUS_COLUMNS: readonly FocusColumn[] = [
   { name: 'x_Estimate', kind: 'boolean', nullable: false, value: (r) => r.estimate },
   str('x_JobOutcome', (r) => r.jobOutcome),
   { name: 'x_Imported', kind: 'boolean', nullable: false, value: (r) => r.imported },
+  // GPU or CPU work (row.ts, computeOf): FOCUS has no column for it.
+  str('x_Compute', (r) => r.compute),
 ];
 
 /** The FOCUS columns the 1.3 spec makes mandatory in a Cost and Usage dataset (docs/focus.md). */

@@ -50,7 +50,16 @@ export interface ExportOptions extends Common {
 export type Parsed<T> = T | { readonly error: string };
 
 /** Keys with a column of their own in the ledger, or computed from columns; any other key is a label. */
-export const BUILTIN_KEYS = ['team', 'project', 'experiment', 'model', 'namespace', 'workload', 'cluster'] as const;
+export const BUILTIN_KEYS = [
+  'team',
+  'project',
+  'experiment',
+  'model',
+  'namespace',
+  'workload',
+  'cluster',
+  'compute',
+] as const;
 /** A Kubernetes label key: an optional DNS prefix and '/', then a name. */
 const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;

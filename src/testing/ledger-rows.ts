@@ -38,6 +38,7 @@ export function jobRow(overrides: Partial<LedgerRow> = {}): LedgerRow {
     estimate: true,
     jobOutcome: 'succeeded',
     imported: true,
+    compute: 'gpu',
     ...overrides,
   };
 }

@@ -539,6 +539,17 @@ describe('helm chart', () => {
         : config;
       expect(server.webhook).toMatchObject({ port: 9443, certDir: '/etc/aicost/webhook-certs' });
       expect(extra.length > 0 ? config.webhook : undefined).toBeUndefined();
+      // accounting.accountNodes reaches --account-nodes whole, spaces, parentheses and '!' included.
+      expect(config.accountNodes).toEqual(
+        extra.length > 0
+          ? {
+              matchExpressions: [
+                { key: 'karpenter.sh/nodepool', operator: 'In', values: ['gpu', 'etl'] },
+                { key: 'aicost.dev/skip', operator: 'DoesNotExist' },
+              ],
+            }
+          : undefined,
+      );
     }
   });
 
