@@ -1,14 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { formatMoney, parseMoney } from '../cost/money.ts';
+import { storageCost } from '../cost/storage-plan.ts';
 import { DEFAULT_CUSTOM_PRICING, parseCustomPricing, PricingFileError } from './custom-pricing.ts';
-import {
-  priceStorageClass,
-  STORAGE_CATALOG,
-  STORAGE_CATALOG_DATE,
-  storageCost,
-  type StorageClassFacts,
-} from './storage-prices.ts';
+import { priceStorageClass, STORAGE_CATALOG, STORAGE_CATALOG_DATE, type StorageClassFacts } from './storage-prices.ts';
 
 const sc = (provisioner: string, parameters: Record<string, string> = {}, name = 'fast'): StorageClassFacts => ({
   name,

@@ -43,9 +43,6 @@ export const STORAGE_CATALOG_DATE = '2026-12-02';
  * SSD classes, so an unknown class is neither free nor the dearest disk. Always flagged as an estimate.
  */
 export const DEFAULT_STORAGE_PRICE = '0.10';
-/** Seconds in the 730-hour month prices per GiB-month are spread over. */
-export const SECONDS_PER_MONTH = 730 * 3600;
-export const BYTES_PER_GIB = 2 ** 30;
 
 export const EBS = ['ebs.csi.aws.com', 'kubernetes.io/aws-ebs'] as const;
 export const GCE_PD = ['pd.csi.storage.gke.io', 'kubernetes.io/gce-pd'] as const;
@@ -214,17 +211,4 @@ export function priceStorageClass(
 
 function optionalRate(text: string | undefined): Nanos | undefined {
   return text === undefined ? undefined : parseMoney(text);
-}
-
-/**
- * Cost of `bytes` held for `seconds` at `nanosPerGiBMonth`, rounded half up to the nano: price × bytes × seconds /
- * (2^30 × 2,628,000), all in bigint, so no float touches it.
- */
-export function storageCost(nanosPerGiBMonth: Nanos, bytes: number, seconds: number): Nanos {
-  if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`bytes must be a non-negative integer`);
-  if (!Number.isSafeInteger(seconds) || seconds < 0) throw new RangeError(`seconds must be a non-negative integer`);
-  return divRoundHalfUp(
-    nanosPerGiBMonth * BigInt(bytes) * BigInt(seconds),
-    BigInt(BYTES_PER_GIB) * BigInt(SECONDS_PER_MONTH),
-  );
 }
