@@ -13,9 +13,20 @@ import type { OwnerKind } from '../cost/types.ts';
 import { rollupLabelValues } from '../reconcilers/rollup-labels.ts';
 import { isClusterId } from './layout.ts';
 
-/** A workload that owns pods, or `Node` for the row of a node's capacity that no pod requested. */
-export type WorkloadKind = Exclude<OwnerKind, 'Other'> | 'Node';
-export const WORKLOAD_KINDS: readonly WorkloadKind[] = ['Job', 'Deployment', 'StatefulSet', 'Pod', 'Node'];
+/**
+ * A workload that owns pods, `Node` for the row of a node's capacity that no pod requested, or
+ * `PersistentVolumeClaim` for a claim's storage while no running pod mounts it (its "unattached" row, billed to
+ * the claim's namespace; issue #18).
+ */
+export type WorkloadKind = Exclude<OwnerKind, 'Other'> | 'Node' | 'PersistentVolumeClaim';
+export const WORKLOAD_KINDS: readonly WorkloadKind[] = [
+  'Job',
+  'Deployment',
+  'StatefulSet',
+  'Pod',
+  'Node',
+  'PersistentVolumeClaim',
+];
 
 /** A Job's state at the end of the window; '' for every other kind. */
 export type JobOutcome = 'running' | 'succeeded' | 'failed' | '';
@@ -94,6 +105,12 @@ export interface LedgerRow {
   readonly promptTokens?: bigint | undefined;
   readonly generatedTokens?: bigint | undefined;
   readonly requests?: bigint | undefined;
+  /**
+   * What the persistent volumes the workload mounted cost in the window (issue #18; docs/cost-model.md#storage),
+   * apart from `cost`, which is compute only. On a PersistentVolumeClaim row, the claim's unmounted seconds.
+   * Undefined reads as 0 (rows of before, and rows of no storage).
+   */
+  readonly storageCost?: Nanos | undefined;
 }
 
 /** The longest servedModels: the gauges' model label is cut at 128 characters, the ledger keeps a few models. */
@@ -136,6 +153,8 @@ export function rowProblems(row: LedgerRow): string[] {
     fail('podCount', 'is not a non-negative 32-bit integer');
   for (const field of ['gpuHours', 'idleGpuHours', 'cost', 'idleGpuCost', 'onDemandEquivalent'] as const)
     if (row[field] < 0n || row[field] > MAX_DECIMAL_18) fail(field, 'is outside 0..999999999.999999999');
+  if (row.storageCost !== undefined && (row.storageCost < 0n || row.storageCost > MAX_DECIMAL_18))
+    fail('storageCost', 'is outside 0..999999999.999999999');
   if (row.spotSavings < -MAX_DECIMAL_18 || row.spotSavings > MAX_DECIMAL_18)
     fail('spotSavings', 'is outside ±999999999.999999999');
   if (row.utilization !== null && !(row.utilization >= 0 && row.utilization <= 1))
