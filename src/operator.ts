@@ -183,6 +183,7 @@ function buildAccounting(deps: OperatorDeps, cache: ClusterCache, events: EventR
     windowSeconds: options.ledgerWindowMs / 1000,
     flushSeconds: options.ledgerFlushMs / 1000,
     cache,
+    pricing,
     clock,
     log: log.child({ controller: 'ledger' }),
     metrics,

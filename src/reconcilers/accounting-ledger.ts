@@ -20,7 +20,15 @@ import { divRoundHalfUp } from '../cost/money.ts';
 import { workloadKey } from '../cost/rollup.ts';
 import type { NodeCost, PodFacts } from '../cost/types.ts';
 import { LedgerAccrual, type Observation, type RecentWindows, type RowDescriptor } from '../ledger/accrual.ts';
-import { fromLedger, nanoHours, toLedger, toSeconds, withServedCounts, type Cumulative } from '../ledger/cumulative.ts';
+import {
+  fromLedger,
+  nanoHours,
+  toLedger,
+  toSeconds,
+  withServedCounts,
+  withStorageCost,
+  type Cumulative,
+} from '../ledger/cumulative.ts';
 import { servedInCycle } from '../ledger/served-cycle.ts';
 import type { PodInference } from '../measure/inference-metrics.ts';
 import { loadLedger } from '../ledger/durable.ts';
@@ -28,6 +36,8 @@ import { LedgerWriter } from '../ledger/ledger-writer.ts';
 import type { LedgerStore } from '../ledger/store.ts';
 import { ofNoWorkload, type AccountingPlan, type Ledgers } from './accounting-plan.ts';
 import { describeNode, WorkloadDescriptions, type DescribeContext, type PricedNode } from './ledger-describe.ts';
+import type { PricingSource } from '../pricing/pricing-source.ts';
+import { storageByWorkload, storageObservations, storageOf } from './storage-accounting.ts';
 
 export interface AccountingLedgerDeps {
   readonly store: LedgerStore;
@@ -36,6 +46,8 @@ export interface AccountingLedgerDeps {
   /** The open window's piece is written at most this often (and at each window's end); 0: every cycle. */
   readonly flushSeconds: number;
   readonly cache: ClusterCache;
+  /** Prices the claims of each cycle's storage (storage-accounting.ts); without it, no storage is accounted. */
+  readonly pricing?: PricingSource | undefined;
   readonly clock: Clock;
   readonly log: Logger;
   readonly metrics: Metrics;
@@ -158,15 +170,25 @@ export class AccountingLedger {
     const ctx = { ...cycle, cache: this.deps.cache };
     const observations: Observation[] = [];
     const byTarget = groupByTarget(cycle.pods);
+    const planned = storageOf(this.deps.cache, this.deps.pricing, cycle);
+    const storage = storageByWorkload(planned);
     for (const [key, update] of cycle.plan.workloads) {
       const [kind = '', namespace = '', name = ''] = key.split('/');
       const pods = byTarget.get(key) ?? [];
       const target = { kind: kind as 'Job', namespace, name };
       const described = this.descriptions.describe(ctx, key, target, pods, this.accrual.described(key));
       const previous = this.accrual.closing(key);
-      const cumulative = fromLedger(update.ledger, previous, update.measuredGpuSeconds, update.busyGpuSeconds);
+      const accrued = fromLedger(update.ledger, previous, update.measuredGpuSeconds, update.busyGpuSeconds);
+      const cumulative = withStorageCost(accrued, previous, storage.get(key));
+      storage.delete(key);
       observations.push({ id: key, ...withServed(cycle, pods, previous, cumulative, described) });
     }
+    observations.push(
+      ...storageObservations({ ...ctx, storage: planned }, storage, {
+        closing: (id) => this.accrual.closing(id),
+        describe: (key, target) => this.descriptions.describe(ctx, key, target, [], this.accrual.described(key)),
+      }),
+    );
     for (const [uid, update] of cycle.plan.pods) {
       const id = `Pod/${uid}`;
       const pod = byTarget.get(id)?.[0];
