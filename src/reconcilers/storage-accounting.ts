@@ -17,6 +17,7 @@ import { priceStorageClass, type StoragePrice } from '../pricing/storage-prices.
 import type { Observation, RowDescriptor } from '../ledger/accrual.ts';
 import { withStorageCost, ZERO, type Cumulative } from '../ledger/cumulative.ts';
 import { rollupColumns } from '../ledger/row.ts';
+import { nodeColumns } from './ledger-describe.ts';
 import { workloadOf } from './node-facts.ts';
 
 const ATTRIBUTED = new Set(['Job', 'Deployment', 'StatefulSet']);
@@ -104,12 +105,7 @@ export function describeClaim(
     ...rollupColumns({}, undefined, namespaceLabels),
     labels: { ...namespaceLabels },
     namespaceLabels,
-    nodePool: '',
-    instanceType: '',
-    region: '',
-    zone: '',
-    capacityType: '',
-    gpuModel: '',
+    ...nodeColumns(undefined, ''),
     podCount: 0,
     pricingSource: price ? `storage ${price.source}: ${price.detail}` : 'storage',
     estimate: price?.estimated ?? true,
