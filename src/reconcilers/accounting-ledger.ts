@@ -17,7 +17,6 @@ import type { Metrics } from '../controller/metrics.ts';
 import { attributeInterval } from '../cost/engine.ts';
 import type { Ledger } from '../cost/ledger.ts';
 import { divRoundHalfUp } from '../cost/money.ts';
-import { workloadKey } from '../cost/rollup.ts';
 import type { NodeCost, PodFacts } from '../cost/types.ts';
 import { LedgerAccrual, type Observation, type RecentWindows, type RowDescriptor } from '../ledger/accrual.ts';
 import {
@@ -34,10 +33,11 @@ import type { PodInference } from '../measure/inference-metrics.ts';
 import { loadLedger } from '../ledger/durable.ts';
 import { LedgerWriter } from '../ledger/ledger-writer.ts';
 import type { LedgerStore } from '../ledger/store.ts';
-import { ofNoWorkload, type AccountingPlan, type Ledgers } from './accounting-plan.ts';
+import type { AccountingPlan, Ledgers } from './accounting-plan.ts';
+import { groupByNode, groupByTarget } from './ledger-groups.ts';
 import { describeNode, WorkloadDescriptions, type DescribeContext, type PricedNode } from './ledger-describe.ts';
 import type { PricingSource } from '../pricing/pricing-source.ts';
-import { storageByWorkload, storageObservations, storageOf } from './storage-accounting.ts';
+import { storageByWorkload, storageObservations, storageOf, storageOnlyTargets } from './storage-accounting.ts';
 
 export interface AccountingLedgerDeps {
   readonly store: LedgerStore;
@@ -84,6 +84,9 @@ export class AccountingLedger {
   /** When the open window's piece was last queued; undefined after a start or reset (the first cycle writes). */
   private pieceAtSeconds: number | undefined;
   private importing = false;
+  /** The workloads with storage cost that the last cycle's compute plan did not hold (offerStorageOnly). */
+  storageOnly: readonly string[] = [];
+  readonly storageCostOf = (id: string): bigint | undefined => this.accrual.closing(id)?.storageCost;
   /**
    * Each node's idle GPU-seconds as the engine counts them (fractions of a second included): converted to
    * nano-hours whole each cycle, as a workload's are, so that their rounding never adds up.
@@ -214,6 +217,7 @@ export class AccountingLedger {
     this.writer.enqueue(this.accrual.observe(cycle.cycleStartSeconds, cycle.nowSeconds, observations, due));
     this.descriptions.endCycle();
     this.importing = false;
+    this.storageOnly = storageOnlyTargets(this.accrual.ids(), (id) => this.accrual.closing(id), cycle.plan.workloads);
   }
 
   /**
@@ -360,16 +364,6 @@ function addIdle(a: Idle, b: Idle): Idle {
   };
 }
 
-function groupByNode(pods: readonly PodFacts[]): Map<string, PodFacts[]> {
-  const out = new Map<string, PodFacts[]>();
-  for (const pod of pods) {
-    let list = out.get(pod.nodeName);
-    if (!list) out.set(pod.nodeName, (list = []));
-    list.push(pod);
-  }
-  return out;
-}
-
 /** A target's cumulative and row fields with what its pods served in the cycle (served-cycle.ts). */
 function withServed(
   cycle: LedgerCycle,
@@ -385,16 +379,4 @@ function withServed(
     cumulative: withServedCounts(cumulative, previous, served),
     describe: served ? { ...describe, servedModels: served.models } : describe,
   };
-}
-
-/** The cycle's pods by ledger target: a workload's under its key, a pod of no workload under "Pod/<uid>". */
-function groupByTarget(pods: readonly PodFacts[]): Map<string, PodFacts[]> {
-  const out = new Map<string, PodFacts[]>();
-  for (const pod of pods) {
-    const id = ofNoWorkload(pod) ? `Pod/${pod.uid}` : workloadKey(pod.workload);
-    let list = out.get(id);
-    if (!list) out.set(id, (list = []));
-    list.push(pod);
-  }
-  return out;
 }

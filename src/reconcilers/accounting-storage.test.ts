@@ -8,7 +8,8 @@ import type { LedgerRow } from '../ledger/row.ts';
 import { FakeKube } from '../testing/fake-kube.ts';
 import { startOperator } from '../testing/harness.ts';
 import { MemorySink } from '../testing/memory-sink.ts';
-import { allRows, HOUR_MS, NODE_CYCLE_NANOS, prometheus, seed, T0 } from '../testing/ledger-world.ts';
+import { allRows, HOUR_MS, JOB, NODE_CYCLE_NANOS, prometheus, seed, T0 } from '../testing/ledger-world.ts';
+import { formatMoney } from '../cost/money.ts';
 
 const sum = (rows: readonly LedgerRow[], pick: (r: LedgerRow) => bigint) => rows.reduce((s, r) => s + pick(r), 0n);
 const storage = (r: LedgerRow) => r.storageCost ?? 0n;
@@ -93,5 +94,12 @@ describe('storage in the ledger', { timeout: 30_000 }, () => {
     const firstWindow = rows.filter((r) => r.windowStartMs === T0);
     expect(sum(firstWindow, (r) => r.cost)).toBe(60n * NODE_CYCLE_NANOS);
     expect(sum(rows, storage)).toBe(90n * CLAIM_CYCLE_NANOS);
+
+    // The Job's annotation shows its storage so far, apart from aicost.dev/cost (compute, none here).
+    const annotations = api.object('/apis/batch/v1/namespaces/ml/jobs/prep')?.metadata.annotations ?? {};
+    // Rewritten when it changes at the cent, as aicost.dev/cost is: last at cycle 28, when it passed 0.005.
+    expect(annotations['aicost.dev/storage-cost']).toBe(formatMoney(28n * CLAIM_CYCLE_NANOS, 6));
+    expect(annotations['aicost.dev/cost']).toBeUndefined();
+    expect(api.object(JOB)?.metadata.annotations?.['aicost.dev/storage-cost']).toBeUndefined();
   });
 });

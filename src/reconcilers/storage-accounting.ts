@@ -9,6 +9,7 @@
  */
 import type { ClusterCache } from '../controller/cluster-cache.ts';
 import type { ClaimRecord } from '../controller/storage-projections.ts';
+import { formatMoney, type Nanos } from '../cost/money.ts';
 import { planStorage, type ClaimCost, type ClaimFacts, type MountFacts } from '../cost/storage-plan.ts';
 import { DEFAULT_CUSTOM_PRICING } from '../pricing/custom-pricing.ts';
 import type { PricingSource } from '../pricing/pricing-source.ts';
@@ -18,7 +19,11 @@ import type { Observation, RowDescriptor } from '../ledger/accrual.ts';
 import { withStorageCost, ZERO, type Cumulative } from '../ledger/cumulative.ts';
 import { rollupColumns } from '../ledger/row.ts';
 import { nodeColumns } from './ledger-describe.ts';
-import { workloadOf } from './node-facts.ts';
+import { workloadOf, workloadRecordOf } from './node-facts.ts';
+import type { AnnotationWriter } from './annotation-writer.ts';
+import { renderAnnotations } from '../cost/ledger.ts';
+import { displayKey } from './annotations.ts';
+import type { TargetUpdate } from './accounting-plan.ts';
 
 const ATTRIBUTED = new Set(['Job', 'Deployment', 'StatefulSet']);
 
@@ -151,5 +156,62 @@ export function storageObservations(
     const price = cycle.storage?.prices.get(c.claim.uid);
     observe(id, c.unattachedCost, describeClaim(cycle.cache, c.claim, price, cycle.currency));
   }
+  return out;
+}
+
+/** The workload annotation of its storage cost so far, accrued like `aicost.dev/cost` (which stays compute). */
+export const STORAGE_COST_ANNOTATION = 'aicost.dev/storage-cost';
+
+type Render = () => Record<string, string | null>;
+
+/** An object's ledger annotations and display key, with its storage cost when it has one. */
+export function annotated(update: TargetUpdate, storage: Nanos | undefined): { key: string; render: Render } {
+  const render = () => renderAnnotations(update.ledger, update.display);
+  return withStorageAnnotation(displayKey(update.ledger, update.display), render, storage);
+}
+
+/** A workload's annotations and display key with its storage cost, when it has one (rewritten at a cent's change). */
+export function withStorageAnnotation(
+  key: string,
+  render: Render,
+  storage: Nanos | undefined,
+): { key: string; render: Render } {
+  if (storage === undefined) return { key, render };
+  return {
+    key: `${key}|${formatMoney(storage, 2)}`,
+    render: () => ({ ...render(), [STORAGE_COST_ANNOTATION]: formatMoney(storage, 6) }),
+  };
+}
+
+/**
+ * Offers the storage cost annotation of a workload the compute plan does not hold (a CPU Job mounting a dataset);
+ * 1 when a write was scheduled.
+ */
+export function offerStorageOnly(
+  deps: { readonly cache: ClusterCache; readonly writer: AnnotationWriter },
+  key: string,
+  storage: Nanos | undefined,
+): number {
+  const [kind = '', namespace = '', name = ''] = key.split('/');
+  const record = workloadRecordOf(deps.cache, kind, `${namespace}/${name}`);
+  if (!record || storage === undefined) return 0;
+  const target = { kind: record.kind, namespace, name, uid: record.uid, id: key };
+  const s = withStorageAnnotation('', () => ({}), storage);
+  return deps.writer.offer(target, s.key, s.render) ? 1 : 0;
+}
+
+/**
+ * The workload targets with a storage cost that the compute plan does not hold: their annotation is offered every
+ * cycle (a no-op once written), so that its last value is written even after they stop accruing.
+ */
+export function storageOnlyTargets(
+  ids: Iterable<string>,
+  closing: (id: string) => Cumulative | undefined,
+  planned: ReadonlyMap<string, unknown>,
+): string[] {
+  const out: string[] = [];
+  for (const id of ids)
+    if (ATTRIBUTED.has(id.slice(0, id.indexOf('/'))) && !planned.has(id) && closing(id)?.storageCost !== undefined)
+      out.push(id);
   return out;
 }
