@@ -155,6 +155,8 @@ export const FOCUS_COLUMNS: readonly FocusColumn[] = [
   { name: 'x_Estimate', kind: 'boolean', nullable: false, value: (r) => r.estimate },
   str('x_JobOutcome', (r) => r.jobOutcome),
   { name: 'x_Imported', kind: 'boolean', nullable: false, value: (r) => r.imported },
+  // Issue #18: storage is apart from the node capacity split the FOCUS cost columns carry (docs/focus.md).
+  dec('x_StorageCost', (r) => r.storageCost ?? 0n),
 ];
 
 /** The FOCUS columns the 1.3 spec makes mandatory in a Cost and Usage dataset (docs/focus.md). */
