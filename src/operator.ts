@@ -202,6 +202,7 @@ function buildAccounting(deps: OperatorDeps, cache: ClusterCache, events: EventR
     flushSeconds: options.ledgerFlushMs / 1000,
     idleOwnerLabel: options.idleOwnerLabel,
     cache,
+    pricing,
     clock,
     log: log.child({ controller: 'ledger' }),
     metrics,

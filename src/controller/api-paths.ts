@@ -20,6 +20,8 @@ const RESOURCES = {
   StatefulSet: { apiVersion: 'apps/v1', plural: 'statefulsets', namespaced: true },
   Job: { apiVersion: 'batch/v1', plural: 'jobs', namespaced: true },
   Lease: { apiVersion: 'coordination.k8s.io/v1', plural: 'leases', namespaced: true },
+  PersistentVolumeClaim: { apiVersion: 'v1', plural: 'persistentvolumeclaims', namespaced: true },
+  StorageClass: { apiVersion: 'storage.k8s.io/v1', plural: 'storageclasses', namespaced: false },
   AICostPolicy: { apiVersion: 'aicost.dev/v1alpha1', plural: 'aicostpolicies', namespaced: false },
 } as const satisfies Record<string, Resource>;
 

@@ -12,18 +12,18 @@ import type { Metrics } from './metrics.ts';
 import {
   projectNamespace,
   projectNode,
-  projectOwnEvent,
   projectPod,
   projectReplicaSet,
   projectWorkload,
   type NamespaceRecord,
   type NodeRecord,
-  type OwnEventRecord,
   type PodRecord,
   type ReplicaSetRecord,
   type WorkloadRecord,
 } from './projections.ts';
+import { projectOwnEvent, type OwnEventRecord } from './own-event-projection.ts';
 import { PodLabelKeys } from './pod-label-keys.ts';
+import { projectClaim, projectStorageClass, type ClaimRecord, type StorageClassRecord } from './storage-projections.ts';
 import { Reflector, type ReflectorHooks, type ReflectorOptions } from './reflector.ts';
 
 export interface ClusterCache {
@@ -34,6 +34,9 @@ export interface ClusterCache {
   readonly deployments: Reflector<WorkloadRecord>;
   readonly statefulSets: Reflector<WorkloadRecord>;
   readonly namespaces: Reflector<NamespaceRecord>;
+  /** What storage is priced from (issue #18): the claims and their classes. */
+  readonly claims: Reflector<ClaimRecord>;
+  readonly storageClasses: Reflector<StorageClassRecord>;
   /** The pod labels the pod projections keep (see followPolicySelectors). */
   readonly podLabelKeys: PodLabelKeys;
   readonly all: readonly Reflector<unknown>[];
@@ -130,9 +133,29 @@ export function createClusterCache(
     fieldSelector: 'spec.nodeName!=',
     project: (pod: Parameters<typeof projectPod>[0]) => projectPod(pod, podLabelKeys),
   });
+  const claims = make({
+    name: 'persistentvolumeclaims',
+    path: collectionPath('PersistentVolumeClaim'),
+    project: projectClaim,
+  });
+  const storageClasses = make({
+    name: 'storageclasses',
+    path: collectionPath('StorageClass'),
+    project: projectStorageClass,
+  });
   const { nodes, replicaSets, jobs, deployments, statefulSets, namespaces } = owners;
-  const all = [nodes, pods, replicaSets, jobs, deployments, statefulSets, namespaces] as Reflector<unknown>[];
-  return { ...owners, pods, podLabelKeys, ...lifecycle(all) };
+  const all = [
+    nodes,
+    pods,
+    replicaSets,
+    jobs,
+    deployments,
+    statefulSets,
+    namespaces,
+    claims,
+    storageClasses,
+  ] as Reflector<unknown>[];
+  return { ...owners, pods, claims, storageClasses, podLabelKeys, ...lifecycle(all) };
 }
 
 /** The caches of the webhook-only role (`aicost webhook`): what a review reads, never the pods. */

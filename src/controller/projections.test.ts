@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { projectNode, projectPod } from './projections.ts';
+import { claimNamesOf, projectClaim, projectStorageClass } from './storage-projections.ts';
 
 const node = (allocatable: Record<string, string>) => projectNode({ metadata: { name: 'n' }, status: { allocatable } });
 const pod = (requests: Record<string, string>, limits: Record<string, string> = {}) =>
@@ -58,5 +59,44 @@ describe('a node’s labels', () => {
       pool: 'etl',
       skip: '',
     });
+  });
+});
+
+describe('storage projections (issue #18)', () => {
+  it('projects a bound claim by its capacity, and a pending one by its request', () => {
+    const claim = {
+      metadata: { name: 'ckpt', namespace: 'ml', uid: 'c-1', creationTimestamp: '2026-12-02T10:00:00Z' },
+      spec: { storageClassName: 'gp3', resources: { requests: { storage: '90Gi' } } },
+      status: { phase: 'Bound', capacity: { storage: '100Gi' } },
+    };
+    expect(projectClaim(claim)).toMatchObject({
+      storageClass: 'gp3',
+      bytes: 100 * 2 ** 30,
+      phase: 'Bound',
+      createdAtSeconds: Date.parse('2026-12-02T10:00:00Z') / 1000,
+    });
+    expect(projectClaim({ ...claim, status: {} })).toMatchObject({ bytes: 90 * 2 ** 30, phase: 'Pending' });
+    expect(projectClaim({ ...claim, status: { phase: 'Bound', capacity: { storage: '1e30' } } })).toMatchObject({
+      bytes: 0,
+      quantityProblem: expect.stringContaining('1e30') as string,
+    });
+    expect(projectClaim({ metadata: { name: 'x' } })).toBeUndefined();
+  });
+
+  it('projects a class by provisioner and parameters', () => {
+    expect(
+      projectStorageClass({ metadata: { name: 'fast' }, provisioner: 'ebs.csi.aws.com', parameters: { type: 'io2' } }),
+    ).toEqual({ name: 'fast', resourceVersion: '', provisioner: 'ebs.csi.aws.com', parameters: { type: 'io2' } });
+  });
+
+  it('keeps the claims a pod mounts, generic ephemeral volumes by their generated name', () => {
+    expect(
+      claimNamesOf('train-0', [
+        { name: 'data', persistentVolumeClaim: { claimName: 'datasets' } },
+        { name: 'scratch', ephemeral: {} },
+        { name: 'cfg' },
+        { name: 'again', persistentVolumeClaim: { claimName: 'datasets' } },
+      ]),
+    ).toEqual(['datasets', 'train-0-scratch']);
   });
 });

@@ -7,10 +7,11 @@ import { parseMilli, parseUnits, QuantityError } from '../cost/quantity.ts';
 import { isGpuResource } from '../cost/gpu-units.ts';
 import type { WorkloadRef } from '../cost/types.ts';
 import { parseLedger, type Ledger } from '../cost/ledger.ts';
+import { claimNamesOf, type RawVolume } from './storage-projections.ts';
 
 type Dict = Readonly<Record<string, string>>;
 
-interface Meta {
+export interface Meta {
   name?: string;
   namespace?: string;
   uid?: string;
@@ -75,6 +76,8 @@ export interface PodRecord {
   readonly ledger: Ledger | undefined;
   /** aicost.dev/* and karpenter.sh/do-not-disrupt only. */
   readonly annotations: Dict;
+  /** The PersistentVolumeClaims it mounts, by name in its namespace (storage-projections.ts); none when absent. */
+  readonly claimNames?: readonly string[] | undefined;
 }
 
 export interface ReplicaSetRecord {
@@ -195,6 +198,7 @@ interface RawPod {
     containers?: RawContainer[];
     initContainers?: RawContainer[];
     overhead?: Record<string, string>;
+    volumes?: RawVolume[];
   };
   status?: {
     phase?: string;
@@ -295,6 +299,7 @@ export function projectPod(pod: RawPod, labelKeys: { has(key: string): boolean }
         : undefined,
     ledger: parseLedger(meta.annotations),
     annotations: ownAnnotations(meta.annotations),
+    ...(spec.volumes?.length ? { claimNames: claimNamesOf(meta.name, spec.volumes) } : {}),
   };
 }
 
@@ -355,46 +360,5 @@ export function projectNamespace(ns: { metadata?: Meta }): NamespaceRecord | und
     labels: { ...meta.labels },
     ledger: parseLedger(meta.annotations),
     budgetOverride: meta.annotations?.['aicost.dev/budget-override']?.slice(0, 256),
-  };
-}
-
-/** One of the operator's own Events, for the leader to read back (the webhook's SpotDenied Events). */
-export interface OwnEventRecord {
-  readonly uid: string;
-  readonly namespace: string;
-  readonly name: string;
-  readonly count: number;
-  /** aicost.dev/* annotations of the Event object. */
-  readonly annotations: Dict;
-  /** Kind/namespace/name of the object it is about. */
-  readonly involvedObject: string;
-}
-
-interface RawEvent {
-  metadata?: Meta;
-  reason?: string;
-  reportingComponent?: string;
-  count?: number;
-  involvedObject?: { kind?: string; namespace?: string; name?: string };
-}
-
-/**
- * Events of `reason` that `component` reported. The reflector's field selector asks the API server for just
- * those; the projection checks again, so a server (or a fake) that ignores the selector changes nothing.
- */
-export function projectOwnEvent(reason: string, component: string) {
-  return (event: RawEvent): OwnEventRecord | undefined => {
-    const meta = event.metadata;
-    if (!meta?.name || !meta.namespace || event.reason !== reason || event.reportingComponent !== component)
-      return undefined;
-    const o = event.involvedObject;
-    return {
-      uid: meta.uid ?? '',
-      namespace: meta.namespace,
-      name: meta.name,
-      count: Math.max(1, event.count ?? 1),
-      annotations: ownAnnotations(meta.annotations),
-      involvedObject: `${o?.kind ?? ''}/${o?.namespace ?? meta.namespace}/${o?.name ?? ''}`,
-    };
   };
 }

@@ -31,6 +31,7 @@ export type RowDescriptor = Omit<
   | 'promptTokens'
   | 'generatedTokens'
   | 'requests'
+  | 'storageCost'
 >;
 
 /** A target as one cycle saw it: its id ("Job/ns/name", "Pod/<uid>", "Node/<name>"), cumulative and row fields. */

@@ -32,6 +32,31 @@ export interface Cumulative {
   readonly promptTokens?: bigint | undefined;
   readonly generatedTokens?: bigint | undefined;
   readonly requests?: bigint | undefined;
+  /**
+   * Storage cost accrued so far (issue #18), apart from `cost`: the target's shares of the claims its pods mounted,
+   * or a claim's unattached seconds. Undefined while it has none; stored apart as the served counts are.
+   */
+  readonly storageCost?: Nanos | undefined;
+}
+
+/** The cumulative with `more` storage cost added to `previous`'s (none plus none stays none). */
+export function withStorageCost(c: Cumulative, previous: Cumulative | undefined, more: Nanos | undefined): Cumulative {
+  const before = previous?.storageCost;
+  if (before === undefined && more === undefined) return c;
+  return { ...c, storageCost: (before ?? 0n) + (more ?? 0n) };
+}
+
+/** The storage cost as JSON: a decimal string, or null when none. */
+export function storageToJson(c: Cumulative): string | null {
+  return c.storageCost === undefined ? null : c.storageCost.toString();
+}
+
+/** The cumulative with the storage cost storageToJson wrote (undefined or null: none); throws on anything else. */
+export function withStorageJson(c: Cumulative, json: unknown): Cumulative {
+  if (json === undefined || json === null) return c;
+  if (typeof json !== 'string' || !/^\d{1,20}$/.test(json))
+    throw new Error(`${JSON.stringify(json)} is not a storage cost`);
+  return { ...c, storageCost: BigInt(json) };
 }
 
 export const SERVED_FIELDS = ['promptTokens', 'generatedTokens', 'requests'] as const;
@@ -154,6 +179,7 @@ export function cumulativeAt(from: Cumulative, to: Cumulative, atSeconds: number
     busyGpuHours: at('busyGpuHours') ?? 0n,
     accountedUntil: atSeconds,
     ...Object.fromEntries(SERVED_FIELDS.flatMap((f) => (to[f] === undefined ? [] : [[f, at(f)]]))),
+    ...(to.storageCost === undefined ? {} : { storageCost: at('storageCost') }),
   };
 }
 
@@ -171,6 +197,8 @@ export interface WindowFigures {
   readonly promptTokens: bigint | undefined;
   readonly generatedTokens: bigint | undefined;
   readonly requests: bigint | undefined;
+  /** Storage cost in the window; undefined when none (a row of no storage). */
+  readonly storageCost: Nanos | undefined;
 }
 
 export function windowFigures(opening: Cumulative, closing: Cumulative): WindowFigures {
@@ -193,6 +221,7 @@ export function windowFigures(opening: Cumulative, closing: Cumulative): WindowF
     promptTokens: closing.promptTokens === undefined ? undefined : diff('promptTokens'),
     generatedTokens: closing.generatedTokens === undefined ? undefined : diff('generatedTokens'),
     requests: closing.requests === undefined ? undefined : diff('requests'),
+    storageCost: diff('storageCost') === 0n ? undefined : diff('storageCost'),
   };
 }
 

@@ -10,7 +10,15 @@
  * without a file: per target, the cumulative with the greatest accountedUntil wins. The open window is the
  * latest one that has only a piece; older pieces (a rollover that never completed) are compacted as they are.
  */
-import { cumulativeFromJson, cumulativeToJson, servedToJson, withServedJson, type Cumulative } from './cumulative.ts';
+import {
+  cumulativeFromJson,
+  cumulativeToJson,
+  servedToJson,
+  storageToJson,
+  withServedJson,
+  withStorageJson,
+  type Cumulative,
+} from './cumulative.ts';
 import type { SeedTarget, Snapshot, StoredTarget } from './accrual.ts';
 import type { LedgerRow } from './row.ts';
 import type { LedgerStore, StoredWindow } from './store.ts';
@@ -21,13 +29,16 @@ const STATE_FORMAT = 1;
 /**
  * The metadata of a window file or piece with these targets. An inference workload's served counts (issue #17)
  * follow as a fifth and sixth value of its entry, opening and closing, which a reader of before ignores: the
- * cumulatives stay of format 1, and a rollback reads them.
+ * cumulatives stay of format 1, and a rollback reads them. Storage costs (issue #18) follow the same way as a
+ * seventh and eighth value (the served ones null when there are none).
  */
 export function storedTargetsMetadata(targets: readonly StoredTarget[]): Record<string, string> {
   const entries = targets.map((t) => {
     const entry: unknown[] = [t.id, cumulativeToJson(t.opening), cumulativeToJson(t.closing), t.imported ? 1 : 0];
     const closing = servedToJson(t.closing);
-    if (closing) entry.push(servedToJson(t.opening) ?? null, closing);
+    const storage = storageToJson(t.closing);
+    if (closing || storage !== null) entry.push(servedToJson(t.opening) ?? null, closing ?? null);
+    if (storage !== null) entry.push(storageToJson(t.opening), storage);
     return entry;
   });
   return { [CUMULATIVE_KEY]: JSON.stringify({ v: STATE_FORMAT, targets: entries }) };
@@ -44,27 +55,36 @@ export function parseStoredTargets(metadata: Readonly<Record<string, string>>): 
     const served = (json: unknown) => (json === null ? undefined : json);
     return {
       id: entry[0],
-      opening: withServedJson(cumulativeFromJson(entry[1]), served(entry[4])),
-      closing: withServedJson(cumulativeFromJson(entry[2]), served(entry[5])),
+      opening: withStorageJson(withServedJson(cumulativeFromJson(entry[1]), served(entry[4])), entry[6]),
+      closing: withStorageJson(withServedJson(cumulativeFromJson(entry[2]), served(entry[5])), entry[7]),
       imported: entry[3] === 1,
     };
   });
 }
 
-/** The snapshot; served counts in a `served` object of their own, which a reader of before ignores. */
+/** The snapshot; served counts and storage costs in objects of their own, which a reader of before ignores. */
 export function snapshotJson(clusterId: string, snapshot: Snapshot): string {
   const targets: Record<string, unknown> = {};
   const served: Record<string, unknown> = {};
+  const storage: Record<string, string> = {};
   for (const [id, c] of snapshot.targets) {
     targets[id] = cumulativeToJson(c);
     const counts = servedToJson(c);
     if (counts) served[id] = counts;
+    const stored = storageToJson(c);
+    if (stored !== null) storage[id] = stored;
   }
-  return JSON.stringify({ format: STATE_FORMAT, clusterId, throughMs: snapshot.throughMs, targets, served });
+  return JSON.stringify({ format: STATE_FORMAT, clusterId, throughMs: snapshot.throughMs, targets, served, storage });
 }
 
 export function parseSnapshot(text: string): Snapshot {
-  const parsed = JSON.parse(text) as { format?: unknown; throughMs?: unknown; targets?: unknown; served?: unknown };
+  const parsed = JSON.parse(text) as {
+    format?: unknown;
+    throughMs?: unknown;
+    targets?: unknown;
+    served?: unknown;
+    storage?: unknown;
+  };
   if (parsed.format !== STATE_FORMAT) throw new Error(`the state snapshot is not of format ${STATE_FORMAT}`);
   if (typeof parsed.throughMs !== 'number' || !Number.isSafeInteger(parsed.throughMs))
     throw new Error('the state snapshot has no throughMs');
@@ -74,9 +94,15 @@ export function parseSnapshot(text: string): Snapshot {
     string,
     unknown
   >;
+  const storage = (typeof parsed.storage === 'object' && parsed.storage !== null ? parsed.storage : {}) as Record<
+    string,
+    unknown
+  >;
   const targets = new Map<string, Cumulative>();
-  for (const [id, json] of Object.entries(parsed.targets))
-    targets.set(id, withServedJson(cumulativeFromJson(json), Object.hasOwn(served, id) ? served[id] : undefined));
+  for (const [id, json] of Object.entries(parsed.targets)) {
+    const c = withServedJson(cumulativeFromJson(json), Object.hasOwn(served, id) ? served[id] : undefined);
+    targets.set(id, withStorageJson(c, Object.hasOwn(storage, id) ? storage[id] : undefined));
+  }
   return { throughMs: parsed.throughMs, targets };
 }
 

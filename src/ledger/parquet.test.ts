@@ -36,6 +36,35 @@ describe('ledger Parquet', () => {
     expect(await decodeRows(encodeRows(rows))).toEqual(rows);
   });
 
+  it('keeps storage cost in its own column, 0 for rows of none, and reads files without it as none', async () => {
+    const withStorage = [
+      jobRow({ storageCost: 10_958_904n }),
+      jobRow({
+        workloadKind: 'PersistentVolumeClaim',
+        workloadName: 'ckpt',
+        workloadUid: 'c-1',
+        jobOutcome: '',
+        cost: 0n,
+        gpuHours: 0n,
+        compute: 'storage',
+        storageCost: 5n,
+      }),
+      nodeRow(),
+    ];
+    const body = encodeRows(withStorage);
+    expect(await decodeRows(body)).toEqual(withStorage);
+    const { rows: read } = await duckdb(
+      `select sum(storage_cost)::VARCHAR as storage, count(*) filter (where storage_cost = 0)::INT as none from ${await written('storage.parquet', body)}`,
+    );
+    expect(read).toEqual([{ storage: '0.010958909', none: 1 }]);
+    // Files of before: every row reads without storage (encodeRowsBeforeNamespaceLabels writes no later column).
+    expect((await decodeRows(encodeRowsBeforeNamespaceLabels(rows))).map((r) => r.storageCost)).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
+  });
+
   it('round-trips no rows', async () => {
     expect(await decodeRows(encodeRows([]))).toEqual([]);
   });
@@ -221,6 +250,7 @@ describe('ledger Parquet', () => {
       requests: 'BIGINT',
       idle_owner: 'VARCHAR',
       compute: 'VARCHAR',
+      storage_cost: 'DECIMAL(18,9)',
     });
   });
 

@@ -24,6 +24,8 @@
  *   workload rows and in files written before it, which read as unowned. Added later the same way.
  * - compute: `gpu` or `cpu` (row.ts, computeOf), a required STRING added later still: a file written before it
  *   reads each row by the rule, with its Node rows `gpu` (those ledgers accounted GPU nodes only).
+ * - storage_cost: DECIMAL(18,9) like cost (issue #18), written 0 for a row of no storage, added later: a file
+ *   without it reads as 0 (no storage was priced when it was written); 0 reads as an unset storageCost.
  * Column names are snake_case, as SQL engines (and Athena's lower-casing) expect.
  *
  * Pages are compressed with ZSTD (node:zlib's), not hyparquet-writer's default Snappy: on rows like the
@@ -46,7 +48,8 @@ type Kind =
   | 'labels'
   | 'optionalLabels'
   | 'optionalString'
-  | 'optionalInt64';
+  | 'optionalInt64'
+  | 'addedDecimal';
 
 /** The file's columns in order: the Parquet name of each LedgerRow field and how it is stored. */
 const COLUMNS: readonly (readonly [name: string, field: keyof LedgerRow, kind: Kind])[] = [
@@ -92,10 +95,21 @@ const COLUMNS: readonly (readonly [name: string, field: keyof LedgerRow, kind: K
   ['idle_owner', 'idleOwner', 'optionalString'],
   // GPU or CPU work (row.ts: computeOf); a file without it reads by the same rule.
   ['compute', 'compute', 'string'],
+  // Issue #18: the storage cost of the window (docs/cost-model.md#storage), apart from `cost`, which stays compute.
+  ['storage_cost', 'storageCost', 'addedDecimal'],
 ];
 
 export const DECIMAL_PRECISION = 18;
 export const DECIMAL_SCALE = 9;
+
+const DECIMAL_ELEMENT: Omit<SchemaElement, 'name'> = {
+  type: 'INT64',
+  repetition_type: 'REQUIRED',
+  converted_type: 'DECIMAL',
+  precision: DECIMAL_PRECISION,
+  scale: DECIMAL_SCALE,
+  logical_type: { type: 'DECIMAL', precision: DECIMAL_PRECISION, scale: DECIMAL_SCALE },
+};
 
 const ELEMENTS: Record<Kind, Omit<SchemaElement, 'name'>> = {
   string: { type: 'BYTE_ARRAY', repetition_type: 'REQUIRED', converted_type: 'UTF8', logical_type: { type: 'STRING' } },
@@ -106,14 +120,7 @@ const ELEMENTS: Record<Kind, Omit<SchemaElement, 'name'>> = {
     converted_type: 'UTF8',
     logical_type: { type: 'STRING' },
   },
-  decimal: {
-    type: 'INT64',
-    repetition_type: 'REQUIRED',
-    converted_type: 'DECIMAL',
-    precision: DECIMAL_PRECISION,
-    scale: DECIMAL_SCALE,
-    logical_type: { type: 'DECIMAL', precision: DECIMAL_PRECISION, scale: DECIMAL_SCALE },
-  },
+  decimal: DECIMAL_ELEMENT,
   timestamp: {
     type: 'INT64',
     repetition_type: 'REQUIRED',
@@ -127,6 +134,7 @@ const ELEMENTS: Record<Kind, Omit<SchemaElement, 'name'>> = {
     logical_type: { type: 'STRING' },
   },
   optionalInt64: { type: 'INT64', repetition_type: 'OPTIONAL' },
+  addedDecimal: DECIMAL_ELEMENT,
   int32: { type: 'INT32', repetition_type: 'REQUIRED' },
   boolean: { type: 'BOOLEAN', repetition_type: 'REQUIRED' },
   ratio: { type: 'DOUBLE', repetition_type: 'OPTIONAL' },
@@ -141,6 +149,7 @@ const ADDED_LATER: ReadonlySet<string> = new Set([
   'requests',
   'idle_owner',
   'compute',
+  'storage_cost',
 ]);
 
 const SCHEMA: SchemaElement[] = [
@@ -193,6 +202,7 @@ function toColumn(kind: Kind, value: LedgerRow[keyof LedgerRow]): unknown {
   if (kind === 'labels') return labelsJson(value as LedgerRow['labels']);
   if (kind === 'optionalLabels') return value === undefined ? null : labelsJson(value as LedgerRow['labels']);
   if (kind === 'optionalString' || kind === 'optionalInt64') return value ?? null;
+  if (kind === 'addedDecimal') return value ?? 0n;
   return value;
 }
 
@@ -320,6 +330,11 @@ function fromColumn(kind: Kind, value: unknown, name: string): unknown {
       return value;
     case 'optionalInt64':
       if (value === null || value === undefined) return undefined;
+      if (typeof value !== 'bigint') throw fail();
+      return value;
+    case 'addedDecimal':
+      // 0, and a file written before the column (nothing was priced there), read as a row of no storage does.
+      if (value === undefined || value === 0n) return undefined;
       if (typeof value !== 'bigint') throw fail();
       return value;
   }

@@ -64,7 +64,7 @@ describe('rowProblems', () => {
       { idleOwner: 'a'.repeat(64) },
       ['idleOwner must be empty on a Job row', 'idleOwner is not a label value'],
     ],
-    ['a compute of neither kind', { compute: 'tpu' as 'gpu' }, ['compute "tpu" is not gpu or cpu']],
+    ['a compute of neither kind', { compute: 'tpu' as 'gpu' }, ['compute "tpu" is not gpu, cpu or storage']],
     [
       'a CPU row with GPU-hours',
       { compute: 'cpu' },

@@ -13,9 +13,20 @@ import type { OwnerKind } from '../cost/types.ts';
 import { rollupLabelValues } from '../reconcilers/rollup-labels.ts';
 import { isClusterId } from './layout.ts';
 
-/** A workload that owns pods, or `Node` for the row of a node's capacity that no pod requested. */
-export type WorkloadKind = Exclude<OwnerKind, 'Other'> | 'Node';
-export const WORKLOAD_KINDS: readonly WorkloadKind[] = ['Job', 'Deployment', 'StatefulSet', 'Pod', 'Node'];
+/**
+ * A workload that owns pods, `Node` for the row of a node's capacity that no pod requested, or
+ * `PersistentVolumeClaim` for a claim's storage while no running pod mounts it (its "unattached" row, billed to
+ * the claim's namespace; issue #18).
+ */
+export type WorkloadKind = Exclude<OwnerKind, 'Other'> | 'Node' | 'PersistentVolumeClaim';
+export const WORKLOAD_KINDS: readonly WorkloadKind[] = [
+  'Job',
+  'Deployment',
+  'StatefulSet',
+  'Pod',
+  'Node',
+  'PersistentVolumeClaim',
+];
 
 /** A Job's state at the end of the window; '' for every other kind. */
 export type JobOutcome = 'running' | 'succeeded' | 'failed' | '';
@@ -106,20 +117,28 @@ export interface LedgerRow {
    * by the same rule (computeOf with the node kind `gpu`: those ledgers accounted GPU nodes only).
    */
   readonly compute: Compute;
+  /**
+   * What the persistent volumes the workload mounted cost in the window (issue #18; docs/cost-model.md#storage),
+   * apart from `cost`, which is compute only. On a PersistentVolumeClaim row, the claim's unmounted seconds.
+   * Undefined reads as 0 (rows of before, and rows of no storage).
+   */
+  readonly storageCost?: Nanos | undefined;
 }
 
-/** What a row's money paid for: GPU work, or CPU work (CPU and memory only). */
-export type Compute = 'gpu' | 'cpu';
-export const COMPUTES: readonly Compute[] = ['gpu', 'cpu'];
+/** What a row's money paid for: GPU work, CPU work (CPU and memory only), or a claim no pod mounted. */
+export type Compute = 'gpu' | 'cpu' | 'storage';
+export const COMPUTES: readonly Compute[] = ['gpu', 'cpu', 'storage'];
 
 /**
  * A row's compute. A workload's (or bare pod's) row is `gpu` when the workload held a GPU at any time in the
  * window (its GPU-hours are above 0), whichever nodes its other pods ran on: a training Job's CPU sidecar pod
  * is part of GPU work. Else `cpu` (a preprocessing Job on CPU nodes, or a CPU pod on a GPU node). A Node row
- * (capacity no pod requested) is its node's kind: `gpu` for a node with GPUs, `cpu` for a CPU-only node.
+ * (capacity no pod requested) is its node's kind: `gpu` for a node with GPUs, `cpu` for a CPU-only node. A
+ * PersistentVolumeClaim row (a claim's seconds no pod mounted) is `storage`: it holds no compute.
  */
 export function computeOf(kind: WorkloadKind, gpuHours: NanoHours, nodeCompute: Compute): Compute {
   if (kind === 'Node') return nodeCompute;
+  if (kind === 'PersistentVolumeClaim') return 'storage';
   return gpuHours > 0n ? 'gpu' : 'cpu';
 }
 
@@ -163,6 +182,8 @@ export function rowProblems(row: LedgerRow): string[] {
     fail('podCount', 'is not a non-negative 32-bit integer');
   for (const field of ['gpuHours', 'idleGpuHours', 'cost', 'idleGpuCost', 'onDemandEquivalent'] as const)
     if (row[field] < 0n || row[field] > MAX_DECIMAL_18) fail(field, 'is outside 0..999999999.999999999');
+  if (row.storageCost !== undefined && (row.storageCost < 0n || row.storageCost > MAX_DECIMAL_18))
+    fail('storageCost', 'is outside 0..999999999.999999999');
   if (row.spotSavings < -MAX_DECIMAL_18 || row.spotSavings > MAX_DECIMAL_18)
     fail('spotSavings', 'is outside ±999999999.999999999');
   if (row.utilization !== null && !(row.utilization >= 0 && row.utilization <= 1))
@@ -184,7 +205,7 @@ export function rowProblems(row: LedgerRow): string[] {
     fail('idleOwner', `must be empty on a ${row.workloadKind} row`);
   if (row.idleOwner !== undefined && (typeof row.idleOwner !== 'string' || row.idleOwner.length > 63))
     fail('idleOwner', 'is not a label value');
-  if (!COMPUTES.includes(row.compute)) fail('compute', `"${row.compute}" is not gpu or cpu`);
+  if (!COMPUTES.includes(row.compute)) fail('compute', `"${row.compute}" is not gpu, cpu or storage`);
   else if (
     row.workloadKind !== 'Node' &&
     row.gpuHours >= 0n &&

@@ -72,6 +72,12 @@ export const customPricingSchema = z.strictObject({
     .default({ pricePerVcpuHour: '0.0316', pricePerGiBHour: '0.0042' }),
   spot: capacityPricing.default({ discounts: [], prices: [] }),
   reserved: capacityPricing.default({ discounts: [], prices: [] }),
+  /** Price per GiB-month (730 hours) of a persistent volume, by StorageClass name; beats the storage catalog. */
+  storageClasses: z.record(z.string().min(1).max(253), decimal('StorageClass price')).default({}),
+  /** Price per GiB-month of a class neither `storageClasses` nor the catalog prices (flagged as an estimate). */
+  defaultStoragePricePerGiBMonth: decimal('defaultStoragePricePerGiBMonth')
+    .refine((p) => Number(p) > 0, 'defaultStoragePricePerGiBMonth must be above zero: an unknown class is never free')
+    .optional(),
 });
 
 export type CustomPricing = z.output<typeof customPricingSchema>;

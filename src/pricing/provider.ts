@@ -26,6 +26,7 @@ import { CATALOG_CURRENCY, CATALOG_DATE, ON_DEMAND_CATALOG, type CatalogEntry } 
 import { NO_MARKET_PRICES, type MarketPrices } from './market-table.ts';
 import { DEFAULT_SPOT_DISCOUNTS, type DefaultSpotDiscount } from './spot-discounts.ts';
 import { applyCapacityType, type BasePrice, type NodePlace } from './capacity-price.ts';
+import { priceStorageClass, type StorageClassFacts, type StoragePrice } from './storage-prices.ts';
 
 export const PRICE_ANNOTATION = 'aicost.dev/price-per-hour';
 
@@ -69,6 +70,11 @@ export type NodePrice = PricedNode | UnpricedNode;
 export interface PricingProvider {
   readonly currency: string;
   priceNode(node: NodePriceInput): NodePrice;
+  /**
+   * A claim's price per GiB-month by its StorageClass (storage-prices.ts); optional so that a fake provider need
+   * not price storage (the accountant then takes the built-in catalog).
+   */
+  readonly priceStorage?: ((className: string, sc: StorageClassFacts | undefined) => StoragePrice) | undefined;
   /** Date the built-in catalog's prices were read, reported with every catalog price. */
   readonly catalogDate: string;
 }
@@ -101,6 +107,7 @@ export function createPricingProvider(
     currency: tables.currency,
     catalogDate,
     priceNode: (node) => priceNode(tables, node),
+    priceStorage: (className, sc) => priceStorageClass(custom, className, sc),
   };
 }
 

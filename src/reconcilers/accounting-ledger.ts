@@ -17,17 +17,27 @@ import type { Metrics } from '../controller/metrics.ts';
 import { attributeInterval } from '../cost/engine.ts';
 import type { Ledger } from '../cost/ledger.ts';
 import { divRoundHalfUp } from '../cost/money.ts';
-import { workloadKey } from '../cost/rollup.ts';
 import type { NodeCost, PodFacts } from '../cost/types.ts';
 import { LedgerAccrual, type Observation, type RecentWindows, type RowDescriptor } from '../ledger/accrual.ts';
-import { fromLedger, nanoHours, toLedger, toSeconds, withServedCounts, type Cumulative } from '../ledger/cumulative.ts';
+import {
+  fromLedger,
+  nanoHours,
+  toLedger,
+  toSeconds,
+  withServedCounts,
+  withStorageCost,
+  type Cumulative,
+} from '../ledger/cumulative.ts';
 import { servedInCycle } from '../ledger/served-cycle.ts';
 import type { PodInference } from '../measure/inference-metrics.ts';
 import { loadLedger } from '../ledger/durable.ts';
 import { LedgerWriter } from '../ledger/ledger-writer.ts';
 import type { LedgerStore } from '../ledger/store.ts';
-import { ofNoWorkload, type AccountingPlan, type Ledgers } from './accounting-plan.ts';
+import type { AccountingPlan, Ledgers } from './accounting-plan.ts';
+import { groupByNode, groupByTarget } from './ledger-groups.ts';
 import { describeNode, WorkloadDescriptions, type DescribeContext, type PricedNode } from './ledger-describe.ts';
+import type { PricingSource } from '../pricing/pricing-source.ts';
+import { storageByWorkload, storageObservations, storageOf, storageOnlyTargets } from './storage-accounting.ts';
 
 export interface AccountingLedgerDeps {
   readonly store: LedgerStore;
@@ -36,6 +46,8 @@ export interface AccountingLedgerDeps {
   /** The open window's piece is written at most this often (and at each window's end); 0: every cycle. */
   readonly flushSeconds: number;
   readonly cache: ClusterCache;
+  /** Prices the claims of each cycle's storage (storage-accounting.ts); without it, no storage is accounted. */
+  readonly pricing?: PricingSource | undefined;
   readonly clock: Clock;
   readonly log: Logger;
   readonly metrics: Metrics;
@@ -74,6 +86,9 @@ export class AccountingLedger {
   /** When the open window's piece was last queued; undefined after a start or reset (the first cycle writes). */
   private pieceAtSeconds: number | undefined;
   private importing = false;
+  /** The workloads with storage cost that the last cycle's compute plan did not hold (offerStorageOnly). */
+  storageOnly: readonly string[] = [];
+  readonly storageCostOf = (id: string): bigint | undefined => this.accrual.closing(id)?.storageCost;
   /**
    * Each node's idle GPU-seconds as the engine counts them (fractions of a second included): converted to
    * nano-hours whole each cycle, as a workload's are, so that their rounding never adds up.
@@ -160,15 +175,25 @@ export class AccountingLedger {
     const ctx = { ...cycle, cache: this.deps.cache, idleOwnerLabel: this.deps.idleOwnerLabel };
     const observations: Observation[] = [];
     const byTarget = groupByTarget(cycle.pods);
+    const planned = storageOf(this.deps.cache, this.deps.pricing, cycle);
+    const storage = storageByWorkload(planned);
     for (const [key, update] of cycle.plan.workloads) {
       const [kind = '', namespace = '', name = ''] = key.split('/');
       const pods = byTarget.get(key) ?? [];
       const target = { kind: kind as 'Job', namespace, name };
       const described = this.descriptions.describe(ctx, key, target, pods, this.accrual.described(key));
       const previous = this.accrual.closing(key);
-      const cumulative = fromLedger(update.ledger, previous, update.measuredGpuSeconds, update.busyGpuSeconds);
+      const accrued = fromLedger(update.ledger, previous, update.measuredGpuSeconds, update.busyGpuSeconds);
+      const cumulative = withStorageCost(accrued, previous, storage.get(key));
+      storage.delete(key);
       observations.push({ id: key, ...withServed(cycle, pods, previous, cumulative, described) });
     }
+    observations.push(
+      ...storageObservations({ ...ctx, storage: planned }, storage, {
+        closing: (id) => this.accrual.closing(id),
+        describe: (key, target) => this.descriptions.describe(ctx, key, target, [], this.accrual.described(key)),
+      }),
+    );
     for (const [uid, update] of cycle.plan.pods) {
       const id = `Pod/${uid}`;
       const pod = byTarget.get(id)?.[0];
@@ -195,6 +220,7 @@ export class AccountingLedger {
     this.writer.enqueue(this.accrual.observe(cycle.cycleStartSeconds, cycle.nowSeconds, observations, due));
     this.descriptions.endCycle();
     this.importing = false;
+    this.storageOnly = storageOnlyTargets(this.accrual.ids(), (id) => this.accrual.closing(id), cycle.plan.workloads);
   }
 
   /**
@@ -343,16 +369,6 @@ function addIdle(a: Idle, b: Idle): Idle {
   };
 }
 
-function groupByNode(pods: readonly PodFacts[]): Map<string, PodFacts[]> {
-  const out = new Map<string, PodFacts[]>();
-  for (const pod of pods) {
-    let list = out.get(pod.nodeName);
-    if (!list) out.set(pod.nodeName, (list = []));
-    list.push(pod);
-  }
-  return out;
-}
-
 /** A target's cumulative and row fields with what its pods served in the cycle (served-cycle.ts). */
 function withServed(
   cycle: LedgerCycle,
@@ -368,16 +384,4 @@ function withServed(
     cumulative: withServedCounts(cumulative, previous, served),
     describe: served ? { ...describe, servedModels: served.models } : describe,
   };
-}
-
-/** The cycle's pods by ledger target: a workload's under its key, a pod of no workload under "Pod/<uid>". */
-function groupByTarget(pods: readonly PodFacts[]): Map<string, PodFacts[]> {
-  const out = new Map<string, PodFacts[]>();
-  for (const pod of pods) {
-    const id = ofNoWorkload(pod) ? `Pod/${pod.uid}` : workloadKey(pod.workload);
-    let list = out.get(id);
-    if (!list) out.set(id, (list = []));
-    list.push(pod);
-  }
-  return out;
 }

@@ -19,8 +19,7 @@ import type { GpuUtilization, PodFacts } from '../cost/types.ts';
 import type { PodUtilization } from '../measure/gpu-utilization.ts';
 import type { PrometheusClient } from '../measure/prometheus-client.ts';
 import type { PricingSource } from '../pricing/pricing-source.ts';
-import { renderAnnotations, type Ledger } from '../cost/ledger.ts';
-import { displayKey } from './annotations.ts';
+import type { Ledger } from '../cost/ledger.ts';
 import { initMeasureMetrics, measurePods, querySignal } from './accounting-measure.ts';
 import { AccountingMetrics, servingWorkloads } from './accounting-metrics.ts';
 import {
@@ -42,6 +41,7 @@ import type { LabelSelector } from '../crds/aicost-policy.ts';
 import { workloadRecordOf, workloadUids } from './node-facts.ts';
 import { PodDepartures } from './pod-owners.ts';
 import { UnitCosts, type CycleUnitCosts, type UnitCostPart } from './unit-costs.ts';
+import { annotated, offerStorageOnly } from './storage-accounting.ts';
 
 export interface AccountingOptions {
   readonly intervalMs: number;
@@ -341,7 +341,7 @@ export class Accountant {
 
   /** Offers the annotations of live GPU pods, cached workloads and namespaces; returns the writes scheduled. */
   private offerAll(plan: AccountingPlan, facts: CycleFacts, unitCosts: CycleUnitCosts): number {
-    const { cache } = this.deps;
+    const { cache, ledger } = this.deps;
     let writes = 0;
     for (let i = 0; i < facts.pods.length; i++) {
       const pod = facts.pods[i] as PodFacts;
@@ -356,6 +356,7 @@ export class Accountant {
       const target: WriteTarget = { kind: record.kind, namespace, name, uid: record.uid, id: key };
       writes += this.offer(target, u, record.kind === 'Job' ? undefined : this.unitCosts.partOf(key, unitCosts));
     }
+    for (const key of ledger.storageOnly) writes += offerStorageOnly(this.deps, key, ledger.storageCostOf(key));
     for (const [namespace, u] of plan.namespaces) {
       if (cache.namespaces.store.has(namespace))
         writes += this.offer({ kind: 'Namespace', namespace: '', name: namespace, uid: '', id: namespace }, u);
@@ -390,8 +391,7 @@ export class Accountant {
   }
 
   private offer(target: WriteTarget, update: TargetUpdate, unit?: UnitCostPart): number {
-    const key = displayKey(update.ledger, update.display);
-    const render = () => renderAnnotations(update.ledger, update.display);
+    const { key, render } = annotated(update, this.deps.ledger.storageCostOf(target.id));
     const offered = unit
       ? this.deps.writer.offer(target, `${key}|${unit.key}`, () => ({ ...render(), ...unit.render() }), unit.shape)
       : this.deps.writer.offer(target, key, render);

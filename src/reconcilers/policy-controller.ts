@@ -15,7 +15,7 @@ import type { ClusterCache } from '../controller/cluster-cache.ts';
 import type { EventRecorder } from '../controller/events.ts';
 import type { KubeClient } from '../controller/kube-client.ts';
 import type { Metrics } from '../controller/metrics.ts';
-import type { OwnEventRecord } from '../controller/projections.ts';
+import type { OwnEventRecord } from '../controller/own-event-projection.ts';
 import type { Reflector } from '../controller/reflector.ts';
 import type { PolicyRecord } from '../crds/policy-record.ts';
 import type { PrometheusClient } from '../measure/prometheus-client.ts';

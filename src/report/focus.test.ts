@@ -53,6 +53,22 @@ describe('FOCUS 1.3 rows', () => {
       x_Utilization: 0.8125,
       x_JobOutcome: 'succeeded',
       x_Compute: 'gpu',
+      x_StorageCost: 0n,
+    });
+  });
+
+  it("carries a row's storage cost apart from the compute cost (issue #18)", () => {
+    const row = jobRow({
+      workloadKind: 'PersistentVolumeClaim',
+      workloadName: 'ckpt',
+      jobOutcome: '',
+      cost: 0n,
+      storageCost: 10_958_880n,
+    });
+    expect(focusRow(row, options)).toMatchObject({
+      BilledCost: 0n,
+      x_StorageCost: 10_958_880n,
+      x_WorkloadKind: 'PersistentVolumeClaim',
     });
   });
 

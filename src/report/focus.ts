@@ -157,6 +157,8 @@ export const FOCUS_COLUMNS: readonly FocusColumn[] = [
   { name: 'x_Imported', kind: 'boolean', nullable: false, value: (r) => r.imported },
   // GPU or CPU work (row.ts, computeOf): FOCUS has no column for it.
   str('x_Compute', (r) => r.compute),
+  // Issue #18: storage is apart from the node capacity split the FOCUS cost columns carry (docs/focus.md).
+  dec('x_StorageCost', (r) => r.storageCost ?? 0n),
 ];
 
 /** The FOCUS columns the 1.3 spec makes mandatory in a Cost and Usage dataset (docs/focus.md). */

@@ -301,6 +301,8 @@ describe('helm chart', () => {
     expect(grantsOf(role.rules)).toEqual(
       [
         'core/nodes: list,watch',
+        'core/persistentvolumeclaims: list,watch',
+        'storage.k8s.io/storageclasses: list,watch',
         'core/namespaces: get,list,patch,watch',
         'core/pods: list,patch,watch',
         'core/pods/eviction: create',

@@ -53,7 +53,7 @@ stop() { # component...: SIGTERM to their process groups, SIGKILL to what is lef
   done
 }
 # Clients first, etcd last: an API server whose etcd is gone hangs in its graceful shutdown.
-stop dcgm-sim prometheus kwok kube-scheduler kube-controller-manager
+stop volume-binder dcgm-sim prometheus kwok kube-scheduler kube-controller-manager
 stop kube-apiserver
 stop etcd
 # Anything else with a pid file (a component a later up.sh may add).

@@ -55,7 +55,7 @@ print_result() {
   echo "KUBECONFIG=$STATE/kubeconfig"
   echo "PROMETHEUS_URL=http://127.0.0.1:$(port prometheus)"
 }
-COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok dcgm-sim prometheus)
+COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok dcgm-sim prometheus volume-binder)
 
 # 1. A healthy running cluster is reused.
 healthy() {
@@ -252,6 +252,8 @@ launch kwok "$BIN_DIR/kwok" --kubeconfig "$kubeconfig" --config "$STATE/kwok-sta
   { tail -n 30 "$LOGS/apply-profile.log" >&2; die "creating the nodes of $PROFILE failed"; }
 
 # 6. The DCGM simulator, and Prometheus scraping it every 5 s.
+# A default StorageClass and a volume per claim of it (issue #18), so that pods with PVCs schedule.
+launch volume-binder "$NODE" "$here/volume-binder.ts" --kubeconfig "$kubeconfig"
 log "starting the DCGM exporter simulator and Prometheus"
 launch dcgm-sim "$NODE" "$here/dcgm-sim.ts" --kubeconfig "$kubeconfig" --port "$(port dcgm-sim)" \
   --label-style "${DCGM_SIM_LABEL_STYLE:-plain}" --hostname-label "${DCGM_SIM_HOSTNAME_LABEL:-Hostname}"
@@ -285,6 +287,7 @@ wait_until kwok 60 "the profile's nodes to become Ready" nodes_ready
 wait_until kube-controller-manager 60 "the default ServiceAccount" kubectl -n default get serviceaccount default
 wait_until dcgm-sim 60 "the DCGM simulator to list the cluster" http_ok "$(port dcgm-sim)" /healthz
 wait_until prometheus 60 "Prometheus to be ready" http_ok "$(port prometheus)" /-/ready
+wait_until volume-binder 60 "the default StorageClass" kubectl get storageclass local-binder
 
 cat >"$STATE/cluster.env" <<ENV
 KUBECONFIG=$kubeconfig

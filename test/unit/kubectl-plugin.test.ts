@@ -66,7 +66,7 @@ describe('kubectl aicost', { timeout: 60_000 }, () => {
     const wrong = kubectl('aicost', 'report', '--ledger', ledger, '--by', 'team', '--idle', 'hide');
     expect(wrong.status).toBe(2);
     expect(wrong.stderr).toMatch(
-      /^kubectl aicost report: --idle: "hide" is not one of separate, share\nUsage: kubectl aicost report /,
+      /^kubectl aicost report: --idle: "hide" is not one of separate, share, pooled\nUsage: kubectl aicost report /,
     );
   });
 

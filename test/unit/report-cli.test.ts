@@ -143,7 +143,7 @@ describe('aicost report', () => {
   it('says what is wrong, with exit code 2 for arguments and 1 for a ledger it cannot open', () => {
     const usage = aicost(['report', '--ledger', ledger, '--by', 'team', '--idle', 'hide']);
     expect([usage.status, usage.stdout]).toEqual([2, '']);
-    expect(usage.stderr).toMatch(/^aicost report: --idle: "hide" is not one of separate, share\nUsage: /);
+    expect(usage.stderr).toMatch(/^aicost report: --idle: "hide" is not one of separate, share, pooled\nUsage: /);
     const s3 = aicost(['report', '--ledger', 's3://bucket/ledger', '--by', 'team'], {
       AWS_ACCESS_KEY_ID: '',
       AWS_SECRET_ACCESS_KEY: '',
