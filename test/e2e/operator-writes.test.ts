@@ -258,7 +258,8 @@ describe("operator-events policy: the operator's Events are its own", () => {
       apiVersion: 'events.k8s.io/v1',
       kind: 'Event',
       metadata: { name: 'forged-v1', namespace: NS },
-      eventTime: new Date().toISOString(),
+      // A MicroTime: six fractional digits.
+      eventTime: new Date().toISOString().replace(/\.\d+Z$/, '.000000Z'),
       regarding: { apiVersion: 'batch/v1', kind: 'Job', namespace: NS, name: 'train' },
       reason: 'SpotDenied',
       action: 'Denied',
