@@ -15,6 +15,20 @@ export function efficiencyMetrics(registry: Registry, byLabelNames: readonly str
       labelNames: ['namespace', 'workload_kind', 'workload'],
       registers: [registry],
     }),
+    // The used ratio of `aicost report --efficiency` as two counters, so any window of it is a PromQL ratio:
+    // rate(used[1d]) / rate(running[1d]). Used: a cycle whose measured GPU activity was above 0.
+    endpointGpuHours: new Counter({
+      name: 'aicost_endpoint_gpu_hours_total',
+      help: 'GPU-hours held by inference endpoints (workload class inference), by workload',
+      labelNames: ['namespace', 'workload_kind', 'workload'],
+      registers: [registry],
+    }),
+    endpointUsedGpuHours: new Counter({
+      name: 'aicost_endpoint_used_gpu_hours_total',
+      help: 'GPU-hours of inference endpoints in accounting cycles with GPU activity, by workload',
+      labelNames: ['namespace', 'workload_kind', 'workload'],
+      registers: [registry],
+    }),
     costByClass: new Counter({
       name: 'aicost_cost_by_class_total',
       help: 'Accrued cost of Jobs, Deployments and StatefulSets by workload class (training, inference, development) and the roll-up label keys',

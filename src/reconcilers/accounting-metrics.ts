@@ -12,7 +12,7 @@ import { workloadKey } from '../cost/rollup.ts';
 import type { PodFacts, WorkloadRef } from '../cost/types.ts';
 import type { AccountingPlan, TargetUpdate } from './accounting-plan.ts';
 import { workloadRecordOf } from './node-facts.ts';
-import { LOW_UTILIZATION, workloadClass } from '../report/efficiency.ts';
+import { LOW_UTILIZATION, workloadClass, type WorkloadClass } from '../report/efficiency.ts';
 import { rollupLabelValues, RollupLabels } from './rollup-labels.ts';
 import { IDLE_ROW, rollupRows } from './rollup-rows.ts';
 
@@ -58,7 +58,11 @@ export class AccountingMetrics {
       if (update.display.utilization === undefined) metrics.utilization.remove(labels);
       else metrics.utilization.set(labels, update.display.utilization);
       if (lowUtilization(update)) metrics.lowUtilizationGpuHours.inc(labels, update.measuredGpuSeconds / 3600);
-      this.recordClass(ref, update, currency, serving?.has(`${ref.kind}/${ref.namespace}/${ref.name}`) ?? false);
+      const served = serving?.has(`${ref.kind}/${ref.namespace}/${ref.name}`) ?? false;
+      if (this.recordClass(ref, update, currency, served) === 'inference') {
+        metrics.endpointGpuHours.inc(labels, update.gpuSecondsDelta / 3600);
+        if (update.busyGpuSeconds > 0) metrics.endpointUsedGpuHours.inc(labels, update.gpuSecondsDelta / 3600);
+      }
     }
     // The roll-ups by namespace and by labels cover the cycle's main segment, as the node counters do, so that
     // each adds up to the node cost with its idle row (a ledger's delta can also hold a catch-up span).
@@ -79,11 +83,16 @@ export class AccountingMetrics {
 
   /**
    * A workload's cost by its class and roll-up labels, under the labels' cardinality guard (three classes at
-   * most per label set). Its labels are its own over its namespace's, as the ledger's (whose pod labels also
+   * most per label set); returns the class (undefined for a cycle with neither cost nor GPU-seconds). Its labels are its own over its namespace's, as the ledger's (whose pod labels also
    * count: a class label set only on pods classifies in the report, not here).
    */
-  private recordClass(ref: WorkloadRef, update: TargetUpdate, currency: string, serving: boolean): void {
-    if (update.delta === 0n) return;
+  private recordClass(
+    ref: WorkloadRef,
+    update: TargetUpdate,
+    currency: string,
+    serving: boolean,
+  ): WorkloadClass | undefined {
+    if (update.delta === 0n && update.gpuSecondsDelta === 0) return undefined;
     const { metrics, labelKeys, cache } = this.deps;
     const namespace = cache.namespaces.store.get(ref.namespace)?.labels;
     const workload = workloadRecordOf(cache, ref.kind, `${ref.namespace}/${ref.name}`)?.labels;
@@ -93,7 +102,9 @@ export class AccountingMetrics {
     const labels: Record<string, string> = { currency };
     const values = rollupLabelValues(labelKeys, {}, workload, namespace);
     labelKeys.forEach((k, i) => (labels[labelName(k)] = values[i] ?? UNSET));
-    metrics.costByClass.inc({ ...metrics.guardLabels(labels), class: cls ?? 'development' }, money(update.delta));
+    if (update.delta !== 0n)
+      metrics.costByClass.inc({ ...metrics.guardLabels(labels), class: cls ?? 'development' }, money(update.delta));
+    return cls;
   }
 }
 

@@ -239,5 +239,15 @@ describe('unit costs of an inference endpoint, cycle by cycle', () => {
     expect(low).toHaveLength(1);
     expect(low[0]?.[0]).toEqual({ namespace: 'ml', workload_kind: 'Deployment', workload: 'llm' });
     expect(low[0]?.[1]).toBeCloseTo(60 / 3600, 9);
+    // The used ratio's counters: a cycle at 50 % is used, a cycle at 0 % is running only.
+    prometheus.utilization.set('ml/llm-1-a', 0);
+    await nextCycle();
+    const endpoint = await rows(op.metrics.endpointGpuHours);
+    const used = await rows(op.metrics.endpointUsedGpuHours);
+    expect(endpoint.map(([labels]) => labels)).toEqual([
+      { namespace: 'ml', workload_kind: 'Deployment', workload: 'llm' },
+    ]);
+    expect(endpoint[0]?.[1]).toBeCloseTo(120 / 3600, 9);
+    expect(used[0]?.[1]).toBeCloseTo(60 / 3600, 9);
   });
 });
