@@ -92,7 +92,8 @@ export function buildOperator(deps: OperatorDeps) {
   const { client, prometheus, pricing, clock, log, metrics, options } = deps;
   const cache = createClusterCache(client, clock, log, metrics, {
     labelKeys: options.labelKeys,
-    nodeLabelKeys: selectorKeys(options.accountNodes),
+    // A CPU-only node keeps only the labels something reads: --account-nodes's keys and --idle-owner-label.
+    nodeLabelKeys: [...selectorKeys(options.accountNodes), ...(options.idleOwnerLabel ? [options.idleOwnerLabel] : [])],
   });
   const queueMetrics = {
     adds: (name: string) => metrics.queueAdds.inc({ name }),

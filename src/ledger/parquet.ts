@@ -22,7 +22,7 @@
  *   summed exactly by every engine): what an inference workload served (issue #17), added later the same way.
  * - idle_owner (optional STRING): who owns a Node row's idle capacity (issue #18), '' when no one does; null on
  *   workload rows and in files written before it, which read as unowned. Added later the same way.
- * - compute: `gpu` or `cpu` (row.ts, computeOf), a required STRING added later still: a file written before it
+ * - compute: `gpu`, `cpu` or `storage` (row.ts, computeOf), a required STRING added later still: a file written before it
  *   reads each row by the rule, with its Node rows `gpu` (those ledgers accounted GPU nodes only).
  * - storage_cost: DECIMAL(18,9) like cost (issue #18), written 0 for a row of no storage, added later: a file
  *   without it reads as 0 (no storage was priced when it was written); 0 reads as an unset storageCost.

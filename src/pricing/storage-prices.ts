@@ -162,7 +162,8 @@ export function priceStorageClass(
   sc: StorageClassFacts | undefined,
 ): StoragePrice {
   const currency = custom.currency;
-  const configured = custom.storageClasses[className];
+  // Own keys only: a class named `constructor` must not find the object's prototype.
+  const configured = Object.hasOwn(custom.storageClasses, className) ? custom.storageClasses[className] : undefined;
   if (configured !== undefined)
     return {
       currency,

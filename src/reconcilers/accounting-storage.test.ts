@@ -21,7 +21,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
  */
 const CLAIM_CYCLE_NANOS = 182_648n;
 
-function world() {
+function world(prepRequests: Record<string, string> = {}, running = false) {
   const api = new FakeKube();
   seed(api);
   api.put('/apis/storage.k8s.io/v1/storageclasses', {
@@ -46,14 +46,16 @@ function world() {
     },
     spec: {
       nodeName: 'cpu-1',
-      containers: [{}],
+      containers: [{ resources: { requests: prepRequests } }],
       volumes: [{ name: 'out', persistentVolumeClaim: { claimName: 'ckpt' } }],
     },
-    status: {
-      phase: 'Succeeded',
-      startTime: iso(T0),
-      containerStatuses: [{ state: { terminated: { finishedAt: iso(T0 + 30 * 60_000) } } }],
-    },
+    status: running
+      ? { phase: 'Running', startTime: iso(T0) }
+      : {
+          phase: 'Succeeded',
+          startTime: iso(T0),
+          containerStatuses: [{ state: { terminated: { finishedAt: iso(T0 + 30 * 60_000) } } }],
+        },
   });
   return api;
 }
@@ -103,5 +105,37 @@ describe('storage in the ledger', { timeout: 30_000 }, () => {
     expect(annotations['aicost.dev/storage-cost']).toBe(formatMoney(28n * CLAIM_CYCLE_NANOS, 6));
     expect(annotations['aicost.dev/cost']).toBe('0.000000');
     expect(api.object(JOB)?.metadata.annotations?.['aicost.dev/storage-cost']).toBeUndefined();
+  });
+
+  it("keeps a finished Job's compute annotations while its storage ones are rewritten", async () => {
+    // The Job requests half of cpu-1, so it has compute cost; annotations are written every 5 minutes at most.
+    const api = world({ cpu: '4' }, true);
+    const clock = new FakeClock(T0 + 1000);
+    const op = await startOperator(
+      api,
+      clock,
+      prometheus(),
+      ['team'],
+      'Audit',
+      undefined,
+      {},
+      {
+        annotateIntervalMs: 300_000,
+      },
+    );
+    for (let i = 0; i < 30; i++) {
+      await clock.advance(59_000);
+      // Its pod goes at minute 13: the last compute figures are pending a write due at minute 15.
+      if (i === 13) api.remove('/api/v1/namespaces/ml/pods', 'prep-0');
+      await op.cycle();
+    }
+    await op.stop();
+    const ledger = op.accountant.cumulative.workloads.get('Job/ml/prep');
+    expect(ledger?.cost).toBeGreaterThan(0n);
+    const annotations = api.object('/apis/batch/v1/namespaces/ml/jobs/prep')?.metadata.annotations ?? {};
+    // The storage offers since must not have dropped the last compute figures.
+    expect(annotations['aicost.dev/cost']).toBe(formatMoney(ledger?.cost ?? 0n, 6));
+    expect(annotations['aicost.dev/cost-per-hour']).toBe('0.0000');
+    expect(annotations['aicost.dev/storage-cost']).toBeDefined();
   });
 });

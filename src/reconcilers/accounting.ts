@@ -14,7 +14,6 @@ import type { Clock } from '../controller/clock.ts';
 import type { ClusterCache } from '../controller/cluster-cache.ts';
 import type { EventRecorder } from '../controller/events.ts';
 import type { Metrics } from '../controller/metrics.ts';
-import type { WorkloadRecord } from '../controller/projections.ts';
 import type { GpuUtilization, PodFacts } from '../cost/types.ts';
 import type { PodUtilization } from '../measure/gpu-utilization.ts';
 import type { PrometheusClient } from '../measure/prometheus-client.ts';
@@ -351,12 +350,13 @@ export class Accountant {
     }
     for (const [key, u] of plan.workloads) {
       const [kind = '', namespace = '', name = ''] = key.split('/');
-      const record = this.workloadRecord(kind, `${namespace}/${name}`);
+      const record = workloadRecordOf(cache, kind, `${namespace}/${name}`);
       if (!record) continue;
       const target: WriteTarget = { kind: record.kind, namespace, name, uid: record.uid, id: key };
       writes += this.offer(target, u, record.kind === 'Job' ? undefined : this.unitCosts.partOf(key, unitCosts));
     }
-    for (const key of ledger.storageOnly) writes += offerStorageOnly(this.deps, key, ledger.storageCostOf(key));
+    for (const key of ledger.storageOnly)
+      writes += offerStorageOnly(this.deps, key, ledger.storageCostOf(key), this.ledgers.workloads.get(key));
     for (const [namespace, u] of plan.namespaces) {
       if (cache.namespaces.store.has(namespace))
         writes += this.offer({ kind: 'Namespace', namespace: '', name: namespace, uid: '', id: namespace }, u);
@@ -384,10 +384,6 @@ export class Accountant {
     if (retired > 0) this.lookForGone = true;
     const sizes: Readonly<Record<string, number>> = this.sizes();
     for (const [kind, size] of Object.entries(sizes)) this.deps.metrics.trackedObjects.set({ kind }, size);
-  }
-
-  private workloadRecord(kind: string, key: string): WorkloadRecord | undefined {
-    return workloadRecordOf(this.deps.cache, kind, key);
   }
 
   private offer(target: WriteTarget, update: TargetUpdate, unit?: UnitCostPart): number {

@@ -16,7 +16,9 @@ import { idleOwnerColumns, isLabelValue } from './idle-owner.ts';
 /** One 60 s cycle of the 6 $/h pool node: 6e9 × 60 / 3600 = 100,000,000 exactly. */
 const POOL_CYCLE_NANOS = 100_000_000n;
 
-async function run(idleOwnerLabel: string | undefined, team = 'vision') {
+const GPU_POOL = { cpu: '32', memory: '256Gi', 'nvidia.com/gpu': '4' };
+
+async function run(idleOwnerLabel: string | undefined, team = 'vision', allocatable: object = GPU_POOL) {
   const api = new FakeKube();
   seed(api);
   api.put('/api/v1/nodes', {
@@ -26,7 +28,7 @@ async function run(idleOwnerLabel: string | undefined, team = 'vision') {
       annotations: { 'aicost.dev/price-per-hour': '6' },
       labels: { team, 'karpenter.sh/nodepool': 'reserved' },
     },
-    status: { allocatable: { cpu: '32', memory: '256Gi', 'nvidia.com/gpu': '4' } },
+    status: { allocatable },
   });
   const clock = new FakeClock(T0 + 1000);
   const sink = new MemorySink();
@@ -51,6 +53,17 @@ const byTeam = (rows: readonly LedgerRow[], mode: 'separate' | 'pooled') => {
 };
 
 describe('idle owned by a node label', { timeout: 30_000 }, () => {
+  it('owns a CPU-only pool too: its label is kept in the cache for the option', async () => {
+    const { rows } = await run('team', 'etl', { cpu: '32', memory: '128Gi' });
+    expect(rows.find((r) => r.workloadName === 'pool-a')).toMatchObject({
+      workloadKind: 'Node',
+      team: 'etl',
+      idleOwner: 'etl',
+      compute: 'cpu',
+      cost: 30n * POOL_CYCLE_NANOS,
+    });
+  });
+
   it('--idle-owner-label team: the idle pool is its team’s row in the ledger and the report; conservation holds', async () => {
     const { rows, metrics } = await run('team');
     const pool = rows.filter((r) => r.workloadName === 'pool-a');

@@ -99,6 +99,11 @@ describe('the price before launch', () => {
     expect(s.warnings({ nodeSelector: { pool: 'train' }, ...TOLERATE })).toHaveLength(1);
     expect(s.warnings({ nodeSelector: { pool: 'serve' } })).toEqual(['aicost: no node it fits on now']);
     expect(s.warnings({ containers: [{ name: 'c' }] })).toBeUndefined();
+    // Accelerators a budget counts but accounting does not price: no price rather than a CPU share of any node.
+    expect(s.warnings({ containers: [{ name: 'c', resources: { limits: { 'amd.com/gpu': '1' } } }] })).toBeUndefined();
+    expect(
+      s.warnings({ containers: [{ name: 'c' }], resourceClaims: [{ name: 'g', resourceClaimName: 'a' }] }),
+    ).toBeUndefined();
     s.stop();
   });
 

@@ -52,9 +52,13 @@ export class LaunchPriceWarning {
     deps.nodes.onChange((key, node) => this.follow(key, node));
   }
 
-  /** The warning for a GPU pod; undefined for any other. */
+  /**
+   * The warning for a pod that requests GPUs the pricing knows (gpuRequests); undefined for any other, including
+   * one a budget counts as asking for an accelerator that accounting does not price (accelerators.ts): it would
+   * fit every node, and its price would be a CPU and memory share only.
+   */
   warning(pod: AdmittedPod, owner: AdmissionOwner | undefined, view: WorkloadView): string | undefined {
-    if (!pod.gpu) return undefined;
+    if (Object.keys(pod.gpuRequests).length === 0) return undefined;
     const nowMs = this.deps.clock.now();
     if (nowMs - this.refreshedAtMs >= PRICING_REFRESH_MS) {
       this.refreshedAtMs = nowMs;

@@ -21,7 +21,7 @@ import { rollupColumns } from '../ledger/row.ts';
 import { nodeColumns } from './ledger-describe.ts';
 import { workloadOf, workloadRecordOf } from './node-facts.ts';
 import type { AnnotationWriter } from './annotation-writer.ts';
-import { renderAnnotations } from '../cost/ledger.ts';
+import { renderAnnotations, type Display, type Ledger } from '../cost/ledger.ts';
 import { displayKey } from './annotations.ts';
 import type { TargetUpdate } from './accounting-plan.ts';
 
@@ -185,19 +185,25 @@ export function withStorageAnnotation(
 }
 
 /**
- * Offers the storage cost annotation of a workload the compute plan does not hold (a CPU Job mounting a dataset);
- * 1 when a write was scheduled.
+ * Offers the storage cost annotation of a workload the compute plan does not hold (a CPU Job mounting a dataset,
+ * or one whose pods are gone); 1 when a write was scheduled. The render carries its compute annotations too, from
+ * its cumulative ledger (`compute`), at 0 per hour and unknown utilization, since nothing of it runs: an offer
+ * replaces a pending one, and a render of storage alone would drop the last compute figures not yet written.
  */
 export function offerStorageOnly(
   deps: { readonly cache: ClusterCache; readonly writer: AnnotationWriter },
   key: string,
   storage: Nanos | undefined,
+  compute: Ledger | undefined,
 ): number {
   const [kind = '', namespace = '', name = ''] = key.split('/');
   const record = workloadRecordOf(deps.cache, kind, `${namespace}/${name}`);
   if (!record || storage === undefined) return 0;
   const target = { kind: record.kind, namespace, name, uid: record.uid, id: key };
-  const s = withStorageAnnotation('', () => ({}), storage);
+  const idle: Display = { costPerHour: 0n, utilization: undefined };
+  const s = compute
+    ? withStorageAnnotation(displayKey(compute, idle), () => renderAnnotations(compute, idle), storage)
+    : withStorageAnnotation('', () => ({}), storage);
   return deps.writer.offer(target, s.key, s.render) ? 1 : 0;
 }
 
