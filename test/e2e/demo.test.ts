@@ -30,8 +30,8 @@ describe.skipIf(process.env.AICOST_E2E_EXISTING_CLUSTER === '1')('npm run demo',
       expect(last).toMatch(new RegExp(`${w}\\s+\\S+\\s+\\d+\\s+\\S+\\s+\\$\\d+\\.\\d{4}\\s+\\$\\d+\\.\\d{4}`));
     expect(last).toMatch(/Job\/research\/whisper-finetune .* on spot, saved \$\d+\.\d{4}/);
     expect(last).toMatch(/Job\/research\/vision-sweep .* kept off spot \(no checkpoints\)/);
-    // The teams and the idle GPU capacity add up to the GPU nodes' cost (each rounded to 4 decimals).
-    const spend = /Spend by team: (.*) \(GPU nodes \$(\d+\.\d{4})\)/.exec(last);
+    // The teams and the idle capacity add up to the nodes' cost, GPU and CPU-only (each rounded to 4 decimals).
+    const spend = /Spend by team: (.*) \(nodes \$(\d+\.\d{4})\)/.exec(last);
     const rows = new Map((spend?.[1] ?? '').split(', ').map((r) => [r.split(' $')[0], r.split(' $')[1]]));
     expect([...rows.keys()], last).toEqual(expect.arrayContaining(['research', 'serving', '__idle__']));
     const tenThousandths = (v: string | undefined) => Math.round(Number(v) * 10_000);
